@@ -1,0 +1,31 @@
+// Helpers shared by the binding files: array checks that raise Python errors
+// naming the argument.  Validation of user input lives in the Python layer;
+// these checks only guard the C++ boundary against misuse of the private module.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <string>
+
+namespace physdl::bindings {
+
+namespace py = pybind11;
+
+template <class T>
+using carray = py::array_t<T, py::array::c_style>;
+
+template <class T>
+inline T* mutable_data(carray<T>& a, const char* name) {
+  if (!a.writeable()) throw py::value_error(std::string(name) + " must be writeable");
+  return a.mutable_data();
+}
+
+}  // namespace physdl::bindings
+
+namespace physdl::bindings {
+void register_random(pybind11::module_& m);
+void register_lattice(pybind11::module_& m);
+void register_nn(pybind11::module_& m);
+}  // namespace physdl::bindings

@@ -1,0 +1,61 @@
+"""The ``physdl`` command line: ``physdl info``, ``physdl tour [--quick] [--out DIR]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="physdl", description="Deep Learning and Physics, as a library.")
+    p.add_argument("--cmake-dir", action="store_true", help="print the CMake package directory and exit")
+    p.add_argument("--include-dir", action="store_true", help="print the C++ include directory and exit")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = p.add_subparsers(dest="command")
+    sub.add_parser("info", help="show the build configuration, backends and devices")
+    t = sub.add_parser("tour", help="reproduce the book's headline results into a report")
+    t.add_argument("--quick", action="store_true", help="small settings (a few minutes on 2 cores)")
+    t.add_argument("--out", default="physdl-tour", help="output folder (default: ./physdl-tour)")
+    t.add_argument("--only", nargs="+", metavar="NAME", help="run only these reproductions")
+    t.add_argument("--list", action="store_true", help="list the reproductions and exit")
+    t.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    return p
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    if args.cmake_dir or args.include_dir or args.version:
+        from . import _config, __version__
+
+        if args.version:
+            print(__version__)
+        if args.cmake_dir:
+            print(_config.cmake_dir())
+        if args.include_dir:
+            print(_config.include_dir())
+        return 0
+    if args.command == "info":
+        from . import show_config
+
+        show_config()
+        return 0
+    if args.command == "tour":
+        from .tour import registry, run_tour
+
+        if args.list:
+            for name, rep in registry().items():
+                print(f"{name:24s} {rep.title}")
+            return 0
+        results = run_tour(args.out, quick=args.quick, only=args.only, progress=not args.no_progress)
+        print(f"\nreport: {args.out}/report.md and {args.out}/report.html")
+        for r in results:
+            for row in r.rows:
+                flag = "ok " if row.ok else "OFF"
+                print(f"  [{flag}] {r.title}: {row.quantity} = {row.reproduced}  (reference {row.reference})")
+        return 0 if all(r.ok for r in results) else 1
+    _parser().print_help()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
