@@ -13,9 +13,9 @@ def test_box_muller_report(tmp_path):
     (res,) = results
     assert res.ok, [r for r in res.rows if not r.ok]
     assert (tmp_path / "box_muller.png").stat().st_size > 10_000
-    md = (tmp_path / "report.md").read_text()
+    md = (tmp_path / "index.md").read_text()
     assert "Kolmogorov-Smirnov" in md and "box_muller.png" in md
-    assert "<table>" in (tmp_path / "report.html").read_text()
+    assert "<table>" in (tmp_path / "index.html").read_text()
 
 
 def test_cli_info_and_bad_tour_name(tmp_path):
