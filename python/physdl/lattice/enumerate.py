@@ -334,9 +334,9 @@ def _check_couplings(J, h):
         raise ValueError("J must be symmetric (J_ij = J_ji); pass (J + J.T)/2 if each pair is listed once")
     if h is None:
         h = np.zeros(n)
+    if np.ndim(h) == 0:
+        h = np.full(n, check_float(h, "h"))
     h = check_array(h, "h", dtype=np.float64, finite=True)
-    if h.ndim == 0:
-        h = np.full(n, float(h))
     if h.shape != (n,):
         raise ValueError(f"h must be a scalar or have shape ({n},), got {h.shape}")
     return J, h, n
@@ -406,15 +406,16 @@ def enumerate_couplings(J, h=None, decimals: int = 9) -> Enumeration:
     scale = scale if scale > 0 else 1.0
     total = 1 << n
     chunk = min(total, 1 << _CHUNK_BITS)
-    keys_e, keys_m, cnts = [], [], []
+    reps_e, keys_e, keys_m, cnts = [], [], [], []
     for start in range(0, total, chunk):
         s = np.arange(start, start + chunk, dtype=np.uint64)
         e = state_energies(J, h, s)
-        mag = 2 * _popcount(s) - n
+        mag = (2 * _popcount(s) - n).astype(np.float64)
         key = np.round(e / scale, decimals)
-        (ke, km), c = np.unique(np.stack([key, mag.astype(np.float64)]), axis=1, return_counts=True)
-        keys_e.append(ke), keys_m.append(km), cnts.append(c)
-    ke, km, c = np.concatenate(keys_e), np.concatenate(keys_m), np.concatenate(cnts)
-    (ue, um), inv = np.unique(np.stack([ke, km]), axis=1, return_inverse=True)
+        (ke, km), first, c = np.unique(np.stack([key, mag]), axis=1, return_index=True, return_counts=True)
+        reps_e.append(e[first]), keys_e.append(ke), keys_m.append(km), cnts.append(c)
+    re_, ke, km, c = (np.concatenate(a) for a in (reps_e, keys_e, keys_m, cnts))
+    (_, um), first, inv = np.unique(np.stack([ke, km]), axis=1, return_index=True, return_inverse=True)
     counts = np.bincount(inv.ravel(), weights=c).astype(np.int64)
-    return Enumeration(n, ue * scale, um.astype(np.int64), counts)
+    # each level keeps the unrounded energy of one of its states (the key only groups them)
+    return Enumeration(n, re_[first], um.astype(np.int64), counts)
