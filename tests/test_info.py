@@ -110,3 +110,21 @@ def test_bad_input():
         info.conditional_entropy(np.eye(2) / 2, given="z")
     with pytest.raises(ValueError, match="base must not be 1"):
         info.entropy([1.0], base=1)
+
+
+def test_central_limit_error_bars_and_law_of_large_numbers():
+    # eq. 5.17/5.21: the one-sigma band around q_i holds p_i ~68% of the time; eq. 5.12 bound holds
+    rng = np.random.default_rng(4)
+    p = np.array([0.1, 0.2, 0.3, 0.4])
+    n, reps = 2000, 400
+    inside, dev_ok = 0, 0
+    eps = 0.02
+    for _ in range(reps):
+        q, err = info.empirical_distribution(rng.choice(4, size=n, p=p), n_states=4, return_errors=True)
+        inside += int(np.sum(np.abs(q - p) < err))
+        dev_ok += int(abs(q[0] - p[0]) < eps)
+    frac = inside / (4 * reps)
+    assert abs(frac - 0.6827) < 4 * math.sqrt(0.6827 * 0.3173 / (4 * reps)) + 0.02
+    bound = info.chebyshev_bound(p[0] * (1 - p[0]), n, eps)
+    assert dev_ok / reps >= bound - 4 * math.sqrt(bound * (1 - bound) / reps)
+    assert info.chebyshev_bound(1.0, 10, 0.01) == 0.0

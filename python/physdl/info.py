@@ -4,7 +4,8 @@
   (relative entropy, eq. 1.19 and 2.8);
 * :func:`joint_entropy`, :func:`conditional_entropy`, :func:`mutual_information` of a joint table
   ``P(x, y)`` (marginals and conditionals of eq. 2.27-2.32);
-* :func:`empirical_distribution` (eq. 2.3) and :func:`multinomial_log_probability` (eq. 1.14), whose
+* :func:`empirical_distribution` (eq. 2.3) with central-limit error bars (eq. 5.21),
+  :func:`chebyshev_bound` (law of large numbers, eq. 5.12-5.14) and :func:`multinomial_log_probability` (eq. 1.14), whose
   large-sample rate is the relative entropy (Sanov's theorem, eq. 1.19);
 * :func:`gaussian_kl`: closed-form KL divergence of two (multivariate) Gaussians (eq. 2.52).
 
@@ -36,6 +37,7 @@ __all__ = [
     "conditional_entropy",
     "mutual_information",
     "empirical_distribution",
+    "chebyshev_bound",
     "multinomial_log_probability",
     "gaussian_kl",
 ]
@@ -173,14 +175,21 @@ def mutual_information(pxy, base: float | None = None) -> float:
     return float(max(special.rel_entr(pxy, prod).sum(), 0.0) * _scale(base))
 
 
-def empirical_distribution(samples, n_states: int | None = None) -> np.ndarray:
-    """Empirical probability ``#_i / #`` of integer-labelled samples (eq. 2.3, 5.20).
+def empirical_distribution(samples, n_states: int | None = None, return_errors: bool = False):
+    """Empirical probability ``q_i = #_i / #`` of integer-labelled samples (eq. 2.3, 5.20).
 
     Parameters
     ----------
     samples : 1D array of non-negative ints
     n_states : int, optional
         Length of the result (default ``max(samples) + 1``).
+    return_errors : bool, default False
+        Also return the central-limit error bars ``sqrt(q_i (1 - q_i) / #)`` of eq. 5.21 (the
+        one-sigma band holds the true ``p_i`` about 68% of the time, eq. 5.17).
+
+    Returns
+    -------
+    q : ndarray, or (q, errors) when ``return_errors``
 
     Examples
     --------
@@ -200,7 +209,26 @@ def empirical_distribution(samples, n_states: int | None = None) -> np.ndarray:
     n = int(s.max()) + 1 if n_states is None else check_int(n_states, "n_states", minimum=1)
     if s.max() >= n:
         raise ValueError(f"a sample label {int(s.max())} is >= n_states = {n}")
-    return np.bincount(s, minlength=n) / s.size
+    q = np.bincount(s, minlength=n) / s.size
+    if return_errors:
+        return q, np.sqrt(q * (1 - q) / s.size)
+    return q
+
+
+def chebyshev_bound(variance: float, n: int, eps: float) -> float:
+    """Law-of-large-numbers lower bound ``P(|X_mean - mu| < eps) >= 1 - sigma^2 / (eps^2 #)`` (eq. 5.14).
+
+    Returns the bound clipped at 0 (it is vacuous when ``sigma^2 > eps^2 #``).
+
+    Examples
+    --------
+    >>> chebyshev_bound(0.25, 10_000, 0.01)     # a fair coin, eq. 5.12
+    0.75
+    """
+    variance = check_float(variance, "variance", nonnegative=True)
+    n = check_int(n, "n", minimum=1)
+    eps = check_float(eps, "eps", positive=True)
+    return max(0.0, 1.0 - variance / (eps * eps * n))
 
 
 def multinomial_log_probability(counts, q) -> float:

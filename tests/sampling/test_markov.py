@@ -141,3 +141,22 @@ def test_bad_transition_matrices():
         markov.ising_transition_matrix(np.zeros((2, 2)), rule="glauber")
     with pytest.raises(ValueError, match="beta must be > 0"):
         markov.ising_transition_matrix(np.zeros((2, 2)), beta=0.0)
+
+
+@pytest.mark.parametrize("rule", ["metropolis", "heat_bath"])
+def test_checkerboard_sweep_is_stationary_and_palindrome_is_reversible(rule):
+    # 2x2 torus (doubled bonds): sublattices {0, 3} and {1, 2}
+    shape = (2, 2)
+    J = coupling_matrix(shape, "square")
+    beta = 0.6
+    E = state_energies(J, 0.1)
+    p = np.exp(-beta * (E - E.min()))
+    p /= p.sum()
+    sweep = [0, 3, 1, 2]
+    T = markov.ising_transition_matrix(J, 0.1, beta, rule=rule, order=sweep)
+    rep = markov.detailed_balance(T, p)
+    assert rep.stationary
+    sym = markov.ising_transition_matrix(J, 0.1, beta, rule=rule, order=sweep + sweep[::-1])
+    assert markov.detailed_balance(sym, p).holds
+    with pytest.raises(ValueError, match="order\\[k\\]"):
+        markov.ising_transition_matrix(J, 0.1, beta, order=[0, 9])

@@ -416,10 +416,13 @@ def ising_transition_matrix(J, h=None, beta: float = 1.0, rule: str = "metropoli
     rule : {"metropolis", "heat_bath"}
         Metropolis: flip with ``min(1, exp(-beta dE))`` (eq. 5.70-5.72); heat bath: set the spin to
         ``+1`` with probability ``1 / (1 + exp(-2 beta h_i^loc))`` (eq. 5.75-5.78).
-    order : {"random", "sequential"}
+    order : {"random", "sequential"} or sequence of site indices
         ``"random"``: pick a site uniformly, then update it (satisfies detailed balance);
         ``"sequential"``: one sweep ``T_{N-1} ... T_1 T_0`` in site order (keeps the Boltzmann
-        distribution stationary but in general breaks detailed balance).
+        distribution stationary but in general breaks detailed balance);
+        a sequence such as ``even_sites + odd_sites``: one sweep in that order (e.g. a checkerboard
+        sweep, footnote 26; the same stationarity-only guarantee, while a palindromic order such as
+        ``order + order[::-1]`` restores detailed balance).
 
     Returns
     -------
@@ -435,7 +438,8 @@ def ising_transition_matrix(J, h=None, beta: float = 1.0, rule: str = "metropoli
     from ..lattice.enumerate import state_energies  # local import: lattice imports nothing from here
 
     rule = check_choice(rule, "rule", ("metropolis", "heat_bath"))
-    order = check_choice(order, "order", ("random", "sequential"))
+    if isinstance(order, str):
+        order = check_choice(order, "order", ("random", "sequential"))
     beta = check_float(beta, "beta", positive=True)
     J = check_array(J, "J", dtype=np.float64, ndim=2, finite=True, nonempty=True)
     n = J.shape[0]
@@ -455,9 +459,15 @@ def ising_transition_matrix(J, h=None, beta: float = 1.0, rule: str = "metropoli
         Ti[flipped, S] = a
         Ti[S, S] = 1 - a
         site_mats.append(Ti)
-    if order == "random":
+    if isinstance(order, str) and order == "random":
         return sum(site_mats) / n
+    if isinstance(order, str):
+        seq = range(n)
+    else:
+        seq = [check_int(i, "order[k]", minimum=0, maximum=n - 1) for i in order]
+        if not seq:
+            raise ValueError("order must list at least one site")
     T = np.eye(S.size)
-    for Ti in site_mats:
-        T = Ti @ T
+    for i in seq:
+        T = site_mats[i] @ T
     return T
