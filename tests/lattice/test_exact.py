@@ -11,7 +11,9 @@ from physdl.lattice.enumerate import enumerate_ising
 BETAS = np.array([0.05, 0.2, 0.3, exact.SQUARE_BETA_C, 0.4407, 0.5, 1.0, 3.0])
 
 
-@pytest.mark.parametrize("shape", [(2, 2), (3, 3), (4, 4), (2, 4), (4, 2), (3, 5), (5, 3), (4, 5)])
+@pytest.mark.parametrize(
+    "shape", [(2, 2), (3, 3), (4, 4), (2, 4), (4, 2), (3, 5), (5, 3), (4, 5), (1, 3), (3, 1)]
+)
 def test_kaufman_matches_enumeration(shape):
     ens = enumerate_ising(shape).thermodynamics(BETAS)
     k = exact.kaufman_thermodynamics(BETAS, *shape)

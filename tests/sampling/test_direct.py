@@ -96,3 +96,14 @@ def test_bad_input():
         direct.inverse_transform(lambda z: 1.0, 10)
     with pytest.raises(ValueError, match="n must be >= 0"):
         direct.box_muller(-1)
+
+
+def test_same_draws_on_every_cpu_backend(cpu_backend):
+    ref = Generator(seed=77, stream=5, backend="numba")
+    gen = Generator(seed=77, stream=5, backend=cpu_backend)
+    np.testing.assert_array_equal(direct.box_muller(1001, generator=gen), direct.box_muller(1001, generator=ref))
+    np.testing.assert_array_equal(direct.discrete([0.2, 0.3, 0.5], 100, generator=gen),
+                                  direct.discrete([0.2, 0.3, 0.5], 100, generator=ref))
+    # the default backend gives the same numbers as an explicit one
+    np.testing.assert_array_equal(direct.box_muller(64, seed=77, stream=5),
+                                  direct.box_muller(64, generator=Generator(77, 5, backend=cpu_backend)))
