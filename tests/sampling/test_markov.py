@@ -160,3 +160,14 @@ def test_checkerboard_sweep_is_stationary_and_palindrome_is_reversible(rule):
     assert markov.detailed_balance(sym, p).holds
     with pytest.raises(ValueError, match="order\\[k\\]"):
         markov.ising_transition_matrix(J, 0.1, beta, order=[0, 9])
+
+
+def test_empirical_transition_matrix_from_a_sample_path():
+    la = markov.los_angeles_weather()
+    path = la.sample_path(100_000, seed=3)
+    T = markov.empirical_transition_matrix(path[:-1], path[1:], 2)
+    n_from = np.bincount(path[:-1], minlength=2)
+    se = np.sqrt(la.T * (1 - la.T) / n_from[None, :])
+    assert np.all(np.abs(T - la.T) < 4 * se + 1e-12)
+    with pytest.raises(ValueError, match="never|no transitions"):
+        markov.empirical_transition_matrix(np.array([0, 0]), np.array([0, 1]), 3)

@@ -42,6 +42,7 @@ __all__ = [
     "DetailedBalanceReport",
     "detailed_balance",
     "ising_transition_matrix",
+    "empirical_transition_matrix",
 ]
 
 _TOL = 1e-10
@@ -260,6 +261,44 @@ def _walk(cdf_rows, u, start):
 
 
 _walk_jit = None
+
+
+def empirical_transition_matrix(from_states, to_states, n_states: int) -> np.ndarray:
+    """Estimate ``T[i, j] = P(s_i | s_j)`` from observed transitions ``from_states[k] -> to_states[k]``.
+
+    Counts transitions (one ``bincount``) and normalises each column; use it to check a sampler's
+    update kernel against :func:`ising_transition_matrix` or :func:`detailed_balance` (with a
+    tolerance of a few binomial standard errors).
+
+    Parameters
+    ----------
+    from_states, to_states : 1D int arrays of equal length, values in ``[0, n_states)``
+    n_states : int
+
+    Returns
+    -------
+    ndarray (n_states, n_states), column-stochastic; raises if some state was never left.
+
+    Examples
+    --------
+    >>> empirical_transition_matrix([0, 0, 1, 1], [0, 1, 1, 1], 2).tolist()
+    [[0.5, 0.0], [0.5, 1.0]]
+    """
+    n_states = check_int(n_states, "n_states", minimum=1)
+    a = np.asarray(from_states)
+    b = np.asarray(to_states)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError(f"from_states and to_states must be 1D of equal length, got {a.shape} and {b.shape}")
+    if a.dtype.kind not in "iu" or b.dtype.kind not in "iu":
+        raise TypeError("from_states and to_states must be integer state labels")
+    if a.size and (min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= n_states):
+        raise ValueError(f"state labels must lie in [0, {n_states})")
+    counts = np.bincount(b.astype(np.int64) * n_states + a.astype(np.int64),
+                         minlength=n_states * n_states).reshape(n_states, n_states).astype(np.float64)
+    col = counts.sum(axis=0)
+    if np.any(col == 0):
+        raise ValueError(f"no transitions observed out of state(s) {np.flatnonzero(col == 0)[:10].tolist()}")
+    return counts / col
 
 
 def gothenburg_weather() -> MarkovChain:
