@@ -5,7 +5,8 @@
 * :func:`joint_entropy`, :func:`conditional_entropy`, :func:`mutual_information` of a joint table
   ``P(x, y)`` (marginals and conditionals of eq. 2.27-2.32);
 * :func:`empirical_distribution` (eq. 2.3) with central-limit error bars (eq. 5.21),
-  :func:`chebyshev_bound` (law of large numbers, eq. 5.12-5.14) and :func:`multinomial_log_probability` (eq. 1.14), whose
+  :func:`chebyshev_bound` (law of large numbers, eq. 5.12-5.14) and
+  :func:`multinomial_log_probability` (eq. 1.14), whose
   large-sample rate is the relative entropy (Sanov's theorem, eq. 1.19);
 * :func:`gaussian_kl`: closed-form KL divergence of two (multivariate) Gaussians (eq. 2.52).
 
