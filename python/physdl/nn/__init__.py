@@ -20,6 +20,7 @@ Examples
 True
 """
 
+from . import _blas  # noqa: F401  (loads SciPy's BLAS now, see _blas)
 from .layers import (
     AvgPool2d, Attention, Conv2d, ConvTranspose2d, Cube, Dense, Flatten, HamiltonianReLU, Layer, LSTM,
     MaxPool2d, ReLU, RNN, Sigmoid, Softmax, Step, Tanh,

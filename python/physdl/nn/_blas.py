@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import ctypes
 
+try:  # loaded eagerly so that threadpoolctl limits set after `import physdl.nn` reach this BLAS
+    from scipy.linalg import cython_blas as _cython_blas
+except ImportError:  # pragma: no cover
+    _cython_blas = None
+
 _state: dict[str, object] = {}
 
 
@@ -27,9 +32,9 @@ def _capsule_address(capsule) -> int:
 
 def blas_addresses() -> tuple[int, int]:
     """Addresses of SciPy's Fortran-interface ``dgemm`` and ``sgemm``."""
-    from scipy.linalg import cython_blas
-
-    capi = cython_blas.__pyx_capi__
+    if _cython_blas is None:
+        raise ImportError("scipy.linalg.cython_blas could not be imported")
+    capi = _cython_blas.__pyx_capi__
     return _capsule_address(capi["dgemm"]), _capsule_address(capi["sgemm"])
 
 

@@ -27,6 +27,17 @@ class Optimizer:
     def _hyper(self):
         raise NotImplementedError
 
+    @property
+    def lr(self) -> float:
+        """Learning rate; may be changed between steps (schedules)."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value):
+        self._lr = check_float(value, "lr", positive=True)
+        if getattr(self, "_state", None) is not None:
+            self._state.set_lr(self._lr)
+
     def _bind(self, model):
         """The optimizer state for ``model`` (created on first use)."""
         if self._owner is not None and self._owner() is not model:

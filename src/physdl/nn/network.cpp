@@ -6,6 +6,12 @@
 #include <stdexcept>
 
 #include "physdl/nn/blas.hpp"
+#include "physdl/nn/vmath.hpp"
+
+#if defined(__SSE__) || defined(_M_X64)
+#include <xmmintrin.h>
+#define PHYSDL_NN_HAVE_MXCSR 1
+#endif
 
 namespace physdl::nn {
 
@@ -23,11 +29,21 @@ std::string shape_str(const std::vector<long>& s) {
   return r + (s.size() == 1 ? ",)" : ")");
 }
 
+// Flush denormals to zero (and treat denormal inputs as zero) for the duration of one call:
+// saturated sigmoid/tanh gates produce denormal gradients that slow x86 arithmetic a hundredfold.
+struct FlushDenormals {
+#ifdef PHYSDL_NN_HAVE_MXCSR
+  unsigned int saved;
+  FlushDenormals() : saved(_mm_getcsr()) { _mm_setcsr(saved | 0x8040u); }
+  ~FlushDenormals() { _mm_setcsr(saved); }
+#endif
+};
+
 [[noreturn]] void fail(const std::string& msg) { throw std::invalid_argument(msg); }
 
 template <class T>
 inline T sigm(T x) {
-  return T(1) / (T(1) + std::exp(-x));
+  return vmath::sigmoid_one(x);
 }
 
 template <class T>
@@ -135,10 +151,10 @@ struct Elementwise : Layer<T> {
     const long m = n * this->in_size;
     switch (kind) {
       case kSigmoid:
-        for (long i = 0; i < m; ++i) y[i] = sigm(x[i]);
+        vmath::sigmoid_array(x, y, m);
         break;
       case kTanh:
-        for (long i = 0; i < m; ++i) y[i] = std::tanh(x[i]);
+        vmath::tanh_array(x, y, m);
         break;
       case kReLU:
         for (long i = 0; i < m; ++i) y[i] = x[i] > T(0) ? x[i] : T(0);
@@ -166,8 +182,10 @@ struct Elementwise : Layer<T> {
           T* yr = y + r * c;
           T mx = xr[0];
           for (long j = 1; j < c; ++j) mx = std::max(mx, xr[j]);
+          for (long j = 0; j < c; ++j) yr[j] = xr[j] - mx;
+          vmath::exp_array(yr, yr, c);
           T s = T(0);
-          for (long j = 0; j < c; ++j) s += (yr[j] = std::exp(xr[j] - mx));
+          for (long j = 0; j < c; ++j) s += yr[j];
           const T inv = T(1) / s;
           for (long j = 0; j < c; ++j) yr[j] *= inv;
         }
@@ -566,7 +584,7 @@ struct Recurrent : Layer<T> {
       T* h = &hs[std::size_t(t * n * H)];
       if (t > 0) gemm<T>(false, true, n, G, H, T(1), h - n * H, H, Wh, H, T(1), a, G);
       if (!lstm) {
-        for (long q = 0; q < n * H; ++q) h[q] = std::tanh(a[q]);
+        vmath::tanh_array(a, h, n * H);
         continue;
       }
       T* c = &cs[std::size_t(t * n * H)];
@@ -574,16 +592,14 @@ struct Recurrent : Layer<T> {
       const T* cp = t > 0 ? c - n * H : nullptr;
       for (long s = 0; s < n; ++s) {
         T* ar = a + s * G;
-        for (long j = 0; j < 2 * H; ++j) ar[j] = sigm(ar[j]);
-        for (long j = 2 * H; j < 3 * H; ++j) ar[j] = std::tanh(ar[j]);
-        for (long j = 3 * H; j < 4 * H; ++j) ar[j] = sigm(ar[j]);
-        for (long j = 0; j < H; ++j) {
-          const long q = s * H + j;
-          const T cprev = cp ? cp[q] : T(0);
-          c[q] = ar[H + j] * cprev + ar[j] * ar[2 * H + j];  // eq. 4.28
-          tc[q] = std::tanh(c[q]);
-          h[q] = ar[3 * H + j] * tc[q];  // eq. 4.27
-        }
+        vmath::sigmoid_array(ar, ar, 2 * H);
+        vmath::tanh_array(ar + 2 * H, ar + 2 * H, H);
+        vmath::sigmoid_array(ar + 3 * H, ar + 3 * H, H);
+        T* cr = c + s * H;
+        const T* cpr = cp ? cp + s * H : nullptr;
+        for (long j = 0; j < H; ++j) cr[j] = ar[H + j] * (cpr ? cpr[j] : T(0)) + ar[j] * ar[2 * H + j];  // eq. 4.28
+        vmath::tanh_array(cr, tc + s * H, H);
+        for (long j = 0; j < H; ++j) h[s * H + j] = ar[3 * H + j] * tc[s * H + j];  // eq. 4.27
       }
     }
     if (ret_seq) {
@@ -692,8 +708,10 @@ struct Attention : Layer<T> {
         T* ar = As + r * Tn;
         T mx = ar[0];
         for (long j = 1; j < Tn; ++j) mx = std::max(mx, ar[j]);
+        for (long j = 0; j < Tn; ++j) ar[j] -= mx;
+        vmath::exp_array(ar, ar, Tn);
         T sum = T(0);
-        for (long j = 0; j < Tn; ++j) sum += (ar[j] = std::exp(ar[j] - mx));
+        for (long j = 0; j < Tn; ++j) sum += ar[j];
         const T inv = T(1) / sum;
         for (long j = 0; j < Tn; ++j) ar[j] *= inv;
       }
@@ -900,6 +918,7 @@ template <class T>
 const T* Network<T>::forward(const T* x, long n) {
   if (n < 1) fail("X must contain at least one sample");
   if (!all_finite(x, n * in_size_)) fail("X must contain only finite values (found NaN or inf)");
+  FlushDenormals ftz;
   reserve(n);
   const T* in = x;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
@@ -966,8 +985,10 @@ double Network<T>::loss_grad(int loss, long n, const T* targets, const std::int6
         }
         T mx = yr[0];
         for (long j = 1; j < c; ++j) mx = std::max(mx, yr[j]);
+        for (long j = 0; j < c; ++j) dr[j] = yr[j] - mx;
+        vmath::exp_array(dr, dr, c);
         T s = T(0);
-        for (long j = 0; j < c; ++j) s += (dr[j] = std::exp(yr[j] - mx));
+        for (long j = 0; j < c; ++j) s += dr[j];
         L += double(std::log(s) + mx - yr[lab]);
         const T is = T(1) / s;
         for (long j = 0; j < c; ++j) dr[j] *= is * inv;
@@ -986,6 +1007,7 @@ double Network<T>::loss_and_gradients(const T* x, long n, int loss, const T* tar
   if (loss == kSoftmaxCE ? labels == nullptr : targets == nullptr) fail("y is missing for this loss");
   if (targets && !all_finite(targets, n * output_size())) fail("y must contain only finite values (found NaN or inf)");
   forward(x, n);
+  FlushDenormals ftz;
   const double L = loss_grad(loss, n, targets, labels);
   T* dy = gbuf_a_.data();
   T* other = gbuf_b_.data();
@@ -1003,6 +1025,7 @@ template <class T>
 double Network<T>::train_step(const T* x, long n, int loss, const T* targets, const std::int64_t* labels,
                               Optimizer<T>& opt) {
   const double L = loss_and_gradients(x, n, loss, targets, labels, false);
+  FlushDenormals ftz;
   last_norm_ = opt.step(params_.data(), grads_.data(), num_params());
   return L;
 }
