@@ -78,6 +78,7 @@ template <class T>
 struct Layer {
   std::vector<long> in_shape, out_shape;
   long in_size = 0, out_size = 0, poff = 0, np = 0;
+  bool view = false;  // output is the input memory (Flatten): no work, no copy
   virtual ~Layer() = default;
   virtual void reserve(long /*cap*/) {}
   virtual void forward(const T* x, T* y, long n, const T* p) = 0;
@@ -157,7 +158,7 @@ struct Elementwise : Layer<T> {
         vmath::tanh_array(x, y, m);
         break;
       case kReLU:
-        for (long i = 0; i < m; ++i) y[i] = x[i] > T(0) ? x[i] : T(0);
+        vmath::relu_forward(x, y, m);
         break;
       case kStep:
         for (long i = 0; i < m; ++i) y[i] = x[i] > T(0) ? T(1) : T(0);
@@ -206,7 +207,7 @@ struct Elementwise : Layer<T> {
         for (long i = 0; i < m; ++i) dx[i] = dy[i] * (T(1) - y[i] * y[i]);
         break;
       case kReLU:
-        for (long i = 0; i < m; ++i) dx[i] = x[i] > T(0) ? dy[i] : T(0);
+        vmath::relu_backward(x, dy, dx, m);
         break;
       case kStep:  // derivative zero almost everywhere
         for (long i = 0; i < m; ++i) dx[i] = T(0);
@@ -269,16 +270,16 @@ struct Geometry {
   }
   long K() const { return C * kh * kw; }
   long P() const { return OH * OW; }
-  // col[K, n*P] (leading dimension n*P) from x[n, C, H, W]
+  // col[n][K, P] from x[n, C, H, W]
   template <class T>
   void im2col(const T* x, long n, T* col) const {
-    const long P_ = P(), ld = n * P_;
+    const long P_ = P(), K_ = K();
     for (long s = 0; s < n; ++s)
       for (long c = 0; c < C; ++c) {
         const T* xc = x + (s * C + c) * H * W;
         for (long a = 0; a < kh; ++a)
           for (long b = 0; b < kw; ++b) {
-            T* row = col + ((c * kh + a) * kw + b) * ld + s * P_;
+            T* row = col + s * K_ * P_ + ((c * kh + a) * kw + b) * P_;
             for (long oh = 0; oh < OH; ++oh) {
               const long i = rowidx[std::size_t(a * OH + oh)];
               T* r = row + oh * OW;
@@ -296,13 +297,13 @@ struct Geometry {
   // x[n, C, H, W] += scatter of col (x must be zeroed by the caller when needed)
   template <class T>
   void col2im(const T* col, long n, T* x) const {
-    const long P_ = P(), ld = n * P_;
+    const long P_ = P(), K_ = K();
     for (long s = 0; s < n; ++s)
       for (long c = 0; c < C; ++c) {
         T* xc = x + (s * C + c) * H * W;
         for (long a = 0; a < kh; ++a)
           for (long b = 0; b < kw; ++b) {
-            const T* row = col + ((c * kh + a) * kw + b) * ld + s * P_;
+            const T* row = col + s * K_ * P_ + ((c * kh + a) * kw + b) * P_;
             for (long oh = 0; oh < OH; ++oh) {
               const long i = rowidx[std::size_t(a * OH + oh)];
               if (i < 0) continue;
@@ -317,18 +318,6 @@ struct Geometry {
   }
 };
 
-// [n, C, P] -> [C, n*P]
-template <class T>
-void to_channel_major(const T* src, long n, long C, long P, T* dst) {
-  for (long s = 0; s < n; ++s)
-    for (long c = 0; c < C; ++c) std::memcpy(dst + c * n * P + s * P, src + (s * C + c) * P, sizeof(T) * P);
-}
-template <class T>
-void from_channel_major(const T* src, long n, long C, long P, T* dst) {
-  for (long s = 0; s < n; ++s)
-    for (long c = 0; c < C; ++c) std::memcpy(dst + (s * C + c) * P, src + c * n * P + s * P, sizeof(T) * P);
-}
-
 std::vector<long> check_image(const char* what, const std::vector<long>& ishape, long cin) {
   if (ishape.size() != 3 || ishape[0] != cin)
     fail(std::string(what) + " expects input of shape (" + std::to_string(cin) + ", H, W), got " +
@@ -341,7 +330,7 @@ template <class T>
 struct Conv2d : Layer<T> {
   Geometry g{};
   long cout = 0;
-  std::vector<T> col, yt;
+  std::vector<T> col;
   Conv2d(const std::vector<long>& s, const std::vector<long>& ishape) {
     if (s.size() != 9) fail("Conv2d needs 9 settings");
     const long cin = s[0];
@@ -363,35 +352,29 @@ struct Conv2d : Layer<T> {
     this->np = cout * g.K() + cout;
     this->finish();
   }
-  void reserve(long cap) override {
-    grow(col, std::size_t(g.K() * cap * g.P()));
-    grow(yt, std::size_t(cout * cap * g.P()));
-  }
+  void reserve(long cap) override { grow(col, std::size_t(g.K() * cap * g.P())); }
   void forward(const T* x, T* y, long n, const T* p) override {
-    const long K = g.K(), P = g.P(), ld = n * P;
+    const long K = g.K(), P = g.P();
     g.im2col(x, n, col.data());
-    gemm<T>(false, false, cout, ld, K, T(1), p, K, col.data(), ld, T(0), yt.data(), ld);
-    from_channel_major(yt.data(), n, cout, P, y);
     const T* b = p + cout * K;
-    for (long s = 0; s < n; ++s)
-      for (long c = 0; c < cout; ++c) {
-        T* yc = y + (s * cout + c) * P;
-        for (long q = 0; q < P; ++q) yc[q] += b[c];
-      }
+    for (long s = 0; s < n; ++s) {
+      T* ys = y + s * cout * P;
+      gemm<T>(false, false, cout, P, K, T(1), p, K, col.data() + s * K * P, P, T(0), ys, P);
+      for (long c = 0; c < cout; ++c)
+        for (long q = 0; q < P; ++q) ys[c * P + q] += b[c];
+    }
   }
   void backward(const T*, const T*, const T* dy, T* dx, long n, const T* p, T* gr) override {
-    const long K = g.K(), P = g.P(), ld = n * P;
-    to_channel_major(dy, n, cout, P, yt.data());
-    gemm<T>(false, true, cout, K, ld, T(1), yt.data(), ld, col.data(), ld, T(0), gr, K);
+    const long K = g.K(), P = g.P();
     T* gb = gr + cout * K;
-    for (long c = 0; c < cout; ++c) {
-      T s = T(0);
-      const T* r = yt.data() + c * ld;
-      for (long q = 0; q < ld; ++q) s += r[q];
-      gb[c] = s;
+    for (long c = 0; c < cout; ++c) gb[c] = T(0);
+    for (long s = 0; s < n; ++s) {
+      const T* ds = dy + s * cout * P;
+      gemm<T>(false, true, cout, K, P, T(1), ds, P, col.data() + s * K * P, P, s == 0 ? T(0) : T(1), gr, K);
+      for (long c = 0; c < cout; ++c) gb[c] += vmath::sum_array(ds + c * P, P);
+      if (dx) gemm<T>(true, false, K, P, cout, T(1), p, K, ds, P, T(0), col.data() + s * K * P, P);
     }
     if (dx) {
-      gemm<T>(true, false, K, ld, cout, T(1), p, K, yt.data(), ld, T(0), col.data(), ld);
       std::fill(dx, dx + n * this->in_size, T(0));
       g.col2im(col.data(), n, dx);
     }
@@ -403,7 +386,7 @@ template <class T>
 struct ConvT2d : Layer<T> {
   Geometry g{};  // the convolution that maps this layer's output back onto its input
   long cin = 0, cout = 0;
-  std::vector<T> col, xt;
+  std::vector<T> col;
   ConvT2d(const std::vector<long>& s, const std::vector<long>& ishape) {
     if (s.size() != 8) fail("ConvTranspose2d needs 8 settings");
     cin = s[0];
@@ -421,14 +404,11 @@ struct ConvT2d : Layer<T> {
     this->np = cin * g.K() + cout;
     this->finish();
   }
-  void reserve(long cap) override {
-    grow(col, std::size_t(g.K() * cap * g.P()));
-    grow(xt, std::size_t(cin * cap * g.P()));
-  }
+  void reserve(long cap) override { grow(col, std::size_t(g.K() * cap * g.P())); }
   void forward(const T* x, T* y, long n, const T* p) override {
-    const long K = g.K(), P = g.P(), ld = n * P;
-    to_channel_major(x, n, cin, P, xt.data());
-    gemm<T>(true, false, K, ld, cin, T(1), p, K, xt.data(), ld, T(0), col.data(), ld);
+    const long K = g.K(), P = g.P();
+    for (long s = 0; s < n; ++s)
+      gemm<T>(true, false, K, P, cin, T(1), p, K, x + s * cin * P, P, T(0), col.data() + s * K * P, P);
     std::fill(y, y + n * this->out_size, T(0));
     g.col2im(col.data(), n, y);
     const T* b = p + cin * K;
@@ -439,23 +419,18 @@ struct ConvT2d : Layer<T> {
         for (long q = 0; q < Q; ++q) yc[q] += b[c];
       }
   }
-  void backward(const T*, const T*, const T* dy, T* dx, long n, const T* p, T* gr) override {
-    const long K = g.K(), P = g.P(), ld = n * P, Q = g.H * g.W;
+  void backward(const T* x, const T*, const T* dy, T* dx, long n, const T* p, T* gr) override {
+    const long K = g.K(), P = g.P(), Q = g.H * g.W;
     g.im2col(dy, n, col.data());
-    gemm<T>(false, true, cin, K, ld, T(1), xt.data(), ld, col.data(), ld, T(0), gr, K);
+    for (long s = 0; s < n; ++s) {
+      const T* cs = col.data() + s * K * P;
+      gemm<T>(false, true, cin, K, P, T(1), x + s * cin * P, P, cs, P, s == 0 ? T(0) : T(1), gr, K);
+      if (dx) gemm<T>(false, false, cin, P, K, T(1), p, K, cs, P, T(0), dx + s * cin * P, P);
+    }
     T* gb = gr + cin * K;
     for (long c = 0; c < cout; ++c) gb[c] = T(0);
     for (long s = 0; s < n; ++s)
-      for (long c = 0; c < cout; ++c) {
-        const T* d = dy + (s * cout + c) * Q;
-        T acc = T(0);
-        for (long q = 0; q < Q; ++q) acc += d[q];
-        gb[c] += acc;
-      }
-    if (dx) {
-      gemm<T>(false, false, cin, ld, K, T(1), p, K, col.data(), ld, T(0), xt.data(), ld);
-      from_channel_major(xt.data(), n, cin, P, dx);
-    }
+      for (long c = 0; c < cout; ++c) gb[c] += vmath::sum_array(dy + (s * cout + c) * Q, Q);
   }
 };
 
@@ -757,6 +732,7 @@ std::unique_ptr<Layer<T>> make_layer(int kind, const std::vector<long>& s, const
     case kFlatten: {
       auto l = std::make_unique<Elementwise<T>>(kind, s, ishape);
       l->out_shape = {l->in_size};
+      l->view = true;
       return l;
     }
     case kConv2d:
@@ -793,9 +769,8 @@ Optimizer<T>::Optimizer(int kind, double lr, double momentum, double beta1, doub
 template <class T>
 double Optimizer<T>::step(T* p, T* g, long np) {
   if (np != long(m_.size())) fail("optimizer was built for " + std::to_string(m_.size()) + " parameters, got " + std::to_string(np));
-  double ss = 0.0;
-  for (long i = 0; i < np; ++i) ss += double(g[i]) * double(g[i]);
-  const double norm = std::sqrt(ss);
+  // the global gradient norm is only needed for clipping
+  const double norm = clip_ > 0.0 ? std::sqrt(vmath::sum_squares(g, np)) : -1.0;
   if (clip_ > 0.0) {  // as torch.nn.utils.clip_grad_norm_
     const double coef = clip_ / (norm + 1e-6);
     if (coef < 1.0) {
@@ -831,13 +806,7 @@ double Optimizer<T>::step(T* p, T* g, long np) {
     const T step_size = T(lr_ / bc1);
     const T bc2s = T(std::sqrt(bc2));
     const T eps = T(eps_);
-    T* m = m_.data();
-    T* v = v_.data();
-    for (long i = 0; i < np; ++i) {
-      m[i] += omb1 * (g[i] - m[i]);
-      v[i] = b2 * v[i] + omb2 * g[i] * g[i];
-      p[i] -= step_size * m[i] / (std::sqrt(v[i]) / bc2s + eps);
-    }
+    vmath::adam_update(p, g, m_.data(), v_.data(), np, omb1, b2, omb2, step_size, bc2s, eps);
     (void)b1;
   }
   return norm;
@@ -868,6 +837,7 @@ Network<T>::Network(const std::vector<int>& kinds, const std::vector<std::vector
   params_.assign(std::size_t(off), T(0));
   grads_.assign(std::size_t(off), T(0));
   acts_.resize(layers_.size());
+  outs_.assign(layers_.size(), nullptr);
   reserve(std::max(1L, max_batch));
 }
 
@@ -922,15 +892,18 @@ const T* Network<T>::forward(const T* x, long n) {
   reserve(n);
   const T* in = x;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
-    layers_[i]->forward(in, acts_[i].data(), n, params_.data() + layers_[i]->poff);
-    in = acts_[i].data();
+    if (!layers_[i]->view) {
+      layers_[i]->forward(in, acts_[i].data(), n, params_.data() + layers_[i]->poff);
+      in = acts_[i].data();
+    }
+    outs_[i] = in;
   }
   return in;
 }
 
 template <class T>
 double Network<T>::loss_grad(int loss, long n, const T* targets, const std::int64_t* labels) {
-  const T* y = acts_.back().data();
+  const T* y = outs_.back();
   T* d = gbuf_a_.data();
   const long m = n * output_size();
   double L = 0.0;
@@ -1013,9 +986,13 @@ double Network<T>::loss_and_gradients(const T* x, long n, int loss, const T* tar
   T* other = gbuf_b_.data();
   for (long i = long(layers_.size()) - 1; i >= 0; --i) {
     Layer<T>& l = *layers_[std::size_t(i)];
-    const T* xin = i == 0 ? x : acts_[std::size_t(i - 1)].data();
+    if (l.view) {  // gradient passes through unchanged
+      if (i == 0 && input_grad) std::copy(dy, dy + n * in_size_, dx0_.data());
+      continue;
+    }
+    const T* xin = i == 0 ? x : outs_[std::size_t(i - 1)];
     T* dx = i > 0 ? other : (input_grad ? dx0_.data() : nullptr);
-    l.backward(xin, acts_[std::size_t(i)].data(), dy, dx, n, params_.data() + l.poff, grads_.data() + l.poff);
+    l.backward(xin, outs_[std::size_t(i)], dy, dx, n, params_.data() + l.poff, grads_.data() + l.poff);
     std::swap(dy, other);
   }
   return L;

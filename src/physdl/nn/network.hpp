@@ -50,7 +50,7 @@ class Optimizer {
   Optimizer(int kind, double lr, double momentum, double beta1, double beta2, double eps,
             double weight_decay, double clip_norm, bool nesterov, long nparams);
   // One update of params from grads (grads are modified: clipped, weight decay added).
-  // Returns the gradient norm before clipping.
+  // Returns the gradient norm before clipping (-1 when clipping is off: not computed).
   double step(T* params, T* grads, long nparams);
   void set_lr(double lr) { lr_ = lr; }
   long steps() const { return t_; }
@@ -111,6 +111,7 @@ class Network {
   long cap_ = 0;
   std::vector<T> params_, grads_;
   std::vector<std::vector<T>> acts_;  // output of each layer
+  std::vector<const T*> outs_;        // where each layer's output lives (acts_ or, for views, its input)
   std::vector<T> gbuf_a_, gbuf_b_, dx0_;
   double last_norm_ = 0.0;
 };

@@ -5,6 +5,7 @@
 // normal results.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -74,20 +75,26 @@ inline T tanh_one(T x) {
   return x < T(0) ? -t : t;
 }
 
-template <class T>
-inline void exp_array(const T* x, T* y, long n) {
-#pragma omp simd
-  for (long i = 0; i < n; ++i) y[i] = exp_one(x[i]);
-}
-template <class T>
-inline void sigmoid_array(const T* x, T* y, long n) {
-#pragma omp simd
-  for (long i = 0; i < n; ++i) y[i] = sigmoid_one(x[i]);
-}
-template <class T>
-inline void tanh_array(const T* x, T* y, long n) {
-#pragma omp simd
-  for (long i = 0; i < n; ++i) y[i] = tanh_one(x[i]);
-}
+// Array versions (vmath.cpp), compiled for AVX-512, AVX2 and baseline x86-64 with run-time dispatch.
+void exp_array(const float* x, float* y, long n);
+void exp_array(const double* x, double* y, long n);
+void sigmoid_array(const float* x, float* y, long n);
+void sigmoid_array(const double* x, double* y, long n);
+void tanh_array(const float* x, float* y, long n);
+void tanh_array(const double* x, double* y, long n);
+void relu_forward(const float* x, float* y, long n);
+void relu_forward(const double* x, double* y, long n);
+void relu_backward(const float* x, const float* dy, float* dx, long n);
+void relu_backward(const double* x, const double* dy, double* dx, long n);
+// Sum with eight partial sums (vectorisable; the order differs from a left-to-right sum).
+float sum_array(const float* x, long n);
+double sum_array(const double* x, long n);
+double sum_squares(const float* x, long n);
+double sum_squares(const double* x, long n);
+// torch.optim.Adam element update: m += (1-b1)(g-m); v = b2 v + (1-b2) g^2; p -= s m / (sqrt(v)/c + eps)
+void adam_update(float* p, const float* g, float* m, float* v, long n, float omb1, float b2, float omb2, float s,
+                 float c, float eps);
+void adam_update(double* p, const double* g, double* m, double* v, long n, double omb1, double b2, double omb2,
+                 double s, double c, double eps);
 
 }  // namespace physdl::nn::vmath
