@@ -259,6 +259,18 @@ class Sequential:
             raise ValueError(f"{name} must contain only finite values (found NaN or inf)")
         return y
 
+    def _full_check(self, X, y, code, xname, yname):
+        """Value checks over a whole data set, before any training step runs."""
+        if not np.isfinite(X).all():
+            raise ValueError(f"{xname} must contain only finite values (found NaN or inf)")
+        if code == 3:
+            C = self.output_shape[-1]
+            bad = (y != IGNORE_LABEL) & ((y < 0) | (y >= C))
+            if bad.any():
+                raise ValueError(f"{yname}: labels must be in [0, {C}) or -100 (ignored), got {y[bad][0]}")
+        elif not np.isfinite(y).all():
+            raise ValueError(f"{yname} must contain only finite values (found NaN or inf)")
+
     # ------------------------------------------------------------------ computation
     def predict(self, X, batch_size: int = 4096) -> np.ndarray:
         """Network output for inputs ``X`` of shape ``(n, *input_shape)``.
@@ -391,11 +403,13 @@ class Sequential:
         batch_size = check_int(batch_size, "batch_size", minimum=1)
         X = self._check_X(X)
         y = self._check_y(y, X.shape[0], code)
+        self._full_check(X, y, code, "X", "y")
         if validation is not None:
             if not isinstance(validation, (tuple, list)) or len(validation) != 2:
                 raise ValueError("validation must be a pair (X_val, y_val)")
             Xv = self._check_X(validation[0], "validation[0]")
             yv = self._check_y(validation[1], Xv.shape[0], code, "validation[1]")
+            self._full_check(Xv, yv, code, "validation[0]", "validation[1]")
         n = X.shape[0]
         bs = min(batch_size, n)
         xb = np.empty((bs,) + X.shape[1:], X.dtype)
