@@ -418,8 +418,14 @@ class Sequential:
         from tqdm.auto import tqdm
 
         bar = tqdm(range(epochs), desc="fit", disable=not progress, leave=False)
+        orders = np.empty((0, n), np.int64)
+        chunk = max(1, min(epochs, (1 << 21) // n))  # epochs whose shuffles are drawn in one call
         for ep in bar:
-            order = self._shuffle.permutation(n) if shuffle else np.arange(n)
+            if shuffle and ep % chunk == 0:
+                # stable argsort of Philox uniforms, as Generator.permutation, for several epochs at once
+                u = self._shuffle.uniform((min(chunk, epochs - ep), n))
+                orders = np.argsort(u, axis=1, kind="stable")
+            order = orders[ep % chunk] if shuffle else np.arange(n)
             total = 0.0
             for s in range(0, n, bs):
                 idx = order[s:s + bs]
