@@ -36,3 +36,18 @@ def test_universal_approximation():
     with threadpool_limits(1):
         r = demos.universal_approximation()
     assert r["max_error"] < 0.03 and r["rms_error"] < 0.01
+
+
+@pytest.mark.parametrize("k,s", [(3, 2), (4, 2), (3, 3), (5, 2)])
+def test_checkerboard_overlaps_match_brute_force(k, s, cpu_backend):
+    n = 5
+    out = demos.checkerboard(k, s, n, backend=cpu_backend)
+    # brute force over eq. 4.9: output pixel i receives input I through kernel tap a when s*I + a == i
+    m = (n - 1) * s + k
+    count1d = np.zeros(m)
+    for I in range(n):
+        for a in range(k):
+            count1d[s * I + a] += 1
+    np.testing.assert_array_equal(out, np.outer(count1d, count1d))
+    interior = out[k:-k, k:-k]
+    assert (interior.min() == interior.max()) == (k % s == 0)  # uneven overlap unless s divides k

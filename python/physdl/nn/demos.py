@@ -17,7 +17,7 @@ from .datasets import sorting_task
 from .model import Sequential
 from .optim import Adam
 
-__all__ = ["nbit_relu", "deep_vs_wide", "universal_approximation", "lstm_sorting"]
+__all__ = ["nbit_relu", "deep_vs_wide", "universal_approximation", "lstm_sorting", "checkerboard"]
 
 
 def nbit_relu(z, nbits: int, backend: str | None = None) -> np.ndarray:
@@ -124,3 +124,24 @@ def lstm_sorting(hidden: int = 64, epochs: int = 60, seed: int = 0, backend: str
     return {"exact": float(np.mean((pred == yte[:, 4:]).all(axis=1))),
             "per_position": float(np.mean(pred == yte[:, 4:])),
             "examples": [(values[i].tolist(), pred[i].tolist()) for i in range(5)]}
+
+
+def checkerboard(kernel_size: int = 3, stride: int = 2, size: int = 6, backend: str | None = None) -> np.ndarray:
+    """Overlap pattern of a transposed convolution: the checkerboard artifact (book lines 1618-1648).
+
+    A ConvTranspose2d (eq. 4.9) with all weights 1 maps a constant image to the number of kernel
+    copies covering each output pixel; it is uneven (a checkerboard) unless ``kernel_size`` is a
+    multiple of ``stride``.
+
+    Returns
+    -------
+    ndarray (H_out, W_out) of overlap counts
+    """
+    kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
+    stride = check_int(stride, "stride", minimum=1)
+    size = check_int(size, "size", minimum=1)
+    model = Sequential([L.ConvTranspose2d(1, 1, kernel_size, stride=stride)], input_shape=(1, size, size),
+                       dtype="float64", backend=backend)
+    model.params[:] = 0.0
+    model.parameters()["0.weight"][...] = 1.0
+    return model.predict(np.ones((1, 1, size, size)))[0, 0]

@@ -123,3 +123,29 @@ def lstm_sorting_tour(out: Path, quick: bool, progress: bool) -> Result:
     ex = "; ".join(f"{a} -> {b}" for a, b in r["examples"][:3])
     return Result("LSTM sorting", f"An LSTM (64 units) trained on 800 sequences of 3-bit numbers of length 1-4 "
                   f"sorts unseen length-4 sequences, e.g. {ex}.", rows, [])
+
+
+@reproduction("checkerboard", "Checkerboard artifact of transposed convolution (eq. 4.9)")
+def checkerboard_tour(out: Path, quick: bool, progress: bool) -> Result:
+    from ..nn.demos import checkerboard
+
+    rows = []
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(7, 3.5))
+    for ax, (k, s) in zip(axes, [(3, 2), (4, 2)]):
+        c = checkerboard(k, s, 6)
+        count1d = np.zeros((6 - 1) * s + k)
+        for i in range(6):
+            count1d[s * i:s * i + k] += 1
+        inner = c[k:-k, k:-k]
+        rows.append(Row(f"kernel {k}, stride {s}: interior overlap counts", str(sorted(set(inner.ravel().astype(int)))),
+                        str(sorted(set(np.outer(count1d, count1d)[k:-k, k:-k].ravel().astype(int)))),
+                        "brute-force count of eq. 4.9", bool(np.array_equal(c, np.outer(count1d, count1d)))))
+        ax.imshow(c, cmap="gray")
+        ax.set_title(f"kernel {k}, stride {s}")
+    fig.tight_layout()
+    png = out / "checkerboard.png"
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return Result("Checkerboard artifact", "A transposed convolution with unit weights applied to a constant image: "
+                  "uneven kernel overlap (a checkerboard) when the stride does not divide the kernel size.", rows, [png])
