@@ -138,8 +138,8 @@ def checkerboard_tour(out: Path, quick: bool, progress: bool) -> Result:
         for i in range(6):
             count1d[s * i:s * i + k] += 1
         inner = c[k:-k, k:-k]
-        rows.append(Row(f"kernel {k}, stride {s}: interior overlap counts", str(sorted(set(inner.ravel().astype(int)))),
-                        str(sorted(set(np.outer(count1d, count1d)[k:-k, k:-k].ravel().astype(int)))),
+        rows.append(Row(f"kernel {k}, stride {s}: interior overlap counts", str(sorted(set(inner.ravel().astype(int).tolist()))),
+                        str(sorted(set(np.outer(count1d, count1d)[k:-k, k:-k].ravel().astype(int).tolist()))),
                         "brute-force count of eq. 4.9", bool(np.array_equal(c, np.outer(count1d, count1d)))))
         ax.imshow(c, cmap="gray")
         ax.set_title(f"kernel {k}, stride {s}")
