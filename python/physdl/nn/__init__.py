@@ -7,7 +7,20 @@ twin.  Layers: :class:`Dense`; activations :class:`Sigmoid`, :class:`Softmax`, :
 :class:`Conv2d` with zero or periodic padding (eq. 4.2-4.8), :class:`ConvTranspose2d` (eq. 4.9),
 :class:`MaxPool2d`, :class:`AvgPool2d`, :class:`Flatten`; :class:`RNN` (eq. 4.13-4.21),
 :class:`LSTM` (eq. 4.25-4.35), :class:`Attention`.  Losses (``loss=``): ``"mse"``,
-``"binary_cross_entropy"``, ``"binary_cross_entropy_with_logits"``, ``"softmax_cross_entropy"``.
+``"binary_cross_entropy"``, ``"binary_cross_entropy_with_logits"``, ``"softmax_cross_entropy"``
+(labels ``-100`` are ignored, as in PyTorch).  Optimizers: :class:`SGD` (momentum, Nesterov),
+:class:`Adam` (PyTorch's update rule), with weight decay and gradient-norm clipping.
+
+Notes
+-----
+* Matrix products use SciPy's BLAS (``scipy.linalg.cython_blas``), handed to the C++ core once at
+  import; a C++ host application passes its own ``dgemm_``/``sgemm_`` to ``physdl::nn::set_blas``
+  (see ``examples/nn/cpp_host``).  The BLAS thread count is SciPy's OpenBLAS setting; for small
+  layers on a busy machine one thread is often fastest (``threadpoolctl.threadpool_limits(1)``).
+* Initial weights come from Philox stream 0 of the model's seed and minibatch shuffling from
+  stream 1, so the same seed gives the same trained weights; the cpp and numba backends agree to
+  rounding.
+* A model is not safe to train from several threads at once (its workspaces are shared).
 
 Examples
 --------

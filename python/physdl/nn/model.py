@@ -165,7 +165,8 @@ class Sequential:
         if self._engine is None:
             if X.ndim < 2:
                 raise ValueError(f"X must have a sample axis and per-sample axes, got shape {X.shape}")
-            self._build(X.shape[1:], max(64, X.shape[0]))
+            # workspaces start small and grow to the largest batch actually passed to the engine
+            self._build(X.shape[1:], 64)
 
     # ------------------------------------------------------------------ parameters
     @property
@@ -272,7 +273,7 @@ class Sequential:
             raise ValueError(f"{yname} must contain only finite values (found NaN or inf)")
 
     # ------------------------------------------------------------------ computation
-    def predict(self, X, batch_size: int = 4096) -> np.ndarray:
+    def predict(self, X, batch_size: int = 1024) -> np.ndarray:
         """Network output for inputs ``X`` of shape ``(n, *input_shape)``.
 
         Parameters
