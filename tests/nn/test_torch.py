@@ -69,3 +69,27 @@ def test_state_dict_round_trip():
     assert not np.allclose(other.params, model.params)
     other.from_torch_state_dict(sd)
     np.testing.assert_array_equal(other.params, model.params)
+
+
+@pytest.mark.parametrize("case", ["dense_sigmoid", "dense_tanh", "softmax_ce", "conv_periodic", "conv_transpose",
+                                  "maxpool", "rnn_seq", "lstm_seq", "attention", "bce_logits"])
+def test_float32_matches_torch_float32(case, cpu_backend):
+    """The float32 path (vectorised exp/tanh) agrees with PyTorch's float32 to float32 accuracy."""
+    layers, shape, loss = CASES[case]
+    model = nn.Sequential(layers, input_shape=shape, seed=11, dtype="float32", backend=cpu_backend)
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(3,) + shape).astype(np.float32)
+    y = _targets(model, X, loss)
+    if loss != "softmax_cross_entropy":
+        y = y.astype(np.float32)
+    tm = torch_model(nn.Sequential(layers, input_shape=shape, seed=11, dtype="float64")).float()
+    tm.load_state_dict(model.to_torch_state_dict())
+    xt = torch.tensor(X, requires_grad=True)
+    out_t = tm(xt)
+    L_t = torch_loss(loss, out_t, y)
+    L_t.backward()
+    np.testing.assert_allclose(model.predict(X), out_t.detach().numpy(), rtol=1e-4, atol=1e-5)
+    L, g, dx = model.gradients(X, y, loss, input_grad=True)
+    assert L == pytest.approx(L_t.item(), rel=1e-4, abs=1e-6)
+    np.testing.assert_allclose(g, torch_grads(model, tm), rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-3, atol=1e-5)

@@ -17,11 +17,6 @@ _JIT = dict(cache=True, fastmath=False)
 
 # ------------------------------------------------------------------ element-wise
 @nb.njit(**_JIT)
-def _sigm(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-@nb.njit(**_JIT)
 def act_forward(kind, nbits, c, x, y):
     m = x.shape[0]
     one = x.dtype.type(1.0)
