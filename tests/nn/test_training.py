@@ -140,7 +140,7 @@ def test_fit_history_and_validation():
     X, y = _small_problem()
     model = nn.Sequential([nn.Dense(3, 16), nn.Tanh(), nn.Dense(16, 2)], seed=0, dtype="float64")
     hist = model.fit(X[:150], y[:150], loss="softmax_cross_entropy", optimizer=nn.Adam(lr=2e-2), epochs=30,
-                     batch_size=32, validation=(X[150:], y[150:]))
+                     batch_size=32, validation=(X[150:], y[150:]), progress=True)
     assert len(hist["loss"]) == 30 and len(hist["val_accuracy"]) == 30
     assert hist["loss"][-1] < hist["loss"][0]
     ev = model.evaluate(X[150:], y[150:], loss="softmax_cross_entropy")
