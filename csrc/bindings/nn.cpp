@@ -2,6 +2,7 @@
 #include <string>
 
 #include "common.hpp"
+#include "physdl/nn/automata.hpp"
 #include "physdl/nn/blas.hpp"
 #include "physdl/nn/network.hpp"
 
@@ -114,6 +115,17 @@ void register_nn(py::module_& root) {
   m.def("has_blas", &nn::has_blas);
   m.def("set_small_gemm_threshold", &nn::set_small_gemm_threshold);
   m.def("small_gemm_threshold", &nn::small_gemm_threshold);
+  m.def(
+      "box_ball_evolve",
+      [](carray<std::uint8_t> init, long steps, carray<std::uint8_t> history) {
+        const long L = long(init.size());
+        if (steps < 0) throw py::value_error("steps must be >= 0");
+        if (long(history.size()) != (steps + 1) * L) throw py::value_error("history must hold (steps + 1) * L values");
+        auto* h = mutable_data(history, "history");
+        py::gil_scoped_release nogil;
+        return nn::box_ball_evolve(init.data(), L, steps, h);
+      },
+      py::arg("init"), py::arg("steps"), py::arg("history"));
   bind_network<double>(m, "Network64", "Optimizer64");
   bind_network<float>(m, "Network32", "Optimizer32");
 }

@@ -149,3 +149,45 @@ def checkerboard_tour(out: Path, quick: bool, progress: bool) -> Result:
     plt.close(fig)
     return Result("Checkerboard artifact", "A transposed convolution with unit weights applied to a constant image: "
                   "uneven kernel overlap (a checkerboard) when the stride does not divide the kernel size.", rows, [png])
+
+
+@reproduction("box_ball_sorting", "Cellular automata: rules 90/110 and box-ball soliton sorting (chapter 4 column)")
+def automata_tour(out: Path, quick: bool, progress: bool) -> Result:
+    from math import comb
+
+    from ..nn.automata import box_ball, box_ball_sort, box_ball_state, elementary_ca
+
+    L, T = 129, 63
+    seed = np.zeros(L, np.uint8)
+    seed[L // 2] = 1
+    r90 = elementary_ca(90, seed, T)
+    pascal = np.zeros_like(r90)
+    for t in range(T + 1):
+        for x in range(-t, t + 1, 2):
+            pascal[t, L // 2 + x] = comb(t, (t + x) // 2) % 2
+    edge = np.zeros(L, np.uint8)
+    edge[-1] = 1
+    r110 = elementary_ca(110, edge, T)
+    rows = [Row("rule 90 from one cell == Pascal's triangle mod 2", str(bool((r90 == pascal).all())), "True",
+                "Fig. 4.9 (left), Lucas' theorem", bool((r90 == pascal).all()))]
+    for v in ([3, 2, 1], [3, 4, 2, 1, 2, 3]):
+        got = box_ball_sort(v)
+        rows.append(Row(f"box-ball solitons {v}", str(got), str(sorted(v)), "book lines 1926-1935", got == sorted(v)))
+    plt = _plt()
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.8))
+    axes[0].imshow(r90, cmap="binary", interpolation="nearest")
+    axes[0].set_title("rule 90")
+    axes[1].imshow(r110, cmap="binary", interpolation="nearest")
+    axes[1].set_title("rule 110")
+    h = box_ball(box_ball_state([3, 2, 1], length=60), 12)
+    axes[2].imshow(h, cmap="binary", interpolation="nearest")
+    axes[2].set_title("box-ball [3, 2, 1] -> [1, 2, 3]")
+    axes[2].set_xlabel("box")
+    axes[2].set_ylabel("time")
+    fig.tight_layout()
+    png = out / "automata.png"
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return Result("Cellular automata and soliton sorting",
+                  "Elementary cellular automata (rule 90 gives the Sierpinski triangle, rule 110 the edge of chaos) "
+                  "and the box-ball system, whose solitons leave a collision sorted by size.", rows, [png])
