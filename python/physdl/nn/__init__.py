@@ -11,6 +11,10 @@ twin.  Layers: :class:`Dense`; activations :class:`Sigmoid`, :class:`Softmax`, :
 (labels ``-100`` are ignored, as in PyTorch).  Optimizers: :class:`SGD` (momentum, Nesterov),
 :class:`Adam` (PyTorch's update rule), with weight decay and gradient-norm clipping.
 
+Submodules: :mod:`physdl.nn.demos` (N-bit ReLU, deep vs wide, universal approximation, LSTM
+sorting, checkerboard artifact), :mod:`physdl.nn.automata` (elementary cellular automata, the
+box-ball system and its soliton sorting), :mod:`physdl.nn.datasets` (the sorting task).
+
 Notes
 -----
 * Matrix products use SciPy's BLAS (``scipy.linalg.cython_blas``), handed to the C++ core once at
