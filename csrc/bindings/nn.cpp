@@ -75,6 +75,7 @@ void bind_network(py::module_& m, const char* net_name, const char* opt_name) {
       .def("gradients_values", [](Net& net, carray<T> x, carray<T> t, int loss, bool input_grad, carray<T> dx) {
         const long n = samples(x, net.input_size(), "X");
         if (long(t.size()) != n * net.output_size()) throw py::value_error("y has the wrong size");
+        if (input_grad && long(dx.size()) != n * net.input_size()) throw py::value_error("dx has the wrong size");
         T* d = mutable_data(dx, "dx");
         py::gil_scoped_release nogil;
         const double L = net.loss_and_gradients(x.data(), n, loss, t.data(), nullptr, input_grad);
@@ -84,6 +85,7 @@ void bind_network(py::module_& m, const char* net_name, const char* opt_name) {
       .def("gradients_labels", [](Net& net, carray<T> x, carray<std::int64_t> lab, bool input_grad, carray<T> dx) {
         const long n = samples(x, net.input_size(), "X");
         if (long(lab.size()) != n * net.label_count()) throw py::value_error("y has the wrong number of labels");
+        if (input_grad && long(dx.size()) != n * net.input_size()) throw py::value_error("dx has the wrong size");
         T* d = mutable_data(dx, "dx");
         py::gil_scoped_release nogil;
         const double L = net.loss_and_gradients(x.data(), n, nn::kSoftmaxCE, nullptr, lab.data(), input_grad);

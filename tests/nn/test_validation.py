@@ -114,6 +114,13 @@ def test_core_guards_reject_misuse():
     net = core.nn.Network64([0], [[3, 2]], [3], 4)
     with pytest.raises(ValueError, match="out has the wrong size"):
         net.forward(np.zeros((2, 3)), np.zeros(3))
+    with pytest.raises(ValueError, match="dx has the wrong size"):
+        net.gradients_values(np.zeros((2, 3)), np.zeros((2, 2)), 0, True, np.zeros(1))
+    with pytest.raises(ValueError, match="X has 5 values"):
+        net.forward(np.zeros(5), np.zeros(2))
+    with pytest.raises(ValueError, match="optimizer was built for 3 parameters"):
+        net.train_values(np.zeros((2, 3)), np.zeros((2, 2)), 0, core.nn.Optimizer64(1, 1e-3, 0, 0.9, 0.999, 1e-8, 0, 0,
+                                                                                       False, 3))
     with pytest.raises(ValueError, match="layer 0"):
         core.nn.Network64([0], [[4, 2]], [3], 4)
     with pytest.raises(ValueError, match="unknown layer kind"):
