@@ -188,7 +188,10 @@ class Sequential:
     def to_torch_state_dict(self):
         """Parameters as a PyTorch state dict for the equivalent ``torch.nn.Sequential``.
 
-        RNN/LSTM biases map to ``bias_ih_l0`` (the value) and ``bias_hh_l0`` (zeros).
+        Keys are ``"{layer index}.{name}"``: Dense -> ``torch.nn.Linear``, Conv2d -> ``torch.nn.Conv2d``
+        (``padding_mode="circular"`` for periodic), ConvTranspose2d, and RNN/LSTM -> ``torch.nn.RNN``/``LSTM``
+        with ``batch_first=True``, whose biases map to ``bias_ih_l0`` (the value) and ``bias_hh_l0``
+        (zeros).  Attention has no PyTorch module with this layout; its keys are ``wq``, ``wk``, ``wv``.
         """
         import torch
 
