@@ -8,11 +8,6 @@
 #include "physdl/nn/blas.hpp"
 #include "physdl/nn/vmath.hpp"
 
-#if defined(__SSE__) || defined(_M_X64)
-#include <xmmintrin.h>
-#define PHYSDL_NN_HAVE_MXCSR 1
-#endif
-
 namespace physdl::nn {
 
 namespace {
@@ -28,16 +23,6 @@ std::string shape_str(const std::vector<long>& s) {
   for (std::size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
   return r + (s.size() == 1 ? ",)" : ")");
 }
-
-// Flush denormals to zero (and treat denormal inputs as zero) for the duration of one call:
-// saturated sigmoid/tanh gates produce denormal gradients that slow x86 arithmetic a hundredfold.
-struct FlushDenormals {
-#ifdef PHYSDL_NN_HAVE_MXCSR
-  unsigned int saved;
-  FlushDenormals() : saved(_mm_getcsr()) { _mm_setcsr(saved | 0x8040u); }
-  ~FlushDenormals() { _mm_setcsr(saved); }
-#endif
-};
 
 [[noreturn]] void fail(const std::string& msg) { throw std::invalid_argument(msg); }
 
@@ -888,7 +873,6 @@ template <class T>
 const T* Network<T>::forward(const T* x, long n) {
   if (n < 1) fail("X must contain at least one sample");
   if (!all_finite(x, n * in_size_)) fail("X must contain only finite values (found NaN or inf)");
-  FlushDenormals ftz;
   reserve(n);
   const T* in = x;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
@@ -980,7 +964,6 @@ double Network<T>::loss_and_gradients(const T* x, long n, int loss, const T* tar
   if (loss == kSoftmaxCE ? labels == nullptr : targets == nullptr) fail("y is missing for this loss");
   if (targets && !all_finite(targets, n * output_size())) fail("y must contain only finite values (found NaN or inf)");
   forward(x, n);
-  FlushDenormals ftz;
   const double L = loss_grad(loss, n, targets, labels);
   T* dy = gbuf_a_.data();
   T* other = gbuf_b_.data();
@@ -1002,7 +985,6 @@ template <class T>
 double Network<T>::train_step(const T* x, long n, int loss, const T* targets, const std::int64_t* labels,
                               Optimizer<T>& opt) {
   const double L = loss_and_gradients(x, n, loss, targets, labels, false);
-  FlushDenormals ftz;
   last_norm_ = opt.step(params_.data(), grads_.data(), num_params());
   return L;
 }
