@@ -125,3 +125,20 @@ def test_core_guards_reject_misuse():
         core.nn.Network64([0], [[4, 2]], [3], 4)
     with pytest.raises(ValueError, match="unknown layer kind"):
         core.nn.Network64([99], [[]], [3], 4)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_nan_detected_behind_a_narrowing_dense_layer(dtype, cpu_backend):
+    model = nn.Sequential([nn.Dense(6, 2), nn.ReLU(), nn.Dense(2, 2)], seed=0, dtype=dtype, backend=cpu_backend)
+    for bad in (np.nan, np.inf, -np.inf):
+        X = np.ones((5, 6), dtype)
+        X[3, 4] = bad
+        with pytest.raises(ValueError, match="X must contain only finite values"):
+            model.predict(X)
+        with pytest.raises(ValueError, match="X must contain only finite values"):
+            model.train_step(X, np.zeros(5, np.int64), loss="softmax_cross_entropy", optimizer=nn.SGD())
+    # finite X whose product overflows is not an input error
+    model.params[:] = np.finfo(dtype).max / 4
+    with np.errstate(over="ignore", invalid="ignore"):  # NumPy products in the numba engine warn
+        out = model.predict(np.ones((2, 6), dtype))
+    assert not np.isfinite(out).all()

@@ -63,6 +63,7 @@ template <class T>
 struct Layer {
   std::vector<long> in_shape, out_shape;
   long in_size = 0, out_size = 0, poff = 0, np = 0;
+  int kind = -1;
   bool view = false;  // output is the input memory (Flatten): no work, no copy
   virtual ~Layer() = default;
   virtual void reserve(long /*cap*/) {}
@@ -816,6 +817,7 @@ Network<T>::Network(const std::vector<int>& kinds, const std::vector<std::vector
       fail("layer " + std::to_string(i) + ": " + e.what());
     }
     layers_.back()->poff = off;
+    layers_.back()->kind = kinds[i];
     off += layers_.back()->np;
     shape = layers_.back()->out_shape;
   }
@@ -872,7 +874,11 @@ void Network<T>::reserve(long n) {
 template <class T>
 const T* Network<T>::forward(const T* x, long n) {
   if (n < 1) fail("X must contain at least one sample");
-  if (!all_finite(x, n * in_size_)) fail("X must contain only finite values (found NaN or inf)");
+  // NaN/inf in X: a leading Dense layer turns any non-finite input value into a non-finite value in
+  // every output of that row, so when its output is smaller than X it is cheaper to scan the output
+  // and rescan X only if something is found (an overflow from finite X is then not an error).
+  const bool check_after = layers_[0]->kind == kDense && layers_[0]->out_size < in_size_;
+  if (!check_after && !all_finite(x, n * in_size_)) fail("X must contain only finite values (found NaN or inf)");
   reserve(n);
   const T* in = x;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
@@ -881,6 +887,8 @@ const T* Network<T>::forward(const T* x, long n) {
       in = acts_[i].data();
     }
     outs_[i] = in;
+    if (i == 0 && check_after && !all_finite(in, n * layers_[0]->out_size) && !all_finite(x, n * in_size_))
+      fail("X must contain only finite values (found NaN or inf)");
   }
   return in;
 }
