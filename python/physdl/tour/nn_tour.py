@@ -1,0 +1,199 @@
+"""Tour entries for chapters 3-4: N-bit ReLU (Fig. 3.4), deep vs wide (eq. 3.85-3.91), universal
+approximation, LSTM sorting (chapter 4 column)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from . import Result, Row, reproduction
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _softplus(z):
+    return np.logaddexp(0.0, z)
+
+
+@reproduction("nbit_relu", "N-bit Hamiltonian ReLU approaching max(z, 0) (Fig. 3.4)")
+def nbit_relu_tour(out: Path, quick: bool, progress: bool) -> Result:
+    from ..nn.demos import nbit_relu
+
+    z = np.linspace(-6, 14, 801)
+    rows = []
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for N in (1, 3, 10, 30):
+        h = nbit_relu(z, N)
+        direct = sum(1.0 / (1.0 + np.exp(-(z + 0.5 - u))) for u in range(1, N + 1))
+        # midpoint rule: sum_u sigma(z + 0.5 - u) ~ int_0^N sigma(z - t) dt = softplus(z) - softplus(z - N)
+        integral = _softplus(z) - _softplus(z - N)
+        rows.append(Row(f"N={N}: max |<h> - eq. 3.40 summed directly|", f"{np.abs(h - direct).max():.1e}",
+                        "0 (same formula)", "eq. 3.40", bool(np.abs(h - direct).max() < 1e-12)))
+        dev = np.abs(h - integral).max()
+        rows.append(Row(f"N={N}: max |<h> - (softplus(z) - softplus(z-N))|", f"{dev:.4f}",
+                        "< 0.02 (midpoint rule error)", "Euler-Maclaurin", bool(dev < 0.02)))
+        ax.plot(z, h, label=f"N = {N}")
+    h30 = nbit_relu(z, 30)
+    window = (np.abs(z) > 4) & (z < 24)
+    relu_dev = np.abs(h30 - np.maximum(z, 0))[window].max()
+    rows.append(Row("N=30: max |<h> - max(z,0)| for 4 < |z|, z <= 14", f"{relu_dev:.4f}", "< 0.02 (eq. 3.41)",
+                    "eq. 3.41", bool(relu_dev < 0.02)))
+    ax.plot(z, np.maximum(z, 0), "k--", lw=1, label="max(z, 0)")
+    ax.set_xlabel("z = Jx + J")
+    ax.set_ylabel("<h>")
+    ax.legend()
+    fig.tight_layout()
+    png = out / "nbit_relu.png"
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return Result("N-bit Hamiltonian ReLU (Fig. 3.4)",
+                  "The expectation of N shifted bits, eq. 3.40, computed by the HamiltonianReLU layer; it follows "
+                  "softplus(z) - softplus(z - N) and so approaches max(z, 0) away from z = 0 as N grows.", rows, [png])
+
+
+@reproduction("deep_vs_wide", "Deep vs wide with z^3 activations (eq. 3.85-3.91)")
+def deep_vs_wide_tour(out: Path, quick: bool, progress: bool) -> Result:
+    from ..nn.demos import deep_vs_wide
+
+    r = deep_vs_wide(epochs=1500 if quick else 3000, seeds=range(4 if quick else 8))
+    rows = [
+        Row("wide (1 hidden layer, 2 units, 7 params) MSE", f"{r['wide_mse']:.3f}",
+            f">= {r['best_cubic_mse']:.3f} (least-squares cubic)", "eq. 3.89 is a cubic; numpy.polyfit",
+            bool(r["wide_mse"] >= r["best_cubic_mse"] * (1 - 1e-6))),
+        Row("deep (2 hidden layers, 1 unit, 6 params) MSE", f"{r['deep_mse']:.4f}",
+            f"<< {r['best_cubic_mse']:.3f}: degree 9 is reachable", "eq. 3.90-3.91",
+            bool(r["deep_mse"] < 0.01 * r["best_cubic_mse"])),
+    ]
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(r["x"], r["target"], "k-", lw=2, label="target (eq. 3.91)")
+    ax.plot(r["x"], r["wide"], "--", label=f"wide, MSE {r['wide_mse']:.2f}")
+    ax.plot(r["x"], r["deep"], ":", lw=2, label=f"deep, MSE {r['deep_mse']:.3f}")
+    ax.legend()
+    ax.set_xlabel("x")
+    fig.tight_layout()
+    png = out / "deep_vs_wide.png"
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return Result("Deep vs wide (eq. 3.85-3.91)",
+                  "With activation z^3 a one-hidden-layer net is a cubic and cannot beat the least-squares cubic, "
+                  "while two one-unit layers reach the degree-9 target (best of several seeds).", rows, [png])
+
+
+@reproduction("universal_approximation", "Universal approximation of a 1D function")
+def universal_approximation_tour(out: Path, quick: bool, progress: bool) -> Result:
+    from ..nn.demos import universal_approximation
+
+    r = universal_approximation(epochs=1000 if quick else 2000)
+    rows = [Row("max |fit - f| on [-pi, pi]", f"{r['max_error']:.4f}", "< 0.03", "f = sin 2x + 0.3 x^2",
+                bool(r["max_error"] < 0.03)),
+            Row("rms error", f"{r['rms_error']:.4f}", "< 0.01", "", bool(r["rms_error"] < 0.01))]
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(r["x"], r["target"], "k-", lw=2, label="f(x)")
+    ax.plot(r["x"], r["fit"], "r--", label="32 sigmoid units")
+    ax.legend()
+    fig.tight_layout()
+    png = out / "universal_approximation.png"
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return Result("Universal approximation", "One hidden layer of 32 sigmoids fitted to sin 2x + 0.3 x^2.", rows, [png])
+
+
+@reproduction("lstm_sorting", "LSTM learns to sort (chapter 4 column)")
+def lstm_sorting_tour(out: Path, quick: bool, progress: bool) -> Result:
+    from contextlib import nullcontext
+
+    from ..nn.demos import lstm_sorting
+
+    try:  # one BLAS thread: the products are small (threadpoolctl is optional here)
+        from threadpoolctl import threadpool_limits
+
+        limit = threadpool_limits(1)
+    except ImportError:
+        limit = nullcontext()
+    with limit:
+        r = lstm_sorting(epochs=60)
+    rows = [Row("unseen length-4 sequences sorted exactly", f"{r['exact']:.3f}", ">= 0.90", "book lines 1866-1913",
+                bool(r["exact"] >= 0.9)),
+            Row("per-position accuracy", f"{r['per_position']:.3f}", "", "")]
+    ex = "; ".join(f"{a} -> {b}" for a, b in r["examples"][:3])
+    return Result("LSTM sorting", f"An LSTM (64 units) trained on 800 sequences of 3-bit numbers of length 1-4 "
+                  f"sorts unseen length-4 sequences, e.g. {ex}.", rows, [])
+
+
+@reproduction("checkerboard", "Checkerboard artifact of transposed convolution (eq. 4.9)")
+def checkerboard_tour(out: Path, quick: bool, progress: bool) -> Result:
+    from ..nn.demos import checkerboard
+
+    rows = []
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(7, 3.5))
+    for ax, (k, s) in zip(axes, [(3, 2), (4, 2)]):
+        c = checkerboard(k, s, 6)
+        count1d = np.zeros((6 - 1) * s + k)
+        for i in range(6):
+            count1d[s * i:s * i + k] += 1
+        inner = c[k:-k, k:-k]
+        rows.append(Row(f"kernel {k}, stride {s}: interior overlap counts", str(sorted(set(inner.ravel().astype(int).tolist()))),
+                        str(sorted(set(np.outer(count1d, count1d)[k:-k, k:-k].ravel().astype(int).tolist()))),
+                        "brute-force count of eq. 4.9", bool(np.array_equal(c, np.outer(count1d, count1d)))))
+        ax.imshow(c, cmap="gray")
+        ax.set_title(f"kernel {k}, stride {s}")
+    fig.tight_layout()
+    png = out / "checkerboard.png"
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return Result("Checkerboard artifact", "A transposed convolution with unit weights applied to a constant image: "
+                  "uneven kernel overlap (a checkerboard) when the stride does not divide the kernel size.", rows, [png])
+
+
+@reproduction("box_ball_sorting", "Cellular automata: rules 90/110 and box-ball soliton sorting (chapter 4 column)")
+def automata_tour(out: Path, quick: bool, progress: bool) -> Result:
+    from math import comb
+
+    from ..nn.automata import box_ball, box_ball_sort, box_ball_state, elementary_ca
+
+    L, T = 129, 63
+    seed = np.zeros(L, np.uint8)
+    seed[L // 2] = 1
+    r90 = elementary_ca(90, seed, T)
+    pascal = np.zeros_like(r90)
+    for t in range(T + 1):
+        for x in range(-t, t + 1, 2):
+            pascal[t, L // 2 + x] = comb(t, (t + x) // 2) % 2
+    edge = np.zeros(L, np.uint8)
+    edge[-1] = 1
+    r110 = elementary_ca(110, edge, T)
+    rows = [Row("rule 90 from one cell == Pascal's triangle mod 2", str(bool((r90 == pascal).all())), "True",
+                "Fig. 4.9 (left), Lucas' theorem", bool((r90 == pascal).all()))]
+    for v in ([3, 2, 1], [3, 4, 2, 1, 2, 3]):
+        got = box_ball_sort(v)
+        rows.append(Row(f"box-ball solitons {v}", str(got), str(sorted(v)), "book lines 1926-1935", got == sorted(v)))
+    plt = _plt()
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.8))
+    axes[0].imshow(r90, cmap="binary", interpolation="nearest")
+    axes[0].set_title("rule 90")
+    axes[1].imshow(r110, cmap="binary", interpolation="nearest")
+    axes[1].set_title("rule 110")
+    h = box_ball(box_ball_state([3, 2, 1], length=60), 12)
+    axes[2].imshow(h, cmap="binary", interpolation="nearest")
+    axes[2].set_title("box-ball [3, 2, 1] -> [1, 2, 3]")
+    axes[2].set_xlabel("box")
+    axes[2].set_ylabel("time")
+    fig.tight_layout()
+    png = out / "automata.png"
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return Result("Cellular automata and soliton sorting",
+                  "Elementary cellular automata (rule 90 gives the Sierpinski triangle, rule 110 the edge of chaos) "
+                  "and the box-ball system, whose solitons leave a collision sorted by size.", rows, [png])
