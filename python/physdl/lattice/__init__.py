@@ -12,8 +12,7 @@ True
 
 from __future__ import annotations
 
-import importlib
-
+from . import enumerate, exact
 from .models import (GEOMETRIES, SQUARE_TC, TRIANGULAR_TC, EdwardsAnderson, Ising, Model,
                      SherringtonKirkpatrick)
 from .simulation import (STORAGES, SWEEPS, UPDATES, Estimate, LatticeTooLarge, ParallelTempering, RunResult,
@@ -25,10 +24,3 @@ __all__ = [
     "Simulation", "ParallelTempering", "RunResult", "Estimate", "LatticeTooLarge", "analyse",
     "pack_multispin", "unpack_multispin", "exact", "enumerate",
 ]
-
-
-def __getattr__(name):
-    # exact.py and enumerate.py come from the sampling work; import them on first use.
-    if name in ("exact", "enumerate"):
-        return importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

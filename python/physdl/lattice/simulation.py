@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import _backend
 from .._validate import check_choice, check_float, check_int, check_seed
-from . import _analysis
+from ..sampling import mcmc
 from .models import Ising, Model, SherringtonKirkpatrick
 
 UPDATES = ("metropolis", "heat_bath", "wolff", "swendsen_wang")
@@ -33,19 +33,7 @@ class LatticeTooLarge(MemoryError, ValueError):
     """The requested lattice would not fit in the available memory."""
 
 
-@dataclass
-class Estimate:
-    """A Monte Carlo estimate with its statistical error."""
-
-    value: float
-    error: float
-
-    def __format__(self, spec: str) -> str:
-        spec = spec or ".6g"
-        return f"{self.value:{spec}} ± {self.error:{spec}}"
-
-    def __iter__(self):
-        return iter((self.value, self.error))
+Estimate = mcmc.Estimate
 
 
 @dataclass
@@ -104,9 +92,17 @@ def analyse(energy, magnetization, beta: float, n_sites: int, measure_every: int
     am = np.abs(m)
     m2 = m * m
     ser = {"e": e, "e2": e * e, "am": am, "m2": m2, "m4": m2 * m2}
+    nb = min(n_bins, e.size)
 
     def est(f):
-        return Estimate(*_analysis.jackknife(ser, f, n_bins))
+        if nb < 2:
+            return Estimate(float(f({k: np.mean(v) for k, v in ser.items()})), float("nan"))
+        keys = list(ser)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return mcmc.jackknife(lambda *a: f(dict(zip(keys, a))), *(ser[k] for k in keys), n_blocks=nb)
+
+    def tau(x):
+        return mcmc.integrated_autocorrelation_time(x).tau * measure_every if x.size >= 4 else float("nan")
 
     N = n_sites
     return RunResult(
@@ -118,9 +114,9 @@ def analyse(energy, magnetization, beta: float, n_sites: int, measure_every: int
         m4=est(lambda a: a["m4"]),
         specific_heat=est(lambda a: beta * beta * N * (a["e2"] - a["e"] ** 2)),
         susceptibility=est(lambda a: beta * N * (a["m2"] - a["am"] ** 2)),
-        binder=est(lambda a: 1.0 - a["m4"] / (3.0 * a["m2"] ** 2) if a["m2"] > 0 else float("nan")),
-        tau_energy=_analysis.tau_int(e) * measure_every,
-        tau_abs_m=_analysis.tau_int(am) * measure_every,
+        binder=est(lambda a: 1.0 - a["m4"] / (3.0 * a["m2"] ** 2)),
+        tau_energy=tau(e),
+        tau_abs_m=tau(am),
         extra=dict(extra or {}),
     )
 
