@@ -95,14 +95,16 @@ def analyse(energy, magnetization, beta: float, n_sites: int, measure_every: int
     nb = min(n_bins, e.size)
 
     def est(f):
-        if nb < 2:
-            return Estimate(float(f({k: np.mean(v) for k, v in ser.items()})), float("nan"))
-        keys = list(ser)
         with np.errstate(divide="ignore", invalid="ignore"):
+            if nb < 2:
+                return Estimate(float(f({k: np.mean(v) for k, v in ser.items()})), float("nan"))
+            keys = list(ser)
             return mcmc.jackknife(lambda *a: f(dict(zip(keys, a))), *(ser[k] for k in keys), n_blocks=nb)
 
     def tau(x):
-        return mcmc.integrated_autocorrelation_time(x).tau * measure_every if x.size >= 4 else float("nan")
+        if x.size < 4 or np.ptp(x) == 0:  # undefined for a constant or very short series
+            return float("nan")
+        return mcmc.integrated_autocorrelation_time(x).tau * measure_every
 
     N = n_sites
     return RunResult(
