@@ -6,19 +6,23 @@ import numpy as np
 from scipy import stats
 
 
-def chi2_energies(samples, levels, probs, min_expected: float = 5.0):
+def chi2_energies(samples, levels, probs, max_bins: int = 40):
     """Pearson chi-square p-value of sampled total energies against exact level probabilities.
 
-    Levels with small expected counts are pooled (in energy order) until each bin expects at
-    least ``min_expected`` samples.
+    Adjacent levels (in energy order) are pooled until each bin expects at least
+    max(5, n / max_bins) samples.
     """
     samples = np.asarray(samples, dtype=np.float64)
-    levels = np.asarray(levels, dtype=np.float64)
-    probs = np.asarray(probs, dtype=np.float64)
-    idx = np.argmin(np.abs(samples[:, None] - levels[None, :]), axis=1)
+    order = np.argsort(levels)
+    levels = np.asarray(levels, dtype=np.float64)[order]
+    probs = np.asarray(probs, dtype=np.float64)[order]
+    pos = np.clip(np.searchsorted(levels, samples), 1, levels.size - 1)
+    idx = np.where(np.abs(samples - levels[pos - 1]) < np.abs(samples - levels[pos]), pos - 1, pos)
+    idx = np.where(np.abs(samples - levels[0]) < 1e-6, 0, idx)
     assert np.allclose(samples, levels[idx], atol=1e-6), "a sampled energy is not an exact level"
     obs = np.bincount(idx, minlength=levels.size).astype(np.float64)
     n = samples.size
+    min_expected = max(5.0, n / max_bins)
     exp = probs * n
     bins_o, bins_e, acc_o, acc_e = [], [], 0.0, 0.0
     for o, e in zip(obs, exp):

@@ -231,7 +231,9 @@ class Simulation:
     sweep : {"checkerboard", "sequential"}, optional
         Order of local updates: sublattice colours (2 for bipartite lattices with even sides, 3 for
         the triangular lattice with sides divisible by 3), or site by site.  Default: checkerboard,
-        sequential for the SK model.
+        sequential for the SK model.  On very small tori the checkerboard Metropolis sweep can be
+        reducible (its forced flips of dE <= 0 moves trap the chain; e.g. the 3x3 triangular
+        torus): use heat bath or sequential sweeps there.
     seed : int
         Seed of every random number of the run.
     chain : int

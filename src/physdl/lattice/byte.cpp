@@ -34,7 +34,7 @@ void byte_measure(const std::int8_t* s, const Graph& g, double& energy, std::int
   mag = m;
   if (g.uniform) {
     std::int64_t S = 0;
-#pragma omp parallel for reduction(+ : S) schedule(static)
+#pragma omp parallel for reduction(+ : S) schedule(static) if (n > 32768)
     for (std::int64_t i = 0; i < n; ++i) {
       int sum = 0;
       for (int k = 0; k < g.z; ++k) sum += s[g.nbr[i * g.z + k]];
@@ -45,7 +45,7 @@ void byte_measure(const std::int8_t* s, const Graph& g, double& energy, std::int
   }
   const std::int64_t nch = (n + kChunk - 1) / kChunk;
   std::vector<double> part(static_cast<size_t>(nch), 0.0);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (nch > 8)
   for (std::int64_t c = 0; c < nch; ++c) {
     double e = 0.0;
     const std::int64_t end = (c + 1) * kChunk < n ? (c + 1) * kChunk : n;
