@@ -243,8 +243,8 @@ class Simulation:
         Initial configuration (random from Philox, or all +1).
     clusters_per_sweep : int, optional
         Wolff only: clusters per sweep.  A fixed count keeps end-of-sweep measurements unbiased;
-        by default it is set once, on the first run, to N / (mean cluster size over 20 pilot
-        clusters), so that a sweep flips about N spins.
+        by default it is set once, on the first run, to N / (mean cluster size in a pilot run of
+        single clusters that flips 20 N spins), so that a sweep flips about N spins.
     """
 
     def __init__(self, model: Model, beta=None, *, T=None, update: str = "metropolis", storage: str = "byte",
@@ -418,9 +418,14 @@ class Simulation:
                                    self.model.n_sites > 4096)
         elif self.update == "wolff":
             if self.clusters_per_sweep is None:
-                pilot = 20
-                F = self._wolff(1, pilot, 0, E, M)
-                self.clusters_per_sweep = max(1, int(round(self.model.n_sites * pilot / max(int(F.sum()), 1))))
+                # pilot: single clusters until 20 N spins have flipped (this also equilibrates);
+                # the mean size over the second half sets a fixed count of clusters per sweep
+                N = self.model.n_sites
+                sizes = []
+                while sum(sizes) < 20 * N and len(sizes) < 200_000:
+                    sizes.extend(self._wolff(1, 20, 0, E, M).tolist())
+                tail = np.asarray(sizes[len(sizes) // 2:], dtype=np.float64)
+                self.clusters_per_sweep = max(1, int(round(N / tail.mean())))
             F = self._wolff(self.clusters_per_sweep, nsweeps, every, E, M)
             self._flipped += int(F.sum())
         else:
