@@ -84,9 +84,18 @@ void register_lattice(py::module_& root) {
       [](carray<std::int8_t> s, carray<std::int32_t> nbr, bool uniform, double J0, double h0, carray<double> J,
          carray<double> h, carray<std::int32_t> order, carray<std::int64_t> col_off, int update, double beta,
          carray<std::uint64_t> table, std::uint64_t seed, std::uint64_t chain, std::uint64_t sweep0,
-         std::int64_t nsweeps, std::int64_t every, carray<double> energy, carray<std::int64_t> mag) {
+         std::int64_t nsweeps, std::int64_t every, carray<double> energy, carray<std::int64_t> mag,
+         std::int64_t sq_ly, std::int64_t sq_lx) {
         auto* sp = mutable_data(s, "spins");
-        const Graph g = make_graph(s.size(), nbr, uniform, J0, h0, J, h, order, col_off);
+        Graph g = make_graph(s.size(), nbr, uniform, J0, h0, J, h, order, col_off);
+        if (sq_ly > 0 || sq_lx > 0) {
+          if (sq_ly < 2 || sq_lx < 2 || sq_ly % 2 || sq_lx % 2 || sq_ly * sq_lx != g.n || g.ncol != 2 ||
+              g.col_off[1] != g.n / 2) {
+            throw py::value_error("square fast path needs even ly, lx with ly * lx = n and two colours");
+          }
+          g.sq_ly = sq_ly;
+          g.sq_lx = sq_lx;
+        }
         if (update != L::kMetropolis && update != L::kHeatBath) throw py::value_error("unknown update");
         if (uniform && table.size() < 2 * (g.z + 1)) throw py::value_error("table too short");
         check_out(nsweeps, every, energy, mag);
@@ -98,7 +107,7 @@ void register_lattice(py::module_& root) {
       py::arg("spins"), py::arg("nbr"), py::arg("uniform"), py::arg("J0"), py::arg("h0"), py::arg("J"),
       py::arg("h"), py::arg("order"), py::arg("col_off"), py::arg("update"), py::arg("beta"), py::arg("table"),
       py::arg("seed"), py::arg("chain"), py::arg("sweep0"), py::arg("nsweeps"), py::arg("measure_every"),
-      py::arg("energy"), py::arg("mag"));
+      py::arg("energy"), py::arg("mag"), py::arg("square_ly") = 0, py::arg("square_lx") = 0);
 
   m.def(
       "wolff_sweeps",

@@ -27,7 +27,8 @@ def _cases():
     odd = lattice.Ising((5, 7), J=rng.uniform(0.1, 1.0, (5, 7, 2)))
     out = []
     for upd in ("metropolis", "heat_bath"):
-        for name, m in [("square", sq), ("field", field), ("bonds", bonds), ("triangular", tri), ("cubic", cub),
+        for name, m in [("square", sq), ("narrow", lattice.Ising((6, 2), h=0.2)), ("flat", lattice.Ising((2, 34))),
+                        ("field", field), ("bonds", bonds), ("triangular", tri), ("cubic", cub),
                         ("chain", chain), ("ea", ea), ("ea_pm_cubic", eapm), ("sk", sk)]:
             out.append((f"{upd}-{name}", m, dict(update=upd)))
         out.append((f"{upd}-sequential-odd", odd, dict(update=upd, sweep="sequential")))

@@ -322,6 +322,9 @@ class Simulation:
             self._hs = m.fields()
         if self.update in ("metropolis", "heat_bath"):
             self._order, self._off = m.colouring(self.sweep)
+            square = (isinstance(m, Ising) and m.geometry == "square" and self._uniform
+                      and self.sweep == "checkerboard")
+            self._square = tuple(m.shape) if square else (0, 0)  # table-free kernel, same lattice
             if self._uniform:
                 self._table = _byte_table(self.update, m.z, self.beta, self._J0, self._h0)
             else:
@@ -412,7 +415,7 @@ class Simulation:
             args = (self._spins, self._nbr, self._uniform, self._J0, self._h0, self._Jb, self._hs, self._order,
                     self._off, code, self.beta, self._table)
             if cpp:
-                core.byte_sweeps(*args, seed, chain, t0, nsweeps, every, E, M)
+                core.byte_sweeps(*args, seed, chain, t0, nsweeps, every, E, M, *self._square)
             else:
                 _numba.byte_sweeps(*args, np.uint64(seed), np.uint64(chain), np.uint64(t0), nsweeps, every, E, M,
                                    self.model.n_sites > 4096)

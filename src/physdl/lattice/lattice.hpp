@@ -36,6 +36,10 @@ struct Graph {
   const std::int32_t* order = nullptr;   // sites sorted by colour
   const std::int64_t* col_off = nullptr; // ncol + 1 offsets into order
   int ncol = 0;
+  // Set (> 0) for a square lattice of ly rows and lx columns (both even) in row-major order whose
+  // colour lists are the checkerboard in raster order: enables a table-free fast path that gives
+  // the same lattice as the generic one.
+  std::int64_t sq_ly = 0, sq_lx = 0;
 };
 
 constexpr int kMetropolis = 0;
