@@ -243,8 +243,9 @@ class Simulation:
         Initial configuration (random from Philox, or all +1).
     clusters_per_sweep : int, optional
         Wolff only: clusters per sweep.  A fixed count keeps end-of-sweep measurements unbiased;
-        by default it is set once, on the first run, to N / (mean cluster size in a pilot run of
-        single clusters that flips 20 N spins), so that a sweep flips about N spins.
+        by default it is set once, on the first run, to N / (mean cluster size in pilot runs of
+        single clusters, each flipping 20 N spins, repeated until two agree within 25%), so that
+        a sweep flips about N spins.
     """
 
     def __init__(self, model: Model, beta=None, *, T=None, update: str = "metropolis", storage: str = "byte",
@@ -299,7 +300,7 @@ class Simulation:
         m = self.model
         if self.storage == "multispin":
             ly, lx = m.shape
-            return 2 * math.prod(multispin_words_shape(ly, lx)) * 8 + (1 << 20)
+            return math.prod(multispin_words_shape(ly, lx)) * 8 + (1 << 20)
         extra = 4 * m.n_sites if self.update in ("wolff", "swendsen_wang") else 0
         return m.n_sites + m.table_bytes() + extra + (1 << 20)
 
@@ -424,11 +425,16 @@ class Simulation:
                 # pilot: single clusters until 20 N spins have flipped (this also equilibrates);
                 # the mean size over the second half sets a fixed count of clusters per sweep
                 N = self.model.n_sites
-                sizes = []
-                while sum(sizes) < 20 * N and len(sizes) < 200_000:
-                    sizes.extend(self._wolff(1, 20, 0, E, M).tolist())
-                tail = np.asarray(sizes[len(sizes) // 2:], dtype=np.float64)
-                self.clusters_per_sweep = max(1, int(round(N / tail.mean())))
+                prev = None
+                for _ in range(30):  # repeat until the mean size settles (coarsening from a hot start)
+                    sizes = []
+                    while sum(sizes) < 20 * N and len(sizes) < 200_000:
+                        sizes.extend(self._wolff(1, 20, 0, E, M).tolist())
+                    mean = float(np.mean(sizes))
+                    if prev is not None and abs(mean - prev) < 0.25 * max(mean, prev):
+                        break
+                    prev = mean
+                self.clusters_per_sweep = max(1, int(round(N / mean)))
             F = self._wolff(self.clusters_per_sweep, nsweeps, every, E, M)
             self._flipped += int(F.sum())
         else:

@@ -181,7 +181,7 @@ void colour_pass_square(std::int8_t* s, const Graph& g, int update, const u64* t
     const u64 t = table[i] >> 45;
     top8[i] = static_cast<std::uint8_t>(t > 255 ? 255 : t);
   }
-#pragma omp parallel if (ly * lx > 4096)
+#pragma omp parallel if (ly * lx > 65536)
   {
     std::vector<std::uint8_t> rb(static_cast<size_t>(half + 48)), key(static_cast<size_t>(half)),
         acc(static_cast<size_t>(half));

@@ -25,7 +25,7 @@ void multispin_measure(const std::uint64_t* words, std::int64_t ly, std::int64_t
   const u64 nw = ms::words_per_row(static_cast<u64>(lx)), n = static_cast<u64>(lx) / 2;
   const u64 uly = static_cast<u64>(ly);
   std::int64_t up_count = 0, anti = 0;
-#pragma omp parallel for reduction(+ : up_count, anti) schedule(static) if (ly * static_cast<std::int64_t>(nw) > 256)
+#pragma omp parallel for reduction(+ : up_count, anti) schedule(static) if (ly * static_cast<std::int64_t>(nw) >= 1024)
   for (std::int64_t y = 0; y < ly; ++y) {
     const u64 uy = static_cast<u64>(y);
     const u64* own = words + ms::word_offset(0, uy, 0, uly, nw);
@@ -233,7 +233,7 @@ void multispin_sweeps(std::uint64_t* words, std::int64_t ly, std::int64_t lx, in
     const u64 sweep = sweep0 + static_cast<u64>(t);
     for (int c = 0; c < 2; ++c) {
       const u64 stream = ms::stream_id(chain, sweep, c);
-#pragma omp parallel for schedule(static) if (ly * static_cast<std::int64_t>(nw) > 256)
+#pragma omp parallel for schedule(static) if (ly * static_cast<std::int64_t>(nw) >= 1024)
       for (std::int64_t y = 0; y < ly; ++y) {
         for (u64 q0 = 0; q0 < nw; q0 += kBatch) {
           const int nb = static_cast<int>(nw - q0 < kBatch ? nw - q0 : kBatch);
