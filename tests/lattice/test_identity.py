@@ -33,6 +33,8 @@ def _cases():
             out.append((f"{upd}-{name}", m, dict(update=upd)))
         out.append((f"{upd}-sequential-odd", odd, dict(update=upd, sweep="sequential")))
         out.append((f"{upd}-multispin", lattice.Ising((6, 10), J=0.9, h=0.1), dict(update=upd, storage="multispin")))
+        out.append((f"{upd}-multispin-antiferro", lattice.Ising((4, 6), J=-1.0, h=0.3),
+                    dict(update=upd, storage="multispin")))
         out.append((f"{upd}-multispin-2words", lattice.Ising((4, 260)), dict(update=upd, storage="multispin")))
     for upd in ("wolff", "swendsen_wang"):
         for name, m in [("square", sq), ("odd", lattice.Ising((5, 7))), ("bonds", odd), ("triangular", tri),

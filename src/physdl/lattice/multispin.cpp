@@ -48,10 +48,12 @@ void multispin_measure(const std::uint64_t* words, std::int64_t ly, std::int64_t
 namespace {
 
 constexpr int kBatch = 8;
+constexpr int kAlways = 10, kNever = 11;  // slots after the (at most 10) threshold groups
 
 // Threshold groups: classes with the same threshold strictly between 0 and 2^53, with their
 // digits expanded to all-ones / all-zeros words per level.
 struct Groups {
+  int gid[10];         // group of each class; slot kAlways / kNever for decided classes
   int ng = 0;
   int member[10][10];  // member[g][..] = class indices, terminated by -1
   u64 digits[ms::kLevels][10];
@@ -68,14 +70,19 @@ Groups make_groups(int update, const u64* thr) {
   for (int i = 0; i < G.ncls; ++i) {
     if (thr[i] >= ms::kOne) {
       G.always[G.nalways++] = static_cast<u64>(i);
+      G.gid[i] = kAlways;
       continue;
     }
-    if (thr[i] == 0) continue;
+    if (thr[i] == 0) {
+      G.gid[i] = kNever;
+      continue;
+    }
     int g = 0;
     while (g < G.ng && value[g] != thr[i]) ++g;
     if (g == G.ng) {
       value[G.ng++] = thr[i];
     }
+    G.gid[i] = g;
     G.member[g][count[g]++] = i;
   }
   for (int g = 0; g < G.ng; ++g) G.member[g][count[g]] = -1;
@@ -147,48 +154,49 @@ inline void philox_batch(u64 seed, u64 stream, const u64* ctr, u32 (*out)[4]) {
   philox_batch_scalar(seed, stream, ctr, out);
 }
 
-// Update words q0 .. q0 + nb - 1 (nb <= kBatch) of row y, colour c.
-void update_batch(int update, u64* words, u64 ly, u64 nw, u64 n, int c, u64 y, u64 q0, int nb,
-                  const Groups& G, u64 seed, u64 stream) {
+// Update words q0 .. q0 + nb - 1 (nb <= kBatch) of row y, colour c; NCLS classes, NG groups.
+template <int NCLS, int NG>
+void update_batch(u64* words, u64 ly, u64 nw, u64 n, int c, u64 y, u64 q0, int nb, const Groups& G, u64 seed,
+                  u64 stream) {
+  constexpr bool metropolis = NCLS == 10;
   const int other = 1 - c;
   const u64* row = words + ms::word_offset(other, y, 0, ly, nw);
   const u64* up = words + ms::word_offset(other, (y + ly - 1) % ly, 0, ly, nw);
   const u64* down = words + ms::word_offset(other, (y + 1) % ly, 0, ly, nw);
   u64* own_row = words + ms::word_offset(c, y, 0, ly, nw);
   const bool prev = ((y + static_cast<u64>(c)) & 1) == 0;
-  u64 own[kBatch], gmask[kBatch][10], acc[kBatch], und[kBatch], valid[kBatch];
+  u64 own[kBatch] = {0}, gmask[kBatch][NG > 0 ? NG : 1], acc[kBatch] = {0}, und[kBatch] = {0},
+      valid[kBatch] = {0};
   u64 any = 0;
   for (int b = 0; b < nb; ++b) {
     const u64 q = q0 + static_cast<u64>(b);
     const u64 o = own_row[q];
     const u64 side = ms::side_word(row, q, nw, n, prev);
     valid[b] = ms::valid_mask(q, nw, n);
-    u64 c0, c1, c2, cnt[5], cls[10];
-    if (update == ms::kMetropolis) {
+    u64 c0, c1, c2, cnt[5];
+    if (metropolis) {
       ms::count4(o ^ up[q], o ^ down[q], o ^ row[q], o ^ side, c0, c1, c2);
-      ms::count_masks(c0, c1, c2, cnt);
-      for (int a = 0; a < 5; ++a) {
-        cls[a] = cnt[a] & ~o;
-        cls[a + 5] = cnt[a] & o;
-      }
     } else {
       ms::count4(up[q], down[q], row[q], side, c0, c1, c2);
-      ms::count_masks(c0, c1, c2, cnt);
-      for (int a = 0; a < 5; ++a) cls[a] = cnt[a];
     }
-    u64 a = 0;
-    for (int i = 0; i < G.nalways; ++i) a |= cls[G.always[i]];
+    ms::count_masks(c0, c1, c2, cnt);
+    u64 slot[12] = {0};
+    for (int i = 0; i < NCLS; ++i) {
+      const u64 cls = metropolis ? (i < 5 ? cnt[i] & ~o : cnt[i - 5] & o) : cnt[i];
+      slot[G.gid[i]] |= cls;
+    }
     u64 u = 0;
-    for (int g = 0; g < G.ng; ++g) {
-      u64 m = 0;
-      for (const int* p = G.member[g]; *p >= 0; ++p) m |= cls[*p];
-      gmask[b][g] = m & valid[b];
-      u |= m;
+    for (int g = 0; g < NG; ++g) {
+      gmask[b][g] = slot[g] & valid[b];
+      u |= slot[g];
     }
     own[b] = o;
-    acc[b] = a & valid[b];
+    acc[b] = slot[kAlways] & valid[b];
     und[b] = u & valid[b];
     any |= und[b];
+  }
+  for (int b = nb; b < kBatch; ++b) {
+    for (int g = 0; g < NG; ++g) gmask[b][g] = 0;
   }
   u64 ctr[kBatch];
   u32 blk[kBatch][4];
@@ -198,24 +206,50 @@ void update_batch(int update, u64* words, u64 ly, u64 nw, u64 n, int c, u64 y, u
     }
     philox_batch(seed, stream, ctr, blk);
     any = 0;
-    for (int b = 0; b < nb; ++b) {
-      for (int half = 0; half < 2; ++half) {
-        const int k = 2 * pair + half;
-        if (k >= ms::kLevels || !und[b]) break;
+    for (int half = 0; half < 2; ++half) {
+      const int k = 2 * pair + half;
+      if (k >= ms::kLevels) break;
+      const u64* dg = G.digits[k];
+      for (int b = 0; b < kBatch; ++b) {  // decided and padding words are left unchanged (und = 0)
         const u64 r = half == 0 ? (static_cast<u64>(blk[b][0]) | (static_cast<u64>(blk[b][1]) << 32))
                                 : (static_cast<u64>(blk[b][2]) | (static_cast<u64>(blk[b][3]) << 32));
         u64 pk = 0;
-        for (int g = 0; g < G.ng; ++g) pk |= gmask[b][g] & G.digits[k][g];
+        for (int g = 0; g < NG; ++g) pk |= gmask[b][g] & dg[g];
         const u64 diff = und[b] & (r ^ pk);
         acc[b] |= diff & pk;
         und[b] &= ~diff;
       }
-      any |= und[b];
     }
+    for (int b = 0; b < kBatch; ++b) any |= und[b];
   }
   for (int b = 0; b < nb; ++b) {
     const u64 q = q0 + static_cast<u64>(b);
-    own_row[q] = update == ms::kMetropolis ? ((own[b] ^ acc[b]) & valid[b]) : (acc[b] & valid[b]);
+    own_row[q] = metropolis ? ((own[b] ^ acc[b]) & valid[b]) : (acc[b] & valid[b]);
+  }
+}
+
+template <int NCLS, int NG>
+void sweep_colour(u64* words, std::int64_t ly, u64 nw, u64 n, int c, const Groups& G, u64 seed, u64 stream) {
+  const u64 uly = static_cast<u64>(ly);
+#pragma omp parallel for schedule(static) if (ly * static_cast<std::int64_t>(nw) >= 1024)
+  for (std::int64_t y = 0; y < ly; ++y) {
+    for (u64 q0 = 0; q0 < nw; q0 += kBatch) {
+      const int nb = static_cast<int>(nw - q0 < kBatch ? nw - q0 : kBatch);
+      update_batch<NCLS, NG>(words, uly, nw, n, c, static_cast<u64>(y), q0, nb, G, seed, stream);
+    }
+  }
+}
+
+template <int NCLS>
+void sweep_colour_ng(u64* words, std::int64_t ly, u64 nw, u64 n, int c, const Groups& G, u64 seed, u64 stream) {
+  switch (G.ng) {
+    case 0: return sweep_colour<NCLS, 0>(words, ly, nw, n, c, G, seed, stream);
+    case 1: return sweep_colour<NCLS, 1>(words, ly, nw, n, c, G, seed, stream);
+    case 2: return sweep_colour<NCLS, 2>(words, ly, nw, n, c, G, seed, stream);
+    case 3: return sweep_colour<NCLS, 3>(words, ly, nw, n, c, G, seed, stream);
+    case 4: return sweep_colour<NCLS, 4>(words, ly, nw, n, c, G, seed, stream);
+    case 5: return sweep_colour<NCLS, 5>(words, ly, nw, n, c, G, seed, stream);
+    default: return sweep_colour<NCLS, 10>(words, ly, nw, n, c, G, seed, stream);
   }
 }
 
@@ -227,18 +261,20 @@ void multispin_sweeps(std::uint64_t* words, std::int64_t ly, std::int64_t lx, in
                       std::int64_t measure_every, double* energy, std::int64_t* mag) {
   const u64 nw = ms::words_per_row(static_cast<u64>(lx));
   const u64 n = static_cast<u64>(lx) / 2;
-  const u64 uly = static_cast<u64>(ly);
-  const Groups G = make_groups(update, thresholds);
+  Groups G = make_groups(update, thresholds);
+  if (G.ng > 5) {  // pad to the 10-group instantiation with empty groups (digits 0, masks 0)
+    for (int k = 0; k < ms::kLevels; ++k) {
+      for (int g = G.ng; g < 10; ++g) G.digits[k][g] = 0;
+    }
+  }
   for (std::int64_t t = 0; t < nsweeps; ++t) {
     const u64 sweep = sweep0 + static_cast<u64>(t);
     for (int c = 0; c < 2; ++c) {
       const u64 stream = ms::stream_id(chain, sweep, c);
-#pragma omp parallel for schedule(static) if (ly * static_cast<std::int64_t>(nw) >= 1024)
-      for (std::int64_t y = 0; y < ly; ++y) {
-        for (u64 q0 = 0; q0 < nw; q0 += kBatch) {
-          const int nb = static_cast<int>(nw - q0 < kBatch ? nw - q0 : kBatch);
-          update_batch(update, words, uly, nw, n, c, static_cast<u64>(y), q0, nb, G, seed, stream);
-        }
+      if (update == ms::kMetropolis) {
+        sweep_colour_ng<10>(words, ly, nw, n, c, G, seed, stream);
+      } else {
+        sweep_colour_ng<5>(words, ly, nw, n, c, G, seed, stream);
       }
     }
     if (measure_every > 0 && (t + 1) % measure_every == 0) {
