@@ -190,7 +190,7 @@ class Ising(Model):
         ncol = self.colours()
         coords = np.indices(self.shape).reshape(len(self.shape), -1)
         colour = coords.sum(axis=0) % ncol
-        order = np.argsort(colour, kind="stable").astype(np.int32)
+        order = np.concatenate([np.flatnonzero(colour == c) for c in range(ncol)]).astype(np.int32)
         off = np.concatenate([[0], np.cumsum(np.bincount(colour, minlength=ncol))]).astype(np.int64)
         return order, off
 

@@ -168,7 +168,16 @@ def multispin_words_shape(ly: int, lx: int) -> tuple[int, int, int]:
 
 
 def pack_multispin(spins) -> np.ndarray:
-    """Pack an (Ly, Lx) array of +-1 into multi-spin words (layout of multispin.hpp)."""
+    """Pack an (Ly, Lx) array of +-1 into multi-spin words (layout of multispin.hpp).
+
+    Parameters
+    ----------
+    spins : array of +-1, shape (Ly, Lx), both even
+
+    Returns
+    -------
+    ndarray of uint64, shape (2, Ly, ceil(Lx / 128)): colour, row, word.
+    """
     s = np.asarray(spins)
     ly, lx = s.shape
     n = lx // 2
@@ -182,7 +191,17 @@ def pack_multispin(spins) -> np.ndarray:
 
 
 def unpack_multispin(words, ly: int, lx: int) -> np.ndarray:
-    """Inverse of :func:`pack_multispin`: int8 array (Ly, Lx) of +-1."""
+    """Inverse of :func:`pack_multispin`: int8 array (Ly, Lx) of +-1.
+
+    Parameters
+    ----------
+    words : uint64 array of shape (2, Ly, ceil(Lx / 128))
+    ly, lx : int
+
+    Returns
+    -------
+    ndarray of int8, shape (Ly, Lx)
+    """
     w = np.ascontiguousarray(words, dtype="<u8")
     n = lx // 2
     bits = np.unpackbits(w.view(np.uint8), axis=-1, bitorder="little")
@@ -367,7 +386,12 @@ class Simulation:
         return self._spins.reshape(self.model.shape).copy()
 
     def measure(self) -> tuple[float, int]:
-        """Total energy and magnetisation of the current configuration (computed by the kernel)."""
+        """Total energy H[s] (eq. 8.7) and magnetisation sum_i s_i of the current configuration.
+
+        Returns
+        -------
+        (float, int), computed by the backend's kernel.
+        """
         E = np.zeros(1)
         M = np.zeros(1, np.int64)
         self._kernel_measure(E, M)
@@ -558,7 +582,13 @@ class Simulation:
 
     # ------------------------------------------------------------------ save / resume
     def save(self, path) -> None:
-        """Save the full state (model, parameters, configuration, counters) to an .npz file."""
+        """Save the full state (model, parameters, configuration, counters) to an .npz file.
+
+        Parameters
+        ----------
+        path : str or Path
+            Destination (NumPy ``.npz``); :meth:`load` continues the chain bit for bit.
+        """
         m = self.model
         meta = dict(beta=self.beta, update=self.update, storage=self.storage, sweep=self.sweep, seed=self.seed,
                     chain=self.chain, sweeps_done=self.sweeps_done, cluster=self.cluster, backend=self.backend,
