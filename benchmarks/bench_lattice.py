@@ -140,6 +140,8 @@ def test_benchmarked_kernels_are_correct(storage):
 
 @pytest.mark.parametrize("L", [256, 1024])
 def test_wolff_throughput_at_tc(benchmark, L):
+    if benchmark.disabled and L > 256:
+        pytest.skip("the L = 1024 Wolff timing runs with --benchmark-enable only")
     sim = lattice.Simulation(lattice.Ising((L, L)), beta=BETA, update="wolff", seed=3, backend="cpp")
     sim.run(2)  # sets the clusters per sweep
     e, m = np.zeros(4), np.zeros(4, np.int64)

@@ -675,6 +675,22 @@ class ParallelTempering:
         self.accepted = np.zeros(len(betas) - 1, np.int64)
         self.attempted = np.zeros(len(betas) - 1, np.int64)
 
+    def _uniforms(self, rnd: int) -> np.ndarray:
+        """The R uniforms of exchange round `rnd`: values rnd * 2 ceil(R/2) ... of Philox stream 2^63.
+
+        Fetched 512 rounds at a time; the address of each value does not depend on the chunking.
+        """
+        from .. import random as prandom
+
+        R = len(self.betas)
+        per = 2 * ((R + 1) // 2)  # values per round, a whole number of 2-double blocks
+        c0 = getattr(self, "_u_first", -1)
+        if not (0 <= rnd - c0 < 512) or c0 < 0:
+            self._u_first = c0 = rnd - rnd % 512
+            self._u_cache = prandom.uniform(512 * per, seed=self.seed, stream=1 << 63, offset=c0 * per // 2,
+                                            backend=self.backend).reshape(512, per)
+        return self._u_cache[rnd - c0, :R]
+
     def _swap_state(self, a: Simulation, b: Simulation) -> None:
         if a.storage == "multispin":
             a._words, b._words = b._words, a._words
@@ -697,8 +713,6 @@ class ParallelTempering:
         """
         from tqdm.auto import tqdm
 
-        from .. import random as prandom
-
         rounds = check_int(rounds, "rounds", minimum=1)
         burn_in = check_int(burn_in, "burn_in", minimum=0)
         R = len(self.betas)
@@ -715,7 +729,7 @@ class ParallelTempering:
             start = self.rounds % 2
             pairs = np.arange(start, R - 1, 2)
             if pairs.size:
-                u = prandom.uniform(R, seed=self.seed, stream=(1 << 63) + self.rounds, backend=self.backend)[pairs]
+                u = self._uniforms(self.rounds)[pairs]
                 b = np.asarray(self.betas)
                 x = (b[pairs] - b[pairs + 1]) * (energies[pairs] - energies[pairs + 1])
                 acc = u < np.exp(np.minimum(x, 0.0))
