@@ -47,7 +47,7 @@ def main(argv=None) -> int:
                 print(f"{name:24s} {rep.title}")
             return 0
         results = run_tour(args.out, quick=args.quick, only=args.only, progress=not args.no_progress)
-        print(f"\nreport: {args.out}/report.md and {args.out}/report.html")
+        print(f"\nreport: {args.out}/index.md and {args.out}/index.html")
         for r in results:
             for row in r.rows:
                 flag = "ok " if row.ok else "OFF"

@@ -7,10 +7,14 @@ import numpy as np
 import pytest
 
 from physdl.lattice.enumerate import (
+    boltzmann_probabilities,
     coupling_matrix,
+    energy_chi_square,
     enumerate_couplings,
     enumerate_ising,
     lattice_bonds,
+    lattice_state_energies,
+    spins_to_states,
     state_energies,
     state_spins,
 )
@@ -140,3 +144,40 @@ def test_bad_input():
         enumerate_ising((2, 2)).thermodynamics(np.nan)
     with pytest.raises(ValueError, match="h must"):
         enumerate_couplings(np.zeros((3, 3)), h=np.zeros(4))
+
+
+def test_lattice_state_energies_consistent_with_density_of_states():
+    for shape, geom in [((3, 3), "triangular"), ((2, 2, 3), "cubic"), ((4, 3), "square")]:
+        E, M = lattice_state_energies(shape, geom, J=0.9, h=0.25)
+        ens = enumerate_ising(shape, geom, J=0.9, h=0.25)
+        keys, counts = np.unique(np.stack([np.round(E, 9), M]), axis=1, return_counts=True)
+        ref = {(round(float(e), 9), int(m)): int(c) for e, m, c in zip(ens.energies, ens.magnetizations, ens.counts)}
+        assert {(float(k[0]), int(k[1])): int(c) for k, c in zip(keys.T, counts)} == ref
+        # and with the general-coupling energies, state by state
+        np.testing.assert_allclose(E, state_energies(coupling_matrix(shape, geom, J=0.9), 0.25), atol=1e-12)
+
+
+def test_spins_to_states_roundtrip_and_lattice_layout():
+    rng = np.random.default_rng(3)
+    states = rng.integers(0, 2**12, size=50).astype(np.uint64)
+    np.testing.assert_array_equal(spins_to_states(state_spins(states, 12)), states)
+    # a lattice array indexed [y, x], flattened in C order: site x + Lx*y
+    lat = -np.ones((3, 4), dtype=np.int8)
+    lat[1, 2] = 1  # y = 1, x = 2 -> site 2 + 4*1 = 6
+    assert int(spins_to_states(lat.reshape(1, -1))[0]) == 1 << 6
+
+
+def test_energy_chi_square_detects_wrong_temperature():
+    ens = enumerate_ising((3, 3))
+    lv, p = ens.level_probabilities(0.4)
+    rng = np.random.default_rng(12)
+    good = rng.choice(lv, size=50_000, p=p)
+    stat, dof, pval = energy_chi_square(good, ens, 0.4)
+    assert pval > 1e-3 and dof >= 3
+    _, pw = ens.level_probabilities(0.45)
+    wrong = rng.choice(lv, size=50_000, p=pw[0] if pw.ndim > 1 else pw)
+    assert energy_chi_square(wrong, ens, 0.4)[2] < 1e-6
+    with pytest.raises(ValueError, match="not an energy level"):
+        energy_chi_square(np.array([-17.5]), ens, 0.4)
+    np.testing.assert_allclose(boltzmann_probabilities(np.array([0.0, 1.0]), 2.0),
+                               [1 / (1 + math.exp(-2)), math.exp(-2) / (1 + math.exp(-2))])

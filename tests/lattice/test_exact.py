@@ -11,7 +11,9 @@ from physdl.lattice.enumerate import enumerate_ising
 BETAS = np.array([0.05, 0.2, 0.3, exact.SQUARE_BETA_C, 0.4407, 0.5, 1.0, 3.0])
 
 
-@pytest.mark.parametrize("shape", [(2, 2), (3, 3), (4, 4), (2, 4), (4, 2), (3, 5), (5, 3), (4, 5)])
+@pytest.mark.parametrize(
+    "shape", [(2, 2), (3, 3), (4, 4), (2, 4), (4, 2), (3, 5), (5, 3), (4, 5), (1, 3), (3, 1)]
+)
 def test_kaufman_matches_enumeration(shape):
     ens = enumerate_ising(shape).thermodynamics(BETAS)
     k = exact.kaufman_thermodynamics(BETAS, *shape)
@@ -130,3 +132,18 @@ def test_bad_input():
         exact.critical_temperature("chain")
     with pytest.raises(ValueError, match="<= 150"):
         exact.chain_thermodynamics(5, 200.0)
+
+
+def test_spontaneous_magnetizations_low_temperature_series_and_tc():
+    # lowest excitation: one flipped spin costs 2 z J, so m = 1 - 2 exp(-2 z beta J) + ... (z = 4, 6)
+    # next order: two neighbouring flips, relative weight O(exp(-4 beta J)) or smaller
+    beta = np.array([1.5, 2.0])  # 1 - M still well above rounding
+    rel = 10 * np.exp(-4 * beta)
+    assert np.all(np.abs((1 - exact.onsager_magnetization(beta)) / (2 * np.exp(-8 * beta)) - 1) < rel)
+    assert np.all(np.abs((1 - exact.triangular_magnetization(beta)) / (2 * np.exp(-12 * beta)) - 1) < rel)
+    # the triangular formula vanishes exactly at Tc = 4/ln 3, with exponent 1/8
+    bc = exact.TRIANGULAR_BETA_C
+    assert exact.triangular_magnetization(bc * (1 - 1e-9)) == 0.0
+    t = np.array([1e-6, 1e-8])
+    mm = exact.triangular_magnetization(bc / (1 - t))
+    assert math.log(mm[0] / mm[1]) / math.log(t[0] / t[1]) == pytest.approx(0.125, rel=1e-3)

@@ -51,6 +51,10 @@ __all__ = [
     "state_spins",
     "state_energies",
     "coupling_matrix",
+    "lattice_state_energies",
+    "spins_to_states",
+    "boltzmann_probabilities",
+    "energy_chi_square",
 ]
 
 GEOMETRIES = ("chain", "square", "triangular", "cubic")
@@ -277,29 +281,176 @@ def enumerate_ising(shape, geometry: str = "square", J: float = 1.0, h: float = 
     _check_n(n, MAX_LATTICE_SPINS, f"shape {shape}")
     bonds = lattice_bonds(shape, geometry)
     nb = bonds.shape[0]
-    # Group bonds by displacement: for each direction, site j = perm(i); count unsatisfied bonds as
-    # popcount(state XOR permuted(state)), where permuted has bit i = bit perm(i) of state.
-    n_dirs = nb // n
     # histogram over (n_unsatisfied in [0, nb], n_up in [0, n])
     hist = np.zeros((nb + 1) * (n + 1), dtype=np.int64)
     total = 1 << n
     chunk = min(total, 1 << _CHUNK_BITS)
-    bit = np.arange(n, dtype=np.uint64)
     for start in range(0, total, chunk):  # loop over chunks of 2**20 states, not over states
-        s = np.arange(start, start + chunk, dtype=np.uint64)
-        up = _popcount(s)
-        unsat = np.zeros(chunk, dtype=np.int64)
-        for d in range(n_dirs):
-            j = bonds[d * n:(d + 1) * n, 1].astype(np.uint64)
-            permuted = _permute_bits(s, j, bit)
-            unsat += _popcount(s ^ permuted)
+        st = np.arange(start, start + chunk, dtype=np.uint64)
+        unsat, up = _unsatisfied_and_up(st, bonds, n)
         hist += np.bincount(unsat * (n + 1) + up, minlength=hist.size)
     hist = hist.reshape(nb + 1, n + 1)
     u_idx, up_idx = np.nonzero(hist)
     counts = hist[u_idx, up_idx]
     mag = 2 * up_idx - n
-    energies = -J * (nb - 2 * u_idx) - h * mag
+    energies = -J * (nb - 2 * u_idx) - h * mag + 0.0  # + 0.0: no negative zeros
     return Enumeration(n, energies.astype(np.float64), mag.astype(np.int64), counts.astype(np.int64))
+
+
+def _unsatisfied_and_up(st: np.ndarray, bonds: np.ndarray, n: int):
+    """Number of unsatisfied bonds and of up spins of each state integer (bit tricks, no state loop).
+
+    For each lattice direction, site j = perm(i); unsatisfied bonds are popcount(state XOR permuted),
+    where permuted has bit i = bit perm(i) of state.
+    """
+    bit = np.arange(n, dtype=np.uint64)
+    unsat = np.zeros(st.shape, dtype=np.int64)
+    for d in range(bonds.shape[0] // n):
+        j = bonds[d * n:(d + 1) * n, 1].astype(np.uint64)
+        unsat += _popcount(st ^ _permute_bits(st, j, bit))
+    return unsat, _popcount(st)
+
+
+def lattice_state_energies(shape, geometry: str = "square", J: float = 1.0, h: float = 0.0, states=None):
+    """Energy and total magnetisation of every state (or of given states) of a periodic Ising lattice.
+
+    Parameters
+    ----------
+    shape, geometry, J, h
+        As in :func:`enumerate_ising`.
+    states : array of int, optional
+        State integers (bit i = spin i); default all ``2**N`` states (N <= ``MAX_GENERAL_SPINS``).
+
+    Returns
+    -------
+    (E, M) : float64 and int64 arrays of ``states``' shape
+
+    Examples
+    --------
+    >>> E, M = lattice_state_energies((2, 2))
+    >>> float(E[0]), int(M[0]), float(E[0b0101]), int(M[0b0101])    # all down; one stripe pattern
+    (-8.0, -4, 0.0, 0)
+    """
+    shape, geometry = _check_geometry(shape, geometry)
+    J = check_float(J, "J")
+    h = check_float(h, "h")
+    n = int(np.prod(shape))
+    if states is None:
+        _check_n(n, MAX_GENERAL_SPINS, f"shape {shape}")
+        states = np.arange(1 << n, dtype=np.uint64)
+    else:
+        _check_n(n, 63, f"shape {shape}")
+        states = np.asarray(states)
+        if states.size and (states.min() < 0 or int(states.max()) >= (1 << n)):
+            raise ValueError(f"states must be integers in [0, 2**{n})")
+        states = states.astype(np.uint64)
+    bonds = lattice_bonds(shape, geometry)
+    unsat, up = _unsatisfied_and_up(states, bonds, n)
+    mag = 2 * up - n
+    return -J * (bonds.shape[0] - 2 * unsat) - h * mag + 0.0, mag  # + 0.0: no negative zeros
+
+
+def spins_to_states(spins) -> np.ndarray:
+    """State integers of spin configurations ``(..., N)`` in {-1, +1} (bit i = 1 where spin i = +1).
+
+    Site order as in the module docstring: a lattice array indexed ``[y, x]`` (or ``[z, y, x]``)
+    flattened in C order, i.e. ``spins.reshape(n_samples, -1)``.
+
+    Examples
+    --------
+    >>> spins_to_states([[1, -1, 1], [-1, -1, -1]]).tolist()
+    [5, 0]
+    """
+    s = np.asarray(spins)
+    if s.ndim < 1 or s.shape[-1] < 1 or s.shape[-1] > 63:
+        raise ValueError(f"spins must have shape (..., N) with 1 <= N <= 63, got {s.shape}")
+    if not np.all((s == 1) | (s == -1)):
+        raise ValueError("spins must contain only -1 and +1")
+    bits = (s > 0).astype(np.uint64)
+    return (bits << np.arange(s.shape[-1], dtype=np.uint64)).sum(axis=-1, dtype=np.uint64)
+
+
+def boltzmann_probabilities(energies, beta: float) -> np.ndarray:
+    """``exp(-beta E) / Z`` of a list of state energies (eq. 5.81), computed stably.
+
+    Examples
+    --------
+    >>> boltzmann_probabilities([0.0, 0.0], 1.0).tolist()
+    [0.5, 0.5]
+    """
+    E = check_array(energies, "energies", dtype=np.float64, ndim=1, finite=True, nonempty=True)
+    beta = check_float(beta, "beta", nonnegative=True)
+    w = np.exp(-beta * (E - E.min()))
+    return w / w.sum()
+
+
+def energy_chi_square(sampled_energies, enumeration: "Enumeration", beta: float, min_expected: float = 5.0,
+                      correlation_factor: float = 1.0):
+    """Pearson chi-square test of sampled total energies against the exact level probabilities.
+
+    Levels with expected count below ``min_expected`` are pooled (from both tails inwards) so the
+    chi-square approximation holds.  Markov-chain samples are correlated: either thin them to
+    roughly independent ones or pass ``correlation_factor = 2 tau_int`` (of the energy), by which the
+    statistic is divided (an approximation that keeps the test's size close to nominal).
+
+    Parameters
+    ----------
+    sampled_energies : 1D array
+        Total energies ``E`` (not per spin) of the samples; each must equal an exact level to 1e-8.
+    enumeration : Enumeration
+    beta : float >= 0
+    min_expected : float, default 5
+    correlation_factor : float >= 1, default 1
+
+    Returns
+    -------
+    (statistic, dof, p_value)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ens = enumerate_ising((2, 2))
+    >>> lv, p = ens.level_probabilities(0.3)
+    >>> rng = np.random.default_rng(0)
+    >>> stat, dof, pval = energy_chi_square(rng.choice(lv, size=20_000, p=p), ens, 0.3)
+    >>> dof, bool(pval > 1e-3)
+    (2, True)
+    """
+    from scipy import stats
+
+    if not isinstance(enumeration, Enumeration):
+        raise TypeError("enumeration must be an Enumeration (from enumerate_ising or enumerate_couplings)")
+    e = check_array(sampled_energies, "sampled_energies", dtype=np.float64, ndim=1, finite=True, nonempty=True)
+    beta = check_float(beta, "beta", nonnegative=True)
+    min_expected = check_float(min_expected, "min_expected", positive=True)
+    correlation_factor = check_float(correlation_factor, "correlation_factor", positive=True)
+    if correlation_factor < 1:
+        raise ValueError("correlation_factor must be >= 1 (it is 2 tau_int)")
+    levels, p = enumeration.level_probabilities(beta)
+    idx = np.searchsorted(levels, e)
+    idx = np.clip(idx, 0, levels.size - 1)
+    left = np.clip(idx - 1, 0, levels.size - 1)
+    closer = np.where(np.abs(levels[left] - e) < np.abs(levels[idx] - e), left, idx)
+    tol = 1e-8 * max(1.0, np.abs(levels).max())
+    if np.any(np.abs(levels[closer] - e) > tol):
+        bad = e[np.argmax(np.abs(levels[closer] - e))]
+        raise ValueError(f"sampled energy {bad!r} is not an energy level of this system")
+    counts = np.bincount(closer, minlength=levels.size).astype(np.float64)
+    expected = p * e.size
+    # pool sparse levels: walk from the low-energy end, merging until each bin reaches min_expected
+    edges = np.flatnonzero(np.diff(np.floor(np.cumsum(expected) / min_expected)) > 0) + 1
+    groups = np.split(np.arange(levels.size), edges)
+    obs = np.array([counts[g].sum() for g in groups])
+    exp_ = np.array([expected[g].sum() for g in groups])
+    if exp_.size > 1 and exp_[-1] < min_expected:  # fold a sparse last group into its neighbour
+        obs[-2] += obs[-1]
+        exp_[-2] += exp_[-1]
+        obs, exp_ = obs[:-1], exp_[:-1]
+    if obs.size < 2:
+        raise ValueError("too few samples for a chi-square test: fewer than two pooled energy bins")
+    stat = float(((obs - exp_) ** 2 / exp_).sum() / correlation_factor)
+    dof = obs.size - 1
+    return stat, dof, float(stats.chi2.sf(stat, dof))
 
 
 def _permute_bits(s: np.ndarray, src: np.ndarray, bit: np.ndarray) -> np.ndarray:

@@ -42,6 +42,7 @@ __all__ = [
     "onsager_energy",
     "onsager_specific_heat",
     "onsager_magnetization",
+    "triangular_magnetization",
     "kaufman_log_z",
     "kaufman_thermodynamics",
 ]
@@ -311,6 +312,24 @@ def onsager_magnetization(beta, J: float = 1.0):
     with np.errstate(divide="ignore"):
         inside = 1 - s ** -4.0
     return np.where(s > 1, np.abs(inside) ** 0.125, 0.0)
+
+
+def triangular_magnetization(beta, J: float = 1.0):
+    """Spontaneous magnetisation of the triangular ferromagnet (Potts 1952), 0 for ``beta <= ln(3)/4``.
+
+    ``M = [1 - 16 u^3 / ((1 + 3u)(1 - u)^3)]^(1/8)`` with ``u = exp(-4 beta J)``; it vanishes at
+    ``u = 1/3``, i.e. at ``Tc = 4 J / ln 3``.
+
+    Examples
+    --------
+    >>> float(triangular_magnetization(0.2))
+    0.0
+    """
+    b, J, K = _onsager_k(beta, J)
+    u = np.exp(-4 * K)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inside = 1 - 16 * u ** 3 / ((1 + 3 * u) * (1 - u) ** 3)
+    return np.where(u < 1 / 3, np.abs(inside) ** 0.125, 0.0)
 
 
 # ----------------------------------------------------------------------------------------------------

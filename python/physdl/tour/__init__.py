@@ -23,7 +23,7 @@ from typing import Callable
 from .._validate import check_choice
 
 # Modules whose import registers reproductions, in the order the report lists them.
-TOUR_MODULES = ["physdl.tour.random_tour", "physdl.tour.lattice_tour"]
+TOUR_MODULES = ["physdl.tour.random_tour", "physdl.tour.sampling_tour", "physdl.tour.lattice_tour"]
 
 
 @dataclass
@@ -78,7 +78,7 @@ def registry() -> dict[str, Reproduction]:
 
 
 def run_tour(out_dir="physdl-tour", quick: bool = False, only=None, progress: bool = True) -> list[Result]:
-    """Run the reproductions and write ``report.md`` and ``report.html`` into ``out_dir``.
+    """Run the reproductions and write ``index.md`` and ``index.html`` into ``out_dir``.
 
     Parameters
     ----------
@@ -127,7 +127,7 @@ def _write_report(out: Path, results: list[Result], quick: bool) -> None:
         md += ["", f"## {r.title}", "", r.summary, "", f"({r.seconds:.1f} s)"]
         for fig in r.figures:
             md += ["", f"![{r.title}]({fig.name})"]
-    (out / "report.md").write_text("\n".join(md) + "\n")
+    (out / "index.md").write_text("\n".join(md) + "\n")
 
     e = html.escape
     h = ["<!doctype html><html><head><meta charset='utf-8'><title>physdl tour</title>",
@@ -146,4 +146,4 @@ def _write_report(out: Path, results: list[Result], quick: bool) -> None:
         for fig in r.figures:
             h.append(f"<img src='{e(fig.name)}' alt='{e(r.title)}'>")
     h.append("</body></html>")
-    (out / "report.html").write_text("\n".join(h) + "\n")
+    (out / "index.html").write_text("\n".join(h) + "\n")
