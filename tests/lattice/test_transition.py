@@ -38,7 +38,9 @@ def test_one_sweep_transition_matrix_matches_exact(update, storage, shape):
     z = np.abs(emp - exact) / se
     seen = counts >= 30
     assert seen.sum() >= 2**n // 2
-    assert np.max(z[:, seen]) < 5.0, f"largest deviation {np.max(z[:, seen]):.2f} standard errors"
+    testable = seen[None, :] & (counts[None, :] * exact >= 10)  # normal approximation of the binomial
+    assert testable.sum() >= 2**n
+    assert np.max(z[testable]) < 5.0, f"largest deviation {np.max(z[testable]):.2f} standard errors"
     # transitions the exact sweep forbids never happen
     assert np.all(emp[exact == 0] == 0)
 
