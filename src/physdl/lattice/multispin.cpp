@@ -154,23 +154,23 @@ inline void philox_batch(u64 seed, u64 stream, const u64* ctr, u32 (*out)[4]) {
   philox_batch_scalar(seed, stream, ctr, out);
 }
 
-// Update words q0 .. q0 + nb - 1 (nb <= kBatch) of row y, colour c; NCLS classes, NG groups.
+// Update the colour-c words with flat indices w0 .. w0 + nb - 1 (nb <= kBatch; flat index
+// y * nw + q, so a batch may span rows); NCLS classes, NG threshold groups.
 template <int NCLS, int NG>
-void update_batch(u64* words, u64 ly, u64 nw, u64 n, int c, u64 y, u64 q0, int nb, const Groups& G, u64 seed,
+void update_batch(u64* words, u64 ly, u64 nw, u64 n, int c, u64 w0, int nb, const Groups& G, u64 seed,
                   u64 stream) {
   constexpr bool metropolis = NCLS == 10;
   const int other = 1 - c;
-  const u64* row = words + ms::word_offset(other, y, 0, ly, nw);
-  const u64* up = words + ms::word_offset(other, (y + ly - 1) % ly, 0, ly, nw);
-  const u64* down = words + ms::word_offset(other, (y + 1) % ly, 0, ly, nw);
-  u64* own_row = words + ms::word_offset(c, y, 0, ly, nw);
-  const bool prev = ((y + static_cast<u64>(c)) & 1) == 0;
   u64 own[kBatch] = {0}, gmask[kBatch][NG > 0 ? NG : 1], acc[kBatch] = {0}, und[kBatch] = {0},
       valid[kBatch] = {0};
   u64 any = 0;
   for (int b = 0; b < nb; ++b) {
-    const u64 q = q0 + static_cast<u64>(b);
-    const u64 o = own_row[q];
+    const u64 y = (w0 + static_cast<u64>(b)) / nw, q = (w0 + static_cast<u64>(b)) - y * nw;
+    const u64* row = words + ms::word_offset(other, y, 0, ly, nw);
+    const u64* up = words + ms::word_offset(other, y == 0 ? ly - 1 : y - 1, 0, ly, nw);
+    const u64* down = words + ms::word_offset(other, y + 1 == ly ? 0 : y + 1, 0, ly, nw);
+    const bool prev = ((y + static_cast<u64>(c)) & 1) == 0;
+    const u64 o = words[ms::word_offset(c, y, q, ly, nw)];
     const u64 side = ms::side_word(row, q, nw, n, prev);
     valid[b] = ms::valid_mask(q, nw, n);
     u64 c0, c1, c2, cnt[5];
@@ -202,7 +202,7 @@ void update_batch(u64* words, u64 ly, u64 nw, u64 n, int c, u64 y, u64 q0, int n
   u32 blk[kBatch][4];
   for (int pair = 0; pair < (ms::kLevels + 1) / 2 && any; ++pair) {
     for (int b = 0; b < kBatch; ++b) {
-      ctr[b] = ms::counter_id(y * nw + q0 + static_cast<u64>(b < nb ? b : 0), pair);
+      ctr[b] = ms::counter_id(w0 + static_cast<u64>(b < nb ? b : 0), pair);
     }
     philox_batch(seed, stream, ctr, blk);
     any = 0;
@@ -223,20 +223,21 @@ void update_batch(u64* words, u64 ly, u64 nw, u64 n, int c, u64 y, u64 q0, int n
     for (int b = 0; b < kBatch; ++b) any |= und[b];
   }
   for (int b = 0; b < nb; ++b) {
-    const u64 q = q0 + static_cast<u64>(b);
-    own_row[q] = metropolis ? ((own[b] ^ acc[b]) & valid[b]) : (acc[b] & valid[b]);
+    const u64 y = (w0 + static_cast<u64>(b)) / nw, q = (w0 + static_cast<u64>(b)) - y * nw;
+    words[ms::word_offset(c, y, q, ly, nw)] = metropolis ? ((own[b] ^ acc[b]) & valid[b]) : (acc[b] & valid[b]);
   }
 }
 
 template <int NCLS, int NG>
 void sweep_colour(u64* words, std::int64_t ly, u64 nw, u64 n, int c, const Groups& G, u64 seed, u64 stream) {
   const u64 uly = static_cast<u64>(ly);
-#pragma omp parallel for schedule(static) if (ly * static_cast<std::int64_t>(nw) >= 1024)
-  for (std::int64_t y = 0; y < ly; ++y) {
-    for (u64 q0 = 0; q0 < nw; q0 += kBatch) {
-      const int nb = static_cast<int>(nw - q0 < kBatch ? nw - q0 : kBatch);
-      update_batch<NCLS, NG>(words, uly, nw, n, c, static_cast<u64>(y), q0, nb, G, seed, stream);
-    }
+  const std::int64_t total = ly * static_cast<std::int64_t>(nw);
+  const std::int64_t nbatch = (total + kBatch - 1) / kBatch;
+#pragma omp parallel for schedule(static) if (total >= 1024)
+  for (std::int64_t i = 0; i < nbatch; ++i) {
+    const std::int64_t w0 = i * kBatch;
+    const int nb = static_cast<int>(total - w0 < kBatch ? total - w0 : kBatch);
+    update_batch<NCLS, NG>(words, uly, nw, n, c, static_cast<u64>(w0), nb, G, seed, stream);
   }
 }
 
