@@ -24,6 +24,9 @@ _FORWARD = {
     "cubic": [(1, 0, 0), (0, 1, 0), (0, 0, 1)],
 }
 TRIANGULAR_TC = 4.0 / math.log(3.0)
+# Philox stream of quenched disorder (EA and SK couplings); the Monte Carlo streams of any chain
+# are below 2^63 and never equal it.
+DISORDER_STREAM = 1 << 62
 SQUARE_TC = 2.0 / math.log(1.0 + math.sqrt(2.0))
 
 
@@ -225,7 +228,7 @@ class EdwardsAnderson(Ising):
     h : float
         Uniform field.
     seed : int
-        Seed of the disorder (Philox stream 0).
+        Seed of the disorder (Philox stream 2^62, apart from every Monte Carlo stream).
     """
 
     COUPLINGS = ("pm", "gaussian")
@@ -244,10 +247,10 @@ class EdwardsAnderson(Ising):
             raise ValueError(f"shape must have {_NDIM[geometry]} entries for geometry {geometry!r}, got {shape}")
         size = math.prod(shape) * nf
         if couplings == "pm":
-            bits = prandom.uint32(size, seed=seed, stream=0) & 1
+            bits = prandom.uint32(size, seed=seed, stream=DISORDER_STREAM) & 1
             Jb = J * (2.0 * bits - 1.0)
         else:
-            Jb = J * prandom.normal(size, seed=seed, stream=0)
+            Jb = J * prandom.normal(size, seed=seed, stream=DISORDER_STREAM)
         super().__init__(shape, geometry, J=Jb.reshape(shape + (nf,)), h=h)
         self.couplings = couplings
         self.seed = seed
@@ -267,7 +270,7 @@ class SherringtonKirkpatrick(Model):
     h : float
         Uniform field.
     seed : int
-        Seed of the disorder.
+        Seed of the disorder (Philox stream 2^62).
     """
 
     geometry = "complete"
@@ -283,7 +286,7 @@ class SherringtonKirkpatrick(Model):
         self.seed = check_seed(seed)
         if n > 20000:
             raise ValueError(f"n = {n} is too large for a dense SK coupling matrix (at most 20000)")
-        g = prandom.normal(n * (n - 1) // 2, seed=self.seed, stream=0)
+        g = prandom.normal(n * (n - 1) // 2, seed=self.seed, stream=DISORDER_STREAM)
         mat = np.zeros((n, n))
         iu = np.triu_indices(n, 1)
         mat[iu] = self.J0 / n + self.Jscale / math.sqrt(n) * g

@@ -382,6 +382,10 @@ class Simulation:
     def spins(self) -> np.ndarray:
         """The current configuration as an int8 array of +-1 with the model's shape (a copy)."""
         if self.storage == "multispin":
+            need = 2 * self.model.n_sites
+            if need > available_memory():
+                raise LatticeTooLarge(f"unpacking {self.model.n_sites:.3g} spins to int8 needs about "
+                                      f"{need / 2**30:.3g} GiB, more than is available")
             return unpack_multispin(self._words, *self.model.shape)
         return self._spins.reshape(self.model.shape).copy()
 
@@ -459,6 +463,9 @@ class Simulation:
                         break
                     prev = mean
                 self.clusters_per_sweep = max(1, int(round(N / mean)))
+            if self.cluster + nsweeps * self.clusters_per_sweep >= (1 << 39):
+                raise ValueError("this Wolff chain would exceed 2^39 clusters, the limit of its random-number "
+                                 "address space")
             F = self._wolff(self.clusters_per_sweep, nsweeps, every, E, M)
             self._flipped += int(F.sum())
         else:
