@@ -30,8 +30,29 @@ inline double site_energy(const std::int8_t* s, const Graph& g, std::int64_t i) 
 void byte_measure(const std::int8_t* s, const Graph& g, double& energy, std::int64_t& mag) {
   const std::int64_t n = g.n;
   std::int64_t m = 0;
-  for (std::int64_t i = 0; i < n; ++i) m += s[i];
+#pragma omp parallel for reduction(+ : m) schedule(static) if (n > 262144)
+  for (std::int64_t c = 0; c < (n + 65535) / 65536; ++c) {
+    int acc = 0;  // |acc| <= 65536
+    const std::int64_t end = (c + 1) * 65536 < n ? (c + 1) * 65536 : n;
+    for (std::int64_t i = c * 65536; i < end; ++i) acc += s[i];
+    m += acc;
+  }
   mag = m;
+  if (g.uniform && g.sq_ly > 0) {  // square lattice in row-major order: no table needed
+    const std::int64_t ly = g.sq_ly, lx = g.sq_lx;
+    std::int64_t S = 0;  // sum over forward bonds of s_i s_j (each bond once)
+#pragma omp parallel for reduction(+ : S) schedule(static) if (n > 262144)
+    for (std::int64_t y = 0; y < ly; ++y) {
+      const std::int8_t* row = s + y * lx;
+      const std::int8_t* dn = s + (y + 1 == ly ? 0 : y + 1) * lx;
+      std::int64_t acc = 0;
+      for (std::int64_t x = 0; x + 1 < lx; ++x) acc += row[x] * (row[x + 1] + dn[x]);
+      acc += row[lx - 1] * (row[0] + dn[lx - 1]);
+      S += acc;
+    }
+    energy = -g.J0 * static_cast<double>(2 * S) * 0.5 - g.h0 * static_cast<double>(m);
+    return;
+  }
   if (g.uniform) {
     std::int64_t S = 0;
 #pragma omp parallel for reduction(+ : S) schedule(static) if (n > 32768)
