@@ -54,6 +54,7 @@ constexpr int kAlways = 10, kNever = 11;  // slots after the (at most 10) thresh
 // digits expanded to all-ones / all-zeros words per level.
 struct Groups {
   int gid[10];         // group of each class; slot kAlways / kNever for decided classes
+  u64 sel[12][10];     // sel[slot][class] = all ones when the class belongs to the slot
   int ng = 0;
   int member[10][10];  // member[g][..] = class indices, terminated by -1
   u64 digits[ms::kLevels][10];
@@ -86,6 +87,9 @@ Groups make_groups(int update, const u64* thr) {
     G.member[g][count[g]++] = i;
   }
   for (int g = 0; g < G.ng; ++g) G.member[g][count[g]] = -1;
+  for (int slot = 0; slot < 12; ++slot) {
+    for (int i = 0; i < 10; ++i) G.sel[slot][i] = (i < G.ncls && G.gid[i] == slot) ? ~u64(0) : 0;
+  }
   for (int k = 0; k < ms::kLevels; ++k) {
     for (int g = 0; g < G.ng; ++g) G.digits[k][g] = u64(0) - ((value[g] >> (52 - k)) & 1);
   }
@@ -180,18 +184,19 @@ void update_batch(u64* words, u64 ly, u64 nw, u64 n, int c, u64 w0, int nb, cons
       ms::count4(up[q], down[q], row[q], side, c0, c1, c2);
     }
     ms::count_masks(c0, c1, c2, cnt);
-    u64 slot[12] = {0};
-    for (int i = 0; i < NCLS; ++i) {
-      const u64 cls = metropolis ? (i < 5 ? cnt[i] & ~o : cnt[i - 5] & o) : cnt[i];
-      slot[G.gid[i]] |= cls;
-    }
+    u64 cls[NCLS];
+    for (int i = 0; i < NCLS; ++i) cls[i] = metropolis ? (i < 5 ? cnt[i] & ~o : cnt[i - 5] & o) : cnt[i];
     u64 u = 0;
-    for (int g = 0; g < NG; ++g) {
-      gmask[b][g] = slot[g] & valid[b];
-      u |= slot[g];
+    for (int g = 0; g < NG; ++g) {  // register-only selection (no scatter through memory)
+      u64 m = 0;
+      for (int i = 0; i < NCLS; ++i) m |= cls[i] & G.sel[g][i];
+      gmask[b][g] = m & valid[b];
+      u |= m;
     }
+    u64 always = 0;
+    for (int i = 0; i < NCLS; ++i) always |= cls[i] & G.sel[kAlways][i];
     own[b] = o;
-    acc[b] = slot[kAlways] & valid[b];
+    acc[b] = always & valid[b];
     und[b] = u & valid[b];
     any |= und[b];
   }
