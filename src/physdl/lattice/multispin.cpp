@@ -96,9 +96,9 @@ Groups make_groups(int update, const u64* thr) {
   return G;
 }
 
-// Philox4x32-10 of kBatch counters of one stream: identical words to philox_block.
+// Philox4x32-10 of 2 kBatch counters of one stream: identical words to philox_block.
 void philox_batch_scalar(u64 seed, u64 stream, const u64* ctr, u32 (*out)[4]) {
-  for (int l = 0; l < kBatch; ++l) {
+  for (int l = 0; l < 2 * kBatch; ++l) {
     const auto b = physdl::random::philox_block(seed, stream, ctr[l]);
     for (int i = 0; i < 4; ++i) out[l][i] = b.v[i];
   }
@@ -106,12 +106,14 @@ void philox_batch_scalar(u64 seed, u64 stream, const u64* ctr, u32 (*out)[4]) {
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #define PHYSDL_MS_AVX2 1
-// The same rounds on 4 x 64-bit lanes per register (the low 32 bits hold each Philox word).
+// The same rounds on 4 x 64-bit lanes per register (the low 32 bits hold each Philox word);
+// 2 * kBatch counters in four independent registers per word hide the multiply latency.
 __attribute__((target("avx2"))) void philox_batch_avx2(u64 seed, u64 stream, const u64* ctr, u32 (*out)[4]) {
+  constexpr int V = 2 * kBatch / 4;
   const __m256i lo = _mm256_set1_epi64x(0xFFFFFFFFll);
   const __m256i m0 = _mm256_set1_epi64x(0xD2511F53ll), m1 = _mm256_set1_epi64x(0xCD9E8D57ll);
-  __m256i c0[2], c1[2], c2[2], c3[2];
-  for (int v = 0; v < 2; ++v) {
+  __m256i c0[V], c1[V], c2[V], c3[V];
+  for (int v = 0; v < V; ++v) {
     const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ctr + 4 * v));
     c0[v] = _mm256_and_si256(x, lo);
     c1[v] = _mm256_srli_epi64(x, 32);
@@ -122,7 +124,7 @@ __attribute__((target("avx2"))) void philox_batch_avx2(u64 seed, u64 stream, con
   for (int r = 0; r < 10; ++r) {
     const __m256i K0 = _mm256_set1_epi64x(static_cast<long long>(k0));
     const __m256i K1 = _mm256_set1_epi64x(static_cast<long long>(k1));
-    for (int v = 0; v < 2; ++v) {
+    for (int v = 0; v < V; ++v) {
       const __m256i p0 = _mm256_mul_epu32(c0[v], m0), p1 = _mm256_mul_epu32(c2[v], m1);
       const __m256i n0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), c1[v]), K0);
       const __m256i n2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), c3[v]), K1);
@@ -134,14 +136,14 @@ __attribute__((target("avx2"))) void philox_batch_avx2(u64 seed, u64 stream, con
     k0 = (k0 + 0x9E3779B9ull) & 0xFFFFFFFFull;
     k1 = (k1 + 0xBB67AE85ull) & 0xFFFFFFFFull;
   }
-  alignas(32) u64 a[4][kBatch];
-  for (int v = 0; v < 2; ++v) {
+  alignas(32) u64 a[4][2 * kBatch];
+  for (int v = 0; v < V; ++v) {
     _mm256_store_si256(reinterpret_cast<__m256i*>(a[0] + 4 * v), c0[v]);
     _mm256_store_si256(reinterpret_cast<__m256i*>(a[1] + 4 * v), c1[v]);
     _mm256_store_si256(reinterpret_cast<__m256i*>(a[2] + 4 * v), c2[v]);
     _mm256_store_si256(reinterpret_cast<__m256i*>(a[3] + 4 * v), c3[v]);
   }
-  for (int l = 0; l < kBatch; ++l) {
+  for (int l = 0; l < 2 * kBatch; ++l) {
     for (int i = 0; i < 4; ++i) out[l][i] = static_cast<u32>(a[i][l]);
   }
 }
@@ -203,29 +205,37 @@ void update_batch(u64* words, u64 ly, u64 nw, u64 n, int c, u64 w0, int nb, cons
   for (int b = nb; b < kBatch; ++b) {
     for (int g = 0; g < NG; ++g) gmask[b][g] = 0;
   }
-  u64 ctr[kBatch];
-  u32 blk[kBatch][4];
-  for (int pair = 0; pair < (ms::kLevels + 1) / 2 && any; ++pair) {
+  // Level pairs two at a time (blocks of pairs p and p + 1 for all words in one call); levels
+  // of a pair are only applied while some spin is undecided, so the result is the same.
+  constexpr int kPairs = (ms::kLevels + 1) / 2;
+  u64 ctr[2 * kBatch];
+  u32 blk[2 * kBatch][4];
+  for (int pair0 = 0; pair0 < kPairs && any; pair0 += 2) {
     for (int b = 0; b < kBatch; ++b) {
-      ctr[b] = ms::counter_id(w0 + static_cast<u64>(b < nb ? b : 0), pair);
+      const u64 w = w0 + static_cast<u64>(b < nb ? b : 0);
+      ctr[b] = ms::counter_id(w, pair0);
+      ctr[kBatch + b] = ms::counter_id(w, pair0 + 1 < kPairs ? pair0 + 1 : pair0);
     }
     philox_batch(seed, stream, ctr, blk);
-    any = 0;
-    for (int half = 0; half < 2; ++half) {
-      const int k = 2 * pair + half;
-      if (k >= ms::kLevels) break;
-      const u64* dg = G.digits[k];
-      for (int b = 0; b < kBatch; ++b) {  // decided and padding words are left unchanged (und = 0)
-        const u64 r = half == 0 ? (static_cast<u64>(blk[b][0]) | (static_cast<u64>(blk[b][1]) << 32))
-                                : (static_cast<u64>(blk[b][2]) | (static_cast<u64>(blk[b][3]) << 32));
-        u64 pk = 0;
-        for (int g = 0; g < NG; ++g) pk |= gmask[b][g] & dg[g];
-        const u64 diff = und[b] & (r ^ pk);
-        acc[b] |= diff & pk;
-        und[b] &= ~diff;
+    for (int sub = 0; sub < 2 && any; ++sub) {
+      for (int half = 0; half < 2; ++half) {
+        const int k = 2 * (pair0 + sub) + half;
+        if (k >= ms::kLevels) break;
+        const u64* dg = G.digits[k];
+        for (int b = 0; b < kBatch; ++b) {  // decided and padding words are left unchanged (und = 0)
+          const u32* v = blk[sub * kBatch + b];
+          const u64 r = half == 0 ? (static_cast<u64>(v[0]) | (static_cast<u64>(v[1]) << 32))
+                                  : (static_cast<u64>(v[2]) | (static_cast<u64>(v[3]) << 32));
+          u64 pk = 0;
+          for (int g = 0; g < NG; ++g) pk |= gmask[b][g] & dg[g];
+          const u64 diff = und[b] & (r ^ pk);
+          acc[b] |= diff & pk;
+          und[b] &= ~diff;
+        }
       }
+      any = 0;
+      for (int b = 0; b < kBatch; ++b) any |= und[b];
     }
-    for (int b = 0; b < kBatch; ++b) any |= und[b];
   }
   for (int b = 0; b < nb; ++b) {
     const u64 y = (w0 + static_cast<u64>(b)) / nw, q = (w0 + static_cast<u64>(b)) - y * nw;
