@@ -156,11 +156,11 @@ void square_row(std::int8_t* __restrict s, std::int64_t ly, std::int64_t lx, std
   const std::uint8_t* r = buf + (j0 & 15);
   // class key: (s > 0) * 5 + (sum + 4) / 2 for Metropolis, (sum + 4) / 2 for heat bath
   const int met = update == kMetropolis;
-  auto keyof = [&](std::int64_t m, std::int64_t x, std::int64_t xl, std::int64_t xr) {
+  auto keyof = [&](std::int64_t x, std::int64_t xl, std::int64_t xr) {
     const int sum = up[x] + dn[x] + row[xl] + row[xr];
     return static_cast<std::uint8_t>((met & (row[x] > 0)) * 5 + ((sum + 4) >> 1));
   };
-  key[0] = keyof(0, p, p == 0 ? lx - 1 : p - 1, p + 1 == lx ? 0 : p + 1);
+  key[0] = keyof(p, p == 0 ? lx - 1 : p - 1, p + 1 == lx ? 0 : p + 1);
   for (std::int64_t m = 1; m < half - 1; ++m) {
     const std::int64_t x = 2 * m + p;
     const int sum = up[x] + dn[x] + row[x - 1] + row[x + 1];
@@ -168,7 +168,7 @@ void square_row(std::int8_t* __restrict s, std::int64_t ly, std::int64_t lx, std
   }
   if (half > 1) {
     const std::int64_t x = 2 * (half - 1) + p;
-    key[half - 1] = keyof(half - 1, x, x - 1, x + 1 == lx ? 0 : x + 1);
+    key[half - 1] = keyof(x, x - 1, x + 1 == lx ? 0 : x + 1);
   }
   int ties = 0;
   for (std::int64_t m = 0; m < half; ++m) {
