@@ -5,6 +5,12 @@
 #include "physdl/lattice/lattice.hpp"
 #include "physdl/random/philox.hpp"
 
+#if defined(__GNUC__) && defined(__x86_64__)
+#define PHYSDL_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define PHYSDL_CLONES
+#endif
+
 namespace physdl::lattice {
 
 using physdl::random::philox_block;
@@ -135,7 +141,7 @@ void colour_pass(std::int8_t* __restrict s, const Graph& g, int update, double b
 // Row by row with branch-free, vectorisable loops; the random bytes of consecutive positions are
 // the bytes of consecutive Philox blocks (lane order = little-endian byte order).  Ties of the
 // top 8 bits are resolved exactly by decide().  Same lattice as the generic path.
-__attribute__((target_clones("avx2", "default")))
+PHYSDL_CLONES
 void square_row(std::int8_t* __restrict s, std::int64_t ly, std::int64_t lx, std::int64_t y, int c, int update,
                 const u64* table, const std::uint8_t* top8, u64 seed, u64 stream, std::uint8_t* __restrict rb,
                 std::uint8_t* __restrict key, std::uint8_t* __restrict acc) {
