@@ -182,3 +182,19 @@ def test_multispin_matches_documented_addressing(cpu_backend, update, shape):
         ref = _reference_multispin_sweep(ref, update, 0.4, 1.0, 0.2, 99, 1, t)
         sim.run(1)
         np.testing.assert_array_equal(sim.spins, ref)
+
+
+@pytest.mark.skipif("cpp" not in BACKENDS, reason="needs the cpp backend")
+@pytest.mark.parametrize("update", ["metropolis", "heat_bath"])
+@pytest.mark.parametrize("shape,h", [((4, 4), 0.0), ((6, 130), 0.3), ((64, 256), -0.2), ((8, 1000), 0.0)])
+def test_fast_multispin_equals_header_reference(update, shape, h):
+    """The optimised CPU kernel equals multispin::update_site_word, the header the CUDA port shares."""
+    core = physdl._backend.module("cpp").lattice
+    model = lattice.Ising(shape, J=1.0, h=h)
+    sim = lattice.Simulation(model, beta=0.42, update=update, storage="multispin", seed=2**63 + 5, chain=7,
+                             backend="cpp")
+    words = sim._words.copy()
+    sim.run(4)
+    code = 0 if update == "metropolis" else 1
+    core.multispin_reference_sweeps(words, shape[0], shape[1], code, sim._table, sim.seed, sim.chain, 0, 4)
+    np.testing.assert_array_equal(words, sim._words)
