@@ -30,7 +30,7 @@
 //     U_j = sum_{k=0}^{52} d_{j,k} 2^(52-k),
 // whose k-th binary digit (most significant first) is d_{j,k} = bit j of the 64-bit word R_k:
 //     block   = philox_block(seed, stream, counter)      (Philox4x32-10, physdl addressing)
-//     stream  = (chain << 40) | (2 t + c)                (see `stream_id`; t < 2^39)
+//     stream  = (chain << 40) | (2 t + c)                (see `stream_id`; t < 2^39, chain < 2^23)
 //     counter = (y * nw + q) * 32 + k / 2                (see `counter_id`)
 //     R_k     = k even ? block.v[0] | (uint64)block.v[1] << 32
 //                      : block.v[2] | (uint64)block.v[3] << 32.
@@ -50,6 +50,10 @@
 // Heat bath (book eq. 5.72): u = number of +1 neighbours (0..4), class cls = u (5 classes),
 //   p = 1 / (1 + exp(-2 beta (J (2u - 4) + h)));  the new spin is +1 iff accepted.
 // The caller passes thresholds[cls] (uint64, 53-bit fixed point) for the chosen update.
+//
+// `update_site_word` below is the reference implementation of one word; the CPU fast path in
+// multispin.cpp (batched, AVX2 Philox) is tested to give identical words, and the CUDA port can
+// call it per thread (it compiles under nvcc: all functions are PHYSDL_HD).
 #pragma once
 
 #include <cstdint>
