@@ -13,9 +13,11 @@ namespace {
 using physdl::lattice::Graph;
 
 
+// scan_indices = false only where the kernel provably reads neither nbr nor order (the
+// table-free square path); sizes are always checked.
 Graph make_graph(std::int64_t n, const carray<std::int32_t>& nbr, bool uniform, double J0, double h0,
                  const carray<double>& J, const carray<double>& h, const carray<std::int32_t>& order,
-                 const carray<std::int64_t>& col_off) {
+                 const carray<std::int64_t>& col_off, bool scan_indices = true) {
   if (n <= 0) throw py::value_error("spins must not be empty");
   if (nbr.ndim() != 2 || nbr.shape(0) != n) throw py::value_error("nbr must have shape (n, z)");
   Graph g;
@@ -23,7 +25,7 @@ Graph make_graph(std::int64_t n, const carray<std::int32_t>& nbr, bool uniform, 
   g.z = static_cast<int>(nbr.shape(1));
   g.nbr = nbr.data();
   const std::int64_t nz = n * g.z;
-  for (std::int64_t k = 0; k < nz; ++k) {
+  for (std::int64_t k = 0; scan_indices && k < nz; ++k) {
     if (g.nbr[k] < 0 || g.nbr[k] >= n) throw py::value_error("nbr holds an index outside [0, n)");
   }
   g.uniform = uniform;
@@ -37,7 +39,7 @@ Graph make_graph(std::int64_t n, const carray<std::int32_t>& nbr, bool uniform, 
   }
   if (order.size() != n) throw py::value_error("order must hold n sites");
   g.order = order.data();
-  for (std::int64_t k = 0; k < n; ++k) {
+  for (std::int64_t k = 0; scan_indices && k < n; ++k) {
     if (g.order[k] < 0 || g.order[k] >= n) throw py::value_error("order holds an index outside [0, n)");
   }
   if (col_off.size() < 2) throw py::value_error("col_off must hold ncol + 1 offsets");
@@ -87,9 +89,10 @@ void register_lattice(py::module_& root) {
          std::int64_t nsweeps, std::int64_t every, carray<double> energy, carray<std::int64_t> mag,
          std::int64_t sq_ly, std::int64_t sq_lx) {
         auto* sp = mutable_data(s, "spins");
-        Graph g = make_graph(s.size(), nbr, uniform, J0, h0, J, h, order, col_off);
+        const bool square = uniform && (sq_ly > 0 || sq_lx > 0);
+        Graph g = make_graph(s.size(), nbr, uniform, J0, h0, J, h, order, col_off, !square);
         if (sq_ly > 0 || sq_lx > 0) {
-          if (sq_ly < 2 || sq_lx < 2 || sq_ly % 2 || sq_lx % 2 || sq_ly * sq_lx != g.n || g.ncol != 2 ||
+          if (sq_ly < 2 || sq_lx < 2 || sq_ly % 2 || sq_lx % 2 || sq_ly * sq_lx != g.n || g.ncol != 2 || g.z != 4 ||
               g.col_off[1] != g.n / 2) {
             throw py::value_error("square fast path needs even ly, lx with ly * lx = n and two colours");
           }
