@@ -198,3 +198,17 @@ def test_fast_multispin_equals_header_reference(update, shape, h):
     code = 0 if update == "metropolis" else 1
     core.multispin_reference_sweeps(words, shape[0], shape[1], code, sim._table, sim.seed, sim.chain, 0, 4)
     np.testing.assert_array_equal(words, sim._words)
+
+
+@needs_both
+@pytest.mark.parametrize("kw,shape,geometry", [(dict(update="metropolis"), (96, 128), "square"),
+                                               (dict(update="heat_bath", storage="multispin"), (512, 128), "square"),
+                                               (dict(update="metropolis"), (16, 16, 24), "cubic")],
+                         ids=["byte-square", "multispin", "byte-cubic"])
+def test_numba_parallel_kernels_equal_cpp(kw, shape, geometry):
+    """Lattices large enough for the Numba prange kernels (and the cpp OpenMP loops)."""
+    model = lattice.Ising(shape, geometry=geometry)
+    a, ra = _run(model, kw, "cpp", sweeps=2)
+    b, rb = _run(model, kw, "numba", sweeps=2)
+    np.testing.assert_array_equal(a.spins, b.spins)
+    np.testing.assert_array_equal(ra.energy_series, rb.energy_series)
