@@ -19,12 +19,12 @@ Graph make_graph(std::int64_t n, const carray<std::int32_t>& nbr, bool uniform, 
                  const carray<double>& J, const carray<double>& h, const carray<std::int32_t>& order,
                  const carray<std::int64_t>& col_off, bool scan_indices = true) {
   if (n <= 0) throw py::value_error("spins must not be empty");
-  if (nbr.ndim() != 2 || nbr.shape(0) != n) throw py::value_error("nbr must have shape (n, z)");
+  if (nbr.ndim() != 2 || (scan_indices && nbr.shape(0) != n)) throw py::value_error("nbr must have shape (n, z)");
   Graph g;
   g.n = n;
   g.z = static_cast<int>(nbr.shape(1));
   g.nbr = nbr.data();
-  const std::int64_t nz = n * g.z;
+  const std::int64_t nz = scan_indices ? n * g.z : 0;
   for (std::int64_t k = 0; scan_indices && k < nz; ++k) {
     if (g.nbr[k] < 0 || g.nbr[k] >= n) throw py::value_error("nbr holds an index outside [0, n)");
   }
@@ -32,12 +32,12 @@ Graph make_graph(std::int64_t n, const carray<std::int32_t>& nbr, bool uniform, 
   g.J0 = J0;
   g.h0 = h0;
   if (!uniform) {
-    if (J.size() != nz) throw py::value_error("J must hold n * z couplings");
+    if (J.size() != n * g.z) throw py::value_error("J must hold n * z couplings");
     if (h.size() != n) throw py::value_error("h must hold n fields");
     g.J = J.data();
     g.h = h.data();
   }
-  if (order.size() != n) throw py::value_error("order must hold n sites");
+  if (scan_indices && order.size() != n) throw py::value_error("order must hold n sites");
   g.order = order.data();
   for (std::int64_t k = 0; scan_indices && k < n; ++k) {
     if (g.order[k] < 0 || g.order[k] >= n) throw py::value_error("order holds an index outside [0, n)");
@@ -50,6 +50,24 @@ Graph make_graph(std::int64_t n, const carray<std::int32_t>& nbr, bool uniform, 
     if (g.col_off[c + 1] < g.col_off[c]) throw py::value_error("col_off must be non-decreasing");
   }
   return g;
+}
+
+// The table-free square path (uniform couplings, row-major ly x lx, two colours of n/2 sites)
+// reads neither nbr nor order, so they may be empty there.
+bool square_args(bool uniform, std::int64_t sq_ly, std::int64_t sq_lx) {
+  if (sq_ly == 0 && sq_lx == 0) return false;
+  if (!uniform) throw py::value_error("the square fast path needs uniform couplings");
+  return true;
+}
+
+void set_square(Graph& g, std::int64_t sq_ly, std::int64_t sq_lx) {
+  if (sq_ly == 0 && sq_lx == 0) return;
+  if (sq_ly < 2 || sq_lx < 2 || sq_ly % 2 || sq_lx % 2 || sq_ly * sq_lx != g.n || g.ncol != 2 || g.z != 4 ||
+      g.col_off[1] != g.n / 2) {
+    throw py::value_error("square fast path needs even ly, lx with ly * lx = n, z = 4 and two colours");
+  }
+  g.sq_ly = sq_ly;
+  g.sq_lx = sq_lx;
 }
 
 void check_out(std::int64_t nsweeps, std::int64_t every, const carray<double>& e,
@@ -68,8 +86,10 @@ void register_lattice(py::module_& root) {
   m.def(
       "byte_measure",
       [](carray<std::int8_t> s, carray<std::int32_t> nbr, bool uniform, double J0, double h0, carray<double> J,
-         carray<double> h, carray<std::int32_t> order, carray<std::int64_t> col_off) {
-        const Graph g = make_graph(s.size(), nbr, uniform, J0, h0, J, h, order, col_off);
+         carray<double> h, carray<std::int32_t> order, carray<std::int64_t> col_off, std::int64_t sq_ly,
+         std::int64_t sq_lx) {
+        Graph g = make_graph(s.size(), nbr, uniform, J0, h0, J, h, order, col_off, !square_args(uniform, sq_ly, sq_lx));
+        set_square(g, sq_ly, sq_lx);
         double e = 0;
         std::int64_t mag = 0;
         {
@@ -79,7 +99,7 @@ void register_lattice(py::module_& root) {
         return py::make_tuple(e, mag);
       },
       py::arg("spins"), py::arg("nbr"), py::arg("uniform"), py::arg("J0"), py::arg("h0"), py::arg("J"),
-      py::arg("h"), py::arg("order"), py::arg("col_off"));
+      py::arg("h"), py::arg("order"), py::arg("col_off"), py::arg("square_ly") = 0, py::arg("square_lx") = 0);
 
   m.def(
       "byte_sweeps",
@@ -89,16 +109,8 @@ void register_lattice(py::module_& root) {
          std::int64_t nsweeps, std::int64_t every, carray<double> energy, carray<std::int64_t> mag,
          std::int64_t sq_ly, std::int64_t sq_lx) {
         auto* sp = mutable_data(s, "spins");
-        const bool square = uniform && (sq_ly > 0 || sq_lx > 0);
-        Graph g = make_graph(s.size(), nbr, uniform, J0, h0, J, h, order, col_off, !square);
-        if (sq_ly > 0 || sq_lx > 0) {
-          if (sq_ly < 2 || sq_lx < 2 || sq_ly % 2 || sq_lx % 2 || sq_ly * sq_lx != g.n || g.ncol != 2 || g.z != 4 ||
-              g.col_off[1] != g.n / 2) {
-            throw py::value_error("square fast path needs even ly, lx with ly * lx = n and two colours");
-          }
-          g.sq_ly = sq_ly;
-          g.sq_lx = sq_lx;
-        }
+        Graph g = make_graph(s.size(), nbr, uniform, J0, h0, J, h, order, col_off, !square_args(uniform, sq_ly, sq_lx));
+        set_square(g, sq_ly, sq_lx);
         if (update != L::kMetropolis && update != L::kHeatBath) throw py::value_error("unknown update");
         if (uniform && table.size() < 2 * (g.z + 1)) throw py::value_error("table too short");
         check_out(nsweeps, every, energy, mag);

@@ -320,8 +320,17 @@ class Simulation:
         if self.storage == "multispin":
             ly, lx = m.shape
             return math.prod(multispin_words_shape(ly, lx)) * 8 + (1 << 20)
+        if self._table_free():
+            return m.n_sites + (1 << 20)
         extra = 4 * m.n_sites if self.update in ("wolff", "swendsen_wang") else 0
         return m.n_sites + m.table_bytes() + extra + (1 << 20)
+
+    def _table_free(self) -> bool:
+        """The cpp square-lattice kernel needs no neighbour table or colour list (same lattice)."""
+        m = self.model
+        return (self.storage == "byte" and self.backend == "cpp" and isinstance(m, Ising)
+                and m.geometry == "square" and m.uniform and self.sweep == "checkerboard"
+                and self.update in ("metropolis", "heat_bath"))
 
     def _setup(self) -> None:
         m = self.model
@@ -330,6 +339,17 @@ class Simulation:
             ly, lx = m.shape
             self._shape3 = multispin_words_shape(ly, lx)
             self._table = _multispin_table(self.update, self.beta, float(m.J), float(m.h))
+            return
+        self._square = (0, 0)
+        if self._table_free():
+            n = m.n_sites
+            self._square = tuple(m.shape)
+            self._nbr = np.zeros((0, 4), np.int32)
+            self._order = np.zeros(0, np.int32)
+            self._off = np.array([0, n // 2, n], np.int64)
+            self._J0, self._h0 = float(m.J), float(m.h)
+            self._Jb, self._hs = np.zeros(0), np.zeros(0)
+            self._table = _byte_table(self.update, 4, self.beta, self._J0, self._h0)
             return
         self._nbr = m.neighbours()
         if self._uniform:
@@ -342,9 +362,6 @@ class Simulation:
             self._hs = m.fields()
         if self.update in ("metropolis", "heat_bath"):
             self._order, self._off = m.colouring(self.sweep)
-            square = (isinstance(m, Ising) and m.geometry == "square" and self._uniform
-                      and self.sweep == "checkerboard")
-            self._square = tuple(m.shape) if square else (0, 0)  # table-free kernel, same lattice
             if self._uniform:
                 self._table = _byte_table(self.update, m.z, self.beta, self._J0, self._h0)
             else:
@@ -413,7 +430,8 @@ class Simulation:
                 e, m = _numba.multispin_measure(self._words, lx, float(self.model.J), float(self.model.h))
         elif self.backend == "cpp":
             e, m = _backend.module("cpp").lattice.byte_measure(self._spins, self._nbr, self._uniform, self._J0,
-                                                              self._h0, self._Jb, self._hs, self._order, self._off)
+                                                              self._h0, self._Jb, self._hs, self._order, self._off,
+                                                              *self._square)
         else:
             from . import _numba
 
