@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -33,5 +35,32 @@ void fill_uniform_float(std::uint64_t seed, std::uint64_t stream, std::uint64_t 
                         float* host_out, std::size_t n);
 void fill_normal_double(std::uint64_t seed, std::uint64_t stream, std::uint64_t offset,
                         double* host_out, std::size_t n);
+
+/// A multi-spin coded square lattice resident on the device (layout: physdl/lattice/multispin.hpp).
+/// Sweeps run on the device; energy and magnetisation are reduced there; the words travel to the
+/// host only through `download`.
+class MultispinLattice {
+ public:
+  /// Needs 2 * ly * words_per_row(lx) words; checks free device memory first (std::length_error).
+  MultispinLattice(std::uint64_t ly, std::uint64_t lx, const std::uint64_t* host_words);
+  ~MultispinLattice();
+  MultispinLattice(const MultispinLattice&) = delete;
+  MultispinLattice& operator=(const MultispinLattice&) = delete;
+
+  static std::size_t bytes_needed(std::uint64_t ly, std::uint64_t lx);
+  static std::uint64_t words_for(std::uint64_t ly, std::uint64_t lx);
+  std::uint64_t nwords() const;
+  void upload(const std::uint64_t* host_words);
+  void download(std::uint64_t* host_words) const;
+  void measure(double J, double h, double& energy, std::int64_t& mag);
+  /// Same arguments and results as physdl::lattice::multispin_sweeps on the host.
+  void sweeps(int update, const std::uint64_t* thresholds, double J, double h, std::uint64_t seed,
+              std::uint64_t chain, std::uint64_t sweep0, std::int64_t nsweeps, std::int64_t measure_every,
+              double* energy, std::int64_t* mag);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace physdl::cuda

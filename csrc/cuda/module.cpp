@@ -8,6 +8,10 @@
 
 namespace py = pybind11;
 
+namespace physdl::cuda {
+void register_cuda_lattice(py::module_& m);
+}
+
 namespace {
 template <class T>
 using carray = py::array_t<T, py::array::c_style>;
@@ -42,6 +46,8 @@ PYBIND11_MODULE(_cuda, m) {
     return r;
   });
   m.def("runtime_version", &physdl::cuda::runtime_version);
+
+  physdl::cuda::register_cuda_lattice(m);
 
   auto r = m.def_submodule("random", "Philox4x32-10 on the device");
   r.def("fill_uint32", [](std::uint64_t s, std::uint64_t st, std::uint64_t o, carray<std::uint32_t> out) {

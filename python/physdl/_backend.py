@@ -130,7 +130,7 @@ def resolve(backend: str | None, supported: tuple[str, ...] = BACKENDS) -> str:
         raise ValueError(f"backend={backend!r} is not supported here; choose one of {supported}")
     status = _status[backend]
     if not status.available:
-        hint = " or use backend='cpp'" if backend == "cuda" else ""
+        hint = "; or use backend='cpp'" if backend == "cuda" else ""
         raise RuntimeError(f"backend={backend!r} is unavailable: {status.reason}{hint}")
     return backend
 

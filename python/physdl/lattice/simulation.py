@@ -257,7 +257,10 @@ class Simulation:
         Seed of every random number of the run.
     chain : int
         Independent chain number (< 2^23) under the same seed.
-    backend : {None, "cpp", "numba"}
+    backend : {None, "cpp", "numba", "cuda"}
+        ``"cuda"`` runs ``storage="multispin"`` on the GPU: the lattice stays on the device, energy and
+        magnetisation are reduced there, and the words are copied to the host only when asked for
+        (``spins``, ``save``); the same seed gives the same lattice as ``"cpp"``, bit for bit.
     start : {"random", "up"}
         Initial configuration (random from Philox, or all +1).
     clusters_per_sweep : int, optional
@@ -283,7 +286,12 @@ class Simulation:
         self.seed = check_seed(seed)
         self.chain = check_int(chain, "chain", minimum=0, maximum=(1 << 23) - 1)
         start = check_choice(start, "start", ("random", "up"))
-        self.backend = _backend.resolve(backend, ("cpp", "numba"))
+        self.backend = _backend.resolve(backend, ("cpp", "numba", "cuda"))
+        if self.backend == "cuda" and storage != "multispin":
+            raise ValueError("backend='cuda' runs storage='multispin' (square lattice, Metropolis or heat bath); "
+                             "use backend='cpp' for byte storage")
+        self._dev = None  # the device-resident lattice (backend="cuda")
+        self._dev_newer = False  # True when the device holds sweeps the host copy has not seen
         cluster = self.update in ("wolff", "swendsen_wang")
         if cluster and not model.ferromagnetic:
             raise ValueError(f"update={self.update!r} needs ferromagnetic couplings (all J >= 0) and no field; "
@@ -299,6 +307,14 @@ class Simulation:
                 raise ValueError(f"storage='multispin' needs even sides for its checkerboard, got shape {model.shape}")
         elif not cluster and self.sweep == "checkerboard" and isinstance(model, Ising):
             model.check_checkerboard()
+        if self.backend == "cuda":
+            cu = _backend.module("cuda")
+            need_dev = cu.lattice.MultispinLattice.bytes_needed(*model.shape)
+            free_dev = cu.device_info(0)["free_memory"]
+            if need_dev > free_dev:
+                raise LatticeTooLarge(
+                    f"the lattice {model.shape} needs {need_dev / 2**30:.3g} GiB of device memory but only "
+                    f"{free_dev / 2**30:.3g} GiB is free on {cu.device_info(0)['name']}")
         need = self.memory_estimate()
         avail = available_memory()
         if need > avail:
@@ -312,6 +328,9 @@ class Simulation:
         self._flipped = 0
         self._setup()
         self._init_spins(start)
+        if self.backend == "cuda":
+            ly, lx = model.shape
+            self._dev = _backend.module("cuda").lattice.MultispinLattice(ly, lx, self._words_host.reshape(-1))
 
     # ------------------------------------------------------------------ set-up
     def memory_estimate(self) -> int:
@@ -396,6 +415,21 @@ class Simulation:
 
     # ------------------------------------------------------------------ state
     @property
+    def _words(self) -> np.ndarray:
+        """Host copy of the multi-spin words, fetched from the device only when asked for."""
+        if self._dev is not None and self._dev_newer:
+            self._words_host = self._dev.download().reshape(self._shape3)
+            self._dev_newer = False
+        return self._words_host
+
+    @_words.setter
+    def _words(self, value) -> None:
+        self._words_host = value
+        if self._dev is not None:
+            self._dev.upload(np.ascontiguousarray(value, dtype=np.uint64).reshape(-1))
+            self._dev_newer = False
+
+    @property
     def spins(self) -> np.ndarray:
         """The current configuration as an int8 array of +-1 with the model's shape (a copy)."""
         if self.storage == "multispin":
@@ -422,7 +456,9 @@ class Simulation:
     def _kernel_measure(self, E, M) -> None:
         if self.storage == "multispin":
             ly, lx = self.model.shape
-            if self.backend == "cpp":
+            if self.backend == "cuda":
+                e, m = self._dev.measure(float(self.model.J), float(self.model.h))
+            elif self.backend == "cpp":
                 e, m = _backend.module("cpp").lattice.multispin_measure(self._words, ly, lx, self.model.J, self.model.h)
             else:
                 from . import _numba
@@ -450,7 +486,12 @@ class Simulation:
         if self.storage == "multispin":
             ly, lx = self.model.shape
             code = _CODE[self.update]
-            if cpp:
+            if self.backend == "cuda":
+                e, m = self._dev.sweeps(code, self._table, float(self.model.J), float(self.model.h), seed, chain, t0,
+                                        nsweeps, every)
+                E[:e.size], M[:m.size] = e, m
+                self._dev_newer = True
+            elif cpp:
                 core.multispin_sweeps(self._words, ly, lx, code, self._table, self.model.J, self.model.h, seed, chain,
                                       t0, nsweeps, every, E, M)
             else:
