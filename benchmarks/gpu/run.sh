@@ -11,9 +11,12 @@ nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=c
 date -u +%Y-%m-%dT%H:%MZ >> "$OUT/gpu.txt"
 
 echo "== build (PHYSDL_CUDA=ON, sm_90)"
-python3 -m venv --system-site-packages /tmp/physdl-gpu-venv && . /tmp/physdl-gpu-venv/bin/activate
+# The lent machine is disposable and has no package index: install into its python (which holds
+# torch, numpy, numba, scipy, pytest, pybind11 and scikit-build-core) without resolving dependencies.
+PY=${PYTHON:-python3}
 PHYSDL_CUDA=ON CMAKE_ARGS="-DCMAKE_CUDA_ARCHITECTURES=90" \
-  pip install --no-build-isolation --no-deps -q "$REPO" > "$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
+  $PY -m pip install --no-build-isolation --no-deps -q "$REPO" > "$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
+python() { $PY "$@"; }
 echo "built in $(( $(date +%s) - t0 )) s"
 python -c "import physdl; physdl.show_config()" 2>&1 | tee "$OUT/config.txt"
 
