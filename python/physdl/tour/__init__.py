@@ -23,7 +23,7 @@ from typing import Callable
 from .._validate import check_choice
 
 # Modules whose import registers reproductions, in the order the report lists them.
-TOUR_MODULES = ["physdl.tour.random_tour", "physdl.tour.phases_tour"]
+TOUR_MODULES = ["physdl.tour.random_tour", "physdl.tour.sampling_tour", "physdl.tour.phases_tour"]
 
 
 @dataclass

@@ -1,0 +1,1 @@
+# physdl.lattice (package initialiser; the lattice engine fills this in)
