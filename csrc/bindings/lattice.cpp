@@ -1,9 +1,192 @@
+// Bindings of the lattice kernels: unpack arrays, guard sizes and indices, call the core.
+#include <cstdint>
+#include <string>
+
 #include "common.hpp"
+#include "physdl/lattice/lattice.hpp"
+#include "physdl/lattice/multispin.hpp"
 
 namespace physdl::bindings {
 
+namespace {
+
+using physdl::lattice::Graph;
+
+
+Graph make_graph(std::int64_t n, const carray<std::int32_t>& nbr, bool uniform, double J0, double h0,
+                 const carray<double>& J, const carray<double>& h, const carray<std::int32_t>& order,
+                 const carray<std::int64_t>& col_off) {
+  if (n <= 0) throw py::value_error("spins must not be empty");
+  if (nbr.ndim() != 2 || nbr.shape(0) != n) throw py::value_error("nbr must have shape (n, z)");
+  Graph g;
+  g.n = n;
+  g.z = static_cast<int>(nbr.shape(1));
+  g.nbr = nbr.data();
+  const std::int64_t nz = n * g.z;
+  for (std::int64_t k = 0; k < nz; ++k) {
+    if (g.nbr[k] < 0 || g.nbr[k] >= n) throw py::value_error("nbr holds an index outside [0, n)");
+  }
+  g.uniform = uniform;
+  g.J0 = J0;
+  g.h0 = h0;
+  if (!uniform) {
+    if (J.size() != nz) throw py::value_error("J must hold n * z couplings");
+    if (h.size() != n) throw py::value_error("h must hold n fields");
+    g.J = J.data();
+    g.h = h.data();
+  }
+  if (order.size() != n) throw py::value_error("order must hold n sites");
+  g.order = order.data();
+  for (std::int64_t k = 0; k < n; ++k) {
+    if (g.order[k] < 0 || g.order[k] >= n) throw py::value_error("order holds an index outside [0, n)");
+  }
+  if (col_off.size() < 2) throw py::value_error("col_off must hold ncol + 1 offsets");
+  g.ncol = static_cast<int>(col_off.size() - 1);
+  g.col_off = col_off.data();
+  if (g.col_off[0] != 0 || g.col_off[g.ncol] != n) throw py::value_error("col_off must run from 0 to n");
+  for (int c = 0; c < g.ncol; ++c) {
+    if (g.col_off[c + 1] < g.col_off[c]) throw py::value_error("col_off must be non-decreasing");
+  }
+  return g;
+}
+
+void check_out(std::int64_t nsweeps, std::int64_t every, const carray<double>& e,
+               const carray<std::int64_t>& m) {
+  if (nsweeps < 0) throw py::value_error("nsweeps must be >= 0");
+  const std::int64_t need = every > 0 ? nsweeps / every : 0;
+  if (e.size() < need || m.size() < need) throw py::value_error("energy/mag outputs are too short");
+}
+
+}  // namespace
+
 void register_lattice(py::module_& root) {
-  root.def_submodule("lattice", "lattice kernels");
+  auto m = root.def_submodule("lattice", "lattice kernels");
+  namespace L = physdl::lattice;
+
+  m.def(
+      "byte_measure",
+      [](carray<std::int8_t> s, carray<std::int32_t> nbr, bool uniform, double J0, double h0, carray<double> J,
+         carray<double> h, carray<std::int32_t> order, carray<std::int64_t> col_off) {
+        const Graph g = make_graph(s.size(), nbr, uniform, J0, h0, J, h, order, col_off);
+        double e = 0;
+        std::int64_t mag = 0;
+        {
+          py::gil_scoped_release nogil;
+          L::byte_measure(s.data(), g, e, mag);
+        }
+        return py::make_tuple(e, mag);
+      },
+      py::arg("spins"), py::arg("nbr"), py::arg("uniform"), py::arg("J0"), py::arg("h0"), py::arg("J"),
+      py::arg("h"), py::arg("order"), py::arg("col_off"));
+
+  m.def(
+      "byte_sweeps",
+      [](carray<std::int8_t> s, carray<std::int32_t> nbr, bool uniform, double J0, double h0, carray<double> J,
+         carray<double> h, carray<std::int32_t> order, carray<std::int64_t> col_off, int update, double beta,
+         carray<std::uint64_t> table, std::uint64_t seed, std::uint64_t chain, std::uint64_t sweep0,
+         std::int64_t nsweeps, std::int64_t every, carray<double> energy, carray<std::int64_t> mag,
+         std::int64_t sq_ly, std::int64_t sq_lx) {
+        auto* sp = mutable_data(s, "spins");
+        Graph g = make_graph(s.size(), nbr, uniform, J0, h0, J, h, order, col_off);
+        if (sq_ly > 0 || sq_lx > 0) {
+          if (sq_ly < 2 || sq_lx < 2 || sq_ly % 2 || sq_lx % 2 || sq_ly * sq_lx != g.n || g.ncol != 2 ||
+              g.col_off[1] != g.n / 2) {
+            throw py::value_error("square fast path needs even ly, lx with ly * lx = n and two colours");
+          }
+          g.sq_ly = sq_ly;
+          g.sq_lx = sq_lx;
+        }
+        if (update != L::kMetropolis && update != L::kHeatBath) throw py::value_error("unknown update");
+        if (uniform && table.size() < 2 * (g.z + 1)) throw py::value_error("table too short");
+        check_out(nsweeps, every, energy, mag);
+        auto* ep = mutable_data(energy, "energy");
+        auto* mp = mutable_data(mag, "mag");
+        py::gil_scoped_release nogil;
+        L::byte_sweeps(sp, g, update, beta, table.data(), seed, chain, sweep0, nsweeps, every, ep, mp);
+      },
+      py::arg("spins"), py::arg("nbr"), py::arg("uniform"), py::arg("J0"), py::arg("h0"), py::arg("J"),
+      py::arg("h"), py::arg("order"), py::arg("col_off"), py::arg("update"), py::arg("beta"), py::arg("table"),
+      py::arg("seed"), py::arg("chain"), py::arg("sweep0"), py::arg("nsweeps"), py::arg("measure_every"),
+      py::arg("energy"), py::arg("mag"), py::arg("square_ly") = 0, py::arg("square_lx") = 0);
+
+  m.def(
+      "wolff_sweeps",
+      [](carray<std::int8_t> s, carray<std::int32_t> nbr, bool uniform, double J0, double h0, carray<double> J,
+         carray<double> h, carray<std::int32_t> order, carray<std::int64_t> col_off, double beta,
+         std::uint64_t p_add, std::uint64_t seed, std::uint64_t chain, std::uint64_t cluster0,
+         std::int64_t per_sweep, std::int64_t nsweeps, std::int64_t every, carray<double> energy,
+         carray<std::int64_t> mag, carray<std::int64_t> clusters) {
+        auto* sp = mutable_data(s, "spins");
+        const Graph g = make_graph(s.size(), nbr, uniform, J0, h0, J, h, order, col_off);
+        check_out(nsweeps, every, energy, mag);
+        if (clusters.size() < nsweeps) throw py::value_error("flipped output is too short");
+        if (per_sweep < 1) throw py::value_error("clusters_per_sweep must be >= 1");
+        auto* ep = mutable_data(energy, "energy");
+        auto* mp = mutable_data(mag, "mag");
+        auto* cp = mutable_data(clusters, "clusters");
+        py::gil_scoped_release nogil;
+        return L::wolff_sweeps(sp, g, beta, p_add, seed, chain, cluster0, per_sweep, nsweeps, every, ep, mp, cp);
+      },
+      py::arg("spins"), py::arg("nbr"), py::arg("uniform"), py::arg("J0"), py::arg("h0"), py::arg("J"),
+      py::arg("h"), py::arg("order"), py::arg("col_off"), py::arg("beta"), py::arg("p_add"), py::arg("seed"),
+      py::arg("chain"), py::arg("cluster0"), py::arg("clusters_per_sweep"), py::arg("nsweeps"),
+      py::arg("measure_every"), py::arg("energy"), py::arg("mag"), py::arg("flipped"));
+
+  m.def(
+      "sw_sweeps",
+      [](carray<std::int8_t> s, carray<std::int32_t> nbr, bool uniform, double J0, double h0, carray<double> J,
+         carray<double> h, carray<std::int32_t> order, carray<std::int64_t> col_off, double beta,
+         std::uint64_t p_add, std::uint64_t seed, std::uint64_t chain, std::uint64_t sweep0,
+         std::int64_t nsweeps, std::int64_t every, carray<double> energy, carray<std::int64_t> mag) {
+        auto* sp = mutable_data(s, "spins");
+        const Graph g = make_graph(s.size(), nbr, uniform, J0, h0, J, h, order, col_off);
+        check_out(nsweeps, every, energy, mag);
+        auto* ep = mutable_data(energy, "energy");
+        auto* mp = mutable_data(mag, "mag");
+        py::gil_scoped_release nogil;
+        L::sw_sweeps(sp, g, beta, p_add, seed, chain, sweep0, nsweeps, every, ep, mp);
+      },
+      py::arg("spins"), py::arg("nbr"), py::arg("uniform"), py::arg("J0"), py::arg("h0"), py::arg("J"),
+      py::arg("h"), py::arg("order"), py::arg("col_off"), py::arg("beta"), py::arg("p_add"), py::arg("seed"),
+      py::arg("chain"), py::arg("sweep0"), py::arg("nsweeps"), py::arg("measure_every"), py::arg("energy"),
+      py::arg("mag"));
+
+  m.def(
+      "multispin_measure",
+      [](carray<std::uint64_t> words, std::int64_t ly, std::int64_t lx, double J, double h) {
+        if (ly < 2 || lx < 2 || ly % 2 || lx % 2) throw py::value_error("ly and lx must be even and >= 2");
+        const auto nw = static_cast<std::int64_t>(physdl::lattice::multispin::words_per_row(lx));
+        if (words.size() != 2 * ly * nw) throw py::value_error("words has the wrong size");
+        double e = 0;
+        std::int64_t mag = 0;
+        {
+          py::gil_scoped_release nogil;
+          L::multispin_measure(words.data(), ly, lx, J, h, e, mag);
+        }
+        return py::make_tuple(e, mag);
+      },
+      py::arg("words"), py::arg("ly"), py::arg("lx"), py::arg("J"), py::arg("h"));
+
+  m.def(
+      "multispin_sweeps",
+      [](carray<std::uint64_t> words, std::int64_t ly, std::int64_t lx, int update, carray<std::uint64_t> thr,
+         double J, double h, std::uint64_t seed, std::uint64_t chain, std::uint64_t sweep0, std::int64_t nsweeps,
+         std::int64_t every, carray<double> energy, carray<std::int64_t> mag) {
+        if (ly < 2 || lx < 2 || ly % 2 || lx % 2) throw py::value_error("ly and lx must be even and >= 2");
+        const auto nw = static_cast<std::int64_t>(physdl::lattice::multispin::words_per_row(lx));
+        if (words.size() != 2 * ly * nw) throw py::value_error("words has the wrong size");
+        if (update != L::kMetropolis && update != L::kHeatBath) throw py::value_error("unknown update");
+        if (thr.size() < (update == L::kMetropolis ? 10 : 5)) throw py::value_error("thresholds too short");
+        check_out(nsweeps, every, energy, mag);
+        auto* wp = mutable_data(words, "words");
+        auto* ep = mutable_data(energy, "energy");
+        auto* mp = mutable_data(mag, "mag");
+        py::gil_scoped_release nogil;
+        L::multispin_sweeps(wp, ly, lx, update, thr.data(), J, h, seed, chain, sweep0, nsweeps, every, ep, mp);
+      },
+      py::arg("words"), py::arg("ly"), py::arg("lx"), py::arg("update"), py::arg("thresholds"), py::arg("J"),
+      py::arg("h"), py::arg("seed"), py::arg("chain"), py::arg("sweep0"), py::arg("nsweeps"),
+      py::arg("measure_every"), py::arg("energy"), py::arg("mag"));
 }
 
 }  // namespace physdl::bindings

@@ -1,1 +1,26 @@
-# physdl.lattice (package initialiser; the lattice engine fills this in)
+"""Lattice Monte Carlo (book ch. 5 and 8.1): Ising, Edwards-Anderson and SK models, Metropolis,
+heat bath, Wolff and Swendsen-Wang updates, multi-spin coding, parallel tempering.
+
+Examples
+--------
+>>> from physdl import lattice
+>>> sim = lattice.Simulation(lattice.Ising((16, 16)), beta=0.3, update="wolff", seed=1)
+>>> res = sim.run(sweeps=200, burn_in=50)
+>>> -2.0 < res.energy.value < 0.0
+True
+"""
+
+from __future__ import annotations
+
+from . import enumerate, exact
+from .models import (GEOMETRIES, SQUARE_TC, TRIANGULAR_TC, EdwardsAnderson, Ising, Model,
+                     SherringtonKirkpatrick)
+from .simulation import (STORAGES, SWEEPS, UPDATES, Estimate, LatticeTooLarge, ParallelTempering, RunResult,
+                         Simulation, analyse, pack_multispin, unpack_multispin)
+
+__all__ = [
+    "GEOMETRIES", "UPDATES", "STORAGES", "SWEEPS", "SQUARE_TC", "TRIANGULAR_TC",
+    "Model", "Ising", "EdwardsAnderson", "SherringtonKirkpatrick",
+    "Simulation", "ParallelTempering", "RunResult", "Estimate", "LatticeTooLarge", "analyse",
+    "pack_multispin", "unpack_multispin", "exact", "enumerate",
+]

@@ -1,0 +1,428 @@
+"""Numba twins of the lattice kernels: the same lattices as the C++ core for the same seed.
+
+Every formula, summation order and random-number address follows src/physdl/lattice/lattice.hpp
+and multispin.hpp; integers that carry random bits are uint64 throughout.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from ..random._numba import philox_block
+
+_opts = dict(nopython=True, nogil=True, cache=True)
+
+U0 = np.uint64(0)
+U1 = np.uint64(1)
+ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
+ONE53 = np.uint64(1 << 53)
+MASK45 = np.uint64((1 << 45) - 1)
+TIE = np.uint64(1 << 40)
+S8 = np.uint64(8)
+S11 = np.uint64(11)
+S19 = np.uint64(19)
+S32 = np.uint64(32)
+S40 = np.uint64(40)
+S45 = np.uint64(45)
+B39 = np.uint64(1 << 39)
+FF = np.uint64(0xFF)
+CHUNK = 4096
+
+
+@nb.jit(**_opts)
+def fixed_threshold(p):
+    if not (p < 1.0):
+        return ONE53
+    if not (p > 0.0):
+        return U0
+    return np.uint64(math.ceil(p * 9007199254740992.0))
+
+
+@nb.jit(**_opts)
+def byte_measure(s, nbr, uniform, J0, h0, J, h):
+    n, z = nbr.shape
+    mag = 0
+    for i in range(n):
+        mag += np.int64(s[i])
+    if uniform:
+        S = 0
+        for i in range(n):
+            sm = 0
+            for k in range(z):
+                sm += np.int64(s[nbr[i, k]])
+            S += np.int64(s[i]) * sm
+        return -J0 * np.float64(S) * 0.5 - h0 * np.float64(mag), mag
+    e = 0.0
+    for c in range((n + CHUNK - 1) // CHUNK):
+        part = 0.0
+        for i in range(c * CHUNK, min((c + 1) * CHUNK, n)):
+            loc = 0.0
+            for k in range(z):
+                loc += J[i * z + k] * np.float64(s[nbr[i, k]])
+            si = np.float64(s[i])
+            part += -(0.5 * si * loc + h[i] * si)
+        e += part
+    return e, mag
+
+
+@nb.jit(**_opts)
+def _decide(byte, P, seed, stream, j):
+    top = P >> S45
+    if byte != top:
+        return byte < top
+    t0, t1, t2, t3 = philox_block(seed, stream, TIE | np.uint64(j))
+    rest = ((t0 << S32) | t1) >> S19
+    return rest < (P & MASK45)
+
+
+@nb.jit(**_opts)
+def _colour_pass(s, nbr, uniform, J, h, order, update, beta, table, seed, stream, begin, count):
+    z = nbr.shape[1]
+    nblk = (count + 15) // 16
+    for b in nb.prange(nblk):
+        v = philox_block(seed, stream, np.uint64(b))
+        for j in range(b * 16, min((b + 1) * 16, count)):
+            i = order[begin + j]
+            lane = j & 15
+            w = v[0]
+            if (lane >> 2) == 1:
+                w = v[1]
+            elif (lane >> 2) == 2:
+                w = v[2]
+            elif (lane >> 2) == 3:
+                w = v[3]
+            byte = (w >> np.uint64(8 * (lane & 3))) & FF
+            si = s[i]
+            if uniform:
+                sm = 0
+                for k in range(z):
+                    sm += np.int64(s[nbr[i, k]])
+                idx = (sm + z) // 2
+                if update == 0:
+                    P = table[(z + 1 if si > 0 else 0) + idx]
+                else:
+                    P = table[idx]
+            else:
+                loc = 0.0
+                for k in range(z):
+                    loc += J[i * z + k] * np.float64(s[nbr[i, k]])
+                loc += h[i]
+                if update == 0:
+                    P = fixed_threshold(math.exp(-2.0 * beta * np.float64(si) * loc))
+                else:
+                    P = fixed_threshold(1.0 / (1.0 + math.exp(-2.0 * beta * loc)))
+            acc = _decide(byte, P, seed, stream, j)
+            if update == 0:
+                if acc:
+                    s[i] = -si
+            else:
+                s[i] = 1 if acc else -1
+
+
+_colour_pass_par = nb.njit(parallel=True, nogil=True, cache=True)(_colour_pass.py_func)
+
+
+@nb.jit(**_opts)
+def byte_sweeps(s, nbr, uniform, J0, h0, J, h, order, col_off, update, beta, table, seed, chain, sweep0,
+                nsweeps, every, energy, mag, parallel):
+    ncol = col_off.size - 1
+    seed = np.uint64(seed)
+    for t in range(nsweeps):
+        sweep = np.uint64(sweep0) + np.uint64(t)
+        for c in range(ncol):
+            stream = (np.uint64(chain) << S40) | (sweep * np.uint64(ncol) + np.uint64(c))
+            begin = col_off[c]
+            count = col_off[c + 1] - col_off[c]
+            if parallel and count > 2048:
+                _colour_pass_par(s, nbr, uniform, J, h, order, update, beta, table, seed, stream, begin, count)
+            else:
+                _colour_pass(s, nbr, uniform, J, h, order, update, beta, table, seed, stream, begin, count)
+        if every > 0 and (t + 1) % every == 0:
+            m = (t + 1) // every - 1
+            e, mg = byte_measure(s, nbr, uniform, J0, h0, J, h)
+            energy[m] = e
+            mag[m] = mg
+
+
+@nb.jit(**_opts)
+def _value(seed, stream, q):
+    v0, v1, v2, v3 = philox_block(seed, stream, np.uint64(q) >> U1)
+    if (np.uint64(q) & U1) == U0:
+        return (v0 << S32) | v1
+    return (v2 << S32) | v3
+
+
+@nb.jit(**_opts)
+def _p_add(uniform, p_uniform, J, beta, bond):
+    if uniform:
+        return p_uniform
+    return fixed_threshold(1.0 - math.exp(-2.0 * beta * J[bond]))
+
+
+@nb.jit(**_opts)
+def wolff_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, cluster0, per_sweep, nsweeps, every,
+                 energy, mag, flipped_out):
+    n, z = nbr.shape
+    seed = np.uint64(seed)
+    p_add = np.uint64(p_add)
+    stack = np.empty(n, np.int32)
+    cluster = np.uint64(cluster0)
+    for t in range(nsweeps):
+        flipped = 0
+        for _c in range(per_sweep):
+            stream = (np.uint64(chain) << S40) | cluster
+            # the block cache of the C++ code is an optimisation only: values are addressed by q
+            q = 0
+            i0 = np.int64(_value(seed, stream, q) % np.uint64(n))
+            q += 1
+            sign = s[i0]
+            s[i0] = -sign
+            top = 0
+            size = 1
+            stack[top] = i0
+            top += 1
+            while top > 0:
+                top -= 1
+                i = stack[top]
+                for k in range(z):
+                    bond = i * z + k
+                    j = nbr[i, k]
+                    if s[j] != sign:
+                        continue
+                    x = _value(seed, stream, q)
+                    q += 1
+                    if (x >> S11) < _p_add(uniform, p_add, J, beta, bond):
+                        s[j] = -sign
+                        stack[top] = j
+                        top += 1
+                        size += 1
+            flipped += size
+            cluster += U1
+        flipped_out[t] = flipped
+        if every > 0 and (t + 1) % every == 0:
+            m = (t + 1) // every - 1
+            e, mg = byte_measure(s, nbr, uniform, J0, h0, J, h)
+            energy[m] = e
+            mag[m] = mg
+    return cluster
+
+
+@nb.jit(**_opts)
+def _find(parent, i):
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+@nb.jit(**_opts)
+def sw_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, sweep0, nsweeps, every, energy, mag):
+    n, z = nbr.shape
+    seed = np.uint64(seed)
+    p_add = np.uint64(p_add)
+    parent = np.empty(n, np.int32)
+    for t in range(nsweeps):
+        stream = (np.uint64(chain) << S40) | (np.uint64(sweep0) + np.uint64(t))
+        for i in range(n):
+            parent[i] = i
+        for i in range(n):
+            for k in range(z):
+                bond = i * z + k
+                j = nbr[i, k]
+                if j <= i or s[j] != s[i]:
+                    continue
+                if (_value(seed, stream, bond) >> S11) < _p_add(uniform, p_add, J, beta, bond):
+                    a = _find(parent, i)
+                    b = _find(parent, j)
+                    if a == b:
+                        continue
+                    if a < b:
+                        parent[b] = a
+                    else:
+                        parent[a] = b
+        fstream = stream | B39
+        for i in range(n):
+            r = np.uint64(_find(parent, i))
+            v = philox_block(seed, fstream, r >> np.uint64(7))
+            w = v[np.int64((r >> np.uint64(5)) & np.uint64(3))]
+            if (w >> (r & np.uint64(31))) & U1:
+                s[i] = -s[i]
+        if every > 0 and (t + 1) % every == 0:
+            m = (t + 1) // every - 1
+            e, mg = byte_measure(s, nbr, uniform, J0, h0, J, h)
+            energy[m] = e
+            mag[m] = mg
+
+
+# ----------------------------------------------------------------------------- multi-spin
+
+
+@nb.jit(**_opts)
+def _popcount(x):
+    x = x - ((x >> U1) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return np.int64((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+
+
+@nb.jit(**_opts)
+def _valid_mask(q, nw, n):
+    r = n & 63
+    if q + 1 < nw or r == 0:
+        return ALL
+    return (U1 << np.uint64(r)) - U1
+
+
+@nb.jit(**_opts)
+def _side_word(row, q, nw, n, prev):
+    top = np.uint64((n - 1) & 63)
+    if prev:
+        if q > 0:
+            inb = row[q - 1] >> np.uint64(63)
+        else:
+            inb = (row[nw - 1] >> top) & U1
+        return ((row[q] << U1) | inb) & _valid_mask(q, nw, n)
+    if q + 1 < nw:
+        inb = (row[q + 1] & U1) << np.uint64(63)
+    else:
+        inb = (row[0] & U1) << top
+    return (row[q] >> U1) | inb
+
+
+@nb.jit(**_opts)
+def _update_word(update, own, up, down, same, side, valid, thr, seed, stream, word_index, cls):
+    if update == 0:
+        x0, x1, x2, x3 = own ^ up, own ^ down, own ^ same, own ^ side
+    else:
+        x0, x1, x2, x3 = up, down, same, side
+    s01 = x0 ^ x1
+    k01 = x0 & x1
+    s23 = x2 ^ x3
+    k23 = x2 & x3
+    c0 = s01 ^ s23
+    kk = s01 & s23
+    c1 = k01 ^ k23 ^ kk
+    c2 = (k01 & k23) | (kk & (k01 ^ k23))
+    nc0 = ~c0
+    nc1 = ~c1
+    nc2 = ~c2
+    cnt0 = nc2 & nc1 & nc0
+    cnt1 = nc2 & nc1 & c0
+    cnt2 = nc2 & c1 & nc0
+    cnt3 = nc2 & c1 & c0
+    cnt4 = c2
+    if update == 0:
+        nown = ~own
+        cls[0] = cnt0 & nown & valid
+        cls[1] = cnt1 & nown & valid
+        cls[2] = cnt2 & nown & valid
+        cls[3] = cnt3 & nown & valid
+        cls[4] = cnt4 & nown & valid
+        cls[5] = cnt0 & own & valid
+        cls[6] = cnt1 & own & valid
+        cls[7] = cnt2 & own & valid
+        cls[8] = cnt3 & own & valid
+        cls[9] = cnt4 & own & valid
+        ncls = 10
+    else:
+        cls[0] = cnt0 & valid
+        cls[1] = cnt1 & valid
+        cls[2] = cnt2 & valid
+        cls[3] = cnt3 & valid
+        cls[4] = cnt4 & valid
+        ncls = 5
+    accept = U0
+    und = U0
+    for i in range(ncls):
+        if thr[i] >= ONE53:
+            accept |= cls[i]
+        elif thr[i] > U0:
+            und |= cls[i]
+    v0 = v1 = v2 = v3 = U0
+    k = 0
+    while k < 53 and und != U0:
+        if (k & 1) == 0:
+            v0, v1, v2, v3 = philox_block(seed, stream, np.uint64(word_index) * np.uint64(32) + np.uint64(k >> 1))
+            r = v0 | (v1 << S32)
+        else:
+            r = v2 | (v3 << S32)
+        pk = U0
+        sh = np.uint64(52 - k)
+        for i in range(ncls):
+            digit = (thr[i] >> sh) & U1
+            pk |= cls[i] & (U0 - digit)
+        diff = und & (r ^ pk)
+        accept |= diff & pk
+        und &= ~diff
+        k += 1
+    if update == 0:
+        return (own ^ accept) & valid
+    return accept & valid
+
+
+@nb.jit(**_opts)
+def _ms_row(words, ly, nw, n, c, y, update, thr, seed, stream):
+    other = 1 - c
+    cls = np.empty(10, np.uint64)
+    row = words[other, y]
+    up = words[other, (y + ly - 1) % ly]
+    down = words[other, (y + 1) % ly]
+    prev = ((y + c) & 1) == 0
+    for q in range(nw):
+        side = _side_word(row, q, nw, n, prev)
+        words[c, y, q] = _update_word(update, words[c, y, q], up[q], down[q], row[q], side,
+                                      _valid_mask(q, nw, n), thr, seed, stream, y * nw + q, cls)
+
+
+@nb.jit(**_opts)
+def _ms_colour(words, c, update, thr, seed, stream, n):
+    ly, nw = words.shape[1], words.shape[2]
+    for y in nb.prange(ly):
+        _ms_row(words, ly, nw, n, c, y, update, thr, seed, stream)
+
+
+_ms_colour_par = nb.njit(parallel=True, nogil=True, cache=True)(_ms_colour.py_func)
+
+
+@nb.jit(**_opts)
+def multispin_measure(words, lx, J, h):
+    ly, nw = words.shape[1], words.shape[2]
+    n = lx // 2
+    upc = 0
+    anti = 0
+    for y in range(ly):
+        own = words[0, y]
+        oth = words[1, y]
+        up = words[1, (y + ly - 1) % ly]
+        dn = words[1, (y + 1) % ly]
+        prev = (y & 1) == 0
+        for q in range(nw):
+            upc += _popcount(own[q]) + _popcount(oth[q])
+            side = _side_word(oth, q, nw, n, prev)
+            anti += (_popcount(own[q] ^ up[q]) + _popcount(own[q] ^ dn[q]) + _popcount(own[q] ^ oth[q])
+                     + _popcount(own[q] ^ side))
+    nsites = ly * lx
+    mag = 2 * upc - nsites
+    return -J * np.float64(2 * nsites - 2 * anti) - h * np.float64(mag), mag
+
+
+@nb.jit(**_opts)
+def multispin_sweeps(words, lx, update, thr, J, h, seed, chain, sweep0, nsweeps, every, energy, mag, parallel):
+    n = lx // 2
+    seed = np.uint64(seed)
+    for t in range(nsweeps):
+        sweep = np.uint64(sweep0) + np.uint64(t)
+        for c in range(2):
+            stream = (np.uint64(chain) << S40) | (np.uint64(2) * sweep + np.uint64(c))
+            if parallel:
+                _ms_colour_par(words, c, update, thr, seed, stream, n)
+            else:
+                _ms_colour(words, c, update, thr, seed, stream, n)
+        if every > 0 and (t + 1) % every == 0:
+            m = (t + 1) // every - 1
+            e, mg = multispin_measure(words, lx, J, h)
+            energy[m] = e
+            mag[m] = mg

@@ -1,0 +1,700 @@
+"""Monte Carlo simulation of lattice spin models (book sec. 5.2-5.3, 8.1).
+
+:class:`Simulation` runs Metropolis (eq. 5.69), heat bath (eq. 5.72), Wolff or Swendsen-Wang
+updates on a model from :mod:`physdl.lattice.models`, with byte or multi-spin storage, on the cpp
+or numba backend.  Random numbers are addressed by (seed, chain, sweep, site), so the same seed
+gives the same lattice on any number of threads and on either backend, and a saved run resumes
+bit for bit.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import _backend
+from .._validate import check_choice, check_float, check_int, check_seed
+from ..sampling import mcmc
+from .models import Ising, Model, SherringtonKirkpatrick
+
+UPDATES = ("metropolis", "heat_bath", "wolff", "swendsen_wang")
+STORAGES = ("byte", "multispin")
+SWEEPS = ("checkerboard", "sequential")
+_CODE = {"metropolis": 0, "heat_bath": 1}
+_ONE53 = 1 << 53
+_INIT_STREAM = (1 << 40) - 1  # low 40 bits of the stream that draws the initial configuration
+
+
+class LatticeTooLarge(MemoryError, ValueError):
+    """The requested lattice would not fit in the available memory."""
+
+
+Estimate = mcmc.Estimate
+
+
+@dataclass
+class RunResult:
+    """Observables of one run: means with errors, autocorrelation times and time series.
+
+    Energies and magnetisations are per site; ``specific_heat`` = beta^2 N Var(e),
+    ``susceptibility`` = beta N (<m^2> - <|m|>^2), ``binder`` = 1 - <m^4> / (3 <m^2>^2).
+    Errors: binned jackknife; ``tau_energy`` / ``tau_abs_m``: integrated autocorrelation times in
+    sweeps.
+    """
+
+    beta: float
+    n_sites: int
+    sweeps: int
+    measure_every: int
+    energy_series: np.ndarray
+    magnetization_series: np.ndarray
+    energy: Estimate
+    abs_magnetization: Estimate
+    m2: Estimate
+    m4: Estimate
+    specific_heat: Estimate
+    susceptibility: Estimate
+    binder: Estimate
+    tau_energy: float
+    tau_abs_m: float
+    extra: dict = field(default_factory=dict)
+
+    def summary(self) -> str:
+        return (f"beta={self.beta:.6g} N={self.n_sites} sweeps={self.sweeps}: e={self.energy:.6g} "
+                f"|m|={self.abs_magnetization:.5g} C={self.specific_heat:.5g} chi={self.susceptibility:.5g} "
+                f"U={self.binder:.5g} tau_e={self.tau_energy:.3g} tau_|m|={self.tau_abs_m:.3g}")
+
+
+def analyse(energy, magnetization, beta: float, n_sites: int, measure_every: int = 1, n_bins: int = 32,
+            extra: dict | None = None) -> RunResult:
+    """Observables with binned-jackknife errors from per-site energy and magnetisation series.
+
+    Parameters
+    ----------
+    energy, magnetization : 1-d arrays of per-site energy and magnetisation, one per measurement.
+    beta : float
+    n_sites : int
+    measure_every : int
+        Sweeps between measurements (converts autocorrelation times to sweeps).
+    n_bins : int
+        Jackknife bins.
+
+    Returns
+    -------
+    RunResult
+    """
+    e = np.asarray(energy, dtype=np.float64)
+    m = np.asarray(magnetization, dtype=np.float64)
+    am = np.abs(m)
+    m2 = m * m
+    ser = {"e": e, "e2": e * e, "am": am, "m2": m2, "m4": m2 * m2}
+    nb = min(n_bins, e.size)
+
+    def est(f):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if nb < 2:
+                return Estimate(float(f({k: np.mean(v) for k, v in ser.items()})), float("nan"))
+            keys = list(ser)
+            return mcmc.jackknife(lambda *a: f(dict(zip(keys, a))), *(ser[k] for k in keys), n_blocks=nb)
+
+    def tau(x):
+        if x.size < 4 or np.ptp(x) == 0:  # undefined for a constant or very short series
+            return float("nan")
+        return mcmc.integrated_autocorrelation_time(x).tau * measure_every
+
+    N = n_sites
+    return RunResult(
+        beta=beta, n_sites=N, sweeps=e.size * measure_every, measure_every=measure_every,
+        energy_series=e, magnetization_series=m,
+        energy=est(lambda a: a["e"]),
+        abs_magnetization=est(lambda a: a["am"]),
+        m2=est(lambda a: a["m2"]),
+        m4=est(lambda a: a["m4"]),
+        specific_heat=est(lambda a: beta * beta * N * (a["e2"] - a["e"] ** 2)),
+        susceptibility=est(lambda a: beta * N * (a["m2"] - a["am"] ** 2)),
+        binder=est(lambda a: 1.0 - a["m4"] / (3.0 * a["m2"] ** 2)),
+        tau_energy=tau(e),
+        tau_abs_m=tau(am),
+        extra=dict(extra or {}),
+    )
+
+
+def available_memory() -> int:
+    """Bytes of memory available to a new allocation (MemAvailable, else physical memory)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover
+        return 1 << 34
+
+
+def _fixed(p) -> np.ndarray:
+    """53-bit fixed-point thresholds ceil(p 2^53) clamped to [0, 2^53]."""
+    p = np.atleast_1d(np.asarray(p, dtype=np.float64))
+    out = np.empty(p.shape, np.uint64)
+    for i, x in enumerate(p):  # a handful of table entries
+        out[i] = _ONE53 if not x < 1.0 else (0 if not x > 0.0 else int(math.ceil(x * 9007199254740992.0)))
+    return out
+
+
+def _byte_table(update: str, z: int, beta: float, J: float, h: float) -> np.ndarray:
+    sums = np.arange(-z, z + 1, 2, dtype=np.float64)
+    if update == "metropolis":
+        ps = [np.exp(-beta * 2.0 * s * (J * sums + h)) for s in (-1.0, 1.0)]
+        return _fixed(np.concatenate(ps))
+    return np.concatenate([_fixed(1.0 / (1.0 + np.exp(-2.0 * beta * (J * sums + h)))), np.zeros(z + 1, np.uint64)])
+
+
+def _multispin_table(update: str, beta: float, J: float, h: float) -> np.ndarray:
+    a = np.arange(5, dtype=np.float64)
+    if update == "metropolis":
+        return _fixed(np.concatenate([np.exp(-beta * (2.0 * J * (4.0 - 2.0 * a) + 2.0 * h * s)) for s in (-1.0, 1.0)]))
+    return _fixed(1.0 / (1.0 + np.exp(-2.0 * beta * (J * (2.0 * a - 4.0) + h))))
+
+
+def multispin_words_shape(ly: int, lx: int) -> tuple[int, int, int]:
+    """Shape (2, Ly, nw) of the multi-spin word array of an Ly x Lx lattice (see multispin.hpp)."""
+    return (2, ly, (lx // 2 + 63) // 64)
+
+
+def pack_multispin(spins) -> np.ndarray:
+    """Pack an (Ly, Lx) array of +-1 into multi-spin words (layout of multispin.hpp)."""
+    s = np.asarray(spins)
+    ly, lx = s.shape
+    n = lx // 2
+    _, _, nw = multispin_words_shape(ly, lx)
+    bits = np.zeros((2, ly, nw * 64), np.uint8)
+    y = np.arange(ly)[:, None]
+    for c in (0, 1):
+        x = 2 * np.arange(n)[None, :] + ((y + c) & 1)
+        bits[c, :, :n] = s[y, x] > 0
+    return np.ascontiguousarray(np.packbits(bits, axis=-1, bitorder="little").view("<u8"))
+
+
+def unpack_multispin(words, ly: int, lx: int) -> np.ndarray:
+    """Inverse of :func:`pack_multispin`: int8 array (Ly, Lx) of +-1."""
+    w = np.ascontiguousarray(words, dtype="<u8")
+    n = lx // 2
+    bits = np.unpackbits(w.view(np.uint8), axis=-1, bitorder="little")
+    out = np.empty((ly, lx), np.int8)
+    y = np.arange(ly)[:, None]
+    for c in (0, 1):
+        x = 2 * np.arange(n)[None, :] + ((y + c) & 1)
+        out[y, x] = np.where(bits[c, :, :n] > 0, 1, -1)
+    return out
+
+
+def _check_beta(beta, T):
+    if (beta is None) == (T is None):
+        raise TypeError("give exactly one of beta or T")
+    if T is not None:
+        if isinstance(T, (int, float, np.number)) and not isinstance(T, bool) and not np.isfinite(float(T)):
+            raise ValueError(f"T must be a finite temperature > 0, got {T}")
+        T = check_float(T, "T")
+        if T <= 0:
+            raise ValueError(f"T must be > 0, got {T}")
+        return 1.0 / T
+    if isinstance(beta, (int, float, np.number)) and not isinstance(beta, bool) and not np.isfinite(float(beta)):
+        raise ValueError(f"beta must be finite and > 0 (T = 1/beta > 0), got {beta}")
+    beta = check_float(beta, "beta")
+    if beta <= 0:
+        raise ValueError(f"beta must be > 0 (temperature T = 1/beta > 0), got {beta}")
+    return beta
+
+
+class Simulation:
+    """A Markov chain over spin configurations of a lattice model (book sec. 5.2.5, eq. 5.67).
+
+    Parameters
+    ----------
+    model : Ising, EdwardsAnderson or SherringtonKirkpatrick
+    beta : float, optional
+        Inverse temperature (> 0); or give ``T``.
+    T : float, optional
+        Temperature (> 0).
+    update : {"metropolis", "heat_bath", "wolff", "swendsen_wang"}
+        Metropolis (eq. 5.69) and heat bath (eq. 5.72) sweep colour by colour; the cluster updates
+        need ferromagnetic couplings and no field.
+    storage : {"byte", "multispin"}
+        One byte per spin, or one bit per spin (square lattice, uniform J and h, Metropolis or heat
+        bath, even sides).
+    sweep : {"checkerboard", "sequential"}, optional
+        Order of local updates: sublattice colours (2 for bipartite lattices with even sides, 3 for
+        the triangular lattice with sides divisible by 3), or site by site.  Default: checkerboard,
+        sequential for the SK model.  On very small tori the checkerboard Metropolis sweep can be
+        reducible (its forced flips of dE <= 0 moves trap the chain; e.g. the 3x3 triangular
+        torus): use heat bath or sequential sweeps there.
+    seed : int
+        Seed of every random number of the run.
+    chain : int
+        Independent chain number (< 2^23) under the same seed.
+    backend : {None, "cpp", "numba"}
+    start : {"random", "up"}
+        Initial configuration (random from Philox, or all +1).
+    clusters_per_sweep : int, optional
+        Wolff only: clusters per sweep.  A fixed count keeps end-of-sweep measurements unbiased;
+        by default it is set once, on the first run, to N / (mean cluster size in a pilot run of
+        single clusters that flips 20 N spins), so that a sweep flips about N spins.
+    """
+
+    def __init__(self, model: Model, beta=None, *, T=None, update: str = "metropolis", storage: str = "byte",
+                 sweep: str | None = None, seed: int = 0, chain: int = 0, backend: str | None = None,
+                 start: str = "random", clusters_per_sweep: int | None = None):
+        if not isinstance(model, Model):
+            raise TypeError(f"model must be a physdl.lattice model (Ising, EdwardsAnderson, "
+                            f"SherringtonKirkpatrick), got {type(model).__name__}")
+        self.model = model
+        self.beta = _check_beta(beta, T)
+        self.update = check_choice(update, "update", UPDATES)
+        self.storage = check_choice(storage, "storage", STORAGES)
+        if sweep is None:
+            sweep = "sequential" if isinstance(model, SherringtonKirkpatrick) else "checkerboard"
+        self.sweep = check_choice(sweep, "sweep", SWEEPS)
+        self.seed = check_seed(seed)
+        self.chain = check_int(chain, "chain", minimum=0, maximum=(1 << 23) - 1)
+        start = check_choice(start, "start", ("random", "up"))
+        self.backend = _backend.resolve(backend, ("cpp", "numba"))
+        cluster = self.update in ("wolff", "swendsen_wang")
+        if cluster and not model.ferromagnetic:
+            raise ValueError(f"update={self.update!r} needs ferromagnetic couplings (all J >= 0) and no field; "
+                             f"use 'metropolis' or 'heat_bath'")
+        if self.storage == "multispin":
+            if not (isinstance(model, Ising) and model.geometry == "square" and model.uniform):
+                raise ValueError("storage='multispin' needs an Ising model on the square geometry with uniform J and h")
+            if self.update not in ("metropolis", "heat_bath"):
+                raise ValueError("storage='multispin' supports update='metropolis' or 'heat_bath'")
+            if self.sweep != "checkerboard":
+                raise ValueError("storage='multispin' sweeps the checkerboard only")
+            if any(s % 2 for s in model.shape):
+                raise ValueError(f"storage='multispin' needs even sides for its checkerboard, got shape {model.shape}")
+        elif not cluster and self.sweep == "checkerboard" and isinstance(model, Ising):
+            model.check_checkerboard()
+        need = self.memory_estimate()
+        avail = available_memory()
+        if need > avail:
+            raise LatticeTooLarge(
+                f"the lattice {model.shape} with storage={self.storage!r} needs about {need / 2**30:.3g} GiB "
+                f"but only {avail / 2**30:.3g} GiB of memory is available")
+        self.sweeps_done = 0
+        self.cluster = 0
+        self.clusters_per_sweep = (None if clusters_per_sweep is None
+                                   else check_int(clusters_per_sweep, "clusters_per_sweep", minimum=1))
+        self._flipped = 0
+        self._setup()
+        self._init_spins(start)
+
+    # ------------------------------------------------------------------ set-up
+    def memory_estimate(self) -> int:
+        """Bytes the simulation will allocate for its state and tables (checked before allocating)."""
+        m = self.model
+        if self.storage == "multispin":
+            ly, lx = m.shape
+            return 2 * math.prod(multispin_words_shape(ly, lx)) * 8 + (1 << 20)
+        extra = 4 * m.n_sites if self.update in ("wolff", "swendsen_wang") else 0
+        return m.n_sites + m.table_bytes() + extra + (1 << 20)
+
+    def _setup(self) -> None:
+        m = self.model
+        self._uniform = m.uniform
+        if self.storage == "multispin":
+            ly, lx = m.shape
+            self._shape3 = multispin_words_shape(ly, lx)
+            self._table = _multispin_table(self.update, self.beta, float(m.J), float(m.h))
+            return
+        self._nbr = m.neighbours()
+        if self._uniform:
+            self._J0, self._h0 = float(m.J), float(m.h)
+            self._Jb = np.zeros(0)
+            self._hs = np.zeros(0)
+        else:
+            self._J0, self._h0 = 0.0, 0.0
+            self._Jb = m.bond_couplings()
+            self._hs = m.fields()
+        if self.update in ("metropolis", "heat_bath"):
+            self._order, self._off = m.colouring(self.sweep)
+            square = (isinstance(m, Ising) and m.geometry == "square" and self._uniform
+                      and self.sweep == "checkerboard")
+            self._square = tuple(m.shape) if square else (0, 0)  # table-free kernel, same lattice
+            if self._uniform:
+                self._table = _byte_table(self.update, m.z, self.beta, self._J0, self._h0)
+            else:
+                self._table = np.zeros(2 * (m.z + 1), np.uint64)
+        else:
+            self._order, self._off = np.arange(m.n_sites, dtype=np.int32), np.array([0, m.n_sites], np.int64)
+            self._p_add = int(_fixed(1.0 - math.exp(-2.0 * self.beta * self._J0))[0]) if self._uniform else 0
+
+    def _init_spins(self, start: str) -> None:
+        from .. import random as prandom
+
+        stream = (self.chain << 40) | _INIT_STREAM
+        if self.storage == "multispin":
+            ly, lx = self.model.shape
+            if start == "up":
+                w = pack_multispin(np.ones((ly, lx), np.int8))
+            else:
+                w = prandom.uint32(math.prod(self._shape3) * 2, seed=self.seed, stream=stream).view(np.uint64)
+                w = w.reshape(self._shape3).copy()
+                nw = self._shape3[2]
+                r = (lx // 2) & 63
+                if r:
+                    w[:, :, nw - 1] &= np.uint64((1 << r) - 1)
+            self._words = np.ascontiguousarray(w)
+        else:
+            n = self.model.n_sites
+            if start == "up":
+                self._spins = np.ones(n, np.int8)
+            else:
+                u = prandom.uint32(n, seed=self.seed, stream=stream)
+                self._spins = np.where(u & 1, 1, -1).astype(np.int8)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def spins(self) -> np.ndarray:
+        """The current configuration as an int8 array of +-1 with the model's shape (a copy)."""
+        if self.storage == "multispin":
+            return unpack_multispin(self._words, *self.model.shape)
+        return self._spins.reshape(self.model.shape).copy()
+
+    def measure(self) -> tuple[float, int]:
+        """Total energy and magnetisation of the current configuration (computed by the kernel)."""
+        E = np.zeros(1)
+        M = np.zeros(1, np.int64)
+        self._kernel_measure(E, M)
+        return float(E[0]), int(M[0])
+
+    # ------------------------------------------------------------------ kernels
+    def _kernel_measure(self, E, M) -> None:
+        if self.storage == "multispin":
+            ly, lx = self.model.shape
+            if self.backend == "cpp":
+                e, m = _backend.module("cpp").lattice.multispin_measure(self._words, ly, lx, self.model.J, self.model.h)
+            else:
+                from . import _numba
+
+                e, m = _numba.multispin_measure(self._words, lx, float(self.model.J), float(self.model.h))
+        elif self.backend == "cpp":
+            e, m = _backend.module("cpp").lattice.byte_measure(self._spins, self._nbr, self._uniform, self._J0,
+                                                              self._h0, self._Jb, self._hs, self._order, self._off)
+        else:
+            from . import _numba
+
+            e, m = _numba.byte_measure(self._spins, self._nbr, self._uniform, self._J0, self._h0, self._Jb, self._hs)
+        E[0], M[0] = e, m
+
+    def _advance(self, nsweeps: int, every: int, E, M) -> None:
+        """Run nsweeps sweeps (measuring every `every`-th into E, M) and advance the counters."""
+        if nsweeps == 0:
+            return
+        cpp = self.backend == "cpp"
+        if not cpp:
+            from . import _numba
+        core = _backend.module("cpp").lattice if cpp else None
+        seed, chain, t0 = self.seed, self.chain, self.sweeps_done
+        if self.storage == "multispin":
+            ly, lx = self.model.shape
+            code = _CODE[self.update]
+            if cpp:
+                core.multispin_sweeps(self._words, ly, lx, code, self._table, self.model.J, self.model.h, seed, chain,
+                                      t0, nsweeps, every, E, M)
+            else:
+                _numba.multispin_sweeps(self._words, lx, code, self._table, float(self.model.J), float(self.model.h),
+                                        np.uint64(seed), np.uint64(chain), np.uint64(t0), nsweeps, every, E, M,
+                                        ly * self._shape3[2] >= 512)
+        elif self.update in ("metropolis", "heat_bath"):
+            code = _CODE[self.update]
+            args = (self._spins, self._nbr, self._uniform, self._J0, self._h0, self._Jb, self._hs, self._order,
+                    self._off, code, self.beta, self._table)
+            if cpp:
+                core.byte_sweeps(*args, seed, chain, t0, nsweeps, every, E, M, *self._square)
+            else:
+                _numba.byte_sweeps(*args, np.uint64(seed), np.uint64(chain), np.uint64(t0), nsweeps, every, E, M,
+                                   self.model.n_sites > 4096)
+        elif self.update == "wolff":
+            if self.clusters_per_sweep is None:
+                # pilot: single clusters until 20 N spins have flipped (this also equilibrates);
+                # the mean size over the second half sets a fixed count of clusters per sweep
+                N = self.model.n_sites
+                sizes = []
+                while sum(sizes) < 20 * N and len(sizes) < 200_000:
+                    sizes.extend(self._wolff(1, 20, 0, E, M).tolist())
+                tail = np.asarray(sizes[len(sizes) // 2:], dtype=np.float64)
+                self.clusters_per_sweep = max(1, int(round(N / tail.mean())))
+            F = self._wolff(self.clusters_per_sweep, nsweeps, every, E, M)
+            self._flipped += int(F.sum())
+        else:
+            if cpp:
+                core.sw_sweeps(self._spins, self._nbr, self._uniform, self._J0, self._h0, self._Jb, self._hs,
+                               self._order, self._off, self.beta, self._p_add, seed, chain, t0, nsweeps, every, E, M)
+            else:
+                _numba.sw_sweeps(self._spins, self._nbr, self._uniform, self._J0, self._h0, self._Jb, self._hs,
+                                 self.beta, np.uint64(self._p_add), np.uint64(seed), np.uint64(chain), np.uint64(t0),
+                                 nsweeps, every, E, M)
+        self.sweeps_done += nsweeps
+
+    def _wolff(self, per_sweep: int, nsweeps: int, every: int, E, M) -> np.ndarray:
+        F = np.zeros(nsweeps, np.int64)
+        if self.backend == "cpp":
+            self.cluster = _backend.module("cpp").lattice.wolff_sweeps(
+                self._spins, self._nbr, self._uniform, self._J0, self._h0, self._Jb, self._hs, self._order, self._off,
+                self.beta, self._p_add, self.seed, self.chain, self.cluster, per_sweep, nsweeps, every, E, M, F)
+        else:
+            from . import _numba
+
+            self.cluster = int(_numba.wolff_sweeps(
+                self._spins, self._nbr, self._uniform, self._J0, self._h0, self._Jb, self._hs, self.beta,
+                np.uint64(self._p_add), np.uint64(self.seed), np.uint64(self.chain), np.uint64(self.cluster),
+                per_sweep, nsweeps, every, E, M, F))
+        return F
+
+    def _check_sweep_budget(self, nsweeps: int) -> None:
+        ncol = int(self._off.size - 1) if self.storage == "byte" and self.update in ("metropolis", "heat_bath") else 2
+        if (self.sweeps_done + nsweeps) * ncol >= (1 << 39):
+            raise ValueError("this chain would exceed 2^39 colour passes, the limit of its random-number address space")
+
+    # ------------------------------------------------------------------ public
+    def run(self, sweeps: int, burn_in: int = 0, measure_every: int = 1, progress: bool = False) -> RunResult:
+        """Run burn-in sweeps, then `sweeps` sweeps measuring every `measure_every`-th (eq. 5.67).
+
+        Parameters
+        ----------
+        sweeps : int
+            Sweeps after the burn-in (a multiple of measure_every).  A Wolff sweep is as many
+            clusters as it takes to flip at least N spins.
+        burn_in : int
+            Sweeps discarded first.
+        measure_every : int
+        progress : bool
+            Show a tqdm progress bar.
+
+        Returns
+        -------
+        RunResult
+        """
+        sweeps = check_int(sweeps, "sweeps", minimum=1)
+        burn_in = check_int(burn_in, "burn_in", minimum=0)
+        every = check_int(measure_every, "measure_every", minimum=1)
+        if sweeps % every:
+            raise ValueError(f"sweeps ({sweeps}) must be a multiple of measure_every ({every})")
+        self._check_sweep_budget(sweeps + burn_in)
+        from tqdm.auto import tqdm
+
+        n_meas = sweeps // every
+        E = np.zeros(n_meas)
+        M = np.zeros(n_meas, np.int64)
+        dummy_e, dummy_m = np.zeros(1), np.zeros(1, np.int64)
+        total = burn_in + sweeps
+        chunk = max(1, total // 50)
+        with tqdm(total=total, desc=f"{self.update} beta={self.beta:.4g}", unit="sweep", disable=not progress,
+                  leave=False) as bar:
+            left = burn_in
+            while left > 0:
+                k = min(chunk, left)
+                self._advance(k, 0, dummy_e, dummy_m)
+                left -= k
+                bar.update(k)
+            done = 0
+            mchunk = max(every, (chunk // every) * every)
+            while done < sweeps:
+                k = min(mchunk, sweeps - done)
+                i0 = done // every
+                self._advance(k, every, E[i0:], M[i0:])
+                done += k
+                bar.update(k)
+        N = self.model.n_sites
+        extra = {"update": self.update, "storage": self.storage, "backend": self.backend}
+        if self.update == "wolff":
+            extra["clusters_per_sweep"] = self.clusters_per_sweep
+            extra["flipped_per_sweep"] = self._flipped / max(self.sweeps_done, 1)
+        return analyse(E / N, M / N, self.beta, N, every, extra=extra)
+
+    def configurations(self, n: int, every: int = 1, burn_in: int = 0, progress: bool = False) -> np.ndarray:
+        """Sample n configurations, `every` sweeps apart, as an int8 array (n, *shape) of +-1.
+
+        Parameters
+        ----------
+        n : int
+        every : int
+            Sweeps between samples.
+        burn_in : int
+            Sweeps discarded first.
+
+        Returns
+        -------
+        ndarray of int8, shape (n, *model.shape)
+        """
+        n = check_int(n, "n", minimum=1)
+        every = check_int(every, "every", minimum=1)
+        burn_in = check_int(burn_in, "burn_in", minimum=0)
+        need = n * self.model.n_sites
+        if need > available_memory():
+            raise LatticeTooLarge(f"{n} configurations need {need / 2**30:.3g} GiB, more than is available")
+        self._check_sweep_budget(burn_in + n * every)
+        from tqdm.auto import tqdm
+
+        out = np.empty((n,) + self.model.shape, np.int8)
+        e, m = np.zeros(1), np.zeros(1, np.int64)
+        if burn_in:
+            self._advance(burn_in, 0, e, m)
+        for i in tqdm(range(n), desc="configurations", disable=not progress, leave=False):
+            self._advance(every, 0, e, m)
+            out[i] = self.spins
+        return out
+
+    # ------------------------------------------------------------------ save / resume
+    def save(self, path) -> None:
+        """Save the full state (model, parameters, configuration, counters) to an .npz file."""
+        m = self.model
+        meta = dict(beta=self.beta, update=self.update, storage=self.storage, sweep=self.sweep, seed=self.seed,
+                    chain=self.chain, sweeps_done=self.sweeps_done, cluster=self.cluster, backend=self.backend,
+                    clusters_per_sweep=self.clusters_per_sweep)
+        arrays = {}
+        if isinstance(m, SherringtonKirkpatrick):
+            meta["model"] = dict(kind="sk", n=m.shape[0], J=m.Jscale, J0=m.J0, h=m.h, seed=m.seed)
+            arrays["sk_matrix"] = m.matrix
+        else:
+            meta["model"] = dict(kind="ising", shape=list(m.shape), geometry=m.geometry)
+            arrays["J"] = np.asarray(m.J, dtype=np.float64)
+            arrays["h"] = np.asarray(m.h, dtype=np.float64)
+        state = self._words if self.storage == "multispin" else self._spins
+        np.savez(path, meta=np.array(json.dumps(meta)), state=state, **arrays)
+
+    @classmethod
+    def load(cls, path, backend: str | None = None) -> "Simulation":
+        """Restore a simulation saved by :meth:`save`; it continues bit for bit.
+
+        Parameters
+        ----------
+        path : str or Path of an .npz file written by :meth:`save`.
+        backend : None, "cpp" or "numba"; None keeps the saved backend.
+
+        Returns
+        -------
+        Simulation
+        """
+        with np.load(path, allow_pickle=False) as f:
+            meta = json.loads(str(f["meta"]))
+            state = f["state"].copy()
+            mm = meta["model"]
+            if mm["kind"] == "sk":
+                model = SherringtonKirkpatrick.__new__(SherringtonKirkpatrick)
+                model.shape = (mm["n"],)
+                model.Jscale, model.J0, model.h, model.seed = mm["J"], mm["J0"], mm["h"], mm["seed"]
+                model.matrix = f["sk_matrix"].copy()
+                model._nbr = None
+            else:
+                J, h = f["J"], f["h"]
+                model = Ising(tuple(mm["shape"]), mm["geometry"], J=float(J) if J.ndim == 0 else J.copy(),
+                              h=float(h) if h.ndim == 0 else h.copy())
+        sim = cls(model, beta=meta["beta"], update=meta["update"], storage=meta["storage"], sweep=meta["sweep"],
+                  seed=meta["seed"], chain=meta["chain"], backend=backend or meta["backend"], start="up",
+                  clusters_per_sweep=meta["clusters_per_sweep"])
+        sim.sweeps_done = meta["sweeps_done"]
+        sim.cluster = meta["cluster"]
+        if sim.storage == "multispin":
+            sim._words = np.ascontiguousarray(state.astype(np.uint64))
+        else:
+            sim._spins = np.ascontiguousarray(state.astype(np.int8))
+        return sim
+
+
+class ParallelTempering:
+    """Replica exchange over a ladder of inverse temperatures (Metropolis-type swaps).
+
+    Each temperature slot k runs a :class:`Simulation` (chain k of the seed); every
+    ``exchange_every`` sweeps neighbouring slots (even pairs on even rounds, odd pairs on odd
+    rounds) swap configurations with probability min(1, exp((b_k - b_{k+1}) (E_k - E_{k+1}))),
+    decided by Philox uniforms at stream 2^63 + round, offset = pair index.
+
+    Parameters
+    ----------
+    model : Model
+    betas : sequence of float, increasing or decreasing, all > 0
+    update, storage, sweep, seed, backend : as for :class:`Simulation`
+    exchange_every : int
+        Sweeps between exchange rounds.
+    """
+
+    def __init__(self, model: Model, betas, *, update: str = "metropolis", storage: str = "byte",
+                 sweep: str | None = None, seed: int = 0, backend: str | None = None, exchange_every: int = 1):
+        betas = [_check_beta(b, None) for b in np.atleast_1d(np.asarray(betas, dtype=np.float64)).tolist()]
+        if len(betas) < 2:
+            raise ValueError("betas must hold at least two inverse temperatures")
+        self.betas = betas
+        self.seed = check_seed(seed)
+        self.exchange_every = check_int(exchange_every, "exchange_every", minimum=1)
+        self.replicas = [Simulation(model, beta=b, update=update, storage=storage, sweep=sweep, seed=seed, chain=k,
+                                    backend=backend) for k, b in enumerate(betas)]
+        self.backend = self.replicas[0].backend
+        self.rounds = 0
+        self.accepted = np.zeros(len(betas) - 1, np.int64)
+        self.attempted = np.zeros(len(betas) - 1, np.int64)
+
+    def _swap_state(self, a: Simulation, b: Simulation) -> None:
+        if a.storage == "multispin":
+            a._words, b._words = b._words, a._words
+        else:
+            a._spins, b._spins = b._spins, a._spins
+
+    def run(self, rounds: int, burn_in: int = 0, progress: bool = False) -> list[RunResult]:
+        """Run burn-in rounds, then `rounds` exchange rounds measuring after each.
+
+        Parameters
+        ----------
+        rounds : int
+        burn_in : int
+        progress : bool
+
+        Returns
+        -------
+        list of RunResult, one per beta (in the order given); ``extra["swap_acceptance"]`` holds
+        the acceptance rate of each neighbouring pair.
+        """
+        from tqdm.auto import tqdm
+
+        from .. import random as prandom
+
+        rounds = check_int(rounds, "rounds", minimum=1)
+        burn_in = check_int(burn_in, "burn_in", minimum=0)
+        R = len(self.betas)
+        E = np.zeros((R, rounds))
+        M = np.zeros((R, rounds), np.int64)
+        e1, m1 = np.zeros(1), np.zeros(1, np.int64)
+        every = self.exchange_every
+        for r in tqdm(range(burn_in + rounds), desc="parallel tempering", disable=not progress, leave=False):
+            for sim in self.replicas:
+                sim._advance(every, every, e1, m1)
+                sim._last = (float(e1[0]), int(m1[0]))
+            energies = np.array([s._last[0] for s in self.replicas])
+            mags = np.array([s._last[1] for s in self.replicas])
+            start = self.rounds % 2
+            pairs = np.arange(start, R - 1, 2)
+            if pairs.size:
+                u = prandom.uniform(R, seed=self.seed, stream=(1 << 63) + self.rounds, backend=self.backend)[pairs]
+                b = np.asarray(self.betas)
+                x = (b[pairs] - b[pairs + 1]) * (energies[pairs] - energies[pairs + 1])
+                acc = u < np.exp(np.minimum(x, 0.0))
+                for k in pairs[acc]:
+                    self._swap_state(self.replicas[k], self.replicas[k + 1])
+                    energies[[k, k + 1]] = energies[[k + 1, k]]
+                    mags[[k, k + 1]] = mags[[k + 1, k]]
+                if r >= burn_in:
+                    self.attempted[pairs] += 1
+                    self.accepted[pairs] += acc
+            self.rounds += 1
+            if r >= burn_in:
+                E[:, r - burn_in] = energies
+                M[:, r - burn_in] = mags
+        N = self.replicas[0].model.n_sites
+        rate = self.accepted / np.maximum(self.attempted, 1)
+        return [analyse(E[k] / N, M[k] / N, self.betas[k], N, every, extra={"swap_acceptance": rate})
+                for k in range(R)]

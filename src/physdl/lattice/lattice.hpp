@@ -1,0 +1,85 @@
+// Lattice Monte Carlo kernels (book sec. 5.2-5.3 and 8.1): byte storage on any periodic graph
+// with fixed coordination, cluster updates, and multi-spin coding (multispin.hpp).
+//
+// Byte storage: spins are int8 (+1 / -1), sites 0 .. n-1.  A model is a directed neighbour
+// table nbr[i * z + k] with either uniform couplings (J0, h0) or per-directed-bond couplings
+// J[i * z + k] and per-site fields h[i]; H = -sum_<ij> J_ij s_i s_j - sum_i h_i s_i.
+// Sites are updated colour by colour: order[col_off[c] .. col_off[c+1]) lists the sites of
+// colour c (no two of which are neighbours), so they are updated independently.
+//
+// Randomness (byte storage, Metropolis / heat bath), sweep t, colour c, position j of the site
+// in its colour list:  stream = (chain << 40) | (t * ncol + c);  the top 8 bits of the site's
+// 53-bit uniform U are byte (j & 3) of word ((j >> 2) & 3) of block j >> 4 (byte 0 = bits 0-7);
+// only on a tie with the threshold's top 8 bits are the remaining 45 bits drawn, as the top 45
+// bits of (v0 << 32 | v1) of block (1 << 40) | j.  Accept iff U < P (P: 53-bit fixed point).
+// Wolff: cluster number g (counted over the chain) uses stream (chain << 40) | g and the flat
+// sequence of 64-bit values x_q = block q >> 1, lanes (v0 << 32 | v1) for even q, (v2 << 32 | v3)
+// for odd q: x_0 picks the seed site x_0 mod n, x_1, x_2, ... decide the bond tests in the order
+// they are made (depth-first stack); a bond is added iff (x >> 11) < P_add.
+// Swendsen-Wang, sweep t: stream (chain << 40) | t; bond (i, k) with i < nbr uses x_{i z + k};
+// cluster with smallest site r flips iff bit (r & 31) of word ((r >> 5) & 3) of block r >> 7 of
+// stream ((chain << 40) | t | (1 << 39)) is 1.
+#pragma once
+
+#include <cstdint>
+
+namespace physdl::lattice {
+
+struct Graph {
+  std::int64_t n = 0;           // sites
+  int z = 0;                    // coordination
+  const std::int32_t* nbr = nullptr;
+  bool uniform = true;          // uniform couplings J0, h0; else J (n*z) and h (n)
+  double J0 = 1.0, h0 = 0.0;
+  const double* J = nullptr;
+  const double* h = nullptr;
+  const std::int32_t* order = nullptr;   // sites sorted by colour
+  const std::int64_t* col_off = nullptr; // ncol + 1 offsets into order
+  int ncol = 0;
+  // Set (> 0) for a square lattice of ly rows and lx columns (both even) in row-major order whose
+  // colour lists are the checkerboard in raster order: enables a table-free fast path that gives
+  // the same lattice as the generic one.
+  std::int64_t sq_ly = 0, sq_lx = 0;
+};
+
+constexpr int kMetropolis = 0;
+constexpr int kHeatBath = 1;
+constexpr std::uint64_t kFixedOne = std::uint64_t(1) << 53;
+
+/// 53-bit fixed-point threshold ceil(p 2^53) clamped to [0, 2^53].
+std::uint64_t fixed_threshold(double p);
+
+/// Energy and magnetisation of a byte configuration (deterministic summation order).
+void byte_measure(const std::int8_t* s, const Graph& g, double& energy, std::int64_t& mag);
+
+/// nsweeps checkerboard sweeps; the table (uniform couplings) holds thresholds indexed by
+/// Metropolis: (s > 0) * (z + 1) + (sum + z) / 2; heat bath: (sum + z) / 2, sum = sum of neighbours.
+/// Every measure_every-th sweep writes energy[m], mag[m].
+void byte_sweeps(std::int8_t* s, const Graph& g, int update, double beta, const std::uint64_t* table,
+                 std::uint64_t seed, std::uint64_t chain, std::uint64_t sweep0, std::int64_t nsweeps,
+                 std::int64_t measure_every, double* energy, std::int64_t* mag);
+
+/// Wolff single-cluster sweeps, a fixed number of clusters each (a fixed count, so that measuring
+/// at the end of a sweep is unbiased); p_add for uniform couplings is p_add_uniform, else
+/// 1 - exp(-2 beta J_ij).  Records the spins flipped per sweep; returns the next cluster number.
+std::uint64_t wolff_sweeps(std::int8_t* s, const Graph& g, double beta, std::uint64_t p_add_uniform,
+                           std::uint64_t seed, std::uint64_t chain, std::uint64_t cluster0,
+                           std::int64_t clusters_per_sweep, std::int64_t nsweeps,
+                           std::int64_t measure_every, double* energy, std::int64_t* mag,
+                           std::int64_t* flipped_per_sweep);
+
+/// Swendsen-Wang sweeps (union-find).
+void sw_sweeps(std::int8_t* s, const Graph& g, double beta, std::uint64_t p_add_uniform,
+               std::uint64_t seed, std::uint64_t chain, std::uint64_t sweep0, std::int64_t nsweeps,
+               std::int64_t measure_every, double* energy, std::int64_t* mag);
+
+/// Multi-spin coded square lattice (layout in multispin.hpp).
+void multispin_measure(const std::uint64_t* words, std::int64_t ly, std::int64_t lx, double J, double h,
+                       double& energy, std::int64_t& mag);
+
+void multispin_sweeps(std::uint64_t* words, std::int64_t ly, std::int64_t lx, int update,
+                      const std::uint64_t* thresholds, double J, double h, std::uint64_t seed,
+                      std::uint64_t chain, std::uint64_t sweep0, std::int64_t nsweeps,
+                      std::int64_t measure_every, double* energy, std::int64_t* mag);
+
+}  // namespace physdl::lattice

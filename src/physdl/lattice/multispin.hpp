@@ -1,0 +1,192 @@
+// Multi-spin coding of the square-lattice Ising model: one bit per spin, 64 spins per word.
+//
+// Header-only and host/device (PHYSDL_HD) so that the C++ core and the CUDA port share every
+// formula and produce bit-identical lattices for the same seed.  Everything a second
+// implementation needs is specified here.
+//
+// ------------------------------------------------------------------------------- layout
+// Lattice: Ly rows by Lx columns, periodic, both even (checkerboard).  Site (y, x) has
+// colour c = (x + y) & 1.  In row y, colour c holds the n = Lx / 2 sites
+//     x = 2 m + ((y + c) & 1),   m = 0 .. n - 1   (the "compressed" column m),
+// packed into nw = ceil(n / 64) words: bit b of word q is m = 64 q + b.  Bits with m >= n
+// (padding of the last word of a row) are always 0.  Bit value 1 means spin +1, 0 means -1.
+// Storage: words[(c * Ly + y) * nw + q], uint64 (see `word_offset`).
+//
+// Neighbours of a colour-c site (y, x = 2m + p), p = (y + c) & 1, all of colour 1 - c:
+//   up / down : rows y -+ 1 (periodic), same compressed column m (same word, same bit);
+//   same      : row y, compressed column m;
+//   side      : row y, column m - 1 (periodic in m) when p == 0, m + 1 when p == 1.
+// The side word is the row rotated by one bit across its nw words (see `side_word`), so any
+// even Lx >= 2 works (no requirement that Lx be a multiple of 128); Lx = 2 and Ly = 2 give
+// double bonds, exactly as the periodic neighbour table does.
+//
+// ------------------------------------------------------------------------------- sweep
+// One sweep t (t = 0, 1, 2, ... counted from the start of the chain) updates colour 0 then
+// colour 1.  Within a colour every word is independent: the result does not depend on the
+// order words are visited or on the number of threads.
+//
+// ------------------------------------------------------------------------------- randomness
+// Every spin j (bit j of word q of row y, colour c, sweep t) owns a 53-bit uniform integer
+//     U_j = sum_{k=0}^{52} d_{j,k} 2^(52-k),
+// whose k-th binary digit (most significant first) is d_{j,k} = bit j of the 64-bit word R_k:
+//     block   = philox_block(seed, stream, counter)      (Philox4x32-10, physdl addressing)
+//     stream  = (chain << 40) | (2 t + c)                (see `stream_id`; t < 2^39)
+//     counter = (y * nw + q) * 32 + k / 2                (see `counter_id`)
+//     R_k     = k even ? block.v[0] | (uint64)block.v[1] << 32
+//                      : block.v[2] | (uint64)block.v[3] << 32.
+// A spin's move is accepted iff U_j < P, with P its threshold as a 53-bit fixed-point integer
+// (P = ceil(p 2^53) clamped to [0, 2^53], computed once by the caller), i.e. u < p with
+// u = U / 2^53 uniform on [0, 1) to double precision.
+// The comparison is lazy: digits are drawn level by level only while some spin in the word is
+// still undecided (a spin is decided at the first digit where d_{j,k} differs from P's k-th
+// digit; it is accepted iff P's digit is 1).  Laziness never changes the outcome, only how
+// many blocks are computed (on average ~7 levels = 4 blocks per 64 spins).  Spins whose P is
+// 0 or 2^53 are decided without drawing.
+//
+// ------------------------------------------------------------------------------- moves
+// Metropolis (book eq. 5.69): a = number of antiparallel neighbours (0..4) and s = own spin;
+//   class index  cls = a + 5 * (s == +1)  (10 classes),
+//   p = min(1, exp(-beta dE)), dE = 2 J (4 - 2 a) + 2 h s;  accepted spins flip.
+// Heat bath (book eq. 5.72): u = number of +1 neighbours (0..4), class cls = u (5 classes),
+//   p = 1 / (1 + exp(-2 beta (J (2u - 4) + h)));  the new spin is +1 iff accepted.
+// The caller passes thresholds[cls] (uint64, 53-bit fixed point) for the chosen update.
+#pragma once
+
+#include <cstdint>
+
+#include "physdl/core/macros.hpp"
+#include "physdl/random/philox.hpp"
+
+namespace physdl::lattice::multispin {
+
+using u64 = std::uint64_t;
+
+constexpr int kLevels = 53;
+constexpr u64 kOne = u64(1) << 53;  // threshold meaning "always accept"
+constexpr int kMetropolis = 0;
+constexpr int kHeatBath = 1;
+
+PHYSDL_HD u64 words_per_row(u64 lx) { return (lx / 2 + 63) / 64; }
+
+PHYSDL_HD u64 word_offset(int colour, u64 y, u64 q, u64 ly, u64 nw) {
+  return (static_cast<u64>(colour) * ly + y) * nw + q;
+}
+
+PHYSDL_HD u64 stream_id(u64 chain, u64 sweep, int colour) {
+  return (chain << 40) | (2 * sweep + static_cast<u64>(colour));
+}
+
+PHYSDL_HD u64 counter_id(u64 word_index, int level_pair) {
+  return word_index * 32 + static_cast<u64>(level_pair);
+}
+
+/// Mask of the real (non-padding) bits of word q of a row of n bits in nw words.
+PHYSDL_HD u64 valid_mask(u64 q, u64 nw, u64 n) {
+  const u64 r = n & 63;
+  return (q + 1 < nw || r == 0) ? ~u64(0) : ((u64(1) << r) - 1);
+}
+
+/// Word q of the row rotated so that bit m holds column m - 1 (prev = true) or m + 1.
+PHYSDL_HD u64 side_word(const u64* row, u64 q, u64 nw, u64 n, bool prev) {
+  const u64 top = (n - 1) & 63;  // bit position of column n - 1 in the last word
+  if (prev) {
+    const u64 in = (q > 0) ? (row[q - 1] >> 63) : ((row[nw - 1] >> top) & 1);
+    return ((row[q] << 1) | in) & valid_mask(q, nw, n);
+  }
+  const u64 in = (q + 1 < nw) ? ((row[q + 1] & 1) << 63) : ((row[0] & 1) << top);
+  return (row[q] >> 1) | in;
+}
+
+/// Bit-sliced count of four bit-words: returns c0, c1, c2 with count = c0 + 2 c1 + 4 c2.
+PHYSDL_HD void count4(u64 x0, u64 x1, u64 x2, u64 x3, u64& c0, u64& c1, u64& c2) {
+  const u64 s01 = x0 ^ x1, k01 = x0 & x1;
+  const u64 s23 = x2 ^ x3, k23 = x2 & x3;
+  c0 = s01 ^ s23;
+  const u64 k = s01 & s23;
+  c1 = k01 ^ k23 ^ k;
+  c2 = (k01 & k23) | (k & (k01 ^ k23));
+}
+
+/// Masks of the five counts 0..4 from the bit-sliced count.
+PHYSDL_HD void count_masks(u64 c0, u64 c1, u64 c2, u64 m[5]) {
+  m[0] = ~c2 & ~c1 & ~c0;
+  m[1] = ~c2 & ~c1 & c0;
+  m[2] = ~c2 & c1 & ~c0;
+  m[3] = ~c2 & c1 & c0;
+  m[4] = c2;
+}
+
+/// Lazy bit-sliced comparison U_j < P_{cls(j)} for the spins in `undecided` (see header).
+/// cls_mask[i] selects the spins of class i; `accept` holds spins already accepted.
+PHYSDL_HD u64 lazy_accept(u64 seed, u64 stream, u64 word_index, const u64* cls_mask,
+                          const u64* thresholds, int ncls, u64 undecided, u64 accept) {
+  physdl::random::Philox4x32 blk{{0, 0, 0, 0}};
+  for (int k = 0; k < kLevels && undecided; ++k) {
+    u64 r;
+    if ((k & 1) == 0) {
+      blk = physdl::random::philox_block(seed, stream, counter_id(word_index, k >> 1));
+      r = static_cast<u64>(blk.v[0]) | (static_cast<u64>(blk.v[1]) << 32);
+    } else {
+      r = static_cast<u64>(blk.v[2]) | (static_cast<u64>(blk.v[3]) << 32);
+    }
+    u64 pk = 0;
+    for (int i = 0; i < ncls; ++i) {
+      const u64 digit = (thresholds[i] >> (52 - k)) & 1;
+      pk |= cls_mask[i] & (u64(0) - digit);
+    }
+    const u64 diff = undecided & (r ^ pk);
+    accept |= diff & pk;
+    undecided &= ~diff;
+  }
+  return accept;
+}
+
+/// New value of one word of colour-c spins given its four neighbour words.
+/// `valid` masks the real bits; thresholds has 10 (Metropolis) or 5 (heat bath) entries.
+PHYSDL_HD u64 update_word(int update, u64 own, u64 up, u64 down, u64 same, u64 side, u64 valid,
+                          const u64* thresholds, u64 seed, u64 stream, u64 word_index) {
+  u64 c0, c1, c2, cnt[5], cls[10];
+  int ncls;
+  if (update == kMetropolis) {
+    count4(own ^ up, own ^ down, own ^ same, own ^ side, c0, c1, c2);
+    count_masks(c0, c1, c2, cnt);
+    for (int a = 0; a < 5; ++a) {
+      cls[a] = cnt[a] & ~own & valid;
+      cls[a + 5] = cnt[a] & own & valid;
+    }
+    ncls = 10;
+  } else {
+    count4(up, down, same, side, c0, c1, c2);
+    count_masks(c0, c1, c2, cnt);
+    for (int a = 0; a < 5; ++a) cls[a] = cnt[a] & valid;
+    ncls = 5;
+  }
+  u64 accept = 0, undecided = 0;
+  for (int i = 0; i < ncls; ++i) {
+    if (thresholds[i] >= kOne) {
+      accept |= cls[i];
+    } else if (thresholds[i] > 0) {
+      undecided |= cls[i];
+    }
+  }
+  accept = lazy_accept(seed, stream, word_index, cls, thresholds, ncls, undecided, accept);
+  return update == kMetropolis ? ((own ^ accept) & valid) : (accept & valid);
+}
+
+/// Update word q of row y of colour c in place: reads the other colour's rows only.
+PHYSDL_HD void update_site_word(int update, u64* words, u64 ly, u64 lx, int colour, u64 y, u64 q,
+                                const u64* thresholds, u64 seed, u64 chain, u64 sweep) {
+  const u64 nw = words_per_row(lx), n = lx / 2;
+  const int other = 1 - colour;
+  const u64* row = words + word_offset(other, y, 0, ly, nw);
+  const u64* up = words + word_offset(other, (y + ly - 1) % ly, 0, ly, nw);
+  const u64* down = words + word_offset(other, (y + 1) % ly, 0, ly, nw);
+  const bool prev = ((y + static_cast<u64>(colour)) & 1) == 0;
+  const u64 side = side_word(row, q, nw, n, prev);
+  const u64 idx = word_offset(colour, y, q, ly, nw);
+  const u64 word_index = y * nw + q;
+  words[idx] = update_word(update, words[idx], up[q], down[q], row[q], side, valid_mask(q, nw, n),
+                           thresholds, seed, stream_id(chain, sweep, colour), word_index);
+}
+
+}  // namespace physdl::lattice::multispin

@@ -1,0 +1,182 @@
+"""Same seed, same lattice: cpp vs numba, 1 vs 2 threads, save/resume, documented multi-spin addressing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import physdl
+from physdl import lattice
+from physdl.lattice.simulation import multispin_words_shape, pack_multispin, unpack_multispin
+
+BACKENDS = [b for b in ("cpp", "numba") if physdl.backends()[b].available]
+needs_both = pytest.mark.skipif(len(BACKENDS) < 2, reason="needs both the cpp and numba backends")
+
+
+def _cases():
+    rng = np.random.default_rng(5)
+    sq = lattice.Ising((6, 8))
+    field = lattice.Ising((4, 6), J=0.7, h=0.3)
+    bonds = lattice.Ising((6, 4), J=rng.uniform(0.2, 1.5, (6, 4, 2)), h=rng.normal(0, 0.5, (6, 4)))
+    tri = lattice.Ising((6, 9), geometry="triangular")
+    cub = lattice.Ising((4, 4, 6), geometry="cubic")
+    chain = lattice.Ising((10,), geometry="chain", h=-0.2)
+    ea = lattice.EdwardsAnderson((6, 6), couplings="gaussian", seed=3)
+    eapm = lattice.EdwardsAnderson((4, 4, 4), geometry="cubic", couplings="pm", seed=4)
+    sk = lattice.SherringtonKirkpatrick(24, seed=2)
+    odd = lattice.Ising((5, 7), J=rng.uniform(0.1, 1.0, (5, 7, 2)))
+    out = []
+    for upd in ("metropolis", "heat_bath"):
+        for name, m in [("square", sq), ("narrow", lattice.Ising((6, 2), h=0.2)), ("flat", lattice.Ising((2, 34))),
+                        ("field", field), ("bonds", bonds), ("triangular", tri), ("cubic", cub),
+                        ("chain", chain), ("ea", ea), ("ea_pm_cubic", eapm), ("sk", sk)]:
+            out.append((f"{upd}-{name}", m, dict(update=upd)))
+        out.append((f"{upd}-sequential-odd", odd, dict(update=upd, sweep="sequential")))
+        out.append((f"{upd}-multispin", lattice.Ising((6, 10), J=0.9, h=0.1), dict(update=upd, storage="multispin")))
+        out.append((f"{upd}-multispin-2words", lattice.Ising((4, 260)), dict(update=upd, storage="multispin")))
+    for upd in ("wolff", "swendsen_wang"):
+        for name, m in [("square", sq), ("odd", lattice.Ising((5, 7))), ("bonds", odd), ("triangular", tri),
+                        ("cubic", cub), ("chain", lattice.Ising((9,), geometry="chain"))]:
+            out.append((f"{upd}-{name}", m, dict(update=upd)))
+    return out
+
+
+CASES = _cases()
+
+
+def _run(model, kw, backend, sweeps=7, beta=0.45):
+    sim = lattice.Simulation(model, beta=beta, seed=12345678901234567890, chain=3, backend=backend, **kw)
+    res = sim.run(sweeps)
+    return sim, res
+
+
+@needs_both
+@pytest.mark.parametrize("name,model,kw", CASES, ids=[c[0] for c in CASES])
+def test_cpp_equals_numba(name, model, kw):
+    a, ra = _run(model, kw, "cpp")
+    b, rb = _run(model, kw, "numba")
+    np.testing.assert_array_equal(a.spins, b.spins)
+    np.testing.assert_array_equal(ra.energy_series, rb.energy_series)
+    np.testing.assert_array_equal(ra.magnetization_series, rb.magnetization_series)
+    # the kernels' measurements agree with the model's energy function
+    E, M = a.measure()
+    assert E == pytest.approx(float(model.energy(a.spins)), abs=1e-9)
+    assert M == int(a.spins.sum())
+
+
+def test_updates_change_the_lattice():
+    sim = lattice.Simulation(lattice.Ising((8, 8)), beta=0.3, seed=1)
+    s0 = sim.spins
+    sim.run(1)
+    assert (sim.spins != s0).any()
+
+
+@pytest.mark.skipif("cpp" not in BACKENDS, reason="needs the cpp backend")
+@pytest.mark.parametrize("kw", [dict(update="metropolis"), dict(update="heat_bath"),
+                                dict(update="metropolis", storage="multispin"),
+                                dict(update="heat_bath", storage="multispin"),
+                                dict(update="wolff"), dict(update="swendsen_wang")],
+                         ids=lambda kw: "-".join(kw.values()))
+def test_one_and_two_threads_identical(kw, threads):
+    model = lattice.Ising((96, 128))  # big enough for the parallel loops
+    physdl.set_num_threads(1)
+    a, ra = _run(model, kw, "cpp", sweeps=3)
+    physdl.set_num_threads(2)
+    b, rb = _run(model, kw, "cpp", sweeps=3)
+    np.testing.assert_array_equal(a.spins, b.spins)
+    np.testing.assert_array_equal(ra.energy_series, rb.energy_series)
+
+
+@pytest.mark.skipif("cpp" not in BACKENDS, reason="needs the cpp backend")
+def test_threads_identical_general_couplings(threads):
+    model = lattice.EdwardsAnderson((96, 96), couplings="gaussian", seed=9)
+    physdl.set_num_threads(1)
+    a, ra = _run(model, dict(update="metropolis"), "cpp", sweeps=3)
+    physdl.set_num_threads(2)
+    b, rb = _run(model, dict(update="metropolis"), "cpp", sweeps=3)
+    np.testing.assert_array_equal(a.spins, b.spins)
+    np.testing.assert_array_equal(ra.energy_series, rb.energy_series)
+
+
+@pytest.mark.parametrize("kw", [dict(update="metropolis"), dict(update="heat_bath", storage="multispin"),
+                                dict(update="wolff"), dict(update="swendsen_wang")],
+                         ids=lambda kw: "-".join(kw.values()))
+def test_save_resume_bit_identical(tmp_path, cpu_backend, kw):
+    model = lattice.Ising((8, 12), h=0.0)
+    full = lattice.Simulation(model, beta=0.42, seed=77, backend=cpu_backend, **kw)
+    r_full = full.run(40)
+    half = lattice.Simulation(model, beta=0.42, seed=77, backend=cpu_backend, **kw)
+    r1 = half.run(20)
+    path = tmp_path / "state.npz"
+    half.save(path)
+    resumed = lattice.Simulation.load(path)
+    r2 = resumed.run(20)
+    np.testing.assert_array_equal(full.spins, resumed.spins)
+    np.testing.assert_array_equal(r_full.energy_series, np.concatenate([r1.energy_series, r2.energy_series]))
+
+
+def test_save_resume_spin_glass(tmp_path):
+    model = lattice.SherringtonKirkpatrick(16, seed=5)
+    full = lattice.Simulation(model, beta=1.5, seed=3)
+    full.run(30)
+    half = lattice.Simulation(model, beta=1.5, seed=3)
+    half.run(15)
+    half.save(tmp_path / "sk.npz")
+    resumed = lattice.Simulation.load(tmp_path / "sk.npz")
+    resumed.run(15)
+    np.testing.assert_array_equal(full.spins, resumed.spins)
+
+
+def test_pack_unpack_roundtrip():
+    rng = np.random.default_rng(0)
+    for shape in [(2, 2), (4, 6), (6, 130), (8, 256)]:
+        s = np.where(rng.random(shape) < 0.5, 1, -1).astype(np.int8)
+        w = pack_multispin(s)
+        assert w.shape == multispin_words_shape(*shape)
+        np.testing.assert_array_equal(unpack_multispin(w, *shape), s)
+
+
+def _reference_multispin_sweep(spins, update, beta, J, h, seed, chain, sweep):
+    """One sweep written from the multispin.hpp specification alone, site by site in NumPy."""
+    ly, lx = spins.shape
+    n = lx // 2
+    nw = (n + 63) // 64
+    s = spins.astype(np.int64).copy()
+    for c in (0, 1):
+        stream = (chain << 40) | (2 * sweep + c)
+        # all 53 digits of every spin: block counter (y*nw + q)*32 + k//2, R_k from lanes (0,1) / (2,3)
+        words = physdl.random.uint32((ly * nw, 32 * 4), seed=seed, stream=stream, backend="numba")
+        w64 = words.astype(np.uint64).reshape(ly * nw, 32, 2, 2)
+        R = (w64[..., 0] | (w64[..., 1] << np.uint64(32))).reshape(ly * nw, 64)[:, :53]  # R_k, k = 0..52
+        y = np.arange(ly)[:, None]
+        m = np.arange(n)[None, :]
+        x = 2 * m + ((y + c) & 1)
+        q, b = m // 64, m % 64
+        digits = (R[(y * nw + q)[..., None], np.arange(53)] >> b[..., None].astype(np.uint64)) & np.uint64(1)
+        U = np.zeros((ly, n), dtype=object)
+        for k in range(53):
+            U = U + digits[..., k].astype(object) * (1 << (52 - k))
+        nb = s[(y - 1) % ly, x] + s[(y + 1) % ly, x] + s[y, (x - 1) % lx] + s[y, (x + 1) % lx]
+        own = s[y, x]
+        if update == "metropolis":
+            a = (4 - own * nb) // 2
+            p = np.minimum(1.0, np.exp(-beta * (2 * J * (4 - 2 * a) + 2 * h * own)))
+        else:
+            p = 1.0 / (1.0 + np.exp(-2.0 * beta * (J * nb + h)))
+        P = np.where(p >= 1.0, 1 << 53, np.ceil(p * 2.0**53)).astype(np.int64).astype(object)
+        acc = U < P
+        s[y, x] = np.where(acc, -own, own) if update == "metropolis" else np.where(acc, 1, -1)
+    return s.astype(np.int8)
+
+
+@pytest.mark.parametrize("update", ["metropolis", "heat_bath"])
+@pytest.mark.parametrize("shape", [(4, 4), (6, 130)])
+def test_multispin_matches_documented_addressing(cpu_backend, update, shape):
+    model = lattice.Ising(shape, J=1.0, h=0.2)
+    sim = lattice.Simulation(model, beta=0.4, update=update, storage="multispin", seed=99, chain=1,
+                             backend=cpu_backend)
+    ref = sim.spins
+    for t in range(3):
+        ref = _reference_multispin_sweep(ref, update, 0.4, 1.0, 0.2, 99, 1, t)
+        sim.run(1)
+        np.testing.assert_array_equal(sim.spins, ref)
