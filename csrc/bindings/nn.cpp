@@ -1,9 +1,121 @@
+#include <cstdint>
+#include <string>
+
 #include "common.hpp"
+#include "physdl/nn/blas.hpp"
+#include "physdl/nn/network.hpp"
 
 namespace physdl::bindings {
 
+namespace {
+
+namespace nn = physdl::nn;
+
+template <class T>
+long samples(const carray<T>& x, long per_sample, const char* name) {
+  if (x.ndim() < 1) throw py::value_error(std::string(name) + " must have a leading sample axis");
+  const long n = long(x.shape(0));
+  if (n * per_sample != long(x.size()))
+    throw py::value_error(std::string(name) + " has " + std::to_string(x.size()) + " values, expected " +
+                          std::to_string(n) + " x " + std::to_string(per_sample));
+  return n;
+}
+
+template <class T>
+void bind_network(py::module_& m, const char* net_name, const char* opt_name) {
+  using Net = nn::Network<T>;
+  using Opt = nn::Optimizer<T>;
+  py::class_<Opt>(m, opt_name, "Optimizer state (0 SGD/momentum, 1 Adam).")
+      .def(py::init<int, double, double, double, double, double, double, double, bool, long>(), py::arg("kind"),
+           py::arg("lr"), py::arg("momentum"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"),
+           py::arg("weight_decay"), py::arg("clip_norm"), py::arg("nesterov"), py::arg("nparams"))
+      .def("set_lr", &Opt::set_lr)
+      .def_property("steps", &Opt::steps, &Opt::set_steps)
+      .def("m", [](py::object self) {
+        auto& o = self.cast<Opt&>();
+        return py::array_t<T>({py::ssize_t(o.m().size())}, {py::ssize_t(sizeof(T))}, o.m().data(), self);
+      })
+      .def("v", [](py::object self) {
+        auto& o = self.cast<Opt&>();
+        return py::array_t<T>({py::ssize_t(o.v().size())}, {py::ssize_t(sizeof(T))}, o.v().data(), self);
+      })
+      .def("step", [](Opt& o, carray<T> params, carray<T> grads) {
+        if (params.size() != grads.size()) throw py::value_error("params and grads differ in size");
+        auto* p = mutable_data(params, "params");
+        auto* g = mutable_data(grads, "grads");
+        py::gil_scoped_release nogil;
+        return o.step(p, g, long(params.size()));
+      });
+
+  py::class_<Net>(m, net_name, "A layer stack with fused forward/backward (opaque).")
+      .def(py::init<const std::vector<int>&, const std::vector<std::vector<long>>&, const std::vector<long>&, long>(),
+           py::arg("kinds"), py::arg("settings"), py::arg("input_shape"), py::arg("max_batch"))
+      .def_property_readonly("num_params", &Net::num_params)
+      .def_property_readonly("output_shape", &Net::output_shape)
+      .def("param_offset", &Net::param_offset)
+      .def("param_count", &Net::param_count)
+      .def("layer_output_shape", &Net::layer_output_shape)
+      .def("params", [](py::object self) {
+        auto& n = self.cast<Net&>();
+        return py::array_t<T>({py::ssize_t(n.num_params())}, {py::ssize_t(sizeof(T))}, n.params(), self);
+      })
+      .def("grads", [](py::object self) {
+        auto& n = self.cast<Net&>();
+        return py::array_t<T>({py::ssize_t(n.num_params())}, {py::ssize_t(sizeof(T))}, n.grads(), self);
+      })
+      .def("forward", [](Net& net, carray<T> x, carray<T> out) {
+        const long n = samples(x, net.input_size(), "X");
+        if (long(out.size()) != n * net.output_size()) throw py::value_error("out has the wrong size");
+        T* o = mutable_data(out, "out");
+        py::gil_scoped_release nogil;
+        const T* y = net.forward(x.data(), n);
+        std::copy(y, y + n * net.output_size(), o);
+      })
+      .def("gradients_values", [](Net& net, carray<T> x, carray<T> t, int loss, bool input_grad, carray<T> dx) {
+        const long n = samples(x, net.input_size(), "X");
+        if (long(t.size()) != n * net.output_size()) throw py::value_error("y has the wrong size");
+        T* d = mutable_data(dx, "dx");
+        py::gil_scoped_release nogil;
+        const double L = net.loss_and_gradients(x.data(), n, loss, t.data(), nullptr, input_grad);
+        if (input_grad) std::copy(net.input_grad_data(), net.input_grad_data() + n * net.input_size(), d);
+        return L;
+      })
+      .def("gradients_labels", [](Net& net, carray<T> x, carray<std::int64_t> lab, bool input_grad, carray<T> dx) {
+        const long n = samples(x, net.input_size(), "X");
+        if (long(lab.size()) != n * net.label_count()) throw py::value_error("y has the wrong number of labels");
+        T* d = mutable_data(dx, "dx");
+        py::gil_scoped_release nogil;
+        const double L = net.loss_and_gradients(x.data(), n, nn::kSoftmaxCE, nullptr, lab.data(), input_grad);
+        if (input_grad) std::copy(net.input_grad_data(), net.input_grad_data() + n * net.input_size(), d);
+        return L;
+      })
+      .def("train_values", [](Net& net, carray<T> x, carray<T> t, int loss, Opt& opt) {
+        const long n = samples(x, net.input_size(), "X");
+        if (long(t.size()) != n * net.output_size()) throw py::value_error("y has the wrong size");
+        py::gil_scoped_release nogil;
+        return net.train_step(x.data(), n, loss, t.data(), nullptr, opt);
+      })
+      .def("train_labels", [](Net& net, carray<T> x, carray<std::int64_t> lab, Opt& opt) {
+        const long n = samples(x, net.input_size(), "X");
+        if (long(lab.size()) != n * net.label_count()) throw py::value_error("y has the wrong number of labels");
+        py::gil_scoped_release nogil;
+        return net.train_step(x.data(), n, nn::kSoftmaxCE, nullptr, lab.data(), opt);
+      })
+      .def_property_readonly("last_grad_norm", &Net::last_grad_norm);
+}
+
+}  // namespace
+
 void register_nn(py::module_& root) {
-  root.def_submodule("nn", "nn kernels");
+  auto m = root.def_submodule("nn", "nn kernels: fused layer stacks, optimizers, BLAS hook");
+  m.def(
+      "set_blas", [](std::uintptr_t d, std::uintptr_t s) { nn::set_blas_addresses(d, s); }, py::arg("dgemm_addr"),
+      py::arg("sgemm_addr"), "Install Fortran-interface dgemm/sgemm function addresses.");
+  m.def("has_blas", &nn::has_blas);
+  m.def("set_small_gemm_threshold", &nn::set_small_gemm_threshold);
+  m.def("small_gemm_threshold", &nn::small_gemm_threshold);
+  bind_network<double>(m, "Network64", "Optimizer64");
+  bind_network<float>(m, "Network32", "Optimizer32");
 }
 
 }  // namespace physdl::bindings

@@ -1,0 +1,35 @@
+"""Neural networks derived from Hamiltonians (book ch. 3-4): layers, losses, optimizers, training.
+
+A :class:`Sequential` runs its whole forward pass, loss, backpropagation (eq. 3.59-3.69) and
+optimizer update in one call of a fused C++ network (matrix products through BLAS) or of its Numba
+twin.  Layers: :class:`Dense`; activations :class:`Sigmoid`, :class:`Softmax`, :class:`Tanh`,
+:class:`ReLU`, :class:`Step`, the N-bit :class:`HamiltonianReLU` (eq. 3.33-3.41), :class:`Cube`;
+:class:`Conv2d` with zero or periodic padding (eq. 4.2-4.8), :class:`ConvTranspose2d` (eq. 4.9),
+:class:`MaxPool2d`, :class:`AvgPool2d`, :class:`Flatten`; :class:`RNN` (eq. 4.13-4.21),
+:class:`LSTM` (eq. 4.25-4.35), :class:`Attention`.  Losses (``loss=``): ``"mse"``,
+``"binary_cross_entropy"``, ``"binary_cross_entropy_with_logits"``, ``"softmax_cross_entropy"``.
+
+Examples
+--------
+>>> import numpy as np
+>>> from physdl import nn
+>>> X = np.linspace(-1, 1, 64).reshape(-1, 1); y = X ** 2
+>>> model = nn.Sequential([nn.Dense(1, 16), nn.Tanh(), nn.Dense(16, 1)], seed=0, dtype="float64")
+>>> hist = model.fit(X, y, loss="mse", optimizer=nn.Adam(lr=1e-2), epochs=200, batch_size=16)
+>>> hist["loss"][-1] < 1e-3
+True
+"""
+
+from . import _blas  # noqa: F401  (loads SciPy's BLAS now, see _blas)
+from .layers import (
+    AvgPool2d, Attention, Conv2d, ConvTranspose2d, Cube, Dense, Flatten, HamiltonianReLU, Layer, LSTM,
+    MaxPool2d, ReLU, RNN, Sigmoid, Softmax, Step, Tanh,
+)
+from .model import LOSSES, History, Sequential
+from .optim import SGD, Adam, Optimizer
+
+__all__ = [
+    "Layer", "Dense", "Sigmoid", "Tanh", "ReLU", "Step", "Softmax", "HamiltonianReLU", "Cube", "Flatten",
+    "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "RNN", "LSTM", "Attention",
+    "Sequential", "History", "LOSSES", "Optimizer", "SGD", "Adam",
+]

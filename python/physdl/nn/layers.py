@@ -1,0 +1,380 @@
+"""Layer descriptions for :class:`physdl.nn.Sequential`.
+
+A layer object only describes itself (kind, settings, shapes, parameter layout and initial values);
+the arithmetic runs in the fused C++ network or its Numba twin.  Per-sample shapes exclude the batch
+axis: images are ``(C, H, W)``, sequences ``(T, features)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._validate import check_choice, check_int
+
+__all__ = [
+    "Layer", "Dense", "Sigmoid", "Tanh", "ReLU", "Step", "Softmax", "HamiltonianReLU", "Cube", "Flatten",
+    "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "RNN", "LSTM", "Attention",
+]
+
+
+def _pair(v, name):
+    if isinstance(v, (tuple, list)):
+        if len(v) != 2:
+            raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
+        return check_int(v[0], f"{name}[0]"), check_int(v[1], f"{name}[1]")
+    v = check_int(v, name)
+    return v, v
+
+
+class Layer:
+    """Base class: a layer with a kind code, integer settings and a parameter layout."""
+
+    kind = -1
+
+    def __new__(cls, *args, **kwargs):
+        obj = super().__new__(cls)
+        obj._init_args = (args, kwargs)  # kept for save/load
+        return obj
+
+    def settings(self, in_shape: tuple) -> list[int]:
+        return []
+
+    def output_shape(self, in_shape: tuple) -> tuple:
+        return tuple(in_shape)
+
+    def param_shapes(self, in_shape: tuple) -> list[tuple[str, tuple]]:
+        """(name, shape) of each parameter block in the flat buffer, in order."""
+        return []
+
+    def init_params(self, gen, in_shape: tuple) -> np.ndarray:
+        """Initial values (float64, flat) drawn from the Philox generator ``gen``."""
+        shapes = self.param_shapes(in_shape)
+        n = sum(math.prod(s) for _, s in shapes)
+        if n == 0:
+            return np.zeros(0)
+        bound = 1.0 / math.sqrt(self._fan_in(in_shape))
+        return (2.0 * gen.uniform(n) - 1.0) * bound
+
+    def _fan_in(self, in_shape):
+        return 1
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class Dense(Layer):
+    """Fully connected layer ``y = x J^T + b`` on the last axis (book eq. 3.49-3.51).
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Input and output features.  Weights ``W[n_out, n_in]`` and bias ``b[n_out]`` start uniform in
+        ``±1/sqrt(n_in)`` (PyTorch's default).
+    """
+
+    kind = 0
+
+    def __init__(self, n_in: int, n_out: int):
+        self.n_in = check_int(n_in, "n_in", minimum=1)
+        self.n_out = check_int(n_out, "n_out", minimum=1)
+
+    def settings(self, in_shape):
+        return [self.n_in, self.n_out]
+
+    def output_shape(self, in_shape):
+        if len(in_shape) < 1 or in_shape[-1] != self.n_in:
+            raise ValueError(f"{self!r} expects inputs whose last axis has {self.n_in} features, got per-sample shape {tuple(in_shape)}")
+        return tuple(in_shape[:-1]) + (self.n_out,)
+
+    def param_shapes(self, in_shape):
+        return [("weight", (self.n_out, self.n_in)), ("bias", (self.n_out,))]
+
+    def _fan_in(self, in_shape):
+        return self.n_in
+
+    def __repr__(self):
+        return f"Dense({self.n_in}, {self.n_out})"
+
+
+class _Activation(Layer):
+    pass
+
+
+class Sigmoid(_Activation):
+    """Logistic sigmoid ``1/(1+e^{-z})``, the expectation of one bit (eq. 3.6-3.10)."""
+
+    kind = 1
+
+
+class Tanh(_Activation):
+    """Hyperbolic tangent."""
+
+    kind = 2
+
+
+class ReLU(_Activation):
+    """``max(z, 0)``, the N-bit limit of eq. 3.41."""
+
+    kind = 3
+
+
+class Step(_Activation):
+    """Heaviside step ``z > 0`` (zero gradient almost everywhere)."""
+
+    kind = 4
+
+
+class Softmax(_Activation):
+    """Softmax over the last axis (eq. 3.20-3.24)."""
+
+    kind = 5
+
+    def output_shape(self, in_shape):
+        if len(in_shape) < 1:
+            raise ValueError("Softmax needs at least one feature axis")
+        return tuple(in_shape)
+
+
+class HamiltonianReLU(_Activation):
+    """The N-bit ReLU ``<h> = sum_{u=1}^{N} sigmoid(z + 0.5 - u)`` (eq. 3.33-3.40).
+
+    Parameters
+    ----------
+    nbits : int
+        Number of bits ``N``; the output approaches ``max(z, 0)`` as N grows (Fig. 3.4).
+    """
+
+    kind = 6
+
+    def __init__(self, nbits: int = 10):
+        self.nbits = check_int(nbits, "nbits", minimum=1, maximum=100_000)
+
+    def settings(self, in_shape):
+        return [self.nbits]
+
+    def __repr__(self):
+        return f"HamiltonianReLU(nbits={self.nbits})"
+
+
+class Cube(_Activation):
+    """``z^3``, the polynomial activation of the deep-vs-wide toy (eq. 3.85)."""
+
+    kind = 7
+
+
+class Flatten(Layer):
+    """Flatten the per-sample shape to one axis."""
+
+    kind = 8
+
+    def output_shape(self, in_shape):
+        return (math.prod(in_shape),)
+
+
+class Conv2d(Layer):
+    """2D convolution with stride, zero or periodic padding (eq. 4.2-4.8).
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size, stride, padding : int or (int, int)
+    padding_mode : {"zeros", "periodic"}
+        ``"periodic"`` wraps around the image edges (for lattice configurations; PyTorch's
+        ``"circular"``).
+    """
+
+    kind = 10
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, padding_mode="zeros"):
+        self.in_channels = check_int(in_channels, "in_channels", minimum=1)
+        self.out_channels = check_int(out_channels, "out_channels", minimum=1)
+        self.kernel_size = _pair(kernel_size, "kernel_size")
+        self.stride = _pair(stride, "stride")
+        self.padding = _pair(padding, "padding")
+        if min(self.kernel_size) < 1 or min(self.stride) < 1 or min(self.padding) < 0:
+            raise ValueError("kernel_size and stride must be >= 1 and padding >= 0")
+        self.padding_mode = check_choice(padding_mode, "padding_mode", ("zeros", "periodic", "circular"))
+        if self.padding_mode == "circular":
+            self.padding_mode = "periodic"
+
+    def settings(self, in_shape):
+        return [self.in_channels, self.out_channels, *self.kernel_size, *self.stride, *self.padding,
+                int(self.padding_mode == "periodic")]
+
+    def output_shape(self, in_shape):
+        if len(in_shape) != 3 or in_shape[0] != self.in_channels:
+            raise ValueError(f"{self!r} expects per-sample shape ({self.in_channels}, H, W), got {tuple(in_shape)}")
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        H, W = in_shape[1] + 2 * ph - kh, in_shape[2] + 2 * pw - kw
+        if H < 0 or W < 0:
+            raise ValueError(f"{self!r}: kernel larger than the padded input {tuple(in_shape)}")
+        if self.padding_mode == "periodic" and (ph > in_shape[1] or pw > in_shape[2]):
+            raise ValueError(f"{self!r}: periodic padding larger than the image {tuple(in_shape)}")
+        return (self.out_channels, H // sh + 1, W // sw + 1)
+
+    def param_shapes(self, in_shape):
+        return [("weight", (self.out_channels, self.in_channels, *self.kernel_size)), ("bias", (self.out_channels,))]
+
+    def _fan_in(self, in_shape):
+        return self.in_channels * self.kernel_size[0] * self.kernel_size[1]
+
+    def __repr__(self):
+        return (f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"padding={self.padding}, padding_mode={self.padding_mode!r})")
+
+
+class ConvTranspose2d(Layer):
+    """Transposed convolution ``d_IJ -> sum_IJ d_IJ J_IJ,ij`` (eq. 4.9), zero padding.
+
+    Output size ``(H - 1) * stride - 2 * padding + kernel_size`` (PyTorch's convention).
+    """
+
+    kind = 11
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0):
+        self.in_channels = check_int(in_channels, "in_channels", minimum=1)
+        self.out_channels = check_int(out_channels, "out_channels", minimum=1)
+        self.kernel_size = _pair(kernel_size, "kernel_size")
+        self.stride = _pair(stride, "stride")
+        self.padding = _pair(padding, "padding")
+        if min(self.kernel_size) < 1 or min(self.stride) < 1 or min(self.padding) < 0:
+            raise ValueError("kernel_size and stride must be >= 1 and padding >= 0")
+
+    def settings(self, in_shape):
+        return [self.in_channels, self.out_channels, *self.kernel_size, *self.stride, *self.padding]
+
+    def output_shape(self, in_shape):
+        if len(in_shape) != 3 or in_shape[0] != self.in_channels:
+            raise ValueError(f"{self!r} expects per-sample shape ({self.in_channels}, H, W), got {tuple(in_shape)}")
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        OH, OW = (in_shape[1] - 1) * sh - 2 * ph + kh, (in_shape[2] - 1) * sw - 2 * pw + kw
+        if OH < 1 or OW < 1:
+            raise ValueError(f"{self!r}: padding too large for input {tuple(in_shape)}")
+        return (self.out_channels, OH, OW)
+
+    def param_shapes(self, in_shape):
+        return [("weight", (self.in_channels, self.out_channels, *self.kernel_size)), ("bias", (self.out_channels,))]
+
+    def _fan_in(self, in_shape):
+        return self.out_channels * self.kernel_size[0] * self.kernel_size[1]
+
+    def __repr__(self):
+        return (f"ConvTranspose2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding})")
+
+
+class _Pool(Layer):
+    def __init__(self, kernel_size, stride=None):
+        self.kernel_size = _pair(kernel_size, "kernel_size")
+        self.stride = self.kernel_size if stride is None else _pair(stride, "stride")
+        if min(self.kernel_size) < 1 or min(self.stride) < 1:
+            raise ValueError("kernel_size and stride must be >= 1")
+
+    def settings(self, in_shape):
+        return [*self.kernel_size, *self.stride]
+
+    def output_shape(self, in_shape):
+        if len(in_shape) != 3:
+            raise ValueError(f"{self!r} expects per-sample shape (C, H, W), got {tuple(in_shape)}")
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        if kh > in_shape[1] or kw > in_shape[2]:
+            raise ValueError(f"{self!r}: window larger than the input {tuple(in_shape)}")
+        return (in_shape[0], (in_shape[1] - kh) // sh + 1, (in_shape[2] - kw) // sw + 1)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(kernel_size={self.kernel_size}, stride={self.stride})"
+
+
+class MaxPool2d(_Pool):
+    """Max pooling over ``kernel_size`` windows (no padding)."""
+
+    kind = 12
+
+
+class AvgPool2d(_Pool):
+    """Average pooling over ``kernel_size`` windows (no padding)."""
+
+    kind = 13
+
+
+class _Recurrent(Layer):
+    gates = 1
+
+    def __init__(self, input_size: int, hidden_size: int, return_sequences: bool = False):
+        self.input_size = check_int(input_size, "input_size", minimum=1)
+        self.hidden_size = check_int(hidden_size, "hidden_size", minimum=1)
+        if not isinstance(return_sequences, (bool, np.bool_)):
+            raise TypeError(f"return_sequences must be a bool, got {type(return_sequences).__name__}")
+        self.return_sequences = bool(return_sequences)
+
+    def settings(self, in_shape):
+        return [self.input_size, self.hidden_size, int(self.return_sequences)]
+
+    def output_shape(self, in_shape):
+        if len(in_shape) != 2 or in_shape[1] != self.input_size:
+            raise ValueError(f"{self!r} expects per-sample shape (T, {self.input_size}), got {tuple(in_shape)}")
+        return (in_shape[0], self.hidden_size) if self.return_sequences else (self.hidden_size,)
+
+    def param_shapes(self, in_shape):
+        G, H = self.gates * self.hidden_size, self.hidden_size
+        return [("weight_ih_l0", (G, self.input_size)), ("weight_hh_l0", (G, H)), ("bias", (G,))]
+
+    def _fan_in(self, in_shape):
+        return self.hidden_size
+
+    def __repr__(self):
+        return (f"{type(self).__name__}({self.input_size}, {self.hidden_size}, "
+                f"return_sequences={self.return_sequences})")
+
+
+class RNN(_Recurrent):
+    """Plain recurrent layer ``h(t) = tanh(J_x x(t) + J_h h(t-1) + b)`` trained by BPTT (eq. 4.13-4.21).
+
+    Input per sample ``(T, input_size)``; output ``(T, hidden)`` when ``return_sequences`` else the
+    last state ``(hidden,)``.
+    """
+
+    kind = 20
+
+
+class LSTM(_Recurrent):
+    """Long short-term memory with memory vector and gates i, f, g, o (eq. 4.25-4.35).
+
+    Same shapes as :class:`RNN`; weights ``[4H, .]`` in PyTorch's gate order (input, forget, cell, output).
+    """
+
+    kind = 21
+    gates = 4
+
+
+class Attention(Layer):
+    """Dot-product self-attention ``softmax(Q K^T / sqrt(d_k)) V`` with ``Q, K, V = x W_q^T, x W_k^T, x W_v^T``.
+
+    The attention mechanism of book lines 1854-1857.  Input per sample ``(T, d_in)``, output ``(T, d_v)``.
+    """
+
+    kind = 22
+
+    def __init__(self, d_in: int, d_k: int | None = None, d_v: int | None = None):
+        self.d_in = check_int(d_in, "d_in", minimum=1)
+        self.d_k = self.d_in if d_k is None else check_int(d_k, "d_k", minimum=1)
+        self.d_v = self.d_in if d_v is None else check_int(d_v, "d_v", minimum=1)
+
+    def settings(self, in_shape):
+        return [self.d_in, self.d_k, self.d_v]
+
+    def output_shape(self, in_shape):
+        if len(in_shape) != 2 or in_shape[1] != self.d_in:
+            raise ValueError(f"{self!r} expects per-sample shape (T, {self.d_in}), got {tuple(in_shape)}")
+        return (in_shape[0], self.d_v)
+
+    def param_shapes(self, in_shape):
+        return [("wq", (self.d_k, self.d_in)), ("wk", (self.d_k, self.d_in)), ("wv", (self.d_v, self.d_in))]
+
+    def _fan_in(self, in_shape):
+        return self.d_in
+
+    def __repr__(self):
+        return f"Attention({self.d_in}, d_k={self.d_k}, d_v={self.d_v})"

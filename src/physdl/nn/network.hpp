@@ -1,0 +1,123 @@
+// A whole feed-forward stack (book eq. 3.49-3.51) with fused forward, loss, backpropagation
+// (eq. 3.59-3.69) and optimizer update in one call per minibatch.
+//
+// Layers are described by a kind code and a list of integer settings; the per-sample input
+// shape of the first layer fixes every other shape.  All parameters live in one flat buffer
+// (layer by layer, in the order documented for each kind), and so do their gradients, so an
+// optimizer step is one loop.  Workspaces are sized for `max_batch` samples and only grow when a
+// larger batch arrives.  Usable from C++ without Python once set_blas() has been called.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace physdl::nn {
+
+// Layer kinds and their integer settings (per-sample shapes in brackets):
+//  0 Dense        {in, out}                  [..., in] -> [..., out]; W[out,in], b[out]
+//  1 Sigmoid, 2 Tanh, 3 ReLU, 4 Step, 7 Cube (x^3, eq. 3.85), 8 Flatten (identity on memory)
+//  5 Softmax      {}                         over the last axis
+//  6 HamiltonianReLU {nbits}                 sum_u sigmoid(z + 0.5 - u), eq. 3.40
+// 10 Conv2d       {cin, cout, kh, kw, sh, sw, ph, pw, periodic}  [cin,H,W] -> [cout,OH,OW];
+//                 W[cout,cin,kh,kw], b[cout]   (eq. 4.6-4.8)
+// 11 ConvTranspose2d {cin, cout, kh, kw, sh, sw, ph, pw}  W[cin,cout,kh,kw], b[cout] (eq. 4.9)
+// 12 MaxPool2d, 13 AvgPool2d {kh, kw, sh, sw}
+// 20 RNN          {in, hidden, return_sequences}  [T,in] -> [T,hidden] or [hidden];
+//                 Wx[H,in], Wh[H,H], b[H]  (eq. 4.13)
+// 21 LSTM         {in, hidden, return_sequences}  Wx[4H,in], Wh[4H,H], b[4H], gates i,f,g,o (eq. 4.25-4.31)
+// 22 Attention    {d_in, d_k, d_v}           [T,d_in] -> [T,d_v]; Wq[dk,d], Wk[dk,d], Wv[dv,d]
+enum LayerKind : int {
+  kDense = 0, kSigmoid = 1, kTanh = 2, kReLU = 3, kStep = 4, kSoftmax = 5, kHReLU = 6, kCube = 7,
+  kFlatten = 8, kConv2d = 10, kConvT2d = 11, kMaxPool = 12, kAvgPool = 13, kRNN = 20, kLSTM = 21,
+  kAttention = 22
+};
+
+// Losses (mean reduction, PyTorch conventions).
+//  0 mse: mean (y - t)^2;  1 bce: binary cross entropy on probabilities (log clamped at -100);
+//  2 bce_logits: binary cross entropy on logits;  3 softmax_ce: softmax cross entropy on logits over
+//  the last axis with integer labels (label -100 = ignored).
+enum LossKind : int { kMSE = 0, kBCE = 1, kBCELogits = 2, kSoftmaxCE = 3 };
+
+template <class T>
+struct Layer;
+
+// Optimizer settings and state (0 SGD with optional momentum/Nesterov, 1 Adam as torch.optim.Adam).
+template <class T>
+class Optimizer {
+ public:
+  Optimizer(int kind, double lr, double momentum, double beta1, double beta2, double eps,
+            double weight_decay, double clip_norm, bool nesterov, long nparams);
+  // One update of params from grads (grads are modified: clipped, weight decay added).
+  // Returns the gradient norm before clipping.
+  double step(T* params, T* grads, long nparams);
+  void set_lr(double lr) { lr_ = lr; }
+  long steps() const { return t_; }
+  std::vector<T>& m() { return m_; }
+  std::vector<T>& v() { return v_; }
+  void set_steps(long t) { t_ = t; }
+
+ private:
+  int kind_;
+  double lr_, momentum_, beta1_, beta2_, eps_, wd_, clip_;
+  bool nesterov_;
+  long t_ = 0;
+  std::vector<T> m_, v_;
+};
+
+template <class T>
+class Network {
+ public:
+  Network(const std::vector<int>& kinds, const std::vector<std::vector<long>>& settings,
+          const std::vector<long>& input_shape, long max_batch);
+  ~Network();
+  Network(const Network&) = delete;
+  Network& operator=(const Network&) = delete;
+
+  long num_params() const { return long(params_.size()); }
+  T* params() { return params_.data(); }
+  T* grads() { return grads_.data(); }
+  long input_size() const { return in_size_; }
+  long output_size() const;
+  std::vector<long> output_shape() const;
+  long num_layers() const { return long(layers_.size()); }
+  long param_offset(long i) const;
+  long param_count(long i) const;
+  std::vector<long> layer_output_shape(long i) const;
+
+  // Forward pass of n samples (x: n*input_size values); returns the output buffer (n*output_size).
+  const T* forward(const T* x, long n);
+  // Forward + loss + backward into grads(); targets: n*output_size values (mse/bce) or
+  // labels: n*output_size/C integers (softmax_ce).  Returns the loss.  When input_grad is true the
+  // gradient with respect to x is kept (input_grad_data()).
+  double loss_and_gradients(const T* x, long n, int loss, const T* targets, const std::int64_t* labels,
+                            bool input_grad);
+  const T* input_grad_data() const { return dx0_.data(); }
+  // loss_and_gradients followed by opt.step(); returns the loss.
+  double train_step(const T* x, long n, int loss, const T* targets, const std::int64_t* labels,
+                    Optimizer<T>& opt);
+  double last_grad_norm() const { return last_norm_; }
+  // Number of label entries per sample for softmax_ce (output_size / last axis).
+  long label_count() const;
+
+ private:
+  void reserve(long n);
+  double loss_grad(int loss, long n, const T* targets, const std::int64_t* labels);
+
+  std::vector<std::unique_ptr<Layer<T>>> layers_;
+  std::vector<long> in_shape_;
+  long in_size_ = 0;
+  long cap_ = 0;
+  std::vector<T> params_, grads_;
+  std::vector<std::vector<T>> acts_;  // output of each layer
+  std::vector<T> gbuf_a_, gbuf_b_, dx0_;
+  double last_norm_ = 0.0;
+};
+
+extern template class Network<float>;
+extern template class Network<double>;
+extern template class Optimizer<float>;
+extern template class Optimizer<double>;
+
+}  // namespace physdl::nn
