@@ -145,13 +145,15 @@ def run_phases(out_dir="physdl-phases", quick: bool = False, seed: int = 0, prog
             W, b = heat[(Lt, kind)]
             order = np.argsort(b)
             ax = axes[i, j]
-            ax.imshow(W[:, order], aspect="auto", cmap="RdBu_r",
+            lim = float(np.abs(W).max())
+            ax.imshow(W[:, order], aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim,
                       extent=(b[order][0], b[order][-1], W.shape[0], 0))
             ax.axvline(BETA_C_SQUARE, color="k", lw=1)
             bc = res["thermometer"][str(Lt)][kind]["beta_c"]
             if np.isfinite(bc):
                 ax.axvline(bc, color="lime", lw=1, ls="--")
-            ax.set_title(f"{kind.upper()} L = {Lt}: beta_c = {bc:.4f}", fontsize=9)
+            step = float(np.diff(np.sort(b)).mean())
+            ax.set_title(f"{kind.upper()} L = {Lt}: beta_c = {bc:.4f} (class spacing {step:.3f})", fontsize=8)
             ax.set_xlabel("beta (class)")
             ax.set_ylabel("unit m of layer A")
     fig.suptitle("Fig. 8.2: last-layer weights of the thermometer (black: exact beta_c, green: estimate)")
