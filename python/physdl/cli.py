@@ -19,6 +19,12 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--only", nargs="+", metavar="NAME", help="run only these reproductions")
     t.add_argument("--list", action="store_true", help="list the reproductions and exit")
     t.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    ph = sub.add_parser("phases", help="detect the Ising phase transition with neural networks (book ch. 8)")
+    ph.add_argument("--quick", action="store_true", help="small settings (a few minutes on 2 cores)")
+    ph.add_argument("--out", default="physdl-phases", help="output folder (default: ./physdl-phases)")
+    ph.add_argument("--seed", type=int, default=0, help="seed of every random number of the run")
+    ph.add_argument("--networks", nargs="+", default=["fc", "cnn"], choices=["fc", "cnn"], help="network types")
+    ph.add_argument("--no-progress", action="store_true", help="hide progress bars")
     return p
 
 
@@ -53,6 +59,13 @@ def main(argv=None) -> int:
                 flag = "ok " if row.ok else "OFF"
                 print(f"  [{flag}] {r.title}: {row.quantity} = {row.reproduced}  (reference {row.reference})")
         return 0 if all(r.ok for r in results) else 1
+    if args.command == "phases":
+        from .phases.run import run_phases
+
+        run_phases(args.out, quick=args.quick, seed=args.seed, progress=not args.no_progress,
+                   networks=tuple(args.networks))
+        print(f"\nresults: {args.out}/phases.json, {args.out}/beta_c_table.md and the PNG figures")
+        return 0
     _parser().print_help()
     return 0
 

@@ -28,6 +28,7 @@ TOUR_MODULES = [
     "physdl.tour.sampling_tour",
     "physdl.tour.lattice_tour",
     "physdl.tour.nn_tour",
+    "physdl.tour.phases_tour",
 ]
 
 

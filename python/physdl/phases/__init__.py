@@ -1,0 +1,523 @@
+"""Detecting phase transitions with neural networks (book chapter 8, eq. 8.7-8.11, Table 8.1).
+
+* :func:`ising_dataset` samples Ising configurations over a temperature grid with the lattice engine
+  (Wolff cluster updates, which decorrelate fast near T_c on both the square and the triangular
+  lattice) and caches them as HDF5 with their parameters, seed and the physdl version.
+* :class:`PhaseClassifier` is the "phase discriminator" of Fig. 8.1: trained on the square lattice
+  (eq. 8.7) with labels d = 0 for T < T_c and d = 1 for T > T_c, then applied to the triangular
+  lattice (eq. 8.8); :func:`crossing_temperature` locates the 0.5 crossing with a bootstrap error.
+* :class:`Thermometer` is the N-class temperature classifier of Fig. 8.2 / Table 8.1, with the
+  heat map of its last-layer weights and the estimate of beta_c read from it.
+* :class:`ThreeUnitNetwork` is eq. 8.9-8.11: softmax(theta softmax(phi s)) with three hidden units,
+  whose hidden units track the magnetisation (Fig. 8.3).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .._validate import check_array, check_choice, check_float, check_int, check_seed
+from ..io import load_run, read_params, save_run
+
+__all__ = [
+    "TC_SQUARE",
+    "TC_TRIANGULAR",
+    "BETA_C_SQUARE",
+    "BOOK_TABLE_8_1",
+    "IsingDataset",
+    "ising_dataset",
+    "PhaseClassifier",
+    "crossing_temperature",
+    "Thermometer",
+    "estimate_beta_c",
+    "ThreeUnitNetwork",
+]
+
+TC_SQUARE = 2.0 / math.log(1.0 + math.sqrt(2.0))  # Onsager, 2.269185...
+TC_TRIANGULAR = 4.0 / math.log(3.0)  # 3.640956...
+BETA_C_SQUARE = 1.0 / TC_SQUARE  # 0.440686...
+#: Table 8.1 of the book: beta_c detected by the thermometer, {L: (CNN, FC)}.
+BOOK_TABLE_8_1 = {8: (0.478915, 0.462494), 16: (0.448562, 0.433915), 32: (0.451887, 0.415596)}
+
+DATASET_KIND = "phases/ising-dataset"
+GEOMETRIES = ("square", "triangular")
+NETWORKS = ("fc", "cnn")
+
+
+# ----------------------------------------------------------------------------- data
+@dataclass
+class IsingDataset:
+    """Ising configurations with the temperature each was sampled at.
+
+    Attributes
+    ----------
+    configs : int8 array (n, L, L) of +-1
+    T : float64 array (n,)
+    geometry : "square" or "triangular"
+    L : int
+    params : dict (sampling settings, seed, version)
+    """
+
+    configs: np.ndarray
+    T: np.ndarray
+    geometry: str
+    L: int
+    params: dict = field(default_factory=dict)
+
+    @property
+    def temperatures(self) -> np.ndarray:
+        """The temperature grid (sorted unique temperatures)."""
+        return np.unique(self.T)
+
+    @property
+    def magnetization(self) -> np.ndarray:
+        """Magnetisation per spin of each configuration."""
+        return self.configs.reshape(len(self.T), -1).mean(axis=1, dtype=np.float64)
+
+    def __len__(self) -> int:
+        return len(self.T)
+
+    def split(self, test_fraction: float = 0.25, seed: int = 0):
+        """Split into (train, test) datasets, stratified by temperature (Philox permutation)."""
+        from ..random import Generator
+
+        test_fraction = check_float(test_fraction, "test_fraction", positive=True)
+        if test_fraction >= 1:
+            raise ValueError(f"test_fraction must be < 1, got {test_fraction}")
+        gen = Generator(check_seed(seed), stream=11)
+        order = gen.permutation(len(self))
+        # stable sort by T keeps a random order within each temperature
+        order = order[np.argsort(self.T[order], kind="stable")]
+        test = np.zeros(len(self), bool)
+        for t in self.temperatures:
+            idx = order[self.T[order] == t]
+            test[idx[: int(round(test_fraction * idx.size))]] = True
+        sub = lambda m: IsingDataset(self.configs[m], self.T[m], self.geometry, self.L, dict(self.params))  # noqa: E731
+        return sub(~test), sub(test)
+
+
+def ising_dataset(
+    geometry: str = "square",
+    L: int = 16,
+    temperatures=None,
+    n_per_T: int = 200,
+    every: int = 2,
+    burn_in: int = 200,
+    seed: int = 0,
+    path=None,
+    progress: bool = True,
+    backend: str | None = None,
+) -> IsingDataset:
+    """Sample Ising configurations over a temperature grid (book sec. 8.2, steps 1-4).
+
+    Each temperature is an independent Wolff chain (chain number = its index in the grid) started
+    from a random configuration; ``burn_in`` sweeps are discarded, then ``n_per_T`` configurations
+    are kept ``every`` sweeps apart (a Wolff sweep flips about L*L spins).
+
+    Parameters
+    ----------
+    geometry : {"square", "triangular"}
+        Eq. 8.7 or eq. 8.8 (J = 1, periodic L x L).
+    L : int
+        Linear size (>= 4).
+    temperatures : array_like, optional
+        Temperature grid (> 0). Default: 20 points spanning [0.5, 1.5] T_c of the geometry.
+    n_per_T, every, burn_in : int
+    seed : int
+    path : str or Path, optional
+        HDF5 (``.h5``) cache: reused when it holds the same settings; otherwise written.
+    progress : bool
+    backend : {None, "cpp", "numba"}
+
+    Returns
+    -------
+    IsingDataset
+    """
+    from .. import __version__
+    from .. import lattice
+
+    geometry = check_choice(geometry, "geometry", GEOMETRIES)
+    L = check_int(L, "L", minimum=4, maximum=4096)
+    tc = TC_SQUARE if geometry == "square" else TC_TRIANGULAR
+    if temperatures is None:
+        temperatures = np.linspace(0.5 * tc, 1.5 * tc, 20)
+    temps = check_array(temperatures, "temperatures", dtype=np.float64, ndim=1, finite=True)
+    if temps.size == 0:
+        raise ValueError("temperatures must not be empty")
+    if np.any(temps <= 0):
+        raise ValueError(f"temperatures must all be > 0, got min {temps.min()}")
+    n_per_T = check_int(n_per_T, "n_per_T", minimum=1)
+    every = check_int(every, "every", minimum=1)
+    burn_in = check_int(burn_in, "burn_in", minimum=0)
+    seed = check_seed(seed)
+    params = {"geometry": geometry, "L": L, "temperatures": [float(t) for t in temps], "n_per_T": n_per_T,
+              "every": every, "burn_in": burn_in, "seed": seed, "update": "wolff"}
+    if path is not None:
+        path = Path(path)
+        if path.is_file():
+            meta = read_params(path)
+            if meta.get("kind") != DATASET_KIND:
+                raise ValueError(f"{path} holds {meta.get('kind')!r}, not an Ising dataset; choose another path")
+            old = meta["params"]
+            diff = sorted(k for k in params if old.get(k) != params[k])
+            if diff:
+                raise ValueError(f"{path} holds a data set with other settings ({', '.join(diff)}: "
+                                 f"{[old.get(k) for k in diff]} vs {[params[k] for k in diff]}); "
+                                 "delete it or choose another path")
+            arrays, p = load_run(path, kind=DATASET_KIND)
+            return IsingDataset(arrays["configs"], arrays["T"], geometry, L, p)
+
+    from tqdm.auto import tqdm
+
+    configs = np.empty((temps.size * n_per_T, L, L), np.int8)
+    for i, t in enumerate(tqdm(temps, desc=f"{geometry} L={L} configurations", disable=not progress, leave=False)):
+        model = lattice.Ising(shape=(L, L), geometry=geometry)
+        sim = lattice.Simulation(model, T=float(t), update="wolff", seed=seed, chain=i, backend=backend)
+        configs[i * n_per_T:(i + 1) * n_per_T] = sim.configurations(n_per_T, every=every, burn_in=burn_in)
+    T = np.repeat(temps, n_per_T)
+    params["physdl_version"] = __version__
+    ds = IsingDataset(configs, T, geometry, L, params)
+    if path is not None:
+        save_run(path, {"configs": configs, "T": T}, params, kind=DATASET_KIND)
+    return ds
+
+
+def _check_dataset(ds, name: str = "dataset") -> IsingDataset:
+    if not isinstance(ds, IsingDataset):
+        raise TypeError(f"{name} must be an IsingDataset (see physdl.phases.ising_dataset), got {type(ds).__name__}")
+    if len(ds) == 0:
+        raise ValueError(f"{name} is empty")
+    return ds
+
+
+# ----------------------------------------------------------------------------- networks
+def _network(kind: str, L: int, n_out: int, hidden: int, channels: int, seed: int, backend, softmax_hidden=False):
+    from .. import nn
+
+    if kind == "fc":
+        layers = [nn.Dense(L * L, hidden), nn.Softmax() if softmax_hidden else nn.ReLU(), nn.Dense(hidden, n_out)]
+        return nn.Sequential(layers, seed=seed, dtype="float32", backend=backend)
+    # convolutional: periodic padding respects the torus (book Fig. 4.x, eq. 4.2-4.8)
+    layers = [
+        nn.Conv2d(1, channels, 3, stride=1, padding=1, padding_mode="circular"),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Dense(channels * (L // 2) * (L // 2), hidden),
+        nn.ReLU(),
+        nn.Dense(hidden, n_out),
+    ]
+    return nn.Sequential(layers, input_shape=(1, L, L), seed=seed, dtype="float32", backend=backend)
+
+
+def _inputs(kind: str, configs: np.ndarray) -> np.ndarray:
+    x = configs.astype(np.float32)
+    return x.reshape(len(x), -1) if kind == "fc" else x.reshape(len(x), 1, *configs.shape[1:])
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class _Trained:
+    """Shared fit / predict plumbing for the chapter-8 networks."""
+
+    kind: str
+    L: int
+
+    def _fit(self, X, labels, epochs, batch_size, lr, progress):
+        from .. import nn
+
+        epochs = check_int(epochs, "epochs", minimum=1)
+        batch_size = check_int(batch_size, "batch_size", minimum=1)
+        lr = check_float(lr, "lr", positive=True)
+        return self.model.fit(X, labels, loss="softmax_cross_entropy", optimizer=nn.Adam(lr=lr), epochs=epochs,
+                              batch_size=batch_size, progress=progress)
+
+    def _check_configs(self, configs) -> np.ndarray:
+        c = check_array(configs, "configs", ndim=3, nonempty=True)
+        if c.shape[1:] != (self.L, self.L):
+            raise ValueError(f"configs must have shape (n, {self.L}, {self.L}) for this network, got {c.shape}")
+        return c
+
+    def predict_proba(self, configs) -> np.ndarray:
+        """Class probabilities (softmax of the network output) for int8/float configurations (n, L, L)."""
+        c = self._check_configs(configs)
+        return _softmax(self.model.predict(_inputs(self.kind, c)).astype(np.float64))
+
+
+class PhaseClassifier(_Trained):
+    """The phase discriminator of Fig. 8.1: label 0 for T < T_c, 1 for T > T_c.
+
+    Parameters
+    ----------
+    L : int
+        Linear size of the configurations (>= 4; even for ``kind="cnn"``).
+    kind : {"fc", "cnn"}
+        One hidden ReLU layer, or a periodic 3x3 convolution + pooling + dense.
+    hidden, channels : int
+    seed : int
+    backend : {None, "cpp", "numba"}
+    """
+
+    def __init__(self, L: int, kind: str = "fc", hidden: int = 64, channels: int = 8, seed: int = 0,
+                 backend: str | None = None):
+        self.L = check_int(L, "L", minimum=4)
+        self.kind = check_choice(kind, "kind", NETWORKS)
+        if self.kind == "cnn" and self.L % 2:
+            raise ValueError(f"L must be even for kind='cnn' (2x2 pooling), got {L}")
+        self.model = _network(self.kind, self.L, 2, check_int(hidden, "hidden", minimum=1),
+                              check_int(channels, "channels", minimum=1), check_seed(seed), backend)
+        self.Tc = None
+
+    def fit(self, dataset: IsingDataset, Tc: float = TC_SQUARE, epochs: int = 10, batch_size: int = 64,
+            lr: float = 1e-3, progress: bool = False):
+        """Train with d = 0 for T < Tc and d = 1 for T > Tc (configurations at T == Tc are dropped)."""
+        ds = _check_dataset(dataset)
+        if ds.L != self.L:
+            raise ValueError(f"dataset has L = {ds.L} but the classifier was built for L = {self.L}")
+        self.Tc = check_float(Tc, "Tc", positive=True)
+        keep = ds.T != self.Tc
+        labels = (ds.T[keep] > self.Tc).astype(np.int64)
+        if labels.min() == labels.max():
+            raise ValueError(f"the dataset's temperatures must straddle Tc = {self.Tc}")
+        return self._fit(_inputs(self.kind, ds.configs[keep]), labels, epochs, batch_size, lr, progress)
+
+    def disorder_probability(self, configs) -> np.ndarray:
+        """P(T > T_c | configuration): the output plotted in Fig. 8.1."""
+        return self.predict_proba(configs)[:, 1]
+
+    def scan(self, dataset: IsingDataset) -> dict:
+        """Mean output and its standard error at each temperature of ``dataset``."""
+        ds = _check_dataset(dataset)
+        p = self.disorder_probability(ds.configs)
+        temps = ds.temperatures
+        mean = np.array([p[ds.T == t].mean() for t in temps])
+        sem = np.array([p[ds.T == t].std(ddof=1) / math.sqrt(max((ds.T == t).sum() - 1, 1)) for t in temps])
+        return {"T": temps, "output": mean, "stderr": sem, "per_config": p}
+
+
+def _first_crossing(x: np.ndarray, y: np.ndarray, level: float) -> float:
+    above = y >= level
+    idx = np.flatnonzero(above[1:] != above[:-1])
+    if idx.size == 0:
+        return float("nan")
+    # the crossing nearest the middle of the sign changes (robust against noise in the tails)
+    k = idx[np.argmin(np.abs(idx - np.median(idx)))]
+    x0, x1, y0, y1 = x[k], x[k + 1], y[k], y[k + 1]
+    return float(x0 + (level - y0) * (x1 - x0) / (y1 - y0))
+
+
+def crossing_temperature(T, output, level: float = 0.5, n_boot: int = 200, seed: int = 0) -> tuple[float, float]:
+    """Temperature where the per-temperature mean output crosses ``level``, with a bootstrap error.
+
+    Parameters
+    ----------
+    T : array (n,)
+        Temperature of each configuration.
+    output : array (n,)
+        Network output for each configuration.
+    level : float
+    n_boot : int
+        Bootstrap resamples (configurations resampled within each temperature).
+    seed : int
+
+    Returns
+    -------
+    (T_cross, error) : the crossing of the mean curve (linear interpolation) and the standard
+    deviation of the crossing over bootstrap resamples.
+    """
+    from ..random import Generator
+
+    T = check_array(T, "T", dtype=np.float64, ndim=1, finite=True, nonempty=True)
+    out = check_array(output, "output", dtype=np.float64, shape=(T.size,), finite=True)
+    n_boot = check_int(n_boot, "n_boot", minimum=2)
+    temps = np.unique(T)
+    if temps.size < 2:
+        raise ValueError("T must hold at least two distinct temperatures")
+    groups = [out[T == t] for t in temps]
+    est = _first_crossing(temps, np.array([g.mean() for g in groups]), level)
+    gen = Generator(check_seed(seed), stream=12)
+    boots = np.empty(n_boot)
+    for b in range(n_boot):
+        means = np.array([g[gen.integers(g.size, g.size)].mean() for g in groups])
+        boots[b] = _first_crossing(temps, means, level)
+    return est, float(np.nanstd(boots, ddof=1))
+
+
+# ----------------------------------------------------------------------------- thermometer
+def _tanh_midpoint(x: np.ndarray, y: np.ndarray) -> float:
+    from scipy.optimize import curve_fit
+
+    f = lambda x, a, b, c, d: a * np.tanh((x - b) / c) + d  # noqa: E731
+    span = x.max() - x.min()
+    guess_b = x[np.argmax(np.abs(np.gradient(y, x)))]
+    a0 = 0.5 * (y[-1] - y[0]) if y[-1] != y[0] else 1.0
+    import warnings
+
+    from scipy.optimize import OptimizeWarning
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OptimizeWarning)  # covariance not needed, only the midpoint
+            popt, _ = curve_fit(f, x, y, p0=[a0, guess_b, span / 10, y.mean()], maxfev=20000)
+    except RuntimeError:
+        return float("nan")
+    b = float(popt[1])
+    return b if x.min() <= b <= x.max() else float("nan")
+
+
+def estimate_beta_c(weights, betas) -> float:
+    """beta_c from the last-layer weights of a thermometer (the rule used for the Table 8.1 comparison).
+
+    Rule: the columns of ``weights`` (hidden units x classes) are the classes' weight vectors.
+    After removing their mean over classes, the leading principal component (SVD) of the class
+    vectors is a curve across inverse temperature that changes from one plateau to another at the
+    transition (the sudden change of the heat map, Fig. 8.2). A fit of a tanh step
+    ``a tanh((beta - beta_c) / w) + d`` to that curve gives beta_c as its midpoint.
+
+    Parameters
+    ----------
+    weights : array (hidden, classes)
+    betas : array (classes,)
+        Inverse temperature of each class, increasing or decreasing.
+
+    Returns
+    -------
+    float (NaN when no step is found inside the beta range)
+    """
+    W = check_array(weights, "weights", dtype=np.float64, ndim=2, finite=True, nonempty=True)
+    b = check_array(betas, "betas", dtype=np.float64, shape=(W.shape[1],), finite=True)
+    if W.shape[1] < 4:
+        raise ValueError(f"need at least 4 classes to locate a step, got {W.shape[1]}")
+    order = np.argsort(b)
+    X = W[:, order].T  # classes x hidden
+    X = X - X.mean(axis=0)
+    u, s, vt = np.linalg.svd(X, full_matrices=False)
+    pc = u[:, 0] * s[0]
+    return _tanh_midpoint(b[order], pc)
+
+
+class Thermometer(_Trained):
+    """The temperature classifier of sec. 8.2 (Fig. 8.2, Table 8.1): one class per temperature.
+
+    Parameters
+    ----------
+    L : int
+    kind : {"fc", "cnn"}
+    hidden : int
+        Units of the penultimate layer A (rows of the heat map).
+    channels, seed, backend : as for :class:`PhaseClassifier`
+    """
+
+    def __init__(self, L: int, kind: str = "fc", hidden: int = 32, channels: int = 8, seed: int = 0,
+                 backend: str | None = None):
+        self.L = check_int(L, "L", minimum=4)
+        self.kind = check_choice(kind, "kind", NETWORKS)
+        if self.kind == "cnn" and self.L % 2:
+            raise ValueError(f"L must be even for kind='cnn' (2x2 pooling), got {L}")
+        self.hidden = check_int(hidden, "hidden", minimum=2)
+        self.channels = check_int(channels, "channels", minimum=1)
+        self.seed = check_seed(seed)
+        self.backend = backend
+        self.model = None
+        self.temperatures = None
+
+    def fit(self, dataset: IsingDataset, epochs: int = 10, batch_size: int = 64, lr: float = 1e-3,
+            progress: bool = False):
+        """Train with softmax cross entropy, class k = k-th temperature of the dataset's grid."""
+        ds = _check_dataset(dataset)
+        if ds.L != self.L:
+            raise ValueError(f"dataset has L = {ds.L} but the thermometer was built for L = {self.L}")
+        self.temperatures = ds.temperatures
+        if self.temperatures.size < 4:
+            raise ValueError("the dataset needs at least 4 temperatures for a thermometer")
+        self.model = _network(self.kind, self.L, self.temperatures.size, self.hidden, self.channels, self.seed,
+                              self.backend)
+        labels = np.searchsorted(self.temperatures, ds.T).astype(np.int64)
+        return self._fit(_inputs(self.kind, ds.configs), labels, epochs, batch_size, lr, progress)
+
+    def _need_fit(self):
+        if self.model is None:
+            raise RuntimeError("call fit() first")
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Last-layer weights J (hidden x classes): the heat map of Fig. 8.2."""
+        self._need_fit()
+        params = self.model.parameters()
+        last_w = [k for k in params if k.endswith("weight")][-1]
+        return np.asarray(params[last_w], dtype=np.float64).T  # Dense weight is (out, in)
+
+    @property
+    def betas(self) -> np.ndarray:
+        self._need_fit()
+        return 1.0 / self.temperatures
+
+    def beta_c(self) -> float:
+        """beta_c estimated from the heat map by :func:`estimate_beta_c`."""
+        return estimate_beta_c(self.weights, self.betas)
+
+    def accuracy(self, dataset: IsingDataset, tolerance: int = 0) -> float:
+        """Fraction of configurations classified within ``tolerance`` classes of their temperature."""
+        self._need_fit()
+        ds = _check_dataset(dataset)
+        pred = self.predict_proba(ds.configs).argmax(axis=1)
+        true = np.searchsorted(self.temperatures, ds.T)
+        return float(np.mean(np.abs(pred - true) <= tolerance))
+
+
+class ThreeUnitNetwork(Thermometer):
+    """Eq. 8.9-8.11: f(s) = softmax(theta z), z = softmax(phi s), with three hidden units.
+
+    After training as a thermometer, ``hidden_units(configs)`` gives u = phi* s (eq. 8.11) and the
+    softmax outputs z; :meth:`magnetization_correlation` correlates them with the magnetisation
+    (Fig. 8.3). A unit u_i is linear in s, so it follows the signed magnetisation m: with data of
+    both signs of m (Wolff chains visit both), corr(u_i, |m|) vanishes by the Z2 symmetry, and the
+    order parameter shows up as corr(u_i, m) (Fig. 8.3 plots u against M). The softmax outputs
+    z_i = softmax(u)_i are even in m and are correlated with |m|.
+    """
+
+    def __init__(self, L: int, seed: int = 0, backend: str | None = None):
+        super().__init__(L, kind="fc", hidden=3, seed=seed, backend=backend)
+
+    def fit(self, dataset: IsingDataset, epochs: int = 40, batch_size: int = 64, lr: float = 1e-2,
+            progress: bool = False):
+        """Train as a thermometer (softmax cross entropy over the dataset's temperature classes)."""
+        ds = _check_dataset(dataset)
+        if ds.L != self.L:
+            raise ValueError(f"dataset has L = {ds.L} but the network was built for L = {self.L}")
+        self.temperatures = ds.temperatures
+        if self.temperatures.size < 4:
+            raise ValueError("the dataset needs at least 4 temperatures")
+        self.model = _network("fc", self.L, self.temperatures.size, 3, 1, self.seed, self.backend,
+                              softmax_hidden=True)
+        labels = np.searchsorted(self.temperatures, ds.T).astype(np.int64)
+        return self._fit(_inputs("fc", ds.configs), labels, epochs, batch_size, lr, progress)
+
+    def hidden_units(self, configs) -> tuple[np.ndarray, np.ndarray]:
+        """(u, z): u = phi* s + bias (eq. 8.11) and z = softmax(u), each (n, 3)."""
+        self._need_fit()
+        c = self._check_configs(configs)
+        params = self.model.parameters()
+        keys = list(params)
+        W = np.asarray(params[keys[0]], dtype=np.float64)
+        bias = np.asarray(params[keys[1]], dtype=np.float64)
+        x = c.reshape(len(c), -1).astype(np.float64)
+        u = x @ W.T + bias  # Dense weight is (out, in)
+        return u, _softmax(u)
+
+    def magnetization_correlation(self, dataset: IsingDataset) -> dict:
+        """Pearson correlations of each u_i with m and of each z_i with |m| (Fig. 8.3, right)."""
+        ds = _check_dataset(dataset)
+        u, z = self.hidden_units(ds.configs)
+        m = ds.magnetization
+        corr = lambda a, b: float(np.corrcoef(a, b)[0, 1])  # noqa: E731
+        return {"u_vs_m": [corr(u[:, i], m) for i in range(3)],
+                "z_vs_abs_m": [corr(z[:, i], np.abs(m)) for i in range(3)]}

@@ -1,0 +1,219 @@
+"""``physdl phases``: every chapter-8 reproduction in one run, with plots, a JSON of the numbers and
+the beta_c table beside Table 8.1 of the book."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import (
+    BETA_C_SQUARE,
+    BOOK_TABLE_8_1,
+    TC_SQUARE,
+    TC_TRIANGULAR,
+    PhaseClassifier,
+    Thermometer,
+    ThreeUnitNetwork,
+    crossing_temperature,
+    ising_dataset,
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Sizes and statistics of one ``physdl phases`` run."""
+
+    classifier_L: int
+    classifier_n_per_T: int
+    triangular_n_per_T: int
+    thermometer_sizes: tuple
+    thermometer_n_per_T: int
+    thermometer_classes: int
+    epochs: int
+    every: int
+    burn_in: int
+
+    @classmethod
+    def quick(cls) -> "Settings":
+        return cls(16, 100, 60, (8, 16), 120, 16, 8, 1, 100)
+
+    @classmethod
+    def full(cls) -> "Settings":
+        return cls(32, 400, 200, (8, 16, 32), 400, 24, 15, 2, 300)
+
+
+def run_phases(out_dir="physdl-phases", quick: bool = False, seed: int = 0, progress: bool = True,
+               cache_dir=None, networks=("fc", "cnn")) -> dict:
+    """Run the chapter-8 pipeline; write PNGs, ``phases.json`` and ``beta_c_table.md`` into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : path-like
+    quick : bool
+        Small settings (a couple of minutes on 2 cores) instead of the full ones.
+    seed : int
+    progress : bool
+    cache_dir : path-like, optional
+        Where the HDF5 data sets are kept and reused (default: ``out_dir/data``).
+    networks : tuple of {"fc", "cnn"}
+
+    Returns
+    -------
+    dict of the reproduced numbers (also written to ``phases.json``)
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cache = Path(cache_dir) if cache_dir is not None else out / "data"
+    s = Settings.quick() if quick else Settings.full()
+    say = (lambda msg: print(f"[physdl phases] {msg}", flush=True)) if progress else (lambda msg: None)
+    res: dict = {"settings": s.__dict__ | {"thermometer_sizes": list(s.thermometer_sizes)}, "seed": seed,
+                 "quick": quick}
+    figures = []
+
+    # ---- Fig. 8.1: square-lattice classifier applied to the triangular lattice
+    L = s.classifier_L
+    say(f"square-lattice data, L = {L}")
+    sq = ising_dataset("square", L, np.linspace(0.5 * TC_SQUARE, 1.6 * TC_SQUARE, 22), s.classifier_n_per_T,
+                       s.every, s.burn_in, seed, cache / f"square_L{L}_n{s.classifier_n_per_T}_s{seed}.h5",
+                       progress)
+    say(f"triangular-lattice data, L = {L}")
+    tri = ising_dataset("triangular", L, np.linspace(0.6 * TC_TRIANGULAR, 1.4 * TC_TRIANGULAR, 22),
+                        s.triangular_n_per_T, s.every, s.burn_in, seed + 1,
+                        cache / f"triangular_L{L}_n{s.triangular_n_per_T}_s{seed + 1}.h5", progress)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    res["classifier"] = {}
+    for kind in networks:
+        say(f"phase classifier ({kind}) trained on the square lattice")
+        clf = PhaseClassifier(L, kind=kind, seed=seed)
+        train, test = sq.split(0.2, seed=seed)
+        clf.fit(train, Tc=TC_SQUARE, epochs=s.epochs, progress=progress)
+        p_test = clf.predict_proba(test.configs).argmax(axis=1)
+        acc = float(np.mean(p_test == (test.T > TC_SQUARE)))
+        sq_scan = clf.scan(test)
+        tri_scan = clf.scan(tri)
+        tc_sq, tc_sq_err = crossing_temperature(test.T, sq_scan["per_config"], seed=seed)
+        tc_tri, tc_tri_err = crossing_temperature(tri.T, tri_scan["per_config"], seed=seed)
+        res["classifier"][kind] = {"test_accuracy": acc, "Tc_square": tc_sq, "Tc_square_err": tc_sq_err,
+                                   "Tc_triangular": tc_tri, "Tc_triangular_err": tc_tri_err,
+                                   "T_triangular": tri_scan["T"].tolist(), "output_triangular": tri_scan["output"].tolist()}
+        ax.errorbar(tri_scan["T"], tri_scan["output"], tri_scan["stderr"], fmt="o-", ms=3,
+                    label=f"{kind.upper()}: T_c = {tc_tri:.3f} ± {tc_tri_err:.3f}")
+    ax.axvline(TC_TRIANGULAR, color="k", ls="--", lw=1, label=f"exact 4/ln 3 = {TC_TRIANGULAR:.4f}")
+    ax.axhline(0.5, color="gray", lw=0.5)
+    ax.set_xlabel("T (triangular lattice)")
+    ax.set_ylabel("network output P(T > T_c)")
+    ax.set_title(f"Fig. 8.1: square-lattice classifier on the triangular lattice, L = {L}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    figures.append(out / "fig8_1_triangular.png")
+    fig.savefig(figures[-1], dpi=110)
+    plt.close(fig)
+
+    # ---- Fig. 8.2 / Table 8.1: thermometer
+    betas = np.linspace(0.25, 0.65, s.thermometer_classes)
+    temps = np.sort(1.0 / betas)
+    res["thermometer"] = {}
+    heat = {}
+    for Lt in s.thermometer_sizes:
+        say(f"thermometer data, L = {Lt}")
+        ds = ising_dataset("square", Lt, temps, s.thermometer_n_per_T, s.every, s.burn_in, seed + 2,
+                           cache / f"thermo_L{Lt}_n{s.thermometer_n_per_T}_c{s.thermometer_classes}_s{seed + 2}.h5",
+                           progress)
+        train, test = ds.split(0.2, seed=seed)
+        for kind in networks:
+            say(f"thermometer ({kind}), L = {Lt}")
+            th = Thermometer(Lt, kind=kind, seed=seed)
+            th.fit(train, epochs=s.epochs, progress=progress)
+            bc = th.beta_c()
+            res["thermometer"].setdefault(str(Lt), {})[kind] = {
+                "beta_c": bc, "accuracy_within_1_class": th.accuracy(test, tolerance=1)}
+            heat[(Lt, kind)] = (th.weights, th.betas)
+    kinds = list(networks)
+    fig, axes = plt.subplots(len(kinds), len(s.thermometer_sizes), figsize=(3.6 * len(s.thermometer_sizes),
+                                                                              3.2 * len(kinds)), squeeze=False)
+    for i, kind in enumerate(kinds):
+        for j, Lt in enumerate(s.thermometer_sizes):
+            W, b = heat[(Lt, kind)]
+            order = np.argsort(b)
+            ax = axes[i, j]
+            lim = float(np.abs(W).max())
+            ax.imshow(W[:, order], aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim,
+                      extent=(b[order][0], b[order][-1], W.shape[0], 0))
+            ax.axvline(BETA_C_SQUARE, color="k", lw=1)
+            bc = res["thermometer"][str(Lt)][kind]["beta_c"]
+            if np.isfinite(bc):
+                ax.axvline(bc, color="lime", lw=1, ls="--")
+            step = float(np.diff(np.sort(b)).mean())
+            ax.set_title(f"{kind.upper()} L = {Lt}: beta_c = {bc:.4f} (class spacing {step:.3f})", fontsize=8)
+            ax.set_xlabel("beta (class)")
+            ax.set_ylabel("unit m of layer A")
+    fig.suptitle("Fig. 8.2: last-layer weights of the thermometer (black: exact beta_c, green: estimate)")
+    fig.tight_layout()
+    figures.append(out / "fig8_2_thermometer_heatmaps.png")
+    fig.savefig(figures[-1], dpi=100)
+    plt.close(fig)
+
+    # ---- Fig. 8.3: three hidden units
+    Lt = s.thermometer_sizes[-1]
+    say(f"three-unit network (eq. 8.9), L = {Lt}")
+    ds = ising_dataset("square", Lt, temps, s.thermometer_n_per_T, s.every, s.burn_in, seed + 2,
+                       cache / f"thermo_L{Lt}_n{s.thermometer_n_per_T}_c{s.thermometer_classes}_s{seed + 2}.h5",
+                       progress)
+    net = ThreeUnitNetwork(Lt, seed=seed)
+    net.fit(ds, epochs=5 * s.epochs, progress=progress)
+    corr = net.magnetization_correlation(ds)
+    res["three_unit"] = {"L": Lt, **corr, "max_abs_corr_z_abs_m": float(np.max(np.abs(corr["z_vs_abs_m"]))),
+                         "max_abs_corr_u_m": float(np.max(np.abs(corr["u_vs_m"])))}
+    u, z = net.hidden_units(ds.configs)
+    m = ds.magnetization
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    for i, c in enumerate(("tab:red", "tab:green", "tab:blue")):
+        axes[0].scatter(m, u[:, i], s=2, c=c, label=f"u_{i} (r = {corr['u_vs_m'][i]:+.2f})")
+        axes[1].scatter(np.abs(m), z[:, i], s=2, c=c, label=f"z_{i} (r = {corr['z_vs_abs_m'][i]:+.2f})")
+    axes[0].set_xlabel("magnetization m")
+    axes[0].set_ylabel("u = phi* s (eq. 8.11)")
+    axes[1].set_xlabel("|m|")
+    axes[1].set_ylabel("z = softmax(u)")
+    for ax in axes:
+        ax.legend(fontsize=7, markerscale=4)
+    fig.suptitle(f"Fig. 8.3: three hidden units vs magnetisation, L = {Lt}")
+    fig.tight_layout()
+    figures.append(out / "fig8_3_three_units.png")
+    fig.savefig(figures[-1], dpi=110)
+    plt.close(fig)
+
+    # ---- table and JSON
+    rows = ["| L | beta_c CNN (physdl) | beta_c FC (physdl) | CNN (book) | FC (book) |", "|---|---|---|---|---|"]
+    for Lt in s.thermometer_sizes:
+        got = res["thermometer"][str(Lt)]
+        fmt = lambda k: f"{got[k]['beta_c']:.4f}" if k in got else "-"  # noqa: E731
+        book = BOOK_TABLE_8_1.get(Lt, (float("nan"),) * 2)
+        rows.append(f"| {Lt} | {fmt('cnn')} | {fmt('fc')} | {book[0]:.6f} | {book[1]:.6f} |")
+    rows.append(f"| exact | {BETA_C_SQUARE:.6f} | | | |")
+    table = "\n".join(rows)
+    (out / "beta_c_table.md").write_text(table + "\n")
+    res["beta_c_table"] = table
+    res["figures"] = [str(f) for f in figures]
+    (out / "phases.json").write_text(json.dumps(res, indent=1, default=float))
+    if progress:
+        print(table)
+        for kind, r in res["classifier"].items():
+            print(f"triangular T_c ({kind}): {r['Tc_triangular']:.4f} ± {r['Tc_triangular_err']:.4f} "
+                  f"(exact {TC_TRIANGULAR:.4f}); square T_c {r['Tc_square']:.4f} (exact {TC_SQUARE:.4f})")
+        t3 = res['three_unit']
+        print(f"three-unit network: max |corr(u_i, m)| = {t3['max_abs_corr_u_m']:.3f}, "
+              f"max |corr(z_i, |m|)| = {t3['max_abs_corr_z_abs_m']:.3f}")
+    return res
+
+
+def rel_err(x: float, ref: float) -> float:
+    return abs(x - ref) / abs(ref) if math.isfinite(x) else float("inf")

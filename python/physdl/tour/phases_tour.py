@@ -1,0 +1,42 @@
+"""Tour entry: phase-transition detection (book ch. 8) at quick settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import Result, Row, reproduction
+
+
+@reproduction("phases", "Detecting the Ising phase transition with neural networks (ch. 8)")
+def phases(out: Path, quick: bool, progress: bool) -> Result:
+    from ..phases import BETA_C_SQUARE, BOOK_TABLE_8_1, TC_TRIANGULAR
+    from ..phases.run import rel_err, run_phases
+
+    # The tour always uses the quick phases settings; `physdl phases` runs the full ones.
+    res = run_phases(out / "phases", quick=True, progress=progress, networks=("fc", "cnn"))
+    rows = []
+    for kind, r in res["classifier"].items():
+        t, e = r["Tc_triangular"], r["Tc_triangular_err"]
+        rows.append(Row(f"triangular T_c from square-lattice {kind.upper()} (L={res['settings']['classifier_L']})",
+                        f"{t:.3f} ± {e:.3f}", f"{TC_TRIANGULAR:.4f} (4/ln 3)", "exact", rel_err(t, TC_TRIANGULAR) < 0.05))
+    for L, per in res["thermometer"].items():
+        for kind, r in per.items():
+            book = BOOK_TABLE_8_1.get(int(L))
+            ref = f"{BETA_C_SQUARE:.6f} exact" + (f"; book {book[0 if kind == 'cnn' else 1]:.4f}" if book else "")
+            rows.append(Row(f"thermometer beta_c {kind.upper()} L={L}", f"{r['beta_c']:.4f}", ref, "Table 8.1",
+                            rel_err(r["beta_c"], BETA_C_SQUARE) < 0.1))
+    c = res["three_unit"]["max_abs_corr_u_m"]
+    rows.append(Row("3-unit network (eq. 8.11): max |corr(u_i, m)|", f"{c:.3f}", "close to 1 (Fig. 8.3)", "book",
+                    c > 0.8))
+    figures = [Path(f) for f in res["figures"]]
+    # figures live in a subfolder; the report references them relative to the tour folder
+    rel = []
+    for f in figures:
+        target = out / f"phases_{f.name}"
+        target.write_bytes(f.read_bytes())
+        rel.append(target)
+    summary = ("Square-lattice phase classifier applied to the triangular lattice (Fig. 8.1), the thermometer's "
+               "last-layer weights and the beta_c read from them (Fig. 8.2, Table 8.1), and the three hidden "
+               "units of eq. 8.9 against the magnetisation (Fig. 8.3). Quick settings; `physdl phases` runs the "
+               "full ones.\n\n" + res["beta_c_table"])
+    return Result("Detecting the Ising phase transition with neural networks (ch. 8)", summary, rows, rel)
