@@ -286,10 +286,10 @@ class Simulation:
         self.seed = check_seed(seed)
         self.chain = check_int(chain, "chain", minimum=0, maximum=(1 << 23) - 1)
         start = check_choice(start, "start", ("random", "up"))
-        self.backend = _backend.resolve(backend, ("cpp", "numba", "cuda"))
-        if self.backend == "cuda" and storage != "multispin":
+        if backend == "cuda" and self.storage != "multispin":
             raise ValueError("backend='cuda' runs storage='multispin' (square lattice, Metropolis or heat bath); "
                              "use backend='cpp' for byte storage")
+        self.backend = _backend.resolve(backend, ("cpp", "numba", "cuda"))
         self._dev = None  # the device-resident lattice (backend="cuda")
         self._dev_newer = False  # True when the device holds sweeps the host copy has not seen
         cluster = self.update in ("wolff", "swendsen_wang")
