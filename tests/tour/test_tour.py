@@ -24,3 +24,11 @@ def test_cli_info_and_bad_tour_name(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "physdl", "tour", "--only", "nope", "--out", str(tmp_path)],
                          capture_output=True, text=True)
     assert bad.returncode != 0 and "only must be one of" in bad.stderr
+
+
+def test_report_escapes_pipes_in_cells(tmp_path):
+    from physdl.tour import Result, Row, _write_report
+
+    _write_report(tmp_path, [Result("t", "s", [Row("max |corr|", "0.99", "1")])], quick=True)
+    line = next(l for l in (tmp_path / "index.md").read_text().splitlines() if "corr" in l)
+    assert line.replace("\\|", "").count("|") == 7  # six cells

@@ -127,8 +127,8 @@ def _write_report(out: Path, results: list[Result], quick: bool) -> None:
            "|---|---|---|---|---|---|"]
     for r in results:
         for row in r.rows:
-            md.append(f"| {r.title} | {row.quantity} | {row.reproduced} | {row.reference} | {row.source} | "
-                      f"{'yes' if row.ok else 'NO'} |")
+            cells = (r.title, row.quantity, row.reproduced, row.reference, row.source, "yes" if row.ok else "NO")
+            md.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     for r in results:
         md += ["", f"## {r.title}", "", r.summary, "", f"({r.seconds:.1f} s)"]
         for fig in r.figures:
