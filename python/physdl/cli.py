@@ -19,6 +19,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--only", nargs="+", metavar="NAME", help="run only these reproductions")
     t.add_argument("--list", action="store_true", help="list the reproductions and exit")
     t.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    t.add_argument("--strict", action="store_true", help="exit with status 1 if any reproduced value is off")
     ph = sub.add_parser("phases", help="detect the Ising phase transition with neural networks (book ch. 8)")
     ph.add_argument("--quick", action="store_true", help="small settings (a few minutes on 2 cores)")
     ph.add_argument("--out", default="physdl-phases", help="output folder (default: ./physdl-phases)")
@@ -58,7 +59,10 @@ def main(argv=None) -> int:
             for row in r.rows:
                 flag = "ok " if row.ok else "OFF"
                 print(f"  [{flag}] {r.title}: {row.quantity} = {row.reproduced}  (reference {row.reference})")
-        return 0 if all(r.ok for r in results) else 1
+        off = sum(not row.ok for r in results for row in r.rows)
+        if off:
+            print(f"\n{off} reproduced value(s) fell outside their tolerance (marked OFF above and NO in the report)")
+        return 1 if (off and args.strict) else 0
     if args.command == "phases":
         from .phases.run import run_phases
 

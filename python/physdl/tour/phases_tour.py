@@ -23,8 +23,9 @@ def phases(out: Path, quick: bool, progress: bool) -> Result:
         for kind, r in per.items():
             book = BOOK_TABLE_8_1.get(int(L))
             ref = f"{BETA_C_SQUARE:.6f} exact" + (f"; book {book[0 if kind == 'cnn' else 1]:.4f}" if book else "")
-            rows.append(Row(f"thermometer beta_c {kind.upper()} L={L}", f"{r['beta_c']:.4f}", ref, "Table 8.1",
-                            rel_err(r["beta_c"], BETA_C_SQUARE) < 0.1))
+            centre = res["thermometer_grid"]["centre"]
+            rows.append(Row(f"thermometer beta_c {kind.upper()} L={L} (class-grid centre {centre:.2f})",
+                            f"{r['beta_c']:.4f}", ref, "Table 8.1", rel_err(r["beta_c"], BETA_C_SQUARE) < 0.1))
     c = res["three_unit"]["max_abs_corr_u_m"]
     rows.append(Row("3-unit network (eq. 8.11): max |corr(u_i, m)|", f"{c:.3f}", "close to 1 (Fig. 8.3)", "book",
                     c > 0.8))
