@@ -3,9 +3,13 @@
 // The fast path below gives exactly the lattice of multispin::update_word (the reference the
 // CUDA port shares): each spin is still accepted iff U_j < P with U_j's digits at the documented
 // Philox addresses.  It only reorganises the work: classes with equal thresholds are merged,
-// threshold digits are pre-expanded to full words, and the Philox blocks of 8 words are
-// computed together (AVX2 when the CPU has it, else scalar; the words are identical).
-#include <vector>
+// threshold digits are pre-expanded to full words, and Philox blocks are computed 16 at a time
+// (AVX2 when the CPU has it, else scalar; the words are identical), each for the next level pair
+// of a word that still has undecided spins (see sweep_range): no block is drawn for a word that
+// is already decided.
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -47,8 +51,9 @@ void multispin_measure(const std::uint64_t* words, std::int64_t ly, std::int64_t
 
 namespace {
 
-constexpr int kBatch = 8;
+constexpr int kLanes = 16;  // Philox blocks per batched call
 constexpr int kAlways = 10, kNever = 11;  // slots after the (at most 10) threshold groups
+constexpr int kPairs = (ms::kLevels + 1) / 2;  // level pairs per word: 27 (the last has level 52 only)
 
 // Threshold groups: classes with the same threshold strictly between 0 and 2^53, with their
 // digits expanded to all-ones / all-zeros words per level.
@@ -56,10 +61,9 @@ struct Groups {
   int gid[10];         // group of each class; slot kAlways / kNever for decided classes
   u64 sel[12][10];     // sel[slot][class] = all ones when the class belongs to the slot
   int ng = 0;
-  int member[10][10];  // member[g][..] = class indices, terminated by -1
-  u64 digits[ms::kLevels][10];
-  u64 always[10];      // classes with P >= 2^53
-  int nalways = 0;
+  // digits[k][g]: level k of group g's threshold; row kLevels (past the last digit) is zero so
+  // that the unused second half of the last pair accepts nothing.
+  u64 digits[ms::kLevels + 1][10];
   int ncls = 0;
 };
 
@@ -67,10 +71,8 @@ Groups make_groups(int update, const u64* thr) {
   Groups G;
   G.ncls = update == ms::kMetropolis ? 10 : 5;
   u64 value[10];
-  int count[10] = {0};
   for (int i = 0; i < G.ncls; ++i) {
     if (thr[i] >= ms::kOne) {
-      G.always[G.nalways++] = static_cast<u64>(i);
       G.gid[i] = kAlways;
       continue;
     }
@@ -84,32 +86,34 @@ Groups make_groups(int update, const u64* thr) {
       value[G.ng++] = thr[i];
     }
     G.gid[i] = g;
-    G.member[g][count[g]++] = i;
   }
-  for (int g = 0; g < G.ng; ++g) G.member[g][count[g]] = -1;
   for (int slot = 0; slot < 12; ++slot) {
     for (int i = 0; i < 10; ++i) G.sel[slot][i] = (i < G.ncls && G.gid[i] == slot) ? ~u64(0) : 0;
   }
-  for (int k = 0; k < ms::kLevels; ++k) {
-    for (int g = 0; g < G.ng; ++g) G.digits[k][g] = u64(0) - ((value[g] >> (52 - k)) & 1);
+  for (int k = 0; k <= ms::kLevels; ++k) {
+    for (int g = 0; g < 10; ++g) {
+      G.digits[k][g] = (k < ms::kLevels && g < G.ng) ? u64(0) - ((value[g] >> (52 - k)) & 1) : 0;
+    }
   }
   return G;
 }
 
-// Philox4x32-10 of 2 kBatch counters of one stream: identical words to philox_block.
-void philox_batch_scalar(u64 seed, u64 stream, const u64* ctr, u32 (*out)[4]) {
-  for (int l = 0; l < 2 * kBatch; ++l) {
+// Philox4x32-10 of kLanes counters of one stream, returned as the two level words of each
+// block: r0[l] = v0 | v1 << 32 (even level), r1[l] = v2 | v3 << 32 (odd level).
+void philox_lanes_scalar(u64 seed, u64 stream, const u64* ctr, u64* r0, u64* r1) {
+  for (int l = 0; l < kLanes; ++l) {
     const auto b = physdl::random::philox_block(seed, stream, ctr[l]);
-    for (int i = 0; i < 4; ++i) out[l][i] = b.v[i];
+    r0[l] = static_cast<u64>(b.v[0]) | (static_cast<u64>(b.v[1]) << 32);
+    r1[l] = static_cast<u64>(b.v[2]) | (static_cast<u64>(b.v[3]) << 32);
   }
 }
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #define PHYSDL_MS_AVX2 1
 // The same rounds on 4 x 64-bit lanes per register (the low 32 bits hold each Philox word);
-// 2 * kBatch counters in four independent registers per word hide the multiply latency.
-__attribute__((target("avx2"))) void philox_batch_avx2(u64 seed, u64 stream, const u64* ctr, u32 (*out)[4]) {
-  constexpr int V = 2 * kBatch / 4;
+// kLanes counters in four independent registers per word hide the multiply latency.
+__attribute__((target("avx2"))) void philox_lanes_avx2(u64 seed, u64 stream, const u64* ctr, u64* r0, u64* r1) {
+  constexpr int V = kLanes / 4;
   const __m256i lo = _mm256_set1_epi64x(0xFFFFFFFFll);
   const __m256i m0 = _mm256_set1_epi64x(0xD2511F53ll), m1 = _mm256_set1_epi64x(0xCD9E8D57ll);
   __m256i c0[V], c1[V], c2[V], c3[V];
@@ -136,123 +140,148 @@ __attribute__((target("avx2"))) void philox_batch_avx2(u64 seed, u64 stream, con
     k0 = (k0 + 0x9E3779B9ull) & 0xFFFFFFFFull;
     k1 = (k1 + 0xBB67AE85ull) & 0xFFFFFFFFull;
   }
-  alignas(32) u64 a[4][2 * kBatch];
-  for (int v = 0; v < V; ++v) {
-    _mm256_store_si256(reinterpret_cast<__m256i*>(a[0] + 4 * v), c0[v]);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(a[1] + 4 * v), c1[v]);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(a[2] + 4 * v), c2[v]);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(a[3] + 4 * v), c3[v]);
-  }
-  for (int l = 0; l < 2 * kBatch; ++l) {
-    for (int i = 0; i < 4; ++i) out[l][i] = static_cast<u32>(a[i][l]);
+  for (int v = 0; v < V; ++v) {  // words already in the low halves: combine pairs directly
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(r0 + 4 * v), _mm256_or_si256(c0[v], _mm256_slli_epi64(c1[v], 32)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(r1 + 4 * v), _mm256_or_si256(c2[v], _mm256_slli_epi64(c3[v], 32)));
   }
 }
 const bool kHasAvx2 = __builtin_cpu_supports("avx2");
 #endif
 
-inline void philox_batch(u64 seed, u64 stream, const u64* ctr, u32 (*out)[4]) {
+inline void philox_lanes(u64 seed, u64 stream, const u64* ctr, u64* r0, u64* r1) {
 #ifdef PHYSDL_MS_AVX2
   if (kHasAvx2) {
-    philox_batch_avx2(seed, stream, ctr, out);
+    philox_lanes_avx2(seed, stream, ctr, r0, r1);
     return;
   }
 #endif
-  philox_batch_scalar(seed, stream, ctr, out);
+  philox_lanes_scalar(seed, stream, ctr, r0, r1);
 }
 
-// Update the colour-c words with flat indices w0 .. w0 + nb - 1 (nb <= kBatch; flat index
-// y * nw + q, so a batch may span rows); NCLS classes, NG threshold groups.
+// A word with undecided spins waiting for its next level pair.
+template <int NG>
+struct Pending {
+  u64 res;   // the word's new value so far: own spins with the decided moves applied
+  u64 und;   // spins still undecided
+  u64 widx;  // word index y * nw + q within the colour (Philox counter = widx * 32 + pair)
+  u64 pair;  // next level pair
+  u64 g[NG > 0 ? NG : 1];  // spins of each threshold group
+};
+
+// Update the colour-c words with indices wbeg .. wend - 1 (index y * nw + q).
+//
+// Instead of drawing level pairs for a fixed batch of words until all of them are decided
+// (which computes blocks for words already decided), the words with undecided spins wait in a
+// small FIFO; each Philox call computes the next pair of the kLanes oldest waiting words, and
+// a word leaves the queue as soon as it is decided.  Only needed blocks are computed (apart
+// from the last, partly filled calls of the range), and each word still sees exactly the
+// digits of the reference, level by level, so the words are identical.
 template <int NCLS, int NG>
-void update_batch(u64* words, u64 ly, u64 nw, u64 n, int c, u64 w0, int nb, const Groups& G, u64 seed,
-                  u64 stream) {
+void sweep_range(u64* words, u64 ly, u64 nw, u64 n, int c, const Groups& G, u64 seed, u64 stream, u64 wbeg,
+                 u64 wend) {
   constexpr bool metropolis = NCLS == 10;
+  constexpr unsigned kRing = 2 * kLanes;  // enough: at most kLanes words wait (see below)
   const int other = 1 - c;
-  u64 own[kBatch] = {0}, gmask[kBatch][NG > 0 ? NG : 1], acc[kBatch] = {0}, und[kBatch] = {0},
-      valid[kBatch] = {0};
-  u64 any = 0;
-  for (int b = 0; b < nb; ++b) {
-    const u64 y = (w0 + static_cast<u64>(b)) / nw, q = (w0 + static_cast<u64>(b)) - y * nw;
-    const u64* row = words + ms::word_offset(other, y, 0, ly, nw);
-    const u64* up = words + ms::word_offset(other, y == 0 ? ly - 1 : y - 1, 0, ly, nw);
-    const u64* down = words + ms::word_offset(other, y + 1 == ly ? 0 : y + 1, 0, ly, nw);
-    const bool prev = ((y + static_cast<u64>(c)) & 1) == 0;
-    const u64 o = words[ms::word_offset(c, y, q, ly, nw)];
-    const u64 side = ms::side_word(row, q, nw, n, prev);
-    valid[b] = ms::valid_mask(q, nw, n);
-    u64 c0, c1, c2, cnt[5];
-    if (metropolis) {
-      ms::count4(o ^ up[q], o ^ down[q], o ^ row[q], o ^ side, c0, c1, c2);
-    } else {
-      ms::count4(up[q], down[q], row[q], side, c0, c1, c2);
-    }
-    ms::count_masks(c0, c1, c2, cnt);
-    u64 cls[NCLS];
-    for (int i = 0; i < NCLS; ++i) cls[i] = metropolis ? (i < 5 ? cnt[i] & ~o : cnt[i - 5] & o) : cnt[i];
-    u64 u = 0;
-    for (int g = 0; g < NG; ++g) {  // register-only selection (no scatter through memory)
-      u64 m = 0;
-      for (int i = 0; i < NCLS; ++i) m |= cls[i] & G.sel[g][i];
-      gmask[b][g] = m & valid[b];
-      u |= m;
-    }
-    u64 always = 0;
-    for (int i = 0; i < NCLS; ++i) always |= cls[i] & G.sel[kAlways][i];
-    own[b] = o;
-    acc[b] = always & valid[b];
-    und[b] = u & valid[b];
-    any |= und[b];
-  }
-  for (int b = nb; b < kBatch; ++b) {
-    for (int g = 0; g < NG; ++g) gmask[b][g] = 0;
-  }
-  // Level pairs two at a time (blocks of pairs p and p + 1 for all words in one call); levels
-  // of a pair are only applied while some spin is undecided, so the result is the same.
-  constexpr int kPairs = (ms::kLevels + 1) / 2;
-  u64 ctr[2 * kBatch];
-  u32 blk[2 * kBatch][4];
-  for (int pair0 = 0; pair0 < kPairs && any; pair0 += 2) {
-    for (int b = 0; b < kBatch; ++b) {
-      const u64 w = w0 + static_cast<u64>(b < nb ? b : 0);
-      ctr[b] = ms::counter_id(w, pair0);
-      ctr[kBatch + b] = ms::counter_id(w, pair0 + 1 < kPairs ? pair0 + 1 : pair0);
-    }
-    philox_batch(seed, stream, ctr, blk);
-    for (int sub = 0; sub < 2 && any; ++sub) {
-      for (int half = 0; half < 2; ++half) {
-        const int k = 2 * (pair0 + sub) + half;
-        if (k >= ms::kLevels) break;
-        const u64* dg = G.digits[k];
-        for (int b = 0; b < kBatch; ++b) {  // decided and padding words are left unchanged (und = 0)
-          const u32* v = blk[sub * kBatch + b];
-          const u64 r = half == 0 ? (static_cast<u64>(v[0]) | (static_cast<u64>(v[1]) << 32))
-                                  : (static_cast<u64>(v[2]) | (static_cast<u64>(v[3]) << 32));
-          u64 pk = 0;
-          for (int g = 0; g < NG; ++g) pk |= gmask[b][g] & dg[g];
-          const u64 diff = und[b] & (r ^ pk);
-          acc[b] |= diff & pk;
-          und[b] &= ~diff;
-        }
+  u64* const out = words + ms::word_offset(c, 0, 0, ly, nw);
+  Pending<NG> queue[kRing];
+  unsigned head = 0, tail = 0;
+  alignas(32) u64 ctr[kLanes], r0[kLanes], r1[kLanes];
+
+  u64 w = wbeg, y = wbeg / nw, q = wbeg - y * nw;
+  const u64 *row = nullptr, *up = nullptr, *down = nullptr;
+  bool prev = false;
+  auto set_row = [&]() {
+    row = words + ms::word_offset(other, y, 0, ly, nw);
+    up = words + ms::word_offset(other, y == 0 ? ly - 1 : y - 1, 0, ly, nw);
+    down = words + ms::word_offset(other, y + 1 == ly ? 0 : y + 1, 0, ly, nw);
+    prev = ((y + static_cast<u64>(c)) & 1) == 0;
+  };
+  if (w < wend) set_row();
+
+  for (;;) {
+    // Top the queue up to kLanes waiting words (a call pops at most kLanes and pushes back at
+    // most as many, so the queue never holds more than kLanes and the ring cannot overrun).
+    while (tail - head < static_cast<unsigned>(kLanes) && w < wend) {
+      const u64 valid = ms::valid_mask(q, nw, n);
+      const u64 o = out[w] & valid;
+      const u64 side = ms::side_word(row, q, nw, n, prev);
+      u64 c0, c1, c2, cnt[5];
+      if (metropolis) {
+        ms::count4(o ^ up[q], o ^ down[q], o ^ row[q], o ^ side, c0, c1, c2);
+      } else {
+        ms::count4(up[q], down[q], row[q], side, c0, c1, c2);
       }
-      any = 0;
-      for (int b = 0; b < kBatch; ++b) any |= und[b];
+      ms::count_masks(c0, c1, c2, cnt);
+      u64 cls[NCLS];
+      for (int i = 0; i < NCLS; ++i) cls[i] = metropolis ? (i < 5 ? cnt[i] & ~o : cnt[i - 5] & o) : cnt[i];
+      Pending<NG>& e = queue[tail % kRing];
+      u64 u = 0;
+      for (int g = 0; g < NG; ++g) {  // register-only selection (no scatter through memory)
+        u64 m = 0;
+        for (int i = 0; i < NCLS; ++i) m |= cls[i] & G.sel[g][i];
+        e.g[g] = m & valid;
+        u |= m;
+      }
+      u64 always = 0;
+      for (int i = 0; i < NCLS; ++i) always |= cls[i] & G.sel[kAlways][i];
+      // Metropolis flips accepted spins; heat bath sets them (+1) and the rest to -1.
+      e.res = ((metropolis ? o : 0) ^ always) & valid;
+      e.und = u & valid;
+      e.widx = w;
+      e.pair = 0;
+      out[w] = e.res;  // final unless spins remain undecided (then rewritten below)
+      tail += e.und != 0;
+      ++w;
+      if (++q == nw && w < wend) {
+        q = 0;
+        ++y;
+        set_row();
+      }
     }
-  }
-  for (int b = 0; b < nb; ++b) {
-    const u64 y = (w0 + static_cast<u64>(b)) / nw, q = (w0 + static_cast<u64>(b)) - y * nw;
-    words[ms::word_offset(c, y, q, ly, nw)] = metropolis ? ((own[b] ^ acc[b]) & valid[b]) : (acc[b] & valid[b]);
+    const unsigned cnt = tail - head < static_cast<unsigned>(kLanes) ? tail - head : kLanes;
+    if (cnt == 0) break;
+    for (unsigned i = 0; i < cnt; ++i) {
+      const Pending<NG>& e = queue[(head + i) % kRing];
+      ctr[i] = ms::counter_id(e.widx, static_cast<int>(e.pair));
+    }
+    for (unsigned i = cnt; i < static_cast<unsigned>(kLanes); ++i) ctr[i] = 0;  // unused lanes
+    philox_lanes(seed, stream, ctr, r0, r1);
+    for (unsigned i = 0; i < cnt; ++i) {
+      Pending<NG> e = queue[(head + i) % kRing];
+      const u64* d0 = G.digits[2 * e.pair];
+      const u64* d1 = G.digits[2 * e.pair + 1];  // row kLevels (zero) for the last pair
+      u64 pk = 0;
+      for (int g = 0; g < NG; ++g) pk |= e.g[g] & d0[g];
+      u64 diff = e.und & (r0[i] ^ pk);
+      e.res ^= diff & pk;
+      e.und &= ~diff;
+      pk = 0;
+      for (int g = 0; g < NG; ++g) pk |= e.g[g] & d1[g];
+      diff = e.und & (r1[i] ^ pk);
+      e.res ^= diff & pk;
+      e.und &= ~diff;
+      ++e.pair;
+      if (e.pair == kPairs) e.und = 0;  // all 53 digits equal P's: U = P, rejected
+      out[e.widx] = e.res;
+      queue[tail % kRing] = e;
+      tail += e.und != 0;
+    }
+    head += cnt;
   }
 }
 
 template <int NCLS, int NG>
 void sweep_colour(u64* words, std::int64_t ly, u64 nw, u64 n, int c, const Groups& G, u64 seed, u64 stream) {
   const u64 uly = static_cast<u64>(ly);
-  const std::int64_t total = ly * static_cast<std::int64_t>(nw);
-  const std::int64_t nbatch = (total + kBatch - 1) / kBatch;
-#pragma omp parallel for schedule(static) if (total >= 1024)
-  for (std::int64_t i = 0; i < nbatch; ++i) {
-    const std::int64_t w0 = i * kBatch;
-    const int nb = static_cast<int>(total - w0 < kBatch ? total - w0 : kBatch);
-    update_batch<NCLS, NG>(words, uly, nw, n, c, static_cast<u64>(w0), nb, G, seed, stream);
+  const u64 total = uly * nw;
+#pragma omp parallel if (total >= 1024)
+  {
+#ifdef _OPENMP
+    const u64 nt = static_cast<u64>(omp_get_num_threads()), t = static_cast<u64>(omp_get_thread_num());
+#else
+    const u64 nt = 1, t = 0;
+#endif
+    sweep_range<NCLS, NG>(words, uly, nw, n, c, G, seed, stream, total * t / nt, total * (t + 1) / nt);
   }
 }
 
@@ -277,12 +306,7 @@ void multispin_sweeps(std::uint64_t* words, std::int64_t ly, std::int64_t lx, in
                       std::int64_t measure_every, double* energy, std::int64_t* mag) {
   const u64 nw = ms::words_per_row(static_cast<u64>(lx));
   const u64 n = static_cast<u64>(lx) / 2;
-  Groups G = make_groups(update, thresholds);
-  if (G.ng > 5) {  // pad to the 10-group instantiation with empty groups (digits 0, masks 0)
-    for (int k = 0; k < ms::kLevels; ++k) {
-      for (int g = G.ng; g < 10; ++g) G.digits[k][g] = 0;
-    }
-  }
+  const Groups G = make_groups(update, thresholds);  // groups past ng have digits 0, masks 0
   for (std::int64_t t = 0; t < nsweeps; ++t) {
     const u64 sweep = sweep0 + static_cast<u64>(t);
     for (int c = 0; c < 2; ++c) {
