@@ -109,47 +109,63 @@ void philox_lanes_scalar(u64 seed, u64 stream, const u64* ctr, u64* r0, u64* r1)
 }
 
 #if defined(__GNUC__) && defined(__x86_64__)
-#define PHYSDL_MS_AVX2 1
-// The same rounds on 4 x 64-bit lanes per register (the low 32 bits hold each Philox word);
-// kLanes counters in four independent registers per word hide the multiply latency.
+#define PHYSDL_MS_X86 1
+// The same rounds on 4 x 64-bit lanes per register: the low 32 bits hold each Philox word.
+// The high halves are never masked inside the rounds: the multiplies read only the low 32 bits,
+// and the words that carry high garbage (v0 and v2, whose high halves come from the unmasked
+// products) are masked once at the end.  kLanes counters in four independent registers per word
+// hide the multiply latency.  The body is compiled twice: for AVX2, and for AVX-512VL where the
+// same instructions get 32 registers and nothing spills.
+#define PHYSDL_MS_PHILOX_BODY                                                                            \
+  constexpr int V = kLanes / 4;                                                                          \
+  const __m256i lo = _mm256_set1_epi64x(0xFFFFFFFFll);                                                   \
+  const __m256i m0 = _mm256_set1_epi64x(0xD2511F53ll), m1 = _mm256_set1_epi64x(0xCD9E8D57ll);            \
+  __m256i c0[V], c1[V], c2[V], c3[V];                                                                    \
+  for (int v = 0; v < V; ++v) {                                                                          \
+    c0[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ctr + 4 * v));                           \
+    c1[v] = _mm256_srli_epi64(c0[v], 32);                                                                \
+    c2[v] = _mm256_set1_epi64x(static_cast<long long>(stream & 0xFFFFFFFFull));                          \
+    c3[v] = _mm256_set1_epi64x(static_cast<long long>(stream >> 32));                                    \
+  }                                                                                                      \
+  u64 k0 = seed & 0xFFFFFFFFull, k1 = seed >> 32;                                                        \
+  for (int r = 0; r < 10; ++r) {                                                                         \
+    const __m256i K0 = _mm256_set1_epi64x(static_cast<long long>(k0));                                   \
+    const __m256i K1 = _mm256_set1_epi64x(static_cast<long long>(k1));                                   \
+    for (int v = 0; v < V; ++v) {                                                                        \
+      const __m256i p0 = _mm256_mul_epu32(c0[v], m0), p1 = _mm256_mul_epu32(c2[v], m1);                  \
+      c0[v] = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), c1[v]), K0);                  \
+      c2[v] = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), c3[v]), K1);                  \
+      c1[v] = p1;                                                                                        \
+      c3[v] = p0;                                                                                        \
+    }                                                                                                    \
+    k0 = (k0 + 0x9E3779B9ull) & 0xFFFFFFFFull;                                                           \
+    k1 = (k1 + 0xBB67AE85ull) & 0xFFFFFFFFull;                                                           \
+  }                                                                                                      \
+  for (int v = 0; v < V; ++v) {                                                                          \
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(r0 + 4 * v),                                          \
+                        _mm256_or_si256(_mm256_and_si256(c0[v], lo), _mm256_slli_epi64(c1[v], 32)));     \
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(r1 + 4 * v),                                          \
+                        _mm256_or_si256(_mm256_and_si256(c2[v], lo), _mm256_slli_epi64(c3[v], 32)));     \
+  }
+
 __attribute__((target("avx2"))) void philox_lanes_avx2(u64 seed, u64 stream, const u64* ctr, u64* r0, u64* r1) {
-  constexpr int V = kLanes / 4;
-  const __m256i lo = _mm256_set1_epi64x(0xFFFFFFFFll);
-  const __m256i m0 = _mm256_set1_epi64x(0xD2511F53ll), m1 = _mm256_set1_epi64x(0xCD9E8D57ll);
-  __m256i c0[V], c1[V], c2[V], c3[V];
-  for (int v = 0; v < V; ++v) {
-    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ctr + 4 * v));
-    c0[v] = _mm256_and_si256(x, lo);
-    c1[v] = _mm256_srli_epi64(x, 32);
-    c2[v] = _mm256_set1_epi64x(static_cast<long long>(stream & 0xFFFFFFFFull));
-    c3[v] = _mm256_set1_epi64x(static_cast<long long>(stream >> 32));
-  }
-  u64 k0 = seed & 0xFFFFFFFFull, k1 = seed >> 32;
-  for (int r = 0; r < 10; ++r) {
-    const __m256i K0 = _mm256_set1_epi64x(static_cast<long long>(k0));
-    const __m256i K1 = _mm256_set1_epi64x(static_cast<long long>(k1));
-    for (int v = 0; v < V; ++v) {
-      const __m256i p0 = _mm256_mul_epu32(c0[v], m0), p1 = _mm256_mul_epu32(c2[v], m1);
-      const __m256i n0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), c1[v]), K0);
-      const __m256i n2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), c3[v]), K1);
-      c1[v] = _mm256_and_si256(p1, lo);
-      c3[v] = _mm256_and_si256(p0, lo);
-      c0[v] = n0;
-      c2[v] = n2;
-    }
-    k0 = (k0 + 0x9E3779B9ull) & 0xFFFFFFFFull;
-    k1 = (k1 + 0xBB67AE85ull) & 0xFFFFFFFFull;
-  }
-  for (int v = 0; v < V; ++v) {  // words already in the low halves: combine pairs directly
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(r0 + 4 * v), _mm256_or_si256(c0[v], _mm256_slli_epi64(c1[v], 32)));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(r1 + 4 * v), _mm256_or_si256(c2[v], _mm256_slli_epi64(c3[v], 32)));
-  }
+  PHYSDL_MS_PHILOX_BODY
 }
+__attribute__((target("avx2,avx512f,avx512vl"))) void philox_lanes_avx512(u64 seed, u64 stream, const u64* ctr,
+                                                                          u64* r0, u64* r1) {
+  PHYSDL_MS_PHILOX_BODY
+}
+#undef PHYSDL_MS_PHILOX_BODY
 const bool kHasAvx2 = __builtin_cpu_supports("avx2");
+const bool kHasAvx512 = kHasAvx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
 #endif
 
 inline void philox_lanes(u64 seed, u64 stream, const u64* ctr, u64* r0, u64* r1) {
-#ifdef PHYSDL_MS_AVX2
+#ifdef PHYSDL_MS_X86
+  if (kHasAvx512) {
+    philox_lanes_avx512(seed, stream, ctr, r0, r1);
+    return;
+  }
   if (kHasAvx2) {
     philox_lanes_avx2(seed, stream, ctr, r0, r1);
     return;
@@ -168,23 +184,49 @@ struct Pending {
   u64 g[NG > 0 ? NG : 1];  // spins of each threshold group
 };
 
+// Apply the two levels of one Philox block (words r0, r1) to a word: a spin is decided at the
+// first digit where its random digit differs from its threshold's; accepted iff that digit is
+// 1, which flips the spin in res (Metropolis) or sets it (heat bath: res starts at 0 there).
+template <int NG>
+inline void apply_pair(const u64* d0, const u64* d1, const u64* g, u64 r0, u64 r1, u64& res, u64& und) {
+  u64 pk = 0;
+  for (int k = 0; k < NG; ++k) pk |= g[k] & d0[k];
+  u64 diff = und & (r0 ^ pk);
+  res ^= diff & pk;
+  und &= ~diff;
+  pk = 0;
+  for (int k = 0; k < NG; ++k) pk |= g[k] & d1[k];
+  diff = und & (r1 ^ pk);
+  res ^= diff & pk;
+  und &= ~diff;
+}
+
 // Update the colour-c words with indices wbeg .. wend - 1 (index y * nw + q).
 //
 // Instead of drawing level pairs for a fixed batch of words until all of them are decided
-// (which computes blocks for words already decided), the words with undecided spins wait in a
-// small FIFO; each Philox call computes the next pair of the kLanes oldest waiting words, and
-// a word leaves the queue as soon as it is decided.  Only needed blocks are computed (apart
-// from the last, partly filled calls of the range), and each word still sees exactly the
-// digits of the reference, level by level, so the words are identical.
+// (which computes blocks for words already decided), the work is split in two phases:
+//  A. kLanes new words with undecided spins are classified and their first kFirstPairs level
+//     pairs drawn together (almost every word needs them: with ~50 undecided spins a word
+//     needs ~7 levels);
+//  B. the words still undecided wait in a small FIFO; each Philox call computes the next pair
+//     of the kLanes oldest waiting words, and a word leaves as soon as it is decided.
+// Only needed blocks are computed (apart from words decided within the first pairs and the
+// last, partly filled calls of the range), and each word still sees exactly the digits of the
+// reference, level by level, so the words are identical.
 template <int NCLS, int NG>
 void sweep_range(u64* words, u64 ly, u64 nw, u64 n, int c, const Groups& G, u64 seed, u64 stream, u64 wbeg,
                  u64 wend) {
   constexpr bool metropolis = NCLS == 10;
-  constexpr unsigned kRing = 2 * kLanes;  // enough: at most kLanes words wait (see below)
+  constexpr int kFirstPairs = 3;
+  // Phase A pushes at most kLanes words onto a queue holding fewer than kLanes, and a call of
+  // phase B pops kLanes and pushes back at most as many: fewer than 3 kLanes slots are live.
+  constexpr unsigned kRing = 4 * kLanes;
   const int other = 1 - c;
   u64* const out = words + ms::word_offset(c, 0, 0, ly, nw);
   Pending<NG> queue[kRing];
   unsigned head = 0, tail = 0;
+  // Phase A words, lane-major so that the level loops run over lanes.
+  u64 a_res[kLanes], a_und[kLanes], a_widx[kLanes], a_g[NG > 0 ? NG : 1][kLanes];
   alignas(32) u64 ctr[kLanes], r0[kLanes], r1[kLanes];
 
   u64 w = wbeg, y = wbeg / nw, q = wbeg - y * nw;
@@ -199,9 +241,9 @@ void sweep_range(u64* words, u64 ly, u64 nw, u64 n, int c, const Groups& G, u64 
   if (w < wend) set_row();
 
   for (;;) {
-    // Top the queue up to kLanes waiting words (a call pops at most kLanes and pushes back at
-    // most as many, so the queue never holds more than kLanes and the ring cannot overrun).
-    while (tail - head < static_cast<unsigned>(kLanes) && w < wend) {
+    // Phase A: classify words until kLanes of them have undecided spins.
+    int na = 0;
+    while (na < kLanes && w < wend) {
       const u64 valid = ms::valid_mask(q, nw, n);
       const u64 o = out[w] & valid;
       const u64 side = ms::side_word(row, q, nw, n, prev);
@@ -214,23 +256,22 @@ void sweep_range(u64* words, u64 ly, u64 nw, u64 n, int c, const Groups& G, u64 
       ms::count_masks(c0, c1, c2, cnt);
       u64 cls[NCLS];
       for (int i = 0; i < NCLS; ++i) cls[i] = metropolis ? (i < 5 ? cnt[i] & ~o : cnt[i - 5] & o) : cnt[i];
-      Pending<NG>& e = queue[tail % kRing];
       u64 u = 0;
       for (int g = 0; g < NG; ++g) {  // register-only selection (no scatter through memory)
         u64 m = 0;
         for (int i = 0; i < NCLS; ++i) m |= cls[i] & G.sel[g][i];
-        e.g[g] = m & valid;
+        a_g[g][na] = m & valid;
         u |= m;
       }
       u64 always = 0;
       for (int i = 0; i < NCLS; ++i) always |= cls[i] & G.sel[kAlways][i];
       // Metropolis flips accepted spins; heat bath sets them (+1) and the rest to -1.
-      e.res = ((metropolis ? o : 0) ^ always) & valid;
-      e.und = u & valid;
-      e.widx = w;
-      e.pair = 0;
-      out[w] = e.res;  // final unless spins remain undecided (then rewritten below)
-      tail += e.und != 0;
+      const u64 res = ((metropolis ? o : 0) ^ always) & valid;
+      a_res[na] = res;
+      a_und[na] = u & valid;
+      a_widx[na] = w;
+      out[w] = res;  // final unless spins remain undecided (then rewritten below)
+      na += a_und[na] != 0;
       ++w;
       if (++q == nw && w < wend) {
         q = 0;
@@ -238,35 +279,57 @@ void sweep_range(u64* words, u64 ly, u64 nw, u64 n, int c, const Groups& G, u64 
         set_row();
       }
     }
-    const unsigned cnt = tail - head < static_cast<unsigned>(kLanes) ? tail - head : kLanes;
-    if (cnt == 0) break;
-    for (unsigned i = 0; i < cnt; ++i) {
-      const Pending<NG>& e = queue[(head + i) % kRing];
-      ctr[i] = ms::counter_id(e.widx, static_cast<int>(e.pair));
+    if (na > 0) {
+      for (int l = na; l < kLanes; ++l) {  // unused lanes: nothing undecided, results discarded
+        a_und[l] = 0;
+        a_res[l] = 0;
+        a_widx[l] = 0;
+        for (int g = 0; g < NG; ++g) a_g[g][l] = 0;
+      }
+      for (int p = 0; p < kFirstPairs; ++p) {
+        for (int l = 0; l < kLanes; ++l) ctr[l] = ms::counter_id(a_widx[l], p);
+        philox_lanes(seed, stream, ctr, r0, r1);
+        const u64* d0 = G.digits[2 * p];
+        const u64* d1 = G.digits[2 * p + 1];
+        for (int l = 0; l < kLanes; ++l) {
+          u64 gl[NG > 0 ? NG : 1];
+          for (int g = 0; g < NG; ++g) gl[g] = a_g[g][l];
+          apply_pair<NG>(d0, d1, gl, r0[l], r1[l], a_res[l], a_und[l]);
+        }
+      }
+      for (int l = 0; l < na; ++l) {
+        out[a_widx[l]] = a_res[l];
+        Pending<NG>& e = queue[tail % kRing];
+        e.res = a_res[l];
+        e.und = a_und[l];
+        e.widx = a_widx[l];
+        e.pair = kFirstPairs;
+        for (int g = 0; g < NG; ++g) e.g[g] = a_g[g][l];
+        tail += a_und[l] != 0;
+      }
     }
-    for (unsigned i = cnt; i < static_cast<unsigned>(kLanes); ++i) ctr[i] = 0;  // unused lanes
-    philox_lanes(seed, stream, ctr, r0, r1);
-    for (unsigned i = 0; i < cnt; ++i) {
-      Pending<NG> e = queue[(head + i) % kRing];
-      const u64* d0 = G.digits[2 * e.pair];
-      const u64* d1 = G.digits[2 * e.pair + 1];  // row kLevels (zero) for the last pair
-      u64 pk = 0;
-      for (int g = 0; g < NG; ++g) pk |= e.g[g] & d0[g];
-      u64 diff = e.und & (r0[i] ^ pk);
-      e.res ^= diff & pk;
-      e.und &= ~diff;
-      pk = 0;
-      for (int g = 0; g < NG; ++g) pk |= e.g[g] & d1[g];
-      diff = e.und & (r1[i] ^ pk);
-      e.res ^= diff & pk;
-      e.und &= ~diff;
-      ++e.pair;
-      if (e.pair == kPairs) e.und = 0;  // all 53 digits equal P's: U = P, rejected
-      out[e.widx] = e.res;
-      queue[tail % kRing] = e;
-      tail += e.und != 0;
+    // Phase B: full calls while kLanes words wait; at the end of the range, drain the queue.
+    while (tail - head >= static_cast<unsigned>(kLanes) || (w == wend && tail != head)) {
+      const unsigned cnt = tail - head < static_cast<unsigned>(kLanes) ? tail - head : kLanes;
+      for (unsigned i = 0; i < cnt; ++i) {
+        const Pending<NG>& e = queue[(head + i) % kRing];
+        ctr[i] = ms::counter_id(e.widx, static_cast<int>(e.pair));
+      }
+      for (unsigned i = cnt; i < static_cast<unsigned>(kLanes); ++i) ctr[i] = 0;  // unused lanes
+      philox_lanes(seed, stream, ctr, r0, r1);
+      for (unsigned i = 0; i < cnt; ++i) {
+        Pending<NG> e = queue[(head + i) % kRing];
+        // the last pair (26) has level 52 only: row kLevels of the digits is zero (no acceptance)
+        apply_pair<NG>(G.digits[2 * e.pair], G.digits[2 * e.pair + 1], e.g, r0[i], r1[i], e.res, e.und);
+        ++e.pair;
+        if (e.pair == kPairs) e.und = 0;  // all 53 digits equal P's: U = P, rejected
+        out[e.widx] = e.res;
+        queue[tail % kRing] = e;
+        tail += e.und != 0;
+      }
+      head += cnt;
     }
-    head += cnt;
+    if (w == wend && tail == head) break;
   }
 }
 
