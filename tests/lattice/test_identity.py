@@ -212,3 +212,41 @@ def test_numba_parallel_kernels_equal_cpp(kw, shape, geometry):
     b, rb = _run(model, kw, "numba", sweeps=2)
     np.testing.assert_array_equal(a.spins, b.spins)
     np.testing.assert_array_equal(ra.energy_series, rb.energy_series)
+
+
+_ISA_SCRIPT = r"""
+import numpy as np, physdl
+from physdl import lattice
+core = physdl._backend.module("cpp").lattice
+for threads in (1, 2):
+    physdl.set_num_threads(threads)
+    for update, code in (("metropolis", 0), ("heat_bath", 1)):
+        for shape, beta, J, h in (((6, 130), 0.42, 1.0, 0.3), ((256, 512), 0.4406868, 1.0, 0.0),
+                                  ((34, 2000), 0.9, -1.0, 0.2), ((64, 128), 0.05, 1.0, -0.1)):
+            sim = lattice.Simulation(lattice.Ising(shape, J=J, h=h), beta=beta, update=update, storage="multispin",
+                                     seed=11, chain=3, backend="cpp")
+            words = sim._words.copy()
+            sim.run(3)
+            core.multispin_reference_sweeps(words, shape[0], shape[1], code, sim._table, sim.seed, sim.chain, 0, 3)
+            assert np.array_equal(words, sim._words), (threads, update, shape)
+print("ok")
+"""
+
+
+@pytest.mark.skipif("cpp" not in BACKENDS, reason="needs the cpp backend")
+@pytest.mark.parametrize("isa", ["scalar", "avx2", "native"])
+def test_fast_multispin_every_philox_path_equals_reference(isa):
+    """Each Philox path of the fast kernel (scalar, AVX2, the widest the CPU has; chosen at load from
+    PHYSDL_MULTISPIN_ISA, hence a fresh interpreter) gives the header reference's words, on 1 and 2
+    threads, in the critical, ordered, antiferromagnetic and hot regimes."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ)
+    env.pop("PHYSDL_MULTISPIN_ISA", None)
+    if isa != "native":
+        env["PHYSDL_MULTISPIN_ISA"] = isa
+    proc = subprocess.run([sys.executable, "-c", _ISA_SCRIPT], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"

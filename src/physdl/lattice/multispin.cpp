@@ -7,6 +7,8 @@
 // (AVX2 when the CPU has it, else scalar; the words are identical), each for the next level pair
 // of a word that still has undecided spins (see sweep_range): no block is drawn for a word that
 // is already decided.
+#include <cstdlib>
+#include <cstring>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -156,22 +158,37 @@ __attribute__((target("avx2,avx512f,avx512vl"))) void philox_lanes_avx512(u64 se
   PHYSDL_MS_PHILOX_BODY
 }
 #undef PHYSDL_MS_PHILOX_BODY
-const bool kHasAvx2 = __builtin_cpu_supports("avx2");
-const bool kHasAvx512 = kHasAvx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
 #endif
 
-inline void philox_lanes(u64 seed, u64 stream, const u64* ctr, u64* r0, u64* r1) {
+// Philox path: the widest the CPU has.  PHYSDL_MULTISPIN_ISA=scalar or avx2 in the environment
+// (read once, at load) selects a narrower one, so that tests can check every path on one
+// machine; all paths give identical blocks.
+enum class PhiloxPath { kScalar, kAvx2, kAvx512 };
+
+PhiloxPath choose_philox_path() {
+  PhiloxPath best = PhiloxPath::kScalar;
 #ifdef PHYSDL_MS_X86
-  if (kHasAvx512) {
-    philox_lanes_avx512(seed, stream, ctr, r0, r1);
-    return;
-  }
-  if (kHasAvx2) {
-    philox_lanes_avx2(seed, stream, ctr, r0, r1);
-    return;
+  if (__builtin_cpu_supports("avx2")) {
+    best = (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) ? PhiloxPath::kAvx512
+                                                                                    : PhiloxPath::kAvx2;
   }
 #endif
-  philox_lanes_scalar(seed, stream, ctr, r0, r1);
+  const char* env = std::getenv("PHYSDL_MULTISPIN_ISA");
+  if (env != nullptr && std::strcmp(env, "scalar") == 0) return PhiloxPath::kScalar;
+  if (env != nullptr && std::strcmp(env, "avx2") == 0 && best == PhiloxPath::kAvx512) return PhiloxPath::kAvx2;
+  return best;
+}
+
+const PhiloxPath kPhiloxPath = choose_philox_path();
+
+inline void philox_lanes(u64 seed, u64 stream, const u64* ctr, u64* r0, u64* r1) {
+  switch (kPhiloxPath) {
+#ifdef PHYSDL_MS_X86
+    case PhiloxPath::kAvx512: return philox_lanes_avx512(seed, stream, ctr, r0, r1);
+    case PhiloxPath::kAvx2: return philox_lanes_avx2(seed, stream, ctr, r0, r1);
+#endif
+    default: return philox_lanes_scalar(seed, stream, ctr, r0, r1);
+  }
 }
 
 // A word with undecided spins waiting for its next level pair.
