@@ -67,6 +67,10 @@ struct Groups {
   // that the unused second half of the last pair accepts nothing.
   u64 digits[ms::kLevels + 1][10];
   int ncls = 0;
+  bool any_always = false;  // some class has P >= 2^53
+  // Metropolis with thresholds independent of the own spin (h = 0): the groups are unions of
+  // antiparallel counts, selected from 5 count masks instead of 10 class masks.
+  bool spin_symmetric = false;
 };
 
 Groups make_groups(int update, const u64* thr) {
@@ -89,6 +93,10 @@ Groups make_groups(int update, const u64* thr) {
     }
     G.gid[i] = g;
   }
+  G.any_always = false;
+  for (int i = 0; i < G.ncls; ++i) G.any_always = G.any_always || G.gid[i] == kAlways;
+  G.spin_symmetric = G.ncls == 10;
+  for (int a = 0; a < 5 && G.spin_symmetric; ++a) G.spin_symmetric = G.gid[a] == G.gid[a + 5];
   for (int slot = 0; slot < 12; ++slot) {
     for (int i = 0; i < 10; ++i) G.sel[slot][i] = (i < G.ncls && G.gid[i] == slot) ? ~u64(0) : 0;
   }
@@ -230,10 +238,11 @@ inline void apply_pair(const u64* d0, const u64* d1, const u64* g, u64 r0, u64 r
 // Only needed blocks are computed (apart from words decided within the first pairs and the
 // last, partly filled calls of the range), and each word still sees exactly the digits of the
 // reference, level by level, so the words are identical.
-template <int NCLS, int NG>
+template <bool METRO, bool SPLIT, int NG>
 void sweep_range(u64* words, u64 ly, u64 nw, u64 n, int c, const Groups& G, u64 seed, u64 stream, u64 wbeg,
                  u64 wend) {
-  constexpr bool metropolis = NCLS == 10;
+  constexpr bool metropolis = METRO;
+  constexpr int NCLS = SPLIT ? 10 : 5;  // selection classes: (count, own spin) or count only
   constexpr int kFirstPairs = 3;
   // Phase A pushes at most kLanes words onto a queue holding fewer than kLanes, and a call of
   // phase B pops kLanes and pushes back at most as many: fewer than 3 kLanes slots are live.
@@ -272,7 +281,7 @@ void sweep_range(u64* words, u64 ly, u64 nw, u64 n, int c, const Groups& G, u64 
       }
       ms::count_masks(c0, c1, c2, cnt);
       u64 cls[NCLS];
-      for (int i = 0; i < NCLS; ++i) cls[i] = metropolis ? (i < 5 ? cnt[i] & ~o : cnt[i - 5] & o) : cnt[i];
+      for (int i = 0; i < NCLS; ++i) cls[i] = SPLIT ? (i < 5 ? cnt[i] & ~o : cnt[i - 5] & o) : cnt[i];
       u64 u = 0;
       for (int g = 0; g < NG; ++g) {  // register-only selection (no scatter through memory)
         u64 m = 0;
@@ -281,7 +290,9 @@ void sweep_range(u64* words, u64 ly, u64 nw, u64 n, int c, const Groups& G, u64 
         u |= m;
       }
       u64 always = 0;
-      for (int i = 0; i < NCLS; ++i) always |= cls[i] & G.sel[kAlways][i];
+      if (G.any_always) {
+        for (int i = 0; i < NCLS; ++i) always |= cls[i] & G.sel[kAlways][i];
+      }
       // Metropolis flips accepted spins; heat bath sets them (+1) and the rest to -1.
       const u64 res = ((metropolis ? o : 0) ^ always) & valid;
       a_res[na] = res;
@@ -350,7 +361,7 @@ void sweep_range(u64* words, u64 ly, u64 nw, u64 n, int c, const Groups& G, u64 
   }
 }
 
-template <int NCLS, int NG>
+template <bool METRO, bool SPLIT, int NG>
 void sweep_colour(u64* words, std::int64_t ly, u64 nw, u64 n, int c, const Groups& G, u64 seed, u64 stream) {
   const u64 uly = static_cast<u64>(ly);
   const u64 total = uly * nw;
@@ -361,20 +372,20 @@ void sweep_colour(u64* words, std::int64_t ly, u64 nw, u64 n, int c, const Group
 #else
     const u64 nt = 1, t = 0;
 #endif
-    sweep_range<NCLS, NG>(words, uly, nw, n, c, G, seed, stream, total * t / nt, total * (t + 1) / nt);
+    sweep_range<METRO, SPLIT, NG>(words, uly, nw, n, c, G, seed, stream, total * t / nt, total * (t + 1) / nt);
   }
 }
 
-template <int NCLS>
+template <bool METRO, bool SPLIT>
 void sweep_colour_ng(u64* words, std::int64_t ly, u64 nw, u64 n, int c, const Groups& G, u64 seed, u64 stream) {
   switch (G.ng) {
-    case 0: return sweep_colour<NCLS, 0>(words, ly, nw, n, c, G, seed, stream);
-    case 1: return sweep_colour<NCLS, 1>(words, ly, nw, n, c, G, seed, stream);
-    case 2: return sweep_colour<NCLS, 2>(words, ly, nw, n, c, G, seed, stream);
-    case 3: return sweep_colour<NCLS, 3>(words, ly, nw, n, c, G, seed, stream);
-    case 4: return sweep_colour<NCLS, 4>(words, ly, nw, n, c, G, seed, stream);
-    case 5: return sweep_colour<NCLS, 5>(words, ly, nw, n, c, G, seed, stream);
-    default: return sweep_colour<NCLS, 10>(words, ly, nw, n, c, G, seed, stream);
+    case 0: return sweep_colour<METRO, SPLIT, 0>(words, ly, nw, n, c, G, seed, stream);
+    case 1: return sweep_colour<METRO, SPLIT, 1>(words, ly, nw, n, c, G, seed, stream);
+    case 2: return sweep_colour<METRO, SPLIT, 2>(words, ly, nw, n, c, G, seed, stream);
+    case 3: return sweep_colour<METRO, SPLIT, 3>(words, ly, nw, n, c, G, seed, stream);
+    case 4: return sweep_colour<METRO, SPLIT, 4>(words, ly, nw, n, c, G, seed, stream);
+    case 5: return sweep_colour<METRO, SPLIT, 5>(words, ly, nw, n, c, G, seed, stream);
+    default: return sweep_colour<METRO, SPLIT, 10>(words, ly, nw, n, c, G, seed, stream);
   }
 }
 
@@ -391,10 +402,12 @@ void multispin_sweeps(std::uint64_t* words, std::int64_t ly, std::int64_t lx, in
     const u64 sweep = sweep0 + static_cast<u64>(t);
     for (int c = 0; c < 2; ++c) {
       const u64 stream = ms::stream_id(chain, sweep, c);
-      if (update == ms::kMetropolis) {
-        sweep_colour_ng<10>(words, ly, nw, n, c, G, seed, stream);
+      if (update != ms::kMetropolis) {
+        sweep_colour_ng<false, false>(words, ly, nw, n, c, G, seed, stream);
+      } else if (G.spin_symmetric) {
+        sweep_colour_ng<true, false>(words, ly, nw, n, c, G, seed, stream);
       } else {
-        sweep_colour_ng<5>(words, ly, nw, n, c, G, seed, stream);
+        sweep_colour_ng<true, true>(words, ly, nw, n, c, G, seed, stream);
       }
     }
     if (measure_every > 0 && (t + 1) % measure_every == 0) {
