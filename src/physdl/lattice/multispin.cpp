@@ -61,13 +61,18 @@ constexpr int kPairs = (ms::kLevels + 1) / 2;  // level pairs per word: 27 (the 
 // digits expanded to all-ones / all-zeros words per level.
 struct Groups {
   int gid[10];         // group of each class; slot kAlways / kNever for decided classes
-  u64 sel[12][10];     // sel[slot][class] = all ones when the class belongs to the slot
+  // Selection classes of each slot (groups, kAlways, kNever): the 10 (count, own spin) classes,
+  // or the 5 counts when that suffices (heat bath; spin_symmetric Metropolis).  The lists are
+  // the same for every word, so the loops over them are predicted.
+  struct Members {
+    int n[12];
+    int idx[12][10];
+  } members;
   int ng = 0;
   // digits[k][g]: level k of group g's threshold; row kLevels (past the last digit) is zero so
   // that the unused second half of the last pair accepts nothing.
   u64 digits[ms::kLevels + 1][10];
   int ncls = 0;
-  bool any_always = false;  // some class has P >= 2^53
   // Metropolis with thresholds independent of the own spin (h = 0): the groups are unions of
   // antiparallel counts, selected from 5 count masks instead of 10 class masks.
   bool spin_symmetric = false;
@@ -93,12 +98,13 @@ Groups make_groups(int update, const u64* thr) {
     }
     G.gid[i] = g;
   }
-  G.any_always = false;
-  for (int i = 0; i < G.ncls; ++i) G.any_always = G.any_always || G.gid[i] == kAlways;
   G.spin_symmetric = G.ncls == 10;
   for (int a = 0; a < 5 && G.spin_symmetric; ++a) G.spin_symmetric = G.gid[a] == G.gid[a + 5];
-  for (int slot = 0; slot < 12; ++slot) {
-    for (int i = 0; i < 10; ++i) G.sel[slot][i] = (i < G.ncls && G.gid[i] == slot) ? ~u64(0) : 0;
+  const int nsel = (G.ncls == 10 && !G.spin_symmetric) ? 10 : 5;
+  for (int slot = 0; slot < 12; ++slot) G.members.n[slot] = 0;
+  for (int i = 0; i < nsel; ++i) {
+    const int slot = G.gid[i];
+    G.members.idx[slot][G.members.n[slot]++] = i;
   }
   for (int k = 0; k <= ms::kLevels; ++k) {
     for (int g = 0; g < 10; ++g) {
@@ -231,8 +237,7 @@ inline void apply_pair(const u64* d0, const u64* d1, const u64* g, u64 r0, u64 r
 // Instead of drawing level pairs for a fixed batch of words until all of them are decided
 // (which computes blocks for words already decided), the work is split in two phases:
 //  A. kLanes new words with undecided spins are classified and their first kFirstPairs level
-//     pairs drawn together (almost every word needs them: with ~50 undecided spins a word
-//     needs ~7 levels);
+//     pairs drawn together (most words need them);
 //  B. the words still undecided wait in a small FIFO; each Philox call computes the next pair
 //     of the kLanes oldest waiting words, and a word leaves as soon as it is decided.
 // Only needed blocks are computed (apart from words decided within the first pairs and the
@@ -243,12 +248,15 @@ void sweep_range(u64* words, u64 ly, u64 nw, u64 n, int c, const Groups& G, u64 
                  u64 wend) {
   constexpr bool metropolis = METRO;
   constexpr int NCLS = SPLIT ? 10 : 5;  // selection classes: (count, own spin) or count only
-  constexpr int kFirstPairs = 3;
+  // Measured best: 4 (a word with ~60 undecided spins needs 7 to 8 levels; drawing the 4th pair
+  // for all, though ~40% do not need it, costs less than queueing the others for it).
+  constexpr int kFirstPairs = 4;
   // Phase A pushes at most kLanes words onto a queue holding fewer than kLanes, and a call of
   // phase B pops kLanes and pushes back at most as many: fewer than 3 kLanes slots are live.
   constexpr unsigned kRing = 4 * kLanes;
   const int other = 1 - c;
   u64* const out = words + ms::word_offset(c, 0, 0, ly, nw);
+  const Groups::Members mem = G.members;  // local copy: the stores to words cannot alias it
   Pending<NG> queue[kRing];
   unsigned head = 0, tail = 0;
   // Phase A words, lane-major so that the level loops run over lanes.
@@ -283,16 +291,15 @@ void sweep_range(u64* words, u64 ly, u64 nw, u64 n, int c, const Groups& G, u64 
       u64 cls[NCLS];
       for (int i = 0; i < NCLS; ++i) cls[i] = SPLIT ? (i < 5 ? cnt[i] & ~o : cnt[i - 5] & o) : cnt[i];
       u64 u = 0;
-      for (int g = 0; g < NG; ++g) {  // register-only selection (no scatter through memory)
+      for (int g = 0; g < NG; ++g) {
         u64 m = 0;
-        for (int i = 0; i < NCLS; ++i) m |= cls[i] & G.sel[g][i];
+        for (int j = 0; j < mem.n[g]; ++j) m |= cls[mem.idx[g][j]];
         a_g[g][na] = m & valid;
         u |= m;
       }
-      u64 always = 0;
-      if (G.any_always) {
-        for (int i = 0; i < NCLS; ++i) always |= cls[i] & G.sel[kAlways][i];
-      }
+      u64 never = 0;
+      for (int j = 0; j < mem.n[kNever]; ++j) never |= cls[mem.idx[kNever][j]];
+      const u64 always = ~(u | never);  // the classes partition the word
       // Metropolis flips accepted spins; heat bath sets them (+1) and the rest to -1.
       const u64 res = ((metropolis ? o : 0) ^ always) & valid;
       a_res[na] = res;
