@@ -1,5 +1,6 @@
 // Checkerboard Metropolis and heat bath with one byte per spin (see lattice.hpp).
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "physdl/lattice/lattice.hpp"
@@ -145,7 +146,7 @@ void colour_pass(std::int8_t* __restrict s, const Graph& g, int update, double b
 PHYSDL_CLONES
 void square_row(std::int8_t* __restrict s, std::int64_t ly, std::int64_t lx, std::int64_t y, int c, int update,
                 const u64* table, const std::uint8_t* top8, u64 seed, u64 stream, std::uint8_t* __restrict rb,
-                std::uint8_t* __restrict key, std::uint8_t* __restrict acc) {
+                std::uint8_t* __restrict key, std::uint8_t* __restrict acc, std::uint8_t* __restrict tie) {
   const std::int64_t half = lx / 2, p = (y + c) & 1;
   std::int8_t* row = s + y * lx;
   const std::int8_t* up = s + (y == 0 ? ly - 1 : y - 1) * lx;
@@ -199,13 +200,17 @@ void square_row(std::int8_t* __restrict s, std::int64_t ly, std::int64_t lx, std
   for (std::int64_t m = 0; m < half; ++m) {
     const std::uint8_t t = top8[key[m]];
     acc[m] = r[m] < t;
-    ties |= r[m] == t;
+    tie[m] = r[m] == t;
+    ties |= tie[m];
   }
-  if (ties) {
-    for (std::int64_t m = 0; m < half; ++m) {
-      const u64 P = table[key[m]];
-      const u64 t = P >> 45;
-      if (r[m] == (t > 255 ? 255 : t)) acc[m] = decide(r[m], P, seed, stream, static_cast<u64>(j0 + m));
+  if (ties) {  // a tie has probability 1/256: visit only the flagged spins, skipping 8 flags at a time
+    for (std::int64_t m0 = 0; m0 < half; m0 += 8) {
+      u64 flags;
+      std::memcpy(&flags, tie + m0, 8);  // tie is zero-padded past half
+      if (flags == 0) continue;
+      for (std::int64_t m = m0; m < m0 + 8 && m < half; ++m) {
+        if (tie[m]) acc[m] = decide(r[m], table[key[m]], seed, stream, static_cast<u64>(j0 + m));
+      }
     }
   }
   if (met) {
@@ -230,10 +235,10 @@ void colour_pass_square(std::int8_t* s, const Graph& g, int update, const u64* t
 #pragma omp parallel if (ly * lx > 65536)
   {
     std::vector<std::uint8_t> rb(static_cast<size_t>(half + 48)), key(static_cast<size_t>(half)),
-        acc(static_cast<size_t>(half));
+        acc(static_cast<size_t>(half)), tie(static_cast<size_t>(half + 8), 0);
 #pragma omp for schedule(static)
     for (std::int64_t y = 0; y < ly; ++y) {
-      square_row(s, ly, lx, y, c, update, table, top8, seed, stream, rb.data(), key.data(), acc.data());
+      square_row(s, ly, lx, y, c, update, table, top8, seed, stream, rb.data(), key.data(), acc.data(), tie.data());
     }
   }
 }
