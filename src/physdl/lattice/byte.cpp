@@ -196,9 +196,18 @@ void square_row(std::int8_t* __restrict s, std::int64_t ly, std::int64_t lx, std
     const std::int64_t x = 2 * (half - 1) + p;
     key[half - 1] = keyof(x, x - 1, x + 1 == lx ? 0 : x + 1);
   }
+  // top8[key] as a select chain over the (at most 10) keys: vectorises to compares and blends,
+  // where a table lookup would be an element-by-element gather
+  std::uint8_t tb[10];
+  for (int i = 0; i < 10; ++i) tb[i] = top8[i];
   int ties = 0;
   for (std::int64_t m = 0; m < half; ++m) {
-    const std::uint8_t t = top8[key[m]];
+    const std::uint8_t k = key[m];
+    std::uint8_t t = tb[0];
+    for (int i = 1; i < 10; ++i) {
+      const std::uint8_t sel = static_cast<std::uint8_t>(0 - static_cast<int>(k == i));
+      t = static_cast<std::uint8_t>((tb[i] & sel) | (t & ~sel));
+    }
     acc[m] = r[m] < t;
     tie[m] = r[m] == t;
     ties |= tie[m];
@@ -226,7 +235,7 @@ void square_row(std::int8_t* __restrict s, std::int64_t ly, std::int64_t lx, std
 void colour_pass_square(std::int8_t* s, const Graph& g, int update, const u64* table, u64 seed, u64 stream,
                         int c) {
   const std::int64_t ly = g.sq_ly, lx = g.sq_lx, half = lx / 2;
-  std::uint8_t top8[10];
+  std::uint8_t top8[10] = {0};
   const int ncls = update == kMetropolis ? 10 : 5;
   for (int i = 0; i < ncls; ++i) {
     const u64 t = table[i] >> 45;
