@@ -20,7 +20,6 @@ namespace physdl::lattice {
 
 namespace ms = physdl::lattice::multispin;
 using u64 = std::uint64_t;
-using u32 = std::uint32_t;
 
 void multispin_measure(const std::uint64_t* words, std::int64_t ly, std::int64_t lx, double J, double h,
                        double& energy, std::int64_t& mag) {
