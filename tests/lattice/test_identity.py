@@ -212,3 +212,53 @@ def test_numba_parallel_kernels_equal_cpp(kw, shape, geometry):
     b, rb = _run(model, kw, "numba", sweeps=2)
     np.testing.assert_array_equal(a.spins, b.spins)
     np.testing.assert_array_equal(ra.energy_series, rb.energy_series)
+
+
+
+_ISA_SCRIPT = r"""
+import hashlib, numpy as np, physdl
+from physdl import lattice
+core = physdl._backend.module("cpp").lattice
+digest = hashlib.sha256()
+for threads in (1, 2):
+    physdl.set_num_threads(threads)
+    for update, code in (("metropolis", 0), ("heat_bath", 1)):
+        for shape, beta, J, h in (((6, 130), 0.42, 1.0, 0.3), ((256, 512), 0.4406868, 1.0, 0.0),
+                                  ((34, 2000), 0.9, -1.0, 0.2), ((64, 128), 0.05, 1.0, -0.1)):
+            sim = lattice.Simulation(lattice.Ising(shape, J=J, h=h), beta=beta, update=update, storage="multispin",
+                                     seed=11, chain=3, backend="cpp")
+            words = sim._words.copy()
+            sim.run(3)
+            core.multispin_reference_sweeps(words, shape[0], shape[1], code, sim._table, sim.seed, sim.chain, 0, 3)
+            assert np.array_equal(words, sim._words), (threads, update, shape)
+        for shape in ((8, 6), (64, 200), (96, 1030), (256, 256)):
+            sim = lattice.Simulation(lattice.Ising(shape), beta=0.4406868, update=update, storage="byte", seed=5,
+                                     backend="cpp")
+            sim.run(3)
+            digest.update(np.ascontiguousarray(sim.spins).tobytes())
+print(digest.hexdigest())
+"""
+
+
+@pytest.mark.skipif("cpp" not in BACKENDS, reason="needs the cpp backend")
+def test_every_philox_path_gives_the_same_lattices():
+    """Each Philox path of the fast kernels (scalar, AVX2, the widest the CPU has; chosen at load from
+    PHYSDL_LATTICE_ISA, hence fresh interpreters): multi-spin words equal the header reference on 1
+    and 2 threads in the critical, ordered, antiferromagnetic and hot regimes, and the byte lattices
+    (whose widest path is checked against numba above) are the same on every path."""
+    import os
+    import subprocess
+    import sys
+
+    digests = []
+    for isa in ("scalar", "avx2", None):
+        env = dict(os.environ)
+        env.pop("PHYSDL_LATTICE_ISA", None)
+        if isa is not None:
+            env["PHYSDL_LATTICE_ISA"] = isa
+        proc = subprocess.run([sys.executable, "-c", _ISA_SCRIPT], env=env, capture_output=True, text=True,
+                              timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        digests.append(proc.stdout.strip())
+    assert len(digests[0]) == 64
+    assert digests[0] == digests[1] == digests[2]

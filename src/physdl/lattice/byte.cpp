@@ -1,8 +1,10 @@
 // Checkerboard Metropolis and heat bath with one byte per spin (see lattice.hpp).
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "physdl/lattice/lattice.hpp"
+#include "physdl/lattice/philox_lanes.hpp"
 #include "physdl/random/philox.hpp"
 
 #if defined(__GNUC__) && defined(__x86_64__)
@@ -136,6 +138,56 @@ void colour_pass(std::int8_t* __restrict s, const Graph& g, int update, double b
   }
 }
 
+// The random bytes of one colour pass in order (byte j = byte j & 15 of block j >> 4), drawn
+// 16 blocks at a time (philox_lanes.hpp) and handed out row by row: a thread's rows are
+// consecutive, so no block is computed twice and none is wasted except at the end of its range.
+class ByteStream {
+ public:
+  ByteStream(u64 seed, u64 stream) : seed_(seed), stream_(stream) {}
+
+  // Copy bytes j .. j + count - 1 to dst.
+  void read(u64 j, std::uint8_t* dst, std::int64_t count) {
+    if (j != at_) {  // not where the last read ended: restart at the block holding byte j
+      next_ = j >> 4;
+      refill();
+      pos_ = static_cast<int>(j & 15);
+      at_ = j;
+    }
+    while (count > 0) {
+      if (pos_ == kBytes) refill();
+      const std::int64_t n = count < kBytes - pos_ ? count : kBytes - pos_;
+      std::memcpy(dst, buf_ + pos_, static_cast<size_t>(n));
+      dst += n;
+      count -= n;
+      pos_ += static_cast<int>(n);
+      at_ += static_cast<u64>(n);
+    }
+  }
+
+ private:
+  static constexpr int kBytes = 16 * philox16::kLanes;
+
+  void refill() {
+    u64 ctr[philox16::kLanes], r0[philox16::kLanes], r1[philox16::kLanes];
+    for (int l = 0; l < philox16::kLanes; ++l) ctr[l] = next_ + static_cast<u64>(l);
+    philox16::philox_lanes(seed_, stream_, ctr, r0, r1);
+    for (int l = 0; l < philox16::kLanes; ++l) {  // bytes of v0..v3, little-endian
+      for (int k = 0; k < 8; ++k) {
+        buf_[16 * l + k] = static_cast<std::uint8_t>(r0[l] >> (8 * k));
+        buf_[16 * l + 8 + k] = static_cast<std::uint8_t>(r1[l] >> (8 * k));
+      }
+    }
+    next_ += philox16::kLanes;
+    pos_ = 0;
+  }
+
+  u64 seed_, stream_;
+  u64 next_ = 0;          // first block not yet drawn
+  u64 at_ = ~u64(0);      // byte index of buf_[pos_]
+  int pos_ = kBytes;
+  std::uint8_t buf_[kBytes];
+};
+
 // Square lattice, uniform couplings, checkerboard colour c: position j in the colour list is
 // row y = j / (lx/2), column x = 2 (j mod lx/2) + ((y + c) & 1) (raster order of that colour).
 // Row by row with branch-free, vectorisable loops; the random bytes of consecutive positions are
@@ -143,23 +195,17 @@ void colour_pass(std::int8_t* __restrict s, const Graph& g, int update, double b
 // top 8 bits are resolved exactly by decide().  Same lattice as the generic path.
 PHYSDL_CLONES
 void square_row(std::int8_t* __restrict s, std::int64_t ly, std::int64_t lx, std::int64_t y, int c, int update,
-                const u64* table, const std::uint8_t* top8, u64 seed, u64 stream, std::uint8_t* __restrict rb,
-                std::uint8_t* __restrict key, std::uint8_t* __restrict acc) {
+                const u64* table, const std::uint8_t* top8, u64 seed, u64 stream, ByteStream& rnd,
+                std::uint8_t* __restrict rb,
+                std::uint8_t* __restrict key, std::uint8_t* __restrict acc, std::uint8_t* __restrict tie) {
   const std::int64_t half = lx / 2, p = (y + c) & 1;
   std::int8_t* row = s + y * lx;
   const std::int8_t* up = s + (y == 0 ? ly - 1 : y - 1) * lx;
   const std::int8_t* dn = s + (y == ly - 1 ? 0 : y + 1) * lx;
   // random bytes of positions j0 .. j0 + half - 1
   const std::int64_t j0 = y * half;
-  const std::int64_t b0 = j0 >> 4, b1 = (j0 + half - 1) >> 4;
-  std::uint8_t* buf = rb;
-  for (std::int64_t b = b0; b <= b1; ++b) {
-    const auto blk = philox_block(seed, stream, static_cast<u64>(b));
-    for (int w = 0; w < 4; ++w) {
-      for (int k = 0; k < 4; ++k) buf[(b - b0) * 16 + 4 * w + k] = static_cast<std::uint8_t>(blk.v[w] >> (8 * k));
-    }
-  }
-  const std::uint8_t* r = buf + (j0 & 15);
+  rnd.read(static_cast<u64>(j0), rb, half);
+  const std::uint8_t* r = rb;
   // class key: (s > 0) * 5 + (sum + 4) / 2 for Metropolis, (sum + 4) / 2 for heat bath
   const int met = update == kMetropolis;
   auto keyof = [&](std::int64_t x, std::int64_t xl, std::int64_t xr) {
@@ -176,17 +222,30 @@ void square_row(std::int8_t* __restrict s, std::int64_t ly, std::int64_t lx, std
     const std::int64_t x = 2 * (half - 1) + p;
     key[half - 1] = keyof(x, x - 1, x + 1 == lx ? 0 : x + 1);
   }
+  // top8[key] as a select chain over the (at most 10) keys: vectorises to compares and blends,
+  // where a table lookup would be an element-by-element gather
+  std::uint8_t tb[10];
+  for (int i = 0; i < 10; ++i) tb[i] = top8[i];
   int ties = 0;
   for (std::int64_t m = 0; m < half; ++m) {
-    const std::uint8_t t = top8[key[m]];
+    const std::uint8_t k = key[m];
+    std::uint8_t t = tb[0];
+    for (int i = 1; i < 10; ++i) {
+      const std::uint8_t sel = static_cast<std::uint8_t>(0 - static_cast<int>(k == i));
+      t = static_cast<std::uint8_t>((tb[i] & sel) | (t & ~sel));
+    }
     acc[m] = r[m] < t;
-    ties |= r[m] == t;
+    tie[m] = r[m] == t;
+    ties |= tie[m];
   }
-  if (ties) {
-    for (std::int64_t m = 0; m < half; ++m) {
-      const u64 P = table[key[m]];
-      const u64 t = P >> 45;
-      if (r[m] == (t > 255 ? 255 : t)) acc[m] = decide(r[m], P, seed, stream, static_cast<u64>(j0 + m));
+  if (ties) {  // a tie has probability 1/256: visit only the flagged spins, skipping 8 flags at a time
+    for (std::int64_t m0 = 0; m0 < half; m0 += 8) {
+      u64 flags;
+      std::memcpy(&flags, tie + m0, 8);  // tie is zero-padded past half
+      if (flags == 0) continue;
+      for (std::int64_t m = m0; m < m0 + 8 && m < half; ++m) {
+        if (tie[m]) acc[m] = decide(r[m], table[key[m]], seed, stream, static_cast<u64>(j0 + m));
+      }
     }
   }
   if (met) {
@@ -202,7 +261,7 @@ void square_row(std::int8_t* __restrict s, std::int64_t ly, std::int64_t lx, std
 void colour_pass_square(std::int8_t* s, const Graph& g, int update, const u64* table, u64 seed, u64 stream,
                         int c) {
   const std::int64_t ly = g.sq_ly, lx = g.sq_lx, half = lx / 2;
-  std::uint8_t top8[10];
+  std::uint8_t top8[10] = {0};
   const int ncls = update == kMetropolis ? 10 : 5;
   for (int i = 0; i < ncls; ++i) {
     const u64 t = table[i] >> 45;
@@ -210,11 +269,12 @@ void colour_pass_square(std::int8_t* s, const Graph& g, int update, const u64* t
   }
 #pragma omp parallel if (ly * lx > 65536)
   {
-    std::vector<std::uint8_t> rb(static_cast<size_t>(half + 48)), key(static_cast<size_t>(half)),
-        acc(static_cast<size_t>(half));
+    ByteStream rnd(seed, stream);
+    std::vector<std::uint8_t> rb(static_cast<size_t>(half)), key(static_cast<size_t>(half)),
+        acc(static_cast<size_t>(half)), tie(static_cast<size_t>(half + 8), 0);
 #pragma omp for schedule(static)
     for (std::int64_t y = 0; y < ly; ++y) {
-      square_row(s, ly, lx, y, c, update, table, top8, seed, stream, rb.data(), key.data(), acc.data());
+      square_row(s, ly, lx, y, c, update, table, top8, seed, stream, rnd, rb.data(), key.data(), acc.data(), tie.data());
     }
   }
 }

@@ -3,22 +3,23 @@
 // The fast path below gives exactly the lattice of multispin::update_word (the reference the
 // CUDA port shares): each spin is still accepted iff U_j < P with U_j's digits at the documented
 // Philox addresses.  It only reorganises the work: classes with equal thresholds are merged,
-// threshold digits are pre-expanded to full words, and the Philox blocks of 8 words are
-// computed together (AVX2 when the CPU has it, else scalar; the words are identical).
-#include <vector>
-#if defined(__GNUC__) && defined(__x86_64__)
-#include <immintrin.h>
+// threshold digits are pre-expanded to full words, and Philox blocks are computed 16 at a time
+// (philox_lanes.hpp: AVX2 when the CPU has it, else scalar; the words are identical), each for the next level pair
+// of a word that still has undecided spins (see sweep_range): no block is drawn for a word that
+// is already decided.
+#ifdef _OPENMP
+#include <omp.h>
 #endif
 
 #include "physdl/lattice/lattice.hpp"
 #include "physdl/lattice/multispin.hpp"
+#include "physdl/lattice/philox_lanes.hpp"
 #include "physdl/random/philox.hpp"
 
 namespace physdl::lattice {
 
 namespace ms = physdl::lattice::multispin;
 using u64 = std::uint64_t;
-using u32 = std::uint32_t;
 
 void multispin_measure(const std::uint64_t* words, std::int64_t ly, std::int64_t lx, double J, double h,
                        double& energy, std::int64_t& mag) {
@@ -47,30 +48,38 @@ void multispin_measure(const std::uint64_t* words, std::int64_t ly, std::int64_t
 
 namespace {
 
-constexpr int kBatch = 8;
+using philox16::kLanes;  // Philox blocks per batched call
+using philox16::philox_lanes;
 constexpr int kAlways = 10, kNever = 11;  // slots after the (at most 10) threshold groups
+constexpr int kPairs = (ms::kLevels + 1) / 2;  // level pairs per word: 27 (the last has level 52 only)
 
 // Threshold groups: classes with the same threshold strictly between 0 and 2^53, with their
 // digits expanded to all-ones / all-zeros words per level.
 struct Groups {
   int gid[10];         // group of each class; slot kAlways / kNever for decided classes
-  u64 sel[12][10];     // sel[slot][class] = all ones when the class belongs to the slot
+  // Selection classes of each slot (groups, kAlways, kNever): the 10 (count, own spin) classes,
+  // or the 5 counts when that suffices (heat bath; spin_symmetric Metropolis).  The lists are
+  // the same for every word, so the loops over them are predicted.
+  struct Members {
+    int n[12];
+    int idx[12][10];
+  } members;
   int ng = 0;
-  int member[10][10];  // member[g][..] = class indices, terminated by -1
-  u64 digits[ms::kLevels][10];
-  u64 always[10];      // classes with P >= 2^53
-  int nalways = 0;
+  // digits[k][g]: level k of group g's threshold; row kLevels (past the last digit) is zero so
+  // that the unused second half of the last pair accepts nothing.
+  u64 digits[ms::kLevels + 1][10];
   int ncls = 0;
+  // Metropolis with thresholds independent of the own spin (h = 0): the groups are unions of
+  // antiparallel counts, selected from 5 count masks instead of 10 class masks.
+  bool spin_symmetric = false;
 };
 
 Groups make_groups(int update, const u64* thr) {
   Groups G;
   G.ncls = update == ms::kMetropolis ? 10 : 5;
   u64 value[10];
-  int count[10] = {0};
   for (int i = 0; i < G.ncls; ++i) {
     if (thr[i] >= ms::kOne) {
-      G.always[G.nalways++] = static_cast<u64>(i);
       G.gid[i] = kAlways;
       continue;
     }
@@ -84,188 +93,211 @@ Groups make_groups(int update, const u64* thr) {
       value[G.ng++] = thr[i];
     }
     G.gid[i] = g;
-    G.member[g][count[g]++] = i;
   }
-  for (int g = 0; g < G.ng; ++g) G.member[g][count[g]] = -1;
-  for (int slot = 0; slot < 12; ++slot) {
-    for (int i = 0; i < 10; ++i) G.sel[slot][i] = (i < G.ncls && G.gid[i] == slot) ? ~u64(0) : 0;
+  G.spin_symmetric = G.ncls == 10;
+  for (int a = 0; a < 5 && G.spin_symmetric; ++a) G.spin_symmetric = G.gid[a] == G.gid[a + 5];
+  const int nsel = (G.ncls == 10 && !G.spin_symmetric) ? 10 : 5;
+  for (int slot = 0; slot < 12; ++slot) G.members.n[slot] = 0;
+  for (int i = 0; i < nsel; ++i) {
+    const int slot = G.gid[i];
+    G.members.idx[slot][G.members.n[slot]++] = i;
   }
-  for (int k = 0; k < ms::kLevels; ++k) {
-    for (int g = 0; g < G.ng; ++g) G.digits[k][g] = u64(0) - ((value[g] >> (52 - k)) & 1);
+  for (int k = 0; k <= ms::kLevels; ++k) {
+    for (int g = 0; g < 10; ++g) {
+      G.digits[k][g] = (k < ms::kLevels && g < G.ng) ? u64(0) - ((value[g] >> (52 - k)) & 1) : 0;
+    }
   }
   return G;
 }
 
-// Philox4x32-10 of 2 kBatch counters of one stream: identical words to philox_block.
-void philox_batch_scalar(u64 seed, u64 stream, const u64* ctr, u32 (*out)[4]) {
-  for (int l = 0; l < 2 * kBatch; ++l) {
-    const auto b = physdl::random::philox_block(seed, stream, ctr[l]);
-    for (int i = 0; i < 4; ++i) out[l][i] = b.v[i];
-  }
+// A word with undecided spins waiting for its next level pair.
+template <int NG>
+struct Pending {
+  u64 res;   // the word's new value so far: own spins with the decided moves applied
+  u64 und;   // spins still undecided
+  u64 widx;  // word index y * nw + q within the colour (Philox counter = widx * 32 + pair)
+  u64 pair;  // next level pair
+  u64 g[NG > 0 ? NG : 1];  // spins of each threshold group
+};
+
+// Apply the two levels of one Philox block (words r0, r1) to a word: a spin is decided at the
+// first digit where its random digit differs from its threshold's; accepted iff that digit is
+// 1, which flips the spin in res (Metropolis) or sets it (heat bath: res starts at 0 there).
+template <int NG>
+inline void apply_pair(const u64* d0, const u64* d1, const u64* g, u64 r0, u64 r1, u64& res, u64& und) {
+  u64 pk = 0;
+  for (int k = 0; k < NG; ++k) pk |= g[k] & d0[k];
+  u64 diff = und & (r0 ^ pk);
+  res ^= diff & pk;
+  und &= ~diff;
+  pk = 0;
+  for (int k = 0; k < NG; ++k) pk |= g[k] & d1[k];
+  diff = und & (r1 ^ pk);
+  res ^= diff & pk;
+  und &= ~diff;
 }
 
-#if defined(__GNUC__) && defined(__x86_64__)
-#define PHYSDL_MS_AVX2 1
-// The same rounds on 4 x 64-bit lanes per register (the low 32 bits hold each Philox word);
-// 2 * kBatch counters in four independent registers per word hide the multiply latency.
-__attribute__((target("avx2"))) void philox_batch_avx2(u64 seed, u64 stream, const u64* ctr, u32 (*out)[4]) {
-  constexpr int V = 2 * kBatch / 4;
-  const __m256i lo = _mm256_set1_epi64x(0xFFFFFFFFll);
-  const __m256i m0 = _mm256_set1_epi64x(0xD2511F53ll), m1 = _mm256_set1_epi64x(0xCD9E8D57ll);
-  __m256i c0[V], c1[V], c2[V], c3[V];
-  for (int v = 0; v < V; ++v) {
-    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ctr + 4 * v));
-    c0[v] = _mm256_and_si256(x, lo);
-    c1[v] = _mm256_srli_epi64(x, 32);
-    c2[v] = _mm256_set1_epi64x(static_cast<long long>(stream & 0xFFFFFFFFull));
-    c3[v] = _mm256_set1_epi64x(static_cast<long long>(stream >> 32));
-  }
-  u64 k0 = seed & 0xFFFFFFFFull, k1 = seed >> 32;
-  for (int r = 0; r < 10; ++r) {
-    const __m256i K0 = _mm256_set1_epi64x(static_cast<long long>(k0));
-    const __m256i K1 = _mm256_set1_epi64x(static_cast<long long>(k1));
-    for (int v = 0; v < V; ++v) {
-      const __m256i p0 = _mm256_mul_epu32(c0[v], m0), p1 = _mm256_mul_epu32(c2[v], m1);
-      const __m256i n0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), c1[v]), K0);
-      const __m256i n2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), c3[v]), K1);
-      c1[v] = _mm256_and_si256(p1, lo);
-      c3[v] = _mm256_and_si256(p0, lo);
-      c0[v] = n0;
-      c2[v] = n2;
-    }
-    k0 = (k0 + 0x9E3779B9ull) & 0xFFFFFFFFull;
-    k1 = (k1 + 0xBB67AE85ull) & 0xFFFFFFFFull;
-  }
-  alignas(32) u64 a[4][2 * kBatch];
-  for (int v = 0; v < V; ++v) {
-    _mm256_store_si256(reinterpret_cast<__m256i*>(a[0] + 4 * v), c0[v]);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(a[1] + 4 * v), c1[v]);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(a[2] + 4 * v), c2[v]);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(a[3] + 4 * v), c3[v]);
-  }
-  for (int l = 0; l < 2 * kBatch; ++l) {
-    for (int i = 0; i < 4; ++i) out[l][i] = static_cast<u32>(a[i][l]);
-  }
-}
-const bool kHasAvx2 = __builtin_cpu_supports("avx2");
-#endif
-
-inline void philox_batch(u64 seed, u64 stream, const u64* ctr, u32 (*out)[4]) {
-#ifdef PHYSDL_MS_AVX2
-  if (kHasAvx2) {
-    philox_batch_avx2(seed, stream, ctr, out);
-    return;
-  }
-#endif
-  philox_batch_scalar(seed, stream, ctr, out);
-}
-
-// Update the colour-c words with flat indices w0 .. w0 + nb - 1 (nb <= kBatch; flat index
-// y * nw + q, so a batch may span rows); NCLS classes, NG threshold groups.
-template <int NCLS, int NG>
-void update_batch(u64* words, u64 ly, u64 nw, u64 n, int c, u64 w0, int nb, const Groups& G, u64 seed,
-                  u64 stream) {
-  constexpr bool metropolis = NCLS == 10;
+// Update the colour-c words with indices wbeg .. wend - 1 (index y * nw + q).
+//
+// Instead of drawing level pairs for a fixed batch of words until all of them are decided
+// (which computes blocks for words already decided), the work is split in two phases:
+//  A. kLanes new words with undecided spins are classified and their first kFirstPairs level
+//     pairs drawn together (most words need them);
+//  B. the words still undecided wait in a small FIFO; each Philox call computes the next pair
+//     of the kLanes oldest waiting words, and a word leaves as soon as it is decided.
+// Only needed blocks are computed (apart from words decided within the first pairs and the
+// last, partly filled calls of the range), and each word still sees exactly the digits of the
+// reference, level by level, so the words are identical.
+template <bool METRO, bool SPLIT, int NG>
+void sweep_range(u64* words, u64 ly, u64 nw, u64 n, int c, const Groups& G, u64 seed, u64 stream, u64 wbeg,
+                 u64 wend) {
+  constexpr bool metropolis = METRO;
+  constexpr int NCLS = SPLIT ? 10 : 5;  // selection classes: (count, own spin) or count only
+  // Measured best: 4 (a word with ~60 undecided spins needs 7 to 8 levels; drawing the 4th pair
+  // for all, though ~40% do not need it, costs less than queueing the others for it).
+  constexpr int kFirstPairs = 4;
+  // Phase A pushes at most kLanes words onto a queue holding fewer than kLanes, and a call of
+  // phase B pops kLanes and pushes back at most as many: fewer than 3 kLanes slots are live.
+  constexpr unsigned kRing = 4 * kLanes;
   const int other = 1 - c;
-  u64 own[kBatch] = {0}, gmask[kBatch][NG > 0 ? NG : 1], acc[kBatch] = {0}, und[kBatch] = {0},
-      valid[kBatch] = {0};
-  u64 any = 0;
-  for (int b = 0; b < nb; ++b) {
-    const u64 y = (w0 + static_cast<u64>(b)) / nw, q = (w0 + static_cast<u64>(b)) - y * nw;
-    const u64* row = words + ms::word_offset(other, y, 0, ly, nw);
-    const u64* up = words + ms::word_offset(other, y == 0 ? ly - 1 : y - 1, 0, ly, nw);
-    const u64* down = words + ms::word_offset(other, y + 1 == ly ? 0 : y + 1, 0, ly, nw);
-    const bool prev = ((y + static_cast<u64>(c)) & 1) == 0;
-    const u64 o = words[ms::word_offset(c, y, q, ly, nw)];
-    const u64 side = ms::side_word(row, q, nw, n, prev);
-    valid[b] = ms::valid_mask(q, nw, n);
-    u64 c0, c1, c2, cnt[5];
-    if (metropolis) {
-      ms::count4(o ^ up[q], o ^ down[q], o ^ row[q], o ^ side, c0, c1, c2);
-    } else {
-      ms::count4(up[q], down[q], row[q], side, c0, c1, c2);
+  u64* const out = words + ms::word_offset(c, 0, 0, ly, nw);
+  const Groups::Members mem = G.members;  // local copy: the stores to words cannot alias it
+  Pending<NG> queue[kRing];
+  unsigned head = 0, tail = 0;
+  // Phase A words, lane-major so that the level loops run over lanes.
+  u64 a_res[kLanes], a_und[kLanes], a_widx[kLanes], a_g[NG > 0 ? NG : 1][kLanes];
+  alignas(32) u64 ctr[kLanes], r0[kLanes], r1[kLanes];
+
+  u64 w = wbeg, y = wbeg / nw, q = wbeg - y * nw;
+  const u64 *row = nullptr, *up = nullptr, *down = nullptr;
+  bool prev = false;
+  auto set_row = [&]() {
+    row = words + ms::word_offset(other, y, 0, ly, nw);
+    up = words + ms::word_offset(other, y == 0 ? ly - 1 : y - 1, 0, ly, nw);
+    down = words + ms::word_offset(other, y + 1 == ly ? 0 : y + 1, 0, ly, nw);
+    prev = ((y + static_cast<u64>(c)) & 1) == 0;
+  };
+  if (w < wend) set_row();
+
+  for (;;) {
+    // Phase A: classify words until kLanes of them have undecided spins.
+    int na = 0;
+    while (na < kLanes && w < wend) {
+      const u64 valid = ms::valid_mask(q, nw, n);
+      const u64 o = out[w] & valid;
+      const u64 side = ms::side_word(row, q, nw, n, prev);
+      u64 c0, c1, c2, cnt[5];
+      if (metropolis) {
+        ms::count4(o ^ up[q], o ^ down[q], o ^ row[q], o ^ side, c0, c1, c2);
+      } else {
+        ms::count4(up[q], down[q], row[q], side, c0, c1, c2);
+      }
+      ms::count_masks(c0, c1, c2, cnt);
+      u64 cls[NCLS];
+      for (int i = 0; i < NCLS; ++i) cls[i] = SPLIT ? (i < 5 ? cnt[i] & ~o : cnt[i - 5] & o) : cnt[i];
+      u64 u = 0;
+      for (int g = 0; g < NG; ++g) {
+        u64 m = 0;
+        for (int j = 0; j < mem.n[g]; ++j) m |= cls[mem.idx[g][j]];
+        a_g[g][na] = m & valid;
+        u |= m;
+      }
+      u64 never = 0;
+      for (int j = 0; j < mem.n[kNever]; ++j) never |= cls[mem.idx[kNever][j]];
+      const u64 always = ~(u | never);  // the classes partition the word
+      // Metropolis flips accepted spins; heat bath sets them (+1) and the rest to -1.
+      const u64 res = ((metropolis ? o : 0) ^ always) & valid;
+      a_res[na] = res;
+      a_und[na] = u & valid;
+      a_widx[na] = w;
+      out[w] = res;  // final unless spins remain undecided (then rewritten below)
+      na += a_und[na] != 0;
+      ++w;
+      if (++q == nw && w < wend) {
+        q = 0;
+        ++y;
+        set_row();
+      }
     }
-    ms::count_masks(c0, c1, c2, cnt);
-    u64 cls[NCLS];
-    for (int i = 0; i < NCLS; ++i) cls[i] = metropolis ? (i < 5 ? cnt[i] & ~o : cnt[i - 5] & o) : cnt[i];
-    u64 u = 0;
-    for (int g = 0; g < NG; ++g) {  // register-only selection (no scatter through memory)
-      u64 m = 0;
-      for (int i = 0; i < NCLS; ++i) m |= cls[i] & G.sel[g][i];
-      gmask[b][g] = m & valid[b];
-      u |= m;
-    }
-    u64 always = 0;
-    for (int i = 0; i < NCLS; ++i) always |= cls[i] & G.sel[kAlways][i];
-    own[b] = o;
-    acc[b] = always & valid[b];
-    und[b] = u & valid[b];
-    any |= und[b];
-  }
-  for (int b = nb; b < kBatch; ++b) {
-    for (int g = 0; g < NG; ++g) gmask[b][g] = 0;
-  }
-  // Level pairs two at a time (blocks of pairs p and p + 1 for all words in one call); levels
-  // of a pair are only applied while some spin is undecided, so the result is the same.
-  constexpr int kPairs = (ms::kLevels + 1) / 2;
-  u64 ctr[2 * kBatch];
-  u32 blk[2 * kBatch][4];
-  for (int pair0 = 0; pair0 < kPairs && any; pair0 += 2) {
-    for (int b = 0; b < kBatch; ++b) {
-      const u64 w = w0 + static_cast<u64>(b < nb ? b : 0);
-      ctr[b] = ms::counter_id(w, pair0);
-      ctr[kBatch + b] = ms::counter_id(w, pair0 + 1 < kPairs ? pair0 + 1 : pair0);
-    }
-    philox_batch(seed, stream, ctr, blk);
-    for (int sub = 0; sub < 2 && any; ++sub) {
-      for (int half = 0; half < 2; ++half) {
-        const int k = 2 * (pair0 + sub) + half;
-        if (k >= ms::kLevels) break;
-        const u64* dg = G.digits[k];
-        for (int b = 0; b < kBatch; ++b) {  // decided and padding words are left unchanged (und = 0)
-          const u32* v = blk[sub * kBatch + b];
-          const u64 r = half == 0 ? (static_cast<u64>(v[0]) | (static_cast<u64>(v[1]) << 32))
-                                  : (static_cast<u64>(v[2]) | (static_cast<u64>(v[3]) << 32));
-          u64 pk = 0;
-          for (int g = 0; g < NG; ++g) pk |= gmask[b][g] & dg[g];
-          const u64 diff = und[b] & (r ^ pk);
-          acc[b] |= diff & pk;
-          und[b] &= ~diff;
+    if (na > 0) {
+      for (int l = na; l < kLanes; ++l) {  // unused lanes: nothing undecided, results discarded
+        a_und[l] = 0;
+        a_res[l] = 0;
+        a_widx[l] = 0;
+        for (int g = 0; g < NG; ++g) a_g[g][l] = 0;
+      }
+      for (int p = 0; p < kFirstPairs; ++p) {
+        for (int l = 0; l < kLanes; ++l) ctr[l] = ms::counter_id(a_widx[l], p);
+        philox_lanes(seed, stream, ctr, r0, r1);
+        const u64* d0 = G.digits[2 * p];
+        const u64* d1 = G.digits[2 * p + 1];
+        for (int l = 0; l < kLanes; ++l) {
+          u64 gl[NG > 0 ? NG : 1];
+          for (int g = 0; g < NG; ++g) gl[g] = a_g[g][l];
+          apply_pair<NG>(d0, d1, gl, r0[l], r1[l], a_res[l], a_und[l]);
         }
       }
-      any = 0;
-      for (int b = 0; b < kBatch; ++b) any |= und[b];
+      for (int l = 0; l < na; ++l) {
+        out[a_widx[l]] = a_res[l];
+        Pending<NG>& e = queue[tail % kRing];
+        e.res = a_res[l];
+        e.und = a_und[l];
+        e.widx = a_widx[l];
+        e.pair = kFirstPairs;
+        for (int g = 0; g < NG; ++g) e.g[g] = a_g[g][l];
+        tail += a_und[l] != 0;
+      }
     }
-  }
-  for (int b = 0; b < nb; ++b) {
-    const u64 y = (w0 + static_cast<u64>(b)) / nw, q = (w0 + static_cast<u64>(b)) - y * nw;
-    words[ms::word_offset(c, y, q, ly, nw)] = metropolis ? ((own[b] ^ acc[b]) & valid[b]) : (acc[b] & valid[b]);
+    // Phase B: full calls while kLanes words wait; at the end of the range, drain the queue.
+    while (tail - head >= static_cast<unsigned>(kLanes) || (w == wend && tail != head)) {
+      const unsigned cnt = tail - head < static_cast<unsigned>(kLanes) ? tail - head : kLanes;
+      for (unsigned i = 0; i < cnt; ++i) {
+        const Pending<NG>& e = queue[(head + i) % kRing];
+        ctr[i] = ms::counter_id(e.widx, static_cast<int>(e.pair));
+      }
+      for (unsigned i = cnt; i < static_cast<unsigned>(kLanes); ++i) ctr[i] = 0;  // unused lanes
+      philox_lanes(seed, stream, ctr, r0, r1);
+      for (unsigned i = 0; i < cnt; ++i) {
+        Pending<NG> e = queue[(head + i) % kRing];
+        // the last pair (26) has level 52 only: row kLevels of the digits is zero (no acceptance)
+        apply_pair<NG>(G.digits[2 * e.pair], G.digits[2 * e.pair + 1], e.g, r0[i], r1[i], e.res, e.und);
+        ++e.pair;
+        if (e.pair == kPairs) e.und = 0;  // all 53 digits equal P's: U = P, rejected
+        out[e.widx] = e.res;
+        queue[tail % kRing] = e;
+        tail += e.und != 0;
+      }
+      head += cnt;
+    }
+    if (w == wend && tail == head) break;
   }
 }
 
-template <int NCLS, int NG>
+template <bool METRO, bool SPLIT, int NG>
 void sweep_colour(u64* words, std::int64_t ly, u64 nw, u64 n, int c, const Groups& G, u64 seed, u64 stream) {
   const u64 uly = static_cast<u64>(ly);
-  const std::int64_t total = ly * static_cast<std::int64_t>(nw);
-  const std::int64_t nbatch = (total + kBatch - 1) / kBatch;
-#pragma omp parallel for schedule(static) if (total >= 1024)
-  for (std::int64_t i = 0; i < nbatch; ++i) {
-    const std::int64_t w0 = i * kBatch;
-    const int nb = static_cast<int>(total - w0 < kBatch ? total - w0 : kBatch);
-    update_batch<NCLS, NG>(words, uly, nw, n, c, static_cast<u64>(w0), nb, G, seed, stream);
+  const u64 total = uly * nw;
+#pragma omp parallel if (total >= 1024)
+  {
+#ifdef _OPENMP
+    const u64 nt = static_cast<u64>(omp_get_num_threads()), t = static_cast<u64>(omp_get_thread_num());
+#else
+    const u64 nt = 1, t = 0;
+#endif
+    sweep_range<METRO, SPLIT, NG>(words, uly, nw, n, c, G, seed, stream, total * t / nt, total * (t + 1) / nt);
   }
 }
 
-template <int NCLS>
+template <bool METRO, bool SPLIT>
 void sweep_colour_ng(u64* words, std::int64_t ly, u64 nw, u64 n, int c, const Groups& G, u64 seed, u64 stream) {
   switch (G.ng) {
-    case 0: return sweep_colour<NCLS, 0>(words, ly, nw, n, c, G, seed, stream);
-    case 1: return sweep_colour<NCLS, 1>(words, ly, nw, n, c, G, seed, stream);
-    case 2: return sweep_colour<NCLS, 2>(words, ly, nw, n, c, G, seed, stream);
-    case 3: return sweep_colour<NCLS, 3>(words, ly, nw, n, c, G, seed, stream);
-    case 4: return sweep_colour<NCLS, 4>(words, ly, nw, n, c, G, seed, stream);
-    case 5: return sweep_colour<NCLS, 5>(words, ly, nw, n, c, G, seed, stream);
-    default: return sweep_colour<NCLS, 10>(words, ly, nw, n, c, G, seed, stream);
+    case 0: return sweep_colour<METRO, SPLIT, 0>(words, ly, nw, n, c, G, seed, stream);
+    case 1: return sweep_colour<METRO, SPLIT, 1>(words, ly, nw, n, c, G, seed, stream);
+    case 2: return sweep_colour<METRO, SPLIT, 2>(words, ly, nw, n, c, G, seed, stream);
+    case 3: return sweep_colour<METRO, SPLIT, 3>(words, ly, nw, n, c, G, seed, stream);
+    case 4: return sweep_colour<METRO, SPLIT, 4>(words, ly, nw, n, c, G, seed, stream);
+    case 5: return sweep_colour<METRO, SPLIT, 5>(words, ly, nw, n, c, G, seed, stream);
+    default: return sweep_colour<METRO, SPLIT, 10>(words, ly, nw, n, c, G, seed, stream);
   }
 }
 
@@ -277,20 +309,17 @@ void multispin_sweeps(std::uint64_t* words, std::int64_t ly, std::int64_t lx, in
                       std::int64_t measure_every, double* energy, std::int64_t* mag) {
   const u64 nw = ms::words_per_row(static_cast<u64>(lx));
   const u64 n = static_cast<u64>(lx) / 2;
-  Groups G = make_groups(update, thresholds);
-  if (G.ng > 5) {  // pad to the 10-group instantiation with empty groups (digits 0, masks 0)
-    for (int k = 0; k < ms::kLevels; ++k) {
-      for (int g = G.ng; g < 10; ++g) G.digits[k][g] = 0;
-    }
-  }
+  const Groups G = make_groups(update, thresholds);  // groups past ng have digits 0, masks 0
   for (std::int64_t t = 0; t < nsweeps; ++t) {
     const u64 sweep = sweep0 + static_cast<u64>(t);
     for (int c = 0; c < 2; ++c) {
       const u64 stream = ms::stream_id(chain, sweep, c);
-      if (update == ms::kMetropolis) {
-        sweep_colour_ng<10>(words, ly, nw, n, c, G, seed, stream);
+      if (update != ms::kMetropolis) {
+        sweep_colour_ng<false, false>(words, ly, nw, n, c, G, seed, stream);
+      } else if (G.spin_symmetric) {
+        sweep_colour_ng<true, false>(words, ly, nw, n, c, G, seed, stream);
       } else {
-        sweep_colour_ng<5>(words, ly, nw, n, c, G, seed, stream);
+        sweep_colour_ng<true, true>(words, ly, nw, n, c, G, seed, stream);
       }
     }
     if (measure_every > 0 && (t + 1) % measure_every == 0) {
