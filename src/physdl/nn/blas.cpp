@@ -57,11 +57,12 @@ bool has_blas() { return g_dgemm.load() != nullptr && g_sgemm.load() != nullptr;
 void set_small_gemm_threshold(long flops) { g_small.store(flops < 0 ? 0 : flops); }
 long small_gemm_threshold() { return g_small.load(); }
 
-template <>
-void gemm<double>(bool ta, bool tb, long m, long n, long k, double alpha, const double* a, long lda,
-                  const double* b, long ldb, double beta, double* c, long ldc) {
+namespace {
+// Row-major C = op(A) op(B) through a column-major Fortran gemm: C^T = op(B)^T op(A)^T.
+template <class T, class F>
+void gemm_through(F f, bool ta, bool tb, long m, long n, long k, T alpha, const T* a, long lda, const T* b,
+                  long ldb, T beta, T* c, long ldc) {
   if (m <= 0 || n <= 0) return;
-  auto f = g_dgemm.load();
   if (f == nullptr || k <= 0 || m * n * k <= g_small.load()) {
     gemm_loop(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
@@ -70,19 +71,18 @@ void gemm<double>(bool ta, bool tb, long m, long n, long k, double alpha, const 
   const int im = int(m), in = int(n), ik = int(k), ilda = int(lda), ildb = int(ldb), ildc = int(ldc);
   f(&ctb, &cta, &in, &im, &ik, &alpha, b, &ildb, a, &ilda, &beta, c, &ildc);
 }
+}  // namespace
+
+template <>
+void gemm<double>(bool ta, bool tb, long m, long n, long k, double alpha, const double* a, long lda,
+                  const double* b, long ldb, double beta, double* c, long ldc) {
+  gemm_through(g_dgemm.load(), ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
 
 template <>
 void gemm<float>(bool ta, bool tb, long m, long n, long k, float alpha, const float* a, long lda,
                  const float* b, long ldb, float beta, float* c, long ldc) {
-  if (m <= 0 || n <= 0) return;
-  auto f = g_sgemm.load();
-  if (f == nullptr || k <= 0 || m * n * k <= g_small.load()) {
-    gemm_loop(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    return;
-  }
-  const char cta = ta ? 'T' : 'N', ctb = tb ? 'T' : 'N';
-  const int im = int(m), in = int(n), ik = int(k), ilda = int(lda), ildb = int(ldb), ildc = int(ldc);
-  f(&ctb, &cta, &in, &im, &ik, &alpha, b, &ildb, a, &ilda, &beta, c, &ildc);
+  gemm_through(g_sgemm.load(), ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 }  // namespace physdl::nn
