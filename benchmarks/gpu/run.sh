@@ -22,7 +22,7 @@ python -c "import physdl; physdl.show_config()" 2>&1 | tee "$OUT/config.txt"
 
 echo "== GPU tests"
 (cd /tmp && python -m pytest "$REPO/tests/random/test_philox.py" "$REPO/tests/lattice/test_cuda_multispin.py" \
-   -q -p no:cacheprovider -m "gpu or not gpu" -k "cuda" 2>&1 | tee "$OUT/tests.log" | tail -15)
+   -q -p no:cacheprovider -W default -k "cuda" 2>&1 | tee "$OUT/tests.log" | tail -15)
 
 echo "== benchmarks"
 SIZES="4096 16384 32768 65536"
