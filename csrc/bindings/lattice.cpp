@@ -206,7 +206,7 @@ void register_lattice(py::module_& root) {
   m.def(
       "multispin_reference_sweeps",
       [](carray<std::uint64_t> words, std::int64_t ly, std::int64_t lx, int update, carray<std::uint64_t> thr,
-         std::uint64_t seed, std::uint64_t chain, std::uint64_t sweep0, std::int64_t nsweeps) {
+         std::uint64_t seed, std::uint64_t chain, std::uint64_t sweep0, std::int64_t nsweeps, bool grouped) {
         if (ly < 2 || lx < 2 || ly % 2 || lx % 2) throw py::value_error("ly and lx must be even and >= 2");
         const auto nw = static_cast<std::int64_t>(physdl::lattice::multispin::words_per_row(lx));
         if (words.size() != 2 * ly * nw) throw py::value_error("words has the wrong size");
@@ -215,10 +215,10 @@ void register_lattice(py::module_& root) {
         if (nsweeps < 0) throw py::value_error("nsweeps must be >= 0");
         auto* wp = mutable_data(words, "words");
         py::gil_scoped_release nogil;
-        L::multispin_reference_sweeps(wp, ly, lx, update, thr.data(), seed, chain, sweep0, nsweeps);
+        L::multispin_reference_sweeps(wp, ly, lx, update, thr.data(), seed, chain, sweep0, nsweeps, grouped);
       },
       py::arg("words"), py::arg("ly"), py::arg("lx"), py::arg("update"), py::arg("thresholds"), py::arg("seed"),
-      py::arg("chain"), py::arg("sweep0"), py::arg("nsweeps"),
+      py::arg("chain"), py::arg("sweep0"), py::arg("nsweeps"), py::arg("grouped") = false,
       "Reference multi-spin sweeps through the header-only update_word (shared with CUDA).");
 }
 

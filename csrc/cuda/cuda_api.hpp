@@ -53,10 +53,11 @@ class MultispinLattice {
   void upload(const std::uint64_t* host_words);
   void download(std::uint64_t* host_words) const;
   void measure(double J, double h, double& energy, std::int64_t& mag);
-  /// Same arguments and results as physdl::lattice::multispin_sweeps on the host.
+  /// Same arguments and results as physdl::lattice::multispin_sweeps on the host.  tuned = false runs
+  /// the plain per-word port of the header's reference update (same lattice; the benchmark's baseline).
   void sweeps(int update, const std::uint64_t* thresholds, double J, double h, std::uint64_t seed,
               std::uint64_t chain, std::uint64_t sweep0, std::int64_t nsweeps, std::int64_t measure_every,
-              double* energy, std::int64_t* mag);
+              double* energy, std::int64_t* mag, bool tuned = true);
 
  private:
   struct Impl;

@@ -43,7 +43,7 @@ void register_cuda_lattice(py::module_& root) {
           "sweeps",
           [](MultispinLattice& self, int update, py::array_t<std::uint64_t, py::array::c_style> thresholds, double J,
              double h, std::uint64_t seed, std::uint64_t chain, std::uint64_t sweep0, std::int64_t nsweeps,
-             std::int64_t measure_every) {
+             std::int64_t measure_every, bool tuned) {
             const py::ssize_t want = update == 0 ? 10 : 5;
             if (thresholds.size() != want) throw py::value_error("thresholds has the wrong length for this update");
             if (nsweeps < 0 || measure_every < 0) throw py::value_error("nsweeps and measure_every must be >= 0");
@@ -55,12 +55,12 @@ void register_cuda_lattice(py::module_& root) {
             const std::uint64_t* th = thresholds.data();
             {
               py::gil_scoped_release nogil;
-              self.sweeps(update, th, J, h, seed, chain, sweep0, nsweeps, measure_every, e, mm);
+              self.sweeps(update, th, J, h, seed, chain, sweep0, nsweeps, measure_every, e, mm, tuned);
             }
             return py::make_tuple(energy, mag);
           },
           py::arg("update"), py::arg("thresholds"), py::arg("J"), py::arg("h"), py::arg("seed"), py::arg("chain"),
-          py::arg("sweep0"), py::arg("nsweeps"), py::arg("measure_every"));
+          py::arg("sweep0"), py::arg("nsweeps"), py::arg("measure_every"), py::arg("tuned") = true);
 }
 
 }  // namespace physdl::cuda

@@ -37,7 +37,7 @@ class _StandInLattice:
     def measure(self, J, h):
         return _backend.module("cpp").lattice.multispin_measure(self.words.reshape(2, self.ly, -1), self.ly, self.lx, J, h)
 
-    def sweeps(self, update, table, J, h, seed, chain, sweep0, nsweeps, every):
+    def sweeps(self, update, table, J, h, seed, chain, sweep0, nsweeps, every, tuned=True):
         n = nsweeps // every if every else 0
         E, M = np.zeros(max(n, 1)), np.zeros(max(n, 1), np.int64)
         w = self.words.reshape(2, self.ly, -1)

@@ -196,8 +196,34 @@ def test_fast_multispin_equals_header_reference(update, shape, h):
     words = sim._words.copy()
     sim.run(4)
     code = 0 if update == "metropolis" else 1
+    grouped = words.copy()
     core.multispin_reference_sweeps(words, shape[0], shape[1], code, sim._table, sim.seed, sim.chain, 0, 4)
     np.testing.assert_array_equal(words, sim._words)
+    # the grouped form (the CUDA kernel's) gives the same words
+    core.multispin_reference_sweeps(grouped, shape[0], shape[1], code, sim._table, sim.seed, sim.chain, 0, 4,
+                                    grouped=True)
+    np.testing.assert_array_equal(grouped, sim._words)
+
+
+@pytest.mark.skipif("cpp" not in BACKENDS, reason="needs the cpp backend")
+@pytest.mark.parametrize("update", ["metropolis", "heat_bath"])
+@pytest.mark.parametrize("beta,J,h", [(1e-300, 1.0, 0.0), (300.0, 1.0, 0.0), (300.0, 1.0, 0.5), (0.3, -1.0, 2.5),
+                                      (0.4406868, 1.0, 1e-12), (2.0, 0.5, -1.0)])
+def test_grouped_form_edge_thresholds(update, beta, J, h):
+    """Thresholds of exactly 0 and 1, one group, many groups: grouped and per-class forms agree."""
+    core = physdl._backend.module("cpp").lattice
+    shape = (10, 140)
+    sim = lattice.Simulation(lattice.Ising(shape, J=J, h=h), beta=beta, update=update, storage="multispin",
+                             seed=99, backend="cpp")
+    code = 0 if update == "metropolis" else 1
+    a = sim._words.copy()
+    b = sim._words.copy()
+    core.multispin_reference_sweeps(a, shape[0], shape[1], code, sim._table, sim.seed, sim.chain, 0, 3)
+    core.multispin_reference_sweeps(b, shape[0], shape[1], code, sim._table, sim.seed, sim.chain, 0, 3,
+                                    grouped=True)
+    np.testing.assert_array_equal(a, b)
+    sim.run(3)
+    np.testing.assert_array_equal(b, sim._words)
 
 
 @needs_both

@@ -147,6 +147,7 @@ def _fixed(p) -> np.ndarray:
     return out
 
 
+@np.errstate(over="ignore")  # exp overflows to inf at large beta: p = min(1, inf) = 1, 1 / (1 + inf) = 0
 def _byte_table(update: str, z: int, beta: float, J: float, h: float) -> np.ndarray:
     sums = np.arange(-z, z + 1, 2, dtype=np.float64)
     if update == "metropolis":
@@ -155,6 +156,7 @@ def _byte_table(update: str, z: int, beta: float, J: float, h: float) -> np.ndar
     return np.concatenate([_fixed(1.0 / (1.0 + np.exp(-2.0 * beta * (J * sums + h)))), np.zeros(z + 1, np.uint64)])
 
 
+@np.errstate(over="ignore")  # as for _byte_table
 def _multispin_table(update: str, beta: float, J: float, h: float) -> np.ndarray:
     a = np.arange(5, dtype=np.float64)
     if update == "metropolis":

@@ -6,3 +6,10 @@
 #else
 #define PHYSDL_HD inline
 #endif
+
+// Ask nvcc to unroll the next loop (small fixed loops over classes, groups, rounds); no-op on the host.
+#if defined(__CUDACC__)
+#define PHYSDL_UNROLL _Pragma("unroll")
+#else
+#define PHYSDL_UNROLL
+#endif

@@ -331,14 +331,20 @@ void multispin_sweeps(std::uint64_t* words, std::int64_t ly, std::int64_t lx, in
 
 void multispin_reference_sweeps(std::uint64_t* words, std::int64_t ly, std::int64_t lx, int update,
                                 const std::uint64_t* thresholds, std::uint64_t seed, std::uint64_t chain,
-                                std::uint64_t sweep0, std::int64_t nsweeps) {
+                                std::uint64_t sweep0, std::int64_t nsweeps, bool grouped) {
   const u64 nw = ms::words_per_row(static_cast<u64>(lx));
+  const ms::GroupedPlan plan = ms::make_grouped_plan(update, thresholds, seed);
   for (std::int64_t t = 0; t < nsweeps; ++t) {
     for (int c = 0; c < 2; ++c) {
       for (std::int64_t y = 0; y < ly; ++y) {
         for (u64 q = 0; q < nw; ++q) {
-          ms::update_site_word(update, words, static_cast<u64>(ly), static_cast<u64>(lx), c, static_cast<u64>(y), q,
-                               thresholds, seed, chain, sweep0 + static_cast<u64>(t));
+          if (grouped) {
+            ms::update_site_word_grouped(plan, words, static_cast<u64>(ly), static_cast<u64>(lx), c,
+                                         static_cast<u64>(y), q, chain, sweep0 + static_cast<u64>(t));
+          } else {
+            ms::update_site_word(update, words, static_cast<u64>(ly), static_cast<u64>(lx), c, static_cast<u64>(y),
+                                 q, thresholds, seed, chain, sweep0 + static_cast<u64>(t));
+          }
         }
       }
     }

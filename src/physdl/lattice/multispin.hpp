@@ -193,4 +193,115 @@ PHYSDL_HD void update_site_word(int update, u64* words, u64 ly, u64 lx, int colo
                            thresholds, seed, stream_id(chain, sweep, colour), word_index);
 }
 
+// ------------------------------------------------------------------------------- grouped form
+// The same update, reorganised for speed (the CUDA kernel's form; the CPU test runs it through
+// `multispin_reference_sweeps(..., grouped = true)` and checks it equals the form above):
+//  - classes whose thresholds are equal and strictly between 0 and 2^53 share one group, so the
+//    per-level work is one select per group (Metropolis at h = 0 has 2 groups, heat bath 4);
+//  - the digits of each group's threshold are tabulated level by level (bit g of digits[k]);
+//  - Philox round keys are computed once per run.
+// Nothing about which spins are accepted changes: every spin still compares its own U_j with its
+// own class's threshold, digit by digit, with the same blocks.
+
+struct GroupedPlan {
+  int update;                       // kMetropolis or kHeatBath
+  int ngroups;                      // 0 .. 10
+  std::uint32_t always;             // classes with threshold >= 2^53 (bit i: class i)
+  std::uint32_t group_classes[10];  // classes of group g
+  std::uint32_t digits[kLevels];    // bit g: digit k (most significant first) of group g's threshold
+  physdl::random::PhiloxKeys keys;
+};
+
+/// Group the thresholds of `update` (10 for Metropolis, 5 for heat bath) for `seed`.
+PHYSDL_HD GroupedPlan make_grouped_plan(int update, const u64* thresholds, u64 seed) {
+  GroupedPlan p{};
+  p.update = update;
+  p.keys = physdl::random::philox_keys(seed);
+  u64 value[10] = {};
+  const int ncls = update == kMetropolis ? 10 : 5;
+  for (int i = 0; i < ncls; ++i) {
+    const u64 t = thresholds[i];
+    if (t >= kOne) {
+      p.always |= 1u << i;
+    } else if (t > 0) {
+      int g = 0;
+      while (g < p.ngroups && value[g] != t) ++g;
+      if (g == p.ngroups) value[p.ngroups++] = t;
+      p.group_classes[g] |= 1u << i;
+    }
+  }
+  for (int k = 0; k < kLevels; ++k)
+    for (int g = 0; g < p.ngroups; ++g) p.digits[k] |= static_cast<std::uint32_t>((value[g] >> (52 - k)) & 1) << g;
+  return p;
+}
+
+/// `update_word` through a grouped plan.  GMAX >= p.ngroups bounds the (unrolled) group loops.
+template <int GMAX>
+PHYSDL_HD u64 update_word_grouped(const GroupedPlan& p, u64 own, u64 up, u64 down, u64 same, u64 side, u64 valid,
+                                  u64 stream, u64 word_index) {
+  u64 c0, c1, c2, cnt[5];
+  const bool metropolis = p.update == kMetropolis;
+  if (metropolis) {
+    count4(own ^ up, own ^ down, own ^ same, own ^ side, c0, c1, c2);
+  } else {
+    count4(up, down, same, side, c0, c1, c2);
+  }
+  count_masks(c0, c1, c2, cnt);
+  u64 cls[10];
+  PHYSDL_UNROLL
+  for (int a = 0; a < 5; ++a) {
+    cls[a] = metropolis ? (cnt[a] & ~own & valid) : (cnt[a] & valid);
+    cls[a + 5] = metropolis ? (cnt[a] & own & valid) : 0;
+  }
+  u64 accept = 0, gm[GMAX];
+  PHYSDL_UNROLL
+  for (int i = 0; i < 10; ++i)
+    if ((p.always >> i) & 1) accept |= cls[i];
+  u64 undecided = 0;
+  PHYSDL_UNROLL
+  for (int g = 0; g < GMAX; ++g) {
+    gm[g] = 0;
+    if (g < p.ngroups) {
+      PHYSDL_UNROLL
+      for (int i = 0; i < 10; ++i)
+        if ((p.group_classes[g] >> i) & 1) gm[g] |= cls[i];
+    }
+    undecided |= gm[g];
+  }
+  for (int pair = 0; undecided && pair < (kLevels + 1) / 2; ++pair) {
+    const physdl::random::Philox4x32 blk =
+        physdl::random::philox_block_keyed(p.keys, stream, counter_id(word_index, pair));
+    PHYSDL_UNROLL
+    for (int half = 0; half < 2; ++half) {
+      const int k = 2 * pair + half;
+      if (k >= kLevels) break;
+      const u64 r = half == 0 ? (static_cast<u64>(blk.v[0]) | (static_cast<u64>(blk.v[1]) << 32))
+                              : (static_cast<u64>(blk.v[2]) | (static_cast<u64>(blk.v[3]) << 32));
+      const std::uint32_t d = p.digits[k];
+      u64 pk = 0;
+      PHYSDL_UNROLL
+      for (int g = 0; g < GMAX; ++g) pk |= gm[g] & (u64(0) - static_cast<u64>((d >> g) & 1));
+      const u64 diff = undecided & (r ^ pk);
+      accept |= diff & pk;
+      undecided &= ~diff;
+    }
+  }
+  return metropolis ? ((own ^ accept) & valid) : (accept & valid);
+}
+
+/// `update_site_word` through a grouped plan (any p.ngroups).
+PHYSDL_HD void update_site_word_grouped(const GroupedPlan& p, u64* words, u64 ly, u64 lx, int colour, u64 y, u64 q,
+                                        u64 chain, u64 sweep) {
+  const u64 nw = words_per_row(lx), n = lx / 2;
+  const int other = 1 - colour;
+  const u64* row = words + word_offset(other, y, 0, ly, nw);
+  const u64* up = words + word_offset(other, (y + ly - 1) % ly, 0, ly, nw);
+  const u64* down = words + word_offset(other, (y + 1) % ly, 0, ly, nw);
+  const bool prev = ((y + static_cast<u64>(colour)) & 1) == 0;
+  const u64 side = side_word(row, q, nw, n, prev);
+  const u64 idx = word_offset(colour, y, q, ly, nw);
+  words[idx] = update_word_grouped<10>(p, words[idx], up[q], down[q], row[q], side, valid_mask(q, nw, n),
+                                       stream_id(chain, sweep, colour), y * nw + q);
+}
+
 }  // namespace physdl::lattice::multispin

@@ -71,6 +71,33 @@ PHYSDL_HD Philox4x32 philox_block(std::uint64_t seed, std::uint64_t stream,
                     static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32));
 }
 
+/// The ten round keys of one seed, computed once: kernels that draw many blocks under one seed
+/// (the lattice sweeps) keep them in constant memory or registers instead of re-deriving them.
+struct PhiloxKeys {
+  std::uint32_t k[20];  // k[2 r], k[2 r + 1]: the key of round r
+};
+
+PHYSDL_HD PhiloxKeys philox_keys(std::uint64_t seed) {
+  PhiloxKeys out{};
+  std::uint32_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
+  for (int r = 0; r < 10; ++r) {
+    out.k[2 * r] = k0;
+    out.k[2 * r + 1] = k1;
+    k0 += detail::kPhiloxW0;
+    k1 += detail::kPhiloxW1;
+  }
+  return out;
+}
+
+/// Same block as philox_block(seed, stream, counter), with the round keys of `seed` given.
+PHYSDL_HD Philox4x32 philox_block_keyed(const PhiloxKeys& keys, std::uint64_t stream, std::uint64_t counter) {
+  std::uint32_t c[4] = {static_cast<std::uint32_t>(counter), static_cast<std::uint32_t>(counter >> 32),
+                        static_cast<std::uint32_t>(stream), static_cast<std::uint32_t>(stream >> 32)};
+  PHYSDL_UNROLL
+  for (int r = 0; r < 10; ++r) detail::philox_round(c, keys.k + 2 * r);
+  return Philox4x32{{c[0], c[1], c[2], c[3]}};
+}
+
 /// Uniform float in [0, 1) from the top 24 bits of one word.
 PHYSDL_HD float uniform_float(std::uint32_t w) {
   return static_cast<float>(w >> 8) * 5.9604644775390625e-08f;  // 2^-24
