@@ -36,7 +36,8 @@ def measure(L: int, sweeps: int, beta: float, compiled: bool, dtype=torch.float3
     s = torch.where(torch.rand(L, L, device=dev) < 0.5, -1.0, 1.0).to(dtype)
     sweep = make_sweep(L, beta, dev)
     if compiled:
-        sweep = torch.compile(sweep)
+        torch._dynamo.reset()  # each size compiled afresh, for its static shape (no dynamic-shape kernels)
+        sweep = torch.compile(sweep, dynamic=False)
     for _ in range(3):
         s = sweep(s)
     torch.cuda.synchronize()

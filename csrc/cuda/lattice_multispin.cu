@@ -98,8 +98,8 @@ __global__ void k_multispin_measure(const u64* words, u64 ly, u64 lx, unsigned l
 
 // The tuned colour update.  Index is uint32_t when ly * nw < 2^32, else u64.  When acc is not null
 // (colour 1 of a measured sweep) the launch also adds the +1 spins and antiparallel bonds to acc.
-template <int GMAX, typename Index>
-__global__ void __launch_bounds__(kThreads)
+template <int GMAX, typename Index, int MIN_BLOCKS>
+__global__ void __launch_bounds__(kThreads, MIN_BLOCKS)
     k_grouped_colour(u64* __restrict__ words, Index ly, Index nw, u64 n, int colour,
                      const __grid_constant__ ms::GroupedPlan plan, u64 stream, unsigned long long* acc) {
   const Index total = ly * nw;
@@ -137,15 +137,54 @@ bool wide_index_forced() {
   return forced;
 }
 
+// Minimum resident blocks per multiprocessor asked of the compiler for the 32-bit index kernels (it
+// caps the registers per thread): kMinBlocks unless PHYSDL_CUDA_MIN_BLOCKS names 1, 4 or 5 (the
+// benchmark compares them; every choice gives the same lattice).
+constexpr int kMinBlocks = 1;
+int min_blocks_setting() {
+  const char* v = std::getenv("PHYSDL_CUDA_MIN_BLOCKS");
+  if (v == nullptr) return kMinBlocks;
+  const std::string s(v);
+  return s == "4" ? 4 : s == "5" ? 5 : s == "1" ? 1 : kMinBlocks;
+}
+
 template <int GMAX>
 void launch_grouped(unsigned grid, u64* words, u64 ly, u64 nw, u64 n, int colour, const ms::GroupedPlan& plan,
                     u64 stream, unsigned long long* acc) {
   if (ly * nw < (u64(1) << 32) && !wide_index_forced()) {
-    k_grouped_colour<GMAX, std::uint32_t><<<grid, kThreads>>>(words, static_cast<std::uint32_t>(ly),
-                                                             static_cast<std::uint32_t>(nw), n, colour, plan, stream,
-                                                             acc);
+    const auto y32 = static_cast<std::uint32_t>(ly), nw32 = static_cast<std::uint32_t>(nw);
+    switch (min_blocks_setting()) {
+      case 5:
+        k_grouped_colour<GMAX, std::uint32_t, 5><<<grid, kThreads>>>(words, y32, nw32, n, colour, plan, stream, acc);
+        break;
+      case 4:
+        k_grouped_colour<GMAX, std::uint32_t, 4><<<grid, kThreads>>>(words, y32, nw32, n, colour, plan, stream, acc);
+        break;
+      default:
+        k_grouped_colour<GMAX, std::uint32_t, 1><<<grid, kThreads>>>(words, y32, nw32, n, colour, plan, stream, acc);
+    }
   } else {
-    k_grouped_colour<GMAX, u64><<<grid, kThreads>>>(words, ly, nw, n, colour, plan, stream, acc);
+    k_grouped_colour<GMAX, u64, 1><<<grid, kThreads>>>(words, ly, nw, n, colour, plan, stream, acc);
+  }
+}
+
+void launch_grouped_any(unsigned grid, u64* words, u64 ly, u64 nw, u64 n, int colour, const ms::GroupedPlan& plan,
+                        u64 stream, unsigned long long* acc) {
+  switch (plan.ngroups) {  // the group loops are unrolled to exactly the groups there are
+    case 0:
+    case 1:
+    case 2:
+      return launch_grouped<2>(grid, words, ly, nw, n, colour, plan, stream, acc);
+    case 3:
+      return launch_grouped<3>(grid, words, ly, nw, n, colour, plan, stream, acc);
+    case 4:
+      return launch_grouped<4>(grid, words, ly, nw, n, colour, plan, stream, acc);
+    case 5:
+      return launch_grouped<5>(grid, words, ly, nw, n, colour, plan, stream, acc);
+    case 6:
+      return launch_grouped<6>(grid, words, ly, nw, n, colour, plan, stream, acc);
+    default:
+      return launch_grouped<10>(grid, words, ly, nw, n, colour, plan, stream, acc);
   }
 }
 
@@ -280,12 +319,7 @@ void MultispinLattice::sweeps(int update, const std::uint64_t* thresholds, doubl
     for (int c = 0; c < 2; ++c) {
       unsigned long long* acc = (c == 1 && measured) ? series.ptr + 2 * ((m - done) % (chunk > 0 ? chunk : 1)) : nullptr;
       const u64 stream = ms::stream_id(chain, sweep, c);
-      if (plan.ngroups <= 2)
-        launch_grouped<2>(grid, impl_->words, ly, nw, n, c, plan, stream, acc);
-      else if (plan.ngroups <= 4)
-        launch_grouped<4>(grid, impl_->words, ly, nw, n, c, plan, stream, acc);
-      else
-        launch_grouped<10>(grid, impl_->words, ly, nw, n, c, plan, stream, acc);
+      launch_grouped_any(grid, impl_->words, ly, nw, n, c, plan, stream, acc);
     }
     PHYSDL_CUDA_CHECK(cudaGetLastError());
     if (measured && m + 1 - done == chunk) {  // the chunk is full: copy it out and clear it

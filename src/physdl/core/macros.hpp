@@ -13,3 +13,10 @@
 #else
 #define PHYSDL_UNROLL
 #endif
+
+// Keep the next loop rolled on the device (long data-dependent loops: unrolling them only costs registers).
+#if defined(__CUDACC__)
+#define PHYSDL_NO_UNROLL _Pragma("unroll 1")
+#else
+#define PHYSDL_NO_UNROLL
+#endif
