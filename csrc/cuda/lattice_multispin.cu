@@ -138,14 +138,14 @@ bool wide_index_forced() {
 }
 
 // Minimum resident blocks per multiprocessor asked of the compiler for the 32-bit index kernels (it
-// caps the registers per thread): kMinBlocks unless PHYSDL_CUDA_MIN_BLOCKS names 1, 4 or 5 (the
+// caps the registers per thread): kMinBlocks unless PHYSDL_CUDA_MIN_BLOCKS names 0, 4 or 5 (the
 // benchmark compares them; every choice gives the same lattice).
-constexpr int kMinBlocks = 1;
+constexpr int kMinBlocks = 0;  // 0: no request (the compiler's own register budget)
 int min_blocks_setting() {
   const char* v = std::getenv("PHYSDL_CUDA_MIN_BLOCKS");
   if (v == nullptr) return kMinBlocks;
   const std::string s(v);
-  return s == "4" ? 4 : s == "5" ? 5 : s == "1" ? 1 : kMinBlocks;
+  return s == "4" ? 4 : s == "5" ? 5 : s == "0" ? 0 : kMinBlocks;
 }
 
 template <int GMAX>
@@ -161,10 +161,10 @@ void launch_grouped(unsigned grid, u64* words, u64 ly, u64 nw, u64 n, int colour
         k_grouped_colour<GMAX, std::uint32_t, 4><<<grid, kThreads>>>(words, y32, nw32, n, colour, plan, stream, acc);
         break;
       default:
-        k_grouped_colour<GMAX, std::uint32_t, 1><<<grid, kThreads>>>(words, y32, nw32, n, colour, plan, stream, acc);
+        k_grouped_colour<GMAX, std::uint32_t, 0><<<grid, kThreads>>>(words, y32, nw32, n, colour, plan, stream, acc);
     }
   } else {
-    k_grouped_colour<GMAX, u64, 1><<<grid, kThreads>>>(words, ly, nw, n, colour, plan, stream, acc);
+    k_grouped_colour<GMAX, u64, 0><<<grid, kThreads>>>(words, ly, nw, n, colour, plan, stream, acc);
   }
 }
 

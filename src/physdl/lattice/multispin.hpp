@@ -253,7 +253,7 @@ PHYSDL_HD u64 update_word_grouped(const GroupedPlan& p, u64 own, u64 up, u64 dow
     cls[a] = metropolis ? (cnt[a] & ~own & valid) : (cnt[a] & valid);
     cls[a + 5] = metropolis ? (cnt[a] & own & valid) : 0;
   }
-  u64 accept = 0, gm[GMAX];  // gm[g]: the still undecided spins of group g
+  u64 accept = 0, gm[GMAX];
   PHYSDL_UNROLL
   for (int i = 0; i < 10; ++i)
     if ((p.always >> i) & 1) accept |= cls[i];
@@ -268,37 +268,22 @@ PHYSDL_HD u64 update_word_grouped(const GroupedPlan& p, u64 own, u64 up, u64 dow
     }
     undecided |= gm[g];
   }
-  // One level: group g's digit d is the same for all its spins.  A spin whose digit r differs from d
-  // is decided (accepted iff d = 1, i.e. r = 0 < 1); the others stay.
-  auto level = [&](int k, u64 r) {
-    const std::uint32_t d = p.digits[k];
+  for (int pair = 0; undecided && pair < (kLevels + 1) / 2; ++pair) {
+    const physdl::random::Philox4x32 blk =
+        physdl::random::philox_block_keyed(p.keys, stream, counter_id(word_index, pair));
     PHYSDL_UNROLL
-    for (int g = 0; g < GMAX; ++g) {
-      if (g < p.ngroups) {
-        if ((d >> g) & 1) {
-          accept |= gm[g] & ~r;
-          gm[g] &= r;
-        } else {
-          gm[g] &= ~r;
-        }
-      }
-    }
-  };
-  auto any_left = [&]() {
-    u64 u = 0;
-    PHYSDL_UNROLL
-    for (int g = 0; g < GMAX; ++g) u |= gm[g];
-    return u != 0;
-  };
-  if (undecided) {
-    // pairs 0 .. 25 hold levels 2 pair, 2 pair + 1; pair 26 holds level 52 only
-    PHYSDL_NO_UNROLL
-    for (int pair = 0; pair < (kLevels + 1) / 2; ++pair) {
-      const physdl::random::Philox4x32 blk =
-          physdl::random::philox_block_keyed(p.keys, stream, counter_id(word_index, pair));
-      level(2 * pair, static_cast<u64>(blk.v[0]) | (static_cast<u64>(blk.v[1]) << 32));
-      if (2 * pair + 1 < kLevels) level(2 * pair + 1, static_cast<u64>(blk.v[2]) | (static_cast<u64>(blk.v[3]) << 32));
-      if (!any_left()) break;
+    for (int half = 0; half < 2; ++half) {
+      const int k = 2 * pair + half;
+      if (k >= kLevels) break;
+      const u64 r = half == 0 ? (static_cast<u64>(blk.v[0]) | (static_cast<u64>(blk.v[1]) << 32))
+                              : (static_cast<u64>(blk.v[2]) | (static_cast<u64>(blk.v[3]) << 32));
+      const std::uint32_t d = p.digits[k];
+      u64 pk = 0;
+      PHYSDL_UNROLL
+      for (int g = 0; g < GMAX; ++g) pk |= gm[g] & (u64(0) - static_cast<u64>((d >> g) & 1));
+      const u64 diff = undecided & (r ^ pk);
+      accept |= diff & pk;
+      undecided &= ~diff;
     }
   }
   return metropolis ? ((own ^ accept) & valid) : (accept & valid);
