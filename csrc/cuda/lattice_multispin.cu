@@ -98,7 +98,7 @@ __global__ void k_multispin_measure(const u64* words, u64 ly, u64 lx, unsigned l
 
 // The tuned colour update.  Index is uint32_t when ly * nw < 2^32, else u64.  When acc is not null
 // (colour 1 of a measured sweep) the launch also adds the +1 spins and antiparallel bonds to acc.
-template <int GMAX, typename Index, int MIN_BLOCKS>
+template <int UPDATE, int GMAX, typename Index, int MIN_BLOCKS>
 __global__ void __launch_bounds__(kThreads, MIN_BLOCKS)
     k_grouped_colour(u64* __restrict__ words, Index ly, Index nw, u64 n, int colour,
                      const __grid_constant__ ms::GroupedPlan plan, u64 stream, unsigned long long* acc) {
@@ -116,7 +116,7 @@ __global__ void __launch_bounds__(kThreads, MIN_BLOCKS)
     const u64 same = row[q];
     const u64 side = ms::side_word(row, q, nw, n, prev);
     const u64 up = oth[static_cast<u64>(yu) * nw + q], down = oth[static_cast<u64>(yd) * nw + q];
-    const u64 w = ms::update_word_grouped<GMAX>(plan, mine[i], up, down, same, side, ms::valid_mask(q, nw, n), stream,
+    const u64 w = ms::update_word_grouped<GMAX, UPDATE>(plan, mine[i], up, down, same, side, ms::valid_mask(q, nw, n), stream,
                                                 static_cast<u64>(i));
     mine[i] = w;
     if (acc) {
@@ -138,54 +138,59 @@ bool wide_index_forced() {
 }
 
 // Minimum resident blocks per multiprocessor asked of the compiler for the 32-bit index kernels (it
-// caps the registers per thread): kMinBlocks unless PHYSDL_CUDA_MIN_BLOCKS names 0, 4 or 5 (the
+// caps the registers per thread): kMinBlocks unless PHYSDL_CUDA_MIN_BLOCKS names 0 or 4 (the
 // benchmark compares them; every choice gives the same lattice).
 constexpr int kMinBlocks = 0;  // 0: no request (the compiler's own register budget)
 int min_blocks_setting() {
   const char* v = std::getenv("PHYSDL_CUDA_MIN_BLOCKS");
   if (v == nullptr) return kMinBlocks;
   const std::string s(v);
-  return s == "4" ? 4 : s == "5" ? 5 : s == "0" ? 0 : kMinBlocks;
+  return s == "4" ? 4 : s == "0" ? 0 : kMinBlocks;
 }
 
-template <int GMAX>
+template <int UPDATE, int GMAX>
 void launch_grouped(unsigned grid, u64* words, u64 ly, u64 nw, u64 n, int colour, const ms::GroupedPlan& plan,
                     u64 stream, unsigned long long* acc) {
   if (ly * nw < (u64(1) << 32) && !wide_index_forced()) {
     const auto y32 = static_cast<std::uint32_t>(ly), nw32 = static_cast<std::uint32_t>(nw);
-    switch (min_blocks_setting()) {
-      case 5:
-        k_grouped_colour<GMAX, std::uint32_t, 5><<<grid, kThreads>>>(words, y32, nw32, n, colour, plan, stream, acc);
-        break;
-      case 4:
-        k_grouped_colour<GMAX, std::uint32_t, 4><<<grid, kThreads>>>(words, y32, nw32, n, colour, plan, stream, acc);
-        break;
-      default:
-        k_grouped_colour<GMAX, std::uint32_t, 0><<<grid, kThreads>>>(words, y32, nw32, n, colour, plan, stream, acc);
-    }
+    if (min_blocks_setting() == 4)
+      k_grouped_colour<UPDATE, GMAX, std::uint32_t, 4>
+          <<<grid, kThreads>>>(words, y32, nw32, n, colour, plan, stream, acc);
+    else
+      k_grouped_colour<UPDATE, GMAX, std::uint32_t, 0>
+          <<<grid, kThreads>>>(words, y32, nw32, n, colour, plan, stream, acc);
   } else {
-    k_grouped_colour<GMAX, u64, 0><<<grid, kThreads>>>(words, ly, nw, n, colour, plan, stream, acc);
+    k_grouped_colour<UPDATE, GMAX, u64, 0><<<grid, kThreads>>>(words, ly, nw, n, colour, plan, stream, acc);
+  }
+}
+
+template <int UPDATE>
+void launch_grouped_update(unsigned grid, u64* words, u64 ly, u64 nw, u64 n, int colour, const ms::GroupedPlan& plan,
+                           u64 stream, unsigned long long* acc) {
+  switch (plan.ngroups) {  // the group loops are unrolled to exactly the groups there are
+    case 0:
+    case 1:
+    case 2:
+      return launch_grouped<UPDATE, 2>(grid, words, ly, nw, n, colour, plan, stream, acc);
+    case 3:
+      return launch_grouped<UPDATE, 3>(grid, words, ly, nw, n, colour, plan, stream, acc);
+    case 4:
+      return launch_grouped<UPDATE, 4>(grid, words, ly, nw, n, colour, plan, stream, acc);
+    case 5:
+      return launch_grouped<UPDATE, 5>(grid, words, ly, nw, n, colour, plan, stream, acc);
+    case 6:
+      return launch_grouped<UPDATE, 6>(grid, words, ly, nw, n, colour, plan, stream, acc);
+    default:
+      return launch_grouped<UPDATE, 10>(grid, words, ly, nw, n, colour, plan, stream, acc);
   }
 }
 
 void launch_grouped_any(unsigned grid, u64* words, u64 ly, u64 nw, u64 n, int colour, const ms::GroupedPlan& plan,
                         u64 stream, unsigned long long* acc) {
-  switch (plan.ngroups) {  // the group loops are unrolled to exactly the groups there are
-    case 0:
-    case 1:
-    case 2:
-      return launch_grouped<2>(grid, words, ly, nw, n, colour, plan, stream, acc);
-    case 3:
-      return launch_grouped<3>(grid, words, ly, nw, n, colour, plan, stream, acc);
-    case 4:
-      return launch_grouped<4>(grid, words, ly, nw, n, colour, plan, stream, acc);
-    case 5:
-      return launch_grouped<5>(grid, words, ly, nw, n, colour, plan, stream, acc);
-    case 6:
-      return launch_grouped<6>(grid, words, ly, nw, n, colour, plan, stream, acc);
-    default:
-      return launch_grouped<10>(grid, words, ly, nw, n, colour, plan, stream, acc);
-  }
+  if (plan.update == ms::kMetropolis)
+    launch_grouped_update<ms::kMetropolis>(grid, words, ly, nw, n, colour, plan, stream, acc);
+  else
+    launch_grouped_update<ms::kHeatBath>(grid, words, ly, nw, n, colour, plan, stream, acc);
 }
 
 unsigned grid_for(u64 items, int sms) {

@@ -235,12 +235,15 @@ PHYSDL_HD GroupedPlan make_grouped_plan(int update, const u64* thresholds, u64 s
   return p;
 }
 
-/// `update_word` through a grouped plan.  GMAX >= p.ngroups bounds the (unrolled) group loops.
-template <int GMAX>
+/// `update_word` through a grouped plan.  GMAX >= p.ngroups bounds the (unrolled) group loops;
+/// UPDATE = kMetropolis or kHeatBath fixes the update at compile time (it must equal p.update), -1
+/// reads it from the plan.
+template <int GMAX, int UPDATE = -1>
 PHYSDL_HD u64 update_word_grouped(const GroupedPlan& p, u64 own, u64 up, u64 down, u64 same, u64 side, u64 valid,
                                   u64 stream, u64 word_index) {
   u64 c0, c1, c2, cnt[5];
-  const bool metropolis = p.update == kMetropolis;
+  const bool metropolis = UPDATE >= 0 ? UPDATE == kMetropolis : p.update == kMetropolis;
+  constexpr int kClasses = UPDATE == kHeatBath ? 5 : 10;  // heat bath uses classes 0 .. 4 only
   if (metropolis) {
     count4(own ^ up, own ^ down, own ^ same, own ^ side, c0, c1, c2);
   } else {
@@ -255,7 +258,7 @@ PHYSDL_HD u64 update_word_grouped(const GroupedPlan& p, u64 own, u64 up, u64 dow
   }
   u64 accept = 0, gm[GMAX];
   PHYSDL_UNROLL
-  for (int i = 0; i < 10; ++i)
+  for (int i = 0; i < kClasses; ++i)
     if ((p.always >> i) & 1) accept |= cls[i];
   u64 undecided = 0;
   PHYSDL_UNROLL
@@ -263,7 +266,7 @@ PHYSDL_HD u64 update_word_grouped(const GroupedPlan& p, u64 own, u64 up, u64 dow
     gm[g] = 0;
     if (g < p.ngroups) {
       PHYSDL_UNROLL
-      for (int i = 0; i < 10; ++i)
+      for (int i = 0; i < kClasses; ++i)
         if ((p.group_classes[g] >> i) & 1) gm[g] |= cls[i];
     }
     undecided |= gm[g];
