@@ -177,22 +177,32 @@ PHYSDL_HD u64 update_word(int update, u64 own, u64 up, u64 down, u64 same, u64 s
   return update == kMetropolis ? ((own ^ accept) & valid) : (accept & valid);
 }
 
-/// Update word q of row y of colour c in place: reads the other colour's rows only.
-PHYSDL_HD void update_site_word(int update, u64* words, u64 ly, u64 lx, int colour, u64 y, u64 q,
-                                const u64* thresholds, u64 seed, u64 chain, u64 sweep) {
+/// The four neighbour words of word q of row y of colour c (all of the other colour), with its
+/// position: what every form of the update reads.
+struct SiteWord {
+  u64 up, down, same, side, valid;
+  u64 idx;         // position of the word in `words`
+  u64 word_index;  // y * nw + q: the Philox counter's word number
+};
+
+PHYSDL_HD SiteWord site_word(const u64* words, u64 ly, u64 lx, int colour, u64 y, u64 q) {
   const u64 nw = words_per_row(lx), n = lx / 2;
   const int other = 1 - colour;
   const u64* row = words + word_offset(other, y, 0, ly, nw);
   const u64* up = words + word_offset(other, (y + ly - 1) % ly, 0, ly, nw);
   const u64* down = words + word_offset(other, (y + 1) % ly, 0, ly, nw);
   const bool prev = ((y + static_cast<u64>(colour)) & 1) == 0;
-  const u64 side = side_word(row, q, nw, n, prev);
-  const u64 idx = word_offset(colour, y, q, ly, nw);
-  const u64 word_index = y * nw + q;
-  words[idx] = update_word(update, words[idx], up[q], down[q], row[q], side, valid_mask(q, nw, n),
-                           thresholds, seed, stream_id(chain, sweep, colour), word_index);
+  return SiteWord{up[q], down[q], row[q], side_word(row, q, nw, n, prev), valid_mask(q, nw, n),
+                  word_offset(colour, y, q, ly, nw), y * nw + q};
 }
 
+/// Update word q of row y of colour c in place: reads the other colour's rows only.
+PHYSDL_HD void update_site_word(int update, u64* words, u64 ly, u64 lx, int colour, u64 y, u64 q,
+                                const u64* thresholds, u64 seed, u64 chain, u64 sweep) {
+  const SiteWord w = site_word(words, ly, lx, colour, y, q);
+  words[w.idx] = update_word(update, words[w.idx], w.up, w.down, w.same, w.side, w.valid, thresholds, seed,
+                             stream_id(chain, sweep, colour), w.word_index);
+}
 // ------------------------------------------------------------------------------- grouped form
 // The same update, reorganised for speed (the CUDA kernel's form; the CPU test runs it through
 // `multispin_reference_sweeps(..., grouped = true)` and checks it equals the form above):
@@ -295,16 +305,8 @@ PHYSDL_HD u64 update_word_grouped(const GroupedPlan& p, u64 own, u64 up, u64 dow
 /// `update_site_word` through a grouped plan (any p.ngroups).
 PHYSDL_HD void update_site_word_grouped(const GroupedPlan& p, u64* words, u64 ly, u64 lx, int colour, u64 y, u64 q,
                                         u64 chain, u64 sweep) {
-  const u64 nw = words_per_row(lx), n = lx / 2;
-  const int other = 1 - colour;
-  const u64* row = words + word_offset(other, y, 0, ly, nw);
-  const u64* up = words + word_offset(other, (y + ly - 1) % ly, 0, ly, nw);
-  const u64* down = words + word_offset(other, (y + 1) % ly, 0, ly, nw);
-  const bool prev = ((y + static_cast<u64>(colour)) & 1) == 0;
-  const u64 side = side_word(row, q, nw, n, prev);
-  const u64 idx = word_offset(colour, y, q, ly, nw);
-  words[idx] = update_word_grouped<10>(p, words[idx], up[q], down[q], row[q], side, valid_mask(q, nw, n),
-                                       stream_id(chain, sweep, colour), y * nw + q);
+  const SiteWord w = site_word(words, ly, lx, colour, y, q);
+  words[w.idx] = update_word_grouped<10>(p, words[w.idx], w.up, w.down, w.same, w.side, w.valid,
+                                         stream_id(chain, sweep, colour), w.word_index);
 }
-
 }  // namespace physdl::lattice::multispin
