@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import time
 
 import numpy as np
@@ -19,15 +18,13 @@ from physdl import random
 from physdl.lattice import simulation as S
 
 
-# (update, tuned kernel?, measure every n sweeps (0: never), PHYSDL_CUDA_MIN_BLOCKS or None for the default)
-CASES = [("metropolis", True, 0, None), ("metropolis", True, 0, "4"), ("metropolis", True, 1, None),
-         ("metropolis", False, 0, None), ("heat_bath", True, 0, None), ("heat_bath", True, 0, "4"),
-         ("heat_bath", True, 1, None), ("heat_bath", False, 0, None)]
+# (update, tuned kernel?, measure every n sweeps (0: never))
+CASES = [("metropolis", True, 0), ("metropolis", True, 1), ("metropolis", False, 0),
+         ("heat_bath", True, 0), ("heat_bath", True, 1), ("heat_bath", False, 0)]
 
 
-def _name(update: str, tuned: bool, every: int, minb) -> str:
-    return (f"physdl cuda {'tuned' if tuned else 'plain port'} {update}" + (" +measure/sweep" if every else "")
-            + (f" minblocks={minb}" if minb else ""))
+def _name(update: str, tuned: bool, every: int) -> str:
+    return f"physdl cuda {'tuned' if tuned else 'plain port'} {update}" + (" +measure/sweep" if every else "")
 
 
 def measure_size(L: int, beta: float, seconds: float, burn_in: int) -> list[dict]:
@@ -49,11 +46,7 @@ def measure_size(L: int, beta: float, seconds: float, burn_in: int) -> list[dict
     lat.sweeps(0, tables["metropolis"], 1.0, 0.0, 1, 0, t, burn_in, 0, True)
     t += burn_in
     rows = []
-    for update, tuned, every, minb in CASES:
-        if minb is None:
-            os.environ.pop("PHYSDL_CUDA_MIN_BLOCKS", None)
-        else:
-            os.environ["PHYSDL_CUDA_MIN_BLOCKS"] = minb
+    for update, tuned, every in CASES:
         t0 = time.perf_counter()
         lat.sweeps(code[update], tables[update], 1.0, 0.0, 1, 0, t, 4, every, tuned)  # warm-up, calibration
         per_sweep = (time.perf_counter() - t0) / 4
@@ -64,11 +57,10 @@ def measure_size(L: int, beta: float, seconds: float, burn_in: int) -> list[dict
         dt = time.perf_counter() - t0
         t += sweeps
         e, _ = lat.measure(1.0, 0.0)
-        rows.append({"impl": _name(update, tuned, every, minb), "L": L, "sweeps": sweeps,
+        rows.append({"impl": _name(update, tuned, every), "L": L, "sweeps": sweeps,
                      "flips_per_ns": L * L * sweeps / (dt * 1e9), "energy_per_spin": e / (L * L),
                      "measurements": int(len(e_series))})
         print(json.dumps(rows[-1]), flush=True)
-    os.environ.pop("PHYSDL_CUDA_MIN_BLOCKS", None)
     return rows
 
 

@@ -204,9 +204,24 @@ void register_lattice(py::module_& root) {
       py::arg("measure_every"), py::arg("energy"), py::arg("mag"));
 
   m.def(
+      "multispin_plan",
+      [](int update, carray<std::uint64_t> thr) {
+        if (update != L::kMetropolis && update != L::kHeatBath) throw py::value_error("unknown update");
+        if (thr.size() < (update == L::kMetropolis ? 10 : 5)) throw py::value_error("thresholds too short");
+        const auto p = physdl::lattice::multispin::make_grouped_plan(update, thr.data(), 0);
+        py::list groups;
+        for (int g = 0; g < p.ngroups; ++g) groups.append(p.group_classes[g]);
+        return py::dict(py::arg("ngroups") = p.ngroups, py::arg("by_count") = static_cast<bool>(p.by_count),
+                        py::arg("always") = p.always, py::arg("group_classes") = groups);
+      },
+      py::arg("update"), py::arg("thresholds"),
+      "How the grouped form (the CUDA kernel's) arranges a threshold table: groups, shape.");
+
+  m.def(
       "multispin_reference_sweeps",
       [](carray<std::uint64_t> words, std::int64_t ly, std::int64_t lx, int update, carray<std::uint64_t> thr,
-         std::uint64_t seed, std::uint64_t chain, std::uint64_t sweep0, std::int64_t nsweeps, bool grouped) {
+         std::uint64_t seed, std::uint64_t chain, std::uint64_t sweep0, std::int64_t nsweeps, bool grouped,
+         bool by_count) {
         if (ly < 2 || lx < 2 || ly % 2 || lx % 2) throw py::value_error("ly and lx must be even and >= 2");
         const auto nw = static_cast<std::int64_t>(physdl::lattice::multispin::words_per_row(lx));
         if (words.size() != 2 * ly * nw) throw py::value_error("words has the wrong size");
@@ -215,10 +230,10 @@ void register_lattice(py::module_& root) {
         if (nsweeps < 0) throw py::value_error("nsweeps must be >= 0");
         auto* wp = mutable_data(words, "words");
         py::gil_scoped_release nogil;
-        L::multispin_reference_sweeps(wp, ly, lx, update, thr.data(), seed, chain, sweep0, nsweeps, grouped);
+        L::multispin_reference_sweeps(wp, ly, lx, update, thr.data(), seed, chain, sweep0, nsweeps, grouped, by_count);
       },
       py::arg("words"), py::arg("ly"), py::arg("lx"), py::arg("update"), py::arg("thresholds"), py::arg("seed"),
-      py::arg("chain"), py::arg("sweep0"), py::arg("nsweeps"), py::arg("grouped") = false,
+      py::arg("chain"), py::arg("sweep0"), py::arg("nsweeps"), py::arg("grouped") = false, py::arg("by_count") = true,
       "Reference multi-spin sweeps through the header-only update_word (shared with CUDA).");
 }
 

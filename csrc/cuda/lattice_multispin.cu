@@ -7,7 +7,8 @@
 //
 // Two kernels do the same update:
 //  - the tuned one (default) runs the header's grouped form (`update_word_grouped`: classes with equal
-//    thresholds merged, threshold digits tabulated, Philox round keys precomputed), indexes with 32-bit
+//    thresholds merged, threshold digits tabulated, Philox round keys precomputed; `update_word_by_count`
+//    where each group is one neighbour count, as for Metropolis at h = 0), indexes with 32-bit
 //    arithmetic where the lattice allows, and, on sweeps that are measured, reduces the energy and
 //    magnetisation inside the colour-1 launch (each colour-1 word sees all four of its bonds' partners,
 //    so every bond is counted once) into a per-measurement slot on the device; the series is copied
@@ -98,8 +99,8 @@ __global__ void k_multispin_measure(const u64* words, u64 ly, u64 lx, unsigned l
 
 // The tuned colour update.  Index is uint32_t when ly * nw < 2^32, else u64.  When acc is not null
 // (colour 1 of a measured sweep) the launch also adds the +1 spins and antiparallel bonds to acc.
-template <int UPDATE, int GMAX, typename Index, int MIN_BLOCKS>
-__global__ void __launch_bounds__(kThreads, MIN_BLOCKS)
+template <int UPDATE, int GMAX, bool BY_COUNT, typename Index>
+__global__ void __launch_bounds__(kThreads)
     k_grouped_colour(u64* __restrict__ words, Index ly, Index nw, u64 n, int colour,
                      const __grid_constant__ ms::GroupedPlan plan, u64 stream, unsigned long long* acc) {
   const Index total = ly * nw;
@@ -116,8 +117,11 @@ __global__ void __launch_bounds__(kThreads, MIN_BLOCKS)
     const u64 same = row[q];
     const u64 side = ms::side_word(row, q, nw, n, prev);
     const u64 up = oth[static_cast<u64>(yu) * nw + q], down = oth[static_cast<u64>(yd) * nw + q];
-    const u64 w = ms::update_word_grouped<GMAX, UPDATE>(plan, mine[i], up, down, same, side, ms::valid_mask(q, nw, n), stream,
-                                                static_cast<u64>(i));
+    const u64 valid = ms::valid_mask(q, nw, n);
+    const u64 w = BY_COUNT ? ms::update_word_by_count<GMAX, UPDATE>(plan, mine[i], up, down, same, side, valid, stream,
+                                                                    static_cast<u64>(i))
+                           : ms::update_word_grouped<GMAX, UPDATE>(plan, mine[i], up, down, same, side, valid, stream,
+                                                                   static_cast<u64>(i));
     mine[i] = w;
     if (acc) {
       up_count += __popcll(w) + __popcll(same);
@@ -137,31 +141,24 @@ bool wide_index_forced() {
   return forced;
 }
 
-// Minimum resident blocks per multiprocessor asked of the compiler for the 32-bit index kernels (it
-// caps the registers per thread): kMinBlocks unless PHYSDL_CUDA_MIN_BLOCKS names 0 or 4 (the
-// benchmark compares them; every choice gives the same lattice).
-constexpr int kMinBlocks = 0;  // 0: no request (the compiler's own register budget)
-int min_blocks_setting() {
-  const char* v = std::getenv("PHYSDL_CUDA_MIN_BLOCKS");
-  if (v == nullptr) return kMinBlocks;
-  const std::string s(v);
-  return s == "4" ? 4 : s == "0" ? 0 : kMinBlocks;
-}
-
-template <int UPDATE, int GMAX>
+template <int UPDATE, int GMAX, bool BY_COUNT>
 void launch_grouped(unsigned grid, u64* words, u64 ly, u64 nw, u64 n, int colour, const ms::GroupedPlan& plan,
                     u64 stream, unsigned long long* acc) {
   if (ly * nw < (u64(1) << 32) && !wide_index_forced()) {
-    const auto y32 = static_cast<std::uint32_t>(ly), nw32 = static_cast<std::uint32_t>(nw);
-    if (min_blocks_setting() == 4)
-      k_grouped_colour<UPDATE, GMAX, std::uint32_t, 4>
-          <<<grid, kThreads>>>(words, y32, nw32, n, colour, plan, stream, acc);
-    else
-      k_grouped_colour<UPDATE, GMAX, std::uint32_t, 0>
-          <<<grid, kThreads>>>(words, y32, nw32, n, colour, plan, stream, acc);
+    k_grouped_colour<UPDATE, GMAX, BY_COUNT, std::uint32_t><<<grid, kThreads>>>(
+        words, static_cast<std::uint32_t>(ly), static_cast<std::uint32_t>(nw), n, colour, plan, stream, acc);
   } else {
-    k_grouped_colour<UPDATE, GMAX, u64, 0><<<grid, kThreads>>>(words, ly, nw, n, colour, plan, stream, acc);
+    k_grouped_colour<UPDATE, GMAX, BY_COUNT, u64><<<grid, kThreads>>>(words, ly, nw, n, colour, plan, stream, acc);
   }
+}
+
+template <int UPDATE, int GMAX>
+void launch_grouped_shape(unsigned grid, u64* words, u64 ly, u64 nw, u64 n, int colour, const ms::GroupedPlan& plan,
+                          u64 stream, unsigned long long* acc) {
+  if constexpr (GMAX <= 5) {  // a by-count plan has at most one group per count 0 .. 4
+    if (plan.by_count) return launch_grouped<UPDATE, GMAX, true>(grid, words, ly, nw, n, colour, plan, stream, acc);
+  }
+  launch_grouped<UPDATE, GMAX, false>(grid, words, ly, nw, n, colour, plan, stream, acc);
 }
 
 template <int UPDATE>
@@ -171,17 +168,17 @@ void launch_grouped_update(unsigned grid, u64* words, u64 ly, u64 nw, u64 n, int
     case 0:
     case 1:
     case 2:
-      return launch_grouped<UPDATE, 2>(grid, words, ly, nw, n, colour, plan, stream, acc);
+      return launch_grouped_shape<UPDATE, 2>(grid, words, ly, nw, n, colour, plan, stream, acc);
     case 3:
-      return launch_grouped<UPDATE, 3>(grid, words, ly, nw, n, colour, plan, stream, acc);
+      return launch_grouped_shape<UPDATE, 3>(grid, words, ly, nw, n, colour, plan, stream, acc);
     case 4:
-      return launch_grouped<UPDATE, 4>(grid, words, ly, nw, n, colour, plan, stream, acc);
+      return launch_grouped_shape<UPDATE, 4>(grid, words, ly, nw, n, colour, plan, stream, acc);
     case 5:
-      return launch_grouped<UPDATE, 5>(grid, words, ly, nw, n, colour, plan, stream, acc);
+      return launch_grouped_shape<UPDATE, 5>(grid, words, ly, nw, n, colour, plan, stream, acc);
     case 6:
-      return launch_grouped<UPDATE, 6>(grid, words, ly, nw, n, colour, plan, stream, acc);
+      return launch_grouped_shape<UPDATE, 6>(grid, words, ly, nw, n, colour, plan, stream, acc);
     default:
-      return launch_grouped<UPDATE, 10>(grid, words, ly, nw, n, colour, plan, stream, acc);
+      return launch_grouped_shape<UPDATE, 10>(grid, words, ly, nw, n, colour, plan, stream, acc);
   }
 }
 

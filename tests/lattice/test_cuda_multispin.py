@@ -130,14 +130,3 @@ def test_wide_index_kernels_identical():
         runs.append(subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
                                    check=True).stdout)
     assert runs[0] == runs[1] and len(runs[0]) > 100
-
-
-@pytest.mark.parametrize("min_blocks", ["0", "4"])
-@pytest.mark.parametrize("update,h", [("metropolis", 0.0), ("heat_bath", 0.0), ("metropolis", 0.3)])
-def test_register_capped_kernels_identical(monkeypatch, min_blocks, update, h):
-    """The kernels compiled for more resident blocks (fewer registers) give the same lattice and series."""
-    base = _device_run((64, 640), update, 0.4406868, 1.0, h, 6, 1, tuned=True)
-    monkeypatch.setenv("PHYSDL_CUDA_MIN_BLOCKS", min_blocks)
-    capped = _device_run((64, 640), update, 0.4406868, 1.0, h, 6, 1, tuned=True)
-    for a, b in zip(base[:3], capped[:3]):
-        np.testing.assert_array_equal(a, b)

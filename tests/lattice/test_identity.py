@@ -199,10 +199,14 @@ def test_fast_multispin_equals_header_reference(update, shape, h):
     grouped = words.copy()
     core.multispin_reference_sweeps(words, shape[0], shape[1], code, sim._table, sim.seed, sim.chain, 0, 4)
     np.testing.assert_array_equal(words, sim._words)
-    # the grouped form (the CUDA kernel's) gives the same words
+    # the grouped form (the CUDA kernel's), in its by-count and general shapes, gives the same words
+    general = grouped.copy()
     core.multispin_reference_sweeps(grouped, shape[0], shape[1], code, sim._table, sim.seed, sim.chain, 0, 4,
                                     grouped=True)
     np.testing.assert_array_equal(grouped, sim._words)
+    core.multispin_reference_sweeps(general, shape[0], shape[1], code, sim._table, sim.seed, sim.chain, 0, 4,
+                                    grouped=True, by_count=False)
+    np.testing.assert_array_equal(general, sim._words)
 
 
 @pytest.mark.skipif("cpp" not in BACKENDS, reason="needs the cpp backend")
@@ -222,6 +226,10 @@ def test_grouped_form_edge_thresholds(update, beta, J, h):
     core.multispin_reference_sweeps(b, shape[0], shape[1], code, sim._table, sim.seed, sim.chain, 0, 3,
                                     grouped=True)
     np.testing.assert_array_equal(a, b)
+    c = sim._words.copy()  # the general grouped shape, also where the by-count shape applies
+    core.multispin_reference_sweeps(c, shape[0], shape[1], code, sim._table, sim.seed, sim.chain, 0, 3,
+                                    grouped=True, by_count=False)
+    np.testing.assert_array_equal(a, c)
     sim.run(3)
     np.testing.assert_array_equal(b, sim._words)
 
@@ -288,3 +296,17 @@ def test_every_philox_path_gives_the_same_lattices():
         digests.append(proc.stdout.strip())
     assert len(digests[0]) == 64
     assert digests[0] == digests[1] == digests[2]
+
+
+@pytest.mark.skipif("cpp" not in BACKENDS, reason="needs the cpp backend")
+@pytest.mark.parametrize("update,h,ngroups,by_count", [("metropolis", 0.0, 2, True), ("heat_bath", 0.0, 5, True),
+                                                       ("metropolis", 0.3, 5, False), ("heat_bath", 0.3, 5, True)])
+def test_grouped_plan_shapes(update, h, ngroups, by_count):
+    """The shapes the tests above exercise: 2 groups by count for Metropolis at h = 0, the general
+    shape when the field splits the classes by their own sign."""
+    core = physdl._backend.module("cpp").lattice
+    sim = lattice.Simulation(lattice.Ising((4, 4), h=h), beta=0.42, update=update, storage="multispin", seed=1,
+                             backend="cpp")
+    plan = core.multispin_plan(0 if update == "metropolis" else 1, sim._table)
+    assert plan["ngroups"] == ngroups
+    assert plan["by_count"] is by_count

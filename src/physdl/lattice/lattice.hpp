@@ -84,9 +84,11 @@ void multispin_sweeps(std::uint64_t* words, std::int64_t ly, std::int64_t lx, in
 
 /// The same sweeps through multispin::update_site_word, word by word on one thread: the
 /// header-only reference the CUDA port shares (tests check it equals multispin_sweeps).
-/// grouped = true runs the grouped form (multispin::update_site_word_grouped) the CUDA kernel uses.
+/// grouped = true runs the grouped form (multispin::update_site_word_grouped) the CUDA kernel uses;
+/// by_count = false keeps it in its general shape even where the by-count shape applies.
 void multispin_reference_sweeps(std::uint64_t* words, std::int64_t ly, std::int64_t lx, int update,
                                 const std::uint64_t* thresholds, std::uint64_t seed, std::uint64_t chain,
-                                std::uint64_t sweep0, std::int64_t nsweeps, bool grouped = false);
+                                std::uint64_t sweep0, std::int64_t nsweeps, bool grouped = false,
+                                bool by_count = true);
 
 }  // namespace physdl::lattice

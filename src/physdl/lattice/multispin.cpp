@@ -331,9 +331,9 @@ void multispin_sweeps(std::uint64_t* words, std::int64_t ly, std::int64_t lx, in
 
 void multispin_reference_sweeps(std::uint64_t* words, std::int64_t ly, std::int64_t lx, int update,
                                 const std::uint64_t* thresholds, std::uint64_t seed, std::uint64_t chain,
-                                std::uint64_t sweep0, std::int64_t nsweeps, bool grouped) {
+                                std::uint64_t sweep0, std::int64_t nsweeps, bool grouped, bool by_count) {
   const u64 nw = ms::words_per_row(static_cast<u64>(lx));
-  const ms::GroupedPlan plan = ms::make_grouped_plan(update, thresholds, seed);
+  const ms::GroupedPlan plan = ms::make_grouped_plan(update, thresholds, seed, by_count);
   for (std::int64_t t = 0; t < nsweeps; ++t) {
     for (int c = 0; c < 2; ++c) {
       for (std::int64_t y = 0; y < ly; ++y) {

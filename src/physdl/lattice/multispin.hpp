@@ -208,7 +208,7 @@ PHYSDL_HD void update_site_word(int update, u64* words, u64 ly, u64 lx, int colo
 // `multispin_reference_sweeps(..., grouped = true)` and checks it equals the form above):
 //  - classes whose thresholds are equal and strictly between 0 and 2^53 share one group, so the
 //    per-level work is one select per group (Metropolis at h = 0 has 2 groups, heat bath 4);
-//  - the digits of each group's threshold are tabulated level by level (bit g of digits[k]);
+//  - the digits of each group's threshold are tabulated level by level as masks (digit_mask[k][g]);
 //  - Philox round keys are computed once per run.
 // Nothing about which spins are accepted changes: every spin still compares its own U_j with its
 // own class's threshold, digit by digit, with the same blocks.
@@ -218,12 +218,21 @@ struct GroupedPlan {
   int ngroups;                      // 0 .. 10
   std::uint32_t always;             // classes with threshold >= 2^53 (bit i: class i)
   std::uint32_t group_classes[10];  // classes of group g
-  std::uint32_t digits[kLevels];    // bit g: digit k (most significant first) of group g's threshold
+  std::uint32_t digit_mask[kLevels][10];  // all ones where digit k (most significant first) of group g's
+                                         // threshold is 1, else 0: read per level, no bit extraction
   physdl::random::PhiloxKeys keys;
+  // The "by count" shape (Metropolis at h = 0, heat bath with distinct thresholds): the fate of a
+  // spin depends on its count a alone (antiparallel neighbours for Metropolis, +1 neighbours for
+  // heat bath), not on its own sign, and each group holds exactly one count.  Then the group masks
+  // are equality tests on the bit-sliced count, with no per-class masks at all.
+  int by_count;                     // 1 when the plan has that shape
+  std::uint32_t group_count[10];    // the count of group g
+  std::uint32_t never_counts;       // counts whose threshold is 0 (bit a)
 };
 
 /// Group the thresholds of `update` (10 for Metropolis, 5 for heat bath) for `seed`.
-PHYSDL_HD GroupedPlan make_grouped_plan(int update, const u64* thresholds, u64 seed) {
+/// allow_by_count = false keeps the general form (the tests compare the two).
+PHYSDL_HD GroupedPlan make_grouped_plan(int update, const u64* thresholds, u64 seed, bool allow_by_count = true) {
   GroupedPlan p{};
   p.update = update;
   p.keys = physdl::random::philox_keys(seed);
@@ -241,8 +250,62 @@ PHYSDL_HD GroupedPlan make_grouped_plan(int update, const u64* thresholds, u64 s
     }
   }
   for (int k = 0; k < kLevels; ++k)
-    for (int g = 0; g < p.ngroups; ++g) p.digits[k] |= static_cast<std::uint32_t>((value[g] >> (52 - k)) & 1) << g;
+    for (int g = 0; g < p.ngroups; ++g) p.digit_mask[k][g] = ((value[g] >> (52 - k)) & 1) ? 0xffffffffu : 0u;
+  // by-count shape: the classes of count a (a and a + 5 for Metropolis, a for heat bath) share one fate
+  bool ok = allow_by_count;
+  std::uint32_t always_counts = 0;
+  for (int a = 0; a < 5 && ok; ++a) {
+    const std::uint32_t members = update == kMetropolis ? ((1u << a) | (1u << (a + 5))) : (1u << a);
+    if ((p.always & members) == members) {
+      always_counts |= 1u << a;
+    } else if ((p.always & members) != 0) {
+      ok = false;
+    }
+  }
+  for (int g = 0; g < p.ngroups && ok; ++g) {
+    int found = -1;
+    for (int a = 0; a < 5; ++a) {
+      const std::uint32_t members = update == kMetropolis ? ((1u << a) | (1u << (a + 5))) : (1u << a);
+      if (p.group_classes[g] == members) found = a;
+    }
+    if (found < 0) ok = false;
+    else p.group_count[g] = static_cast<std::uint32_t>(found);
+  }
+  if (ok) {
+    std::uint32_t grouped = 0;
+    for (int g = 0; g < p.ngroups; ++g) grouped |= 1u << p.group_count[g];
+    p.never_counts = 0x1fu & ~(always_counts | grouped);
+    p.by_count = 1;
+  }
   return p;
+}
+
+/// The lazy digit-by-digit comparison of a grouped plan (see the header's "randomness"): gm[g] holds
+/// the undecided spins of group g on entry; spins decided to be accepted are added to `accept`.
+template <int GMAX>
+PHYSDL_HD u64 grouped_lazy_accept(const GroupedPlan& p, u64 (&gm)[GMAX], u64 undecided, u64 accept, u64 stream,
+                                  u64 word_index) {
+  const u64 base = counter_id(word_index, 0);  // a multiple of 32: the pair is OR-ed in
+  for (unsigned pair = 0; undecided && pair < (kLevels + 1) / 2; ++pair) {
+    const physdl::random::Philox4x32 blk = physdl::random::philox_block_keyed(p.keys, stream, base | pair);
+    PHYSDL_UNROLL
+    for (unsigned half = 0; half < 2; ++half) {
+      const unsigned k = 2 * pair + half;
+      if (k >= static_cast<unsigned>(kLevels)) break;
+      const u64 r = half == 0 ? (static_cast<u64>(blk.v[0]) | (static_cast<u64>(blk.v[1]) << 32))
+                              : (static_cast<u64>(blk.v[2]) | (static_cast<u64>(blk.v[3]) << 32));
+      u64 pk = 0;  // the threshold digit of each undecided spin's group
+      PHYSDL_UNROLL
+      for (int g = 0; g < GMAX; ++g) {
+        const u64 m = p.digit_mask[k][g];
+        pk |= gm[g] & (m | (m << 32));
+      }
+      const u64 diff = undecided & (r ^ pk);
+      accept |= diff & pk;
+      undecided &= ~diff;
+    }
+  }
+  return accept;
 }
 
 /// `update_word` through a grouped plan.  GMAX >= p.ngroups bounds the (unrolled) group loops;
@@ -281,32 +344,54 @@ PHYSDL_HD u64 update_word_grouped(const GroupedPlan& p, u64 own, u64 up, u64 dow
     }
     undecided |= gm[g];
   }
-  for (int pair = 0; undecided && pair < (kLevels + 1) / 2; ++pair) {
-    const physdl::random::Philox4x32 blk =
-        physdl::random::philox_block_keyed(p.keys, stream, counter_id(word_index, pair));
-    PHYSDL_UNROLL
-    for (int half = 0; half < 2; ++half) {
-      const int k = 2 * pair + half;
-      if (k >= kLevels) break;
-      const u64 r = half == 0 ? (static_cast<u64>(blk.v[0]) | (static_cast<u64>(blk.v[1]) << 32))
-                              : (static_cast<u64>(blk.v[2]) | (static_cast<u64>(blk.v[3]) << 32));
-      const std::uint32_t d = p.digits[k];
-      u64 pk = 0;
-      PHYSDL_UNROLL
-      for (int g = 0; g < GMAX; ++g) pk |= gm[g] & (u64(0) - static_cast<u64>((d >> g) & 1));
-      const u64 diff = undecided & (r ^ pk);
-      accept |= diff & pk;
-      undecided &= ~diff;
-    }
-  }
+  accept = grouped_lazy_accept<GMAX>(p, gm, undecided, accept, stream, word_index);
   return metropolis ? ((own ^ accept) & valid) : (accept & valid);
 }
 
-/// `update_site_word` through a grouped plan (any p.ngroups).
+/// Spins whose bit-sliced count (c2 c1 c0) equals a.
+PHYSDL_HD u64 count_equals(u64 c0, u64 c1, u64 c2, std::uint32_t a) {
+  const u64 k0 = u64(0) - static_cast<u64>(a & 1), k1 = u64(0) - static_cast<u64>((a >> 1) & 1),
+            k2 = u64(0) - static_cast<u64>((a >> 2) & 1);
+  return ~((c0 ^ k0) | (c1 ^ k1) | (c2 ^ k2));
+}
+
+/// `update_word_grouped` for a plan of the by-count shape (p.by_count == 1): group masks are count
+/// equalities, and the accepted-without-drawing spins are the valid ones in no group and not never.
+template <int GMAX, int UPDATE = -1>
+PHYSDL_HD u64 update_word_by_count(const GroupedPlan& p, u64 own, u64 up, u64 down, u64 same, u64 side, u64 valid,
+                                   u64 stream, u64 word_index) {
+  u64 c0, c1, c2;
+  const bool metropolis = UPDATE >= 0 ? UPDATE == kMetropolis : p.update == kMetropolis;
+  if (metropolis) {
+    count4(own ^ up, own ^ down, own ^ same, own ^ side, c0, c1, c2);
+  } else {
+    count4(up, down, same, side, c0, c1, c2);
+  }
+  u64 gm[GMAX], undecided = 0;
+  PHYSDL_UNROLL
+  for (int g = 0; g < GMAX; ++g) {
+    gm[g] = g < p.ngroups ? count_equals(c0, c1, c2, p.group_count[g]) & valid : 0;
+    undecided |= gm[g];
+  }
+  u64 never = 0;
+  if (p.never_counts) {
+    PHYSDL_UNROLL
+    for (std::uint32_t a = 0; a < 5; ++a)
+      if ((p.never_counts >> a) & 1) never |= count_equals(c0, c1, c2, a);
+  }
+  u64 accept = valid & ~undecided & ~never;
+  accept = grouped_lazy_accept<GMAX>(p, gm, undecided, accept, stream, word_index);
+  return metropolis ? ((own ^ accept) & valid) : (accept & valid);
+}
+
+/// `update_site_word` through a grouped plan (any p.ngroups, either shape).
 PHYSDL_HD void update_site_word_grouped(const GroupedPlan& p, u64* words, u64 ly, u64 lx, int colour, u64 y, u64 q,
                                         u64 chain, u64 sweep) {
   const SiteWord w = site_word(words, ly, lx, colour, y, q);
-  words[w.idx] = update_word_grouped<10>(p, words[w.idx], w.up, w.down, w.same, w.side, w.valid,
-                                         stream_id(chain, sweep, colour), w.word_index);
+  const u64 stream = stream_id(chain, sweep, colour);
+  words[w.idx] = p.by_count ? update_word_by_count<10>(p, words[w.idx], w.up, w.down, w.same, w.side, w.valid, stream,
+                                                       w.word_index)
+                            : update_word_grouped<10>(p, words[w.idx], w.up, w.down, w.same, w.side, w.valid, stream,
+                                                      w.word_index);
 }
 }  // namespace physdl::lattice::multispin
