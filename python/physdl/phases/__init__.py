@@ -542,6 +542,13 @@ def estimate_beta_c(logits, labels, betas) -> float:
     peak, it lies below beta_c by an amount that shrinks with L (-3.9%, -2.1%, -1.1% at L = 8, 16,
     32).
 
+    Measured (``physdl phases`` full settings, L = 32, 3000 configurations per class, class grids
+    beta in [0.20, 0.60] and [0.30, 0.70], four training seeds each): CNN 0.4357-0.4395 and
+    0.4360-0.4410, dense 0.4381-0.4463 and 0.4338-0.4345, all within 1.6% of 0.440686, while the
+    heat-map midpoint of the same networks moves with the grid. The bootstrap error of
+    :func:`bootstrap_beta_c` covers the held-out sample only; the spread over training seeds
+    (up to 0.004 for the dense network) is not in it.
+
     Parameters
     ----------
     logits : array (n, classes)

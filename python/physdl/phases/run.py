@@ -270,8 +270,8 @@ def run_phases(out_dir="physdl-phases", quick: bool = False, seed: int = 0, prog
     table = "\n".join(rows)
     table2 = "\n".join(rows2)
     note = ("beta_c: peak of the specific heat the thermometer learned (physdl.phases.estimate_beta_c), on "
-            "held-out configurations, ± bootstrap error; it approaches the finite-L specific-heat peak, not "
-            "the grid centre.")
+            "held-out configurations, ± bootstrap error over those configurations (the spread over training seeds "
+            "is not included); it approaches the finite-L specific-heat peak, not the grid centre.")
     note2 = ("For contrast, the half-height crossing of the heat map's leading principal component "
              "(heatmap_step_midpoint), which follows the class grid:")
     (out / "beta_c_table.md").write_text(f"{table}\n\n{note}\n\n{note2}\n\n{table2}\n")

@@ -45,7 +45,7 @@ def phases(out: Path, quick: bool, progress: bool) -> Result:
         target.write_bytes(f.read_bytes())
         rel.append(target)
     summary = ("Square-lattice phase classifier applied to the triangular lattice (Fig. 8.1), the thermometer's "
-               "last-layer weights and the beta_c read from them (Fig. 8.2, Table 8.1), and the three hidden "
+               "last-layer weights (Fig. 8.2) and the beta_c from the specific heat it learned (Table 8.1), and the three hidden "
                "units of eq. 8.9 against the magnetisation (Fig. 8.3). Quick settings; `physdl phases` runs the "
                "full ones. beta_c is the peak of the specific heat the thermometer learned (the divergence of "
                "neighbouring classes under its own outputs), measured on two class grids with different centres.\n\n"
