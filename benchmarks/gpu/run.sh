@@ -14,6 +14,8 @@ date -u +%Y-%m-%dT%H:%MZ >> "$OUT/gpu.txt"
 
 # The lent machine has no package index: build tools of the versions the project was developed with
 # travel as wheels in .whl (pure Python), the rest (numpy, scipy, numba, torch, pytest) is already there.
+# Made beforehand, where pip works (and .whl kept out of git):
+#   python3 -m pip download --no-deps --only-binary=:all: -d .whl scikit-build-core==1.1.2 pybind11==3.1.0
 PY=${PYTHON:-python3}
 if compgen -G "$REPO/.whl/*.whl" > /dev/null; then
   $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site "$REPO"/.whl/*.whl \
