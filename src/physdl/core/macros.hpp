@@ -14,9 +14,3 @@
 #define PHYSDL_UNROLL
 #endif
 
-// Keep the next loop rolled on the device (long data-dependent loops: unrolling them only costs registers).
-#if defined(__CUDACC__)
-#define PHYSDL_NO_UNROLL _Pragma("unroll 1")
-#else
-#define PHYSDL_NO_UNROLL
-#endif
