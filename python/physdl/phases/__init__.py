@@ -201,6 +201,15 @@ def _check_dataset(ds, name: str = "dataset") -> IsingDataset:
 
 
 # ----------------------------------------------------------------------------- networks
+def _check_network_args(L, kind) -> tuple[int, str]:
+    """Validated (L, kind) of a classifier or thermometer."""
+    L = check_int(L, "L", minimum=4)
+    kind = check_choice(kind, "kind", NETWORKS)
+    if kind == "cnn" and L % 2:
+        raise ValueError(f"L must be even for kind='cnn' (2x2 pooling), got {L}")
+    return L, kind
+
+
 def _network(kind: str, L: int, n_out: int, hidden: int, channels: int, seed: int, backend, softmax_hidden=False):
     from .. import nn
 
@@ -274,10 +283,7 @@ class PhaseClassifier(_Trained):
 
     def __init__(self, L: int, kind: str = "fc", hidden: int = 64, channels: int = 8, seed: int = 0,
                  backend: str | None = None):
-        self.L = check_int(L, "L", minimum=4)
-        self.kind = check_choice(kind, "kind", NETWORKS)
-        if self.kind == "cnn" and self.L % 2:
-            raise ValueError(f"L must be even for kind='cnn' (2x2 pooling), got {L}")
+        self.L, self.kind = _check_network_args(L, kind)
         self.model = _network(self.kind, self.L, 2, check_int(hidden, "hidden", minimum=1),
                               check_int(channels, "channels", minimum=1), check_seed(seed), backend)
         self.Tc = None
@@ -611,10 +617,7 @@ class Thermometer(_Trained):
 
     def __init__(self, L: int, kind: str = "fc", hidden: int = 32, channels: int = 8, seed: int = 0,
                  backend: str | None = None):
-        self.L = check_int(L, "L", minimum=4)
-        self.kind = check_choice(kind, "kind", NETWORKS)
-        if self.kind == "cnn" and self.L % 2:
-            raise ValueError(f"L must be even for kind='cnn' (2x2 pooling), got {L}")
+        self.L, self.kind = _check_network_args(L, kind)
         self.hidden = check_int(hidden, "hidden", minimum=2)
         self.channels = check_int(channels, "channels", minimum=1)
         self.seed = check_seed(seed)

@@ -75,24 +75,15 @@ struct Groups {
 };
 
 Groups make_groups(int update, const u64* thr) {
+  // the grouping and digit tables of the header's grouped form (shared with the CUDA kernel)
+  const ms::GroupedPlan plan = ms::make_grouped_plan(update, thr, 0, false);
   Groups G;
   G.ncls = update == ms::kMetropolis ? 10 : 5;
-  u64 value[10];
+  G.ng = plan.ngroups;
   for (int i = 0; i < G.ncls; ++i) {
-    if (thr[i] >= ms::kOne) {
-      G.gid[i] = kAlways;
-      continue;
-    }
-    if (thr[i] == 0) {
-      G.gid[i] = kNever;
-      continue;
-    }
-    int g = 0;
-    while (g < G.ng && value[g] != thr[i]) ++g;
-    if (g == G.ng) {
-      value[G.ng++] = thr[i];
-    }
-    G.gid[i] = g;
+    G.gid[i] = ((plan.always >> i) & 1) ? kAlways : kNever;
+    for (int g = 0; g < G.ng; ++g)
+      if ((plan.group_classes[g] >> i) & 1) G.gid[i] = g;
   }
   G.spin_symmetric = G.ncls == 10;
   for (int a = 0; a < 5 && G.spin_symmetric; ++a) G.spin_symmetric = G.gid[a] == G.gid[a + 5];
@@ -104,7 +95,7 @@ Groups make_groups(int update, const u64* thr) {
   }
   for (int k = 0; k <= ms::kLevels; ++k) {
     for (int g = 0; g < 10; ++g) {
-      G.digits[k][g] = (k < ms::kLevels && g < G.ng) ? u64(0) - ((value[g] >> (52 - k)) & 1) : 0;
+      G.digits[k][g] = (k < ms::kLevels && g < G.ng) ? u64(0) - (plan.digit_mask[k][g] & 1) : 0;
     }
   }
   return G;
@@ -187,11 +178,7 @@ void sweep_range(u64* words, u64 ly, u64 nw, u64 n, int c, const Groups& G, u64 
       const u64 o = out[w] & valid;
       const u64 side = ms::side_word(row, q, nw, n, prev);
       u64 c0, c1, c2, cnt[5];
-      if (metropolis) {
-        ms::count4(o ^ up[q], o ^ down[q], o ^ row[q], o ^ side, c0, c1, c2);
-      } else {
-        ms::count4(up[q], down[q], row[q], side, c0, c1, c2);
-      }
+      ms::neighbour_count(metropolis, o, up[q], down[q], row[q], side, c0, c1, c2);
       ms::count_masks(c0, c1, c2, cnt);
       u64 cls[NCLS];
       for (int i = 0; i < NCLS; ++i) cls[i] = SPLIT ? (i < 5 ? cnt[i] & ~o : cnt[i - 5] & o) : cnt[i];

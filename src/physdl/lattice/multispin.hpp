@@ -111,6 +111,17 @@ PHYSDL_HD void count4(u64 x0, u64 x1, u64 x2, u64 x3, u64& c0, u64& c1, u64& c2)
   c2 = (k01 & k23) | (k & (k01 ^ k23));
 }
 
+/// The bit-sliced count a of each spin's class (see "moves"): antiparallel neighbours for
+/// Metropolis, +1 neighbours for heat bath.
+PHYSDL_HD void neighbour_count(bool metropolis, u64 own, u64 up, u64 down, u64 same, u64 side, u64& c0, u64& c1,
+                               u64& c2) {
+  if (metropolis) {
+    count4(own ^ up, own ^ down, own ^ same, own ^ side, c0, c1, c2);
+  } else {
+    count4(up, down, same, side, c0, c1, c2);
+  }
+}
+
 /// Masks of the five counts 0..4 from the bit-sliced count.
 PHYSDL_HD void count_masks(u64 c0, u64 c1, u64 c2, u64 m[5]) {
   m[0] = ~c2 & ~c1 & ~c0;
@@ -151,17 +162,15 @@ PHYSDL_HD u64 update_word(int update, u64 own, u64 up, u64 down, u64 same, u64 s
                           const u64* thresholds, u64 seed, u64 stream, u64 word_index) {
   u64 c0, c1, c2, cnt[5], cls[10];
   int ncls;
+  neighbour_count(update == kMetropolis, own, up, down, same, side, c0, c1, c2);
+  count_masks(c0, c1, c2, cnt);
   if (update == kMetropolis) {
-    count4(own ^ up, own ^ down, own ^ same, own ^ side, c0, c1, c2);
-    count_masks(c0, c1, c2, cnt);
     for (int a = 0; a < 5; ++a) {
       cls[a] = cnt[a] & ~own & valid;
       cls[a + 5] = cnt[a] & own & valid;
     }
     ncls = 10;
   } else {
-    count4(up, down, same, side, c0, c1, c2);
-    count_masks(c0, c1, c2, cnt);
     for (int a = 0; a < 5; ++a) cls[a] = cnt[a] & valid;
     ncls = 5;
   }
@@ -252,10 +261,13 @@ PHYSDL_HD GroupedPlan make_grouped_plan(int update, const u64* thresholds, u64 s
   for (int k = 0; k < kLevels; ++k)
     for (int g = 0; g < p.ngroups; ++g) p.digit_mask[k][g] = ((value[g] >> (52 - k)) & 1) ? 0xffffffffu : 0u;
   // by-count shape: the classes of count a (a and a + 5 for Metropolis, a for heat bath) share one fate
+  auto count_classes = [update](int a) {  // the classes of count a
+    return update == kMetropolis ? ((1u << a) | (1u << (a + 5))) : (1u << a);
+  };
   bool ok = allow_by_count;
   std::uint32_t always_counts = 0;
   for (int a = 0; a < 5 && ok; ++a) {
-    const std::uint32_t members = update == kMetropolis ? ((1u << a) | (1u << (a + 5))) : (1u << a);
+    const std::uint32_t members = count_classes(a);
     if ((p.always & members) == members) {
       always_counts |= 1u << a;
     } else if ((p.always & members) != 0) {
@@ -264,10 +276,8 @@ PHYSDL_HD GroupedPlan make_grouped_plan(int update, const u64* thresholds, u64 s
   }
   for (int g = 0; g < p.ngroups && ok; ++g) {
     int found = -1;
-    for (int a = 0; a < 5; ++a) {
-      const std::uint32_t members = update == kMetropolis ? ((1u << a) | (1u << (a + 5))) : (1u << a);
-      if (p.group_classes[g] == members) found = a;
-    }
+    for (int a = 0; a < 5; ++a)
+      if (p.group_classes[g] == count_classes(a)) found = a;
     if (found < 0) ok = false;
     else p.group_count[g] = static_cast<std::uint32_t>(found);
   }
@@ -317,11 +327,7 @@ PHYSDL_HD u64 update_word_grouped(const GroupedPlan& p, u64 own, u64 up, u64 dow
   u64 c0, c1, c2, cnt[5];
   const bool metropolis = UPDATE >= 0 ? UPDATE == kMetropolis : p.update == kMetropolis;
   constexpr int kClasses = UPDATE == kHeatBath ? 5 : 10;  // heat bath uses classes 0 .. 4 only
-  if (metropolis) {
-    count4(own ^ up, own ^ down, own ^ same, own ^ side, c0, c1, c2);
-  } else {
-    count4(up, down, same, side, c0, c1, c2);
-  }
+  neighbour_count(metropolis, own, up, down, same, side, c0, c1, c2);
   count_masks(c0, c1, c2, cnt);
   u64 cls[10];
   PHYSDL_UNROLL
@@ -362,11 +368,7 @@ PHYSDL_HD u64 update_word_by_count(const GroupedPlan& p, u64 own, u64 up, u64 do
                                    u64 stream, u64 word_index) {
   u64 c0, c1, c2;
   const bool metropolis = UPDATE >= 0 ? UPDATE == kMetropolis : p.update == kMetropolis;
-  if (metropolis) {
-    count4(own ^ up, own ^ down, own ^ same, own ^ side, c0, c1, c2);
-  } else {
-    count4(up, down, same, side, c0, c1, c2);
-  }
+  neighbour_count(metropolis, own, up, down, same, side, c0, c1, c2);
   u64 gm[GMAX], undecided = 0;
   PHYSDL_UNROLL
   for (int g = 0; g < GMAX; ++g) {
