@@ -5,7 +5,8 @@ import importlib
 
 import pytest
 
-MODULES = ["physdl.random", "physdl.io", "physdl.tour", "physdl._backend"]
+MODULES = ["physdl.random", "physdl.random.streams", "physdl.io", "physdl.tour", "physdl._backend",
+           "physdl.geometry", "physdl.stats", "physdl.stats._estimate"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from ..random import streams as _streams
 from .._validate import check_array, check_choice, check_float, check_int, check_seed, check_shape
 
 GEOMETRIES = ("chain", "square", "triangular", "cubic")
@@ -24,9 +25,8 @@ _FORWARD = {
     "cubic": [(1, 0, 0), (0, 1, 0), (0, 0, 1)],
 }
 TRIANGULAR_TC = 4.0 / math.log(3.0)
-# Philox stream of quenched disorder (EA and SK couplings); the Monte Carlo streams of any chain
-# are below 2^63 and never equal it.
-DISORDER_STREAM = 1 << 62
+# Philox stream of quenched disorder (EA and SK couplings), from the stream register.
+DISORDER_STREAM = _streams.stream("lattice.disorder")
 SQUARE_TC = 2.0 / math.log(1.0 + math.sqrt(2.0))
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import _backend
 from .._validate import check_choice, check_float, check_int, check_seed
+from ..random import streams as _streams
 from ..sampling import mcmc
 from .models import Ising, Model, SherringtonKirkpatrick
 
@@ -286,7 +287,7 @@ class Simulation:
             sweep = "sequential" if isinstance(model, SherringtonKirkpatrick) else "checkerboard"
         self.sweep = check_choice(sweep, "sweep", SWEEPS)
         self.seed = check_seed(seed)
-        self.chain = check_int(chain, "chain", minimum=0, maximum=(1 << 23) - 1)
+        self.chain = check_int(chain, "chain", minimum=0, maximum=_streams.MAX_CHAINS - 1)
         start = check_choice(start, "start", ("random", "up"))
         if backend == "cuda" and self.storage != "multispin":
             raise ValueError("backend='cuda' runs storage='multispin' (square lattice, Metropolis or heat bath); "
@@ -755,7 +756,7 @@ class ParallelTempering:
         c0 = getattr(self, "_u_first", -1)
         if not (0 <= rnd - c0 < 512) or c0 < 0:
             self._u_first = c0 = rnd - rnd % 512
-            self._u_cache = prandom.uniform(512 * per, seed=self.seed, stream=1 << 63, offset=c0 * per // 2,
+            self._u_cache = prandom.uniform(512 * per, seed=self.seed, stream=_streams.stream("lattice.tempering"), offset=c0 * per // 2,
                                             backend=self.backend).reshape(512, per)
         return self._u_cache[rnd - c0, :R]
 

@@ -32,6 +32,7 @@ import numpy as np
 from scipy import fft as sfft
 
 from .._validate import check_array, check_float, check_int
+from ..stats import Estimate
 
 __all__ = [
     "Estimate",
@@ -49,20 +50,6 @@ __all__ = [
     "susceptibility",
     "binder_cumulant",
 ]
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A value with its standard error (and, for jackknife estimates, the bias-corrected value)."""
-
-    value: float
-    error: float
-
-    def __iter__(self):
-        return iter((self.value, self.error))
-
-    def __format__(self, spec):
-        return f"{format(self.value, spec)} ± {format(self.error, spec)}"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,113 @@
+"""The estimate type: value, standard error and, where they apply, variance, tau_int and n."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+def format_value_error(value: float, error: float, digits: int = 2) -> str:
+    """``value ± error`` with the error to ``digits`` significant digits and the value to match.
+
+    Examples
+    --------
+    >>> format_value_error(3.14159, 0.0123)
+    '3.142 ± 0.012'
+    >>> format_value_error(12345.0, 67.0)
+    '12345 ± 67'
+    """
+    v, e = float(value), float(error)
+    if not math.isfinite(v) or not math.isfinite(e):
+        return f"{v!r} ± {e!r}"
+    if e <= 0.0:
+        return f"{v:.6g} ± 0"
+    exp = math.floor(math.log10(e)) - (digits - 1)
+    if exp >= 0:
+        q = 10.0 ** exp
+        return f"{round(v / q) * q:.0f} ± {round(e / q) * q:.0f}"
+    nd = -exp
+    return f"{v:.{nd}f} ± {e:.{nd}f}"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A value with its standard error and, where they apply, more about the sample.
+
+    Attributes
+    ----------
+    value : float
+        The estimate (for jackknife estimates, the bias-corrected value).
+    error : float
+        Its standard error.
+    variance : float or None
+        Variance of the underlying samples, when the estimate is a mean.
+    tau : float or None
+        Integrated autocorrelation time of the samples, in samples.
+    tau_error : float or None
+        Standard error of ``tau``.
+    n : int or None
+        Number of samples behind the estimate.
+
+    ``value, error = estimate`` unpacks; ``format(est, ".4f")`` formats both numbers; ``repr`` rounds
+    the value to its error (two significant digits of the error).
+    """
+
+    value: float
+    error: float
+    variance: float | None = None
+    tau: float | None = None
+    tau_error: float | None = None
+    n: int | None = None
+
+    def __iter__(self):
+        return iter((self.value, self.error))
+
+    def __format__(self, spec):
+        if not spec:
+            return str(self)
+        return f"{format(self.value, spec)} ± {format(self.error, spec)}"
+
+    def __str__(self) -> str:
+        return format_value_error(self.value, self.error)
+
+    def __repr__(self) -> str:
+        extra = []
+        if self.tau is not None:
+            t = format_value_error(self.tau, self.tau_error) if self.tau_error is not None else f"{self.tau:.3g}"
+            extra.append(f"tau={t}")
+        if self.n is not None:
+            extra.append(f"n={self.n}")
+        tail = (", " + ", ".join(extra)) if extra else ""
+        return f"Estimate({self}{tail})"
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+    @property
+    def relative_error(self) -> float:
+        """``error / |value|`` (inf for a zero value)."""
+        return abs(self.error / self.value) if self.value != 0 else math.inf
+
+    def within(self, reference: float, n_sigma: float = 3.0) -> bool:
+        """True when ``|value - reference| <= n_sigma * error``."""
+        return abs(self.value - float(reference)) <= n_sigma * self.error
+
+    def to_dict(self) -> dict:
+        """Plain dict of the fields that are set (for JSON and HDF5 attributes)."""
+        d = {"value": float(self.value), "error": float(self.error)}
+        for k in ("variance", "tau", "tau_error"):
+            v = getattr(self, k)
+            if v is not None:
+                d[k] = float(v)
+        if self.n is not None:
+            d["n"] = int(self.n)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Estimate":
+        """Inverse of :meth:`to_dict`."""
+        keys = {"value", "error", "variance", "tau", "tau_error", "n"}
+        unknown = set(d) - keys
+        if unknown or "value" not in d or "error" not in d:
+            raise ValueError(f"an Estimate dict needs 'value' and 'error' and only {sorted(keys)}, got {sorted(d)}")
+        return cls(**d)
