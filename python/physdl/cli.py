@@ -26,6 +26,12 @@ def _parser() -> argparse.ArgumentParser:
     ph.add_argument("--seed", type=int, default=0, help="seed of every random number of the run")
     ph.add_argument("--networks", nargs="+", default=["fc", "cnn"], choices=["fc", "cnn"], help="network types")
     ph.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    sw = sub.add_parser("sweep", help="run a parameter sweep from a TOML file on Dask (physdl.distributed)")
+    sw.add_argument("spec", help="the sweep definition (TOML: out, seed, [task], [grid] or [[points]])")
+    sw.add_argument("--scheduler", default=None, metavar="ADDRESS", help="a running Dask scheduler (default: a local cluster)")
+    sw.add_argument("--workers", type=int, default=None, help="worker processes of the local cluster")
+    sw.add_argument("--serial", action="store_true", help="run in this process, without Dask")
+    sw.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return p
 
 
@@ -69,6 +75,20 @@ def main(argv=None) -> int:
         run_phases(args.out, quick=args.quick, seed=args.seed, progress=not args.no_progress,
                    networks=tuple(args.networks))
         print(f"\nresults: {args.out}/phases.json, {args.out}/beta_c_table.md and the PNG figures")
+        return 0
+    if args.command == "sweep":
+        from .distributed import run_spec
+        from .distributed.spec import SpecError
+        from .distributed.store import StoreError
+
+        try:
+            res = run_spec(args.spec, scheduler=args.scheduler, workers=args.workers, serial=args.serial,
+                           progress=not args.no_progress)
+        except (SpecError, StoreError, ConnectionError) as e:
+            print(f"physdl sweep: {e}", file=sys.stderr)
+            return 2
+        print(f"sweep: {res.computed} point(s) computed, {res.skipped} already in {res.path} "
+              f"({res.seconds:.1f} s)")
         return 0
     _parser().print_help()
     return 0

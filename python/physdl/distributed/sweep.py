@@ -1,0 +1,254 @@
+"""The sweep driver: seeds per point, a Dask cluster, one store, resume and retries."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import logging
+import math
+import numbers
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .._validate import check_int, check_seed
+from .store import SweepStore, SweepTable, load_sweep
+from .tasks import Task, as_task
+
+__all__ = ["grid", "point_key", "point_seed", "sweep", "SweepResult"]
+
+
+def _canonical_value(v, where):
+    if isinstance(v, (bool, str)) or v is None:
+        return v
+    if isinstance(v, numbers.Integral):
+        return int(v)
+    if isinstance(v, numbers.Real):
+        f = float(v)
+        if not math.isfinite(f):
+            raise ValueError(f"{where} must be finite, got {v!r}")
+        return f
+    if isinstance(v, (list, tuple)):
+        return [_canonical_value(x, where) for x in v]
+    raise TypeError(f"{where} must be a number, string, bool or a list of them, got {type(v).__name__}")
+
+
+def _canonical(params: dict, index: int) -> dict:
+    if not isinstance(params, dict) or not params:
+        raise TypeError(f"grid point {index} must be a non-empty dict of parameters, got {params!r}")
+    out = {}
+    for k, v in params.items():
+        if not isinstance(k, str) or not k.isidentifier():
+            raise ValueError(f"grid point {index}: parameter names must be identifiers, got {k!r}")
+        out[k] = _canonical_value(v, f"grid point {index} parameter {k!r}")
+    return out
+
+
+def _text(params: dict) -> str:
+    return json.dumps(params, sort_keys=True, separators=(",", ":"))
+
+
+def point_key(params: dict) -> str:
+    """Stable name of a point in the store (independent of the order of the parameters)."""
+    return hashlib.blake2b(_text(_canonical(params, 0)).encode(), digest_size=8).hexdigest()
+
+
+def point_seed(seed: int, params: dict) -> int:
+    """The point's seed: a 64-bit hash of the sweep seed and the point's parameters (not its index).
+
+    Examples
+    --------
+    >>> point_seed(1, {"T": 2.0}) != point_seed(2, {"T": 2.0})
+    True
+    """
+    seed = check_seed(seed)
+    h = hashlib.blake2b(seed.to_bytes(8, "little") + _text(_canonical(params, 0)).encode(), digest_size=8)
+    return int.from_bytes(h.digest(), "little")
+
+
+def grid(**axes) -> list[dict]:
+    """The product of the given parameter axes, as a list of points (last axis fastest).
+
+    Examples
+    --------
+    >>> grid(L=[8], T=[2.0, 2.5])
+    [{'L': 8, 'T': 2.0}, {'L': 8, 'T': 2.5}]
+    """
+    if not axes:
+        raise ValueError("grid needs at least one parameter axis")
+    names, values = [], []
+    for k, v in axes.items():
+        if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__"):
+            v = [v]
+        v = list(v)
+        if not v:
+            raise ValueError(f"grid axis {k!r} is empty")
+        names.append(k)
+        values.append(v)
+    return [dict(zip(names, combo)) for combo in itertools.product(*values)]
+
+
+@dataclass
+class SweepResult:
+    """What a call to :func:`sweep` did: the table of all finished points and what it computed."""
+
+    table: SweepTable
+    computed: int
+    skipped: int
+    seconds: float
+    path: Path
+
+
+def _run_point(task: Task, params: dict, seed: int, threads: int):
+    """Executed on a worker: one point with the kernels' threads set for this worker."""
+    import physdl
+
+    old = physdl.get_num_threads()
+    physdl.set_num_threads(threads)
+    t0 = time.perf_counter()
+    try:
+        out = task(dict(params), seed)
+    finally:
+        physdl.set_num_threads(old)
+    try:
+        from distributed import get_worker
+
+        worker = get_worker().address
+    except (ImportError, ValueError):
+        worker = f"pid {os.getpid()}"
+    return out, time.perf_counter() - t0, worker
+
+
+def _client(client, workers, n_todo, timeout):
+    """(client, cluster_we_started, threads per worker)."""
+    try:
+        import distributed
+    except ImportError as e:  # pragma: no cover - dask is a dependency
+        raise ImportError("physdl.distributed needs dask[distributed]: pip install 'dask[distributed]'") from e
+    cores = os.cpu_count() or 1
+    if client is None:
+        n = workers if workers is not None else max(1, min(cores, n_todo))
+        cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                           dashboard_address=":0", silence_logs=logging.ERROR)
+        return distributed.Client(cluster), cluster, max(1, cores // n)
+    if isinstance(client, str):
+        try:
+            c = distributed.Client(client, timeout=timeout)
+        except (OSError, TimeoutError) as e:
+            raise ConnectionError(f"client: cannot reach the Dask scheduler at {client!r} within {timeout} s ({e})") from None
+        return c, "client", 1
+    if isinstance(client, distributed.Client):
+        return client, None, 1
+    raise TypeError(f"client must be None, 'serial', a scheduler address or a dask.distributed.Client, "
+                    f"got {type(client).__name__}")
+
+
+def sweep(task, points, out, *, seed: int = 0, client=None, workers: int | None = None, retries: int = 3,
+          progress: bool = True, callback=None, timeout: float = 10.0) -> SweepResult:
+    """Run ``task`` at every point of ``points`` and write each finished point to the store ``out``.
+
+    Parameters
+    ----------
+    task : physdl.distributed.Task or callable
+        A :class:`LatticeRun` (or another task), or a picklable function ``fn(seed=..., **params)``
+        returning a dict of numbers, Estimates and arrays.
+    points : list of dict
+        The grid (see :func:`grid`); every point must give the parameters the task needs.
+    out : path
+        The HDF5 store.  If it exists and was written by the same sweep (same task settings, points
+        and seed), only the missing points are computed; a store of another sweep is refused.
+    seed : int
+        Sweep seed; point ``p`` runs with ``point_seed(seed, p)``.
+    client : None, "serial", str or dask.distributed.Client
+        ``None`` starts a LocalCluster of ``workers`` processes (default: one per core, at most one per
+        point) with the kernels' threads set so that workers x threads = cores; ``"serial"`` runs in
+        this process; a string is a scheduler address; a Client is used as it is.
+    retries : int
+        Times a point is resubmitted when its worker dies or it raises.
+    callback : callable, optional
+        ``callback(index, params, results)`` after each point is written; an exception it raises
+        stops the sweep (the points written so far stay in the store).
+
+    Returns
+    -------
+    SweepResult
+    """
+    task = as_task(task)
+    seed = check_seed(seed)
+    retries = check_int(retries, "retries", minimum=0, maximum=100)
+    if workers is not None:
+        workers = check_int(workers, "workers", minimum=1, maximum=4096)
+    if not isinstance(points, (list, tuple)):
+        raise TypeError(f"points must be a list of dicts (see physdl.distributed.grid), got {type(points).__name__}")
+    if not points:
+        raise ValueError("points is empty: a sweep needs at least one point")
+    if out is None or not isinstance(out, (str, os.PathLike)):
+        raise TypeError(f"out must be a path to the sweep's HDF5 store, got {out!r}")
+    canon = [_canonical(p, i) for i, p in enumerate(points)]
+    for i, p in enumerate(canon):
+        task.check_point(p, i)
+    keys = [hashlib.blake2b(_text(p).encode(), digest_size=8).hexdigest() for p in canon]
+    if len(set(keys)) != len(keys):
+        dup = next(i for i, k in enumerate(keys) if keys.index(k) != i)
+        raise ValueError(f"grid point {dup} ({canon[dup]}) appears more than once")
+    definition_obj = {"task": task.spec(), "points": canon, "seed": seed}
+    definition_json = json.dumps(definition_obj, sort_keys=True)
+    definition = hashlib.sha256(definition_json.encode()).hexdigest()
+    store = SweepStore(out, definition, definition_json)
+    done = store.done()
+    todo = [i for i, k in enumerate(keys) if k not in done]
+    seeds = [point_seed(seed, p) for p in canon]
+    t0 = time.perf_counter()
+
+    bar = None
+    if progress and todo:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(todo), desc="sweep", unit="point", leave=False)
+
+    def finish(i, res, seconds, worker):
+        store.write(keys[i], i, canon[i], seeds[i], res, seconds, worker)
+        if bar is not None:
+            bar.update(1)
+        if callback is not None:
+            callback(i, canon[i], res)
+
+    computed = 0
+    try:
+        if client == "serial":
+            import physdl
+
+            for i in todo:
+                res, sec, worker = _run_point(task, canon[i], seeds[i], physdl.get_num_threads())
+                finish(i, res, sec, worker)
+                computed += 1
+        elif todo:
+            from distributed import as_completed
+
+            c, owned, threads = _client(client, workers, len(todo), timeout)
+            futures, index_of = [], {}
+            try:
+                for i in todo:
+                    f = c.submit(_run_point, task, canon[i], seeds[i], threads, retries=retries, pure=False,
+                                 key=f"physdl-sweep-{definition[:12]}-{keys[i]}")
+                    futures.append(f)
+                    index_of[f.key] = i
+                for fut in as_completed(futures):
+                    res, sec, worker = fut.result()
+                    finish(index_of[fut.key], res, sec, worker)
+                    computed += 1
+            finally:
+                for f in futures:
+                    f.cancel()
+                if owned is not None:
+                    cluster = getattr(c, "cluster", None)
+                    c.close()
+                    if owned != "client" and cluster is not None:
+                        cluster.close()
+    finally:
+        if bar is not None:
+            bar.close()
+    return SweepResult(load_sweep(out), computed, len(points) - len(todo), time.perf_counter() - t0, Path(out))
+
