@@ -6,7 +6,8 @@ import importlib
 import pytest
 
 MODULES = ["physdl.random", "physdl.random.streams", "physdl.io", "physdl.tour", "physdl._backend",
-           "physdl.geometry", "physdl.stats", "physdl.stats._estimate"]
+           "physdl.geometry", "physdl.stats", "physdl.stats._estimate", "physdl.distributed",
+           "physdl.distributed.sweep"]
 
 
 @pytest.mark.parametrize("name", MODULES)
