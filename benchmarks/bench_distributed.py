@@ -21,8 +21,7 @@ from physdl import distributed as dist
 distributed = pytest.importorskip("distributed")
 
 
-def _setting(config):
-    quick = config.getoption("benchmark_disable")
+def _setting(quick):
     # about 1 s per point when timed; a few ms in a plain test run
     return dist.LatticeRun(sweeps=40 if quick else 6000, burn_in=0), (4 if quick else 16)
 
@@ -34,7 +33,7 @@ def _pool_point(args):
 
 
 def test_sweep_speed_against_serial_and_process_pool(request, tmp_path, benchmark):
-    task, n = _setting(request.config)
+    task, n = _setting(benchmark.disabled)
     points = [{"L": 48, "T": float(t)} for t in np.linspace(1.8, 3.0, n)]
     seeds = [dist.point_seed(0, p) for p in points]
 
@@ -69,7 +68,7 @@ def test_sweep_speed_against_serial_and_process_pool(request, tmp_path, benchmar
 
 
 def test_sweep_overhead_per_point(request, tmp_path, benchmark):
-    n = 20 if request.config.getoption("benchmark_disable") else 200
+    n = 20 if benchmark.disabled else 200
 
     def nothing(i, seed):
         return {"i": i}
