@@ -3,7 +3,7 @@
 A :class:`Sequential` runs its whole forward pass, loss, backpropagation (eq. 3.59-3.69) and
 optimizer update in one call of a fused C++ network (matrix products through BLAS) or of its Numba
 twin.  Layers: :class:`Dense`; activations :class:`Sigmoid`, :class:`Softmax`, :class:`Tanh`,
-:class:`ReLU`, :class:`Step`, the N-bit :class:`HamiltonianReLU` (eq. 3.33-3.41), :class:`Cube`;
+:class:`ReLU`, :class:`Step`, the N-bit :class:`HamiltonianReLU` (eq. 3.33-3.41), :class:`Cube`, :class:`Softplus`;
 :class:`Conv2d` with zero or periodic padding (eq. 4.2-4.8), :class:`ConvTranspose2d` (eq. 4.9),
 :class:`MaxPool2d`, :class:`AvgPool2d`, :class:`Flatten`; :class:`RNN` (eq. 4.13-4.21),
 :class:`LSTM` (eq. 4.25-4.35), :class:`Attention`.  Losses (``loss=``): ``"mse"``,
@@ -40,13 +40,13 @@ True
 from . import _blas  # noqa: F401  (loads SciPy's BLAS now, see _blas)
 from .layers import (
     AvgPool2d, Attention, Conv2d, ConvTranspose2d, Cube, Dense, Flatten, HamiltonianReLU, Layer, LSTM,
-    MaxPool2d, ReLU, RNN, Sigmoid, Softmax, Step, Tanh,
+    MaxPool2d, ReLU, RNN, Sigmoid, Softmax, Softplus, Step, Tanh,
 )
-from .model import LOSSES, History, Sequential
+from .model import LOSSES, Gradients, History, Sequential
 from .optim import SGD, Adam, Optimizer
 
 __all__ = [
-    "Layer", "Dense", "Sigmoid", "Tanh", "ReLU", "Step", "Softmax", "HamiltonianReLU", "Cube", "Flatten",
+    "Layer", "Dense", "Sigmoid", "Tanh", "ReLU", "Step", "Softmax", "HamiltonianReLU", "Cube", "Flatten", "Softplus",
     "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "RNN", "LSTM", "Attention",
-    "Sequential", "History", "LOSSES", "Optimizer", "SGD", "Adam",
+    "Sequential", "History", "Gradients", "LOSSES", "Optimizer", "SGD", "Adam",
 ]

@@ -18,17 +18,43 @@ from .._validate import check_array, check_choice, check_int, check_seed
 from ..random import Generator
 from . import layers as _layers
 from .layers import Layer
+from ._kinds import LOSS_KINDS
 from .optim import Optimizer
 
-__all__ = ["Sequential", "History", "LOSSES"]
+__all__ = ["Sequential", "History", "Gradients", "LOSSES"]
 
+_LK = LOSS_KINDS  # codes from the one registry (src/physdl/nn/layer_kinds.hpp)
 LOSSES = {
-    "mse": 0, "mean_squared_error": 0,
-    "binary_cross_entropy": 1, "bce": 1,
-    "binary_cross_entropy_with_logits": 2, "bce_with_logits": 2,
-    "softmax_cross_entropy": 3, "cross_entropy": 3,
+    "mse": _LK["mse"], "mean_squared_error": _LK["mse"],
+    "binary_cross_entropy": _LK["bce"], "bce": _LK["bce"],
+    "binary_cross_entropy_with_logits": _LK["bce_logits"], "bce_with_logits": _LK["bce_logits"],
+    "softmax_cross_entropy": _LK["softmax_ce"], "cross_entropy": _LK["softmax_ce"],
 }
+_CE = _LK["softmax_ce"]
 IGNORE_LABEL = -100
+
+
+class Gradients:
+    """Parameter gradients from :meth:`Sequential.backward` / :meth:`Sequential.double_backward`.
+
+    Attributes
+    ----------
+    flat : ndarray
+        All parameter gradients in the layout of :attr:`Sequential.params`.
+    layers : OrderedDict
+        Views of ``flat`` keyed ``"{layer}.{name}"`` as :meth:`Sequential.parameters`.
+    input : ndarray or None
+        The gradient with respect to the input ``X`` when asked for (always set by
+        ``double_backward``: there it is the input gradient ``g`` whose function was differentiated).
+    """
+
+    def __init__(self, flat, blocks, input=None):
+        self.flat = flat
+        self.layers = OrderedDict((f"{i}.{name}", flat[o:o + math.prod(sh)].reshape(sh)) for i, name, o, sh in blocks)
+        self.input = input
+
+    def __repr__(self):
+        return f"Gradients(n_params={self.flat.size}, input={'None' if self.input is None else self.input.shape})"
 
 
 class History:
@@ -236,7 +262,7 @@ class Sequential:
         return X
 
     def _check_y(self, y, n, code, name="y"):
-        if code == 3:
+        if code == _CE:
             if not (isinstance(y, np.ndarray) and y.dtype == np.int64 and y.flags.c_contiguous):
                 y = np.asarray(y)
                 if y.dtype.kind not in "iu":
@@ -267,7 +293,7 @@ class Sequential:
         """Value checks over a whole data set, before any training step runs."""
         if not np.isfinite(X).all():
             raise ValueError(f"{xname} must contain only finite values (found NaN or inf)")
-        if code == 3:
+        if code == _CE:
             C = self.output_shape[-1]
             bad = (y != IGNORE_LABEL) & ((y < 0) | (y >= C))
             if bad.any():
@@ -318,11 +344,206 @@ class Sequential:
         X = self._check_X(X)
         y = self._check_y(y, X.shape[0], code)
         dx = np.empty(X.shape if input_grad else (0,), self.dtype)
-        if code == 3:
+        if code == _CE:
             L = self._engine.gradients_labels(X, y, bool(input_grad), dx)
         else:
             L = self._engine.gradients_values(X, y, code, bool(input_grad), dx)
         return float(L), self._engine.grads().copy(), (dx if input_grad else None)
+
+    # ------------------------------------------------------------------ given output gradients
+    def _check_dY(self, dY, n, name="dY"):
+        if dY is None:
+            if self.output_shape != (1,):
+                raise ValueError(f"{name} is needed: the output per sample has shape {self.output_shape}, not (1,)")
+            return np.ones((n, 1), self.dtype)
+        if not (isinstance(dY, np.ndarray) and dY.dtype == self.dtype and dY.flags.c_contiguous):
+            if isinstance(dY, np.ndarray) and dY.dtype.kind not in "fiub":
+                raise TypeError(f"{name} must be a real array, got dtype {dY.dtype}")
+            dY = check_array(dY, name, dtype=self.dtype)
+        want = (n,) + self.output_shape
+        if dY.shape != want:
+            if dY.ndim == 1 and dY.size == n and self.output_shape == (1,):
+                dY = dY.reshape(want)
+            else:
+                raise ValueError(f"{name} must have shape {want} (one output gradient per sample), got {dY.shape}")
+        if not np.isfinite(dY).all():
+            raise ValueError(f"{name} must contain only finite values (found NaN or inf)")
+        return dY
+
+    def backward(self, X, dY=None, input_grad: bool = False) -> Gradients:
+        """Vector-Jacobian product for a caller-supplied output gradient (backpropagation, eq. 3.59-3.69).
+
+        Runs the forward pass on ``X`` and backpropagates ``dY = dF/dY`` of any objective ``F`` of the
+        outputs, in one engine call: the parameter gradient is ``sum_s dY_s . dY_s/dparams``.  This is
+        what a loss not built in needs, and a GAN's generator step (the critic's input gradient is the
+        generator's output gradient, book eq. 6.80-6.85).
+
+        Parameters
+        ----------
+        X : array ``(n, *input_shape)``
+        dY : array ``(n, *output_shape)``, optional
+            Gradient of the objective with respect to the outputs; ones when omitted (scalar output only).
+        input_grad : bool
+            Also return ``dF/dX`` (``Gradients.input``).
+
+        Returns
+        -------
+        Gradients
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from physdl import nn
+        >>> m = nn.Sequential([nn.Dense(3, 4), nn.Tanh(), nn.Dense(4, 1)], seed=0, dtype="float64")
+        >>> X = np.ones((2, 3))
+        >>> g = m.backward(X, 2 * m.predict(X), input_grad=True)   # gradient of sum(y^2)
+        >>> bool(np.allclose(g.flat, m.gradients(X, np.zeros((2, 1)), "mse")[1] * 2 * 2 / 2))
+        True
+        """
+        X = self._check_X(X)
+        dY = self._check_dY(dY, X.shape[0])
+        dx = np.empty(X.shape if input_grad else (0,), self.dtype)
+        self._engine.backward(X, dY, bool(input_grad), dx)
+        return Gradients(self._engine.grads().copy(), self._blocks, dx if input_grad else None)
+
+    def input_gradient(self, X, dY=None) -> np.ndarray:
+        """``dF/dX`` for ``F = sum_s dY_s . y_s`` (``dD/dx`` of a scalar critic when ``dY`` is omitted)."""
+        return self.backward(X, dY, input_grad=True).input
+
+    def per_sample_gradients(self, X, dY=None) -> np.ndarray:
+        """Gradient of each sample's output with respect to the parameters, as one ``(n, n_params)`` matrix.
+
+        Row ``s`` is ``d(dY_s . y_s)/dparams`` for sample ``s`` alone: for a scalar output and ``dY``
+        omitted, the gradient of the output ``y_s`` itself (the matrix ``O_sk = d log psi_s / d theta_k``
+        of stochastic reconfiguration and natural-gradient methods).  For vector outputs pass ``dY``
+        (one output gradient per sample); for the full Jacobian, call once per output component with
+        one-hot ``dY``.  One engine call: Dense, Conv2d and parameter-free layers form the per-sample
+        products in batch; stacks with RNN/LSTM/attention/transposed convolutions run the samples one
+        at a time inside the engine.
+
+        Returns
+        -------
+        ndarray ``(n, n_params)`` in the layout of :attr:`params`
+        """
+        X = self._check_X(X)
+        dY = self._check_dY(dY, X.shape[0])
+        n = X.shape[0]
+        nbytes = n * self.n_params * self.dtype.itemsize
+        _check_memory(nbytes, f"per_sample_gradients of {n} samples x {self.n_params} parameters")
+        G = np.empty((n, self.n_params), self.dtype)
+        self._engine.per_sample_gradients(X, dY, G)
+        return G
+
+    def double_backward(self, X, H, dY=None) -> Gradients:
+        """Gradient with respect to the parameters of ``sum_s H_s . g_s``, with ``g_s = d(dY_s . y_s)/dx_s``.
+
+        With ``H = dphi/dg`` this is, by the chain rule, ``dphi/dparams`` for any function ``phi`` of the
+        input gradient: the WGAN-GP penalty (book eq. 6.91, see :meth:`gradient_penalty`), ``dH/dq``
+        terms of a Hamiltonian network's loss (eq. 9.21-9.30), Sobolev losses.  Computed by
+        forward-mode differentiation of the backward pass along ``H`` (one engine call).  Supported
+        layers: Dense and the element-wise layers other than Softmax (ReLU and Step have zero second
+        derivative almost everywhere).
+
+        Parameters
+        ----------
+        X : array ``(n, *input_shape)``
+        H : array ``(n, *input_shape)``
+        dY : array ``(n, *output_shape)``, optional (ones for a scalar output)
+
+        Returns
+        -------
+        Gradients
+            ``flat``/``layers``: the parameter gradient; ``input``: the input gradient ``g`` itself.
+        """
+        X = self._check_X(X)
+        dY = self._check_dY(dY, X.shape[0])
+        H = self._check_X(H, "H")
+        if H.shape != X.shape:
+            raise ValueError(f"H must have the shape of X {X.shape}, got {H.shape}")
+        dx = np.empty(X.shape, self.dtype)
+        self._engine.double_backward(X, dY, H, dx)
+        return Gradients(self._engine.grads().copy(), self._blocks, dx)
+
+    def input_gradient_objective(self, X, fn, dY=None):
+        """Value and parameter gradient of ``phi(g)`` for the input gradient ``g = dD/dX``.
+
+        Parameters
+        ----------
+        X : array
+        fn : callable
+            ``fn(g) -> (value, dvalue_dg)`` with ``g`` of the shape of ``X``; ``dvalue_dg`` of the same shape.
+        dY : array, optional (as :meth:`double_backward`)
+
+        Returns
+        -------
+        value : float
+        grads : Gradients (``input`` holds ``g``)
+        """
+        if not callable(fn):
+            raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+        g = self.input_gradient(X, dY)
+        out = fn(g)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise TypeError("fn must return a pair (value, dvalue/dg)")
+        value, H = out
+        H = np.asarray(H)
+        if H.shape != g.shape:
+            raise ValueError(f"fn's dvalue/dg must have the shape of X {g.shape}, got {H.shape}")
+        return float(value), self.double_backward(X, H, dY)
+
+    def gradient_penalty(self, X, target: float = 1.0, dY=None):
+        """WGAN-GP gradient penalty ``mean_s (||dD/dx_s|| - target)^2`` and its parameter gradient (eq. 6.91).
+
+        ``D`` is this model's scalar output (or ``dY_s . y_s``); the norm runs over all per-sample input
+        axes.  Multiply both by the penalty weight lambda.  Where ``||g_s|| = 0`` its (sub)gradient is
+        taken as 0.
+
+        Returns
+        -------
+        value : float
+        grads : Gradients (``input`` holds ``g = dD/dX``)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from physdl import nn
+        >>> critic = nn.Sequential([nn.Dense(2, 8), nn.Tanh(), nn.Dense(8, 1)], seed=0, dtype="float64")
+        >>> gp, grads = critic.gradient_penalty(np.zeros((4, 2)))
+        >>> grads.flat.shape == critic.params.shape
+        True
+        """
+        t = float(target) if isinstance(target, (int, float, np.floating)) and not isinstance(target, bool) else None
+        if t is None or not np.isfinite(t):
+            raise ValueError(f"target must be a finite real number, got {target!r}")
+
+        def fn(g):
+            n = g.shape[0]
+            norm = np.sqrt((g.reshape(n, -1).astype(np.float64) ** 2).sum(axis=1))
+            value = float(np.mean((norm - t) ** 2))
+            safe = np.where(norm > 0, norm, 1.0)
+            coef = np.where(norm > 0, 2.0 * (norm - t) / safe / n, 0.0)
+            return value, (coef.reshape((n,) + (1,) * (g.ndim - 1)) * g).astype(g.dtype)
+
+        return self.input_gradient_objective(X, fn, dY)
+
+    def apply_gradients(self, grads, optimizer: Optimizer) -> None:
+        """One optimizer update from gradients computed elsewhere (``Gradients`` or a flat array).
+
+        The optimizer (with its clipping and weight decay) acts as in :meth:`train_step`; its state
+        (momenta, Adam moments, step count) is the one ``train_step``/``fit`` use.
+        """
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"optimizer must be a physdl.nn optimizer (SGD, Adam), got {type(optimizer).__name__}")
+        self._need_engine()
+        g = grads.flat if isinstance(grads, Gradients) else grads
+        g = check_array(g, "grads", dtype=self.dtype).reshape(-1) if not (
+            isinstance(g, np.ndarray) and g.dtype == self.dtype and g.flags.c_contiguous) else g.reshape(-1)
+        if g.size != self.n_params:
+            raise ValueError(f"grads must hold {self.n_params} values (the model's parameters), got {g.size}")
+        if not np.isfinite(g).all():
+            raise ValueError("grads must contain only finite values (found NaN or inf)")
+        state = optimizer._state if optimizer._state is not None and optimizer._owner() is self else optimizer._bind(self)
+        self._engine.apply_gradients(g, state)
 
     def _make_optimizer_state(self, opt: Optimizer):
         h = opt._hyper()
@@ -359,7 +580,7 @@ class Sequential:
         X = self._check_X(X)
         y = self._check_y(y, X.shape[0], code)
         state = optimizer._state if optimizer._state is not None and optimizer._owner() is self else optimizer._bind(self)
-        if code == 3:
+        if code == _CE:
             return self._engine.train_labels(X, y, state)
         return self._engine.train_values(X, y, code, state)
 
@@ -479,6 +700,23 @@ class Sequential:
         return f"Sequential([{inner}], dtype={self.dtype.name}, backend={self.backend!r})"
 
 
+def _available_memory() -> int:
+    try:
+        import os
+
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover
+        return 1 << 40
+
+
+def _check_memory(nbytes: int, what: str) -> None:
+    """Refuse before allocating when ``nbytes`` exceeds the machine's physical memory."""
+    avail = _available_memory()
+    if nbytes > avail:
+        raise MemoryError(f"{what} would need about {nbytes / 2**30:.3g} GiB, more than this machine's "
+                          f"{avail / 2**30:.3g} GiB")
+
+
 def _to_numpy(t):
     if hasattr(t, "detach"):
         t = t.detach().cpu().numpy()
@@ -487,13 +725,13 @@ def _to_numpy(t):
 
 def _numpy_loss(out: np.ndarray, y: np.ndarray, code: int) -> dict:
     """Loss (and accuracy) evaluated with NumPy, for validation and evaluate()."""
-    if code == 0:
+    if code == _LK["mse"]:
         return {"loss": float(np.mean((out - y) ** 2))}
-    if code == 1:
+    if code == _LK["bce"]:
         lp = np.maximum(np.log(np.clip(out, 0, None)), -100)
         l1 = np.maximum(np.log1p(-np.clip(out, None, 1)), -100)
         return {"loss": float(-np.mean(y * lp + (1 - y) * l1)), "accuracy": float(np.mean((out > 0.5) == (y > 0.5)))}
-    if code == 2:
+    if code == _LK["bce_logits"]:
         loss = np.maximum(out, 0) - out * y + np.log1p(np.exp(-np.abs(out)))
         return {"loss": float(np.mean(loss)), "accuracy": float(np.mean((out > 0) == (y > 0.5)))}
     C = out.shape[-1]
