@@ -155,6 +155,12 @@ class Sequential:
         self.output_shape = self.shapes[-1]
         kinds = [l.kind for l in self.layers]
         settings = [l.settings(s) for l, s in zip(self.layers, self.shapes)]
+        # memory estimate in Python integers (no overflow) before the engine allocates anything:
+        # parameters, gradients, two optimizer moments; activations and gradient buffers per sample
+        n_par = sum(math.prod(sh) for l, s in zip(self.layers, self.shapes) for _, sh in l.param_shapes(s))
+        per_sample = sum(math.prod(s) for s in self.shapes) + 2 * max(math.prod(s) for s in self.shapes)
+        _check_memory(self.dtype.itemsize * (4 * n_par + max_batch * per_sample),
+                      f"a model with {n_par} parameters and per-sample shapes {self.shapes}")
         if self.backend == "cpp":
             core = _backend.module("cpp").nn
             from ._blas import ensure_blas
@@ -234,6 +240,23 @@ class Sequential:
     def from_torch_state_dict(self, state_dict):
         """Load parameters from a PyTorch state dict (as written by :meth:`to_torch_state_dict`)."""
         params = self.parameters()
+        if not hasattr(state_dict, "keys"):
+            raise TypeError(f"state_dict must be a mapping of names to tensors, got {type(state_dict).__name__}")
+        expected = set()
+        for key in params:
+            i, name = key.split(".", 1)
+            if name == "bias" and isinstance(self.layers[int(i)], _layers._Recurrent):
+                expected |= {f"{i}.bias_ih_l0", f"{i}.bias_hh_l0"}
+            else:
+                expected.add(key)
+        extra, missing = sorted(set(map(str, state_dict.keys())) - expected), sorted(expected - set(state_dict.keys()))
+        if extra or missing:
+            raise ValueError("state_dict does not match the model: " + "; ".join(
+                ([f"unexpected keys {extra}"] if extra else []) + ([f"missing keys {missing}"] if missing else [])))
+        for key in state_dict:
+            v = _to_numpy(state_dict[key])
+            if v.dtype.kind not in "fiu" or (v.dtype.kind == "f" and not np.isfinite(v).all()):
+                raise ValueError(f"state_dict[{key!r}] must hold finite real numbers")
         for key, arr in params.items():
             i, name = key.split(".", 1)
             if name == "bias" and isinstance(self.layers[int(i)], _layers._Recurrent):
@@ -298,6 +321,8 @@ class Sequential:
             bad = (y != IGNORE_LABEL) & ((y < 0) | (y >= C))
             if bad.any():
                 raise ValueError(f"{yname}: labels must be in [0, {C}) or -100 (ignored), got {y[bad][0]}")
+            if (y == IGNORE_LABEL).all():
+                raise ValueError(f"{yname}: every label is -100 (ignored); nothing to fit")
         elif not np.isfinite(y).all():
             raise ValueError(f"{yname} must contain only finite values (found NaN or inf)")
 
@@ -594,11 +619,19 @@ class Sequential:
         code = _loss_code(loss)
         X = self._check_X(X)
         y = self._check_y(y, X.shape[0], code)
+        if code == _CE:
+            C = self.output_shape[-1]
+            bad = (y != IGNORE_LABEL) & ((y < 0) | (y >= C))
+            if bad.any():
+                raise ValueError(f"y: labels must be in [0, {C}) or -100 (ignored), got {y[bad][0]}")
+            if (y == IGNORE_LABEL).all():
+                raise ValueError("y: every label is -100 (ignored); the mean loss is undefined")
         out = self.predict(X).astype(np.float64)
         return _numpy_loss(out, y, code)
 
     def fit(self, X, y, loss: str = "mse", optimizer: Optimizer | None = None, epochs: int = 1,
-            batch_size: int = 32, validation=None, shuffle: bool = True, progress: bool = False) -> History:
+            batch_size: int = 32, validation=None, shuffle: bool = True, progress: bool = False,
+            checkpoint=None, checkpoint_every: int = 1) -> History:
         """Train on ``(X, y)`` by minibatches; returns the per-epoch :class:`History`.
 
         Parameters
@@ -613,10 +646,21 @@ class Sequential:
             Reshuffle every epoch with Philox stream 1 of the model's seed (deterministic).
         progress : bool
             Show a progress bar.
+        checkpoint : str or path, optional
+            Checkpoint file (``.npz``).  Every ``checkpoint_every`` epochs (and after the last) the
+            parameters, the optimizer state (moments, step count), the epoch, the shuffle position and
+            the history are written atomically (temporary name, fsync, rename; kind tag and checksum).
+            When the file already exists, ``fit`` resumes from it: the resumed run ends with the same
+            parameters, bit for bit, as one that was never interrupted.  The file must come from the
+            same model architecture, data, loss, optimizer settings, ``epochs``, ``batch_size`` and
+            ``shuffle``, else a ValueError names what differs.  After an interrupt (Ctrl-C, a crash),
+            call ``fit`` again with the same arguments.
+        checkpoint_every : int
 
         Returns
         -------
         History
+            Of all epochs, those before a resume included.
         """
         from .optim import Adam
 
@@ -624,8 +668,9 @@ class Sequential:
         optimizer = Adam() if optimizer is None else optimizer
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"optimizer must be a physdl.nn optimizer (SGD, Adam), got {type(optimizer).__name__}")
-        epochs = check_int(epochs, "epochs", minimum=1)
-        batch_size = check_int(batch_size, "batch_size", minimum=1)
+        epochs = check_int(epochs, "epochs", minimum=1, maximum=2**31)
+        batch_size = check_int(batch_size, "batch_size", minimum=1, maximum=2**40)
+        checkpoint_every = check_int(checkpoint_every, "checkpoint_every", minimum=1, maximum=2**31)
         X = self._check_X(X)
         y = self._check_y(y, X.shape[0], code)
         self._full_check(X, y, code, "X", "y")
@@ -642,12 +687,31 @@ class Sequential:
         hist = History()
         from tqdm.auto import tqdm
 
-        bar = tqdm(range(epochs), desc="fit", disable=not progress, leave=False)
-        orders = np.empty((0, n), np.int64)
         chunk = max(1, min(epochs, (1 << 21) // n))  # epochs whose shuffles are drawn in one call
+        start, chunk_offset = 0, self._shuffle.offset
+        orders = np.empty((0, n), np.int64)
+        if checkpoint is not None:
+            from . import _files
+
+            fit_cfg = {"loss": loss, "epochs": epochs, "batch_size": batch_size, "shuffle": bool(shuffle),
+                       "optimizer": [type(optimizer).__name__, optimizer._hyper()], "data": _fingerprint(X, y),
+                       "checkpoint_every": checkpoint_every}
+            try:
+                ck_path = _files.resolve(checkpoint)
+            except FileNotFoundError:
+                ck_path = None
+            if ck_path is not None:
+                start, chunk_offset = self._resume(ck_path, fit_cfg, optimizer, hist)
+                if shuffle and start % chunk != 0 and start < epochs:
+                    base = start - start % chunk
+                    self._shuffle.offset = chunk_offset
+                    u = self._shuffle.uniform((min(chunk, epochs - base), n))
+                    orders = np.argsort(u, axis=1, kind="stable")
+        bar = tqdm(range(start, epochs), desc="fit", disable=not progress, leave=False)
         for ep in bar:
             if shuffle and ep % chunk == 0:
                 # stable argsort of Philox uniforms, as Generator.permutation, for several epochs at once
+                chunk_offset = self._shuffle.offset
                 u = self._shuffle.uniform((min(chunk, epochs - ep), n))
                 orders = np.argsort(u, axis=1, kind="stable")
             order = orders[ep % chunk] if shuffle else np.arange(n)
@@ -665,34 +729,130 @@ class Sequential:
             hist._add(ep, **rec)
             if progress:
                 bar.set_postfix({k: f"{v:.4g}" for k, v in rec.items()})
+            if checkpoint is not None and ((ep + 1) % checkpoint_every == 0 or ep + 1 == epochs):
+                meta = {"model": self._config(), "fit": fit_cfg, "epoch": ep + 1, "history": hist.history,
+                        "history_epochs": hist.epoch, "shuffle": {"offset": self._shuffle.offset,
+                                                                  "chunk_offset": chunk_offset}}
+                arrays = {"params": np.array(self.params, copy=True)}
+                self._optimizer_arrays(optimizer, meta, arrays)
+                _files.write(checkpoint, "physdl.nn.fit_checkpoint", meta, arrays)
         return hist
 
+    def _resume(self, p, fit_cfg: dict, optimizer, hist: History):
+        """Restore parameters, optimizer, history and shuffle position from checkpoint ``p``."""
+        from . import _files
+
+        _, meta, arrays = _files.read(p, ("physdl.nn.fit_checkpoint",))
+        if meta.get("model") != self._config():
+            raise ValueError(f"{p}: the checkpoint is of another model (architecture, dtype or seed differ)")
+        old = meta.get("fit")
+        if not isinstance(old, dict):
+            raise ValueError(f"{p}: the checkpoint has no fit settings")
+        for k, v in fit_cfg.items():
+            if old.get(k) != json.loads(json.dumps(v)):
+                raise ValueError(f"{p}: the checkpoint was written by a fit with another {k!r} "
+                                 f"({old.get(k)!r}, now {v!r}); delete it or pass the same arguments")
+        ep = meta.get("epoch")
+        sh = meta.get("shuffle", {})
+        ok_int = lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**64  # noqa: E731
+        if not (ok_int(ep) and ep <= fit_cfg["epochs"] and isinstance(sh, dict) and ok_int(sh.get("offset"))
+                and ok_int(sh.get("chunk_offset"))):
+            raise ValueError(f"{p}: the checkpoint's epoch or shuffle position is invalid")
+        self.params[:] = _files.real_array(p, arrays, "params", self.params.shape)
+        self._restore_optimizer(p, meta, arrays, optimizer)
+        h, he = meta.get("history", {}), meta.get("history_epochs", [])
+        if not (isinstance(h, dict) and isinstance(he, list) and len(he) == ep):
+            raise ValueError(f"{p}: the checkpoint's history is invalid")
+        hist.history = {k: [float(x) for x in v] for k, v in h.items()}
+        hist.epoch = [int(e) for e in he]
+        self._shuffle.offset = sh["offset"]
+        return ep, sh["chunk_offset"]
+
     # ------------------------------------------------------------------ persistence
-    def save(self, path) -> None:
-        """Write architecture, dtype, seed and parameters to an ``.npz`` file."""
+    def _config(self) -> dict:
+        layers = [[type(l).__name__, list(l._init_args[0]), l._init_args[1]] for l in self.layers]
+        return {"layers": layers, "input_shape": list(self.input_shape), "dtype": str(self.dtype), "seed": self.seed}
+
+    def _optimizer_arrays(self, optimizer, meta: dict, arrays: dict) -> None:
+        if optimizer is None:
+            return
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"optimizer must be a physdl.nn optimizer (SGD, Adam), got {type(optimizer).__name__}")
+        state = optimizer._state if optimizer._state is not None and optimizer._owner() is self else optimizer._bind(self)
+        meta["optimizer"] = {"class": type(optimizer).__name__, "hyper": optimizer._hyper(), "steps": int(state.steps)}
+        arrays["opt_m"] = np.array(state.m(), copy=True)
+        arrays["opt_v"] = np.array(state.v(), copy=True)
+
+    def _restore_optimizer(self, path, meta: dict, arrays: dict, optimizer) -> None:
+        from . import _files
+
+        om = meta.get("optimizer")
+        if not isinstance(om, dict):
+            raise ValueError(f"{path}: holds no optimizer state")
+        if om.get("class") != type(optimizer).__name__:
+            raise ValueError(f"{path}: holds the state of a {om.get('class')} optimizer, got {type(optimizer).__name__}")
+        state = optimizer._state if optimizer._state is not None and optimizer._owner() is self else optimizer._bind(self)
+        m = _files.real_array(path, arrays, "opt_m", state.m().shape)
+        v = _files.real_array(path, arrays, "opt_v", state.v().shape)
+        steps = om.get("steps")
+        if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps < 2**62:
+            raise ValueError(f"{path}: optimizer step count must be an integer >= 0, got {steps!r}")
+        state.m()[:] = m
+        state.v()[:] = v
+        state.steps = steps
+
+    def save(self, path, optimizer: Optimizer | None = None) -> None:
+        """Write architecture, dtype, seed and parameters (and the optimizer's state) to an ``.npz`` file.
+
+        The write is atomic (temporary name, fsync, rename) and the file carries a kind tag and a
+        SHA-256 checksum that :meth:`load` checks.  ``save("run")`` writes ``run.npz``; ``load("run")``
+        reads it back.
+
+        Parameters
+        ----------
+        path : str or path
+        optimizer : SGD or Adam, optional
+            Also store its state for this model (momentum buffers, Adam moments, step count), so that
+            ``load(path, optimizer=...)`` continues training exactly where it stopped.
+        """
+        from . import _files
+
         self._need_engine()
-        config = [[type(l).__name__, list(l._init_args[0]), l._init_args[1]] for l in self.layers]
-        meta = json.dumps({"layers": config, "input_shape": list(self.input_shape), "dtype": str(self.dtype),
-                           "seed": self.seed})
-        np.savez(path, params=self.params, meta=np.array(meta))
+        meta = self._config()
+        arrays = {"params": np.array(self.params, copy=True)}
+        self._optimizer_arrays(optimizer, meta, arrays)
+        _files.write(path, "physdl.nn.Sequential", meta, arrays)
 
     @classmethod
-    def load(cls, path, backend: str | None = None) -> "Sequential":
-        """Rebuild a model written by :meth:`save`."""
-        with np.load(path, allow_pickle=False) as f:
-            meta = json.loads(str(f["meta"]))
-            params = f["params"]
+    def _from_meta(cls, p, meta: dict, backend):
+        try:
             layers = []
             for name, args, kwargs in meta["layers"]:
-                if name not in _layers.__all__:
-                    raise ValueError(f"{path}: unknown layer {name!r}")
+                if name not in _layers.__all__ or name == "Layer":
+                    raise ValueError(f"unknown layer {name!r}")
                 layers.append(getattr(_layers, name)(*[tuple(a) if isinstance(a, list) else a for a in args],
                                                      **{k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}))
-            model = cls(layers, input_shape=tuple(meta["input_shape"]), seed=meta["seed"], dtype=meta["dtype"],
-                        backend=backend)
-            if params.shape != model.params.shape:
-                raise ValueError(f"{path}: parameter count {params.shape} does not match the architecture")
-            model.params[:] = params
+            return cls(layers, input_shape=tuple(meta["input_shape"]), seed=meta["seed"], dtype=meta["dtype"],
+                       backend=backend)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"{p}: the architecture it describes is invalid ({type(exc).__name__}: {exc})") from None
+
+    @classmethod
+    def load(cls, path, backend: str | None = None, optimizer: Optimizer | None = None) -> "Sequential":
+        """Rebuild a model written by :meth:`save` (and, when ``optimizer`` is given, restore its state).
+
+        Accepts the name given to ``save`` (``"run"`` for ``run.npz``).  A corrupt, truncated or
+        wrong-kind file, or parameters that are not finite real numbers of the architecture's size,
+        raise one ValueError naming the file.
+        """
+        from . import _files
+
+        p, meta, arrays = _files.read(path, ("physdl.nn.Sequential", "physdl.nn.fit_checkpoint"))
+        model = cls._from_meta(p, meta.get("model", meta), backend)
+        params = _files.real_array(p, arrays, "params", model.params.shape)
+        model.params[:] = params
+        if optimizer is not None:
+            model._restore_optimizer(p, meta, arrays, optimizer)
         return model
 
     def __repr__(self):
@@ -715,6 +875,17 @@ def _check_memory(nbytes: int, what: str) -> None:
     if nbytes > avail:
         raise MemoryError(f"{what} would need about {nbytes / 2**30:.3g} GiB, more than this machine's "
                           f"{avail / 2**30:.3g} GiB")
+
+
+def _fingerprint(X: np.ndarray, y: np.ndarray) -> str:
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=16)
+    for a in (X, y):
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype}{a.shape}".encode())
+        h.update(memoryview(a).cast("B"))
+    return h.hexdigest()
 
 
 def _to_numpy(t):
