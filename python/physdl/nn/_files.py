@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -87,9 +88,11 @@ def read(path, kinds: tuple) -> tuple[Path, dict, dict]:
     """
     p = resolve(path)
     try:
-        with np.load(p, allow_pickle=False) as f:
+        with open(p, "rb") as fh, np.load(fh, allow_pickle=False) as f:
+            if not hasattr(f, "files"):
+                raise ValueError("a bare array, not an .npz archive")
             arrays = {k: f[k] for k in f.files}
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as exc:
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, AttributeError, zlib.error) as exc:
         raise ValueError(f"{p}: not a readable physdl.nn file ({type(exc).__name__}: {exc})") from None
     if not isinstance(arrays, dict) or "meta" not in arrays:
         raise ValueError(f"{p}: not a physdl.nn file (no 'meta' entry)")
