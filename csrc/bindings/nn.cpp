@@ -174,10 +174,18 @@ void register_nn(py::module_& root) {
       [] {
         py::dict d;
         PHYSDL_NN_LOSS_KINDS(PHYSDL_NN_KIND_)
-#undef PHYSDL_NN_KIND_
         return d;
       },
       "The loss registry (src/physdl/nn/layer_kinds.hpp): name -> code.");
+  m.def(
+      "optimizer_kinds",
+      [] {
+        py::dict d;
+        PHYSDL_NN_OPTIMIZER_KINDS(PHYSDL_NN_KIND_)
+#undef PHYSDL_NN_KIND_
+        return d;
+      },
+      "The optimizer registry (src/physdl/nn/layer_kinds.hpp): class name -> code.");
   m.attr("FIRST_CUSTOM_KIND") = int(nn::kFirstCustomKind);
   bind_network<double>(m, "Network64", "Optimizer64");
   bind_network<float>(m, "Network32", "Optimizer32");

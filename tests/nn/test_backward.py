@@ -120,7 +120,12 @@ SMOOTH = {
     "cube_hrelu": [nn.Dense(3, 4), nn.Cube(), nn.Dense(4, 3), nn.HamiltonianReLU(3), nn.Dense(3, 1)],
     "relu": [nn.Dense(3, 6), nn.ReLU(), nn.Dense(6, 1)],
     "rows_flatten": [nn.Dense(3, 4), nn.Tanh(), nn.Flatten(), nn.Dense(8, 2)],
+    "conv_periodic_avgpool": [nn.Conv2d(1, 2, 3, padding=1, padding_mode="periodic"), nn.Tanh(), nn.AvgPool2d(2),
+                              nn.Flatten(), nn.Dense(2 * 2 * 2, 1)],
+    "conv_strided_maxpool": [nn.Conv2d(2, 3, (3, 2), stride=(1, 2), padding=1), nn.Softplus(), nn.MaxPool2d(2),
+                             nn.Flatten(), nn.Dense(3 * 3 * 1, 1)],
 }
+SHAPES = {"rows_flatten": (2, 3), "conv_periodic_avgpool": (1, 4, 4), "conv_strided_maxpool": (2, 6, 4)}
 
 
 def _torch_penalty_grads(model, X, dY, phi):
@@ -135,7 +140,7 @@ def _torch_penalty_grads(model, X, dY, phi):
 
 @pytest.mark.parametrize("case", sorted(SMOOTH))
 def test_gradient_penalty_equals_torch_create_graph(case, cpu_backend):
-    shape = (2, 3) if case == "rows_flatten" else (3,)
+    shape = SHAPES.get(case, (3,))
     model = _model(SMOOTH[case], shape, cpu_backend)
     rng = np.random.default_rng(6)
     X = rng.normal(size=(5,) + shape)
@@ -169,9 +174,12 @@ def test_double_backward_refuses_layers_without_second_derivative(cpu_backend):
     model = _model([nn.Dense(3, 4), nn.Softmax(), nn.Dense(4, 1)], (3,), cpu_backend)
     with pytest.raises(ValueError, match="layer 1"):
         model.gradient_penalty(np.zeros((2, 3)))
-    conv = _model([nn.Conv2d(1, 1, 3), nn.Flatten(), nn.Dense(4, 1)], (1, 4, 4), cpu_backend)
-    with pytest.raises(ValueError, match="layer 0"):
-        conv.double_backward(np.zeros((2, 1, 4, 4)), np.zeros((2, 1, 4, 4)))
+    for layers, shape in [([nn.ConvTranspose2d(1, 1, 3), nn.Flatten(), nn.Dense(36, 1)], (1, 4, 4)),
+                          ([nn.LSTM(2, 3), nn.Dense(3, 1)], (4, 2))]:
+        m = _model(layers, shape, cpu_backend)
+        X = np.zeros((2,) + shape)
+        with pytest.raises(ValueError, match="layer 0"):
+            m.double_backward(X, X)
 
 
 def test_cpp_and_numba_agree_on_new_entry_points():

@@ -25,6 +25,15 @@ Notes
   stream 1, so the same seed gives the same trained weights; the cpp and numba backends agree to
   rounding.
 * A model is not safe to train from several threads at once (its workspaces are shared).
+* Float32 and float64 training give the same weights on 1 and 2 BLAS threads: the engine itself
+  runs single-threaded and its reductions (bias sums, losses, norms) have a fixed order; the BLAS
+  products (SciPy's OpenBLAS for cpp, NumPy's for numba) were found thread-count independent for
+  every shape the tests cover (``tests/nn/test_threads.py``: MLP, convolution, LSTM).  A BLAS build
+  whose threaded kernels split the summed dimension can differ in the last bits; pin it with
+  ``threadpoolctl.threadpool_limits(1)`` when bit identity across machines matters.
+* Beyond losses: :meth:`Sequential.backward` (any output gradient), :meth:`Sequential.per_sample_gradients`,
+  :meth:`Sequential.double_backward` / :meth:`Sequential.gradient_penalty` (gradient of a function of
+  the input gradient, WGAN-GP eq. 6.91) and :meth:`Sequential.apply_gradients`.
 
 Examples
 --------

@@ -1,6 +1,6 @@
 """The layer- and loss-kind codes, read from the one registry ``src/physdl/nn/layer_kinds.hpp``.
 
-The compiled core exports that table (``physdl._core.nn.layer_kinds()``); without the core (the
+The compiled core exports those tables (layers, losses, optimizers) (``physdl._core.nn.layer_kinds()``); without the core (the
 numba backend alone) the header itself is parsed, so the Python classes, the Numba twin and the
 C++ engine can never disagree on a code.
 """
@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-__all__ = ["LAYER_KINDS", "LOSS_KINDS", "FIRST_CUSTOM_KIND"]
+__all__ = ["LAYER_KINDS", "LOSS_KINDS", "OPTIMIZER_KINDS", "FIRST_CUSTOM_KIND"]
 
 
-def _from_header() -> tuple[dict, dict, int]:
+def _from_header() -> tuple[dict, dict, dict, int]:
     here = Path(__file__).resolve()
     candidates = [here.parents[3] / "src" / "physdl" / "nn" / "layer_kinds.hpp",
                   here.parents[1] / "include" / "physdl" / "nn" / "layer_kinds.hpp"]
@@ -29,15 +29,16 @@ def _from_header() -> tuple[dict, dict, int]:
         return {m.group(1): int(m.group(3)) for m in re.finditer(r"X\((\w+),\s*(\w+),\s*(\d+)\)", body)}
 
     first = int(re.search(r"kFirstCustomKind\s*=\s*(\d+)", text).group(1))
-    return table("PHYSDL_NN_LAYER_KINDS"), table("PHYSDL_NN_LOSS_KINDS"), first
+    return table("PHYSDL_NN_LAYER_KINDS"), table("PHYSDL_NN_LOSS_KINDS"), table("PHYSDL_NN_OPTIMIZER_KINDS"), first
 
 
-def _load() -> tuple[dict, dict, int]:
+def _load() -> tuple[dict, dict, dict, int]:
     try:
         from .._core import nn as _cnn
     except ImportError:
         return _from_header()
-    return dict(_cnn.layer_kinds()), dict(_cnn.loss_kinds()), int(_cnn.FIRST_CUSTOM_KIND)
+    return (dict(_cnn.layer_kinds()), dict(_cnn.loss_kinds()), dict(_cnn.optimizer_kinds()),
+            int(_cnn.FIRST_CUSTOM_KIND))
 
 
-LAYER_KINDS, LOSS_KINDS, FIRST_CUSTOM_KIND = _load()
+LAYER_KINDS, LOSS_KINDS, OPTIMIZER_KINDS, FIRST_CUSTOM_KIND = _load()

@@ -466,8 +466,10 @@ class Sequential:
         input gradient: the WGAN-GP penalty (book eq. 6.91, see :meth:`gradient_penalty`), ``dH/dq``
         terms of a Hamiltonian network's loss (eq. 9.21-9.30), Sobolev losses.  Computed by
         forward-mode differentiation of the backward pass along ``H`` (one engine call).  Supported
-        layers: Dense and the element-wise layers other than Softmax (ReLU and Step have zero second
-        derivative almost everywhere).
+        layers: Dense, Conv2d (zero or periodic padding), MaxPool2d, AvgPool2d, Flatten and the
+        element-wise layers other than Softmax (ReLU, Step and max pooling are piecewise linear: their
+        second derivative is zero almost everywhere).  ConvTranspose2d, RNN, LSTM, Attention and
+        Softmax are refused with an error naming the layer.
 
         Parameters
         ----------

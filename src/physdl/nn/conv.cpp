@@ -144,7 +144,43 @@ struct Conv2d : Layer<T> {
       std::fill(dx, dx + n * this->in_size, T(0));
       g.col2im(col.data(), n, dx);
     }
-  }  bool has_per_sample() const override { return true; }
+  }  // double backward: col(xd) in tcol (grown on first use)
+  std::vector<T> tcol;
+  bool has_tangent() const override { return true; }
+  void forward_tangent(const T*, const T*, const T* xd, T* yd, long n, const T* p) override {
+    const long K = g.K(), P = g.P();
+    grow(tcol, std::size_t(K * n * P));
+    g.im2col(xd, n, tcol.data());
+    for (long s = 0; s < n; ++s)
+      gemm<T>(false, false, cout, P, K, T(1), p, K, tcol.data() + s * K * P, P, T(0), yd + s * cout * P, P);
+  }
+  // gW = sum_s dyd_s col(x_s)^T + dy_s col(xd_s)^T, gb = sum dyd; dx = col2im(W^T dy), dxd = col2im(W^T dyd)
+  void backward_tangent(const T*, const T*, const T*, const T* dy, const T* dyd, T* dx, T* dxd, long n, const T* p,
+                        T* gd) override {
+    const long K = g.K(), P = g.P();
+    T* gb = gd + cout * K;
+    for (long c = 0; c < cout; ++c) gb[c] = T(0);
+    for (long s = 0; s < n; ++s) {
+      const T* ds = dy + s * cout * P;
+      const T* dds = dyd + s * cout * P;
+      gemm<T>(false, true, cout, K, P, T(1), dds, P, col.data() + s * K * P, P, s == 0 ? T(0) : T(1), gd, K);
+      gemm<T>(false, true, cout, K, P, T(1), ds, P, tcol.data() + s * K * P, P, T(1), gd, K);
+      for (long c = 0; c < cout; ++c) gb[c] += vmath::sum_array(dds + c * P, P);
+    }
+    if (dx) {
+      for (long s = 0; s < n; ++s)
+        gemm<T>(true, false, K, P, cout, T(1), p, K, dy + s * cout * P, P, T(0), col.data() + s * K * P, P);
+      std::fill(dx, dx + n * this->in_size, T(0));
+      g.col2im(col.data(), n, dx);
+    }
+    if (dxd) {
+      for (long s = 0; s < n; ++s)
+        gemm<T>(true, false, K, P, cout, T(1), p, K, dyd + s * cout * P, P, T(0), tcol.data() + s * K * P, P);
+      std::fill(dxd, dxd + n * this->in_size, T(0));
+      g.col2im(tcol.data(), n, dxd);
+    }
+  }
+  bool has_per_sample() const override { return true; }
   bool backward_per_sample(const T*, const T*, const T* dy, T* dx, long n, const T* p, T* G, long ldg) override {
     const long K = g.K(), P = g.P();
     for (long s = 0; s < n; ++s) {
@@ -265,6 +301,21 @@ struct Pool : Layer<T> {
           }
         }
     }
+  }
+  bool has_tangent() const override { return true; }
+  // linear in x (average) or, with the argmax fixed, linear almost everywhere (max)
+  void forward_tangent(const T*, const T*, const T* xd, T* yd, long n, const T* p) override {
+    if (is_max) {
+      for (long sc = 0; sc < n * C; ++sc)
+        for (long q = 0; q < OH * OW; ++q) yd[sc * OH * OW + q] = xd[sc * H * W + arg[std::size_t(sc * OH * OW + q)]];
+      return;
+    }
+    forward(xd, yd, n, p);
+  }
+  void backward_tangent(const T* x, const T* y, const T*, const T* dy, const T* dyd, T* dx, T* dxd, long n,
+                        const T* p, T*) override {
+    if (dx) backward(x, y, dy, dx, n, p, nullptr);
+    if (dxd) backward(x, y, dyd, dxd, n, p, nullptr);
   }
   void backward(const T*, const T*, const T* dy, T* dx, long n, const T*, T*) override {
     if (!dx) return;

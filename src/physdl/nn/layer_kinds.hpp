@@ -1,6 +1,6 @@
 // The one registry of layer and loss kinds of the nn engine.
 //
-// Every consumer takes its codes from these tables: the C++ enums below, the binding (which exports
+// (and optimizer kinds) Every consumer takes its codes from these tables: the C++ enums below, the binding (which exports
 // them to Python as physdl._core.nn.layer_kinds() / loss_kinds()), the Python layer classes and the
 // Numba twin (python/physdl/nn/_kinds.py reads them from the binding, or parses this file when the
 // compiled core is absent).  To add a kind, add one line here.
@@ -37,11 +37,17 @@
   X(bce_logits, kBCELogits, 2)  \
   X(softmax_ce, kSoftmaxCE, 3)
 
+// X(optimizer class name, C++ enumerator, code): torch.optim.SGD (momentum, Nesterov), torch.optim.Adam.
+#define PHYSDL_NN_OPTIMIZER_KINDS(X) \
+  X(SGD, kSGD, 0)                    \
+  X(Adam, kAdam, 1)
+
 namespace physdl::nn {
 
 #define PHYSDL_NN_ENUM_(name, id, code) id = code,
 enum LayerKind : int { PHYSDL_NN_LAYER_KINDS(PHYSDL_NN_ENUM_) };
 enum LossKind : int { PHYSDL_NN_LOSS_KINDS(PHYSDL_NN_ENUM_) };
+enum OptimizerKind : int { PHYSDL_NN_OPTIMIZER_KINDS(PHYSDL_NN_ENUM_) };
 #undef PHYSDL_NN_ENUM_
 
 // Kinds from this code on are free for layers a host registers (register_layer_kind, layer.hpp).

@@ -257,7 +257,7 @@ void Network<T>::double_backward(const T* x, long n, const T* dy, const T* h) {
   for (std::size_t i = 0; i < layers_.size(); ++i)
     if (!layers_[i]->view && !layers_[i]->has_tangent())
       fail("double_backward: layer " + std::to_string(i) + " (kind " + std::to_string(layers_[i]->kind) +
-           ") has no second derivative here; supported are Dense and the element-wise layers other than Softmax");
+           ") has no second derivative here; supported are Dense, Conv2d, pooling and the element-wise layers other than Softmax");
   if (!all_finite(dy, n * output_size())) fail("dY must contain only finite values (found NaN or inf)");
   if (!all_finite(h, n * in_size_)) fail("H must contain only finite values (found NaN or inf)");
   forward(x, n);

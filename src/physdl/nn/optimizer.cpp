@@ -16,10 +16,10 @@ Optimizer<T>::Optimizer(int kind, double lr, double momentum, double beta1, doub
                         double weight_decay, double clip_norm, bool nesterov, long nparams)
     : kind_(kind), lr_(lr), momentum_(momentum), beta1_(beta1), beta2_(beta2), eps_(eps), wd_(weight_decay),
       clip_(clip_norm), nesterov_(nesterov) {
-  if (kind != 0 && kind != 1) fail("optimizer kind must be 0 (SGD) or 1 (Adam)");
+  if (kind != kSGD && kind != kAdam) fail("optimizer kind must be kSGD or kAdam (layer_kinds.hpp)");
   if (nparams < 0) fail("nparams must be >= 0");
   m_.assign(std::size_t(nparams), T(0));
-  if (kind == 1) v_.assign(std::size_t(nparams), T(0));
+  if (kind == kAdam) v_.assign(std::size_t(nparams), T(0));
 }
 
 template <class T>
@@ -40,7 +40,7 @@ double Optimizer<T>::step(T* p, T* g, long np) {
   }
   ++t_;
   const T lr = T(lr_);
-  if (kind_ == 0) {
+  if (kind_ == kSGD) {
     if (momentum_ == 0.0) {
       for (long i = 0; i < np; ++i) p[i] -= lr * g[i];
     } else {

@@ -180,6 +180,30 @@ class _Conv(_L):
     def has_per_sample(self):
         return self.kind == _K["Conv2d"]
 
+    @property
+    def has_tangent(self):
+        return self.kind == _K["Conv2d"]
+
+    def forward_tangent(self, x, y, xd, n, p):
+        K, P = self.K, self.P
+        self.tcol = self._im2col(xd, n)
+        W = p[: self.cout * K].reshape(self.cout, K)
+        return np.ascontiguousarray(np.dot(W, self.tcol).reshape(self.cout, n, P).transpose(1, 0, 2)).reshape(-1)
+
+    def backward_tangent(self, x, y, xd, dy, dyd, n, p, gd):
+        K, P = self.K, self.P
+        k = self.cout * K
+        W = p[:k].reshape(self.cout, K)
+
+        def t(a):
+            return np.ascontiguousarray(a.reshape(n, self.cout, P).transpose(1, 0, 2)).reshape(self.cout, n * P)
+
+        dyt, ddt = t(dy), t(dyd)
+        gd[:k] = (np.dot(ddt, self.col.T) + np.dot(dyt, self.tcol.T)).reshape(-1)
+        gd[k:] = ddt.sum(axis=1)
+        size = _prod(self.in_shape)
+        return (self._col2im(np.dot(W.T, dyt), n, size, x.dtype), self._col2im(np.dot(W.T, ddt), n, size, x.dtype))
+
     def per_sample(self, x, y, dy, n, p, G, need_dx):
         K, P = self.K, self.P
         k = self.cout * K
@@ -215,4 +239,16 @@ class _Pool(_L):
         pool_backward(self.kind == _K["MaxPool2d"], dy, n, *self.geo, self.arg, dx)
         return dx
 
+    has_tangent = True
 
+    def forward_tangent(self, x, y, xd, n, p):
+        C, H, W, kh, kw, sh, sw, OH, OW = self.geo
+        if self.kind == _K["MaxPool2d"]:  # linear almost everywhere, with the argmax of the forward pass
+            planes = np.repeat(np.arange(n * C, dtype=np.int64) * (H * W), OH * OW)
+            return xd[planes + self.arg]
+        yd = np.empty(n * _prod(self.out_shape), xd.dtype)
+        pool_forward(False, xd, n, *self.geo, yd, self.arg)
+        return yd
+
+    def backward_tangent(self, x, y, xd, dy, dyd, n, p, gd):
+        return self.backward(x, y, dy, n, p, gd, True), self.backward(x, y, dyd, n, p, gd, True)

@@ -153,7 +153,7 @@ class Network:
         for i, layer in enumerate(self.layers):
             if not layer.has_tangent:
                 raise ValueError(f"double_backward: layer {i} (kind {layer.kind}) has no second derivative here; "
-                                 "supported are Dense and the element-wise layers other than Softmax")
+                                 "supported are Dense, Conv2d, pooling and the element-wise layers other than Softmax")
         self._finite(dy, "dY")
         self._finite(h, "H")
         n = x.shape[0]

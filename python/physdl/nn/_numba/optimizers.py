@@ -7,7 +7,10 @@ import math
 import numba as nb
 import numpy as np
 
+from .._kinds import OPTIMIZER_KINDS as _OK
 from .layer import _JIT
+
+SGD, ADAM = _OK["SGD"], _OK["Adam"]
 
 
 # ------------------------------------------------------------------ optimizer
@@ -28,7 +31,7 @@ def optimizer_step(kind, t, lr, momentum, beta1, beta2, eps, wd, clip, nesterov,
         for i in range(p.shape[0]):
             g[i] += w * p[i]
     lrT = g.dtype.type(lr)
-    if kind == 0:
+    if kind == SGD:
         if momentum == 0.0:
             for i in range(p.shape[0]):
                 p[i] -= lrT * g[i]
@@ -59,7 +62,7 @@ class _Optimizer:
                   float(weight_decay), float(clip_norm), bool(nesterov))
         self.steps = 0
         self._m = np.zeros(nparams, dtype)
-        self._v = np.zeros(nparams if kind == 1 else 0, dtype)
+        self._v = np.zeros(nparams if kind == ADAM else 0, dtype)
 
     def set_lr(self, lr):
         h = list(self.h)
