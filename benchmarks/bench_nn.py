@@ -302,3 +302,70 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+
+# ------------------------------------------------------------------ backward / per-sample / double backward
+# Critic-sized MLP 16-64-64-1 (tanh), float32, batch 256: a caller-supplied output gradient
+# (Sequential.backward vs torch autograd), per-sample gradients (vs torch.func.vmap(grad)), and the
+# WGAN-GP penalty's parameter gradient (double backward vs torch.autograd.grad(create_graph=True)).
+GRAD_TASKS = ["backward", "per_sample", "double_backward"]
+
+
+def make_grad_task(task, impl):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(256, 16)).astype(np.float32)
+    dY = rng.normal(size=(256, 1)).astype(np.float32)
+    model = nn.Sequential([nn.Dense(16, 64), nn.Tanh(), nn.Dense(64, 64), nn.Tanh(), nn.Dense(64, 1)],
+                          seed=0, dtype="float32")
+    if impl == "physdl_cpp":
+        if task == "backward":
+            return lambda: model.backward(X, dY).flat
+        if task == "per_sample":
+            return lambda: model.per_sample_gradients(X)
+        return lambda: model.gradient_penalty(X)[1].flat
+    tm = torch_model_smooth(model)
+    params = dict(tm.named_parameters())
+    Xt, dYt = torch.from_numpy(X), torch.from_numpy(dY)
+
+    def flat(gs):
+        return torch.cat([g.reshape(-1) for g in gs]).numpy()
+
+    if task == "backward":
+        return lambda: flat(torch.autograd.grad((tm(Xt) * dYt).sum(), list(params.values())))
+    if task == "per_sample":
+        f = torch.func.vmap(torch.func.grad(lambda p, x: torch.func.functional_call(tm, p, (x.unsqueeze(0),)).sum()),
+                            in_dims=(None, 0))
+        detached = {k: v.detach() for k, v in params.items()}
+        return lambda: torch.cat([g.reshape(256, -1) for g in f(detached, Xt).values()], dim=1).numpy()
+
+    def gp():
+        x = Xt.clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(tm(x).sum(), x, create_graph=True)
+        pen = ((g.norm(dim=1) - 1) ** 2).mean()
+        return flat(torch.autograd.grad(pen, list(params.values()), allow_unused=True, materialize_grads=True))
+
+    return gp
+
+
+def torch_model_smooth(model):
+    mods = []
+    for l in model.layers:
+        mods.append(torch.nn.Linear(l.n_in, l.n_out) if isinstance(l, nn.Dense) else torch.nn.Tanh())
+    tm = torch.nn.Sequential(*mods)
+    tm.load_state_dict(model.to_torch_state_dict())
+    return tm
+
+
+@pytest.mark.parametrize("task", GRAD_TASKS)
+def test_gradient_tasks_agree_with_torch(task):
+    a, b = make_grad_task(task, "physdl_cpp")(), make_grad_task(task, "torch")()
+    np.testing.assert_allclose(a, b, rtol=2e-3, atol=2e-5)
+
+
+@pytest.mark.parametrize("impl", ["physdl_cpp", "torch"])
+@pytest.mark.parametrize("task", GRAD_TASKS)
+def test_gradient_task_time(benchmark, task, impl):
+    f = make_grad_task(task, impl)
+    benchmark.group = f"grad_{task}"
+    assert np.isfinite(f()).all()
+    benchmark(f)

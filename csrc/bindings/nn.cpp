@@ -104,6 +104,38 @@ void bind_network(py::module_& m, const char* net_name, const char* opt_name) {
         py::gil_scoped_release nogil;
         return net.train_step(x.data(), n, nn::kSoftmaxCE, nullptr, lab.data(), opt);
       })
+      .def("backward", [](Net& net, carray<T> x, carray<T> dy, bool input_grad, carray<T> dx) {
+        const long n = samples(x, net.input_size(), "X");
+        if (long(dy.size()) != n * net.output_size()) throw py::value_error("dY has the wrong size");
+        if (input_grad && long(dx.size()) != n * net.input_size()) throw py::value_error("dx has the wrong size");
+        T* d = mutable_data(dx, "dx");
+        py::gil_scoped_release nogil;
+        net.backward(x.data(), n, dy.data(), input_grad);
+        if (input_grad) std::copy(net.input_grad_data(), net.input_grad_data() + n * net.input_size(), d);
+      })
+      .def("per_sample_gradients", [](Net& net, carray<T> x, carray<T> dy, carray<T> G) {
+        const long n = samples(x, net.input_size(), "X");
+        if (long(dy.size()) != n * net.output_size()) throw py::value_error("dY has the wrong size");
+        if (long(G.size()) != n * net.num_params()) throw py::value_error("G has the wrong size");
+        T* g = mutable_data(G, "G");
+        py::gil_scoped_release nogil;
+        net.per_sample_gradients(x.data(), n, dy.data(), g);
+      })
+      .def("double_backward", [](Net& net, carray<T> x, carray<T> dy, carray<T> h, carray<T> dx) {
+        const long n = samples(x, net.input_size(), "X");
+        if (long(dy.size()) != n * net.output_size()) throw py::value_error("dY has the wrong size");
+        if (long(h.size()) != n * net.input_size()) throw py::value_error("H has the wrong size");
+        if (long(dx.size()) != n * net.input_size()) throw py::value_error("dx has the wrong size");
+        T* d = mutable_data(dx, "dx");
+        py::gil_scoped_release nogil;
+        net.double_backward(x.data(), n, dy.data(), h.data());
+        std::copy(net.input_grad_data(), net.input_grad_data() + n * net.input_size(), d);
+      })
+      .def("apply_gradients", [](Net& net, carray<T> g, Opt& opt) {
+        if (long(g.size()) != net.num_params()) throw py::value_error("grads has the wrong size");
+        py::gil_scoped_release nogil;
+        net.apply_gradients(g.data(), opt);
+      })
       .def_property_readonly("last_grad_norm", &Net::last_grad_norm);
 }
 
@@ -128,6 +160,33 @@ void register_nn(py::module_& root) {
         return nn::box_ball_evolve(init.data(), L, steps, h);
       },
       py::arg("init"), py::arg("steps"), py::arg("history"));
+  m.def(
+      "layer_kinds",
+      [] {
+        py::dict d;
+#define PHYSDL_NN_KIND_(name, id, code) d[#name] = int(code);
+        PHYSDL_NN_LAYER_KINDS(PHYSDL_NN_KIND_)
+        return d;
+      },
+      "The layer-kind registry (src/physdl/nn/layer_kinds.hpp): class name -> code.");
+  m.def(
+      "loss_kinds",
+      [] {
+        py::dict d;
+        PHYSDL_NN_LOSS_KINDS(PHYSDL_NN_KIND_)
+        return d;
+      },
+      "The loss registry (src/physdl/nn/layer_kinds.hpp): name -> code.");
+  m.def(
+      "optimizer_kinds",
+      [] {
+        py::dict d;
+        PHYSDL_NN_OPTIMIZER_KINDS(PHYSDL_NN_KIND_)
+#undef PHYSDL_NN_KIND_
+        return d;
+      },
+      "The optimizer registry (src/physdl/nn/layer_kinds.hpp): class name -> code.");
+  m.attr("FIRST_CUSTOM_KIND") = int(nn::kFirstCustomKind);
   bind_network<double>(m, "Network64", "Optimizer64");
   bind_network<float>(m, "Network32", "Optimizer32");
 }

@@ -67,6 +67,8 @@ def torch_model(model):
             mods.append(NBitReLU(l.nbits))
         elif isinstance(l, nn.Cube):
             mods.append(Cube())
+        elif isinstance(l, nn.Softplus):
+            mods.append(tnn.Softplus(beta=1.0, threshold=1e9))
         elif isinstance(l, nn.Flatten):
             mods.append(tnn.Flatten())
         elif isinstance(l, nn.Conv2d):

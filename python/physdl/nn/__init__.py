@@ -3,7 +3,7 @@
 A :class:`Sequential` runs its whole forward pass, loss, backpropagation (eq. 3.59-3.69) and
 optimizer update in one call of a fused C++ network (matrix products through BLAS) or of its Numba
 twin.  Layers: :class:`Dense`; activations :class:`Sigmoid`, :class:`Softmax`, :class:`Tanh`,
-:class:`ReLU`, :class:`Step`, the N-bit :class:`HamiltonianReLU` (eq. 3.33-3.41), :class:`Cube`;
+:class:`ReLU`, :class:`Step`, the N-bit :class:`HamiltonianReLU` (eq. 3.33-3.41), :class:`Cube`, :class:`Softplus`;
 :class:`Conv2d` with zero or periodic padding (eq. 4.2-4.8), :class:`ConvTranspose2d` (eq. 4.9),
 :class:`MaxPool2d`, :class:`AvgPool2d`, :class:`Flatten`; :class:`RNN` (eq. 4.13-4.21),
 :class:`LSTM` (eq. 4.25-4.35), :class:`Attention`.  Losses (``loss=``): ``"mse"``,
@@ -25,6 +25,15 @@ Notes
   stream 1, so the same seed gives the same trained weights; the cpp and numba backends agree to
   rounding.
 * A model is not safe to train from several threads at once (its workspaces are shared).
+* Float32 and float64 training give the same weights on 1 and 2 BLAS threads: the engine itself
+  runs single-threaded and its reductions (bias sums, losses, norms) have a fixed order; the BLAS
+  products (SciPy's OpenBLAS for cpp, NumPy's for numba) were found thread-count independent for
+  every shape the tests cover (``tests/nn/test_threads.py``: MLP, convolution, LSTM).  A BLAS build
+  whose threaded kernels split the summed dimension can differ in the last bits; pin it with
+  ``threadpoolctl.threadpool_limits(1)`` when bit identity across machines matters.
+* Beyond losses: :meth:`Sequential.backward` (any output gradient), :meth:`Sequential.per_sample_gradients`,
+  :meth:`Sequential.double_backward` / :meth:`Sequential.gradient_penalty` (gradient of a function of
+  the input gradient, WGAN-GP eq. 6.91) and :meth:`Sequential.apply_gradients`.
 
 Examples
 --------
@@ -40,13 +49,13 @@ True
 from . import _blas  # noqa: F401  (loads SciPy's BLAS now, see _blas)
 from .layers import (
     AvgPool2d, Attention, Conv2d, ConvTranspose2d, Cube, Dense, Flatten, HamiltonianReLU, Layer, LSTM,
-    MaxPool2d, ReLU, RNN, Sigmoid, Softmax, Step, Tanh,
+    MaxPool2d, ReLU, RNN, Sigmoid, Softmax, Softplus, Step, Tanh,
 )
-from .model import LOSSES, History, Sequential
+from .model import LOSSES, Gradients, History, Sequential
 from .optim import SGD, Adam, Optimizer
 
 __all__ = [
-    "Layer", "Dense", "Sigmoid", "Tanh", "ReLU", "Step", "Softmax", "HamiltonianReLU", "Cube", "Flatten",
+    "Layer", "Dense", "Sigmoid", "Tanh", "ReLU", "Step", "Softmax", "HamiltonianReLU", "Cube", "Flatten", "Softplus",
     "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "RNN", "LSTM", "Attention",
-    "Sequential", "History", "LOSSES", "Optimizer", "SGD", "Adam",
+    "Sequential", "History", "Gradients", "LOSSES", "Optimizer", "SGD", "Adam",
 ]

@@ -12,19 +12,27 @@ import math
 import numpy as np
 
 from .._validate import check_choice, check_int
+from ._kinds import LAYER_KINDS
 
 __all__ = [
-    "Layer", "Dense", "Sigmoid", "Tanh", "ReLU", "Step", "Softmax", "HamiltonianReLU", "Cube", "Flatten",
+    "Layer", "Dense", "Sigmoid", "Tanh", "ReLU", "Step", "Softmax", "HamiltonianReLU", "Cube", "Flatten", "Softplus",
     "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "RNN", "LSTM", "Attention",
 ]
+
+
+_MAX_SIZE = 2 ** 40  # bound on any size setting; the model's memory estimate refuses far less
+
+
+def _size(v, name):
+    return check_int(v, name, minimum=1, maximum=_MAX_SIZE)
 
 
 def _pair(v, name):
     if isinstance(v, (tuple, list)):
         if len(v) != 2:
             raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
-        return check_int(v[0], f"{name}[0]"), check_int(v[1], f"{name}[1]")
-    v = check_int(v, name)
+        return (check_int(v[0], f"{name}[0]", maximum=_MAX_SIZE), check_int(v[1], f"{name}[1]", maximum=_MAX_SIZE))
+    v = check_int(v, name, maximum=_MAX_SIZE)
     return v, v
 
 
@@ -74,11 +82,10 @@ class Dense(Layer):
         ``±1/sqrt(n_in)`` (PyTorch's default).
     """
 
-    kind = 0
 
     def __init__(self, n_in: int, n_out: int):
-        self.n_in = check_int(n_in, "n_in", minimum=1)
-        self.n_out = check_int(n_out, "n_out", minimum=1)
+        self.n_in = _size(n_in, "n_in")
+        self.n_out = _size(n_out, "n_out")
 
     def settings(self, in_shape):
         return [self.n_in, self.n_out]
@@ -105,31 +112,26 @@ class _Activation(Layer):
 class Sigmoid(_Activation):
     """Logistic sigmoid ``1/(1+e^{-z})``, the expectation of one bit (eq. 3.6-3.10)."""
 
-    kind = 1
 
 
 class Tanh(_Activation):
     """Hyperbolic tangent."""
 
-    kind = 2
 
 
 class ReLU(_Activation):
     """``max(z, 0)``, the N-bit limit of eq. 3.41."""
 
-    kind = 3
 
 
 class Step(_Activation):
     """Heaviside step ``z > 0`` (zero gradient almost everywhere)."""
 
-    kind = 4
 
 
 class Softmax(_Activation):
     """Softmax over the last axis (eq. 3.20-3.24)."""
 
-    kind = 5
 
     def output_shape(self, in_shape):
         if len(in_shape) < 1:
@@ -146,7 +148,6 @@ class HamiltonianReLU(_Activation):
         Number of bits ``N``; the output approaches ``max(z, 0)`` as N grows (Fig. 3.4).
     """
 
-    kind = 6
 
     def __init__(self, nbits: int = 10):
         self.nbits = check_int(nbits, "nbits", minimum=1, maximum=100_000)
@@ -161,13 +162,15 @@ class HamiltonianReLU(_Activation):
 class Cube(_Activation):
     """``z^3``, the polynomial activation of the deep-vs-wide toy (eq. 3.85)."""
 
-    kind = 7
+
+
+class Softplus(_Activation):
+    """``log(1 + e^z)``, a smooth ReLU (second derivative ``sigmoid(z)(1 - sigmoid(z))``; double backward)."""
 
 
 class Flatten(Layer):
     """Flatten the per-sample shape to one axis."""
 
-    kind = 8
 
     def output_shape(self, in_shape):
         return (math.prod(in_shape),)
@@ -185,11 +188,10 @@ class Conv2d(Layer):
         ``"circular"``).
     """
 
-    kind = 10
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, padding_mode="zeros"):
-        self.in_channels = check_int(in_channels, "in_channels", minimum=1)
-        self.out_channels = check_int(out_channels, "out_channels", minimum=1)
+        self.in_channels = _size(in_channels, "in_channels")
+        self.out_channels = _size(out_channels, "out_channels")
         self.kernel_size = _pair(kernel_size, "kernel_size")
         self.stride = _pair(stride, "stride")
         self.padding = _pair(padding, "padding")
@@ -231,11 +233,10 @@ class ConvTranspose2d(Layer):
     Output size ``(H - 1) * stride - 2 * padding + kernel_size`` (PyTorch's convention).
     """
 
-    kind = 11
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0):
-        self.in_channels = check_int(in_channels, "in_channels", minimum=1)
-        self.out_channels = check_int(out_channels, "out_channels", minimum=1)
+        self.in_channels = _size(in_channels, "in_channels")
+        self.out_channels = _size(out_channels, "out_channels")
         self.kernel_size = _pair(kernel_size, "kernel_size")
         self.stride = _pair(stride, "stride")
         self.padding = _pair(padding, "padding")
@@ -290,21 +291,19 @@ class _Pool(Layer):
 class MaxPool2d(_Pool):
     """Max pooling over ``kernel_size`` windows (no padding)."""
 
-    kind = 12
 
 
 class AvgPool2d(_Pool):
     """Average pooling over ``kernel_size`` windows (no padding)."""
 
-    kind = 13
 
 
 class _Recurrent(Layer):
     gates = 1
 
     def __init__(self, input_size: int, hidden_size: int, return_sequences: bool = False):
-        self.input_size = check_int(input_size, "input_size", minimum=1)
-        self.hidden_size = check_int(hidden_size, "hidden_size", minimum=1)
+        self.input_size = _size(input_size, "input_size")
+        self.hidden_size = _size(hidden_size, "hidden_size")
         if not isinstance(return_sequences, (bool, np.bool_)):
             raise TypeError(f"return_sequences must be a bool, got {type(return_sequences).__name__}")
         self.return_sequences = bool(return_sequences)
@@ -336,7 +335,6 @@ class RNN(_Recurrent):
     last state ``(hidden,)``.
     """
 
-    kind = 20
 
 
 class LSTM(_Recurrent):
@@ -345,7 +343,6 @@ class LSTM(_Recurrent):
     Same shapes as :class:`RNN`; weights ``[4H, .]`` in PyTorch's gate order (input, forget, cell, output).
     """
 
-    kind = 21
     gates = 4
 
 
@@ -355,12 +352,11 @@ class Attention(Layer):
     The attention mechanism of book lines 1854-1857.  Input per sample ``(T, d_in)``, output ``(T, d_v)``.
     """
 
-    kind = 22
 
     def __init__(self, d_in: int, d_k: int | None = None, d_v: int | None = None):
-        self.d_in = check_int(d_in, "d_in", minimum=1)
-        self.d_k = self.d_in if d_k is None else check_int(d_k, "d_k", minimum=1)
-        self.d_v = self.d_in if d_v is None else check_int(d_v, "d_v", minimum=1)
+        self.d_in = _size(d_in, "d_in")
+        self.d_k = self.d_in if d_k is None else _size(d_k, "d_k")
+        self.d_v = self.d_in if d_v is None else _size(d_v, "d_v")
 
     def settings(self, in_shape):
         return [self.d_in, self.d_k, self.d_v]
@@ -378,3 +374,9 @@ class Attention(Layer):
 
     def __repr__(self):
         return f"Attention({self.d_in}, d_k={self.d_k}, d_v={self.d_v})"
+
+
+# kind codes from the one registry (src/physdl/nn/layer_kinds.hpp), never typed here
+for _name in __all__[1:]:
+    globals()[_name].kind = LAYER_KINDS[_name]
+del _name

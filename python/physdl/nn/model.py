@@ -18,17 +18,43 @@ from .._validate import check_array, check_choice, check_int, check_seed
 from ..random import Generator
 from . import layers as _layers
 from .layers import Layer
+from ._kinds import LOSS_KINDS
 from .optim import Optimizer
 
-__all__ = ["Sequential", "History", "LOSSES"]
+__all__ = ["Sequential", "History", "Gradients", "LOSSES"]
 
+_LK = LOSS_KINDS  # codes from the one registry (src/physdl/nn/layer_kinds.hpp)
 LOSSES = {
-    "mse": 0, "mean_squared_error": 0,
-    "binary_cross_entropy": 1, "bce": 1,
-    "binary_cross_entropy_with_logits": 2, "bce_with_logits": 2,
-    "softmax_cross_entropy": 3, "cross_entropy": 3,
+    "mse": _LK["mse"], "mean_squared_error": _LK["mse"],
+    "binary_cross_entropy": _LK["bce"], "bce": _LK["bce"],
+    "binary_cross_entropy_with_logits": _LK["bce_logits"], "bce_with_logits": _LK["bce_logits"],
+    "softmax_cross_entropy": _LK["softmax_ce"], "cross_entropy": _LK["softmax_ce"],
 }
+_CE = _LK["softmax_ce"]
 IGNORE_LABEL = -100
+
+
+class Gradients:
+    """Parameter gradients from :meth:`Sequential.backward` / :meth:`Sequential.double_backward`.
+
+    Attributes
+    ----------
+    flat : ndarray
+        All parameter gradients in the layout of :attr:`Sequential.params`.
+    layers : OrderedDict
+        Views of ``flat`` keyed ``"{layer}.{name}"`` as :meth:`Sequential.parameters`.
+    input : ndarray or None
+        The gradient with respect to the input ``X`` when asked for (always set by
+        ``double_backward``: there it is the input gradient ``g`` whose function was differentiated).
+    """
+
+    def __init__(self, flat, blocks, input=None):
+        self.flat = flat
+        self.layers = OrderedDict((f"{i}.{name}", flat[o:o + math.prod(sh)].reshape(sh)) for i, name, o, sh in blocks)
+        self.input = input
+
+    def __repr__(self):
+        return f"Gradients(n_params={self.flat.size}, input={'None' if self.input is None else self.input.shape})"
 
 
 class History:
@@ -129,6 +155,12 @@ class Sequential:
         self.output_shape = self.shapes[-1]
         kinds = [l.kind for l in self.layers]
         settings = [l.settings(s) for l, s in zip(self.layers, self.shapes)]
+        # memory estimate in Python integers (no overflow) before the engine allocates anything:
+        # parameters, gradients, two optimizer moments; activations and gradient buffers per sample
+        n_par = sum(math.prod(sh) for l, s in zip(self.layers, self.shapes) for _, sh in l.param_shapes(s))
+        per_sample = sum(math.prod(s) for s in self.shapes) + 2 * max(math.prod(s) for s in self.shapes)
+        _check_memory(self.dtype.itemsize * (4 * n_par + max_batch * per_sample),
+                      f"a model with {n_par} parameters and per-sample shapes {self.shapes}")
         if self.backend == "cpp":
             core = _backend.module("cpp").nn
             from ._blas import ensure_blas
@@ -208,6 +240,23 @@ class Sequential:
     def from_torch_state_dict(self, state_dict):
         """Load parameters from a PyTorch state dict (as written by :meth:`to_torch_state_dict`)."""
         params = self.parameters()
+        if not hasattr(state_dict, "keys"):
+            raise TypeError(f"state_dict must be a mapping of names to tensors, got {type(state_dict).__name__}")
+        expected = set()
+        for key in params:
+            i, name = key.split(".", 1)
+            if name == "bias" and isinstance(self.layers[int(i)], _layers._Recurrent):
+                expected |= {f"{i}.bias_ih_l0", f"{i}.bias_hh_l0"}
+            else:
+                expected.add(key)
+        extra, missing = sorted(set(map(str, state_dict.keys())) - expected), sorted(expected - set(state_dict.keys()))
+        if extra or missing:
+            raise ValueError("state_dict does not match the model: " + "; ".join(
+                ([f"unexpected keys {extra}"] if extra else []) + ([f"missing keys {missing}"] if missing else [])))
+        for key in state_dict:
+            v = _to_numpy(state_dict[key])
+            if v.dtype.kind not in "fiu" or (v.dtype.kind == "f" and not np.isfinite(v).all()):
+                raise ValueError(f"state_dict[{key!r}] must hold finite real numbers")
         for key, arr in params.items():
             i, name = key.split(".", 1)
             if name == "bias" and isinstance(self.layers[int(i)], _layers._Recurrent):
@@ -236,7 +285,7 @@ class Sequential:
         return X
 
     def _check_y(self, y, n, code, name="y"):
-        if code == 3:
+        if code == _CE:
             if not (isinstance(y, np.ndarray) and y.dtype == np.int64 and y.flags.c_contiguous):
                 y = np.asarray(y)
                 if y.dtype.kind not in "iu":
@@ -267,11 +316,13 @@ class Sequential:
         """Value checks over a whole data set, before any training step runs."""
         if not np.isfinite(X).all():
             raise ValueError(f"{xname} must contain only finite values (found NaN or inf)")
-        if code == 3:
+        if code == _CE:
             C = self.output_shape[-1]
             bad = (y != IGNORE_LABEL) & ((y < 0) | (y >= C))
             if bad.any():
                 raise ValueError(f"{yname}: labels must be in [0, {C}) or -100 (ignored), got {y[bad][0]}")
+            if (y == IGNORE_LABEL).all():
+                raise ValueError(f"{yname}: every label is -100 (ignored); nothing to fit")
         elif not np.isfinite(y).all():
             raise ValueError(f"{yname} must contain only finite values (found NaN or inf)")
 
@@ -318,11 +369,208 @@ class Sequential:
         X = self._check_X(X)
         y = self._check_y(y, X.shape[0], code)
         dx = np.empty(X.shape if input_grad else (0,), self.dtype)
-        if code == 3:
+        if code == _CE:
             L = self._engine.gradients_labels(X, y, bool(input_grad), dx)
         else:
             L = self._engine.gradients_values(X, y, code, bool(input_grad), dx)
         return float(L), self._engine.grads().copy(), (dx if input_grad else None)
+
+    # ------------------------------------------------------------------ given output gradients
+    def _check_dY(self, dY, n, name="dY"):
+        if dY is None:
+            if self.output_shape != (1,):
+                raise ValueError(f"{name} is needed: the output per sample has shape {self.output_shape}, not (1,)")
+            return np.ones((n, 1), self.dtype)
+        if not (isinstance(dY, np.ndarray) and dY.dtype == self.dtype and dY.flags.c_contiguous):
+            if isinstance(dY, np.ndarray) and dY.dtype.kind not in "fiub":
+                raise TypeError(f"{name} must be a real array, got dtype {dY.dtype}")
+            dY = check_array(dY, name, dtype=self.dtype)
+        want = (n,) + self.output_shape
+        if dY.shape != want:
+            if dY.ndim == 1 and dY.size == n and self.output_shape == (1,):
+                dY = dY.reshape(want)
+            else:
+                raise ValueError(f"{name} must have shape {want} (one output gradient per sample), got {dY.shape}")
+        if not np.isfinite(dY).all():
+            raise ValueError(f"{name} must contain only finite values (found NaN or inf)")
+        return dY
+
+    def backward(self, X, dY=None, input_grad: bool = False) -> Gradients:
+        """Vector-Jacobian product for a caller-supplied output gradient (backpropagation, eq. 3.59-3.69).
+
+        Runs the forward pass on ``X`` and backpropagates ``dY = dF/dY`` of any objective ``F`` of the
+        outputs, in one engine call: the parameter gradient is ``sum_s dY_s . dY_s/dparams``.  This is
+        what a loss not built in needs, and a GAN's generator step (the critic's input gradient is the
+        generator's output gradient, book eq. 6.80-6.85).
+
+        Parameters
+        ----------
+        X : array ``(n, *input_shape)``
+        dY : array ``(n, *output_shape)``, optional
+            Gradient of the objective with respect to the outputs; ones when omitted (scalar output only).
+        input_grad : bool
+            Also return ``dF/dX`` (``Gradients.input``).
+
+        Returns
+        -------
+        Gradients
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from physdl import nn
+        >>> m = nn.Sequential([nn.Dense(3, 4), nn.Tanh(), nn.Dense(4, 1)], seed=0, dtype="float64")
+        >>> X = np.ones((2, 3))
+        >>> g = m.backward(X, 2 * m.predict(X), input_grad=True)   # gradient of sum(y^2)
+        >>> bool(np.allclose(g.flat, m.gradients(X, np.zeros((2, 1)), "mse")[1] * 2 * 2 / 2))
+        True
+        """
+        X = self._check_X(X)
+        dY = self._check_dY(dY, X.shape[0])
+        dx = np.empty(X.shape if input_grad else (0,), self.dtype)
+        self._engine.backward(X, dY, bool(input_grad), dx)
+        return Gradients(self._engine.grads().copy(), self._blocks, dx if input_grad else None)
+
+    def input_gradient(self, X, dY=None) -> np.ndarray:
+        """``dF/dX`` for ``F = sum_s dY_s . y_s`` (``dD/dx`` of a scalar critic when ``dY`` is omitted)."""
+        return self.backward(X, dY, input_grad=True).input
+
+    def per_sample_gradients(self, X, dY=None) -> np.ndarray:
+        """Gradient of each sample's output with respect to the parameters, as one ``(n, n_params)`` matrix.
+
+        Row ``s`` is ``d(dY_s . y_s)/dparams`` for sample ``s`` alone: for a scalar output and ``dY``
+        omitted, the gradient of the output ``y_s`` itself (the matrix ``O_sk = d log psi_s / d theta_k``
+        of stochastic reconfiguration and natural-gradient methods).  For vector outputs pass ``dY``
+        (one output gradient per sample); for the full Jacobian, call once per output component with
+        one-hot ``dY``.  One engine call: Dense, Conv2d and parameter-free layers form the per-sample
+        products in batch; stacks with RNN/LSTM/attention/transposed convolutions run the samples one
+        at a time inside the engine.
+
+        Returns
+        -------
+        ndarray ``(n, n_params)`` in the layout of :attr:`params`
+        """
+        X = self._check_X(X)
+        dY = self._check_dY(dY, X.shape[0])
+        n = X.shape[0]
+        nbytes = n * self.n_params * self.dtype.itemsize
+        _check_memory(nbytes, f"per_sample_gradients of {n} samples x {self.n_params} parameters")
+        G = np.empty((n, self.n_params), self.dtype)
+        self._engine.per_sample_gradients(X, dY, G)
+        return G
+
+    def double_backward(self, X, H, dY=None) -> Gradients:
+        """Gradient with respect to the parameters of ``sum_s H_s . g_s``, with ``g_s = d(dY_s . y_s)/dx_s``.
+
+        With ``H = dphi/dg`` this is, by the chain rule, ``dphi/dparams`` for any function ``phi`` of the
+        input gradient: the WGAN-GP penalty (book eq. 6.91, see :meth:`gradient_penalty`), ``dH/dq``
+        terms of a Hamiltonian network's loss (eq. 9.21-9.30), Sobolev losses.  Computed by
+        forward-mode differentiation of the backward pass along ``H`` (one engine call).  Supported
+        layers: Dense, Conv2d (zero or periodic padding), MaxPool2d, AvgPool2d, Flatten and the
+        element-wise layers other than Softmax (ReLU, Step and max pooling are piecewise linear: their
+        second derivative is zero almost everywhere).  ConvTranspose2d, RNN, LSTM, Attention and
+        Softmax are refused with an error naming the layer.
+
+        Parameters
+        ----------
+        X : array ``(n, *input_shape)``
+        H : array ``(n, *input_shape)``
+        dY : array ``(n, *output_shape)``, optional (ones for a scalar output)
+
+        Returns
+        -------
+        Gradients
+            ``flat``/``layers``: the parameter gradient; ``input``: the input gradient ``g`` itself.
+        """
+        X = self._check_X(X)
+        dY = self._check_dY(dY, X.shape[0])
+        H = self._check_X(H, "H")
+        if H.shape != X.shape:
+            raise ValueError(f"H must have the shape of X {X.shape}, got {H.shape}")
+        dx = np.empty(X.shape, self.dtype)
+        self._engine.double_backward(X, dY, H, dx)
+        return Gradients(self._engine.grads().copy(), self._blocks, dx)
+
+    def input_gradient_objective(self, X, fn, dY=None):
+        """Value and parameter gradient of ``phi(g)`` for the input gradient ``g = dD/dX``.
+
+        Parameters
+        ----------
+        X : array
+        fn : callable
+            ``fn(g) -> (value, dvalue_dg)`` with ``g`` of the shape of ``X``; ``dvalue_dg`` of the same shape.
+        dY : array, optional (as :meth:`double_backward`)
+
+        Returns
+        -------
+        value : float
+        grads : Gradients (``input`` holds ``g``)
+        """
+        if not callable(fn):
+            raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+        g = self.input_gradient(X, dY)
+        out = fn(g)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise TypeError("fn must return a pair (value, dvalue/dg)")
+        value, H = out
+        H = np.asarray(H)
+        if H.shape != g.shape:
+            raise ValueError(f"fn's dvalue/dg must have the shape of X {g.shape}, got {H.shape}")
+        return float(value), self.double_backward(X, H, dY)
+
+    def gradient_penalty(self, X, target: float = 1.0, dY=None):
+        """WGAN-GP gradient penalty ``mean_s (||dD/dx_s|| - target)^2`` and its parameter gradient (eq. 6.91).
+
+        ``D`` is this model's scalar output (or ``dY_s . y_s``); the norm runs over all per-sample input
+        axes.  Multiply both by the penalty weight lambda.  Where ``||g_s|| = 0`` its (sub)gradient is
+        taken as 0.
+
+        Returns
+        -------
+        value : float
+        grads : Gradients (``input`` holds ``g = dD/dX``)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from physdl import nn
+        >>> critic = nn.Sequential([nn.Dense(2, 8), nn.Tanh(), nn.Dense(8, 1)], seed=0, dtype="float64")
+        >>> gp, grads = critic.gradient_penalty(np.zeros((4, 2)))
+        >>> grads.flat.shape == critic.params.shape
+        True
+        """
+        t = float(target) if isinstance(target, (int, float, np.floating)) and not isinstance(target, bool) else None
+        if t is None or not np.isfinite(t):
+            raise ValueError(f"target must be a finite real number, got {target!r}")
+
+        def fn(g):
+            n = g.shape[0]
+            norm = np.sqrt((g.reshape(n, -1).astype(np.float64) ** 2).sum(axis=1))
+            value = float(np.mean((norm - t) ** 2))
+            safe = np.where(norm > 0, norm, 1.0)
+            coef = np.where(norm > 0, 2.0 * (norm - t) / safe / n, 0.0)
+            return value, (coef.reshape((n,) + (1,) * (g.ndim - 1)) * g).astype(g.dtype)
+
+        return self.input_gradient_objective(X, fn, dY)
+
+    def apply_gradients(self, grads, optimizer: Optimizer) -> None:
+        """One optimizer update from gradients computed elsewhere (``Gradients`` or a flat array).
+
+        The optimizer (with its clipping and weight decay) acts as in :meth:`train_step`; its state
+        (momenta, Adam moments, step count) is the one ``train_step``/``fit`` use.
+        """
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"optimizer must be a physdl.nn optimizer (SGD, Adam), got {type(optimizer).__name__}")
+        self._need_engine()
+        g = grads.flat if isinstance(grads, Gradients) else grads
+        g = check_array(g, "grads", dtype=self.dtype).reshape(-1) if not (
+            isinstance(g, np.ndarray) and g.dtype == self.dtype and g.flags.c_contiguous) else g.reshape(-1)
+        if g.size != self.n_params:
+            raise ValueError(f"grads must hold {self.n_params} values (the model's parameters), got {g.size}")
+        if not np.isfinite(g).all():
+            raise ValueError("grads must contain only finite values (found NaN or inf)")
+        state = optimizer._state if optimizer._state is not None and optimizer._owner() is self else optimizer._bind(self)
+        self._engine.apply_gradients(g, state)
 
     def _make_optimizer_state(self, opt: Optimizer):
         h = opt._hyper()
@@ -359,7 +607,7 @@ class Sequential:
         X = self._check_X(X)
         y = self._check_y(y, X.shape[0], code)
         state = optimizer._state if optimizer._state is not None and optimizer._owner() is self else optimizer._bind(self)
-        if code == 3:
+        if code == _CE:
             return self._engine.train_labels(X, y, state)
         return self._engine.train_values(X, y, code, state)
 
@@ -373,11 +621,19 @@ class Sequential:
         code = _loss_code(loss)
         X = self._check_X(X)
         y = self._check_y(y, X.shape[0], code)
+        if code == _CE:
+            C = self.output_shape[-1]
+            bad = (y != IGNORE_LABEL) & ((y < 0) | (y >= C))
+            if bad.any():
+                raise ValueError(f"y: labels must be in [0, {C}) or -100 (ignored), got {y[bad][0]}")
+            if (y == IGNORE_LABEL).all():
+                raise ValueError("y: every label is -100 (ignored); the mean loss is undefined")
         out = self.predict(X).astype(np.float64)
         return _numpy_loss(out, y, code)
 
     def fit(self, X, y, loss: str = "mse", optimizer: Optimizer | None = None, epochs: int = 1,
-            batch_size: int = 32, validation=None, shuffle: bool = True, progress: bool = False) -> History:
+            batch_size: int = 32, validation=None, shuffle: bool = True, progress: bool = False,
+            checkpoint=None, checkpoint_every: int = 1) -> History:
         """Train on ``(X, y)`` by minibatches; returns the per-epoch :class:`History`.
 
         Parameters
@@ -392,10 +648,21 @@ class Sequential:
             Reshuffle every epoch with Philox stream 1 of the model's seed (deterministic).
         progress : bool
             Show a progress bar.
+        checkpoint : str or path, optional
+            Checkpoint file (``.npz``).  Every ``checkpoint_every`` epochs (and after the last) the
+            parameters, the optimizer state (moments, step count), the epoch, the shuffle position and
+            the history are written atomically (temporary name, fsync, rename; kind tag and checksum).
+            When the file already exists, ``fit`` resumes from it: the resumed run ends with the same
+            parameters, bit for bit, as one that was never interrupted.  The file must come from the
+            same model architecture, data, loss, optimizer settings, ``epochs``, ``batch_size`` and
+            ``shuffle``, else a ValueError names what differs.  After an interrupt (Ctrl-C, a crash),
+            call ``fit`` again with the same arguments.
+        checkpoint_every : int
 
         Returns
         -------
         History
+            Of all epochs, those before a resume included.
         """
         from .optim import Adam
 
@@ -403,8 +670,9 @@ class Sequential:
         optimizer = Adam() if optimizer is None else optimizer
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"optimizer must be a physdl.nn optimizer (SGD, Adam), got {type(optimizer).__name__}")
-        epochs = check_int(epochs, "epochs", minimum=1)
-        batch_size = check_int(batch_size, "batch_size", minimum=1)
+        epochs = check_int(epochs, "epochs", minimum=1, maximum=2**31)
+        batch_size = check_int(batch_size, "batch_size", minimum=1, maximum=2**40)
+        checkpoint_every = check_int(checkpoint_every, "checkpoint_every", minimum=1, maximum=2**31)
         X = self._check_X(X)
         y = self._check_y(y, X.shape[0], code)
         self._full_check(X, y, code, "X", "y")
@@ -421,12 +689,31 @@ class Sequential:
         hist = History()
         from tqdm.auto import tqdm
 
-        bar = tqdm(range(epochs), desc="fit", disable=not progress, leave=False)
-        orders = np.empty((0, n), np.int64)
         chunk = max(1, min(epochs, (1 << 21) // n))  # epochs whose shuffles are drawn in one call
+        start, chunk_offset = 0, self._shuffle.offset
+        orders = np.empty((0, n), np.int64)
+        if checkpoint is not None:
+            from . import _files
+
+            fit_cfg = {"loss": loss, "epochs": epochs, "batch_size": batch_size, "shuffle": bool(shuffle),
+                       "optimizer": [type(optimizer).__name__, optimizer._hyper()], "data": _fingerprint(X, y),
+                       "checkpoint_every": checkpoint_every}
+            try:
+                ck_path = _files.resolve(checkpoint)
+            except FileNotFoundError:
+                ck_path = None
+            if ck_path is not None:
+                start, chunk_offset = self._resume(ck_path, fit_cfg, optimizer, hist)
+                if shuffle and start % chunk != 0 and start < epochs:
+                    base = start - start % chunk
+                    self._shuffle.offset = chunk_offset
+                    u = self._shuffle.uniform((min(chunk, epochs - base), n))
+                    orders = np.argsort(u, axis=1, kind="stable")
+        bar = tqdm(range(start, epochs), desc="fit", disable=not progress, leave=False)
         for ep in bar:
             if shuffle and ep % chunk == 0:
                 # stable argsort of Philox uniforms, as Generator.permutation, for several epochs at once
+                chunk_offset = self._shuffle.offset
                 u = self._shuffle.uniform((min(chunk, epochs - ep), n))
                 orders = np.argsort(u, axis=1, kind="stable")
             order = orders[ep % chunk] if shuffle else np.arange(n)
@@ -444,39 +731,163 @@ class Sequential:
             hist._add(ep, **rec)
             if progress:
                 bar.set_postfix({k: f"{v:.4g}" for k, v in rec.items()})
+            if checkpoint is not None and ((ep + 1) % checkpoint_every == 0 or ep + 1 == epochs):
+                meta = {"model": self._config(), "fit": fit_cfg, "epoch": ep + 1, "history": hist.history,
+                        "history_epochs": hist.epoch, "shuffle": {"offset": self._shuffle.offset,
+                                                                  "chunk_offset": chunk_offset}}
+                arrays = {"params": np.array(self.params, copy=True)}
+                self._optimizer_arrays(optimizer, meta, arrays)
+                _files.write(checkpoint, "physdl.nn.fit_checkpoint", meta, arrays)
         return hist
 
+    def _resume(self, p, fit_cfg: dict, optimizer, hist: History):
+        """Restore parameters, optimizer, history and shuffle position from checkpoint ``p``."""
+        from . import _files
+
+        _, meta, arrays = _files.read(p, ("physdl.nn.fit_checkpoint",))
+        if meta.get("model") != self._config():
+            raise ValueError(f"{p}: the checkpoint is of another model (architecture, dtype or seed differ)")
+        old = meta.get("fit")
+        if not isinstance(old, dict):
+            raise ValueError(f"{p}: the checkpoint has no fit settings")
+        for k, v in fit_cfg.items():
+            if old.get(k) != json.loads(json.dumps(v)):
+                raise ValueError(f"{p}: the checkpoint was written by a fit with another {k!r} "
+                                 f"({old.get(k)!r}, now {v!r}); delete it or pass the same arguments")
+        ep = meta.get("epoch")
+        sh = meta.get("shuffle", {})
+        ok_int = lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**64  # noqa: E731
+        if not (ok_int(ep) and ep <= fit_cfg["epochs"] and isinstance(sh, dict) and ok_int(sh.get("offset"))
+                and ok_int(sh.get("chunk_offset"))):
+            raise ValueError(f"{p}: the checkpoint's epoch or shuffle position is invalid")
+        self.params[:] = _files.real_array(p, arrays, "params", self.params.shape)
+        self._restore_optimizer(p, meta, arrays, optimizer)
+        h, he = meta.get("history", {}), meta.get("history_epochs", [])
+        if not (isinstance(h, dict) and isinstance(he, list) and len(he) == ep):
+            raise ValueError(f"{p}: the checkpoint's history is invalid")
+        hist.history = {k: [float(x) for x in v] for k, v in h.items()}
+        hist.epoch = [int(e) for e in he]
+        self._shuffle.offset = sh["offset"]
+        return ep, sh["chunk_offset"]
+
     # ------------------------------------------------------------------ persistence
-    def save(self, path) -> None:
-        """Write architecture, dtype, seed and parameters to an ``.npz`` file."""
+    def _config(self) -> dict:
+        layers = [[type(l).__name__, list(l._init_args[0]), l._init_args[1]] for l in self.layers]
+        return {"layers": layers, "input_shape": list(self.input_shape), "dtype": str(self.dtype), "seed": self.seed}
+
+    def _optimizer_arrays(self, optimizer, meta: dict, arrays: dict) -> None:
+        if optimizer is None:
+            return
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"optimizer must be a physdl.nn optimizer (SGD, Adam), got {type(optimizer).__name__}")
+        state = optimizer._state if optimizer._state is not None and optimizer._owner() is self else optimizer._bind(self)
+        meta["optimizer"] = {"class": type(optimizer).__name__, "hyper": optimizer._hyper(), "steps": int(state.steps)}
+        arrays["opt_m"] = np.array(state.m(), copy=True)
+        arrays["opt_v"] = np.array(state.v(), copy=True)
+
+    def _restore_optimizer(self, path, meta: dict, arrays: dict, optimizer) -> None:
+        from . import _files
+
+        om = meta.get("optimizer")
+        if not isinstance(om, dict):
+            raise ValueError(f"{path}: holds no optimizer state")
+        if om.get("class") != type(optimizer).__name__:
+            raise ValueError(f"{path}: holds the state of a {om.get('class')} optimizer, got {type(optimizer).__name__}")
+        state = optimizer._state if optimizer._state is not None and optimizer._owner() is self else optimizer._bind(self)
+        m = _files.real_array(path, arrays, "opt_m", state.m().shape)
+        v = _files.real_array(path, arrays, "opt_v", state.v().shape)
+        steps = om.get("steps")
+        if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps < 2**62:
+            raise ValueError(f"{path}: optimizer step count must be an integer >= 0, got {steps!r}")
+        state.m()[:] = m
+        state.v()[:] = v
+        state.steps = steps
+
+    def save(self, path, optimizer: Optimizer | None = None) -> None:
+        """Write architecture, dtype, seed and parameters (and the optimizer's state) to an ``.npz`` file.
+
+        The write is atomic (temporary name, fsync, rename) and the file carries a kind tag and a
+        SHA-256 checksum that :meth:`load` checks.  ``save("run")`` writes ``run.npz``; ``load("run")``
+        reads it back.
+
+        Parameters
+        ----------
+        path : str or path
+        optimizer : SGD or Adam, optional
+            Also store its state for this model (momentum buffers, Adam moments, step count), so that
+            ``load(path, optimizer=...)`` continues training exactly where it stopped.
+        """
+        from . import _files
+
         self._need_engine()
-        config = [[type(l).__name__, list(l._init_args[0]), l._init_args[1]] for l in self.layers]
-        meta = json.dumps({"layers": config, "input_shape": list(self.input_shape), "dtype": str(self.dtype),
-                           "seed": self.seed})
-        np.savez(path, params=self.params, meta=np.array(meta))
+        meta = self._config()
+        arrays = {"params": np.array(self.params, copy=True)}
+        self._optimizer_arrays(optimizer, meta, arrays)
+        _files.write(path, "physdl.nn.Sequential", meta, arrays)
 
     @classmethod
-    def load(cls, path, backend: str | None = None) -> "Sequential":
-        """Rebuild a model written by :meth:`save`."""
-        with np.load(path, allow_pickle=False) as f:
-            meta = json.loads(str(f["meta"]))
-            params = f["params"]
+    def _from_meta(cls, p, meta: dict, backend):
+        try:
             layers = []
             for name, args, kwargs in meta["layers"]:
-                if name not in _layers.__all__:
-                    raise ValueError(f"{path}: unknown layer {name!r}")
+                if name not in _layers.__all__ or name == "Layer":
+                    raise ValueError(f"unknown layer {name!r}")
                 layers.append(getattr(_layers, name)(*[tuple(a) if isinstance(a, list) else a for a in args],
                                                      **{k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}))
-            model = cls(layers, input_shape=tuple(meta["input_shape"]), seed=meta["seed"], dtype=meta["dtype"],
-                        backend=backend)
-            if params.shape != model.params.shape:
-                raise ValueError(f"{path}: parameter count {params.shape} does not match the architecture")
-            model.params[:] = params
+            return cls(layers, input_shape=tuple(meta["input_shape"]), seed=meta["seed"], dtype=meta["dtype"],
+                       backend=backend)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"{p}: the architecture it describes is invalid ({type(exc).__name__}: {exc})") from None
+
+    @classmethod
+    def load(cls, path, backend: str | None = None, optimizer: Optimizer | None = None) -> "Sequential":
+        """Rebuild a model written by :meth:`save` (and, when ``optimizer`` is given, restore its state).
+
+        Accepts the name given to ``save`` (``"run"`` for ``run.npz``).  A corrupt, truncated or
+        wrong-kind file, or parameters that are not finite real numbers of the architecture's size,
+        raise one ValueError naming the file.
+        """
+        from . import _files
+
+        p, meta, arrays = _files.read(path, ("physdl.nn.Sequential", "physdl.nn.fit_checkpoint"))
+        model = cls._from_meta(p, meta.get("model", meta), backend)
+        params = _files.real_array(p, arrays, "params", model.params.shape)
+        model.params[:] = params
+        if optimizer is not None:
+            model._restore_optimizer(p, meta, arrays, optimizer)
         return model
 
     def __repr__(self):
         inner = ", ".join(map(repr, self.layers))
         return f"Sequential([{inner}], dtype={self.dtype.name}, backend={self.backend!r})"
+
+
+def _available_memory() -> int:
+    try:
+        import os
+
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover
+        return 1 << 40
+
+
+def _check_memory(nbytes: int, what: str) -> None:
+    """Refuse before allocating when ``nbytes`` exceeds the machine's physical memory."""
+    avail = _available_memory()
+    if nbytes > avail:
+        raise MemoryError(f"{what} would need about {nbytes / 2**30:.3g} GiB, more than this machine's "
+                          f"{avail / 2**30:.3g} GiB")
+
+
+def _fingerprint(X: np.ndarray, y: np.ndarray) -> str:
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=16)
+    for a in (X, y):
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype}{a.shape}".encode())
+        h.update(memoryview(a).cast("B"))
+    return h.hexdigest()
 
 
 def _to_numpy(t):
@@ -487,13 +898,13 @@ def _to_numpy(t):
 
 def _numpy_loss(out: np.ndarray, y: np.ndarray, code: int) -> dict:
     """Loss (and accuracy) evaluated with NumPy, for validation and evaluate()."""
-    if code == 0:
+    if code == _LK["mse"]:
         return {"loss": float(np.mean((out - y) ** 2))}
-    if code == 1:
+    if code == _LK["bce"]:
         lp = np.maximum(np.log(np.clip(out, 0, None)), -100)
         l1 = np.maximum(np.log1p(-np.clip(out, None, 1)), -100)
         return {"loss": float(-np.mean(y * lp + (1 - y) * l1)), "accuracy": float(np.mean((out > 0.5) == (y > 0.5)))}
-    if code == 2:
+    if code == _LK["bce_logits"]:
         loss = np.maximum(out, 0) - out * y + np.log1p(np.exp(-np.abs(out)))
         return {"loss": float(np.mean(loss)), "accuracy": float(np.mean((out > 0) == (y > 0.5)))}
     C = out.shape[-1]

@@ -8,6 +8,7 @@ here and one trained by PyTorch from the same weights follow the same trajectory
 from __future__ import annotations
 
 from .._validate import check_float
+from ._kinds import OPTIMIZER_KINDS
 
 __all__ = ["Optimizer", "SGD", "Adam"]
 
@@ -68,7 +69,6 @@ class SGD(Optimizer):
         Rescale the gradient when its global L2 norm exceeds this (exploding gradients, book lines 1733-1750).
     """
 
-    kind = 0
 
     def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0, clip_norm=None):
         super().__init__(lr, weight_decay, clip_norm)
@@ -78,7 +78,7 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
 
     def _hyper(self):
-        return dict(kind=0, lr=self.lr, momentum=self.momentum, beta1=0.0, beta2=0.0, eps=0.0,
+        return dict(kind=self.kind, lr=self.lr, momentum=self.momentum, beta1=0.0, beta2=0.0, eps=0.0,
                     weight_decay=self.weight_decay, clip_norm=self.clip_norm, nesterov=self.nesterov)
 
     def __repr__(self):
@@ -97,7 +97,6 @@ class Adam(Optimizer):
     clip_norm : float or None
     """
 
-    kind = 1
 
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, clip_norm=None):
         super().__init__(lr, weight_decay, clip_norm)
@@ -110,8 +109,13 @@ class Adam(Optimizer):
         self.eps = check_float(eps, "eps", positive=True)
 
     def _hyper(self):
-        return dict(kind=1, lr=self.lr, momentum=0.0, beta1=self.betas[0], beta2=self.betas[1], eps=self.eps,
+        return dict(kind=self.kind, lr=self.lr, momentum=0.0, beta1=self.betas[0], beta2=self.betas[1], eps=self.eps,
                     weight_decay=self.weight_decay, clip_norm=self.clip_norm, nesterov=False)
 
     def __repr__(self):
         return f"Adam(lr={self.lr}, betas={self.betas}, eps={self.eps}, weight_decay={self.weight_decay})"
+
+
+# kind codes from the one registry (src/physdl/nn/layer_kinds.hpp)
+SGD.kind = OPTIMIZER_KINDS["SGD"]
+Adam.kind = OPTIMIZER_KINDS["Adam"]

@@ -13,11 +13,15 @@
 #include <string>
 #include <vector>
 
+#include "physdl/nn/layer.hpp"
+#include "physdl/nn/layer_kinds.hpp"
+
 namespace physdl::nn {
 
 // Layer kinds and their integer settings (per-sample shapes in brackets):
 //  0 Dense        {in, out}                  [..., in] -> [..., out]; W[out,in], b[out]
-//  1 Sigmoid, 2 Tanh, 3 ReLU, 4 Step, 7 Cube (x^3, eq. 3.85), 8 Flatten (identity on memory)
+//  1 Sigmoid, 2 Tanh, 3 ReLU, 4 Step, 7 Cube (x^3, eq. 3.85), 8 Flatten (identity on memory),
+//  9 Softplus log(1 + e^x)
 //  5 Softmax      {}                         over the last axis
 //  6 HamiltonianReLU {nbits}                 sum_u sigmoid(z + 0.5 - u), eq. 3.40
 // 10 Conv2d       {cin, cout, kh, kw, sh, sw, ph, pw, periodic}  [cin,H,W] -> [cout,OH,OW];
@@ -28,20 +32,7 @@ namespace physdl::nn {
 //                 Wx[H,in], Wh[H,H], b[H]  (eq. 4.13)
 // 21 LSTM         {in, hidden, return_sequences}  Wx[4H,in], Wh[4H,H], b[4H], gates i,f,g,o (eq. 4.25-4.31)
 // 22 Attention    {d_in, d_k, d_v}           [T,d_in] -> [T,d_v]; Wq[dk,d], Wk[dk,d], Wv[dv,d]
-enum LayerKind : int {
-  kDense = 0, kSigmoid = 1, kTanh = 2, kReLU = 3, kStep = 4, kSoftmax = 5, kHReLU = 6, kCube = 7,
-  kFlatten = 8, kConv2d = 10, kConvT2d = 11, kMaxPool = 12, kAvgPool = 13, kRNN = 20, kLSTM = 21,
-  kAttention = 22
-};
-
-// Losses (mean reduction, PyTorch conventions).
-//  0 mse: mean (y - t)^2;  1 bce: binary cross entropy on probabilities (log clamped at -100);
-//  2 bce_logits: binary cross entropy on logits;  3 softmax_ce: softmax cross entropy on logits over
-//  the last axis with integer labels (label -100 = ignored).
-enum LossKind : int { kMSE = 0, kBCE = 1, kBCELogits = 2, kSoftmaxCE = 3 };
-
-template <class T>
-struct Layer;
+// The codes themselves come from the one table in layer_kinds.hpp (PHYSDL_NN_LAYER_KINDS).
 
 // Optimizer settings and state (0 SGD with optional momentum/Nesterov, 1 Adam as torch.optim.Adam).
 template <class T>
@@ -98,12 +89,29 @@ class Network {
   double train_step(const T* x, long n, int loss, const T* targets, const std::int64_t* labels,
                     Optimizer<T>& opt);
   double last_grad_norm() const { return last_norm_; }
+
+  // Vector-Jacobian product: forward pass of n samples, then backpropagation of the caller's
+  // output gradient dy (n*output_size values) into grads() and, when input_grad, into
+  // input_grad_data().  grads() = sum_s d<dy_s, y_s>/dparams.
+  void backward(const T* x, long n, const T* dy, bool input_grad);
+  // Per-sample gradients: row s of G (n x num_params) is d<dy_s, y_s>/dparams for sample s alone
+  // (for a scalar output and dy = 1 the gradient of the output itself).  Layers without
+  // backward_per_sample are handled by running the samples one at a time inside this call.
+  void per_sample_gradients(const T* x, long n, const T* dy, T* G);
+  // Double backward: with g_s = d<dy_s, y_s>/dx_s (the input gradient, kept in input_grad_data()),
+  // writes grads() = d/dparams sum_s <h_s, g_s>, by forward-mode differentiation of the backward
+  // pass along the input direction h (n*input_size values).  For a scalar function phi(g), pass
+  // h = dphi/dg to get dphi/dparams (chain rule).  Needs layers with tangents (Dense and the
+  // element-wise layers other than Softmax); throws std::invalid_argument naming the layer otherwise.
+  void double_backward(const T* x, long n, const T* dy, const T* h);
+  // One optimizer update from caller-supplied gradients g (num_params values; not modified).
+  void apply_gradients(const T* g, Optimizer<T>& opt);
   // Number of label entries per sample for softmax_ce (output_size / last axis).
   long label_count() const;
 
  private:
   void reserve(long n);
-  double loss_grad(int loss, long n, const T* targets, const std::int64_t* labels);
+  void backprop(const T* x, long n, bool input_grad);  // from the output gradient in gbuf_a_
 
   std::vector<std::unique_ptr<Layer<T>>> layers_;
   std::vector<long> in_shape_;
@@ -113,6 +121,9 @@ class Network {
   std::vector<std::vector<T>> acts_;  // output of each layer
   std::vector<const T*> outs_;        // where each layer's output lives (acts_ or, for views, its input)
   std::vector<T> gbuf_a_, gbuf_b_, dx0_;
+  std::vector<std::vector<T>> tan_;  // forward tangents (double backward)
+  std::vector<const T*> touts_;
+  std::vector<T> tbuf_a_, tbuf_b_;
   double last_norm_ = 0.0;
 };
 
