@@ -194,3 +194,11 @@ def test_bad_data_are_refused():
         net.loss_and_grad(np.ones((2, 2)), [0.0, 0.5])
     with pytest.raises(ValueError, match="eta"):
         ads_schwarzschild_metric([0.5, 0.0])
+
+
+def test_cli_quick_run(tmp_path):
+    from physdl.cli import main
+
+    assert main(["holography", "--quick", "--out", str(tmp_path), "--no-progress"]) == 0
+    md = (tmp_path / "index.md").read_text()
+    assert "3 coth 3eta" in md and (tmp_path / "holography_metric.png").stat().st_size > 10_000

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from .data import (QCD_CONDENSATE, QCD_LAMBDA, QCD_R, QCD_TABLE_12_2, ads_schwarzschild_data,
                    ads_schwarzschild_metric, qcd_condensate_curve, qcd_data)
+from .experiments import AdSResult, QCDResult, ads_schwarzschild_experiment, qcd_experiment
 from .network import HORIZONS, INPUT_MAPS, OUTPUTS, FitResult, HolographicNetwork
 
 __all__ = [
     "HolographicNetwork", "FitResult", "INPUT_MAPS", "HORIZONS", "OUTPUTS",
     "ads_schwarzschild_metric", "ads_schwarzschild_data", "qcd_condensate_curve", "qcd_data",
     "QCD_CONDENSATE", "QCD_TABLE_12_2", "QCD_LAMBDA", "QCD_R",
+    "ads_schwarzschild_experiment", "qcd_experiment", "AdSResult", "QCDResult",
 ]
