@@ -28,4 +28,5 @@ PYBIND11_MODULE(_core, m) {
   physdl::bindings::register_lattice(m);
   physdl::bindings::register_nn(m);
   physdl::bindings::register_holography(m);
+  physdl::bindings::register_dynamics(m);
 }
