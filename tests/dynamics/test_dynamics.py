@@ -85,3 +85,45 @@ def test_bad_input_is_refused(kw, exc):
     args = dict(system="pendulum", method="leapfrog", q=[[1.0]], p=[[0.0]], dt=0.1, steps=10) | kw
     with pytest.raises(exc):
         dynamics.integrate(args.pop("system"), args.pop("method"), args.pop("q"), args.pop("p"), **args)
+
+
+def _observed(system, q0, p0, dt, T, sub=20):
+    """Trajectories of the true system (Yoshida 4, 20 substeps per observation) at spacing dt."""
+    Q, P = [q0[:, 0]], [p0[:, 0]]
+    q, p = q0, p0
+    for _ in range(T - 1):
+        q, p, _ = dynamics.integrate(system, "yoshida4", q, p, dt=dt / sub, steps=sub)
+        Q.append(q[:, 0])
+        P.append(p[:, 0])
+    return np.array(Q).T, np.array(P).T
+
+
+def test_hamiltonian_network_gradient_is_exact():
+    rng = np.random.default_rng(1)
+    Q, P = _observed("pendulum", rng.uniform(-2, 2, (6, 1)), rng.uniform(-0.5, 0.5, (6, 1)), 0.05, 12)
+    for step in dynamics.hamiltonian.STEPS:
+        net = dynamics.HamiltonianNetwork(0.05, n_basis=10, q_range=(-2.5, 2.5), step=step)
+        a0 = rng.normal(size=10) * 0.2
+        _, g = net._loss_grad(a0, Q, P, 4, 1e-3)
+        fd = np.array([(net._loss_grad(a0 + e, Q, P, 4, 1e-3)[0] - net._loss_grad(a0 - e, Q, P, 4, 1e-3)[0]) / 2e-6
+                       for e in np.eye(10) * 1e-6])
+        np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-10)
+
+
+@pytest.mark.parametrize("system,true_V,q_lo,q_hi", [
+    ("pendulum", lambda q: 1 - np.cos(q), -2.2, 2.2),
+    ("double_well", lambda q: q**4 / 4 - q**2 / 2, 0.2, 1.6),
+])
+def test_hamiltonian_network_learns_the_potential(system, true_V, q_lo, q_hi):
+    rng = np.random.default_rng(0)
+    n = 24
+    Q, P = _observed(system, rng.uniform(q_lo, q_hi, (n, 1)), rng.uniform(-0.4, 0.4, (n, 1)), 0.05, 40)
+    lo, hi = Q.min(), Q.max()
+    net = dynamics.HamiltonianNetwork(0.05, n_basis=16, q_range=(lo - 0.3, hi + 0.3))
+    net.fit(Q, P, n_layers=10)
+    qq = np.linspace(lo, hi, 200)
+    V, Vt = net.potential(qq), true_V(qq)
+    # compare up to the additive constant fixed at q = 0 (V(0) = 0 for both); scale by the range of V
+    err = np.max(np.abs((V - V[0]) - (Vt - Vt[0]))) / np.ptp(Vt)
+    assert err < 0.02, err
+    np.testing.assert_allclose(net.jacobian_determinant(qq), 1.0, atol=1e-14)  # eq. 9.26: symplectic

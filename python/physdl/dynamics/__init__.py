@@ -19,6 +19,8 @@ True
 from __future__ import annotations
 
 from .integrators import (METHODS, SYSTEMS, energy, integrate, lorenz_lyapunov, standard_map_lyapunov)
+from .hamiltonian import HamiltonianNetwork
 from .revnet import RevNet
 
-__all__ = ["SYSTEMS", "METHODS", "energy", "integrate", "lorenz_lyapunov", "standard_map_lyapunov", "RevNet"]
+__all__ = ["SYSTEMS", "METHODS", "energy", "integrate", "lorenz_lyapunov", "standard_map_lyapunov", "RevNet",
+           "HamiltonianNetwork"]
