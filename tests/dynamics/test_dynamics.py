@@ -127,3 +127,23 @@ def test_hamiltonian_network_learns_the_potential(system, true_V, q_lo, q_hi):
     err = np.max(np.abs((V - V[0]) - (Vt - Vt[0]))) / np.ptp(Vt)
     assert err < 0.02, err
     np.testing.assert_allclose(net.jacobian_determinant(qq), 1.0, atol=1e-14)  # eq. 9.26: symplectic
+
+
+def test_tied_resnet_is_forward_euler_of_its_flow():
+    from scipy.integrate import solve_ivp
+
+    x0 = np.random.default_rng(2).normal(size=(1, 4))
+    ref_net = dynamics.ResNet(4, 1, tied=True, seed=5)
+    W, b = ref_net.W[0], ref_net.b[0]
+    exact = solve_ivp(lambda t, x: np.tanh(W @ x + b), (0, 2.0), x0[0], rtol=1e-12, atol=1e-12).y[:, -1]
+    errs = [np.max(np.abs(dynamics.ResNet(4, N, dt=2.0 / N, tied=True, seed=5).forward(x0)[0] - exact))
+            for N in (100, 200, 400)]
+    assert errs[0] / errs[1] == pytest.approx(2.0, rel=0.1) and errs[1] / errs[2] == pytest.approx(2.0, rel=0.1)
+
+
+def test_hamiltonian_inspired_layers_preserve_volume():
+    net = dynamics.HamiltonianInspiredNet(3, 20, h=0.3, seed=1)
+    x = np.random.default_rng(3).normal(size=(1, 6))
+    eps = 1e-6
+    J = np.stack([(net.forward(x + eps * e) - net.forward(x - eps * e))[0] / (2 * eps) for e in np.eye(6)], axis=1)
+    assert np.linalg.det(J) == pytest.approx(1.0, abs=1e-6)

@@ -202,3 +202,5 @@ def test_cli_quick_run(tmp_path):
     assert main(["holography", "--quick", "--out", str(tmp_path), "--no-progress"]) == 0
     md = (tmp_path / "index.md").read_text()
     assert "3 coth 3eta" in md and (tmp_path / "holography_metric.png").stat().st_size > 10_000
+    assert main(["dynamics", "--quick", "--out", str(tmp_path / "d"), "--no-progress"]) == 0
+    assert "Lorenz" in (tmp_path / "d" / "index.md").read_text()

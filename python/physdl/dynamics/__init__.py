@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from .integrators import (METHODS, SYSTEMS, energy, integrate, lorenz_lyapunov, standard_map_lyapunov)
 from .hamiltonian import HamiltonianNetwork
+from .resnet import HamiltonianInspiredNet, ResNet
 from .revnet import RevNet
 
 __all__ = ["SYSTEMS", "METHODS", "energy", "integrate", "lorenz_lyapunov", "standard_map_lyapunov", "RevNet",
-           "HamiltonianNetwork"]
+           "HamiltonianNetwork", "ResNet", "HamiltonianInspiredNet"]
