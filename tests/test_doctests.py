@@ -7,7 +7,8 @@ import pytest
 
 MODULES = ["physdl.random", "physdl.random.streams", "physdl.io", "physdl.tour", "physdl._backend",
            "physdl.geometry", "physdl.stats", "physdl.stats._estimate", "physdl.distributed",
-           "physdl.distributed.sweep"]
+           "physdl.distributed.sweep", "physdl.holography.network",
+           "physdl.dynamics"]
 
 
 @pytest.mark.parametrize("name", MODULES)

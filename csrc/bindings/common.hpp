@@ -28,4 +28,6 @@ namespace physdl::bindings {
 void register_random(pybind11::module_& m);
 void register_lattice(pybind11::module_& m);
 void register_nn(pybind11::module_& m);
+void register_holography(pybind11::module_& m);
+void register_dynamics(pybind11::module_& m);
 }  // namespace physdl::bindings

@@ -27,4 +27,6 @@ PYBIND11_MODULE(_core, m) {
   physdl::bindings::register_random(m);
   physdl::bindings::register_lattice(m);
   physdl::bindings::register_nn(m);
+  physdl::bindings::register_holography(m);
+  physdl::bindings::register_dynamics(m);
 }

@@ -32,6 +32,14 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--workers", type=int, default=None, help="worker processes of the local cluster")
     sw.add_argument("--serial", action="store_true", help="run in this process, without Dask")
     sw.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    dy = sub.add_parser("dynamics", help="symplectic layers, Lyapunov exponents, reversible networks (book ch. 9)")
+    dy.add_argument("--quick", action="store_true", help="shorter Lyapunov run")
+    dy.add_argument("--out", default="physdl-dynamics", help="output folder (default: ./physdl-dynamics)")
+    dy.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    ho = sub.add_parser("holography", help="learn the spacetime metric from boundary data (book ch. 12)")
+    ho.add_argument("--quick", action="store_true", help="the AdS-Schwarzschild experiment only (seconds)")
+    ho.add_argument("--out", default="physdl-holography", help="output folder (default: ./physdl-holography)")
+    ho.add_argument("--no-progress", action="store_true", help="hide progress bars")
     return p
 
 
@@ -89,6 +97,14 @@ def main(argv=None) -> int:
             return 2
         print(f"sweep: {res.computed} point(s) computed, {res.skipped} already in {res.path} "
               f"({res.seconds:.1f} s)")
+        return 0
+    if args.command in ("holography", "dynamics"):
+        from .tour import run_tour
+
+        results = run_tour(args.out, quick=args.quick, only=[args.command], progress=not args.no_progress)
+        for row in results[0].rows:
+            print(f"  [{'ok ' if row.ok else 'OFF'}] {row.quantity} = {row.reproduced}  (reference {row.reference})")
+        print(f"\nreport: {args.out}/index.md and {args.out}/index.html")
         return 0
     _parser().print_help()
     return 0

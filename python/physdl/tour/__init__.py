@@ -29,6 +29,8 @@ TOUR_MODULES = [
     "physdl.tour.lattice_tour",
     "physdl.tour.nn_tour",
     "physdl.tour.phases_tour",
+    "physdl.tour.dynamics_tour",
+    "physdl.tour.holography_tour",
 ]
 
 
