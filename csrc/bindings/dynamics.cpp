@@ -52,6 +52,16 @@ void register_dynamics(py::module_& root) {
         dy::standard_map_lyapunov(q0.data(), p0.data(), n, K, iterations, transient, o);
       },
       py::arg("q0"), py::arg("p0"), py::arg("K"), py::arg("iterations"), py::arg("transient"), py::arg("out"));
+  m.def(
+      "henon_heiles_lyapunov",
+      [](carray<double> q0, carray<double> p0, double dt, long steps, long renorm, carray<double> out) {
+        const long n = static_cast<long>(out.size());
+        if (q0.size() != 2 * n || p0.size() != 2 * n) throw py::value_error("q0, p0 (n, 2) and out (n,)");
+        double* o = mutable_data(out, "out");
+        py::gil_scoped_release nogil;
+        dy::henon_heiles_lyapunov(q0.data(), p0.data(), n, dt, steps, renorm, o);
+      },
+      py::arg("q0"), py::arg("p0"), py::arg("dt"), py::arg("steps"), py::arg("renorm"), py::arg("out"));
 }
 
 }  // namespace physdl::bindings

@@ -147,3 +147,42 @@ def test_hamiltonian_inspired_layers_preserve_volume():
     eps = 1e-6
     J = np.stack([(net.forward(x + eps * e) - net.forward(x - eps * e))[0] / (2 * eps) for e in np.eye(6)], axis=1)
     assert np.linalg.det(J) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_revnet_memory_free_backward_matches_finite_differences():
+    net = dynamics.RevNet(3, 6, scale=0.8, seed=4)
+    rng = np.random.default_rng(5)
+    x, dY = rng.normal(size=(4, 6)), rng.normal(size=(4, 6))
+    y = net.forward(x)
+    gW, gb, gx, x_rec = net.backward(y, dY)
+    np.testing.assert_allclose(x_rec, x, atol=1e-12)
+
+    def f():
+        return float(np.sum(dY * net.forward(x)))
+
+    for (arr, g) in ((net.W, gW), (net.b, gb)):
+        flat, gflat = arr.reshape(-1), g.reshape(-1)
+        for j in rng.choice(flat.size, 12, replace=False):
+            old = flat[j]
+            flat[j] = old + 1e-6
+            up = f()
+            flat[j] = old - 1e-6
+            down = f()
+            flat[j] = old
+            assert gflat[j] == pytest.approx((up - down) / 2e-6, rel=1e-6, abs=1e-9)
+    eps = 1e-6
+    fd = np.array([(np.sum(dY * net.forward(x + eps * e.reshape(x.shape))) -
+                    np.sum(dY * net.forward(x - eps * e.reshape(x.shape)))) / (2 * eps) for e in np.eye(x.size)])
+    np.testing.assert_allclose(gx.reshape(-1), fd, rtol=1e-6, atol=1e-9)
+
+
+def test_henon_heiles_regular_and_chaotic_orbits():
+    def state(E, y, py):
+        V = 0.5 * y * y - y**3 / 3
+        return [0.0, y], [np.sqrt(2 * (E - V) - py * py), py]
+
+    # E = 1/12: the section is covered by invariant tori (exponent -> 0); E = 1/6: the chaotic sea around
+    # the origin has a positive exponent while an island orbit (y = 0.2, p_y = 0) stays regular
+    qs, ps = zip(*[state(1 / 12, 0.1, 0.1), state(1 / 6, 0.0, 0.0), state(1 / 6, 0.2, 0.0)])
+    lam = dynamics.henon_heiles_lyapunov(np.array(qs), np.array(ps), time=5000.0)
+    assert lam[0] < 0.005 and lam[2] < 0.005 and lam[1] > 0.05

@@ -18,10 +18,11 @@ True
 
 from __future__ import annotations
 
-from .integrators import (METHODS, SYSTEMS, energy, integrate, lorenz_lyapunov, standard_map_lyapunov)
+from .integrators import (METHODS, SYSTEMS, energy, henon_heiles_lyapunov, integrate, lorenz_lyapunov,
+                          standard_map_lyapunov)
 from .hamiltonian import HamiltonianNetwork
 from .resnet import HamiltonianInspiredNet, ResNet
 from .revnet import RevNet
 
-__all__ = ["SYSTEMS", "METHODS", "energy", "integrate", "lorenz_lyapunov", "standard_map_lyapunov", "RevNet",
+__all__ = ["SYSTEMS", "METHODS", "energy", "integrate", "lorenz_lyapunov", "standard_map_lyapunov", "henon_heiles_lyapunov", "RevNet",
            "HamiltonianNetwork", "ResNet", "HamiltonianInspiredNet"]

@@ -12,7 +12,8 @@ METHODS = ("symplectic_euler", "leapfrog", "yoshida4", "rk4")
 _DIM = {"harmonic": 1, "pendulum": 1, "double_well": 1, "henon_heiles": 2}
 _MAX_STEPS = 10**10
 
-__all__ = ["SYSTEMS", "METHODS", "energy", "integrate", "lorenz_lyapunov", "standard_map_lyapunov"]
+__all__ = ["SYSTEMS", "METHODS", "energy", "integrate", "lorenz_lyapunov", "standard_map_lyapunov",
+           "henon_heiles_lyapunov"]
 
 
 def _states(system, q, p):
@@ -105,4 +106,18 @@ def standard_map_lyapunov(q0, p0, *, K: float, iterations: int = 100_000, transi
     transient = check_int(transient, "transient", minimum=0, maximum=_MAX_STEPS)
     out = np.empty((q0.size, 2))
     _backend.module("cpp").dynamics.standard_map_lyapunov(q0, p0, K, iterations, transient, out)
+    return out
+
+
+def henon_heiles_lyapunov(q0, p0, *, dt: float = 0.02, time: float = 5000.0, renorm: int = 10) -> np.ndarray:
+    """Largest Lyapunov exponent of Henon-Heiles orbits from states ``q0, p0`` (n, 2), by the leapfrog
+    flow and its tangent map: near 0 on regular (KAM) orbits, positive in the chaotic sea (E = 1/6)."""
+    _, q0, p0 = _states("henon_heiles", q0, p0)
+    dt = check_float(dt, "dt", positive=True)
+    steps = int(check_float(time, "time", positive=True) / dt)
+    renorm = check_int(renorm, "renorm", minimum=1, maximum=10**6)
+    if not renorm <= steps <= _MAX_STEPS:
+        raise ValueError(f"time / dt = {steps} steps must be in [renorm, {_MAX_STEPS}]")
+    out = np.empty(q0.shape[0])
+    _backend.module("cpp").dynamics.henon_heiles_lyapunov(q0, p0, dt, steps, renorm, out)
     return out

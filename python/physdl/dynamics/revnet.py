@@ -62,3 +62,43 @@ class RevNet:
             y2 -= np.tanh(y1 @ self.W[2 * n + 1].T + self.b[2 * n + 1])
             y1 -= np.tanh(y2 @ self.W[2 * n].T + self.b[2 * n])
         return np.concatenate([y1, y2], axis=1)
+
+
+def _revnet_backward(net: RevNet, y, dY):
+    """Gradient of ``sum(dY * forward(x))`` w.r.t. every W, b and the input, from the OUTPUT ``y`` only:
+    the activations of each layer are recomputed by running the inverse (the memory-free backward of
+    the reversible network), so nothing but the output is kept between the passes."""
+    y1, y2 = net._split(y)
+    g1, g2 = net._split(dY)
+    gW = np.zeros_like(net.W)
+    gb = np.zeros_like(net.b)
+    for n in range(net.n_layers - 1, -1, -1):
+        Wf, bf, Wg, bg = net.W[2 * n], net.b[2 * n], net.W[2 * n + 1], net.b[2 * n + 1]
+        # undo x2' = x2 + tanh(Wg x1' + bg): x1' = y1 is known
+        tg = np.tanh(y1 @ Wg.T + bg)
+        x2 = y2 - tg
+        dg = g2 * (1.0 - tg * tg)            # through tanh
+        gW[2 * n + 1] = dg.T @ y1
+        gb[2 * n + 1] = dg.sum(axis=0)
+        g1 = g1 + dg @ Wg                    # x1' feeds the g branch
+        # undo x1' = x1 + tanh(Wf x2 + bf)
+        tf = np.tanh(x2 @ Wf.T + bf)
+        x1 = y1 - tf
+        df = g1 * (1.0 - tf * tf)
+        gW[2 * n] = df.T @ x2
+        gb[2 * n] = df.sum(axis=0)
+        g2 = g2 + df @ Wf
+        y1, y2 = x1, x2
+    return gW, gb, np.concatenate([g1, g2], axis=1), np.concatenate([y1, y2], axis=1)
+
+
+def backward(self, y, dY):
+    """Memory-free backward pass (book sec. 9.1 on RevNet): from the output ``y = forward(x)`` and an
+    output gradient ``dY``, the gradients ``(dW, db, dx)`` of ``sum(dY * y)``; the activations are
+    recomputed layer by layer by inversion instead of being stored.  Also returns the recovered input."""
+    y = check_array(y, "y", dtype=np.float64, ndim=2, finite=True)
+    dY = check_array(dY, "dY", dtype=np.float64, shape=y.shape, finite=True)
+    return _revnet_backward(self, y, dY)
+
+
+RevNet.backward = backward

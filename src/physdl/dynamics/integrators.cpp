@@ -222,4 +222,42 @@ void standard_map_lyapunov(const double* q0, const double* p0, long n, double K,
   }
 }
 
+void henon_heiles_lyapunov(const double* q0, const double* p0, long n, double dt, long steps, long renorm,
+                           double* out) {
+  if (!(dt > 0) || steps < 1 || renorm < 1) throw std::invalid_argument("dynamics: dt > 0, steps, renorm >= 1");
+#pragma omp parallel for schedule(static)
+  for (long i = 0; i < n; ++i) {
+    double q[2] = {q0[2 * i], q0[2 * i + 1]}, p[2] = {p0[2 * i], p0[2 * i + 1]};
+    double dq[2] = {1.0, 0.0}, dp[2] = {0.0, 0.0};
+    double sum = 0.0;
+    auto kick = [&](double h) {
+      // force and its Jacobian -Hess V at q
+      const double fx = -q[0] - 2.0 * q[0] * q[1], fy = -q[1] - q[0] * q[0] + q[1] * q[1];
+      const double hxx = -(1.0 + 2.0 * q[1]), hxy = -2.0 * q[0], hyy = -(1.0 - 2.0 * q[1]);
+      p[0] += h * fx;
+      p[1] += h * fy;
+      const double a = hxx * dq[0] + hxy * dq[1], b = hxy * dq[0] + hyy * dq[1];
+      dp[0] += h * a;
+      dp[1] += h * b;
+    };
+    for (long t = 1; t <= steps; ++t) {
+      kick(0.5 * dt);
+      q[0] += dt * p[0];
+      q[1] += dt * p[1];
+      dq[0] += dt * dp[0];
+      dq[1] += dt * dp[1];
+      kick(0.5 * dt);
+      if (t % renorm == 0) {
+        const double nrm = std::sqrt(dq[0] * dq[0] + dq[1] * dq[1] + dp[0] * dp[0] + dp[1] * dp[1]);
+        sum += std::log(nrm);
+        dq[0] /= nrm;
+        dq[1] /= nrm;
+        dp[0] /= nrm;
+        dp[1] /= nrm;
+      }
+    }
+    out[i] = sum / (static_cast<double>(steps / renorm * renorm) * dt);
+  }
+}
+
 }  // namespace physdl::dynamics

@@ -36,4 +36,10 @@ void lorenz_lyapunov(const double* x0, double sigma, double rho, double beta, do
 void standard_map_lyapunov(const double* q0, const double* p0, long n, double K, long iterations, long transient,
                            double* out);
 
+// Largest Lyapunov exponent of Henon-Heiles orbits from n initial states q, p [n, 2]: leapfrog steps of
+// the flow and of its tangent map (the same symplectic map linearised), one tangent vector renormalised
+// every `renorm` steps; out[n].
+void henon_heiles_lyapunov(const double* q0, const double* p0, long n, double dt, long steps, long renorm,
+                           double* out);
+
 }  // namespace physdl::dynamics
