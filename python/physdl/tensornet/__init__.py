@@ -20,3 +20,10 @@ True
 from .contract import Batched, Expression, Sliced, contract, contract_expression, parse_subscripts
 
 __all__ = ["contract", "contract_expression", "Expression", "Batched", "Sliced", "parse_subscripts"]
+from .dmrg import DMRGResult, dmrg
+from .mpo import MPO, PAULI, heisenberg_mpo, ising_mpo
+from .mps import MPS, TruncationInfo
+from .rbm import rbm_amplitude_formula, rbm_amplitudes, rbm_mps, rbm_network
+
+__all__ += ["MPS", "TruncationInfo", "MPO", "PAULI", "ising_mpo", "heisenberg_mpo", "dmrg", "DMRGResult",
+            "rbm_network", "rbm_amplitudes", "rbm_amplitude_formula", "rbm_mps"]
