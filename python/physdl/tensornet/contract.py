@@ -23,6 +23,7 @@ from .._validate import check_choice
 
 __all__ = ["Expression", "contract", "contract_expression", "Batched", "Sliced", "parse_subscripts"]
 
+_SUPPORTED = ("cpp", "numba", "cuda")
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.complex64), np.dtype(np.complex128))
 
 
@@ -177,7 +178,7 @@ class Expression:
         self.shapes = shapes
         self.size = _check_network(inputs, out, shapes)
         self.out_shape = tuple(self.size[l] for l in out)
-        self.backend = _backend.resolve(backend, ("cpp", "numba"))
+        self.backend = _backend.resolve(backend, _SUPPORTED)
         self._empty = any(d == 0 for s in shapes for d in s)
         self.path = self._find_path(optimize)
         self._plan = self._make_plan()
@@ -276,10 +277,20 @@ class Expression:
             self._programs["p"] = core.Program(n, shapes, steps, final)
         return self._programs["p"]
 
+    def _cuda(self, inputs, n_samples, dt):
+        mod = _backend.module("cuda").tensornet
+        ok, reason = mod.cublas_available()
+        if not ok:
+            raise RuntimeError(f"backend='cuda' needs cuBLAS: {reason}; or use backend='cpp'")
+        n, shapes, steps, final, _ = self._plan
+        return mod.execute(n, shapes, steps, final, inputs, n_samples, dt.name)
+
     def __repr__(self):
         subs = ",".join("".join(map(str, t)) if all(isinstance(c, str) for c in t) else str(list(t))
                         for t in self.inputs)
-        return (f"Expression({subs} -> {list(self.output)}, {len(self.path)} steps, "
+        if len(subs) > 80:
+            subs = f"{len(self.inputs)} tensors"
+        return (f"Expression({subs} -> {len(self.output)} open indices, {len(self.path)} steps, "
                 f"{self.flops:.3g} multiply-adds, backend={self.backend!r})")
 
     # ------------------------------------------------------------------ execution
@@ -313,11 +324,13 @@ class Expression:
         if self._empty:
             return np.zeros(self.out_shape, dt)
         arrs = [a.astype(dt, copy=False) for a in arrs]
-        be = self.backend if backend is None else _backend.resolve(backend, ("cpp", "numba"))
+        be = self.backend if backend is None else _backend.resolve(backend, _SUPPORTED)
         if be == "numba":
             from . import _numba
 
             return _numba.execute(self._plan, arrs)
+        if be == "cuda":
+            return self._cuda([(a, False, [], None) for a in arrs], 1, dt).reshape(self.out_shape)
         out = self._program().execute([(a, False, [], None) for a in arrs], 1, dt.name, False)
         return out.reshape(self.out_shape)
 
@@ -387,11 +400,14 @@ class Expression:
         if self._empty:
             return np.zeros((n_samples,) + self.out_shape, dt)
         items = [(k, a.astype(dt, copy=False), ax, idx) for k, a, ax, idx in items]
-        be = self.backend if backend is None else _backend.resolve(backend, ("cpp", "numba"))
+        be = self.backend if backend is None else _backend.resolve(backend, _SUPPORTED)
         if be == "numba":
             from . import _numba
 
             return _numba.execute_batched(self, items, n_samples)
+        if be == "cuda":
+            return self._cuda([(a, k == "b", ax, idx) for k, a, ax, idx in items], n_samples,
+                              dt).reshape((n_samples,) + self.out_shape)
         out = self._program().execute([(a, k == "b", ax, idx) for k, a, ax, idx in items], n_samples, dt.name, True)
         return out.reshape((n_samples,) + self.out_shape)
 
@@ -406,7 +422,7 @@ def contract_expression(subscripts, *shapes, output=None, optimize="greedy", bac
         try:
             key = (subscripts if isinstance(subscripts, str) else tuple(tuple(t) for t in subscripts),
                    tuple(tuple(s) for s in shapes), None if output is None else tuple(output), optimize,
-                   _backend.resolve(backend, ("cpp", "numba")))
+                   _backend.resolve(backend, _SUPPORTED))
             hash(key)
         except TypeError:
             key = None
