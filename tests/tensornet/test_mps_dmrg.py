@@ -132,14 +132,14 @@ def test_dmrg_heisenberg_larger_chain_equals_tenpy():
     from tenpy.models.xxz_chain import XXZChain
     from tenpy.networks.mps import MPS as TMPS
 
-    L = 24
+    L = 20
     model = XXZChain({"L": L, "Jxx": 4.0, "Jz": 4.0, "hz": 0.0, "bc_MPS": "finite"})  # Pauli units: S = sigma/2
     with warnings.catch_warnings():  # TeNPy's own deprecation notices are not ours to fix
         warnings.simplefilter("ignore")
         st = TMPS.from_product_state(model.lat.mps_sites(), ["up", "down"] * (L // 2), bc="finite")
-        info = tdmrg.run(st, model, {"trunc_params": {"chi_max": 48, "svd_min": 1e-12}, "max_sweeps": 10,
+        info = tdmrg.run(st, model, {"trunc_params": {"chi_max": 32, "svd_min": 1e-12}, "max_sweeps": 10,
                                      "mixer": True})
-    r = tn.dmrg(tn.heisenberg_mpo(L), bond_dims=[16, 48], sweeps=8, tol=1e-11, variance=False)
+    r = tn.dmrg(tn.heisenberg_mpo(L), bond_dims=[16, 32], sweeps=8, tol=1e-11, variance=False)
     assert abs(r.energy - info["E"]) < 1e-6 * abs(info["E"])
 
 

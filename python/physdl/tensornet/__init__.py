@@ -13,7 +13,7 @@ Examples
 >>> import numpy as np
 >>> from physdl import tensornet as tn
 >>> A = np.random.default_rng(0).normal(size=(3, 3))
->>> np.isclose(float(tn.contract("ii->", A)), np.trace(A))
+>>> bool(np.isclose(float(tn.contract("ii->", A)), np.trace(A)))
 True
 """
 
