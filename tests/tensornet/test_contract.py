@@ -233,3 +233,22 @@ def test_bad_input_raises_clear_errors():
         expr.batched(Sliced(np.ones((2, 2, 3)), (1,), np.array([[0], [2]])), np.ones((3, 2)))
     with pytest.raises(ValueError, match="operand 1 has 3 samples"):
         expr.batched(Batched(np.ones((2, 2, 3))), Batched(np.ones((3, 3, 2))))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_blas_path_all_dtypes(dtype):
+    """Products above the small-product threshold go through SciPy's d/s/z/cgemm."""
+    rng = np.random.default_rng(9)
+    ops = make(rng, "abc,cbd,de->ae", {"a": 30, "b": 6, "c": 20, "d": 25, "e": 7}, dtype)
+    wide = np.complex128 if np.dtype(dtype).kind == "c" else np.float64
+    ref = np.einsum("abc,cbd,de->ae", *[o.astype(wide) for o in ops])
+    got = tn.contract("abc,cbd,de->ae", *ops)
+    tol = 1e-4 if np.dtype(dtype) in (np.float32, np.complex64) else 1e-11
+    np.testing.assert_allclose(got, ref, rtol=tol, atol=tol * np.abs(ref).max())
+    # transposed operands (in place with BLAS 'T') and a batch index
+    X, Y = make(rng, "bij,bkj->bik", {"b": 3, "i": 40, "j": 30, "k": 20}, dtype)
+    got = tn.contract("bij,bkj->bik", X, Y)
+    ref = np.einsum("bij,bkj->bik", X.astype(wide), Y.astype(wide))
+    np.testing.assert_allclose(got, ref, rtol=tol, atol=tol * np.abs(ref).max())
+    got = tn.contract("bji,bjk->bik", X.transpose(0, 2, 1), Y.transpose(0, 2, 1))
+    np.testing.assert_allclose(got, ref, rtol=tol, atol=tol * np.abs(ref).max())
