@@ -29,4 +29,5 @@ PYBIND11_MODULE(_core, m) {
   physdl::bindings::register_nn(m);
   physdl::bindings::register_holography(m);
   physdl::bindings::register_dynamics(m);
+  physdl::bindings::register_tensornet(m);
 }

@@ -31,6 +31,7 @@ TOUR_MODULES = [
     "physdl.tour.phases_tour",
     "physdl.tour.dynamics_tour",
     "physdl.tour.holography_tour",
+    "physdl.tour.tensornet_tour",
 ]
 
 

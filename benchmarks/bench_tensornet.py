@@ -1,0 +1,253 @@
+"""physdl.tensornet against opt_einsum (NumPy and torch backends), hand NumPy and TeNPy.
+
+Problems: (1) 6-site periodic MPS amplitudes, bond 4, for a batch of configurations (one-hot legs
+sliced); (2) 4x4 open PEPS amplitudes, bond 2, batched; (3) the norm of a 20-site MPS of bond 32
+(one network of 40 tensors); (4) many small contractions of one structure (expression reuse);
+(5) DMRG sweeps on the Heisenberg chain (``python benchmarks/bench_tensornet.py --dmrg``).  Every
+implementation's result is asserted equal before timing, so the benchmark cannot go stale.
+One thread everywhere (``PHYSDL_BENCH_THREADS`` to change).
+
+``python benchmarks/bench_tensornet.py`` prints the table with ratios;
+``pytest benchmarks/bench_tensornet.py --benchmark-enable`` gives pytest-benchmark statistics.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import numpy as np
+import opt_einsum as oe
+import pytest
+from threadpoolctl import threadpool_limits
+
+from physdl import _backend
+from physdl.tensornet import Expression, Sliced
+
+THREADS = int(os.environ.get("PHYSDL_BENCH_THREADS", "1"))
+
+
+def _sym(table, label):
+    if label not in table:
+        table[label] = oe.get_symbol(len(table))
+    return table[label]
+
+
+def _eq(inputs, output):
+    t: dict = {}
+    return ",".join("".join(_sym(t, l) for l in x) for x in inputs) + "->" + "".join(_sym(t, l) for l in output)
+
+
+# ------------------------------------------------------------------ problems
+def mps_ring(S, L=6, D=4, d=2, seed=0):
+    rng = np.random.default_rng(seed)
+    A = [rng.normal(size=(D, d, D)) for _ in range(L)]
+    conf = rng.integers(0, d, size=(S, L))
+    expr = Expression([[i, (i + 1) % L] for i in range(L)], *[(D, D)] * L, output=[])
+
+    def physdl_():
+        return expr.batched(*[Sliced(A[i], (1,), conf[:, i:i + 1]) for i in range(L)])
+
+    def hand():
+        M = A[0].transpose(1, 0, 2)[conf[:, 0]]
+        for i in range(1, L):
+            M = M @ A[i].transpose(1, 0, 2)[conf[:, i]]
+        return np.trace(M, axis1=1, axis2=2)
+
+    oex = oe.contract_expression(_eq([["z", i, (i + 1) % L] for i in range(L)], ["z"]), *[(S, D, D)] * L)
+
+    def oe_numpy():
+        return oex(*[A[i].transpose(1, 0, 2)[conf[:, i]] for i in range(L)])
+
+    peers = {"hand NumPy gather+matmul": hand, "opt_einsum batched": oe_numpy}
+    try:
+        import torch
+
+        At = [torch.from_numpy(a.transpose(1, 0, 2).copy()) for a in A]
+        ct = torch.from_numpy(conf)
+
+        def oe_torch():
+            return oex(*[At[i][ct[:, i]] for i in range(L)], backend="torch").numpy()
+
+        peers["opt_einsum batched (torch)"] = oe_torch
+    except ImportError:  # pragma: no cover
+        pass
+    return physdl_, peers, S
+
+
+def peps(S, n=4, D=2, d=2, seed=1):
+    """Open n x n PEPS; site (r, c) has legs (up, left, physical, right, down), boundary legs absent."""
+    rng = np.random.default_rng(seed)
+    tensors, labels, sel = [], [], []
+    for r in range(n):
+        for c in range(n):
+            legs, shape = [], []
+            if r > 0:
+                legs.append(("v", r - 1, c)); shape.append(D)
+            if c > 0:
+                legs.append(("h", r, c - 1)); shape.append(D)
+            phys_axis = len(shape)
+            shape.append(d)
+            if c < n - 1:
+                legs.append(("h", r, c)); shape.append(D)
+            if r < n - 1:
+                legs.append(("v", r, c)); shape.append(D)
+            tensors.append(rng.normal(size=shape) / np.sqrt(2))
+            labels.append(legs)
+            sel.append(phys_axis)
+    conf = rng.integers(0, d, size=(S, n * n))
+    shapes = [tuple(s for j, s in enumerate(t.shape) if j != a) for t, a in zip(tensors, sel)]
+    expr = Expression(labels, *shapes, output=[], optimize="greedy")
+
+    def physdl_():
+        return expr.batched(*[Sliced(t, (a,), conf[:, i:i + 1]) for i, (t, a) in enumerate(zip(tensors, sel))])
+
+    oex = oe.contract_expression(_eq([["z"] + l for l in labels], ["z"]), *[(S,) + s for s in shapes])
+
+    def gathered():
+        return [np.moveaxis(t, a, 0)[conf[:, i]] for i, (t, a) in enumerate(zip(tensors, sel))]
+
+    def oe_numpy():
+        return oex(*gathered())
+
+    return physdl_, {"opt_einsum batched": oe_numpy}, S
+
+
+def mps_norm(L=20, D=32, seed=2):
+    rng = np.random.default_rng(seed)
+    B = [rng.normal(size=(1 if i == 0 else D, 2, 1 if i == L - 1 else D)) / np.sqrt(2 * D) for i in range(L)]
+    ins = []
+    for i in range(L):
+        ins += [[("k", i), ("s", i), ("k", i + 1)], [("b", i), ("s", i), ("b", i + 1)]]
+    ops = [x for b in B for x in (b, b)]
+    expr = Expression(ins, *[o.shape for o in ops], output=[])
+    oex = oe.contract_expression(_eq(ins, []), *[o.shape for o in ops])
+
+    def sweep():
+        E = np.ones((1, 1))
+        for b in B:
+            E = np.tensordot(E, b, axes=(1, 0))
+            E = np.tensordot(b, E, axes=([0, 1], [0, 1]))
+        return E[0, 0]
+
+    return (lambda: expr(*ops)), {"hand tensordot sweep": sweep, "opt_einsum cached": lambda: oex(*ops)}, 1
+
+
+def many_small(n_calls=200, seed=3):
+    rng = np.random.default_rng(seed)
+    mats = [[rng.normal(size=(4, 4)) for _ in range(4)] for _ in range(n_calls)]
+    sub = "ab,bc,cd,da->"
+    expr = Expression(sub, *[(4, 4)] * 4)
+    oex = oe.contract_expression(sub, *[(4, 4)] * 4)
+
+    def physdl_():
+        return np.array([expr(*m) for m in mats])
+
+    def oe_each():
+        return np.array([oe.contract(sub, *m) for m in mats])
+
+    def oe_expr():
+        return np.array([oex(*m) for m in mats])
+
+    return physdl_, {"opt_einsum.contract each call": oe_each, "opt_einsum expression": oe_expr}, n_calls
+
+
+PROBLEMS = {
+    "mps6_bond4_batched": lambda quick: mps_ring(500 if quick else 10_000),
+    "peps4x4_bond2_batched": lambda quick: peps(200 if quick else 10_000),
+    "mps20_bond32_norm": lambda quick: mps_norm(),
+    "small_ring_4x4_reuse": lambda quick: many_small(50 if quick else 1000),
+}
+
+
+def _check(ours, peers):
+    ref = np.asarray(ours())
+    for name, f in peers.items():
+        np.testing.assert_allclose(np.asarray(f()).reshape(ref.shape), ref, rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+def _best(f, repeat):
+    f()
+    best = np.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        f()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+# ------------------------------------------------------------------ pytest
+@pytest.fixture(autouse=True)
+def _one_thread():
+    core = _backend.module("cpp")
+    n0 = core.max_threads()
+    core.set_num_threads(THREADS)
+    with threadpool_limits(THREADS):
+        yield
+    core.set_num_threads(n0)
+
+
+@pytest.mark.parametrize("problem", list(PROBLEMS))
+def test_physdl(benchmark, problem):
+    ours, peers, _ = PROBLEMS[problem](True)
+    _check(ours, peers)
+    benchmark(ours)
+
+
+@pytest.mark.parametrize("problem", list(PROBLEMS))
+def test_peer(benchmark, problem):
+    ours, peers, _ = PROBLEMS[problem](True)
+    name, f = next(iter(peers.items()))
+    benchmark.extra_info["peer"] = name
+    benchmark(f)
+
+
+# ------------------------------------------------------------------ table
+def dmrg_table(L=64, chi=64, sweeps=2):
+    from physdl.tensornet import dmrg, heisenberg_mpo
+
+    t0 = time.perf_counter()
+    r = dmrg(heisenberg_mpo(L), bond_dims=[16, chi, chi], sweeps=sweeps + 1, tol=1e-14, variance=False)
+    ours = (time.perf_counter() - t0) / (sweeps + 1)
+    print(f"DMRG Heisenberg L={L} chi={chi}: physdl {ours:.2f} s/sweep, E/L = {r.energy / L:.8f}")
+    try:
+        import warnings
+
+        from tenpy.algorithms import dmrg as tdmrg
+        from tenpy.models.xxz_chain import XXZChain
+        from tenpy.networks.mps import MPS as TMPS
+    except ImportError:
+        print("TeNPy not installed: no peer")
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = XXZChain({"L": L, "Jxx": 4.0, "Jz": 4.0, "hz": 0.0, "bc_MPS": "finite"})
+        st = TMPS.from_product_state(model.lat.mps_sites(), ["up", "down"] * (L // 2), bc="finite")
+        t0 = time.perf_counter()
+        info = tdmrg.run(st, model, {"trunc_params": {"chi_max": chi, "svd_min": 1e-14}, "min_sweeps": sweeps + 1,
+                                     "max_sweeps": sweeps + 1, "mixer": False, "max_E_err": 1e-16})
+        theirs = (time.perf_counter() - t0) / (sweeps + 1)
+    print(f"  TeNPy {theirs:.2f} s/sweep, E/L = {info['E'] / L:.8f}; ratio TeNPy/physdl = {theirs / ours:.2f}")
+
+
+def main():
+    core = _backend.module("cpp")
+    core.set_num_threads(THREADS)
+    with threadpool_limits(THREADS):
+        for name, make in PROBLEMS.items():
+            ours, peers, n = make(False)
+            _check(ours, peers)
+            rep = 5 if n > 1 else 30
+            t = _best(ours, rep)
+            unit, scale = ("us/sample", 1e6 / n) if n > 1 else ("ms", 1e3)
+            print(f"{name}: physdl {t * scale:.3f} {unit}")
+            for pn, f in peers.items():
+                tp = _best(f, rep)
+                print(f"    {pn:32s} {tp * scale:.3f} {unit}   peer/physdl = {tp / t:.2f}")
+        if "--dmrg" in sys.argv:
+            dmrg_table()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+"""Two-site DMRG for the ground state of an MPO (beyond the book; what a tensor-network user expects).
+
+Each sweep goes left to right and back; at every bond the two-site wave function is the lowest
+eigenvector of the effective Hamiltonian (dense ``eigh`` when small, Lanczos ``eigsh`` otherwise),
+split by SVD truncated to the bond dimension of the sweep.  Energy, variance <H^2> - <H>^2 and the
+largest discarded weight are recorded per sweep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse.linalg as spla
+
+from .._validate import check_float, check_int
+from .mpo import MPO, _grow_left, _grow_right
+from .mps import MPS, _svd
+
+__all__ = ["dmrg", "DMRGResult"]
+
+
+@dataclass
+class DMRGResult:
+    """Energies, variances and truncation errors per sweep, and the final state."""
+
+    energy: float
+    mps: MPS
+    energies: list = field(default_factory=list)
+    variances: list = field(default_factory=list)
+    truncation_errors: list = field(default_factory=list)
+    bond_dims: list = field(default_factory=list)
+
+    def to_dict(self):
+        return {"energy": self.energy, "energies": list(self.energies), "variances": list(self.variances),
+                "truncation_errors": list(self.truncation_errors), "bond_dims": list(self.bond_dims)}
+
+
+def _heff_apply(Le, W1, W2, Re, theta):
+    X = np.tensordot(Le, theta, axes=(2, 0))             # (a', w, s, t, b)
+    X = np.tensordot(X, W1, axes=([1, 2], [0, 2]))       # (a', t, b, s', v)
+    X = np.tensordot(X, W2, axes=([4, 1], [0, 2]))       # (a', b, s', t', u)
+    X = np.tensordot(X, Re, axes=([1, 4], [2, 1]))       # (a', s', t', b')
+    return X
+
+
+def _lowest(Le, W1, W2, Re, theta, tol):
+    shape = theta.shape
+    n = theta.size
+    if n <= 96:
+        H = np.einsum("AwB,wSsv,vTtu,CuD->ASTCBstD", Le, W1, W2, Re, optimize=True).reshape(n, n)
+        H = 0.5 * (H + H.conj().T)
+        vals, vecs = sla.eigh(H, subset_by_index=(0, 0))
+        return float(vals[0]), vecs[:, 0].reshape(shape)
+    op = spla.LinearOperator((n, n), matvec=lambda v: _heff_apply(Le, W1, W2, Re, v.reshape(shape)).reshape(-1),
+                             dtype=theta.dtype)
+    vals, vecs = spla.eigsh(op, k=1, which="SA", v0=theta.reshape(-1), tol=tol, ncv=min(n - 1, 24))
+    return float(vals[0]), vecs[:, 0].reshape(shape)
+
+
+def _variance(mpo, mps, energy):
+    E = np.ones((1, 1, 1, 1))
+    for A, W in zip(mps.tensors, mpo.tensors):
+        T = np.tensordot(E, A, axes=(3, 0))                     # (a', w1, w2, s, b)
+        T = np.tensordot(T, W, axes=([2, 3], [0, 2]))           # (a', w1, b, s', w2')
+        T = np.tensordot(T, W, axes=([1, 3], [0, 2]))           # (a', b, w2', s'', w1')
+        T = np.tensordot(A.conj(), T, axes=([0, 1], [0, 3]))    # (b', b, w2', w1')
+        E = T.transpose(0, 3, 2, 1)
+    h2 = float(np.real(E[0, 0, 0, 0])) / mps.overlap(mps)
+    return max(h2 - energy ** 2, 0.0)
+
+
+def dmrg(mpo: MPO, bond_dims=32, sweeps=10, tol=1e-10, cutoff=1e-14, seed=0, variance=True, progress=False,
+         callback=None, blas_threads=1) -> DMRGResult:
+    """Ground state of ``mpo`` by two-site DMRG.
+
+    Parameters
+    ----------
+    mpo : MPO
+    bond_dims : int or list of int
+        Bond dimension of each sweep (a schedule; the last value repeats).
+    sweeps : int
+        Most sweeps (one sweep = left to right and back).
+    tol : float
+        Stop when the energy changes by less than ``tol * max(1, |E|)`` at the final bond dimension.
+    cutoff : float
+        Discarded weight allowed at each SVD.
+    seed : int
+        Seed of the random initial MPS (Philox).
+    variance : bool
+        Compute <H^2> - <H>^2 after every sweep (cost ~ D^2 w^2 per site).
+    progress : bool
+        Show a progress bar of sweeps.
+    callback : callable, optional
+        ``callback(sweep, result)`` after every sweep.
+    blas_threads : int or None
+        BLAS threads during the run (threadpoolctl, when installed); the per-bond products are small,
+        and on a shared machine extra threads cost far more than they give.  ``None`` leaves BLAS alone.
+
+    Examples
+    --------
+    >>> from physdl.tensornet import dmrg, ising_mpo
+    >>> r = dmrg(ising_mpo(8, J=1.0, h=1.0), bond_dims=16, sweeps=4)
+    >>> round(r.energy, 6)  # exact ground state of the open 8-site critical chain
+    -9.837951
+    """
+    if not isinstance(mpo, MPO):
+        raise TypeError("mpo must be a physdl.tensornet.MPO")
+    sched = [bond_dims] if np.isscalar(bond_dims) else list(bond_dims)
+    if not sched:
+        raise ValueError("bond_dims must not be empty")
+    sched = [check_int(c, "bond_dims", minimum=1, maximum=1 << 14) for c in sched]
+    sweeps = check_int(sweeps, "sweeps", minimum=1, maximum=10_000)
+    if blas_threads is not None:
+        blas_threads = check_int(blas_threads, "blas_threads", minimum=1, maximum=4096)
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # pragma: no cover
+            blas_threads = None
+        else:
+            with threadpool_limits(blas_threads):
+                return dmrg(mpo, bond_dims, sweeps, tol, cutoff, seed, variance, progress, callback, None)
+    tol = check_float(tol, "tol", positive=True)
+    cutoff = check_float(cutoff, "cutoff", nonnegative=True)
+    L = mpo.L
+    d = mpo.tensors[0].shape[1]
+    psi = MPS.random(L, d, min(sched[0], 8), seed=seed)
+    psi.canonicalize("right").normalize()
+    W = mpo.tensors
+    Renv = [None] * (L + 1)
+    Lenv = [None] * (L + 1)
+    Renv[L] = np.ones((1, 1, 1))
+    Lenv[0] = np.ones((1, 1, 1))
+    for i in range(L - 1, 0, -1):
+        Renv[i] = _grow_right(Renv[i + 1], psi.tensors[i], W[i])
+    result = DMRGResult(energy=np.inf, mps=psi)
+    from tqdm.auto import tqdm
+
+    bar = tqdm(range(sweeps), desc="DMRG sweeps", disable=not progress, leave=False)
+    energy = np.inf
+    for sw in bar:
+        chi = sched[min(sw, len(sched) - 1)]
+        trunc = 0.0
+        T = psi.tensors
+        for direction in (1, -1):
+            bonds = range(L - 1) if direction == 1 else range(L - 2, -1, -1)
+            for i in bonds:
+                theta = np.tensordot(T[i], T[i + 1], axes=(2, 0))
+                energy, theta = _lowest(Lenv[i], W[i], W[i + 1], Renv[i + 2], theta, max(tol, 1e-9))
+                Dl, _, _, Dr = theta.shape
+                u, s, vh, disc = _svd(theta.reshape(Dl * d, d * Dr), chi, cutoff)
+                s = s / np.linalg.norm(s)
+                trunc = max(trunc, disc)
+                if direction == 1:
+                    T[i] = u.reshape(Dl, d, -1)
+                    T[i + 1] = (s[:, None] * vh).reshape(-1, d, Dr)
+                    Lenv[i + 1] = _grow_left(Lenv[i], T[i], W[i])
+                else:
+                    T[i] = (u * s).reshape(Dl, d, -1)
+                    T[i + 1] = vh.reshape(-1, d, Dr)
+                    Renv[i + 1] = _grow_right(Renv[i + 2], T[i + 1], W[i + 1])
+        psi.center = 0
+        prev = result.energies[-1] if result.energies else np.inf
+        result.energies.append(float(energy))
+        result.truncation_errors.append(trunc)
+        result.bond_dims.append(max(psi.bonds))
+        if variance:
+            result.variances.append(_variance(mpo, psi, energy))
+        result.energy = float(energy)
+        bar.set_postfix(E=f"{energy:.10f}", chi=max(psi.bonds))
+        if callback is not None:
+            callback(sw, result)
+        if sw + 1 >= len(sched) and abs(prev - energy) < tol * max(1.0, abs(energy)):
+            break
+    return result

@@ -1,0 +1,128 @@
+"""Matrix product operators for spin chains in Pauli units (book eq. 11.5 on a chain).
+
+A site tensor has the axes (left bond, out, in, right bond).  Conventions (open chains):
+transverse-field Ising H = -J sum sz_i sz_{i+1} - h sum sx_i; Heisenberg H = J sum (sx sx + sy sy +
+sz sz)_{i,i+1} - hz sum sz_i, with Pauli matrices (eigenvalues +-1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import check_array, check_float, check_int
+
+__all__ = ["MPO", "ising_mpo", "heisenberg_mpo", "PAULI"]
+
+PAULI = {
+    "I": np.eye(2),
+    "X": np.array([[0.0, 1.0], [1.0, 0.0]]),
+    "Y": np.array([[0.0, -1j], [1j, 0.0]]),
+    "Z": np.array([[1.0, 0.0], [0.0, -1.0]]),
+    "+": np.array([[0.0, 1.0], [0.0, 0.0]]),  # (X + iY)/2
+    "-": np.array([[0.0, 0.0], [1.0, 0.0]]),
+}
+
+
+class MPO:
+    """An open-boundary matrix product operator.
+
+    Examples
+    --------
+    >>> from physdl.tensornet import ising_mpo
+    >>> H = ising_mpo(4, J=1.0, h=0.5)
+    >>> H.to_dense().shape
+    (16, 16)
+    """
+
+    def __init__(self, tensors):
+        ts = []
+        for i, t in enumerate(tensors):
+            a = check_array(np.asarray(t, dtype=np.result_type(np.asarray(t), np.float64)), f"tensors[{i}]", ndim=4,
+                            finite=True, nonempty=True)
+            if a.shape[1] != a.shape[2]:
+                raise ValueError(f"tensors[{i}] must have equal out and in dimensions, got {a.shape}")
+            ts.append(a)
+        if not ts:
+            raise ValueError("an MPO needs at least one tensor")
+        if ts[0].shape[0] != 1 or ts[-1].shape[3] != 1:
+            raise ValueError("the boundary bonds of an MPO must be 1")
+        for i in range(len(ts) - 1):
+            if ts[i].shape[3] != ts[i + 1].shape[0]:
+                raise ValueError(f"MPO bond {i} does not match")
+        self.tensors = ts
+
+    @property
+    def L(self):
+        return len(self.tensors)
+
+    def to_dense(self):
+        """The full (d**L, d**L) matrix (small L only)."""
+        d = self.tensors[0].shape[1]
+        if d ** self.L > 4096:
+            raise ValueError("to_dense: more than 4096 basis states")
+        m = self.tensors[0][0]  # (out, in, r)
+        for w in self.tensors[1:]:
+            m = np.tensordot(m, w, axes=(m.ndim - 1, 0))  # (..., out, in, r)
+        m = m[..., 0]
+        L = self.L
+        m = m.transpose(list(range(0, 2 * L, 2)) + list(range(1, 2 * L, 2)))
+        return m.reshape(d ** L, d ** L)
+
+    def expectation(self, mps):
+        """<psi|H|psi>/<psi|psi>."""
+        E = np.ones((1, 1, 1))
+        for a, w in zip(mps.tensors, self.tensors):
+            E = _grow_left(E, a, w)
+        return float(np.real(E[0, 0, 0])) / mps.overlap(mps)
+
+
+def _grow_left(E, A, W):
+    T = np.tensordot(E, A, axes=(2, 0))                    # (a', w, s, b)
+    T = np.tensordot(T, W, axes=([1, 2], [0, 2]))          # (a', b, s', w')
+    T = np.tensordot(A.conj(), T, axes=([0, 1], [0, 2]))   # (b', b, w')
+    return T.transpose(0, 2, 1)
+
+
+def _grow_right(E, B, W):
+    T = np.tensordot(B, E, axes=(2, 2))                    # (a, s, b', w)
+    T = np.tensordot(T, W, axes=([1, 3], [2, 3]))          # (a, b', wl, s')
+    T = np.tensordot(B.conj(), T, axes=([1, 2], [3, 1]))   # (a', a, wl)
+    return T.transpose(0, 2, 1)
+
+
+def _chain(L, bulk):
+    L = check_int(L, "L", minimum=2, maximum=100_000)
+    w = bulk.shape[0]
+    first = bulk[:1].copy()
+    last = bulk[:, :, :, w - 1:].copy()
+    return MPO([first] + [bulk.copy() for _ in range(L - 2)] + [last])
+
+
+def ising_mpo(L, J=1.0, h=1.0):
+    """Transverse-field Ising chain H = -J sum sz sz - h sum sx (open), bond dimension 3."""
+    J, h = check_float(J, "J"), check_float(h, "h")
+    X, Z, I = PAULI["X"], PAULI["Z"], PAULI["I"]
+    W = np.zeros((3, 2, 2, 3))
+    W[0, :, :, 0] = I
+    W[0, :, :, 1] = Z
+    W[0, :, :, 2] = -h * X
+    W[1, :, :, 2] = -J * Z
+    W[2, :, :, 2] = I
+    return _chain(L, W)
+
+
+def heisenberg_mpo(L, J=1.0, hz=0.0):
+    """Heisenberg chain H = J sum (sx sx + sy sy + sz sz) - hz sum sz (Pauli units, open), bond 5."""
+    J, hz = check_float(J, "J"), check_float(hz, "hz")
+    P, M, Z, I = PAULI["+"], PAULI["-"], PAULI["Z"], PAULI["I"]
+    W = np.zeros((5, 2, 2, 5))
+    W[0, :, :, 0] = I
+    W[0, :, :, 1] = P
+    W[0, :, :, 2] = M
+    W[0, :, :, 3] = Z
+    W[0, :, :, 4] = -hz * Z
+    W[1, :, :, 4] = 2 * J * M   # sx sx + sy sy = 2 (s+ s- + s- s+)
+    W[2, :, :, 4] = 2 * J * P
+    W[3, :, :, 4] = J * Z
+    W[4, :, :, 4] = I
+    return _chain(L, W)
