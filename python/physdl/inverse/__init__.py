@@ -1,0 +1,1 @@
+from .lasso import *  # noqa
