@@ -246,7 +246,7 @@ def lasso_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, positive=False, tol
     >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     >>> path = lasso_path(X, np.array([1.0, 0.0, 1.0]), n_alphas=3, eps=0.1, tol=1e-12)
     >>> np.round(path.coefs[:, 0], 4)
-    array([0.    , 0.7   , 0.9167])
+    array([0.    , 0.6838, 0.9   ])
     """
     X, y = _check_xy(X, y)
     tol, max_iter, positive = _common(tol, max_iter, positive)
