@@ -171,7 +171,10 @@ def green_function(tau, beta, rho, *, omega_max: float = 10.0, n_panels: int = 2
     w = (half[:, None] * wq[None, :]).ravel()
     r = check_array(rho(om), "rho(omega)", dtype=np.float64, ndim=1, shape=(om.size,), finite=True)
     kfun = fermionic_kernel if kernel == "fermionic" else bosonic_kernel
-    return -(kfun(tau, om, beta) @ (w * r))
+    tau = check_array(np.atleast_1d(tau), "tau", dtype=np.float64, ndim=1, finite=True)
+    wr = w * r
+    chunk = max(1, 2**22 // om.size)  # bounded memory: the kernel is built a block of tau at a time
+    return -np.concatenate([kfun(tau[i:i + chunk], om, beta) @ wr for i in range(0, tau.size, chunk)])
 
 
 def add_noise(g, sigma, seed: int = 0, stream: int = 0) -> np.ndarray:
