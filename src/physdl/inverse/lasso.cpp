@@ -90,7 +90,7 @@ struct Problem {
       }
     if (need.empty()) return;
     if (score != nullptr) {
-      const long want = std::min(p - used, std::max<long>(long(need.size()), std::max<long>(32, used)));
+      const long want = std::min(p - used, std::max<long>(long(need.size()), std::max<long>(16, used / 2)));
       std::vector<long> cand;
       for (long j = 0; j < p; ++j)
         if (slot[j] == -1) cand.push_back(j);
