@@ -31,4 +31,5 @@ void register_nn(pybind11::module_& m);
 void register_holography(pybind11::module_& m);
 void register_dynamics(pybind11::module_& m);
 void register_tensornet(pybind11::module_& m);
+void register_inverse(pybind11::module_& m);
 }  // namespace physdl::bindings

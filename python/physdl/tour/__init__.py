@@ -32,6 +32,7 @@ TOUR_MODULES = [
     "physdl.tour.dynamics_tour",
     "physdl.tour.holography_tour",
     "physdl.tour.tensornet_tour",
+    "physdl.tour.inverse_tour",
 ]
 
 

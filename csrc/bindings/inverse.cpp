@@ -1,0 +1,92 @@
+// Bindings of physdl::inverse (LASSO solvers and the sparse-modelling ADMM).  Sizes are checked here;
+// the public API in physdl.inverse validates values.
+#include <string>
+
+#include "common.hpp"
+#include "physdl/inverse/lasso.hpp"
+
+namespace physdl::bindings {
+
+namespace {
+
+namespace inv = physdl::inverse;
+
+void need(bool ok, const std::string& what) {
+  if (!ok) throw py::value_error(what);
+}
+
+// xt is X^T (p x n, C order); returns (n, p)
+std::pair<long, long> dims(const carray<double>& xt, const carray<double>& y) {
+  need(xt.ndim() == 2, "xt must be 2-dimensional (p x n)");
+  need(y.ndim() == 1, "y must be 1-dimensional");
+  const long p = long(xt.shape(0)), n = long(xt.shape(1));
+  need(long(y.shape(0)) == n, "y has " + std::to_string(y.shape(0)) + " entries, X has " + std::to_string(n) + " rows");
+  need(n > 0 && p > 0, "X must not be empty");
+  return {n, p};
+}
+
+}  // namespace
+
+void register_inverse(py::module_& root) {
+  auto m = root.def_submodule("inverse", "LASSO solvers and sparse-modelling ADMM (physdl.inverse)");
+
+  m.def("lasso_path_cd", [](carray<double> xt, carray<double> y, carray<double> alphas, double tol, long max_iter,
+                            bool positive) {
+    auto [n, p] = dims(xt, y);
+    need(alphas.ndim() == 1, "alphas must be 1-dimensional");
+    const long k = long(alphas.shape(0));
+    carray<double> coefs({k, p});
+    carray<double> gaps({k});
+    py::array_t<long> iters({k});
+    double* c = coefs.mutable_data();
+    double* g = gaps.mutable_data();
+    long* it = iters.mutable_data();
+    {
+      py::gil_scoped_release nogil;
+      inv::lasso_path_cd(xt.data(), y.data(), n, p, alphas.data(), k, c, g, it, tol, max_iter, positive);
+    }
+    return py::make_tuple(coefs, gaps, iters);
+  }, py::arg("xt"), py::arg("y"), py::arg("alphas"), py::arg("tol"), py::arg("max_iter"), py::arg("positive"),
+     "Coordinate-descent LASSO path (warm starts, working sets, gap-safe screening).");
+
+  m.def("lasso_solve", [](const std::string& solver, carray<double> xt, carray<double> y, double alpha,
+                          carray<double> beta, double tol, long max_iter, bool positive, double param) {
+    auto [n, p] = dims(xt, y);
+    need(beta.ndim() == 1 && long(beta.shape(0)) == p, "beta must have length p = " + std::to_string(p));
+    double* b = mutable_data(beta, "beta");
+    inv::LassoInfo info;
+    need(solver == "cd" || solver == "fista" || solver == "admm", "solver must be 'cd', 'fista' or 'admm'");
+    {
+      py::gil_scoped_release nogil;
+      if (solver == "cd") info = inv::lasso_cd(xt.data(), y.data(), n, p, alpha, b, tol, max_iter, positive, param);
+      else if (solver == "fista") info = inv::lasso_fista(xt.data(), y.data(), n, p, alpha, b, tol, max_iter, positive, param);
+      else info = inv::lasso_admm(xt.data(), y.data(), n, p, alpha, b, tol, max_iter, positive, param);
+    }
+    return py::make_tuple(info.n_iter, info.gap);
+  }, py::arg("solver"), py::arg("xt"), py::arg("y"), py::arg("alpha"), py::arg("beta"), py::arg("tol"),
+     py::arg("max_iter"), py::arg("positive"), py::arg("param"),
+     "One LASSO fit in place on beta; returns (n_iter, gap).");
+
+  m.def("spm_admm", [](carray<double> v, carray<double> s, carray<double> g, carray<double> a, double lam, double rho1,
+                       double rho2, carray<double> x, carray<double> z1, carray<double> u1, carray<double> z2,
+                       carray<double> u2, double tol, long max_iter) {
+    need(v.ndim() == 2, "v must be 2-dimensional (m x l)");
+    const long mm = long(v.shape(0)), l = long(v.shape(1));
+    for (auto* arr : {&s, &g, &a, &x, &z1, &u1})
+      need(arr->ndim() == 1 && long(arr->shape(0)) == l, "IR-basis vectors must have length l = " + std::to_string(l));
+    for (auto* arr : {&z2, &u2})
+      need(arr->ndim() == 1 && long(arr->shape(0)) == mm, "frequency vectors must have length m = " + std::to_string(mm));
+    double* px = mutable_data(x, "x");
+    double* pz1 = mutable_data(z1, "z1");
+    double* pu1 = mutable_data(u1, "u1");
+    double* pz2 = mutable_data(z2, "z2");
+    double* pu2 = mutable_data(u2, "u2");
+    py::gil_scoped_release nogil;
+    return inv::spm_admm(v.data(), s.data(), g.data(), a.data(), mm, l, lam, rho1, rho2, px, pz1, pu1, pz2, pu2, tol,
+                         max_iter);
+  }, py::arg("v"), py::arg("s"), py::arg("g"), py::arg("a"), py::arg("lam"), py::arg("rho1"), py::arg("rho2"),
+     py::arg("x"), py::arg("z1"), py::arg("u1"), py::arg("z2"), py::arg("u2"), py::arg("tol"), py::arg("max_iter"),
+     "Sparse-modelling ADMM in the SVD basis, state updated in place; returns the iteration count.");
+}
+
+}  // namespace physdl::bindings

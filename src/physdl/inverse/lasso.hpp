@@ -1,0 +1,54 @@
+// LASSO (book eq. 7.15) and the sparse-modelling ADMM of analytic continuation (eq. 7.16-7.17).
+//
+// Objective (scikit-learn's scaling):  P(b) = 1/(2n) ||y - X b||^2 + alpha ||b||_1,  b >= 0 when
+// `positive`.  X is passed by its columns: `xt` is the p x n row-major array X^T (X in Fortran
+// order), so a column of X is contiguous.  Every solver stops when the duality gap of the unscaled
+// objective 1/2 ||r||^2 + n alpha ||b||_1 is at most tol * ||y||^2, the test scikit-learn uses, or
+// after max_iter passes.  Matrix-vector and Gram products go through physdl::nn::gemm (the host's
+// BLAS; see physdl/nn/blas.hpp).
+#pragma once
+
+namespace physdl::inverse {
+
+struct LassoInfo {
+  long n_iter = 0;    // passes over the data (epochs / iterations)
+  double gap = 0.0;   // final duality gap in the 1/(2n) scaling
+};
+
+// Duality gap (1/(2n) scaling) of b, given its residual r = y - X b and the correlations c = X^T r.
+double lasso_gap(const double* c, const double* r, const double* y, const double* b, long n, long p,
+                 double alpha, bool positive);
+
+// Cyclic coordinate descent on working sets with gap-safe screening (Fercoq, Gramfort, Salmon 2015).
+// `beta` (length p) is the warm start and receives the solution.  `lam_prev` (unscaled, n*alpha of a
+// previous path point, or <= 0) enables the sequential strong rule for the first working set.
+LassoInfo lasso_cd(const double* xt, const double* y, long n, long p, double alpha, double* beta, double tol,
+                   long max_iter, bool positive, double alpha_prev = -1.0);
+
+// The regularisation path: alphas in the given (decreasing) order, each warm-started from the previous
+// solution.  coefs: n_alphas x p; gaps, n_iter: n_alphas.
+void lasso_path_cd(const double* xt, const double* y, long n, long p, const double* alphas, long n_alphas,
+                   double* coefs, double* gaps, long* n_iter, double tol, long max_iter, bool positive);
+
+// FISTA (Beck & Teboulle 2009) with gradient-based adaptive restart; step 1/L with L = ||X||_2^2 / n
+// (lipschitz <= 0: estimated here by power iteration).
+LassoInfo lasso_fista(const double* xt, const double* y, long n, long p, double alpha, double* beta, double tol,
+                      long max_iter, bool positive, double lipschitz = -1.0);
+
+// ADMM on b = z (Boyd et al. 2011, sec. 6.4), penalty rho (rho <= 0: mean squared column norm / n).
+// The b-step solves with a Cholesky factor of X^T X / n + rho I (p <= n) or, through the Woodbury
+// identity, of X X^T / n + rho I (p > n).
+LassoInfo lasso_admm(const double* xt, const double* y, long n, long p, double alpha, double* beta, double tol,
+                     long max_iter, bool positive, double rho = -1.0);
+
+// Sparse-modelling analytic continuation in the SVD (intermediate-representation) basis (Otsuki et al.,
+// PRE 95, 061302 (2017)): minimise 1/2 ||g - s * x||^2 + lam ||x||_1 subject to V x >= 0 and
+// a . x = 1 (the sum rule), by ADMM with the splittings z1 = x (L1) and z2 = V x (non-negativity).
+// v: m x l row-major with orthonormal columns, s, g, a: length l.  x, z1, u1 (l) and z2, u2 (m) are
+// the warm start and receive the final state.  Stops when the primal and dual residuals are <= tol
+// (relative to sqrt(l) and sqrt(m)).  Returns the number of iterations.
+long spm_admm(const double* v, const double* s, const double* g, const double* a, long m, long l, double lam,
+              double rho1, double rho2, double* x, double* z1, double* u1, double* z2, double* u2, double tol,
+              long max_iter);
+
+}  // namespace physdl::inverse
