@@ -15,6 +15,7 @@ import numpy as np
 
 from ..random import streams as _streams
 from .._validate import check_array, check_choice, check_float, check_int, check_seed, check_shape
+from .exact import SQUARE_TC, TRIANGULAR_TC  # noqa: F401  (defined once, in exact; re-exported)
 
 GEOMETRIES = ("chain", "square", "triangular", "cubic")
 _NDIM = {"chain": 1, "square": 2, "triangular": 2, "cubic": 3}
@@ -24,10 +25,8 @@ _FORWARD = {
     "triangular": [(1, 0), (0, 1), (1, 1)],
     "cubic": [(1, 0, 0), (0, 1, 0), (0, 0, 1)],
 }
-TRIANGULAR_TC = 4.0 / math.log(3.0)
 # Philox stream of quenched disorder (EA and SK couplings), from the stream register.
 DISORDER_STREAM = _streams.stream("lattice.disorder")
-SQUARE_TC = 2.0 / math.log(1.0 + math.sqrt(2.0))
 
 
 def _index_roll(shape, offset, sign):

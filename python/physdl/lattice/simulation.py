@@ -19,7 +19,7 @@ import numpy as np
 from .. import _backend
 from .._validate import check_choice, check_float, check_int, check_seed
 from ..random import streams as _streams
-from ..sampling import mcmc
+from .. import stats
 from .models import Ising, Model, SherringtonKirkpatrick
 
 UPDATES = ("metropolis", "heat_bath", "wolff", "swendsen_wang")
@@ -34,7 +34,7 @@ class LatticeTooLarge(MemoryError, ValueError):
     """The requested lattice would not fit in the available memory."""
 
 
-Estimate = mcmc.Estimate
+Estimate = stats.Estimate
 
 
 @dataclass
@@ -44,7 +44,7 @@ class RunResult:
     Energies and magnetisations are per site; ``specific_heat`` = beta^2 N Var(e),
     ``susceptibility`` = beta N (<m^2> - <|m|>^2), ``binder`` = 1 - <m^4> / (3 <m^2>^2).
     Errors: binned jackknife; ``tau_energy`` / ``tau_abs_m``: integrated autocorrelation times in
-    sweeps.
+    sweeps, as :class:`~physdl.stats.Estimate` with the Madras-Sokal error.
     """
 
     beta: float
@@ -60,8 +60,8 @@ class RunResult:
     specific_heat: Estimate
     susceptibility: Estimate
     binder: Estimate
-    tau_energy: float
-    tau_abs_m: float
+    tau_energy: Estimate
+    tau_abs_m: Estimate
     extra: dict = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -100,12 +100,14 @@ def analyse(energy, magnetization, beta: float, n_sites: int, measure_every: int
             if nb < 2:
                 return Estimate(float(f({k: np.mean(v) for k, v in ser.items()})), float("nan"))
             keys = list(ser)
-            return mcmc.jackknife(lambda *a: f(dict(zip(keys, a))), *(ser[k] for k in keys), n_blocks=nb)
+            return stats.jackknife(lambda *a: f(dict(zip(keys, a))), *(ser[k] for k in keys), n_blocks=nb)
 
     def tau(x):
         if x.size < 4 or np.ptp(x) == 0:  # undefined for a constant or very short series
-            return float("nan")
-        return mcmc.integrated_autocorrelation_time(x).tau * measure_every
+            return Estimate(float("nan"), float("nan"), n=int(x.size))
+        a = stats.integrated_autocorrelation_time(x)  # in measurements; the Madras-Sokal error
+        t, err = a.tau * measure_every, a.error * measure_every
+        return Estimate(t, err, tau=t, tau_error=err, n=int(x.size))
 
     N = n_sites
     return RunResult(
