@@ -167,6 +167,42 @@ void register_lattice(py::module_& root) {
       py::arg("mag"));
 
   m.def(
+      "sample_configurations",
+      [](carray<std::int8_t> s, carray<std::int32_t> nbr, bool uniform, double J0, double h0, carray<double> J,
+         carray<double> h, carray<std::int32_t> order, carray<std::int64_t> col_off, int method, int update,
+         double beta, carray<std::uint64_t> table, std::uint64_t p_add, std::uint64_t seed, std::uint64_t chain,
+         std::uint64_t counter0, std::int64_t per_sweep, std::int64_t n_samples, std::int64_t every,
+         carray<std::int8_t> out, carray<std::int64_t> flipped, std::int64_t sq_ly, std::int64_t sq_lx) {
+        auto* sp = mutable_data(s, "spins");
+        const bool local = method == L::kSampleLocal;
+        if (method != L::kSampleLocal && method != L::kSampleWolff && method != L::kSampleSW)
+          throw py::value_error("unknown sampling method");
+        if (!local && (sq_ly || sq_lx)) throw py::value_error("the square fast path is for local updates only");
+        Graph g = make_graph(s.size(), nbr, uniform, J0, h0, J, h, order, col_off,
+                             !(local && square_args(uniform, sq_ly, sq_lx)));
+        set_square(g, sq_ly, sq_lx);
+        if (local && update != L::kMetropolis && update != L::kHeatBath) throw py::value_error("unknown update");
+        if (local && uniform && table.size() < 2 * (g.z + 1)) throw py::value_error("table too short");
+        if (n_samples < 0 || every < 1) throw py::value_error("n_samples must be >= 0 and every >= 1");
+        if (out.size() != n_samples * g.n) throw py::value_error("out must hold n_samples * n spins");
+        if (method == L::kSampleWolff) {
+          if (per_sweep < 1) throw py::value_error("clusters_per_sweep must be >= 1");
+          if (flipped.size() < n_samples * every) throw py::value_error("flipped must hold n_samples * every counts");
+        }
+        auto* op = mutable_data(out, "out");
+        auto* fp = method == L::kSampleWolff ? mutable_data(flipped, "flipped") : nullptr;
+        py::gil_scoped_release nogil;
+        return L::sample_configurations(sp, g, method, update, beta, table.data(), p_add, seed, chain, counter0,
+                                        per_sweep, n_samples, every, op, fp);
+      },
+      py::arg("spins"), py::arg("nbr"), py::arg("uniform"), py::arg("J0"), py::arg("h0"), py::arg("J"),
+      py::arg("h"), py::arg("order"), py::arg("col_off"), py::arg("method"), py::arg("update"), py::arg("beta"),
+      py::arg("table"), py::arg("p_add"), py::arg("seed"), py::arg("chain"), py::arg("counter0"),
+      py::arg("clusters_per_sweep"), py::arg("n_samples"), py::arg("every"), py::arg("out"), py::arg("flipped"),
+      py::arg("square_ly") = 0, py::arg("square_lx") = 0,
+      "n_samples configurations `every` sweeps apart in one call (bit-for-bit the per-sample loop).");
+
+  m.def(
       "multispin_measure",
       [](carray<std::uint64_t> words, std::int64_t ly, std::int64_t lx, double J, double h) {
         if (ly < 2 || lx < 2 || ly % 2 || lx % 2) throw py::value_error("ly and lx must be even and >= 2");

@@ -426,3 +426,26 @@ def multispin_sweeps(words, lx, update, thr, J, h, seed, chain, sweep0, nsweeps,
             e, mg = multispin_measure(words, lx, J, h)
             energy[m] = e
             mag[m] = mg
+
+
+@nb.jit(**_opts)
+def sample_configurations(s, nbr, uniform, J0, h0, J, h, order, col_off, method, update, beta, table, p_add, seed,
+                          chain, counter0, per_sweep, n_samples, every, out, flipped, parallel):
+    """Twin of the C++ sample_configurations: n_samples configurations `every` sweeps apart into out
+    (n_samples, n); method 0 local (byte_sweeps), 1 Wolff (counter = cluster), 2 Swendsen-Wang."""
+    e = np.zeros(1)
+    m = np.zeros(1, np.int64)
+    counter = np.uint64(counter0)
+    for i in range(n_samples):
+        if method == 0:
+            byte_sweeps(s, nbr, uniform, J0, h0, J, h, order, col_off, update, beta, table, seed, chain, counter,
+                        every, 0, e, m, parallel)
+            counter += np.uint64(every)
+        elif method == 1:
+            counter = np.uint64(wolff_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, counter,
+                                             per_sweep, every, 0, e, m, flipped[i * every:(i + 1) * every]))
+        else:
+            sw_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, counter, every, 0, e, m)
+            counter += np.uint64(every)
+        out[i, :] = s
+    return counter

@@ -646,10 +646,54 @@ class Simulation:
         e, m = np.zeros(1), np.zeros(1, np.int64)
         if burn_in:
             self._advance(burn_in, 0, e, m)
-        for i in tqdm(range(n), desc="configurations", disable=not progress, leave=False):
+        first = 0
+        if self.update == "wolff" and self.clusters_per_sweep is None:  # the pilot runs on the first advance
             self._advance(every, 0, e, m)
+            out[0] = self.spins
+            first = 1
+        if self.storage == "byte" and self.backend in ("cpp", "numba"):
+            # many samples per kernel call (chunked only to move a progress bar)
+            chunk = max(1, (n - first) // 50) if progress else max(1, n - first)
+            with tqdm(total=n, initial=first, desc="configurations", disable=not progress, leave=False) as bar:
+                for i0 in range(first, n, chunk):
+                    k = min(chunk, n - i0)
+                    self._sample(out[i0:i0 + k].reshape(k, -1), every)
+                    bar.update(k)
+            return out
+        for i in tqdm(range(first, n), desc="configurations", disable=not progress, leave=False):
+            self._advance(every, 0, e, m)  # multi-spin words and device lattices: one sample per call
             out[i] = self.spins
         return out
+
+    def _sample(self, out, every: int) -> None:
+        """Fill out (k, n_sites) with k configurations `every` sweeps apart in one kernel call."""
+        k = out.shape[0]
+        method = {"metropolis": 0, "heat_bath": 0, "wolff": 1, "swendsen_wang": 2}[self.update]
+        code = _CODE.get(self.update, 0)
+        per = self.clusters_per_sweep or 0
+        counter = self.cluster if method == 1 else self.sweeps_done
+        if method == 1 and self.cluster + k * every * per >= (1 << 39):
+            raise ValueError("this Wolff chain would exceed 2^39 clusters, the limit of its random-number "
+                             "address space")
+        flipped = np.zeros(k * every if method == 1 else 0, np.int64)
+        p_add = self._p_add if method else 0
+        table = self._table if method == 0 else np.zeros(0, np.uint64)
+        if self.backend == "cpp":
+            nxt = _backend.module("cpp").lattice.sample_configurations(
+                self._spins, self._nbr, self._uniform, self._J0, self._h0, self._Jb, self._hs, self._order, self._off,
+                method, code, self.beta, table, p_add, self.seed, self.chain, counter, per, k, every, out, flipped,
+                *(self._square if method == 0 else (0, 0)))
+        else:
+            from . import _numba
+
+            nxt = _numba.sample_configurations(
+                self._spins, self._nbr, self._uniform, self._J0, self._h0, self._Jb, self._hs, self._order, self._off,
+                method, code, self.beta, table, np.uint64(p_add), np.uint64(self.seed), np.uint64(self.chain),
+                np.uint64(counter), per, k, every, out, flipped, self.model.n_sites > 4096)
+        self.sweeps_done += k * every
+        if method == 1:
+            self.cluster = int(nxt)
+            self._flipped += int(flipped.sum())
 
     # ------------------------------------------------------------------ save / resume
     def save(self, path) -> None:

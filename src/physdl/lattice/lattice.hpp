@@ -91,4 +91,17 @@ void multispin_reference_sweeps(std::uint64_t* words, std::int64_t ly, std::int6
                                 std::uint64_t sweep0, std::int64_t nsweeps, bool grouped = false,
                                 bool by_count = true);
 
+/// n_samples configurations, `every` sweeps apart, copied one after another into out (n_samples * n
+/// bytes): method kSampleLocal (byte_sweeps with `update`, counter = first sweep), kSampleWolff
+/// (counter = first cluster number; flipped gets n_samples * every per-sweep counts) or kSampleSW
+/// (counter = first sweep).  Bit-for-bit the per-sample loop; returns the next counter.
+constexpr int kSampleLocal = 0;
+constexpr int kSampleWolff = 1;
+constexpr int kSampleSW = 2;
+std::uint64_t sample_configurations(std::int8_t* s, const Graph& g, int method, int update, double beta,
+                                    const std::uint64_t* table, std::uint64_t p_add, std::uint64_t seed,
+                                    std::uint64_t chain, std::uint64_t counter0, std::int64_t clusters_per_sweep,
+                                    std::int64_t n_samples, std::int64_t every, std::int8_t* out,
+                                    std::int64_t* flipped);
+
 }  // namespace physdl::lattice
