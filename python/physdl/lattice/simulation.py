@@ -812,6 +812,135 @@ class ParallelTempering:
         else:
             a._spins, b._spins = b._spins, a._spins
 
+    KIND = "physdl/parallel-tempering"
+
+    def save(self, path) -> None:
+        """Save the whole ladder (model, betas, every replica's state and counters, swap statistics).
+
+        Written atomically (a temporary file beside ``path``, flushed to disk, then renamed), as NumPy
+        ``.npz`` with the kind tag ``"physdl/parallel-tempering"``; :meth:`load` resumes bit for bit.
+        """
+        from .. import __version__
+
+        path = os.fspath(path)
+        if not path.endswith(".npz"):
+            raise ValueError(f"path must end in .npz, got {path!r}")
+        r0 = self.replicas[0]
+        m = r0.model
+        meta = dict(kind=self.KIND, physdl_version=__version__, betas=list(self.betas), seed=self.seed,
+                    exchange_every=self.exchange_every, rounds=self.rounds, update=r0.update, storage=r0.storage,
+                    sweep=r0.sweep, backend=self.backend,
+                    replicas=[dict(sweeps_done=r.sweeps_done, cluster=r.cluster, clusters_per_sweep=r.clusters_per_sweep,
+                                   flipped=r._flipped) for r in self.replicas])
+        arrays = {"accepted": self.accepted, "attempted": self.attempted,
+                  "states": np.stack([r._words if r.storage == "multispin" else r._spins for r in self.replicas])}
+        if isinstance(m, SherringtonKirkpatrick):
+            meta["model"] = dict(kind="sk", n=m.shape[0], J=m.Jscale, J0=m.J0, h=m.h, seed=m.seed)
+            arrays["sk_matrix"] = m.matrix
+        else:
+            meta["model"] = dict(kind="ising", shape=list(m.shape), geometry=m.geometry)
+            arrays["J"] = np.asarray(m.J, dtype=np.float64)
+            arrays["h"] = np.asarray(m.h, dtype=np.float64)
+        tmp = path + ".tmp"
+        with open(tmp, "wb") as f:
+            np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path, backend: str | None = None) -> "ParallelTempering":
+        """Restore a ladder saved by :meth:`save`; it continues bit for bit.
+
+        Raises ValueError naming the file when it is not a parallel-tempering checkpoint or is
+        inconsistent (wrong kind, missing entries, states of the wrong shape or values).
+        """
+        path = os.fspath(path)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"no such parallel-tempering checkpoint: {path}")
+
+        def bad(why):
+            return ValueError(f"{path} is not a valid parallel-tempering checkpoint: {why}")
+
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                data = {k: f[k].copy() for k in f.files}
+        except Exception as exc:  # zip or format errors of a corrupt / foreign file
+            raise bad(f"cannot be read as .npz ({type(exc).__name__}: {exc})") from None
+        try:
+            meta = json.loads(str(data["meta"]))
+        except (KeyError, ValueError) as exc:
+            raise bad(f"no readable metadata ({exc})") from None
+        if not isinstance(meta, dict) or meta.get("kind") != cls.KIND:
+            raise bad(f"kind is {meta.get('kind') if isinstance(meta, dict) else None!r}, not {cls.KIND!r}")
+        need = ("betas", "seed", "exchange_every", "rounds", "update", "storage", "sweep", "backend", "replicas", "model")
+        missing = [k for k in need if k not in meta] + [k for k in ("states", "accepted", "attempted") if k not in data]
+        if missing:
+            raise bad(f"missing {missing}")
+        try:
+            mm = meta["model"]
+            if mm["kind"] == "sk":
+                model = SherringtonKirkpatrick.__new__(SherringtonKirkpatrick)
+                model.shape = (int(mm["n"]),)
+                model.Jscale, model.J0, model.h, model.seed = mm["J"], mm["J0"], mm["h"], mm["seed"]
+                model.matrix = np.asarray(data["sk_matrix"], dtype=np.float64)
+                if model.matrix.shape != (model.shape[0],) * 2 or not np.all(np.isfinite(model.matrix)):
+                    raise ValueError("the SK coupling matrix has the wrong shape or is not finite")
+                model._nbr = None
+            else:
+                J, h = data["J"], data["h"]
+                model = Ising(tuple(mm["shape"]), mm["geometry"], J=float(J) if J.ndim == 0 else J,
+                              h=float(h) if h.ndim == 0 else h)
+            pt = cls(model, meta["betas"], update=meta["update"], storage=meta["storage"], sweep=meta["sweep"],
+                     seed=meta["seed"], backend=backend or meta["backend"], exchange_every=meta["exchange_every"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise bad(str(exc)) from None
+        R = len(pt.betas)
+        states, reps = data["states"], meta["replicas"]
+        if len(reps) != R or data["accepted"].shape != (R - 1,) or data["attempted"].shape != (R - 1,):
+            raise bad(f"{len(reps)} replica records and swap counters for {R} temperatures")
+        for k, (sim, rec) in enumerate(zip(pt.replicas, reps)):
+            ref = sim._words if sim.storage == "multispin" else sim._spins
+            st = states[k] if states.ndim >= 1 and states.shape[0] == R else None
+            if st is None or st.shape != ref.shape:
+                raise bad(f"replica {k}: state of shape {None if st is None else st.shape}, expected {ref.shape}")
+            if sim.storage == "multispin":
+                sim._words = np.ascontiguousarray(st.astype(np.uint64))
+            else:
+                if not np.all((st == 1) | (st == -1)):
+                    raise bad(f"replica {k}: spins other than +-1")
+                sim._spins = np.ascontiguousarray(st.astype(np.int8))
+            try:
+                sim.sweeps_done = check_int(rec["sweeps_done"], "sweeps_done", minimum=0)
+                sim.cluster = check_int(rec["cluster"], "cluster", minimum=0)
+                cps = rec["clusters_per_sweep"]
+                sim.clusters_per_sweep = None if cps is None else check_int(cps, "clusters_per_sweep", minimum=1)
+                sim._flipped = check_int(rec["flipped"], "flipped", minimum=0)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise bad(f"replica {k}: {exc}") from None
+        pt.rounds = check_int(meta["rounds"], "rounds", minimum=0)
+        pt.accepted = data["accepted"].astype(np.int64)
+        pt.attempted = data["attempted"].astype(np.int64)
+        return pt
+
+    def configurations(self, n: int, burn_in: int = 0, progress: bool = False) -> np.ndarray:
+        """Configurations of every temperature slot after each of ``n`` exchange rounds.
+
+        Returns
+        -------
+        ndarray of int8, shape (len(betas), n, *model.shape): ``[k, i]`` is the configuration at
+        ``betas[k]`` after round ``i`` (after its exchanges), the same chain :meth:`run` advances.
+        """
+        n = check_int(n, "n", minimum=1)
+        burn_in = check_int(burn_in, "burn_in", minimum=0)
+        shape = self.replicas[0].model.shape
+        need = n * len(self.betas) * self.replicas[0].model.n_sites
+        if need > available_memory():
+            raise LatticeTooLarge(f"{n} rounds of configurations need {need / 2**30:.3g} GiB, more than is available")
+        out = np.empty((len(self.betas), n) + tuple(shape), np.int8)
+        self._rounds(n, burn_in, progress, configs=out)
+        return out
+
     def run(self, rounds: int, burn_in: int = 0, progress: bool = False) -> list[RunResult]:
         """Run burn-in rounds, then `rounds` exchange rounds measuring after each.
 
@@ -826,10 +955,19 @@ class ParallelTempering:
         list of RunResult, one per beta (in the order given); ``extra["swap_acceptance"]`` holds
         the acceptance rate of each neighbouring pair.
         """
-        from tqdm.auto import tqdm
-
         rounds = check_int(rounds, "rounds", minimum=1)
         burn_in = check_int(burn_in, "burn_in", minimum=0)
+        R = len(self.betas)
+        E, M = self._rounds(rounds, burn_in, progress)
+        N = self.replicas[0].model.n_sites
+        rate = self.accepted / np.maximum(self.attempted, 1)
+        return [analyse(E[k] / N, M[k] / N, self.betas[k], N, self.exchange_every, extra={"swap_acceptance": rate})
+                for k in range(R)]
+
+    def _rounds(self, rounds: int, burn_in: int, progress: bool, configs=None):
+        """burn_in + rounds exchange rounds; energies and magnetisations after each kept round."""
+        from tqdm.auto import tqdm
+
         R = len(self.betas)
         E = np.zeros((R, rounds))
         M = np.zeros((R, rounds), np.int64)
@@ -859,7 +997,7 @@ class ParallelTempering:
             if r >= burn_in:
                 E[:, r - burn_in] = energies
                 M[:, r - burn_in] = mags
-        N = self.replicas[0].model.n_sites
-        rate = self.accepted / np.maximum(self.attempted, 1)
-        return [analyse(E[k] / N, M[k] / N, self.betas[k], N, every, extra={"swap_acceptance": rate})
-                for k in range(R)]
+                if configs is not None:
+                    for k, sim in enumerate(self.replicas):
+                        configs[k, r - burn_in] = sim.spins
+        return E, M
