@@ -81,3 +81,33 @@ def test_load_refuses_foreign_and_corrupt_files(tmp_path):
         lattice.ParallelTempering.load(tmp_path / "nometa.npz")
     with pytest.raises(ValueError, match="npz"):
         a.save(tmp_path / "pt.h5")
+
+
+def _per_round(pt, rounds, burn_in):
+    """The per-round path (one Python pass per round): the reference for the one-call kernel."""
+    R = len(pt.betas)
+    E, M = np.zeros((R, rounds)), np.zeros((R, rounds), np.int64)
+    for r in range(burn_in + rounds):
+        pt._py_rounds(r, r + 1, burn_in, E, M, None)
+    return E, M
+
+
+@pytest.mark.parametrize("backend", ["cpp", "numba"])
+@pytest.mark.parametrize("update,model", [("metropolis", lattice.Ising((6, 6))),
+                                          ("heat_bath", lattice.Ising((4, 6), J=0.8, h=0.1)),
+                                          ("metropolis", lattice.EdwardsAnderson((4, 4), seed=1)),
+                                          ("wolff", lattice.Ising((6, 6))),
+                                          ("swendsen_wang", lattice.Ising((4, 4)))])
+def test_rounds_in_one_kernel_call_equal_the_per_round_loop(backend, update, model):
+    a, b = _pt(update, backend, model), _pt(update, backend, model)
+    Ea, Ma = a._rounds(37, 5, False)
+    Eb, Mb = _per_round(b, 37, 5)
+    np.testing.assert_array_equal(Ea, Eb)
+    np.testing.assert_array_equal(Ma, Mb)
+    np.testing.assert_array_equal(a.accepted, b.accepted)
+    np.testing.assert_array_equal(a.attempted, b.attempted)
+    assert a.rounds == b.rounds
+    for s, t in zip(a.replicas, b.replicas):
+        np.testing.assert_array_equal(s.spins, t.spins)
+        assert (s.sweeps_done, s.cluster, s._flipped) == (t.sweeps_done, t.cluster, t._flipped)
+    assert a.accepted.sum() > 0  # exchanges happened, so the swap path was exercised

@@ -971,9 +971,94 @@ class ParallelTempering:
         R = len(self.betas)
         E = np.zeros((R, rounds))
         M = np.zeros((R, rounds), np.int64)
+        r0 = self.replicas[0]
+        if r0.storage == "byte" and self.backend in ("cpp", "numba"):
+            first = 0
+            if r0.update == "wolff" and any(s.clusters_per_sweep is None for s in self.replicas):
+                first = 1  # the first round runs the Wolff pilots, through the per-round path below
+            if first:
+                self._py_rounds(0, 1, burn_in, E, M, configs)
+            total = burn_in + rounds
+            chunk = max(1, total // 50) if progress else max(1, min(total, 1 << 16))
+            with tqdm(total=total, initial=first, desc="parallel tempering", disable=not progress, leave=False) as bar:
+                for a in range(first, total, chunk):
+                    b = min(total, a + chunk)
+                    self._kernel_rounds(a, b, burn_in, E, M, configs)
+                    bar.update(b - a)
+            return E, M
+        with tqdm(total=burn_in + rounds, desc="parallel tempering", disable=not progress, leave=False) as bar:
+            for r in range(burn_in + rounds):  # multi-spin words and device lattices: one round per pass
+                self._py_rounds(r, r + 1, burn_in, E, M, configs)
+                bar.update(1)
+        return E, M
+
+    def _kernel_rounds(self, a: int, b: int, burn_in: int, E, M, configs) -> None:
+        """Rounds a .. b-1 of this call (global rounds self.rounds ...) in one kernel call."""
+        from .. import random as prandom
+
+        reps, R, every = self.replicas, len(self.betas), self.exchange_every
+        s0 = reps[0]
+        method = {"metropolis": 0, "heat_bath": 0, "wolff": 1, "swendsen_wang": 2}[s0.update]
+        n_rounds = b - a
+        kb = max(0, burn_in - a)  # burn-in rounds inside this block
+        kept = n_rounds - kb
+        i0 = a + kb - burn_in  # first kept index of this block in E, M
+        if method == 1:
+            for s in reps:
+                if s.cluster + n_rounds * every * s.clusters_per_sweep >= (1 << 39):
+                    raise ValueError("this Wolff chain would exceed 2^39 clusters, the limit of its random-number "
+                                     "address space")
+        per = 2 * ((R + 1) // 2)
+        u = prandom.uniform(n_rounds * per, seed=self.seed, stream=_streams.stream("lattice.tempering"),
+                            offset=self.rounds * per // 2, backend=self.backend).reshape(n_rounds, per)[:, :R]
+        u = np.ascontiguousarray(u)
+        states = np.stack([s._spins for s in reps])
+        tables = np.stack([s._table for s in reps]) if method == 0 else np.zeros((R, 0), np.uint64)
+        p_adds = np.array([s._p_add if method else 0 for s in reps], np.uint64)
+        chains = np.array([s.chain for s in reps], np.uint64)
+        counters = np.array([s.cluster if method == 1 else s.sweeps_done for s in reps], np.uint64)
+        cps = np.array([s.clusters_per_sweep or 0 for s in reps], np.int64)
+        e = np.zeros((R, kept))
+        m = np.zeros((R, kept), np.int64)
+        flipped = np.zeros(R, np.int64)
+        acc = np.zeros(R - 1, np.int64)
+        att = np.zeros(R - 1, np.int64)
+        rec = configs is not None
+        conf = np.zeros((R, kept, s0.model.n_sites) if rec else (0, 0, 0), np.int8)
+        if self.backend == "cpp":
+            _backend.module("cpp").lattice.tempering_rounds(
+                states, s0._nbr, s0._uniform, s0._J0, s0._h0, s0._Jb, s0._hs, s0._order, s0._off, method,
+                _CODE.get(s0.update, 0), np.asarray(self.betas, np.float64), tables, p_adds, self.seed, chains, counters,
+                cps, n_rounds, kb, every, self.rounds, u, e, m, acc, att, flipped, conf, rec,
+                *(s0._square if method == 0 else (0, 0)))
+        else:
+            from . import _numba
+
+            _numba.tempering_rounds(
+                states, s0._nbr, s0._uniform, s0._J0, s0._h0, s0._Jb, s0._hs, s0._order, s0._off, method,
+                _CODE.get(s0.update, 0), np.asarray(self.betas, np.float64), tables, p_adds, np.uint64(self.seed),
+                chains, counters, cps, n_rounds, kb, every, np.uint64(self.rounds), u, e, m, acc, att, flipped, conf,
+                rec, s0.model.n_sites > 4096)
+        for k, s in enumerate(reps):
+            s._spins = np.ascontiguousarray(states[k])
+            s.sweeps_done += n_rounds * every
+            if method == 1:
+                s.cluster = int(counters[k])
+                s._flipped += int(flipped[k])
+        self.accepted += acc
+        self.attempted += att
+        self.rounds += n_rounds
+        E[:, i0:i0 + kept] = e
+        M[:, i0:i0 + kept] = m
+        if rec:
+            configs[:, i0:i0 + kept] = conf.reshape((R, kept) + tuple(s0.model.shape))
+
+    def _py_rounds(self, r_begin: int, r_end: int, burn_in: int, E, M, configs) -> None:
+        """Rounds r_begin .. r_end-1 of this call, one Python pass per round (multi-spin, device lattices)."""
+        R = len(self.betas)
         e1, m1 = np.zeros(1), np.zeros(1, np.int64)
         every = self.exchange_every
-        for r in tqdm(range(burn_in + rounds), desc="parallel tempering", disable=not progress, leave=False):
+        for r in range(r_begin, r_end):
             for sim in self.replicas:
                 sim._advance(every, every, e1, m1)
                 sim._last = (float(e1[0]), int(m1[0]))
@@ -1000,4 +1085,3 @@ class ParallelTempering:
                 if configs is not None:
                     for k, sim in enumerate(self.replicas):
                         configs[k, r - burn_in] = sim.spins
-        return E, M
