@@ -170,13 +170,19 @@ class PhaseClassifier(_Trained):
         return self.predict_proba(configs)[:, 1]
 
     def scan(self, dataset: IsingDataset) -> dict:
-        """Mean output and its standard error at each temperature of ``dataset``."""
+        """Mean output at each temperature of ``dataset``, with its standard error.
+
+        Returns
+        -------
+        dict with ``T`` (the temperatures), ``output`` (an array :class:`~physdl.stats.Estimate`:
+        the mean output and its standard error per temperature) and ``per_config`` (every output).
+        """
         ds = _check_dataset(dataset)
         p = self.disorder_probability(ds.configs)
         temps = ds.temperatures
         mean = np.array([p[ds.T == t].mean() for t in temps])
         sem = np.array([p[ds.T == t].std(ddof=1) / math.sqrt(max((ds.T == t).sum() - 1, 1)) for t in temps])
-        return {"T": temps, "output": mean, "stderr": sem, "per_config": p}
+        return {"T": temps, "output": Estimate(mean, sem, n=int(p.size)), "per_config": p}
 
 
 def _first_crossing(x: np.ndarray, y: np.ndarray, level: float) -> float:
@@ -333,8 +339,9 @@ def thermometer_specific_heat(logits, labels, betas, n_sites: int = 1) -> dict:
 
     Returns
     -------
-    dict with ``beta`` (midpoints of neighbouring classes, increasing), ``c`` (specific heat per
-    spin) and ``stderr`` (its standard error from the spread of the logit differences within each class)
+    dict with ``beta`` (midpoints of neighbouring classes, increasing) and ``c``: an array
+    :class:`~physdl.stats.Estimate` of the specific heat per spin, with its standard error from the
+    spread of the logit differences within each class
     """
     z, lab, b = _check_logits(logits, labels, betas)
     n_sites = check_int(n_sites, "n_sites", minimum=1)
@@ -356,7 +363,7 @@ def thermometer_specific_heat(logits, labels, betas, n_sites: int = 1) -> dict:
     J_var = var[k, k] / counts[k] + var[k + 1, k] / counts[k + 1]
     mid = 0.5 * (b[1:] + b[:-1])
     scale = mid ** 2 / (np.diff(b) ** 2 * n_sites)
-    return {"beta": mid, "c": scale * J, "stderr": scale * np.sqrt(J_var)}
+    return {"beta": mid, "c": Estimate(scale * J, scale * np.sqrt(J_var), n=int(lab.size))}
 
 
 def _peak_vertex(x: np.ndarray, y: np.ndarray, half_width: int = 2) -> float:
@@ -434,7 +441,7 @@ def estimate_beta_c(logits, labels, betas) -> float:
     float (NaN when the peak is not inside the grid)
     """
     cv = thermometer_specific_heat(logits, labels, betas)
-    return _peak_vertex(cv["beta"], cv["c"])
+    return _peak_vertex(cv["beta"], cv["c"].value)
 
 
 def bootstrap_beta_c(logits, labels, betas, n_boot: int = 100, seed: int = 0) -> Estimate:
