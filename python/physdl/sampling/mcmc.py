@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_array, check_float, check_int
+from .._validate import check_float, check_int
 from ..stats import (  # noqa: F401  (moved to physdl.stats; re-exported here)
     AutocorrelationTime,
     BinningResult,
