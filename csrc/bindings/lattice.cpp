@@ -167,6 +167,103 @@ void register_lattice(py::module_& root) {
       py::arg("mag"));
 
   m.def(
+      "sample_configurations",
+      [](carray<std::int8_t> s, carray<std::int32_t> nbr, bool uniform, double J0, double h0, carray<double> J,
+         carray<double> h, carray<std::int32_t> order, carray<std::int64_t> col_off, int method, int update,
+         double beta, carray<std::uint64_t> table, std::uint64_t p_add, std::uint64_t seed, std::uint64_t chain,
+         std::uint64_t counter0, std::int64_t per_sweep, std::int64_t n_samples, std::int64_t every,
+         carray<std::int8_t> out, carray<std::int64_t> flipped, std::int64_t sq_ly, std::int64_t sq_lx) {
+        auto* sp = mutable_data(s, "spins");
+        const bool local = method == L::kSampleLocal;
+        if (method != L::kSampleLocal && method != L::kSampleWolff && method != L::kSampleSW)
+          throw py::value_error("unknown sampling method");
+        if (!local && (sq_ly || sq_lx)) throw py::value_error("the square fast path is for local updates only");
+        Graph g = make_graph(s.size(), nbr, uniform, J0, h0, J, h, order, col_off,
+                             !(local && square_args(uniform, sq_ly, sq_lx)));
+        set_square(g, sq_ly, sq_lx);
+        if (local && update != L::kMetropolis && update != L::kHeatBath) throw py::value_error("unknown update");
+        if (local && uniform && table.size() < 2 * (g.z + 1)) throw py::value_error("table too short");
+        if (n_samples < 0 || every < 1) throw py::value_error("n_samples must be >= 0 and every >= 1");
+        if (out.size() != n_samples * g.n) throw py::value_error("out must hold n_samples * n spins");
+        if (method == L::kSampleWolff) {
+          if (per_sweep < 1) throw py::value_error("clusters_per_sweep must be >= 1");
+          if (flipped.size() < n_samples * every) throw py::value_error("flipped must hold n_samples * every counts");
+        }
+        auto* op = mutable_data(out, "out");
+        auto* fp = method == L::kSampleWolff ? mutable_data(flipped, "flipped") : nullptr;
+        py::gil_scoped_release nogil;
+        return L::sample_configurations(sp, g, method, update, beta, table.data(), p_add, seed, chain, counter0,
+                                        per_sweep, n_samples, every, op, fp);
+      },
+      py::arg("spins"), py::arg("nbr"), py::arg("uniform"), py::arg("J0"), py::arg("h0"), py::arg("J"),
+      py::arg("h"), py::arg("order"), py::arg("col_off"), py::arg("method"), py::arg("update"), py::arg("beta"),
+      py::arg("table"), py::arg("p_add"), py::arg("seed"), py::arg("chain"), py::arg("counter0"),
+      py::arg("clusters_per_sweep"), py::arg("n_samples"), py::arg("every"), py::arg("out"), py::arg("flipped"),
+      py::arg("square_ly") = 0, py::arg("square_lx") = 0,
+      "n_samples configurations `every` sweeps apart in one call (bit-for-bit the per-sample loop).");
+
+  m.def(
+      "tempering_rounds",
+      [](carray<std::int8_t> states, carray<std::int32_t> nbr, bool uniform, double J0, double h0, carray<double> J,
+         carray<double> h, carray<std::int32_t> order, carray<std::int64_t> col_off, int method, int update,
+         carray<double> betas, carray<std::uint64_t> tables, carray<std::uint64_t> p_adds, std::uint64_t seed,
+         carray<std::uint64_t> chains, carray<std::uint64_t> counters, carray<std::int64_t> per_sweep,
+         std::int64_t n_rounds, std::int64_t burn_in, std::int64_t every, std::uint64_t round0,
+         carray<double> uniforms, carray<double> energy, carray<std::int64_t> mag, carray<std::int64_t> accepted,
+         carray<std::int64_t> attempted, carray<std::int64_t> flipped, carray<std::int8_t> configs,
+         bool record_configs, std::int64_t sq_ly, std::int64_t sq_lx) {
+        const std::int64_t R = betas.size();
+        if (R < 2) throw py::value_error("betas must hold at least two temperatures");
+        if (states.ndim() != 2 || states.shape(0) != R) throw py::value_error("states must have shape (R, n)");
+        const std::int64_t n = states.shape(1);
+        const bool local = method == L::kSampleLocal;
+        if (method != L::kSampleLocal && method != L::kSampleWolff && method != L::kSampleSW)
+          throw py::value_error("unknown sampling method");
+        if (!local && (sq_ly || sq_lx)) throw py::value_error("the square fast path is for local updates only");
+        Graph g = make_graph(n, nbr, uniform, J0, h0, J, h, order, col_off, !(local && square_args(uniform, sq_ly, sq_lx)));
+        set_square(g, sq_ly, sq_lx);
+        if (local && update != L::kMetropolis && update != L::kHeatBath) throw py::value_error("unknown update");
+        const std::int64_t table_len = R > 0 ? tables.size() / R : 0;
+        if (local && (tables.size() != R * table_len || (uniform && table_len < 2 * (g.z + 1))))
+          throw py::value_error("tables must hold R tables of 2 (z + 1) thresholds");
+        if (p_adds.size() != R || chains.size() != R || counters.size() != R || per_sweep.size() != R ||
+            flipped.size() != R)
+          throw py::value_error("p_adds, chains, counters, clusters_per_sweep and flipped must hold R values");
+        if (method == L::kSampleWolff) {
+          for (std::int64_t k = 0; k < R; ++k)
+            if (per_sweep.data()[k] < 1) throw py::value_error("clusters_per_sweep must be >= 1");
+        }
+        if (n_rounds < 0 || burn_in < 0 || burn_in > n_rounds || every < 1)
+          throw py::value_error("need 0 <= burn_in <= n_rounds and every >= 1");
+        const std::int64_t kept = n_rounds - burn_in;
+        if (uniforms.size() != n_rounds * R) throw py::value_error("uniforms must hold n_rounds * R values");
+        if (energy.size() != R * kept || mag.size() != R * kept) throw py::value_error("energy/mag must hold R * kept");
+        if (accepted.size() != R - 1 || attempted.size() != R - 1)
+          throw py::value_error("accepted/attempted must hold R - 1 counts");
+        if (record_configs && configs.size() != R * kept * n) throw py::value_error("configs must hold R * kept * n spins");
+        auto* sp = mutable_data(states, "states");
+        auto* cp = mutable_data(counters, "counters");
+        auto* ep = mutable_data(energy, "energy");
+        auto* mp = mutable_data(mag, "mag");
+        auto* ap = mutable_data(accepted, "accepted");
+        auto* tp = mutable_data(attempted, "attempted");
+        auto* fp = mutable_data(flipped, "flipped");
+        auto* op = record_configs ? mutable_data(configs, "configs") : nullptr;
+        py::gil_scoped_release nogil;
+        L::tempering_rounds(sp, R, g, method, update, betas.data(), tables.data(), table_len, p_adds.data(), seed,
+                            chains.data(), cp, per_sweep.data(), n_rounds, burn_in, every, round0, uniforms.data(),
+                            ep, mp, ap, tp, fp, op);
+      },
+      py::arg("states"), py::arg("nbr"), py::arg("uniform"), py::arg("J0"), py::arg("h0"), py::arg("J"),
+      py::arg("h"), py::arg("order"), py::arg("col_off"), py::arg("method"), py::arg("update"), py::arg("betas"),
+      py::arg("tables"), py::arg("p_adds"), py::arg("seed"), py::arg("chains"), py::arg("counters"),
+      py::arg("clusters_per_sweep"), py::arg("n_rounds"), py::arg("burn_in"), py::arg("every"), py::arg("round0"),
+      py::arg("uniforms"), py::arg("energy"), py::arg("mag"), py::arg("accepted"), py::arg("attempted"),
+      py::arg("flipped"), py::arg("configs"), py::arg("record_configs"), py::arg("square_ly") = 0,
+      py::arg("square_lx") = 0,
+      "Parallel-tempering rounds in one call (the same operations as the per-round loop).");
+
+  m.def(
       "multispin_measure",
       [](carray<std::uint64_t> words, std::int64_t ly, std::int64_t lx, double J, double h) {
         if (ly < 2 || lx < 2 || ly % 2 || lx % 2) throw py::value_error("ly and lx must be even and >= 2");

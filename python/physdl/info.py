@@ -190,7 +190,8 @@ def empirical_distribution(samples, n_states: int | None = None, return_errors: 
 
     Returns
     -------
-    q : ndarray, or (q, errors) when ``return_errors``
+    q : ndarray, or, when ``return_errors``, a :class:`physdl.stats.Estimate` of arrays ``(q, errors)``
+        (it unpacks as ``q, errors = ...``)
 
     Examples
     --------
@@ -212,7 +213,9 @@ def empirical_distribution(samples, n_states: int | None = None, return_errors: 
         raise ValueError(f"a sample label {int(s.max())} is >= n_states = {n}")
     q = np.bincount(s, minlength=n) / s.size
     if return_errors:
-        return q, np.sqrt(q * (1 - q) / s.size)
+        from .stats import Estimate
+
+        return Estimate(q, np.sqrt(q * (1 - q) / s.size), n=int(s.size))
     return q
 
 

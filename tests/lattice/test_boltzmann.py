@@ -18,7 +18,7 @@ def _levels(model, beta):
     if isinstance(model, lattice.SherringtonKirkpatrick):
         ens = enumerate_couplings(model.matrix, model.h)
     elif model.uniform:
-        ens = enumerate_ising(model.shape[::-1], geometry=model.geometry, J=model.J, h=model.h)
+        ens = enumerate_ising(model.shape, geometry=model.geometry, J=model.J, h=model.h)
     else:
         n, z = model.n_sites, model.z
         Jm = np.zeros((n, n))

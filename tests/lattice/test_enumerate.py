@@ -22,7 +22,7 @@ from physdl.lattice.enumerate import (
 
 def _reference_energy(spins_xy, geometry, J, h):
     """Energy of one configuration by explicit neighbour sums with np.roll (independent of bit tricks)."""
-    s = spins_xy  # array indexed [x] / [x, y] / [x, y, z]
+    s = spins_xy  # lattice array of the given shape (array axes, the last fastest)
     if geometry == "chain":
         e = -J * np.sum(s * np.roll(s, -1, 0))
     elif geometry == "square":
@@ -47,7 +47,7 @@ def test_density_of_states_matches_state_by_state_reference(shape, geometry):
     ref = {}
     for bits in itertools.product([0, 1], repeat=n):  # test-side loop: the independent reference
         spins = 2 * np.array(bits[::-1]) - 1  # bits[::-1][i] is bit i of the state
-        s = spins.reshape(shape[::-1]).transpose()  # s[x, y, z] = spin at site x + Lx*(y + Ly*z)
+        s = spins.reshape(shape)  # C order: site i is the flat index of the lattice array
         key = (round(float(_reference_energy(s, geometry, J, h)), 9), int(spins.sum()))
         ref[key] = ref.get(key, 0) + 1
     got = {(round(float(e), 9), int(m)): int(c) for e, m, c in zip(ens.energies, ens.magnetizations, ens.counts)}
@@ -116,9 +116,9 @@ def test_level_probabilities_sum_to_one_and_match_weights():
 
 
 def test_bond_counts_and_site_convention():
-    b = lattice_bonds((3, 2), "triangular")
+    b = lattice_bonds((2, 3), "triangular")  # shape (Ly, Lx) = (2, 3): site x + 3 y
     assert b.shape == (18, 2)
-    # site (x=2, y=0) = 2: forward neighbours (0, 0) = 0, (2, 1) = 5, (0, 1) = 3
+    # site (y=0, x=2) = 2: forward neighbours (y, x) = (1, 2) = 5, (0, 0) = 0, (1, 0) = 3
     assert sorted(b[b[:, 0] == 2, 1].tolist()) == [0, 3, 5]
     assert lattice_bonds((2, 2, 2), "cubic").shape == (24, 2)
 

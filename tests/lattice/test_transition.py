@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 
 from physdl import lattice
-from physdl.sampling.markov import detailed_balance, empirical_transition_matrix, ising_transition_matrix
+from physdl.lattice.enumerate import coupling_matrix
+from physdl.lattice.transition import ising_transition_matrix
+from physdl.sampling.markov import detailed_balance, empirical_transition_matrix
 
 
 def _coupling_matrix(model):
-    n, z = model.n_sites, model.z
-    Jm = np.zeros((n, n))
-    np.add.at(Jm, (np.repeat(np.arange(n), z), model.neighbours().reshape(-1)), model.bond_couplings())
-    return Jm
+    # one geometry: the enumeration's coupling matrix of the model's shape is its neighbour table's
+    return coupling_matrix(model.shape, model.geometry, J=model.J)
 
 
 @pytest.mark.parametrize("update", ["metropolis", "heat_bath"])

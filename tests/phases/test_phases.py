@@ -107,10 +107,10 @@ def test_beta_c_rule_on_the_exact_specific_heat(L, grid):
     cv = phases.thermometer_specific_heat(z, lab, betas, n_sites=L * L)
     mid = 0.5 * (betas[1:] + betas[:-1])
     expect = mid ** 2 * (mean[:-1] - mean[1:]) / np.diff(betas) / (L * L)  # finite difference of <H>
-    np.testing.assert_allclose(cv["c"], expect, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(cv["c"].value, expect, rtol=1e-9, atol=1e-12)
     # and the finite difference is the specific heat itself up to O(Delta beta^2)
     c_mid = exact.kaufman_thermodynamics(mid, L)["specific_heat"]
-    assert np.max(np.abs(cv["c"] - c_mid) / c_mid) < 0.1
+    assert np.max(np.abs(cv["c"].value - c_mid) / c_mid) < 0.1
     bc = phases.estimate_beta_c(z, lab, betas)
     assert abs(bc - _exact_peak(L)) < 0.2 * np.diff(betas)[0], (bc, _exact_peak(L))
     # the class order does not matter
@@ -128,7 +128,7 @@ def test_beta_c_rule_with_sampling_noise(grid):
     cv = phases.thermometer_specific_heat(z, lab, betas, n_sites=L * L)
     mid = 0.5 * (betas[1:] + betas[:-1])
     expect = mid ** 2 * (mean[:-1] - mean[1:]) / np.diff(betas) / (L * L)
-    chi2 = np.sum(((cv["c"] - expect) / cv["stderr"]) ** 2)
+    chi2 = np.sum(((cv["c"].value - expect) / cv["c"].error) ** 2)
     dof = expect.size
     assert chi2 < dof + 4 * math.sqrt(2 * dof), chi2
     bc, err = phases.bootstrap_beta_c(z, lab, betas, n_boot=100, seed=0)
@@ -215,7 +215,7 @@ def test_thermometer_divergence_is_read_from_the_heat_map(thermo_grids):
     b = th.betas
     mid = 0.5 * (b[1:] + b[:-1])
     c_heat = (mid ** 2 * J / (b[1:] - b[:-1]) ** 2 / 256)[::-1]
-    np.testing.assert_allclose(th.specific_heat(test)["c"], c_heat, rtol=1e-4, atol=1e-4 * np.abs(c_heat).max())
+    np.testing.assert_allclose(th.specific_heat(test)["c"].value, c_heat, rtol=1e-4, atol=1e-4 * np.abs(c_heat).max())
 
 
 def test_three_units_track_the_magnetisation(thermo16):

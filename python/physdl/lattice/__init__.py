@@ -12,7 +12,8 @@ True
 
 from __future__ import annotations
 
-from . import enumerate, exact
+from . import datasets, enumerate, exact, transition
+from .datasets import IsingDataset, ising_dataset
 from .models import (GEOMETRIES, SQUARE_TC, TRIANGULAR_TC, EdwardsAnderson, Ising, Model,
                      SherringtonKirkpatrick)
 from .simulation import (STORAGES, SWEEPS, UPDATES, Estimate, LatticeTooLarge, ParallelTempering, RunResult,
@@ -22,5 +23,6 @@ __all__ = [
     "GEOMETRIES", "UPDATES", "STORAGES", "SWEEPS", "SQUARE_TC", "TRIANGULAR_TC",
     "Model", "Ising", "EdwardsAnderson", "SherringtonKirkpatrick",
     "Simulation", "ParallelTempering", "RunResult", "Estimate", "LatticeTooLarge", "analyse",
-    "pack_multispin", "unpack_multispin", "exact", "enumerate",
+    "pack_multispin", "unpack_multispin", "exact", "enumerate", "datasets", "transition",
+    "IsingDataset", "ising_dataset",
 ]

@@ -426,3 +426,80 @@ def multispin_sweeps(words, lx, update, thr, J, h, seed, chain, sweep0, nsweeps,
             e, mg = multispin_measure(words, lx, J, h)
             energy[m] = e
             mag[m] = mg
+
+
+@nb.jit(**_opts)
+def sample_configurations(s, nbr, uniform, J0, h0, J, h, order, col_off, method, update, beta, table, p_add, seed,
+                          chain, counter0, per_sweep, n_samples, every, out, flipped, parallel):
+    """Twin of the C++ sample_configurations: n_samples configurations `every` sweeps apart into out
+    (n_samples, n); method 0 local (byte_sweeps), 1 Wolff (counter = cluster), 2 Swendsen-Wang."""
+    e = np.zeros(1)
+    m = np.zeros(1, np.int64)
+    counter = np.uint64(counter0)
+    for i in range(n_samples):
+        if method == 0:
+            byte_sweeps(s, nbr, uniform, J0, h0, J, h, order, col_off, update, beta, table, seed, chain, counter,
+                        every, 0, e, m, parallel)
+            counter += np.uint64(every)
+        elif method == 1:
+            counter = np.uint64(wolff_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, counter,
+                                             per_sweep, every, 0, e, m, flipped[i * every:(i + 1) * every]))
+        else:
+            sw_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, counter, every, 0, e, m)
+            counter += np.uint64(every)
+        out[i, :] = s
+    return counter
+
+
+@nb.jit(**_opts)
+def tempering_rounds(states, nbr, uniform, J0, h0, J, h, order, col_off, method, update, betas, tables, p_adds, seed,
+                     chains, counters, per_sweep, n_rounds, burn_in, every, round0, uniforms, energy, mag, accepted,
+                     attempted, flipped, configs, record_configs, parallel):
+    """Twin of the C++ tempering_rounds (states (R, n); energy, mag (R, kept); configs (R, kept, n))."""
+    R, n = states.shape
+    E = np.zeros(R)
+    M = np.zeros(R, np.int64)
+    e1 = np.zeros(1)
+    m1 = np.zeros(1, np.int64)
+    F = np.zeros(every, np.int64)
+    for r in range(n_rounds):
+        for k in range(R):
+            s = states[k]
+            if method == 0:
+                byte_sweeps(s, nbr, uniform, J0, h0, J, h, order, col_off, update, betas[k], tables[k], seed,
+                            chains[k], counters[k], every, every, e1, m1, parallel)
+                counters[k] += np.uint64(every)
+            elif method == 1:
+                counters[k] = np.uint64(wolff_sweeps(s, nbr, uniform, J0, h0, J, h, betas[k], p_adds[k], seed,
+                                                     chains[k], counters[k], per_sweep[k], every, every, e1, m1, F))
+                flipped[k] += F.sum()
+            else:
+                sw_sweeps(s, nbr, uniform, J0, h0, J, h, betas[k], p_adds[k], seed, chains[k], counters[k], every,
+                          every, e1, m1)
+                counters[k] += np.uint64(every)
+            E[k] = e1[0]
+            M[k] = m1[0]
+        keep = r >= burn_in
+        p = (round0 + r) % 2
+        while p + 1 < R:
+            x = (betas[p] - betas[p + 1]) * (E[p] - E[p + 1])
+            acc = uniforms[r, p] < math.exp(min(x, 0.0))
+            if acc:
+                for i in range(n):
+                    t = states[p, i]
+                    states[p, i] = states[p + 1, i]
+                    states[p + 1, i] = t
+                E[p], E[p + 1] = E[p + 1], E[p]
+                M[p], M[p + 1] = M[p + 1], M[p]
+            if keep:
+                attempted[p] += 1
+                if acc:
+                    accepted[p] += 1
+            p += 2
+        if keep:
+            i = r - burn_in
+            for k in range(R):
+                energy[k, i] = E[k]
+                mag[k, i] = M[k]
+                if record_configs:
+                    configs[k, i, :] = states[k]

@@ -5,16 +5,20 @@ Conventions (shared with the lattice Monte Carlo engine, keep them in sync):
 * Hamiltonian ``H = -J sum_<ij> s_i s_j - h sum_i s_i`` (eq. 5.80, 5.85), each bond counted once;
   for a general coupling matrix ``H = -sum_{i<j} J_ij s_i s_j - sum_i h_i s_i`` (eq. 5.86 with the
   symmetric J and each pair counted once; the diagonal of J is ignored).
-* Site index: ``i = x`` (chain), ``i = x + Lx*y`` (2D, x fastest), ``i = x + Lx*(y + Ly*z)`` (3D).
-  ``shape`` is given as ``(Lx,)``, ``(Lx, Ly)`` or ``(Lx, Ly, Lz)``.
+* Sites, bonds and numbering are those of :class:`physdl.geometry.Lattice` (periodic), the same as
+  the Monte Carlo models of :mod:`physdl.lattice.models`: ``shape`` is in array-axis order,
+  ``(L,)``, ``(Ly, Lx)`` or ``(Lz, Ly, Lx)``, and site ``i`` is the C-order index of a lattice array
+  of that shape (``i = x + Lx*y`` in 2D, the last axis fastest), so
+  ``coupling_matrix(shape)`` is the adjacency of ``Ising(shape).neighbours()``.
 * State integer: bit ``i`` is spin ``i``; bit 1 means ``s_i = +1``, bit 0 means ``s_i = -1``.
-* Bonds, all periodic: every site ``i`` is bonded *forward* to
+* Bonds, all periodic: every site is bonded *forward* along the offsets of
+  :data:`physdl.geometry.FORWARD` (array axes):
 
-  - chain: ``x+1``  (N bonds);
-  - square: ``(x+1, y)`` and ``(x, y+1)``  (2N bonds);
-  - triangular (eq. 8.8, the square lattice plus one diagonal): ``(x+1, y)``, ``(x, y+1)``,
-    ``(x+1, y+1)``  (3N bonds, coordination 6);
-  - cubic: ``(x+1, y, z)``, ``(x, y+1, z)``, ``(x, y, z+1)``  (3N bonds).
+  - chain: ``(1,)``  (N bonds);
+  - square: ``(1, 0)`` and ``(0, 1)``  (2N bonds);
+  - triangular (eq. 8.8, the square lattice plus one diagonal): ``(1, 0)``, ``(0, 1)``, ``(1, 1)``
+    (3N bonds, coordination 6);
+  - cubic: the three unit offsets  (3N bonds).
 
   With a side of length 2 the forward and backward neighbour coincide and the pair is bonded twice
   (as on any periodic lattice where each site sums over all its neighbours with wrap-around); a side
@@ -39,6 +43,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validate import check_array, check_choice, check_float, check_int, check_shape
+from ..geometry import FORWARD
+from ..geometry import KINDS as GEOMETRIES
+from ..geometry import NDIM as _NDIM
+from ..geometry import Lattice
 
 __all__ = [
     "GEOMETRIES",
@@ -57,8 +65,6 @@ __all__ = [
     "energy_chi_square",
 ]
 
-GEOMETRIES = ("chain", "square", "triangular", "cubic")
-_NDIM = {"chain": 1, "square": 2, "triangular": 2, "cubic": 3}
 MAX_LATTICE_SPINS = 30
 MAX_GENERAL_SPINS = 24
 _CHUNK_BITS = 20
@@ -81,7 +87,7 @@ def lattice_bonds(shape, geometry: str = "square") -> np.ndarray:
     Parameters
     ----------
     shape : tuple of int
-        ``(Lx,)``, ``(Lx, Ly)`` or ``(Lx, Ly, Lz)``.
+        ``(L,)``, ``(Ly, Lx)`` or ``(Lz, Ly, Lx)`` (array axes, as for :class:`physdl.geometry.Lattice`).
     geometry : {"chain", "square", "triangular", "cubic"}
 
     Returns
@@ -95,26 +101,14 @@ def lattice_bonds(shape, geometry: str = "square") -> np.ndarray:
     (18, 2)
     """
     shape, geometry = _check_geometry(shape, geometry)
-    n = int(np.prod(shape))
-    idx = np.arange(n).reshape(shape[::-1])  # array axes (z, y, x): idx[..., x] = site index
-    nd = len(shape)
-
-    def shifted(*deltas):  # deltas per (x, y, z); np.roll by -d puts site x+d at position x
-        out = idx
-        for axis_xyz, d in enumerate(deltas):
-            if d:
-                out = np.roll(out, -d, axis=nd - 1 - axis_xyz)
-        return out
-
-    if geometry == "chain":
-        dirs = [(1,)]
-    elif geometry == "square":
-        dirs = [(1, 0), (0, 1)]
-    elif geometry == "triangular":
-        dirs = [(1, 0), (0, 1), (1, 1)]
-    else:
-        dirs = [(1, 0, 0), (0, 1, 0), (0, 0, 1)]
-    pairs = [np.stack([idx.ravel(), shifted(*d).ravel()], axis=1) for d in dirs]
+    if min(shape) >= 2:
+        return Lattice(geometry, shape, pbc=True).bonds()
+    # A periodic side of length 1 (allowed here, for Kaufman's torus; geometry.Lattice refuses it):
+    # the same numbering and forward offsets, wrapped, so a bond along that side joins a site to itself.
+    coords = np.indices(shape).reshape(len(shape), -1)
+    pairs = [np.stack([np.arange(coords.shape[1]),
+                       np.ravel_multi_index(tuple(coords + np.array(off)[:, None]), shape, mode="wrap")], axis=1)
+             for off in FORWARD[geometry]]
     return np.concatenate(pairs, axis=0).astype(np.int64)
 
 
@@ -129,7 +123,7 @@ def coupling_matrix(shape, geometry: str = "square", J: float = 1.0) -> np.ndarr
     [0.0, 1.0, 0.0, 1.0]
     """
     J = check_float(J, "J")
-    bonds = lattice_bonds(shape, geometry)
+    bonds = lattice_bonds(shape, geometry)  # those of physdl.geometry.Lattice(geometry, shape)
     n = int(bonds.max()) + 1
     K = np.zeros((n, n))
     off = bonds[:, 0] != bonds[:, 1]
@@ -257,7 +251,8 @@ def enumerate_ising(shape, geometry: str = "square", J: float = 1.0, h: float = 
     Parameters
     ----------
     shape : tuple of int
-        ``(Lx,)``, ``(Lx, Ly)`` or ``(Lx, Ly, Lz)``; at most ``MAX_LATTICE_SPINS`` = 30 spins in all.
+        ``(L,)``, ``(Ly, Lx)`` or ``(Lz, Ly, Lx)`` (array axes); at most ``MAX_LATTICE_SPINS`` = 30
+        spins in all.
     geometry : {"chain", "square", "triangular", "cubic"}
         Bond conventions in the module docstring.
     J, h : float

@@ -13,27 +13,16 @@ import math
 
 import numpy as np
 
+from ..geometry import FORWARD as _FORWARD
+from ..geometry import KINDS as GEOMETRIES
+from ..geometry import NDIM as _NDIM
+from ..geometry import Lattice
 from ..random import streams as _streams
 from .._validate import check_array, check_choice, check_float, check_int, check_seed, check_shape
+from .exact import SQUARE_TC, TRIANGULAR_TC  # noqa: F401  (defined once, in exact; re-exported)
 
-GEOMETRIES = ("chain", "square", "triangular", "cubic")
-_NDIM = {"chain": 1, "square": 2, "triangular": 2, "cubic": 3}
-_FORWARD = {
-    "chain": [(1,)],
-    "square": [(1, 0), (0, 1)],
-    "triangular": [(1, 0), (0, 1), (1, 1)],
-    "cubic": [(1, 0, 0), (0, 1, 0), (0, 0, 1)],
-}
-TRIANGULAR_TC = 4.0 / math.log(3.0)
 # Philox stream of quenched disorder (EA and SK couplings), from the stream register.
 DISORDER_STREAM = _streams.stream("lattice.disorder")
-SQUARE_TC = 2.0 / math.log(1.0 + math.sqrt(2.0))
-
-
-def _index_roll(shape, offset, sign):
-    """Flat index of the neighbour at x + sign * offset for every site x (periodic)."""
-    idx = np.arange(math.prod(shape), dtype=np.int64).reshape(shape)
-    return np.roll(idx, tuple(-sign * o for o in offset), axis=tuple(range(len(shape)))).reshape(-1)
 
 
 class Model:
@@ -161,13 +150,15 @@ class Ising(Model):
     def ferromagnetic(self) -> bool:
         return bool(np.all(np.asarray(self.J) >= 0) and np.all(np.asarray(self.h) == 0))
 
+    @property
+    def lattice(self) -> Lattice:
+        """The periodic :class:`physdl.geometry.Lattice` the model lives on (its sites and bonds)."""
+        return Lattice(self.geometry, self.shape, pbc=True)
+
     def neighbours(self) -> np.ndarray:
+        """Directed neighbour table of :meth:`physdl.geometry.Lattice.neighbours`, int32 (n_sites, z)."""
         if self._nbr is None:
-            cols = []
-            for off in _FORWARD[self.geometry]:
-                cols.append(_index_roll(self.shape, off, +1))
-                cols.append(_index_roll(self.shape, off, -1))
-            self._nbr = np.ascontiguousarray(np.stack(cols, axis=1).astype(np.int32))
+            self._nbr = self.lattice.neighbours()
         return self._nbr
 
     def colours(self) -> int:
@@ -190,12 +181,7 @@ class Ising(Model):
         if sweep == "sequential":
             return np.arange(n, dtype=np.int32), np.arange(n + 1, dtype=np.int64)
         self.check_checkerboard()
-        ncol = self.colours()
-        coords = np.indices(self.shape).reshape(len(self.shape), -1)
-        colour = coords.sum(axis=0) % ncol
-        order = np.concatenate([np.flatnonzero(colour == c) for c in range(ncol)]).astype(np.int32)
-        off = np.concatenate([[0], np.cumsum(np.bincount(colour, minlength=ncol))]).astype(np.int64)
-        return order, off
+        return self.lattice.colour_order()
 
     def bond_couplings(self) -> np.ndarray:
         n, forward = self.n_sites, _FORWARD[self.geometry]

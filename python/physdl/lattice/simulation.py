@@ -19,7 +19,7 @@ import numpy as np
 from .. import _backend
 from .._validate import check_choice, check_float, check_int, check_seed
 from ..random import streams as _streams
-from ..sampling import mcmc
+from .. import stats
 from .models import Ising, Model, SherringtonKirkpatrick
 
 UPDATES = ("metropolis", "heat_bath", "wolff", "swendsen_wang")
@@ -34,7 +34,7 @@ class LatticeTooLarge(MemoryError, ValueError):
     """The requested lattice would not fit in the available memory."""
 
 
-Estimate = mcmc.Estimate
+Estimate = stats.Estimate
 
 
 @dataclass
@@ -44,7 +44,7 @@ class RunResult:
     Energies and magnetisations are per site; ``specific_heat`` = beta^2 N Var(e),
     ``susceptibility`` = beta N (<m^2> - <|m|>^2), ``binder`` = 1 - <m^4> / (3 <m^2>^2).
     Errors: binned jackknife; ``tau_energy`` / ``tau_abs_m``: integrated autocorrelation times in
-    sweeps.
+    sweeps, as :class:`~physdl.stats.Estimate` with the Madras-Sokal error.
     """
 
     beta: float
@@ -60,8 +60,8 @@ class RunResult:
     specific_heat: Estimate
     susceptibility: Estimate
     binder: Estimate
-    tau_energy: float
-    tau_abs_m: float
+    tau_energy: Estimate
+    tau_abs_m: Estimate
     extra: dict = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -100,12 +100,14 @@ def analyse(energy, magnetization, beta: float, n_sites: int, measure_every: int
             if nb < 2:
                 return Estimate(float(f({k: np.mean(v) for k, v in ser.items()})), float("nan"))
             keys = list(ser)
-            return mcmc.jackknife(lambda *a: f(dict(zip(keys, a))), *(ser[k] for k in keys), n_blocks=nb)
+            return stats.jackknife(lambda *a: f(dict(zip(keys, a))), *(ser[k] for k in keys), n_blocks=nb)
 
     def tau(x):
         if x.size < 4 or np.ptp(x) == 0:  # undefined for a constant or very short series
-            return float("nan")
-        return mcmc.integrated_autocorrelation_time(x).tau * measure_every
+            return Estimate(float("nan"), float("nan"), n=int(x.size))
+        a = stats.integrated_autocorrelation_time(x)  # in measurements; the Madras-Sokal error
+        t, err = a.tau * measure_every, a.error * measure_every
+        return Estimate(t, err, tau=t, tau_error=err, n=int(x.size))
 
     N = n_sites
     return RunResult(
@@ -644,10 +646,54 @@ class Simulation:
         e, m = np.zeros(1), np.zeros(1, np.int64)
         if burn_in:
             self._advance(burn_in, 0, e, m)
-        for i in tqdm(range(n), desc="configurations", disable=not progress, leave=False):
+        first = 0
+        if self.update == "wolff" and self.clusters_per_sweep is None:  # the pilot runs on the first advance
             self._advance(every, 0, e, m)
+            out[0] = self.spins
+            first = 1
+        if self.storage == "byte" and self.backend in ("cpp", "numba"):
+            # many samples per kernel call (chunked only to move a progress bar)
+            chunk = max(1, (n - first) // 50) if progress else max(1, n - first)
+            with tqdm(total=n, initial=first, desc="configurations", disable=not progress, leave=False) as bar:
+                for i0 in range(first, n, chunk):
+                    k = min(chunk, n - i0)
+                    self._sample(out[i0:i0 + k].reshape(k, -1), every)
+                    bar.update(k)
+            return out
+        for i in tqdm(range(first, n), desc="configurations", disable=not progress, leave=False):
+            self._advance(every, 0, e, m)  # multi-spin words and device lattices: one sample per call
             out[i] = self.spins
         return out
+
+    def _sample(self, out, every: int) -> None:
+        """Fill out (k, n_sites) with k configurations `every` sweeps apart in one kernel call."""
+        k = out.shape[0]
+        method = {"metropolis": 0, "heat_bath": 0, "wolff": 1, "swendsen_wang": 2}[self.update]
+        code = _CODE.get(self.update, 0)
+        per = self.clusters_per_sweep or 0
+        counter = self.cluster if method == 1 else self.sweeps_done
+        if method == 1 and self.cluster + k * every * per >= (1 << 39):
+            raise ValueError("this Wolff chain would exceed 2^39 clusters, the limit of its random-number "
+                             "address space")
+        flipped = np.zeros(k * every if method == 1 else 0, np.int64)
+        p_add = self._p_add if method else 0
+        table = self._table if method == 0 else np.zeros(0, np.uint64)
+        if self.backend == "cpp":
+            nxt = _backend.module("cpp").lattice.sample_configurations(
+                self._spins, self._nbr, self._uniform, self._J0, self._h0, self._Jb, self._hs, self._order, self._off,
+                method, code, self.beta, table, p_add, self.seed, self.chain, counter, per, k, every, out, flipped,
+                *(self._square if method == 0 else (0, 0)))
+        else:
+            from . import _numba
+
+            nxt = _numba.sample_configurations(
+                self._spins, self._nbr, self._uniform, self._J0, self._h0, self._Jb, self._hs, self._order, self._off,
+                method, code, self.beta, table, np.uint64(p_add), np.uint64(self.seed), np.uint64(self.chain),
+                np.uint64(counter), per, k, every, out, flipped, self.model.n_sites > 4096)
+        self.sweeps_done += k * every
+        if method == 1:
+            self.cluster = int(nxt)
+            self._flipped += int(flipped.sum())
 
     # ------------------------------------------------------------------ save / resume
     def save(self, path) -> None:
@@ -766,6 +812,135 @@ class ParallelTempering:
         else:
             a._spins, b._spins = b._spins, a._spins
 
+    KIND = "physdl/parallel-tempering"
+
+    def save(self, path) -> None:
+        """Save the whole ladder (model, betas, every replica's state and counters, swap statistics).
+
+        Written atomically (a temporary file beside ``path``, flushed to disk, then renamed), as NumPy
+        ``.npz`` with the kind tag ``"physdl/parallel-tempering"``; :meth:`load` resumes bit for bit.
+        """
+        from .. import __version__
+
+        path = os.fspath(path)
+        if not path.endswith(".npz"):
+            raise ValueError(f"path must end in .npz, got {path!r}")
+        r0 = self.replicas[0]
+        m = r0.model
+        meta = dict(kind=self.KIND, physdl_version=__version__, betas=list(self.betas), seed=self.seed,
+                    exchange_every=self.exchange_every, rounds=self.rounds, update=r0.update, storage=r0.storage,
+                    sweep=r0.sweep, backend=self.backend,
+                    replicas=[dict(sweeps_done=r.sweeps_done, cluster=r.cluster, clusters_per_sweep=r.clusters_per_sweep,
+                                   flipped=r._flipped) for r in self.replicas])
+        arrays = {"accepted": self.accepted, "attempted": self.attempted,
+                  "states": np.stack([r._words if r.storage == "multispin" else r._spins for r in self.replicas])}
+        if isinstance(m, SherringtonKirkpatrick):
+            meta["model"] = dict(kind="sk", n=m.shape[0], J=m.Jscale, J0=m.J0, h=m.h, seed=m.seed)
+            arrays["sk_matrix"] = m.matrix
+        else:
+            meta["model"] = dict(kind="ising", shape=list(m.shape), geometry=m.geometry)
+            arrays["J"] = np.asarray(m.J, dtype=np.float64)
+            arrays["h"] = np.asarray(m.h, dtype=np.float64)
+        tmp = path + ".tmp"
+        with open(tmp, "wb") as f:
+            np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path, backend: str | None = None) -> "ParallelTempering":
+        """Restore a ladder saved by :meth:`save`; it continues bit for bit.
+
+        Raises ValueError naming the file when it is not a parallel-tempering checkpoint or is
+        inconsistent (wrong kind, missing entries, states of the wrong shape or values).
+        """
+        path = os.fspath(path)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"no such parallel-tempering checkpoint: {path}")
+
+        def bad(why):
+            return ValueError(f"{path} is not a valid parallel-tempering checkpoint: {why}")
+
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                data = {k: f[k].copy() for k in f.files}
+        except Exception as exc:  # zip or format errors of a corrupt / foreign file
+            raise bad(f"cannot be read as .npz ({type(exc).__name__}: {exc})") from None
+        try:
+            meta = json.loads(str(data["meta"]))
+        except (KeyError, ValueError) as exc:
+            raise bad(f"no readable metadata ({exc})") from None
+        if not isinstance(meta, dict) or meta.get("kind") != cls.KIND:
+            raise bad(f"kind is {meta.get('kind') if isinstance(meta, dict) else None!r}, not {cls.KIND!r}")
+        need = ("betas", "seed", "exchange_every", "rounds", "update", "storage", "sweep", "backend", "replicas", "model")
+        missing = [k for k in need if k not in meta] + [k for k in ("states", "accepted", "attempted") if k not in data]
+        if missing:
+            raise bad(f"missing {missing}")
+        try:
+            mm = meta["model"]
+            if mm["kind"] == "sk":
+                model = SherringtonKirkpatrick.__new__(SherringtonKirkpatrick)
+                model.shape = (int(mm["n"]),)
+                model.Jscale, model.J0, model.h, model.seed = mm["J"], mm["J0"], mm["h"], mm["seed"]
+                model.matrix = np.asarray(data["sk_matrix"], dtype=np.float64)
+                if model.matrix.shape != (model.shape[0],) * 2 or not np.all(np.isfinite(model.matrix)):
+                    raise ValueError("the SK coupling matrix has the wrong shape or is not finite")
+                model._nbr = None
+            else:
+                J, h = data["J"], data["h"]
+                model = Ising(tuple(mm["shape"]), mm["geometry"], J=float(J) if J.ndim == 0 else J,
+                              h=float(h) if h.ndim == 0 else h)
+            pt = cls(model, meta["betas"], update=meta["update"], storage=meta["storage"], sweep=meta["sweep"],
+                     seed=meta["seed"], backend=backend or meta["backend"], exchange_every=meta["exchange_every"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise bad(str(exc)) from None
+        R = len(pt.betas)
+        states, reps = data["states"], meta["replicas"]
+        if len(reps) != R or data["accepted"].shape != (R - 1,) or data["attempted"].shape != (R - 1,):
+            raise bad(f"{len(reps)} replica records and swap counters for {R} temperatures")
+        for k, (sim, rec) in enumerate(zip(pt.replicas, reps)):
+            ref = sim._words if sim.storage == "multispin" else sim._spins
+            st = states[k] if states.ndim >= 1 and states.shape[0] == R else None
+            if st is None or st.shape != ref.shape:
+                raise bad(f"replica {k}: state of shape {None if st is None else st.shape}, expected {ref.shape}")
+            if sim.storage == "multispin":
+                sim._words = np.ascontiguousarray(st.astype(np.uint64))
+            else:
+                if not np.all((st == 1) | (st == -1)):
+                    raise bad(f"replica {k}: spins other than +-1")
+                sim._spins = np.ascontiguousarray(st.astype(np.int8))
+            try:
+                sim.sweeps_done = check_int(rec["sweeps_done"], "sweeps_done", minimum=0)
+                sim.cluster = check_int(rec["cluster"], "cluster", minimum=0)
+                cps = rec["clusters_per_sweep"]
+                sim.clusters_per_sweep = None if cps is None else check_int(cps, "clusters_per_sweep", minimum=1)
+                sim._flipped = check_int(rec["flipped"], "flipped", minimum=0)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise bad(f"replica {k}: {exc}") from None
+        pt.rounds = check_int(meta["rounds"], "rounds", minimum=0)
+        pt.accepted = data["accepted"].astype(np.int64)
+        pt.attempted = data["attempted"].astype(np.int64)
+        return pt
+
+    def configurations(self, n: int, burn_in: int = 0, progress: bool = False) -> np.ndarray:
+        """Configurations of every temperature slot after each of ``n`` exchange rounds.
+
+        Returns
+        -------
+        ndarray of int8, shape (len(betas), n, *model.shape): ``[k, i]`` is the configuration at
+        ``betas[k]`` after round ``i`` (after its exchanges), the same chain :meth:`run` advances.
+        """
+        n = check_int(n, "n", minimum=1)
+        burn_in = check_int(burn_in, "burn_in", minimum=0)
+        shape = self.replicas[0].model.shape
+        need = n * len(self.betas) * self.replicas[0].model.n_sites
+        if need > available_memory():
+            raise LatticeTooLarge(f"{n} rounds of configurations need {need / 2**30:.3g} GiB, more than is available")
+        out = np.empty((len(self.betas), n) + tuple(shape), np.int8)
+        self._rounds(n, burn_in, progress, configs=out)
+        return out
+
     def run(self, rounds: int, burn_in: int = 0, progress: bool = False) -> list[RunResult]:
         """Run burn-in rounds, then `rounds` exchange rounds measuring after each.
 
@@ -780,16 +955,110 @@ class ParallelTempering:
         list of RunResult, one per beta (in the order given); ``extra["swap_acceptance"]`` holds
         the acceptance rate of each neighbouring pair.
         """
-        from tqdm.auto import tqdm
-
         rounds = check_int(rounds, "rounds", minimum=1)
         burn_in = check_int(burn_in, "burn_in", minimum=0)
         R = len(self.betas)
+        E, M = self._rounds(rounds, burn_in, progress)
+        N = self.replicas[0].model.n_sites
+        rate = self.accepted / np.maximum(self.attempted, 1)
+        return [analyse(E[k] / N, M[k] / N, self.betas[k], N, self.exchange_every, extra={"swap_acceptance": rate})
+                for k in range(R)]
+
+    def _rounds(self, rounds: int, burn_in: int, progress: bool, configs=None):
+        """burn_in + rounds exchange rounds; energies and magnetisations after each kept round."""
+        from tqdm.auto import tqdm
+
+        R = len(self.betas)
         E = np.zeros((R, rounds))
         M = np.zeros((R, rounds), np.int64)
+        r0 = self.replicas[0]
+        if r0.storage == "byte" and self.backend in ("cpp", "numba"):
+            first = 0
+            if r0.update == "wolff" and any(s.clusters_per_sweep is None for s in self.replicas):
+                first = 1  # the first round runs the Wolff pilots, through the per-round path below
+            if first:
+                self._py_rounds(0, 1, burn_in, E, M, configs)
+            total = burn_in + rounds
+            chunk = max(1, total // 50) if progress else max(1, min(total, 1 << 16))
+            with tqdm(total=total, initial=first, desc="parallel tempering", disable=not progress, leave=False) as bar:
+                for a in range(first, total, chunk):
+                    b = min(total, a + chunk)
+                    self._kernel_rounds(a, b, burn_in, E, M, configs)
+                    bar.update(b - a)
+            return E, M
+        with tqdm(total=burn_in + rounds, desc="parallel tempering", disable=not progress, leave=False) as bar:
+            for r in range(burn_in + rounds):  # multi-spin words and device lattices: one round per pass
+                self._py_rounds(r, r + 1, burn_in, E, M, configs)
+                bar.update(1)
+        return E, M
+
+    def _kernel_rounds(self, a: int, b: int, burn_in: int, E, M, configs) -> None:
+        """Rounds a .. b-1 of this call (global rounds self.rounds ...) in one kernel call."""
+        from .. import random as prandom
+
+        reps, R, every = self.replicas, len(self.betas), self.exchange_every
+        s0 = reps[0]
+        method = {"metropolis": 0, "heat_bath": 0, "wolff": 1, "swendsen_wang": 2}[s0.update]
+        n_rounds = b - a
+        kb = max(0, burn_in - a)  # burn-in rounds inside this block
+        kept = n_rounds - kb
+        i0 = a + kb - burn_in  # first kept index of this block in E, M
+        if method == 1:
+            for s in reps:
+                if s.cluster + n_rounds * every * s.clusters_per_sweep >= (1 << 39):
+                    raise ValueError("this Wolff chain would exceed 2^39 clusters, the limit of its random-number "
+                                     "address space")
+        per = 2 * ((R + 1) // 2)
+        u = prandom.uniform(n_rounds * per, seed=self.seed, stream=_streams.stream("lattice.tempering"),
+                            offset=self.rounds * per // 2, backend=self.backend).reshape(n_rounds, per)[:, :R]
+        u = np.ascontiguousarray(u)
+        states = np.stack([s._spins for s in reps])
+        tables = np.stack([s._table for s in reps]) if method == 0 else np.zeros((R, 0), np.uint64)
+        p_adds = np.array([s._p_add if method else 0 for s in reps], np.uint64)
+        chains = np.array([s.chain for s in reps], np.uint64)
+        counters = np.array([s.cluster if method == 1 else s.sweeps_done for s in reps], np.uint64)
+        cps = np.array([s.clusters_per_sweep or 0 for s in reps], np.int64)
+        e = np.zeros((R, kept))
+        m = np.zeros((R, kept), np.int64)
+        flipped = np.zeros(R, np.int64)
+        acc = np.zeros(R - 1, np.int64)
+        att = np.zeros(R - 1, np.int64)
+        rec = configs is not None
+        conf = np.zeros((R, kept, s0.model.n_sites) if rec else (0, 0, 0), np.int8)
+        if self.backend == "cpp":
+            _backend.module("cpp").lattice.tempering_rounds(
+                states, s0._nbr, s0._uniform, s0._J0, s0._h0, s0._Jb, s0._hs, s0._order, s0._off, method,
+                _CODE.get(s0.update, 0), np.asarray(self.betas, np.float64), tables, p_adds, self.seed, chains, counters,
+                cps, n_rounds, kb, every, self.rounds, u, e, m, acc, att, flipped, conf, rec,
+                *(s0._square if method == 0 else (0, 0)))
+        else:
+            from . import _numba
+
+            _numba.tempering_rounds(
+                states, s0._nbr, s0._uniform, s0._J0, s0._h0, s0._Jb, s0._hs, s0._order, s0._off, method,
+                _CODE.get(s0.update, 0), np.asarray(self.betas, np.float64), tables, p_adds, np.uint64(self.seed),
+                chains, counters, cps, n_rounds, kb, every, np.uint64(self.rounds), u, e, m, acc, att, flipped, conf,
+                rec, s0.model.n_sites > 4096)
+        for k, s in enumerate(reps):
+            s._spins = np.ascontiguousarray(states[k])
+            s.sweeps_done += n_rounds * every
+            if method == 1:
+                s.cluster = int(counters[k])
+                s._flipped += int(flipped[k])
+        self.accepted += acc
+        self.attempted += att
+        self.rounds += n_rounds
+        E[:, i0:i0 + kept] = e
+        M[:, i0:i0 + kept] = m
+        if rec:
+            configs[:, i0:i0 + kept] = conf.reshape((R, kept) + tuple(s0.model.shape))
+
+    def _py_rounds(self, r_begin: int, r_end: int, burn_in: int, E, M, configs) -> None:
+        """Rounds r_begin .. r_end-1 of this call, one Python pass per round (multi-spin, device lattices)."""
+        R = len(self.betas)
         e1, m1 = np.zeros(1), np.zeros(1, np.int64)
         every = self.exchange_every
-        for r in tqdm(range(burn_in + rounds), desc="parallel tempering", disable=not progress, leave=False):
+        for r in range(r_begin, r_end):
             for sim in self.replicas:
                 sim._advance(every, every, e1, m1)
                 sim._last = (float(e1[0]), int(m1[0]))
@@ -813,7 +1082,6 @@ class ParallelTempering:
             if r >= burn_in:
                 E[:, r - burn_in] = energies
                 M[:, r - burn_in] = mags
-        N = self.replicas[0].model.n_sites
-        rate = self.accepted / np.maximum(self.attempted, 1)
-        return [analyse(E[k] / N, M[k] / N, self.betas[k], N, every, extra={"swap_acceptance": rate})
-                for k in range(R)]
+                if configs is not None:
+                    for k, sim in enumerate(self.replicas):
+                        configs[k, r - burn_in] = sim.spins

@@ -18,13 +18,16 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from .._validate import check_array, check_choice, check_float, check_int, check_seed
-from ..io import load_run, read_params, save_run
+from ..lattice import exact as _exact
+# The Ising data sets are lattice physics: they live in physdl.lattice.datasets (re-exported here).
+from ..lattice.datasets import DATASET_GEOMETRIES as GEOMETRIES  # noqa: F401
+from ..lattice.datasets import DATASET_KIND, IsingDataset, ising_dataset  # noqa: F401
+from ..random import streams as _streams
+from ..stats import Estimate
 
 __all__ = [
     "TC_SQUARE",
@@ -43,153 +46,14 @@ __all__ = [
     "ThreeUnitNetwork",
 ]
 
-TC_SQUARE = 2.0 / math.log(1.0 + math.sqrt(2.0))  # Onsager, 2.269185...
-TC_TRIANGULAR = 4.0 / math.log(3.0)  # 3.640956...
-BETA_C_SQUARE = 1.0 / TC_SQUARE  # 0.440686...
+# The critical points are defined once, in physdl.lattice.exact; these are the same numbers.
+TC_SQUARE = _exact.SQUARE_TC  # Onsager, 2.269185...
+TC_TRIANGULAR = _exact.TRIANGULAR_TC  # 3.640956...
+BETA_C_SQUARE = _exact.SQUARE_BETA_C  # 0.440686...
 #: Table 8.1 of the book: beta_c detected by the thermometer, {L: (CNN, FC)}.
 BOOK_TABLE_8_1 = {8: (0.478915, 0.462494), 16: (0.448562, 0.433915), 32: (0.451887, 0.415596)}
 
-DATASET_KIND = "phases/ising-dataset"
-GEOMETRIES = ("square", "triangular")
 NETWORKS = ("fc", "cnn")
-
-
-# ----------------------------------------------------------------------------- data
-@dataclass
-class IsingDataset:
-    """Ising configurations with the temperature each was sampled at.
-
-    Attributes
-    ----------
-    configs : int8 array (n, L, L) of +-1
-    T : float64 array (n,)
-    geometry : "square" or "triangular"
-    L : int
-    params : dict (sampling settings, seed, version)
-    """
-
-    configs: np.ndarray
-    T: np.ndarray
-    geometry: str
-    L: int
-    params: dict = field(default_factory=dict)
-
-    @property
-    def temperatures(self) -> np.ndarray:
-        """The temperature grid (sorted unique temperatures)."""
-        return np.unique(self.T)
-
-    @property
-    def magnetization(self) -> np.ndarray:
-        """Magnetisation per spin of each configuration."""
-        return self.configs.reshape(len(self.T), -1).mean(axis=1, dtype=np.float64)
-
-    def __len__(self) -> int:
-        return len(self.T)
-
-    def split(self, test_fraction: float = 0.25, seed: int = 0):
-        """Split into (train, test) datasets, stratified by temperature (Philox permutation)."""
-        from ..random import Generator
-
-        test_fraction = check_float(test_fraction, "test_fraction", positive=True)
-        if test_fraction >= 1:
-            raise ValueError(f"test_fraction must be < 1, got {test_fraction}")
-        gen = Generator(check_seed(seed), stream=11)
-        order = gen.permutation(len(self))
-        # stable sort by T keeps a random order within each temperature
-        order = order[np.argsort(self.T[order], kind="stable")]
-        test = np.zeros(len(self), bool)
-        for t in self.temperatures:
-            idx = order[self.T[order] == t]
-            test[idx[: int(round(test_fraction * idx.size))]] = True
-        sub = lambda m: IsingDataset(self.configs[m], self.T[m], self.geometry, self.L, dict(self.params))  # noqa: E731
-        return sub(~test), sub(test)
-
-
-def ising_dataset(
-    geometry: str = "square",
-    L: int = 16,
-    temperatures=None,
-    n_per_T: int = 200,
-    every: int = 2,
-    burn_in: int = 200,
-    seed: int = 0,
-    path=None,
-    progress: bool = True,
-    backend: str | None = None,
-) -> IsingDataset:
-    """Sample Ising configurations over a temperature grid (book sec. 8.2, steps 1-4).
-
-    Each temperature is an independent Wolff chain (chain number = its index in the grid) started
-    from a random configuration; ``burn_in`` sweeps are discarded, then ``n_per_T`` configurations
-    are kept ``every`` sweeps apart (a Wolff sweep flips about L*L spins).
-
-    Parameters
-    ----------
-    geometry : {"square", "triangular"}
-        Eq. 8.7 or eq. 8.8 (J = 1, periodic L x L).
-    L : int
-        Linear size (>= 4).
-    temperatures : array_like, optional
-        Temperature grid (> 0). Default: 20 points spanning [0.5, 1.5] T_c of the geometry.
-    n_per_T, every, burn_in : int
-    seed : int
-    path : str or Path, optional
-        HDF5 (``.h5``) cache: reused when it holds the same settings; otherwise written.
-    progress : bool
-    backend : {None, "cpp", "numba"}
-
-    Returns
-    -------
-    IsingDataset
-    """
-    from .. import __version__
-    from .. import lattice
-
-    geometry = check_choice(geometry, "geometry", GEOMETRIES)
-    L = check_int(L, "L", minimum=4, maximum=4096)
-    tc = TC_SQUARE if geometry == "square" else TC_TRIANGULAR
-    if temperatures is None:
-        temperatures = np.linspace(0.5 * tc, 1.5 * tc, 20)
-    temps = check_array(temperatures, "temperatures", dtype=np.float64, ndim=1, finite=True)
-    if temps.size == 0:
-        raise ValueError("temperatures must not be empty")
-    if np.any(temps <= 0):
-        raise ValueError(f"temperatures must all be > 0, got min {temps.min()}")
-    n_per_T = check_int(n_per_T, "n_per_T", minimum=1)
-    every = check_int(every, "every", minimum=1)
-    burn_in = check_int(burn_in, "burn_in", minimum=0)
-    seed = check_seed(seed)
-    params = {"geometry": geometry, "L": L, "temperatures": [float(t) for t in temps], "n_per_T": n_per_T,
-              "every": every, "burn_in": burn_in, "seed": seed, "update": "wolff"}
-    if path is not None:
-        path = Path(path)
-        if path.is_file():
-            meta = read_params(path)
-            if meta.get("kind") != DATASET_KIND:
-                raise ValueError(f"{path} holds {meta.get('kind')!r}, not an Ising dataset; choose another path")
-            old = meta["params"]
-            diff = sorted(k for k in params if old.get(k) != params[k])
-            if diff:
-                raise ValueError(f"{path} holds a data set with other settings ({', '.join(diff)}: "
-                                 f"{[old.get(k) for k in diff]} vs {[params[k] for k in diff]}); "
-                                 "delete it or choose another path")
-            arrays, p = load_run(path, kind=DATASET_KIND)
-            return IsingDataset(arrays["configs"], arrays["T"], geometry, L, p)
-
-    from tqdm.auto import tqdm
-
-    configs = np.empty((temps.size * n_per_T, L, L), np.int8)
-    for i, t in enumerate(tqdm(temps, desc=f"{geometry} L={L} configurations", disable=not progress, leave=False)):
-        model = lattice.Ising(shape=(L, L), geometry=geometry)
-        sim = lattice.Simulation(model, T=float(t), update="wolff", seed=seed, chain=i, backend=backend)
-        configs[i * n_per_T:(i + 1) * n_per_T] = sim.configurations(n_per_T, every=every, burn_in=burn_in)
-    T = np.repeat(temps, n_per_T)
-    params["physdl_version"] = __version__
-    ds = IsingDataset(configs, T, geometry, L, params)
-    if path is not None:
-        save_run(path, {"configs": configs, "T": T}, params, kind=DATASET_KIND)
-    return ds
 
 
 def _check_dataset(ds, name: str = "dataset") -> IsingDataset:
@@ -306,13 +170,19 @@ class PhaseClassifier(_Trained):
         return self.predict_proba(configs)[:, 1]
 
     def scan(self, dataset: IsingDataset) -> dict:
-        """Mean output and its standard error at each temperature of ``dataset``."""
+        """Mean output at each temperature of ``dataset``, with its standard error.
+
+        Returns
+        -------
+        dict with ``T`` (the temperatures), ``output`` (an array :class:`~physdl.stats.Estimate`:
+        the mean output and its standard error per temperature) and ``per_config`` (every output).
+        """
         ds = _check_dataset(dataset)
         p = self.disorder_probability(ds.configs)
         temps = ds.temperatures
         mean = np.array([p[ds.T == t].mean() for t in temps])
         sem = np.array([p[ds.T == t].std(ddof=1) / math.sqrt(max((ds.T == t).sum() - 1, 1)) for t in temps])
-        return {"T": temps, "output": mean, "stderr": sem, "per_config": p}
+        return {"T": temps, "output": Estimate(mean, sem, n=int(p.size)), "per_config": p}
 
 
 def _first_crossing(x: np.ndarray, y: np.ndarray, level: float) -> float:
@@ -326,7 +196,7 @@ def _first_crossing(x: np.ndarray, y: np.ndarray, level: float) -> float:
     return float(x0 + (level - y0) * (x1 - x0) / (y1 - y0))
 
 
-def crossing_temperature(T, output, level: float = 0.5, n_boot: int = 200, seed: int = 0) -> tuple[float, float]:
+def crossing_temperature(T, output, level: float = 0.5, n_boot: int = 200, seed: int = 0) -> Estimate:
     """Temperature where the per-temperature mean output crosses ``level``, with a bootstrap error.
 
     Parameters
@@ -342,8 +212,9 @@ def crossing_temperature(T, output, level: float = 0.5, n_boot: int = 200, seed:
 
     Returns
     -------
-    (T_cross, error) : the crossing of the mean curve (linear interpolation) and the standard
-    deviation of the crossing over bootstrap resamples.
+    Estimate
+        ``value``: the crossing of the mean curve (linear interpolation); ``error``: the standard
+        deviation of the crossing over bootstrap resamples (unpacks as ``(T_cross, error)``).
     """
     from ..random import Generator
 
@@ -355,12 +226,12 @@ def crossing_temperature(T, output, level: float = 0.5, n_boot: int = 200, seed:
         raise ValueError("T must hold at least two distinct temperatures")
     groups = [out[T == t] for t in temps]
     est = _first_crossing(temps, np.array([g.mean() for g in groups]), level)
-    gen = Generator(check_seed(seed), stream=12)
+    gen = Generator(check_seed(seed), stream=_streams.stream("phases.training"))
     boots = np.empty(n_boot)
     for b in range(n_boot):
         means = np.array([g[gen.integers(g.size, g.size)].mean() for g in groups])
         boots[b] = _first_crossing(temps, means, level)
-    return est, float(np.nanstd(boots, ddof=1))
+    return Estimate(est, float(np.nanstd(boots, ddof=1)), n=int(T.size))
 
 
 # ----------------------------------------------------------------------------- thermometer
@@ -468,8 +339,9 @@ def thermometer_specific_heat(logits, labels, betas, n_sites: int = 1) -> dict:
 
     Returns
     -------
-    dict with ``beta`` (midpoints of neighbouring classes, increasing), ``c`` (specific heat per
-    spin) and ``stderr`` (its standard error from the spread of the logit differences within each class)
+    dict with ``beta`` (midpoints of neighbouring classes, increasing) and ``c``: an array
+    :class:`~physdl.stats.Estimate` of the specific heat per spin, with its standard error from the
+    spread of the logit differences within each class
     """
     z, lab, b = _check_logits(logits, labels, betas)
     n_sites = check_int(n_sites, "n_sites", minimum=1)
@@ -491,7 +363,7 @@ def thermometer_specific_heat(logits, labels, betas, n_sites: int = 1) -> dict:
     J_var = var[k, k] / counts[k] + var[k + 1, k] / counts[k + 1]
     mid = 0.5 * (b[1:] + b[:-1])
     scale = mid ** 2 / (np.diff(b) ** 2 * n_sites)
-    return {"beta": mid, "c": scale * J, "stderr": scale * np.sqrt(J_var)}
+    return {"beta": mid, "c": Estimate(scale * J, scale * np.sqrt(J_var), n=int(lab.size))}
 
 
 def _peak_vertex(x: np.ndarray, y: np.ndarray, half_width: int = 2) -> float:
@@ -569,10 +441,10 @@ def estimate_beta_c(logits, labels, betas) -> float:
     float (NaN when the peak is not inside the grid)
     """
     cv = thermometer_specific_heat(logits, labels, betas)
-    return _peak_vertex(cv["beta"], cv["c"])
+    return _peak_vertex(cv["beta"], cv["c"].value)
 
 
-def bootstrap_beta_c(logits, labels, betas, n_boot: int = 100, seed: int = 0) -> tuple[float, float]:
+def bootstrap_beta_c(logits, labels, betas, n_boot: int = 100, seed: int = 0) -> Estimate:
     """:func:`estimate_beta_c` with its bootstrap error.
 
     Parameters
@@ -584,14 +456,16 @@ def bootstrap_beta_c(logits, labels, betas, n_boot: int = 100, seed: int = 0) ->
 
     Returns
     -------
-    (beta_c, error): the estimate and the standard deviation of the estimates over the resamples
+    Estimate
+        the estimate and the standard deviation of the estimates over the resamples (unpacks as
+        ``(beta_c, error)``)
     """
     from ..random import Generator
 
     z, lab, b = _check_logits(logits, labels, betas)
     n_boot = check_int(n_boot, "n_boot", minimum=2)
     est = estimate_beta_c(z, lab, b)
-    gen = Generator(check_seed(seed), stream=13)
+    gen = Generator(check_seed(seed), stream=_streams.stream("phases.thermometer"))
     by_class = np.argsort(lab, kind="stable")
     counts = np.bincount(lab, minlength=b.size)
     start = np.concatenate([[0], np.cumsum(counts)[:-1]])[lab[by_class]]
@@ -600,7 +474,8 @@ def bootstrap_beta_c(logits, labels, betas, n_boot: int = 100, seed: int = 0) ->
     for i in range(n_boot):  # resample within each class
         idx = by_class[start + np.floor(gen.uniform(lab.size) * size).astype(np.int64)]
         boots[i] = estimate_beta_c(z[idx], lab[idx], b)
-    return est, float(np.nanstd(boots, ddof=1)) if np.isfinite(boots).sum() > 1 else float("nan")
+    err = float(np.nanstd(boots, ddof=1)) if np.isfinite(boots).sum() > 1 else float("nan")
+    return Estimate(est, err, n=int(lab.size))
 
 
 class Thermometer(_Trained):
@@ -680,7 +555,7 @@ class Thermometer(_Trained):
         z, lab = self._labelled(dataset)
         return thermometer_specific_heat(z, lab, self.betas, n_sites=self.L * self.L)
 
-    def beta_c(self, dataset: IsingDataset, n_boot: int = 100, seed: int = 0) -> tuple[float, float]:
+    def beta_c(self, dataset: IsingDataset, n_boot: int = 100, seed: int = 0) -> Estimate:
         """beta_c by :func:`estimate_beta_c` on held-out ``dataset``, with a bootstrap error (:func:`bootstrap_beta_c`)."""
         z, lab = self._labelled(dataset)
         return bootstrap_beta_c(z, lab, self.betas, n_boot=n_boot, seed=seed)

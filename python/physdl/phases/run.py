@@ -118,8 +118,8 @@ def run_phases(out_dir="physdl-phases", quick: bool = False, seed: int = 0, prog
         tc_tri, tc_tri_err = crossing_temperature(tri.T, tri_scan["per_config"], seed=seed)
         res["classifier"][kind] = {"test_accuracy": acc, "Tc_square": tc_sq, "Tc_square_err": tc_sq_err,
                                    "Tc_triangular": tc_tri, "Tc_triangular_err": tc_tri_err,
-                                   "T_triangular": tri_scan["T"].tolist(), "output_triangular": tri_scan["output"].tolist()}
-        ax.errorbar(tri_scan["T"], tri_scan["output"], tri_scan["stderr"], fmt="o-", ms=3,
+                                   "T_triangular": tri_scan["T"].tolist(), "output_triangular": tri_scan["output"].value.tolist()}
+        ax.errorbar(tri_scan["T"], *tri_scan["output"], fmt="o-", ms=3,
                     label=f"{kind.upper()}: T_c = {tc_tri:.3f} ± {tc_tri_err:.3f}")
     ax.axvline(TC_TRIANGULAR, color="k", ls="--", lw=1, label=f"exact 4/ln 3 = {TC_TRIANGULAR:.4f}")
     ax.axhline(0.5, color="gray", lw=0.5)
@@ -200,7 +200,7 @@ def run_phases(out_dir="physdl-phases", quick: bool = False, seed: int = 0, prog
             for gi, g in enumerate(grids):
                 cv = curves[(Lt, kind, gi)]
                 r = res["thermometer"][str(Lt)][kind][gname(g)]
-                ax.errorbar(cv["beta"], cv["c"], cv["stderr"], fmt=styles.get(kind, "o"), ms=3, lw=0.7,
+                ax.errorbar(cv["beta"], *cv["c"], fmt=styles.get(kind, "o"), ms=3, lw=0.7,
                             mfc="none" if gi else None, color=f"C{2 * kinds.index(kind) + gi}",
                             label=f"{kind.upper()} grid {gname(g)}: {r['beta_c']:.4f}")
         ax.axvline(BETA_C_SQUARE, color="gray", ls="--", lw=1)

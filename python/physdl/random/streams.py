@@ -91,6 +91,7 @@ REGISTER: tuple[StreamRange, ...] = (
     _area(7, "dynamics", "dynamical-system networks: weights and trajectories"),
     _area(8, "holography", "holographic networks: weights and data"),
     _area(9, "sweeps", "per-point seeds of distributed sweeps"),
+    _area(10, "stats.bootstrap", "bootstrap resampling indices (physdl.stats.bootstrap)"),
 )
 
 _BY_NAME = {r.name: r for r in REGISTER}

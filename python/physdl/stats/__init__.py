@@ -18,5 +18,8 @@ Estimate(-1.4532 ± 0.0021)
 from __future__ import annotations
 
 from ._estimate import Estimate, format_value_error
+from ._resampling import (AutocorrelationTime, BinningResult, autocorrelation, binning_analysis, bootstrap,
+                          integrated_autocorrelation_time, jackknife, mean_with_error)
 
-__all__ = ["Estimate", "format_value_error"]
+__all__ = ["Estimate", "format_value_error", "AutocorrelationTime", "BinningResult", "autocorrelation",
+           "integrated_autocorrelation_time", "mean_with_error", "binning_analysis", "jackknife", "bootstrap"]

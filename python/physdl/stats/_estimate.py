@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 
 def format_value_error(value: float, error: float, digits: int = 2) -> str:
     """``value ± error`` with the error to ``digits`` significant digits and the value to match.
@@ -50,6 +52,9 @@ class Estimate:
 
     ``value, error = estimate`` unpacks; ``format(est, ".4f")`` formats both numbers; ``repr`` rounds
     the value to its error (two significant digits of the error).
+
+    ``value`` and ``error`` may also be arrays of one shape (a curve with its error band, e.g. an
+    output per temperature): the estimate then prints element by element and ``to_dict`` gives lists.
     """
 
     value: float
@@ -62,12 +67,25 @@ class Estimate:
     def __iter__(self):
         return iter((self.value, self.error))
 
+    @property
+    def is_array(self) -> bool:
+        """True for an array-valued estimate (a curve with its error band)."""
+        return np.ndim(self.value) > 0
+
     def __format__(self, spec):
         if not spec:
             return str(self)
+        if self.is_array:
+            v, e = np.ravel(self.value), np.ravel(self.error)
+            return "[" + ", ".join(f"{format(a, spec)} ± {format(b, spec)}" for a, b in zip(v, e)) + "]"
         return f"{format(self.value, spec)} ± {format(self.error, spec)}"
 
     def __str__(self) -> str:
+        if self.is_array:
+            v, e = np.ravel(self.value), np.ravel(self.error)
+            items = [format_value_error(a, b) for a, b in zip(v[:6], e[:6])]
+            more = f", ... ({v.size} values)" if v.size > 6 else ""
+            return "[" + ", ".join(items) + more + "]"
         return format_value_error(self.value, self.error)
 
     def __repr__(self) -> str:
@@ -86,14 +104,26 @@ class Estimate:
     @property
     def relative_error(self) -> float:
         """``error / |value|`` (inf for a zero value)."""
+        if self.is_array:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.where(np.asarray(self.value) != 0, np.abs(np.asarray(self.error) / self.value), np.inf)
         return abs(self.error / self.value) if self.value != 0 else math.inf
 
-    def within(self, reference: float, n_sigma: float = 3.0) -> bool:
-        """True when ``|value - reference| <= n_sigma * error``."""
+    def within(self, reference, n_sigma: float = 3.0) -> bool:
+        """True when ``|value - reference| <= n_sigma * error`` (element by element for arrays: all)."""
+        if self.is_array:
+            return bool(np.all(np.abs(np.asarray(self.value) - np.asarray(reference, dtype=np.float64))
+                               <= n_sigma * np.asarray(self.error)))
         return abs(self.value - float(reference)) <= n_sigma * self.error
 
     def to_dict(self) -> dict:
-        """Plain dict of the fields that are set (for JSON and HDF5 attributes)."""
+        """Plain dict of the fields that are set (for JSON and HDF5 attributes; arrays become lists)."""
+        if self.is_array:
+            d = {"value": np.asarray(self.value, dtype=np.float64).tolist(),
+                 "error": np.asarray(self.error, dtype=np.float64).tolist()}
+            if self.n is not None:
+                d["n"] = int(self.n)
+            return d
         d = {"value": float(self.value), "error": float(self.error)}
         for k in ("variance", "tau", "tau_error"):
             v = getattr(self, k)
@@ -110,4 +140,6 @@ class Estimate:
         unknown = set(d) - keys
         if unknown or "value" not in d or "error" not in d:
             raise ValueError(f"an Estimate dict needs 'value' and 'error' and only {sorted(keys)}, got {sorted(d)}")
+        if isinstance(d["value"], (list, tuple)):
+            d = dict(d, value=np.asarray(d["value"], dtype=np.float64), error=np.asarray(d["error"], dtype=np.float64))
         return cls(**d)

@@ -91,4 +91,32 @@ void multispin_reference_sweeps(std::uint64_t* words, std::int64_t ly, std::int6
                                 std::uint64_t sweep0, std::int64_t nsweeps, bool grouped = false,
                                 bool by_count = true);
 
+/// n_samples configurations, `every` sweeps apart, copied one after another into out (n_samples * n
+/// bytes): method kSampleLocal (byte_sweeps with `update`, counter = first sweep), kSampleWolff
+/// (counter = first cluster number; flipped gets n_samples * every per-sweep counts) or kSampleSW
+/// (counter = first sweep).  Bit-for-bit the per-sample loop; returns the next counter.
+constexpr int kSampleLocal = 0;
+constexpr int kSampleWolff = 1;
+constexpr int kSampleSW = 2;
+std::uint64_t sample_configurations(std::int8_t* s, const Graph& g, int method, int update, double beta,
+                                    const std::uint64_t* table, std::uint64_t p_add, std::uint64_t seed,
+                                    std::uint64_t chain, std::uint64_t counter0, std::int64_t clusters_per_sweep,
+                                    std::int64_t n_samples, std::int64_t every, std::int8_t* out,
+                                    std::int64_t* flipped);
+
+/// n_rounds parallel-tempering rounds over R slots whose byte configurations lie one after another in
+/// states (R * n): per slot its beta, threshold table (tables + k * table_len), p_add, chain, counter
+/// (sweep or cluster number, updated) and Wolff clusters per sweep; uniforms holds n_rounds * R
+/// exchange uniforms (round r, pair p at r * R + p); round0 is the global number of the first round
+/// (its parity picks the pairs).  After the first burn_in rounds each round's energies, magnetisations
+/// (R * (n_rounds - burn_in), slot-major), swap counts and, when configs is not null, configurations
+/// (R * kept * n) are recorded; flipped[k] accumulates Wolff flips.
+void tempering_rounds(std::int8_t* states, std::int64_t R, const Graph& g, int method, int update,
+                      const double* betas, const std::uint64_t* tables, std::int64_t table_len,
+                      const std::uint64_t* p_adds, std::uint64_t seed, const std::uint64_t* chains,
+                      std::uint64_t* counters, const std::int64_t* clusters_per_sweep, std::int64_t n_rounds,
+                      std::int64_t burn_in, std::int64_t every, std::uint64_t round0, const double* uniforms,
+                      double* energy, std::int64_t* mag, std::int64_t* accepted, std::int64_t* attempted,
+                      std::int64_t* flipped, std::int8_t* configs);
+
 }  // namespace physdl::lattice

@@ -1,0 +1,164 @@
+"""Ising data sets: configurations sampled over a temperature grid, cached as HDF5 (book sec. 8.2).
+
+Used by the phase-transition networks of :mod:`physdl.phases` (which re-exports them), and by every
+area that learns from Ising configurations (generative models, self-learning Monte Carlo), which is
+why they live in the lattice engine and not in an application.
+
+Random streams: the train/test split draws from the register entry ``"phases.dataset"`` (stream 11,
+its historical value); the chains are lattice chains ``0 .. len(temperatures) - 1`` of the seed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .._validate import check_array, check_choice, check_float, check_int, check_seed
+from ..io import load_run, read_params, save_run
+from ..random import Generator
+from ..random import streams as _streams
+from .exact import SQUARE_TC, TRIANGULAR_TC
+
+__all__ = ["DATASET_KIND", "DATASET_GEOMETRIES", "IsingDataset", "ising_dataset"]
+
+#: Kind tag of the HDF5 cache (unchanged since the data sets lived in physdl.phases).
+DATASET_KIND = "phases/ising-dataset"
+DATASET_GEOMETRIES = ("square", "triangular")
+
+
+@dataclass
+class IsingDataset:
+    """Ising configurations with the temperature each was sampled at.
+
+    Attributes
+    ----------
+    configs : int8 array (n, L, L) of +-1
+    T : float64 array (n,)
+    geometry : "square" or "triangular"
+    L : int
+    params : dict (sampling settings, seed, version)
+    """
+
+    configs: np.ndarray
+    T: np.ndarray
+    geometry: str
+    L: int
+    params: dict = field(default_factory=dict)
+
+    @property
+    def temperatures(self) -> np.ndarray:
+        """The temperature grid (sorted unique temperatures)."""
+        return np.unique(self.T)
+
+    @property
+    def magnetization(self) -> np.ndarray:
+        """Magnetisation per spin of each configuration."""
+        return self.configs.reshape(len(self.T), -1).mean(axis=1, dtype=np.float64)
+
+    def __len__(self) -> int:
+        return len(self.T)
+
+    def split(self, test_fraction: float = 0.25, seed: int = 0):
+        """Split into (train, test) datasets, stratified by temperature (Philox permutation)."""
+        test_fraction = check_float(test_fraction, "test_fraction", positive=True)
+        if test_fraction >= 1:
+            raise ValueError(f"test_fraction must be < 1, got {test_fraction}")
+        gen = Generator(check_seed(seed), stream=_streams.stream("phases.dataset"))
+        order = gen.permutation(len(self))
+        # stable sort by T keeps a random order within each temperature
+        order = order[np.argsort(self.T[order], kind="stable")]
+        test = np.zeros(len(self), bool)
+        for t in self.temperatures:
+            idx = order[self.T[order] == t]
+            test[idx[: int(round(test_fraction * idx.size))]] = True
+        sub = lambda m: IsingDataset(self.configs[m], self.T[m], self.geometry, self.L, dict(self.params))  # noqa: E731
+        return sub(~test), sub(test)
+
+
+def ising_dataset(
+    geometry: str = "square",
+    L: int = 16,
+    temperatures=None,
+    n_per_T: int = 200,
+    every: int = 2,
+    burn_in: int = 200,
+    seed: int = 0,
+    path=None,
+    progress: bool = True,
+    backend: str | None = None,
+) -> IsingDataset:
+    """Sample Ising configurations over a temperature grid (book sec. 8.2, steps 1-4).
+
+    Each temperature is an independent Wolff chain (chain number = its index in the grid) started
+    from a random configuration; ``burn_in`` sweeps are discarded, then ``n_per_T`` configurations
+    are kept ``every`` sweeps apart (a Wolff sweep flips about L*L spins).
+
+    Parameters
+    ----------
+    geometry : {"square", "triangular"}
+        Eq. 8.7 or eq. 8.8 (J = 1, periodic L x L).
+    L : int
+        Linear size (>= 4).
+    temperatures : array_like, optional
+        Temperature grid (> 0). Default: 20 points spanning [0.5, 1.5] T_c of the geometry.
+    n_per_T, every, burn_in : int
+    seed : int
+    path : str or Path, optional
+        HDF5 (``.h5``) cache: reused when it holds the same settings; otherwise written.
+    progress : bool
+    backend : {None, "cpp", "numba"}
+
+    Returns
+    -------
+    IsingDataset
+    """
+    from .. import __version__
+    from .models import Ising
+    from .simulation import Simulation
+
+    geometry = check_choice(geometry, "geometry", DATASET_GEOMETRIES)
+    L = check_int(L, "L", minimum=4, maximum=4096)
+    tc = SQUARE_TC if geometry == "square" else TRIANGULAR_TC
+    if temperatures is None:
+        temperatures = np.linspace(0.5 * tc, 1.5 * tc, 20)
+    temps = check_array(temperatures, "temperatures", dtype=np.float64, ndim=1, finite=True)
+    if temps.size == 0:
+        raise ValueError("temperatures must not be empty")
+    if np.any(temps <= 0):
+        raise ValueError(f"temperatures must all be > 0, got min {temps.min()}")
+    n_per_T = check_int(n_per_T, "n_per_T", minimum=1)
+    every = check_int(every, "every", minimum=1)
+    burn_in = check_int(burn_in, "burn_in", minimum=0)
+    seed = check_seed(seed)
+    params = {"geometry": geometry, "L": L, "temperatures": [float(t) for t in temps], "n_per_T": n_per_T,
+              "every": every, "burn_in": burn_in, "seed": seed, "update": "wolff"}
+    if path is not None:
+        path = Path(path)
+        if path.is_file():
+            meta = read_params(path)
+            if meta.get("kind") != DATASET_KIND:
+                raise ValueError(f"{path} holds {meta.get('kind')!r}, not an Ising dataset; choose another path")
+            old = meta["params"]
+            diff = sorted(k for k in params if old.get(k) != params[k])
+            if diff:
+                raise ValueError(f"{path} holds a data set with other settings ({', '.join(diff)}: "
+                                 f"{[old.get(k) for k in diff]} vs {[params[k] for k in diff]}); "
+                                 "delete it or choose another path")
+            arrays, p = load_run(path, kind=DATASET_KIND)
+            return IsingDataset(arrays["configs"], arrays["T"], geometry, L, p)
+
+    from tqdm.auto import tqdm
+
+    configs = np.empty((temps.size * n_per_T, L, L), np.int8)
+    for i, t in enumerate(tqdm(temps, desc=f"{geometry} L={L} configurations", disable=not progress, leave=False)):
+        model = Ising(shape=(L, L), geometry=geometry)
+        sim = Simulation(model, T=float(t), update="wolff", seed=seed, chain=i, backend=backend)
+        configs[i * n_per_T:(i + 1) * n_per_T] = sim.configurations(n_per_T, every=every, burn_in=burn_in)
+    T = np.repeat(temps, n_per_T)
+    params["physdl_version"] = __version__
+    ds = IsingDataset(configs, T, geometry, L, params)
+    if path is not None:
+        save_run(path, {"configs": configs, "T": T}, params, kind=DATASET_KIND)
+    return ds
