@@ -135,7 +135,8 @@ void rbm_gibbs(const T* W, const T* b, const T* c, std::int64_t nv, std::int64_t
   const T lo = pm ? T(-1) : T(0);
   const T scale = pm ? T(2) : T(1);
   auto sample = [&](T* u, const T* bias, std::int64_t nu, std::uint64_t q) {
-#pragma omp parallel for schedule(static)
+    // threads only pay off on large blocks (a parallel region costs microseconds, more under load)
+#pragma omp parallel for schedule(static) if (m * nu >= 65536)
     for (std::int64_t r = 0; r < m; ++r) {
       const std::uint64_t st = stream0 + static_cast<std::uint64_t>(r);
       const T* a = pre.data() + r * nu;
