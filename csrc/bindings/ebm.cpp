@@ -138,15 +138,16 @@ void register_ebm(py::module_& root) {
       "slmc_wolff",
       [](const carray<std::int32_t>& nbr, const carray<std::int32_t>& plaq, double J, double K,
          const carray<std::int32_t>& cnbr, const carray<double>& Jc, carray<std::int8_t> S, double beta,
-         std::int64_t nsteps, std::uint64_t seed, std::uint64_t stream0, std::uint64_t t0) {
+         std::int64_t nsteps, std::int64_t nclusters, std::uint64_t seed, std::uint64_t stream0, std::uint64_t t0) {
         need(S.ndim() == 2, "S must have shape (m, n)");
         const std::int64_t m = S.shape(0), n = S.shape(1);
         need(nsteps >= 1, "nsteps must be >= 1");
+        need(nclusters >= 1 && nclusters <= 64, "nclusters must be in [1, 64]");
         auto p = make_plaquette(n, nbr, plaq, J, K);
         need(cnbr.ndim() == 2 && cnbr.shape(0) == n, "cnbr must have shape (n, zc)");
         const std::int64_t zc = cnbr.shape(1);
         need(Jc.size() == zc, "Jc must hold zc couplings");
-        need(n * zc < (std::int64_t(1) << 24), "n * zc must be below 2**24");
+        need(n * (zc + 1) * nclusters < (std::int64_t(1) << 24), "n * (zc + 1) * nclusters must be below 2**24");
         check_index(cnbr, n, "cnbr");
         for (py::ssize_t k = 0; k < Jc.size(); ++k) need(Jc.data()[k] >= 0.0, "Jc must be >= 0");
         auto* ps = mutable_data(S, "S");
@@ -159,12 +160,12 @@ void register_ebm(py::module_& root) {
         auto* pa = acc.mutable_data();
         {
           py::gil_scoped_release nogil;
-          physdl::ebm::slmc_wolff(p, cnbr.data(), zc, Jc.data(), ps, m, beta, nsteps, seed, stream0, t0, pe, pm, pc, pa);
+          physdl::ebm::slmc_wolff(p, cnbr.data(), zc, Jc.data(), ps, m, beta, nsteps, nclusters, seed, stream0, t0, pe, pm, pc, pa);
         }
         return py::make_tuple(E, M, C, acc);
       },
       py::arg("nbr"), py::arg("plaq"), py::arg("J"), py::arg("K"), py::arg("cnbr"), py::arg("Jc"), py::arg("S"),
-      py::arg("beta"), py::arg("nsteps"), py::arg("seed"), py::arg("stream0"), py::arg("t0"));
+      py::arg("beta"), py::arg("nsteps"), py::arg("nclusters"), py::arg("seed"), py::arg("stream0"), py::arg("t0"));
 }
 
 }  // namespace physdl::bindings

@@ -77,7 +77,7 @@ def plaquette_metropolis(nbr, plaq, J, K, S, beta, nsweeps, seed, stream0, t0):
 
 
 @nb.jit(**_opts)
-def slmc_wolff(nbr, plaq, J, K, cnbr, Jc, S, beta, nsteps, seed, stream0, t0):
+def slmc_wolff(nbr, plaq, J, K, cnbr, Jc, S, beta, nsteps, nclusters, seed, stream0, t0):
     m, n = S.shape
     zc = cnbr.shape[1]
     padd = np.zeros(zc)
@@ -101,41 +101,53 @@ def slmc_wolff(nbr, plaq, J, K, cnbr, Jc, S, beta, nsteps, seed, stream0, t0):
         st = np.uint64(stream0) + np.uint64(c)
         for t in range(nsteps):
             base = np.uint64(t0 + t) << _S24
+            old = s.copy()
             a0, a1, a2, a3 = philox_block(seed, st, base)
             i0 = np.int64(uniform_double(a0, a1) * np.float64(n))
             if i0 >= n:
                 i0 = n - 1
             uacc = uniform_double(a2, a3)
-            s0 = s[i0]
-            top = 0
-            ncl = 0
-            stack[top] = i0
-            top += 1
-            cl[ncl] = i0
-            ncl += 1
-            incl[i0] = 1
             a = np.uint64(0)
             b0 = b1 = b2 = b3 = np.uint64(0)
-            while top > 0:
-                top -= 1
-                i = stack[top]
-                for col in range(zc):
-                    j = cnbr[i, col]
-                    if incl[j] or s[j] != s0 or not (padd[col] > 0.0):
-                        continue
+            total = 0
+            for q in range(nclusters):
+                if q > 0:
                     if (a & _U1) == 0:
                         b0, b1, b2, b3 = philox_block(seed, st, base | (_U1 + (a >> _U1)))
                     u = uniform_double(b0, b1) if (a & _U1) == 0 else uniform_double(b2, b3)
                     a += _U1
-                    if u < padd[col]:
-                        incl[j] = 1
-                        stack[top] = j
-                        top += 1
-                        cl[ncl] = j
-                        ncl += 1
-            for q in range(ncl):
-                s[cl[q]] = -s[cl[q]]
-                incl[cl[q]] = 0
+                    i0 = np.int64(u * np.float64(n))
+                    if i0 >= n:
+                        i0 = n - 1
+                s0 = s[i0]
+                top = 0
+                ncl = 0
+                stack[top] = i0
+                top += 1
+                cl[ncl] = i0
+                ncl += 1
+                incl[i0] = 1
+                while top > 0:
+                    top -= 1
+                    i = stack[top]
+                    for col in range(zc):
+                        j = cnbr[i, col]
+                        if incl[j] or s[j] != s0 or not (padd[col] > 0.0):
+                            continue
+                        if (a & _U1) == 0:
+                            b0, b1, b2, b3 = philox_block(seed, st, base | (_U1 + (a >> _U1)))
+                        u = uniform_double(b0, b1) if (a & _U1) == 0 else uniform_double(b2, b3)
+                        a += _U1
+                        if u < padd[col]:
+                            incl[j] = 1
+                            stack[top] = j
+                            top += 1
+                            cl[ncl] = j
+                            ncl += 1
+                for q2 in range(ncl):
+                    s[cl[q2]] = -s[cl[q2]]
+                    incl[cl[q2]] = 0
+                total += ncl
             inn2, ipl2 = plaquette_sums(nbr, plaq, s)
             ec2 = cluster_energy(cnbr, Jc, s)
             dex = -J * np.float64(inn2 - inn) - K * np.float64(ipl2 - ipl)
@@ -143,12 +155,13 @@ def slmc_wolff(nbr, plaq, J, K, cnbr, Jc, S, beta, nsteps, seed, stream0, t0):
                 inn = inn2
                 ipl = ipl2
                 ec = ec2
-                mg -= 2 * np.int64(s0) * ncl
                 acc[c] += 1
             else:
-                for q in range(ncl):
-                    s[cl[q]] = -s[cl[q]]
+                s[:] = old
+            mg = 0
+            for i in range(n):
+                mg += np.int64(s[i])
             E[c, t] = -J * np.float64(inn) - K * np.float64(ipl)
             M[c, t] = mg
-            C[c, t] = ncl
+            C[c, t] = total
     return E, M, C, acc

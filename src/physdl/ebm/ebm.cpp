@@ -235,8 +235,9 @@ void plaquette_metropolis(const Plaquette& p, std::int8_t* S, std::int64_t m, do
 }
 
 void slmc_wolff(const Plaquette& p, const std::int32_t* cnbr, std::int64_t zc, const double* Jc, std::int8_t* S,
-                std::int64_t m, double beta, std::int64_t nsteps, std::uint64_t seed, std::uint64_t stream0,
-                std::uint64_t t0, double* energy, std::int64_t* mag, std::int64_t* csize, std::int64_t* accepted) {
+                std::int64_t m, double beta, std::int64_t nsteps, std::int64_t nclusters, std::uint64_t seed,
+                std::uint64_t stream0, std::uint64_t t0, double* energy, std::int64_t* mag, std::int64_t* csize,
+                std::int64_t* accepted) {
   const std::int64_t n = p.n;
   std::vector<double> padd(zc);
   for (std::int64_t col = 0; col < zc; ++col) padd[col] = Jc[col] > 0.0 ? 1.0 - std::exp(-2.0 * beta * Jc[col]) : 0.0;
@@ -244,6 +245,7 @@ void slmc_wolff(const Plaquette& p, const std::int32_t* cnbr, std::int64_t zc, c
   {
     std::vector<std::int64_t> stack, cl;
     std::vector<std::uint8_t> incl(n, 0);
+    std::vector<std::int8_t> old(n);
 #pragma omp for schedule(dynamic, 1)
     for (std::int64_t c = 0; c < m; ++c) {
       std::int8_t* s = S + c * n;
@@ -256,37 +258,49 @@ void slmc_wolff(const Plaquette& p, const std::int32_t* cnbr, std::int64_t zc, c
       const std::uint64_t st = stream0 + static_cast<std::uint64_t>(c);
       for (std::int64_t t = 0; t < nsteps; ++t) {
         const std::uint64_t base = (t0 + static_cast<std::uint64_t>(t)) << 24;
+        std::copy(s, s + n, old.begin());
         const auto b0 = philox_block(seed, st, base);
         std::int64_t i0 = static_cast<std::int64_t>(uniform_double(b0.v[0], b0.v[1]) * static_cast<double>(n));
         if (i0 >= n) i0 = n - 1;
         const double uacc = uniform_double(b0.v[2], b0.v[3]);
-        const std::int8_t s0 = s[i0];
-        stack.clear();
-        cl.clear();
-        stack.push_back(i0);
-        cl.push_back(i0);
-        incl[i0] = 1;
         std::uint64_t a = 0;
         physdl::random::Philox4x32 blk{};
-        while (!stack.empty()) {
-          const std::int64_t i = stack.back();
-          stack.pop_back();
-          for (std::int64_t col = 0; col < zc; ++col) {
-            const std::int64_t j = cnbr[i * zc + col];
-            if (incl[j] || s[j] != s0 || !(padd[col] > 0.0)) continue;
+        std::int64_t total = 0;
+        for (std::int64_t q = 0; q < nclusters; ++q) {
+          if (q > 0) {  // the seed of a further cluster is the next draw of the attempt sequence
             if ((a & 1) == 0) blk = philox_block(seed, st, base | (1 + (a >> 1)));
             const int l = 2 * static_cast<int>(a & 1);
             ++a;
-            if (uniform_double(blk.v[l], blk.v[l + 1]) < padd[col]) {
-              incl[j] = 1;
-              stack.push_back(j);
-              cl.push_back(j);
+            i0 = static_cast<std::int64_t>(uniform_double(blk.v[l], blk.v[l + 1]) * static_cast<double>(n));
+            if (i0 >= n) i0 = n - 1;
+          }
+          const std::int8_t s0 = s[i0];
+          stack.clear();
+          cl.clear();
+          stack.push_back(i0);
+          cl.push_back(i0);
+          incl[i0] = 1;
+          while (!stack.empty()) {
+            const std::int64_t i = stack.back();
+            stack.pop_back();
+            for (std::int64_t col = 0; col < zc; ++col) {
+              const std::int64_t j = cnbr[i * zc + col];
+              if (incl[j] || s[j] != s0 || !(padd[col] > 0.0)) continue;
+              if ((a & 1) == 0) blk = philox_block(seed, st, base | (1 + (a >> 1)));
+              const int l = 2 * static_cast<int>(a & 1);
+              ++a;
+              if (uniform_double(blk.v[l], blk.v[l + 1]) < padd[col]) {
+                incl[j] = 1;
+                stack.push_back(j);
+                cl.push_back(j);
+              }
             }
           }
-        }
-        for (const auto i : cl) {
-          s[i] = static_cast<std::int8_t>(-s[i]);
-          incl[i] = 0;
+          for (const auto i : cl) {
+            s[i] = static_cast<std::int8_t>(-s[i]);
+            incl[i] = 0;
+          }
+          total += static_cast<std::int64_t>(cl.size());
         }
         std::int64_t inn2, ipl2;
         plaquette_sums(p, s, inn2, ipl2);
@@ -296,14 +310,15 @@ void slmc_wolff(const Plaquette& p, const std::int32_t* cnbr, std::int64_t zc, c
           inn = inn2;
           ipl = ipl2;
           ec = ec2;
-          M -= 2 * s0 * static_cast<std::int64_t>(cl.size());
           ++acc;
         } else {
-          for (const auto i : cl) s[i] = static_cast<std::int8_t>(-s[i]);
+          std::copy(old.begin(), old.end(), s);
         }
+        M = 0;
+        for (std::int64_t i = 0; i < n; ++i) M += s[i];
         energy[c * nsteps + t] = -p.J * static_cast<double>(inn) - p.K * static_cast<double>(ipl);
         mag[c * nsteps + t] = M;
-        csize[c * nsteps + t] = static_cast<std::int64_t>(cl.size());
+        csize[c * nsteps + t] = total;
       }
       accepted[c] = acc;
     }

@@ -51,11 +51,14 @@ void plaquette_metropolis(const Plaquette& p, std::int8_t* S, std::int64_t m, do
                           std::int64_t* mag, std::int64_t* accepted);
 
 // Wolff clusters grown with the couplings Jc[col] >= 0 of the columns of cnbr (n, zc) (bond added with
-// p = 1 - exp(-2 beta Jc)), accepted with min(1, exp(-beta (dE_exact - dE_cluster))) (eq. 6.114).
-// Step t0 + t: seed site and acceptance from counter (t << 24), lanes 0-1 and 2-3; bond attempt a from
-// counter (t << 24) | (1 + a / 2), lanes 2 (a & 1), 2 (a & 1) + 1.  energy, mag, csize (m, nsteps).
+// p = 1 - exp(-2 beta Jc)); nclusters clusters flipped in turn make one proposal (the cumulative update),
+// accepted with min(1, exp(-beta (dE_exact - dE_cluster))) (eq. 6.114).
+// Step t0 + t: first seed site and acceptance from counter (t << 24), lanes 0-1 and 2-3; draw a (bond
+// attempts and the seeds of further clusters, in order) from counter (t << 24) | (1 + a / 2), lanes
+// 2 (a & 1), 2 (a & 1) + 1.  energy, mag, csize (spins flipped in the proposal) (m, nsteps).
 void slmc_wolff(const Plaquette& p, const std::int32_t* cnbr, std::int64_t zc, const double* Jc, std::int8_t* S,
-                std::int64_t m, double beta, std::int64_t nsteps, std::uint64_t seed, std::uint64_t stream0,
-                std::uint64_t t0, double* energy, std::int64_t* mag, std::int64_t* csize, std::int64_t* accepted);
+                std::int64_t m, double beta, std::int64_t nsteps, std::int64_t nclusters, std::uint64_t seed,
+                std::uint64_t stream0, std::uint64_t t0, double* energy, std::int64_t* mag, std::int64_t* csize,
+                std::int64_t* accepted);
 
 }  // namespace physdl::ebm
