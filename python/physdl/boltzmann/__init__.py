@@ -306,9 +306,9 @@ class RBM:
         method : {"cd", "pcd"}
             Contrastive divergence from the minibatch, or persistent chains (``n_chains``,
             default the batch size).
-        monitor : array, optional
+        monitor : array or False, optional
             Rows whose mean pseudo-log-likelihood and reconstruction error go into ``history``
-            after each epoch (default: up to 256 rows of ``data``).
+            after each epoch (default: up to 256 rows of ``data``; False: none).
         checkpoint : path, optional
             ``save`` after every epoch (resume with :meth:`load` and another ``fit``).
         """
@@ -319,7 +319,10 @@ class RBM:
         k = check_int(k, "k", minimum=1, maximum=1 << 20)
         method = check_choice(method, "method", ("cd", "pcd"))
         nc = bs if n_chains is None else check_int(n_chains, "n_chains", minimum=1, maximum=MAX_CHAINS)
-        mon = data[:256] if monitor is None else self.check_data(monitor, "monitor")
+        if monitor is False:
+            mon = None
+        else:
+            mon = data[:256] if monitor is None else self.check_data(monitor, "monitor")
         n = data.shape[0]
         start = (self.history.epoch[-1] + 1) if self.history.epoch else 0
         for ep in range(start, start + epochs):
@@ -332,8 +335,12 @@ class RBM:
                 self.b += (lr * db).astype(self.dtype)
                 self.c += (lr * dc).astype(self.dtype)
             self.history.epoch.append(ep)
-            self.history.pseudo_log_likelihood.append(float(np.mean(self.pseudo_log_likelihood(mon))))
-            self.history.reconstruction_error.append(self.reconstruction_error(mon))
+            if mon is not None:
+                self.history.pseudo_log_likelihood.append(float(np.mean(self.pseudo_log_likelihood(mon))))
+                self.history.reconstruction_error.append(self.reconstruction_error(mon))
+            else:
+                self.history.pseudo_log_likelihood.append(float("nan"))
+                self.history.reconstruction_error.append(float("nan"))
             if progress:
                 print(f"[rbm] epoch {ep + 1}: pseudo-log-likelihood {self.history.pseudo_log_likelihood[-1]:.4f}",
                       flush=True)
