@@ -154,8 +154,9 @@ def _ising(L, T, n, seed):
 def test_rbm_on_ising_reproduces_energy_and_magnetisation():
     # Torlai and Melko's test (PRB 94, 165134) on a 4x4 torus at T = 2.5
     X, obs = _ising(4, 2.5, 4000, seed=3)
-    rbm = RBM(16, 16, units="spin", seed=1, init_std=0.1)
-    rbm.fit(X, epochs=40, learning_rate=0.05, batch_size=100, k=5, method="cd")
+    rbm = RBM(16, 32, units="spin", seed=1, init_std=0.1)
+    for lr, ep in ((0.05, 30), (0.01, 20), (0.002, 10)):  # a decreasing learning rate ends the SGD noise
+        rbm.fit(X, epochs=ep, learning_rate=lr, batch_size=100, k=5, method="pcd", n_chains=200, monitor=False)
     v, _ = rbm.sample(4000, k=100)
     for d, s in zip(obs(X), obs(v.astype(float))):
         err = np.hypot(d.std() / np.sqrt(d.size), s.std() / np.sqrt(s.size))

@@ -294,6 +294,29 @@ class RBM:
         neg = self._moments(vk64, self.hidden_expectation(vk))
         return tuple(p - q for p, q in zip(pos, neg))
 
+    def _train_step(self, v, lr, k, persistent, nc, backend):
+        """One update W += lr * (eq. 6.19) in the machine's dtype (v already checked)."""
+        from scipy.special import expit
+        act = np.tanh if self.units == "spin" else expit
+        W, c = self.W, self.c
+        ph = act(v @ W + c)
+        if persistent:
+            if self._chains is None or self._chains.shape[0] != nc:
+                self._chains = self.random_visible(nc)
+            vk = self._chains
+            self._gibbs(vk, k, _PCD, backend)
+        else:
+            vk = v.copy()
+            self._gibbs(vk, k, _CD, backend)
+        phn = act(vk @ W + c)
+        B, M = v.shape[0], vk.shape[0]
+        dt = self.dtype.type
+        A = np.concatenate([v, vk])
+        G = np.concatenate([ph * dt(lr / B), phn * dt(-lr / M)])
+        W += A.T @ G  # lr (<v h>_data - <v h>_model) in one product
+        self.b += dt(lr) * (v.mean(axis=0) - vk.mean(axis=0))
+        self.c += dt(lr) * (ph.mean(axis=0) - phn.mean(axis=0))
+
     def fit(self, data, epochs: int = 10, learning_rate: float = 0.01, batch_size: int = 100, k: int = 1,
             method: str = "pcd", n_chains: int | None = None, monitor=None, progress: bool = False,
             checkpoint=None, backend: str | None = None) -> "RBM":
@@ -329,11 +352,7 @@ class RBM:
             u = uniform(n, seed=self.seed, stream=_stream(_SHUFFLE), offset=ep * n)
             order = np.argsort(u, kind="stable")
             for s in range(0, n - bs + 1, bs):
-                batch = data[order[s:s + bs]]
-                dW, db, dc = self.cd_gradient(batch, k, method == "pcd", nc, backend)
-                self.W += (lr * dW).astype(self.dtype)
-                self.b += (lr * db).astype(self.dtype)
-                self.c += (lr * dc).astype(self.dtype)
+                self._train_step(data[order[s:s + bs]], lr, k, method == "pcd", nc, backend)
             self.history.epoch.append(ep)
             if mon is not None:
                 self.history.pseudo_log_likelihood.append(float(np.mean(self.pseudo_log_likelihood(mon))))

@@ -7,7 +7,7 @@ import math
 import numba as nb
 import numpy as np
 
-from ..random._numba import philox_block, uniform_double
+from ..random._numba import philox_block
 
 _opts = dict(nopython=True, nogil=True, cache=True)
 _S24 = np.uint64(24)
@@ -22,12 +22,13 @@ def _sample(pre, bias, u, pm, seed, stream0, q):
         st = np.uint64(stream0) + np.uint64(r)
         b0 = b1 = b2 = b3 = np.uint64(0)
         for j in range(nu):
-            if (j & 1) == 0:
-                b0, b1, b2, b3 = philox_block(seed, st, (np.uint64(q) << _S24) | np.uint64(j >> 1))
+            if (j & 3) == 0:
+                b0, b1, b2, b3 = philox_block(seed, st, (np.uint64(q) << _S24) | np.uint64(j >> 2))
             x = np.float64(scale * (pre[r, j] + bias[j]))
             p = 1.0 / (1.0 + math.exp(-x))
-            uu = uniform_double(b0, b1) if (j & 1) == 0 else uniform_double(b2, b3)
-            u[r, j] = 1.0 if uu < p else lo
+            lane = j & 3
+            w = b0 if lane == 0 else (b1 if lane == 1 else (b2 if lane == 2 else b3))
+            u[r, j] = 1.0 if np.float64(w) * 2.3283064365386963e-10 < p else lo
 
 
 @nb.jit(**_opts)

@@ -22,6 +22,27 @@ def _sgn(x, old, tie_keep):
 
 
 @nb.jit(**_opts)
+def dot4(a, b):
+    """sum a_j b_j in four partial sums combined as (s0 + s1) + (s2 + s3), as in ebm.cpp."""
+    n = a.size
+    s0 = s1 = s2 = s3 = 0.0
+    j = 0
+    while j + 4 <= n:
+        s0 += a[j] * b[j]
+        s1 += a[j + 1] * b[j + 1]
+        s2 += a[j + 2] * b[j + 2]
+        s3 += a[j + 3] * b[j + 3]
+        j += 4
+    if j < n:
+        s0 += a[j] * b[j]
+    if j + 1 < n:
+        s1 += a[j + 1] * b[j + 1]
+    if j + 2 < n:
+        s2 += a[j + 2] * b[j + 2]
+    return (s0 + s1) + (s2 + s3)
+
+
+@nb.jit(**_opts)
 def hopfield_async(W, S, max_sweeps, tie_keep, seed, stream0, record_steps):
     m, n = S.shape
     es = np.empty((m, max_sweeps + 1))
@@ -32,11 +53,9 @@ def hopfield_async(W, S, max_sweeps, tie_keep, seed, stream0, record_steps):
     perm = np.empty(n, np.int64)
     for c in range(m):
         s = S[c]
+        sd = s.astype(np.float64)
         for i in range(n):
-            a = 0.0
-            for j in range(n):
-                a += W[i, j] * s[j]
-            h[i] = a
+            h[i] = dot4(W[i], sd)
         E = 0.0
         for i in range(n):
             E += s[i] * h[i]
@@ -107,11 +126,9 @@ def hopfield_sync(W, S, max_steps, tie_keep):
         per = 0
         t = 0
         while t < max_steps:
+            xd = x.astype(np.float64)
             for i in range(n):
-                a = 0.0
-                for j in range(n):
-                    a += W[i, j] * x[j]
-                nx[i] = _sgn(a, x[i], tie_keep)
+                nx[i] = _sgn(dot4(W[i], xd), x[i], tie_keep)
             if np.all(nx == x):
                 per = 1
             elif t > 0 and np.all(nx == px):

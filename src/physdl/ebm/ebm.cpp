@@ -18,6 +18,22 @@ namespace {
 inline std::int8_t sgn(double x, std::int8_t old, bool tie_keep) {
   return x > 0.0 ? std::int8_t(1) : (x < 0.0 ? std::int8_t(-1) : (tie_keep ? old : std::int8_t(-1)));
 }
+// sum_j a_j b_j with four partial sums (j mod 4), combined as (s0 + s1) + (s2 + s3): a fixed order
+// the Numba twin repeats, and four independent chains of additions for the CPU.
+inline double dot4(const double* a, const double* b, std::int64_t n) {
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  std::int64_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    s0 += a[j] * b[j];
+    s1 += a[j + 1] * b[j + 1];
+    s2 += a[j + 2] * b[j + 2];
+    s3 += a[j + 3] * b[j + 3];
+  }
+  if (j < n) s0 += a[j] * b[j];
+  if (j + 1 < n) s1 += a[j + 1] * b[j + 1];
+  if (j + 2 < n) s2 += a[j + 2] * b[j + 2];
+  return (s0 + s1) + (s2 + s3);
+}
 }  // namespace
 
 void hopfield_async(const double* W, std::int64_t n, std::int8_t* S, std::int64_t m, std::int64_t max_sweeps,
@@ -25,17 +41,13 @@ void hopfield_async(const double* W, std::int64_t n, std::int8_t* S, std::int64_
                     double* energy_step, std::int64_t* sweeps, std::int64_t* flips) {
 #pragma omp parallel
   {
-    std::vector<double> h(n);
+    std::vector<double> h(n), sd(n);
     std::vector<std::int64_t> perm(n);
 #pragma omp for schedule(dynamic, 1)
     for (std::int64_t c = 0; c < m; ++c) {
       std::int8_t* s = S + c * n;
-      for (std::int64_t i = 0; i < n; ++i) {
-        double a = 0.0;
-        const double* Wi = W + i * n;
-        for (std::int64_t j = 0; j < n; ++j) a += Wi[j] * s[j];
-        h[i] = a;
-      }
+      for (std::int64_t j = 0; j < n; ++j) sd[j] = s[j];
+      for (std::int64_t i = 0; i < n; ++i) h[i] = dot4(W + i * n, sd.data(), n);
       double E = 0.0;
       for (std::int64_t i = 0; i < n; ++i) E += s[i] * h[i];
       E *= -0.5;
@@ -94,6 +106,7 @@ void hopfield_sync(const double* W, std::int64_t n, std::int8_t* S, std::int8_t*
 #pragma omp parallel
   {
     std::vector<std::int8_t> x(n), nx(n), px(n);
+    std::vector<double> xd(n);
 #pragma omp for schedule(dynamic, 1)
     for (std::int64_t c = 0; c < m; ++c) {
       std::int8_t* s = S + c * n;
@@ -102,12 +115,8 @@ void hopfield_sync(const double* W, std::int64_t n, std::int8_t* S, std::int8_t*
       std::int32_t per = 0;
       std::int64_t t = 0;
       for (; t < max_steps; ++t) {
-        for (std::int64_t i = 0; i < n; ++i) {
-          double a = 0.0;
-          const double* Wi = W + i * n;
-          for (std::int64_t j = 0; j < n; ++j) a += Wi[j] * x[j];
-          nx[i] = sgn(a, x[i], tie_keep);
-        }
+        for (std::int64_t j = 0; j < n; ++j) xd[j] = x[j];
+        for (std::int64_t i = 0; i < n; ++i) nx[i] = sgn(dot4(W + i * n, xd.data(), n), x[i], tie_keep);
         if (std::equal(nx.begin(), nx.end(), x.begin())) {
           per = 1;
         } else if (t > 0 && std::equal(nx.begin(), nx.end(), px.begin())) {
@@ -143,11 +152,10 @@ void rbm_gibbs(const T* W, const T* b, const T* c, std::int64_t nv, std::int64_t
       T* out = u + r * nu;
       physdl::random::Philox4x32 blk{};
       for (std::int64_t j = 0; j < nu; ++j) {
-        if ((j & 1) == 0) blk = philox_block(seed, st, (q << 24) | static_cast<std::uint64_t>(j >> 1));
-        const int l = 2 * static_cast<int>(j & 1);
+        if ((j & 3) == 0) blk = philox_block(seed, st, (q << 24) | static_cast<std::uint64_t>(j >> 2));
         const double x = static_cast<double>(scale * (a[j] + bias[j]));
         const double p = 1.0 / (1.0 + std::exp(-x));
-        out[j] = uniform_double(blk.v[l], blk.v[l + 1]) < p ? T(1) : lo;
+        out[j] = static_cast<double>(blk.v[j & 3]) * 2.3283064365386963e-10 < p ? T(1) : lo;  // u = w / 2^32
       }
     }
   };

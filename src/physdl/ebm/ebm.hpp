@@ -10,6 +10,7 @@
 namespace physdl::ebm {
 
 // ---- Hopfield (book ch. 10) ----------------------------------------------------------------
+// Fields are sums in four partial sums (j mod 4) combined as (s0 + s1) + (s2 + s3).
 // Random sequential (asynchronous) updates S_i <- sgn(sum_j W_ij S_j) (eq. 10.5), each sweep a
 // Philox Fisher-Yates permutation: word for step j of sweep t is lane (j & 3) of counter
 // (t << 24) | (j >> 2).  tie_keep: sgn(0) keeps the spin (else -1, eq. 10.7).  A chain stops after
@@ -29,7 +30,7 @@ void hopfield_sync(const double* W, std::int64_t n, std::int8_t* S, std::int8_t*
 // k block-Gibbs steps h ~ P(h|v), v ~ P(v|h) for m chains of a machine with energy
 // E = -b.v - c.h - v.W.h (W row-major nv x nh).  pm: units +-1 (P(u=+1) = sigmoid(2 a)), else
 // {0,1} (P(u=1) = sigmoid(a)).  Half-step q = 2 (t0 + t) (hidden) or 2 (t0 + t) + 1 (visible);
-// unit j uses the double from lanes 2 (j & 1), 2 (j & 1) + 1 of counter (q << 24) | (j >> 1).
+// unit j uses u = w / 2^32 with w lane (j & 3) of counter (q << 24) | (j >> 2).
 template <class T>
 void rbm_gibbs(const T* W, const T* b, const T* c, std::int64_t nv, std::int64_t nh, bool pm, T* v, T* h,
                std::int64_t m, std::int64_t k, std::uint64_t seed, std::uint64_t stream0, std::uint64_t t0);
