@@ -75,7 +75,7 @@ def rbm_ising(out: Path, quick: bool, progress: bool) -> Result:
     from ..lattice import Ising, Simulation
     from ..lattice._spin_chains import all_states
 
-    L, T, n = 4, 2.5, 4000
+    L, T, n = 4, 2.5, (2000 if quick else 4000)
     X = Simulation(Ising((L, L)), T=T, update="wolff", seed=3).configurations(n, every=2, burn_in=200)
     X = X.reshape(n, -1).astype(np.float64)
     bonds = Lattice("square", (L, L)).bonds()
@@ -114,8 +114,8 @@ def slmc_plaquette(out: Path, quick: bool, progress: bool) -> Result:
     from ..slmc import autocorrelation_comparison
 
     Ls = (8, 16) if quick else (16, 24, 32)
-    res = {L: autocorrelation_comparison(L, n_train=1000 if quick else 2000, n_local=20000 if quick else 200000,
-                                         n_slmc=5000 if quick else 50000, seed=1) for L in Ls}
+    res = {L: autocorrelation_comparison(L, n_train=500 if quick else 2000, n_local=10000 if quick else 200000,
+                                         n_slmc=3000 if quick else 50000, seed=1) for L in Ls}
     rows = []
     for L, r in res.items():
         ratio = r["tau_local"].value / r["tau_slmc"].value
