@@ -31,4 +31,5 @@ PYBIND11_MODULE(_core, m) {
   physdl::bindings::register_dynamics(m);
   physdl::bindings::register_tensornet(m);
   physdl::bindings::register_inverse(m);
+  physdl::bindings::register_ebm(m);
 }

@@ -33,6 +33,7 @@ TOUR_MODULES = [
     "physdl.tour.holography_tour",
     "physdl.tour.tensornet_tour",
     "physdl.tour.inverse_tour",
+    "physdl.tour.ebm_tour",
 ]
 
 

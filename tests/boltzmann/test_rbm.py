@@ -1,0 +1,207 @@
+import itertools
+
+import numpy as np
+import pytest
+from scipy import stats
+from scipy.special import logsumexp
+
+import physdl
+from physdl.boltzmann import RBM, FullyVisibleBM
+
+
+def brute(rbm):
+    """log Z, p(v, h) and all (v, h) by direct enumeration of the joint energy (independent of the class)."""
+    lo = -1 if rbm.units == "spin" else 0
+    V = np.array(list(itertools.product((lo, 1), repeat=rbm.n_visible)), float)
+    Hs = np.array(list(itertools.product((lo, 1), repeat=rbm.n_hidden)), float)
+    W, b, c = rbm.W.astype(float), rbm.b.astype(float), rbm.c.astype(float)
+    E = -(V @ b)[:, None] - (Hs @ c)[None, :] - V @ W @ Hs.T
+    return logsumexp(-E), np.exp(-E - logsumexp(-E)), V, Hs
+
+
+def machine(units, nv=5, nh=4, seed=1, std=0.7):
+    rbm = RBM(nv, nh, units=units, seed=seed, init_std=std)
+    g = np.random.default_rng(seed)
+    rbm.set_parameters(rbm.W, 0.5 * g.normal(size=nv), 0.5 * g.normal(size=nh))
+    return rbm
+
+
+@pytest.mark.parametrize("units", ["binary", "spin"])
+def test_exact_sums_equal_brute_force(units):
+    for nv, nh in ((5, 4), (4, 7)):  # enumerate the visible layer, then the hidden one
+        rbm = machine(units, nv, nh)
+        logZ, p, V, Hs = brute(rbm)
+        assert abs(rbm.log_partition() - logZ) < 1e-10
+        # free energy: F(v) = -log sum_h exp(-E(v, h))
+        W, b, c = rbm.W, rbm.b, rbm.c
+        F = np.array([-logsumexp([-(-(v @ b) - h @ c - v @ W @ h) for h in Hs]) for v in V])
+        np.testing.assert_allclose(rbm.free_energy(V), F, atol=1e-10)
+        # pseudo-likelihood against direct conditional sums
+        pv = p.sum(axis=1)
+        idx = {tuple(v): i for i, v in enumerate(V)}
+        lo = V.min()
+        direct = []
+        for v in V[:6]:
+            t = 0.0
+            for i in range(nv):
+                w = v.copy()
+                w[i] = lo + 1 - w[i]
+                t += np.log(pv[idx[tuple(v)]] / (pv[idx[tuple(v)]] + pv[idx[tuple(w)]]))
+            direct.append(t)
+        np.testing.assert_allclose(rbm.pseudo_log_likelihood(V[:6]), direct, atol=1e-10)
+        # exact gradient: data phase - model phase against brute-force moments
+        data = V[[0, 3, 3, 5]]
+        dW, db, dc = rbm.exact_gradient(data)
+        eh = np.tanh(c + V @ W) if units == "spin" else 1 / (1 + np.exp(-(c + V @ W)))
+        pos = data.T @ (np.tanh(c + data @ W) if units == "spin" else 1 / (1 + np.exp(-(c + data @ W)))) / 4
+        neg = np.einsum("vh,vi,hj->ij", p, V, Hs)
+        np.testing.assert_allclose(dW, pos - neg, atol=1e-10)
+        np.testing.assert_allclose(db, data.mean(0) - pv @ V, atol=1e-10)
+        assert eh.shape == (V.shape[0], nh)
+
+
+@pytest.mark.parametrize("units", ["binary", "spin"])
+def test_gibbs_matches_exact_distribution(units, cpu_backend):
+    rbm = machine(units, 4, 3, seed=2, std=0.8)
+    _, p, V, Hs = brute(rbm)
+    v, h = rbm.sample(20000, k=25, backend=cpu_backend)
+    lo = rbm._lo
+    iv = ((v == 1) * (1 << np.arange(3, -1, -1))).sum(1)
+    ih = ((h == 1) * (1 << np.arange(2, -1, -1))).sum(1)
+    counts = np.bincount(iv * 8 + ih, minlength=128)
+    expected = p.reshape(-1) * v.shape[0]  # V, Hs in itertools order = binary digits
+    assert lo in (0, -1)
+    chi2, pval = stats.chisquare(counts, expected)
+    assert pval > 1e-3, (chi2, pval)
+
+
+@pytest.mark.parametrize("units", ["binary", "spin"])
+def test_ais_within_three_errors(units, cpu_backend):
+    rbm = machine(units, 8, 10, seed=3, std=0.6)
+    est = rbm.ais(n_chains=500, n_betas=500, seed=4, backend=cpu_backend)
+    exact = brute(rbm)[0]
+    assert est.error > 0
+    assert abs(est.value - exact) < 3 * est.error, (est, exact)
+
+
+def test_cd_k_approaches_exact_gradient():
+    rbm = machine("binary", 6, 4, seed=5, std=1.5)
+    g = np.random.default_rng(0)
+    data = (g.random((500, 6)) < np.linspace(0.2, 0.8, 6)).astype(float)
+    exact = rbm.exact_gradient(data)[0]
+    dist, se = {}, {}
+    for k in (1, 3, 30):
+        reps = np.array([rbm.cd_gradient(np.tile(data, (4, 1)), k=k)[0] for _ in range(12)])
+        mean = reps.mean(0)
+        err = reps.std(0, ddof=1) / np.sqrt(len(reps))
+        dist[k] = np.abs(mean - exact).max()
+        se[k] = err.max()
+    assert dist[1] > dist[3] > dist[30]
+    assert dist[1] > 6 * se[1]           # CD-1 is biased
+    assert dist[30] < 4.5 * se[30]       # CD-30 is not, within its errors
+
+
+def test_cpp_equals_numba_and_threads(threads):
+    for dt in (np.float64, np.float32):
+        rbm = RBM(7, 5, units="spin", dtype=dt, seed=6, init_std=0.7)
+        v0 = rbm.random_visible(300)
+        out = []
+        for be, nt in (("cpp", 1), ("cpp", 2), ("numba", 1)):
+            physdl.set_num_threads(nt)
+            rbm._t = 10
+            out.append(rbm.gibbs(v0, k=5, backend=be))
+        for v, h in out[1:]:
+            assert np.array_equal(v, out[0][0]) and np.array_equal(h, out[0][1])
+
+
+def test_fit_cd_and_pcd_raise_likelihood(tmp_path):
+    g = np.random.default_rng(3)
+    proto = np.array([[1, 1, 1, 0, 0, 0], [0, 0, 0, 1, 1, 1]], float)
+    data = proto[g.integers(0, 2, 400)]
+    flip = g.random(data.shape) < 0.05
+    data = np.abs(data - flip)
+    for method in ("cd", "pcd"):
+        rbm = RBM(6, 3, seed=1, init_std=0.1)
+        ll0 = rbm.log_likelihood(data)
+        rbm.fit(data, epochs=30, learning_rate=0.1, batch_size=20, k=1, method=method)
+        assert rbm.log_likelihood(data) > ll0 + 1.0
+        assert rbm.history.pseudo_log_likelihood[-1] > rbm.history.pseudo_log_likelihood[0]
+    # checkpoint and resume continue the same run as an uninterrupted fit
+    a = RBM(6, 3, seed=2)
+    a.fit(data, epochs=4, learning_rate=0.1, batch_size=20, method="pcd")
+    b = RBM(6, 3, seed=2)
+    b.fit(data, epochs=2, learning_rate=0.1, batch_size=20, method="pcd", checkpoint=tmp_path / "m.npz")
+    c = RBM.load(tmp_path / "m.npz")
+    c.fit(data, epochs=2, learning_rate=0.1, batch_size=20, method="pcd")
+    np.testing.assert_array_equal(a.W, c.W)
+    assert c.history.epoch == [0, 1, 2, 3]
+
+
+def _ising(L, T, n, seed):
+    from physdl.geometry import Lattice
+    from physdl.lattice import Ising, Simulation
+
+    X = Simulation(Ising((L, L)), T=T, update="wolff", seed=seed).configurations(n, every=2, burn_in=200)
+    X = X.reshape(n, -1).astype(np.float64)
+    bonds = Lattice("square", (L, L)).bonds()
+
+    def obs(S):
+        return -(S[:, bonds[:, 0]] * S[:, bonds[:, 1]]).sum(1) / L**2, np.abs(S.mean(1))
+
+    return X, obs
+
+
+def test_rbm_on_ising_reproduces_energy_and_magnetisation():
+    # Torlai and Melko's test (PRB 94, 165134) on a 4x4 torus at T = 2.5
+    X, obs = _ising(4, 2.5, 4000, seed=3)
+    rbm = RBM(16, 32, units="spin", seed=1, init_std=0.1)
+    for lr, ep in ((0.05, 30), (0.01, 20), (0.002, 10)):  # a decreasing learning rate ends the SGD noise
+        rbm.fit(X, epochs=ep, learning_rate=lr, batch_size=100, k=5, method="pcd", n_chains=200, monitor=False)
+    v, _ = rbm.sample(4000, k=100)
+    for d, s in zip(obs(X), obs(v.astype(float))):
+        err = np.hypot(d.std() / np.sqrt(d.size), s.std() / np.sqrt(s.size))
+        assert abs(d.mean() - s.mean()) < 3 * err, (d.mean(), s.mean(), err)
+
+
+def test_fully_visible_moment_matching():
+    # data from a known machine (exact samples); the fit matches the data moments and its likelihood
+    # is at least the generator's (maximum likelihood)
+    gen = FullyVisibleBM(5)
+    g = np.random.default_rng(1)
+    J = g.normal(scale=0.4, size=(5, 5))
+    gen.J = np.triu(J, 1) + np.triu(J, 1).T
+    gen.h = g.normal(scale=0.3, size=5)
+    data = gen.sample_exact(5000, seed=2)
+    fit = FullyVisibleBM(5).fit(data, steps=3000, learning_rate=0.2)
+    m1, m2 = fit.moments()
+    s = data.astype(float)
+    np.testing.assert_allclose(m1, s.mean(0), atol=1e-6)
+    off = ~np.eye(5, dtype=bool)
+    np.testing.assert_allclose(m2[off], (s.T @ s / len(s))[off], atol=1e-6)
+    assert fit.log_likelihood(data) >= gen.log_likelihood(data) - 1e-9
+    # and the couplings agree with the generator's within sampling noise
+    assert np.abs(fit.J - gen.J).max() < 0.1
+
+
+def test_bad_input():
+    rbm = RBM(4, 3)
+    with pytest.raises(ValueError, match="\\{0, 1\\}"):
+        rbm.fit(np.full((10, 4), 2.0))
+    with pytest.raises(ValueError, match="finite"):
+        rbm.free_energy(np.array([[0, 1, np.nan, 1]]))
+    with pytest.raises(ValueError, match="k must be"):
+        rbm.gibbs(np.zeros((2, 4)), k=0)
+    with pytest.raises(ValueError, match="learning_rate"):
+        rbm.fit(np.zeros((10, 4)), learning_rate=0.0)
+    with pytest.raises(ValueError, match="learning_rate"):
+        rbm.fit(np.zeros((10, 4)), learning_rate=-1.0)
+    with pytest.raises(ValueError, match="shape"):
+        rbm.free_energy(np.zeros((2, 5)))
+    with pytest.raises(ValueError, match="\\{-1, \\+1\\}"):
+        RBM(4, 3, units="spin").free_energy(np.zeros((1, 4)))
+    with pytest.raises(ValueError, match="units"):
+        RBM(4, 3, units="ising")
+    with pytest.raises(ValueError, match="<= 20"):
+        RBM(30, 30).log_partition()
+    with pytest.raises(ValueError, match="not a readable RBM"):
+        RBM.load(__file__)
