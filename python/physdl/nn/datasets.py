@@ -6,6 +6,7 @@ import numpy as np
 
 from .._validate import check_int, check_seed
 from ..random import Generator
+from ..random import streams as _streams
 
 __all__ = ["sorting_task", "encode_sorting"]
 
@@ -62,7 +63,7 @@ def sorting_task(n_train: int = 800, n_test: int = 500, max_len: int = 4, bits: 
     bits = check_int(bits, "bits", minimum=1, maximum=16)
     if n_test > (2**bits) ** max_len // 2:
         raise ValueError("n_test is too large for the number of distinct sequences")
-    g = Generator(check_seed(seed), stream=5)
+    g = Generator(check_seed(seed), stream=_streams.stream("nn.sorting_data"))
     lens = 1 + g.integers(max_len, n_train)
     vals = g.integers(2**bits, (n_train, max_len))
     train = [tuple(vals[i, : lens[i]].tolist()) for i in range(n_train)]

@@ -16,6 +16,7 @@ import numpy as np
 from .. import _backend
 from .._validate import check_array, check_choice, check_int, check_seed
 from ..random import Generator
+from ..random import streams as _streams
 from . import layers as _layers
 from .layers import Layer
 from ._kinds import LOSS_KINDS
@@ -119,7 +120,7 @@ class Sequential:
         self.dtype = np.dtype(dtype)
         self.backend = _backend.resolve(backend, ("cpp", "numba"))
         self._engine = None
-        self._shuffle = Generator(self.seed, stream=1)
+        self._shuffle = Generator(self.seed, stream=_streams.stream("nn.shuffle"))
         self._check_dense_chain()
         if input_shape is None and isinstance(self.layers[0], _layers.Dense):
             input_shape = (self.layers[0].n_in,)
@@ -173,7 +174,7 @@ class Sequential:
 
             self._engine = _numba.Network(kinds, settings, list(in_shape), self.dtype, max_batch)
         # parameter layout, and initial values from Philox stream 0
-        gen = Generator(self.seed, stream=0)
+        gen = Generator(self.seed, stream=_streams.stream("nn.weights"))
         flat = self._engine.params()
         self._blocks = []
         off = 0
