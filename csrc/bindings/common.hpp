@@ -28,4 +28,5 @@ namespace physdl::bindings {
 void register_random(pybind11::module_& m);
 void register_lattice(pybind11::module_& m);
 void register_nn(pybind11::module_& m);
+void register_quantum(pybind11::module_& m);
 }  // namespace physdl::bindings

@@ -27,4 +27,5 @@ PYBIND11_MODULE(_core, m) {
   physdl::bindings::register_random(m);
   physdl::bindings::register_lattice(m);
   physdl::bindings::register_nn(m);
+  physdl::bindings::register_quantum(m);
 }
