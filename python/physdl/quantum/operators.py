@@ -225,7 +225,8 @@ class PauliSum:
 
             indptr, indices, re, im = _numba.csr(*self.numba_args(), self.n_sites, basis, hilbert.n_up,
                                                  _numba.binomial_table())
-        data = re if self.is_real else re + 1j * im
+        # row s holds <s|O|s'> = conj(<s'|O|s>) (the kernel lists <s ^ x|O|s> for each s)
+        data = re if self.is_real else re - 1j * im
         return sp.csr_matrix((data, indices, indptr), shape=(hilbert.dim, hilbert.dim))
 
 
