@@ -195,3 +195,18 @@ def test_vmc_l16_within_1e3_of_ed(model):
     vmc.run(300)
     est = vmc.estimate(8064)
     assert abs(est.value - e0) / abs(e0) < 1e-3, (est, e0)
+
+
+@pytest.mark.parametrize("n_samples", [40, 400])
+def test_sr_solve_equals_dense_solve(n_samples):
+    # parameter-space (N >= P) and sample-space (N < P) solves against numpy.linalg.solve
+    n = 8
+    psi = rbm(n, alpha=2)
+    v = VMC(quantum.transverse_field_ising(Lattice("chain", n)), psi, n_samples=8, n_chains=8, sr=0.05)
+    st = np.random.default_rng(1).integers(0, 2**n, size=n_samples).astype(np.uint64)
+    O = psi.log_derivs(st)
+    e = np.random.default_rng(2).normal(size=n_samples)
+    Oc = O - O.mean(0)
+    S = Oc.T @ Oc / n_samples + 0.05 * np.eye(O.shape[1])
+    ref = np.linalg.solve(S, 2 * Oc.T @ (e - e.mean()) / n_samples)
+    assert np.allclose(v._update_direction(O, e), ref, rtol=1e-8, atol=1e-10)

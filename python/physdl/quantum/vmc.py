@@ -377,13 +377,20 @@ class VMC:
         if self.sr is None:
             return grad
         P = O.shape[1]
+        from scipy.linalg.blas import dsyrk
+
+        # S = Oc^T Oc / N + eps (parameter space) or Oc Oc^T / N + eps (sample space, N < P): one
+        # symmetric rank-k product (upper triangle) and a Cholesky solve, the cheaper of the two shapes.
+        Of = Oc.T                       # Fortran-ordered view (P, N): no copy
         if N >= P:
-            S = Oc.T @ Oc / N
+            S = dsyrk(1.0 / N, Of, trans=0, lower=0)
             S[np.diag_indices(P)] += self.sr
-            return sla.cho_solve(sla.cho_factor(S, lower=True, check_finite=False), grad, check_finite=False)
-        T = Oc @ Oc.T / N
+            return sla.cho_solve((sla.cholesky(S, lower=False, overwrite_a=True, check_finite=False), False), grad,
+                                 check_finite=False)
+        T = dsyrk(1.0 / N, Of, trans=1, lower=0)
         T[np.diag_indices(N)] += self.sr
-        y = sla.cho_solve(sla.cho_factor(T, lower=True, check_finite=False), 2.0 * ec / N, check_finite=False)
+        y = sla.cho_solve((sla.cholesky(T, lower=False, overwrite_a=True, check_finite=False), False), 2.0 * ec / N,
+                          check_finite=False)
         return Oc.T @ y
 
     def step(self) -> dict:
