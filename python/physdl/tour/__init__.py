@@ -29,6 +29,7 @@ TOUR_MODULES = [
     "physdl.tour.lattice_tour",
     "physdl.tour.nn_tour",
     "physdl.tour.phases_tour",
+    "physdl.tour.quantum_tour",
 ]
 
 
