@@ -13,7 +13,7 @@ Examples
 >>> H = quantum.transverse_field_ising(Lattice("chain", 8), h=1.0)
 >>> e0 = quantum.ground_state(H, quantum.SpinHilbert(8)).energies[0]
 >>> round(float(e0), 6)
--10.25166
+-10.251662
 """
 
 from .ed import EDResult, expectation, ground_state, local_energies, zz_correlations

@@ -5,7 +5,7 @@ Examples
 >>> from physdl.geometry import Lattice
 >>> from physdl.quantum import heisenberg, SpinHilbert, ground_state
 >>> res = ground_state(heisenberg(Lattice("chain", 4)), SpinHilbert(4, total_sz=0))
->>> round(res.energies[0], 10)                  # 4-site ring: E0 = -8 in Pauli units
+>>> round(float(res.energies[0]), 10)           # 4-site ring: E0 = -8 in Pauli units
 -8.0
 """
 
