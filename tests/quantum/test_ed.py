@@ -205,8 +205,8 @@ def test_spectra_equal_netket():
     hi = nk.hilbert.Spin(0.5, N=n)
     sx, sy, sz = nk.operator.spin.sigmax, nk.operator.spin.sigmay, nk.operator.spin.sigmaz
     lat = Lattice("chain", n)
-    Ht = sum(-1.0 * sz(hi, i) * sz(hi, j) for i, j in g.edges()) + sum(-0.6 * sx(hi, i) for i in range(n))
-    Hh = sum(sx(hi, i) * sx(hi, j) + sy(hi, i) * sy(hi, j) + sz(hi, i) * sz(hi, j) for i, j in g.edges())
+    Ht = sum(-1.0 * (sz(hi, i) @ sz(hi, j)) for i, j in g.edges()) + sum(-0.6 * sx(hi, i) for i in range(n))
+    Hh = sum(sx(hi, i) @ sx(hi, j) + sy(hi, i) @ sy(hi, j) + sz(hi, i) @ sz(hi, j) for i, j in g.edges())
     for ours, theirs in ((quantum.transverse_field_ising(lat, 1.0, 0.6), Ht), (quantum.heisenberg(lat), Hh)):
         a = np.linalg.eigvalsh(ours.to_sparse(quantum.SpinHilbert(n)).toarray())
         b = np.linalg.eigvalsh(theirs.to_dense())
