@@ -210,9 +210,9 @@ class PauliSum:
             raise MemoryError(f"the sparse matrix needs about {est / 2**30:.2f} GiB, more than the limit "
                               f"{limit / 2**30:.2f} GiB")
         if hilbert.constrained:
-            # the operator must conserve the number of up spins: every flip mask changes it unless
-            # its flipped spins are half up; check on the flips that have an odd number of sites
-            for fx, (o0, o1) in zip(self._compiled.flips, zip(self._compiled.offsets[:-1], self._compiled.offsets[1:])):
+            # an odd number of flipped spins always changes the number of up spins; other elements that
+            # leave the sector are counted by the kernel and raise there
+            for fx in self._compiled.flips:
                 if bin(int(fx)).count("1") % 2:
                     raise ValueError("the operator does not conserve total S^z (it has a term flipping an odd "
                                      "number of spins); use SpinHilbert(n) without a sector")
