@@ -33,4 +33,5 @@ void register_dynamics(pybind11::module_& m);
 void register_tensornet(pybind11::module_& m);
 void register_inverse(pybind11::module_& m);
 void register_ebm(pybind11::module_& m);
+void register_quantum(pybind11::module_& m);
 }  // namespace physdl::bindings

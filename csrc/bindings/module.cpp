@@ -32,4 +32,5 @@ PYBIND11_MODULE(_core, m) {
   physdl::bindings::register_tensornet(m);
   physdl::bindings::register_inverse(m);
   physdl::bindings::register_ebm(m);
+  physdl::bindings::register_quantum(m);
 }

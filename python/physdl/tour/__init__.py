@@ -34,6 +34,7 @@ TOUR_MODULES = [
     "physdl.tour.tensornet_tour",
     "physdl.tour.inverse_tour",
     "physdl.tour.ebm_tour",
+    "physdl.tour.quantum_tour",
 ]
 
 

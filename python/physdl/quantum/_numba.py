@@ -1,0 +1,388 @@
+"""Numba twins of the quantum kernels (src/physdl/quantum/quantum.cpp): same arithmetic, same order.
+
+Configurations are uint64 bit strings (bit i = 1: spin i up).  The sampler draws the same Philox blocks
+as the C++ core (``physdl.random._numba.philox_block``), so chains agree with the compiled backend.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from ..random._numba import philox_block, uniform_double
+
+_opts = dict(nopython=True, nogil=True, cache=True)
+_ONE = np.uint64(1)
+
+
+def binomial_table() -> np.ndarray:
+    c = np.zeros((65, 65), np.uint64)
+    for n in range(65):
+        c[n, 0] = 1
+        for k in range(1, 65):
+            if n > 0:
+                c[n, k] = np.uint64(int(c[n - 1, k - 1]) + int(c[n - 1, k]) & (2**64 - 1))
+    return c
+
+
+@nb.jit(**_opts)
+def _popcount(x):
+    x = np.uint64(x)
+    c = 0
+    while x:
+        x &= x - _ONE
+        c += 1
+    return c
+
+
+@nb.jit(**_opts)
+def _ctz(x):
+    x = np.uint64(x)
+    i = 0
+    while not (x >> np.uint64(i)) & _ONE:
+        i += 1
+    return i
+
+
+@nb.jit(**_opts)
+def _rank_one(s, n, n_up, B):
+    s = np.uint64(s)
+    if n < 64 and (s >> np.uint64(n)) != 0:
+        return -1
+    if n_up < 0:
+        return np.int64(s)
+    if _popcount(s) != n_up:
+        return -1
+    r = np.uint64(0)
+    k = 0
+    while s:
+        pos = _ctz(s)
+        k += 1
+        r += B[pos, k]
+        s &= s - _ONE
+    return np.int64(r)
+
+
+@nb.jit(**_opts)
+def rank_states(states, n, n_up, B, out):
+    for i in range(states.size):
+        out[i] = _rank_one(states[i], n, n_up, B)
+
+
+def sector_states(n, n_up, dim):
+    out = np.empty(dim, np.uint64)
+    _sector_states(n, n_up, out)
+    return out
+
+
+@nb.jit(**_opts)
+def _sector_states(n, n_up, out):
+    if n_up < 0:
+        for s in range(out.size):
+            out[s] = np.uint64(s)
+        return
+    if n_up == 0:
+        out[0] = 0
+        return
+    s = (_ONE << np.uint64(n_up)) - _ONE
+    for i in range(out.size):
+        out[i] = s
+        if i + 1 == out.size:
+            break
+        c = s & (~s + _ONE)
+        r = s + c
+        s = (((r ^ s) >> np.uint64(2)) // c) | r
+
+
+@nb.jit(**_opts)
+def _group_value(flips, offsets, zmasks, cre, cim, g, s):
+    re = 0.0
+    im = 0.0
+    down = ~np.uint64(s)
+    for t in range(offsets[g], offsets[g + 1]):
+        sg = -1.0 if _popcount(zmasks[t] & down) & 1 else 1.0
+        re += sg * cre[t]
+        im += sg * cim[t]
+    return re, im
+
+
+@nb.jit(**_opts)
+def connected(flips, offsets, zmasks, cre, cim, states, conn, mre, mim, counts):
+    G = flips.size
+    for b in range(states.size):
+        s = states[b]
+        k = 0
+        for g in range(G):
+            re, im = _group_value(flips, offsets, zmasks, cre, cim, g, s)
+            if re == 0.0 and im == 0.0:
+                continue
+            conn[b, k] = s ^ flips[g]
+            mre[b, k] = re
+            mim[b, k] = im
+            k += 1
+        counts[b] = k
+
+
+def csr(flips, offsets, zmasks, cre, cim, n, basis, n_up, B):
+    D = basis.size
+    indptr = np.zeros(D + 1, np.int64)
+    dropped = _csr_count(flips, offsets, zmasks, cre, cim, n, basis, n_up, B, indptr)
+    if dropped:
+        raise ValueError(f"the operator does not conserve the sector: {dropped} nonzero elements leave it")
+    np.cumsum(indptr, out=indptr)
+    nnz = int(indptr[-1])
+    indices = np.empty(nnz, np.int32)
+    re = np.empty(nnz)
+    im = np.empty(nnz)
+    _csr_fill(flips, offsets, zmasks, cre, cim, n, basis, n_up, B, indptr, indices, re, im)
+    return indptr, indices, re, im
+
+
+@nb.jit(**_opts)
+def _csr_count(flips, offsets, zmasks, cre, cim, n, basis, n_up, B, indptr):
+    dropped = 0
+    for r in range(basis.size):
+        k = 0
+        for g in range(flips.size):
+            re, im = _group_value(flips, offsets, zmasks, cre, cim, g, basis[r])
+            if re == 0.0 and im == 0.0:
+                continue
+            if _rank_one(basis[r] ^ flips[g], n, n_up, B) < 0:
+                dropped += 1
+                continue
+            k += 1
+        indptr[r + 1] = k
+    return dropped
+
+
+@nb.jit(**_opts)
+def _csr_fill(flips, offsets, zmasks, cre, cim, n, basis, n_up, B, indptr, indices, dre, dim_):
+    G = flips.size
+    cols = np.empty(max(G, 1), np.int64)
+    vre = np.empty(max(G, 1))
+    vim = np.empty(max(G, 1))
+    for r in range(basis.size):
+        k = 0
+        for g in range(G):
+            re, im = _group_value(flips, offsets, zmasks, cre, cim, g, basis[r])
+            if re == 0.0 and im == 0.0:
+                continue
+            c = _rank_one(basis[r] ^ flips[g], n, n_up, B)
+            if c < 0:
+                continue
+            cols[k] = c
+            vre[k] = re
+            vim[k] = im
+            k += 1
+        order = np.argsort(cols[:k])
+        o = indptr[r]
+        for q in range(k):
+            indices[o + q] = cols[order[q]]
+            dre[o + q] = vre[order[q]]
+            dim_[o + q] = vim[order[q]]
+
+
+# ---------------------------------------------------------------------------- RBM
+@nb.jit(**_opts)
+def _log2cosh(x):
+    ax = abs(x)
+    return ax + math.log1p(math.exp(-2.0 * ax))
+
+
+@nb.jit(**_opts)
+def _tables(w):
+    m, n = w.shape
+    wt = np.empty((n, m))
+    ep = np.empty((n, m))
+    em = np.empty((n, m))
+    for j in range(m):
+        for i in range(n):
+            wt[i, j] = w[j, i]
+            ep[i, j] = math.exp(2.0 * w[j, i])
+            em[i, j] = math.exp(-2.0 * w[j, i])
+    return wt, ep, em
+
+
+@nb.jit(**_opts)
+def _theta_of(b, wt, s, th):
+    n, m = wt.shape
+    for h in range(m):
+        th[h] = b[h]
+    for i in range(n):
+        if (np.uint64(s) >> np.uint64(i)) & _ONE:
+            for h in range(m):
+                th[h] += wt[i, h]
+        else:
+            for h in range(m):
+                th[h] -= wt[i, h]
+
+
+@nb.jit(**_opts)
+def _flip_ratio(a, ep_t, em_t, s, flip, T, ep, em):
+    m = T.size
+    da = 0.0
+    first = True
+    x = np.uint64(flip)
+    while x:
+        i = _ctz(x)
+        up = (np.uint64(s) >> np.uint64(i)) & _ONE
+        if up:
+            da += a[i]
+            for h in range(m):
+                p = ep_t[i, h]
+                q = em_t[i, h]
+                if first:
+                    ep[h] = p
+                    em[h] = q
+                else:
+                    ep[h] *= p
+                    em[h] *= q
+        else:
+            da += -a[i]
+            for h in range(m):
+                p = em_t[i, h]
+                q = ep_t[i, h]
+                if first:
+                    ep[h] = p
+                    em[h] = q
+                else:
+                    ep[h] *= p
+                    em[h] *= q
+        first = False
+        x &= x - _ONE
+    ratio = math.exp(-2.0 * da)
+    for h in range(m):
+        ratio *= 0.5 * (ep[h] * (1.0 - T[h]) + em[h] * (1.0 + T[h]))
+    return ratio
+
+
+@nb.jit(**_opts)
+def rbm_theta(a, b, w, states, out):
+    wt, _, _ = _tables(w)
+    for k in range(states.size):
+        _theta_of(b, wt, states[k], out[k])
+
+
+@nb.jit(**_opts)
+def rbm_log_psi(a, b, w, states, out):
+    wt, _, _ = _tables(w)
+    n = a.size
+    th = np.empty(b.size)
+    for k in range(states.size):
+        s = states[k]
+        _theta_of(b, wt, s, th)
+        v = 0.0
+        for i in range(n):
+            v += a[i] * (1.0 if (s >> np.uint64(i)) & _ONE else -1.0)
+        for j in range(b.size):
+            v += _log2cosh(th[j])
+        out[k] = v
+
+
+@nb.jit(**_opts)
+def rbm_log_derivs(a, b, w, states, out):
+    wt, _, _ = _tables(w)
+    n, m = a.size, b.size
+    th = np.empty(m)
+    sp = np.empty(n)
+    for k in range(states.size):
+        s = states[k]
+        for i in range(n):
+            sp[i] = 1.0 if (s >> np.uint64(i)) & _ONE else -1.0
+            out[k, i] = sp[i]
+        _theta_of(b, wt, s, th)
+        for j in range(m):
+            t = math.tanh(th[j])
+            out[k, n + j] = t
+            base = n + m + j * n
+            for i in range(n):
+                out[k, base + i] = t * sp[i]
+
+
+@nb.jit(**_opts)
+def rbm_local_energy(a, b, w, flips, offsets, zmasks, cre, cim, sign_mask, states, out):
+    wt, ep_t, em_t = _tables(w)
+    m = b.size
+    th = np.empty(m)
+    T = np.empty(m)
+    ep = np.empty(m)
+    em = np.empty(m)
+    for k in range(states.size):
+        s = states[k]
+        _theta_of(b, wt, s, th)
+        for h in range(m):
+            T[h] = math.tanh(th[h])
+        e = 0.0
+        for g in range(flips.size):
+            re, im = _group_value(flips, offsets, zmasks, cre, cim, g, s)
+            if re == 0.0:
+                continue
+            f = flips[g]
+            if f == 0:
+                e += re
+                continue
+            sg = -1.0 if _popcount(f & np.uint64(sign_mask)) & 1 else 1.0
+            e += sg * re * _flip_ratio(a, ep_t, em_t, s, f, T, ep, em)
+        out[k] = e
+
+
+@nb.jit(**_opts)
+def rbm_sample(a, b, w, move, bonds, states, n_samples, sweep, n_discard, seed, stream0, counter0,
+               samples, theta_out, accepted):
+    wt, ep_t, em_t = _tables(w)
+    n, m = a.size, b.size
+    nb_ = bonds.shape[0]
+    total = n_discard + n_samples * sweep
+    th = np.empty(m)
+    T = np.empty(m)
+    ep = np.empty(m)
+    em = np.empty(m)
+    for c in range(states.size):
+        s = np.uint64(states[c])
+        _theta_of(b, wt, s, th)
+        for h in range(m):
+            T[h] = math.tanh(th[h])
+        acc = 0
+        k = 0
+        for t in range(total):
+            w0, w1, w2, w3 = philox_block(seed, np.uint64(stream0) + np.uint64(c), np.uint64(counter0) + np.uint64(t))
+            if move == 0:
+                i = np.int64((w0 * np.uint64(n)) >> np.uint64(32))
+                flip = _ONE << np.uint64(i)
+            else:
+                e = np.int64((w0 * np.uint64(nb_)) >> np.uint64(32))
+                i = bonds[e, 0]
+                j = bonds[e, 1]
+                if ((s >> np.uint64(i)) ^ (s >> np.uint64(j))) & _ONE:
+                    flip = (_ONE << np.uint64(i)) | (_ONE << np.uint64(j))
+                else:
+                    flip = np.uint64(0)
+            if flip != 0:
+                ratio = _flip_ratio(a, ep_t, em_t, s, flip, T, ep, em)
+                u = uniform_double(w2, w3)
+                if u < ratio * ratio:
+                    x = flip
+                    while x:
+                        q = _ctz(x)
+                        if (s >> np.uint64(q)) & _ONE:
+                            for h in range(m):
+                                th[h] -= 2.0 * wt[q, h]
+                        else:
+                            for h in range(m):
+                                th[h] += 2.0 * wt[q, h]
+                        x &= x - _ONE
+                    for h in range(m):
+                        T[h] = math.tanh(th[h])
+                    s ^= flip
+                    acc += 1
+            else:
+                acc += 1
+            if t >= n_discard and (t - n_discard + 1) % sweep == 0:
+                samples[c, k] = s
+                k += 1
+        states[c] = s
+        accepted[c] = acc
+        for h in range(m):
+            theta_out[c, h] = th[h]

@@ -1,0 +1,496 @@
+"""Variational Monte Carlo with RBM wave functions (book ch. 11.1, eq. 11.3-11.4): the application.
+
+``psi(s) = exp(sum_i a_i s_i) prod_j 2 cosh(b_j + sum_i W_ji s_i)`` with real parameters (enough
+for the transverse-field Ising model and, with the Marshall sign rule, the Heisenberg model on a
+bipartite lattice, book lines 4120-4140; complex parameters are not supported).  |psi|^2 is sampled by
+Metropolis chains (single flips or S^z-conserving exchanges on bonds) in C++ with the hidden sums
+theta updated on each accepted move; local energies ``E_loc(s) = sum_s' H_ss' psi(s')/psi(s)`` and
+log-derivatives ``O_k = d log psi / d p_k`` come from batched kernels; the update is stochastic
+reconfiguration ``(S + eps 1) dp = g`` with ``S = cov(O, O)`` and ``g = 2 cov(O, E_loc)`` the energy
+gradient, followed by SGD or Adam.
+
+Random numbers: chain ``c`` draws Philox stream ``streams.stream("quantum", 1 + c)`` at counter = its
+move number, so a run is the same on any number of threads and on cpp or numba.
+
+Examples
+--------
+>>> from physdl.geometry import Lattice
+>>> from physdl import quantum
+>>> from physdl.quantum.vmc import RBM, VMC
+>>> lat = Lattice("chain", 6)
+>>> H = quantum.transverse_field_ising(lat, h=1.0)
+>>> vmc = VMC(H, RBM(6, alpha=1, seed=1), n_samples=256, n_chains=8, sampler="flip", lr=0.05, seed=0)
+>>> hist = vmc.run(60)
+>>> e0 = quantum.ground_state(H, quantum.SpinHilbert(6)).energies[0]
+>>> bool(abs(hist["energy"][-10:].mean() - e0) / abs(e0) < 0.02)
+True
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from .. import _backend
+from .._validate import check_choice, check_float, check_int, check_seed
+from ..random import Generator, streams
+from ..stats import Estimate
+from .hilbert import SpinHilbert, _states
+from .operators import PauliSum
+
+__all__ = ["RBM", "marshall_mask", "local_energy", "sample", "exact_energy", "energy_estimate", "VMC"]
+
+CHAIN_STREAM0 = 1            # chain c: stream("quantum", 1 + c)
+INIT_STREAM = 1 << 39        # initial chain states
+MAX_CHAINS = (1 << 39) - 1
+
+
+def marshall_mask(lattice) -> int:
+    """Bit mask of sublattice A (colour 0) of a bipartite lattice: the Marshall sign is
+    ``(-1)^(number of up spins on A)``."""
+    from ..geometry import Lattice
+
+    if not isinstance(lattice, Lattice) or lattice.n_colours() != 2 or not lattice.is_colourable():
+        raise ValueError("the Marshall sign rule needs a bipartite (two-colourable) lattice")
+    sub = lattice.sublattices()
+    return int(sum(1 << int(i) for i in np.flatnonzero(sub == 0)))
+
+
+class RBM:
+    """Real RBM wave function, eq. 11.4, with ``m = alpha * n`` hidden units.
+
+    Parameters
+    ----------
+    n_sites : int
+    alpha : int or float > 0
+        Hidden density; ``m = round(alpha * n_sites) >= 1``.
+    seed : int
+        Weights drawn as N(0, scale^2) from Philox stream ``stream("quantum", 0)``.
+    scale : float
+    sign_mask : int
+        Sites whose up spins each contribute a factor -1 to psi (``marshall_mask(lattice)``), 0 for none.
+    """
+
+    def __init__(self, n_sites: int, alpha: float = 1, seed: int = 0, scale: float = 0.01, sign_mask: int = 0):
+        self.n = check_int(n_sites, "n_sites", minimum=1, maximum=64)
+        alpha = check_float(alpha, "alpha")
+        if not alpha > 0:
+            raise ValueError(f"alpha must be > 0, got {alpha}")
+        self.m = max(1, int(round(alpha * self.n)))
+        scale = check_float(scale, "scale", nonnegative=True)
+        sign_mask = check_int(sign_mask, "sign_mask", minimum=0, maximum=2**self.n - 1)
+        self.sign_mask = sign_mask
+        g = Generator(check_seed(seed), stream=streams.stream("quantum", 0))
+        self.params = g.normal((self.n_params,), scale=scale) if scale > 0 else np.zeros(self.n_params)
+
+    @property
+    def n_params(self) -> int:
+        return self.n + self.m + self.m * self.n
+
+    @property
+    def params(self) -> np.ndarray:
+        return self._p
+
+    @params.setter
+    def params(self, p):
+        p = np.ascontiguousarray(p, dtype=np.float64)
+        if p.shape != (self.n_params,):
+            raise ValueError(f"params must have shape ({self.n_params},), got {p.shape}")
+        if not np.all(np.isfinite(p)):
+            raise ValueError("params must be finite (got NaN or inf)")
+        self._p = p.copy()
+
+    def split(self):
+        """Views ``a (n,), b (m,), W (m, n)`` of the parameter vector."""
+        n, m = self.n, self.m
+        p = self._p
+        return p[:n], p[n:n + m], p[n + m:].reshape(m, n)
+
+    def _check(self, states):
+        s = _states(states, "states")
+        if s.size and int(s.max()) >> self.n:
+            raise ValueError(f"states have bits beyond site {self.n - 1}")
+        return s
+
+    def log_psi(self, states, backend: str | None = None) -> np.ndarray:
+        """``log |psi(s)|`` for a batch (the sign, when ``sign_mask``, is :meth:`sign`)."""
+        s = self._check(states)
+        a, b, W = self.split()
+        be = _backend.resolve(backend, ("cpp", "numba"))
+        if be == "cpp":
+            return _backend.module("cpp").quantum_rbm_log_psi(a, b, np.ascontiguousarray(W), s)
+        from . import _numba
+
+        out = np.empty(s.size)
+        _numba.rbm_log_psi(a, b, np.ascontiguousarray(W), s, out)
+        return out
+
+    def sign(self, states) -> np.ndarray:
+        s = self._check(states)
+        bits = np.bitwise_and(s, np.uint64(self.sign_mask))
+        pc = np.unpackbits(bits.view(np.uint8).reshape(-1, 8), axis=1).sum(axis=1)
+        return np.where(pc % 2, -1.0, 1.0)
+
+    def theta(self, states, backend: str | None = None) -> np.ndarray:
+        """Hidden sums ``theta_j = b_j + sum_i W_ji s_i``, shape ``(B, m)``."""
+        s = self._check(states)
+        a, b, W = self.split()
+        be = _backend.resolve(backend, ("cpp", "numba"))
+        if be == "cpp":
+            return _backend.module("cpp").quantum_rbm_theta(a, b, np.ascontiguousarray(W), s)
+        from . import _numba
+
+        out = np.empty((s.size, self.m))
+        _numba.rbm_theta(a, b, np.ascontiguousarray(W), s, out)
+        return out
+
+    def log_derivs(self, states, backend: str | None = None) -> np.ndarray:
+        """``O_k(s) = d log psi / d p_k``: ``(B, n + m + m n)`` = ``[s_i, tanh theta_j, tanh theta_j s_i]``."""
+        s = self._check(states)
+        a, b, W = self.split()
+        be = _backend.resolve(backend, ("cpp", "numba"))
+        if be == "cpp":
+            return _backend.module("cpp").quantum_rbm_log_derivs(a, b, np.ascontiguousarray(W), s)
+        from . import _numba
+
+        out = np.empty((s.size, self.n_params))
+        _numba.rbm_log_derivs(a, b, np.ascontiguousarray(W), s, out)
+        return out
+
+
+def local_energy(H: PauliSum, psi: RBM, states, backend: str | None = None) -> np.ndarray:
+    """``E_loc(s) = sum_s' <s|H|s'> psi(s') / psi(s)`` for a batch (needs a real operator)."""
+    if not isinstance(H, PauliSum) or not isinstance(psi, RBM):
+        raise TypeError("local_energy needs a PauliSum and an RBM")
+    if H.n_sites != psi.n:
+        raise ValueError(f"H has {H.n_sites} sites, psi {psi.n}")
+    if not H.is_real:
+        raise ValueError("the real RBM supports real operators only (no imaginary matrix elements)")
+    s = psi._check(states)
+    a, b, W = psi.split()
+    be = _backend.resolve(backend, ("cpp", "numba"))
+    if be == "cpp":
+        return _backend.module("cpp").quantum_rbm_local_energy(a, b, np.ascontiguousarray(W), H.core(),
+                                                               psi.sign_mask, s)
+    from . import _numba
+
+    out = np.empty(s.size)
+    _numba.rbm_local_energy(a, b, np.ascontiguousarray(W), *H.numba_args(), np.uint64(psi.sign_mask), s, out)
+    return out
+
+
+def sample(psi: RBM, states, n_per_chain: int, *, move: str = "flip", bonds=None, sweep: int | None = None,
+           n_discard: int = 0, seed: int = 0, counter: int = 0, backend: str | None = None):
+    """Metropolis chains on |psi|^2 from ``states`` (one per chain).
+
+    Returns ``(samples (chains, n_per_chain), final_states, theta (chains, m), accepted (chains,))``;
+    ``theta`` is the incrementally updated hidden sum of each chain's final state.
+    """
+    move = check_choice(move, "move", ("flip", "exchange"))
+    st = psi._check(states).copy()
+    if st.size > MAX_CHAINS:
+        raise ValueError(f"at most {MAX_CHAINS} chains")
+    n_per_chain = check_int(n_per_chain, "n_per_chain", minimum=1)
+    sweep = psi.n if sweep is None else check_int(sweep, "sweep", minimum=1)
+    n_discard = check_int(n_discard, "n_discard", minimum=0)
+    seed = check_seed(seed)
+    counter = check_int(counter, "counter", minimum=0, maximum=2**63)
+    if move == "exchange":
+        if bonds is None:
+            raise ValueError("the exchange move needs bonds (an (E, 2) array of site pairs)")
+        bonds = np.ascontiguousarray(bonds, dtype=np.int64)
+        if bonds.ndim != 2 or bonds.shape[1] != 2 or bonds.shape[0] < 1 or bonds.min() < 0 or bonds.max() >= psi.n:
+            raise ValueError(f"bonds must be an (E, 2) array of sites in 0..{psi.n - 1}")
+    else:
+        bonds = np.zeros((1, 2), np.int64)
+    mv = 0 if move == "flip" else 1
+    a, b, W = psi.split()
+    W = np.ascontiguousarray(W)
+    s0 = streams.stream("quantum", CHAIN_STREAM0)
+    be = _backend.resolve(backend, ("cpp", "numba"))
+    if be == "cpp":
+        smp, th, acc = _backend.module("cpp").quantum_rbm_sample(a, b, W, mv, bonds, st, n_per_chain, sweep,
+                                                                 n_discard, seed, s0, counter)
+    else:
+        from . import _numba
+
+        smp = np.zeros((st.size, n_per_chain), np.uint64)
+        th = np.zeros((st.size, psi.m))
+        acc = np.zeros(st.size, np.int64)
+        _numba.rbm_sample(a, b, W, mv, bonds, st, n_per_chain, sweep, n_discard, np.uint64(seed), np.uint64(s0),
+                          np.uint64(counter), smp, th, acc)
+    return smp, st, th, acc
+
+
+def exact_energy(H: PauliSum, psi: RBM, hilbert: SpinHilbert | None = None) -> float:
+    """``<psi|H|psi> / <psi|psi>`` by full enumeration of ``hilbert`` (small systems)."""
+    hilbert = SpinHilbert(psi.n) if hilbert is None else hilbert
+    basis = hilbert.states()
+    lp = psi.log_psi(basis)
+    v = psi.sign(basis) * np.exp(lp - lp.max())
+    M = H.to_sparse(hilbert)
+    return float(v @ (M @ v) / (v @ v))
+
+
+# ---------------------------------------------------------------------------- statistics
+def _tau_chains(x: np.ndarray, c: float = 6.0):
+    """Integrated autocorrelation time of ``x (chains, n)``, autocorrelation averaged over chains."""
+    C, n = x.shape
+    y = x - x.mean(axis=1, keepdims=True)
+    size = 1 << int(math.ceil(math.log2(2 * n)))
+    f = np.fft.rfft(y, size, axis=1)
+    acf = np.fft.irfft(f * np.conj(f), size, axis=1)[:, :n].mean(axis=0) / np.arange(n, 0, -1)
+    if acf[0] <= 0:
+        return 0.5, 0.0
+    rho = acf / acf[0]
+    tau = 0.5 + np.cumsum(rho[1:n // 2 + 1]) if n >= 4 else np.array([0.5])
+    w = np.arange(1, tau.size + 1)
+    ok = w >= c * tau
+    W = int(w[np.argmax(ok)]) if ok.any() else int(w[-1])
+    t = float(max(tau[W - 1], 0.5))
+    return t, t * math.sqrt((4 * W + 2) / (C * n))
+
+
+def split_rhat(x: np.ndarray) -> float:
+    """Split-R-hat (Gelman-Rubin on half chains) of ``x (chains, n)``; ~1 when the chains agree."""
+    C, n = x.shape
+    h = n // 2
+    if h < 2:
+        return float("nan")
+    z = np.concatenate([x[:, :h], x[:, h:2 * h]], axis=0)
+    wv = z.var(axis=1, ddof=1).mean()
+    bv = h * z.mean(axis=1).var(ddof=1)
+    if wv == 0:
+        return 1.0
+    return float(math.sqrt(((h - 1) / h * wv + bv / h) / wv))
+
+
+def energy_estimate(eloc: np.ndarray) -> tuple[Estimate, float]:
+    """Mean of local energies ``(chains, n)`` with error ``sqrt(2 tau var / N)`` and split-R-hat."""
+    e = np.asarray(eloc, dtype=np.float64)
+    N = e.size
+    var = float(e.var(ddof=1)) if N > 1 else 0.0
+    tau, tau_err = _tau_chains(e) if e.shape[1] >= 4 else (0.5, 0.0)
+    err = math.sqrt(2.0 * tau * var / N) if N > 1 else 0.0
+    return Estimate(float(e.mean()), err, var, tau, tau_err, N), split_rhat(e)
+
+
+# ---------------------------------------------------------------------------- driver
+def _atomic_save(path: str, **arrays) -> None:
+    d = os.path.dirname(os.path.abspath(path)) or "."
+    fd, tmp = tempfile.mkstemp(prefix=".vmc-", suffix=".npz", dir=d)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+class VMC:
+    """Variational Monte Carlo driver: sample, local energies, SR, update; checkpoint and resume.
+
+    Parameters
+    ----------
+    H : PauliSum (real)
+    psi : RBM
+    n_samples : int
+        Samples per step, a multiple of ``n_chains``.
+    n_chains : int
+    sampler : {"flip", "exchange"}
+        ``"exchange"`` conserves total S^z (swaps the spins of a bond of ``bonds``); chains start in the
+        sector ``total_sz`` (default 0 for exchange).
+    bonds : (E, 2) array, optional
+        Exchange pairs; default: the pairs of sites flipped together by two-site terms of ``H``.
+    sr : float or None
+        Diagonal shift of stochastic reconfiguration; None for the plain gradient.
+    lr : float
+    optimizer : {"sgd", "adam"}
+    sweep : int, optional
+        Moves between recorded samples (default n_sites); ``n_discard`` moves are made at the start of
+        each step (default ``(n_samples // n_chains) // 10 * sweep``).
+    seed : int
+    """
+
+    def __init__(self, H: PauliSum, psi: RBM, n_samples: int = 1008, n_chains: int = 16, sampler: str = "flip",
+                 sr: float | None = 0.1, lr: float = 0.01, seed: int = 0, optimizer: str = "sgd", bonds=None,
+                 total_sz: int | None = None, sweep: int | None = None, n_discard: int | None = None,
+                 backend: str | None = None):
+        if not isinstance(H, PauliSum) or not isinstance(psi, RBM):
+            raise TypeError("VMC needs a PauliSum H and an RBM psi")
+        if H.n_sites != psi.n:
+            raise ValueError(f"H has {H.n_sites} sites, psi {psi.n}")
+        if not H.is_real:
+            raise ValueError("the real RBM supports real operators only")
+        self.H, self.psi = H, psi
+        self.n_chains = check_int(n_chains, "n_chains", minimum=1, maximum=MAX_CHAINS)
+        self.n_samples = check_int(n_samples, "n_samples", minimum=1)
+        if self.n_samples % self.n_chains:
+            raise ValueError(f"n_samples = {self.n_samples} is not divisible by n_chains = {self.n_chains}")
+        self.per_chain = self.n_samples // self.n_chains
+        self.sampler = check_choice(sampler, "sampler", ("flip", "exchange"))
+        self.sr = None if sr is None else check_float(sr, "sr", positive=True)
+        self.lr = check_float(lr, "lr", positive=True)
+        self.optimizer = check_choice(optimizer, "optimizer", ("sgd", "adam"))
+        self.seed = check_seed(seed)
+        self.sweep = psi.n if sweep is None else check_int(sweep, "sweep", minimum=1)
+        self.n_discard = (self.per_chain // 10) * self.sweep if n_discard is None else check_int(
+            n_discard, "n_discard", minimum=0)
+        self.backend = _backend.resolve(backend, ("cpp", "numba"))
+        if self.sampler == "exchange":
+            if bonds is None:
+                fl = H._compiled.flips
+                pairs = [[int(i) for i in range(psi.n) if (int(f) >> i) & 1] for f in fl if bin(int(f)).count("1") == 2]
+                if not pairs:
+                    raise ValueError("H has no two-site flip terms: give bonds for the exchange sampler")
+                bonds = np.array(pairs, np.int64)
+            self.bonds = np.ascontiguousarray(bonds, dtype=np.int64)
+            total_sz = 0 if total_sz is None and psi.n % 2 == 0 else total_sz
+        else:
+            self.bonds = None
+        self.hilbert = SpinHilbert(psi.n, total_sz)
+        self.states = self.hilbert.random_states(self.n_chains, self.seed, streams.stream("quantum", INIT_STREAM))
+        self.counter = 0
+        self.steps_done = 0
+        self._m = np.zeros(psi.n_params)
+        self._v = np.zeros(psi.n_params)
+        self.history: dict[str, list] = {k: [] for k in ("energy", "error", "variance", "tau", "acceptance", "rhat")}
+        self.last_samples = None
+
+    # ------------------------------------------------------------------ one step
+    def _update_direction(self, O: np.ndarray, e: np.ndarray) -> np.ndarray:
+        import scipy.linalg as sla
+
+        N = O.shape[0]
+        Oc = O - O.mean(axis=0)
+        ec = e - e.mean()
+        grad = 2.0 * (Oc.T @ ec) / N
+        if self.sr is None:
+            return grad
+        P = O.shape[1]
+        from scipy.linalg.blas import dsyrk
+
+        # S = Oc^T Oc / N + eps (parameter space) or Oc Oc^T / N + eps (sample space, N < P): one
+        # symmetric rank-k product (upper triangle) and a Cholesky solve, the cheaper of the two shapes.
+        Of = Oc.T                       # Fortran-ordered view (P, N): no copy
+        if N >= P:
+            S = dsyrk(1.0 / N, Of, trans=0, lower=0)
+            S[np.diag_indices(P)] += self.sr
+            return sla.cho_solve((sla.cholesky(S, lower=False, overwrite_a=True, check_finite=False), False), grad,
+                                 check_finite=False)
+        T = dsyrk(1.0 / N, Of, trans=1, lower=0)
+        T[np.diag_indices(N)] += self.sr
+        y = sla.cho_solve((sla.cholesky(T, lower=False, overwrite_a=True, check_finite=False), False), 2.0 * ec / N,
+                          check_finite=False)
+        return Oc.T @ y
+
+    def step(self) -> dict:
+        psi = self.psi
+        smp, self.states, _, acc = sample(psi, self.states, self.per_chain, move=self.sampler, bonds=self.bonds,
+                                          sweep=self.sweep, n_discard=self.n_discard, seed=self.seed,
+                                          counter=self.counter, backend=self.backend)
+        self.counter += self.n_discard + self.per_chain * self.sweep
+        flat = smp.reshape(-1)
+        eloc = local_energy(self.H, psi, flat, backend=self.backend)
+        O = psi.log_derivs(flat, backend=self.backend)
+        est, rhat = energy_estimate(eloc.reshape(self.n_chains, self.per_chain))
+        d = self._update_direction(O, eloc)
+        p = psi.params
+        if self.optimizer == "sgd":
+            p = p - self.lr * d
+        else:
+            t = self.steps_done + 1
+            self._m = 0.9 * self._m + 0.1 * d
+            self._v = 0.999 * self._v + 0.001 * d * d
+            p = p - self.lr * (self._m / (1 - 0.9**t)) / (np.sqrt(self._v / (1 - 0.999**t)) + 1e-8)
+        if not np.all(np.isfinite(p)):
+            raise FloatingPointError(f"VMC step {self.steps_done}: the parameters became non-finite; lower lr "
+                                     "or raise the SR shift")
+        psi.params = p
+        self.steps_done += 1
+        self.last_samples = smp
+        moves = self.n_discard + self.per_chain * self.sweep
+        out = {"energy": est, "variance": est.variance, "acceptance": float(acc.sum()) / (moves * self.n_chains),
+               "rhat": rhat}
+        for k, v in (("energy", est.value), ("error", est.error), ("variance", est.variance), ("tau", est.tau),
+                     ("acceptance", out["acceptance"]), ("rhat", rhat)):
+            self.history[k].append(float(v))
+        return out
+
+    # ------------------------------------------------------------------ checkpoints
+    def _fingerprint(self) -> np.ndarray:
+        return np.array([self.psi.n, self.psi.m, self.n_samples, self.n_chains, self.seed, self.sweep,
+                         self.n_discard, int(self.sampler == "exchange"), int(self.optimizer == "adam")], np.int64)
+
+    def save(self, path) -> None:
+        """Write the full state (parameters, chains, counters, optimiser moments, history) atomically."""
+        _atomic_save(str(path), fingerprint=self._fingerprint(), params=self.psi.params, states=self.states,
+                     counter=np.array([self.counter, self.steps_done], np.int64), m=self._m, v=self._v,
+                     lr_sr=np.array([self.lr, -1.0 if self.sr is None else self.sr]),
+                     **{"h_" + k: np.array(v, np.float64) for k, v in self.history.items()})
+
+    def load(self, path) -> None:
+        """Restore a state written by :meth:`save` by a driver with the same settings."""
+        path = str(path)
+        try:
+            z = np.load(path)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"cannot read the VMC checkpoint {path}: {exc}") from None
+        with z:
+            need = {"fingerprint", "params", "states", "counter", "m", "v", "lr_sr"}
+            if not need <= set(z.files):
+                raise ValueError(f"{path} is not a VMC checkpoint (missing {sorted(need - set(z.files))})")
+            if not np.array_equal(z["fingerprint"], self._fingerprint()):
+                raise ValueError(f"{path} was written by a VMC with other settings")
+            st = z["states"]
+            if st.shape != (self.n_chains,) or st.dtype != np.uint64:
+                raise ValueError(f"{path}: chain states have the wrong shape or type")
+            self.psi.params = z["params"]
+            self.states = st.copy()
+            self.counter, self.steps_done = (int(v) for v in z["counter"])
+            self._m, self._v = z["m"].copy(), z["v"].copy()
+            for k in self.history:
+                self.history[k] = z["h_" + k].tolist()
+
+    def run(self, n_steps: int, progress: bool = False, checkpoint=None, checkpoint_every: int = 10) -> dict:
+        """Run until ``n_steps`` steps have been taken in total, resuming from ``checkpoint`` when it exists.
+
+        Returns the history: arrays ``energy, error, variance, tau, acceptance, rhat`` per step.  A run
+        resumed from a checkpoint equals an uninterrupted one bit for bit.
+        """
+        n_steps = check_int(n_steps, "n_steps", minimum=0)
+        checkpoint_every = check_int(checkpoint_every, "checkpoint_every", minimum=1)
+        if checkpoint is not None and os.path.exists(str(checkpoint)):
+            self.load(checkpoint)
+        t0 = time.perf_counter()
+        start = self.steps_done
+        while self.steps_done < n_steps:
+            r = self.step()
+            if checkpoint is not None and (self.steps_done % checkpoint_every == 0 or self.steps_done == n_steps):
+                self.save(checkpoint)
+            if progress and (self.steps_done == n_steps or self.steps_done % max(1, n_steps // 20) == 0):
+                el = time.perf_counter() - t0
+                print(f"  vmc step {self.steps_done}/{n_steps}  E = {r['energy']}  acc {r['acceptance']:.2f}  "
+                      f"{el / max(1, self.steps_done - start) * 1e3:.1f} ms/step", file=sys.stderr, flush=True)
+        return {k: np.array(v) for k, v in self.history.items()}
+
+    def estimate(self, n_samples: int | None = None) -> Estimate:
+        """Energy of the current state from a fresh set of samples (parameters unchanged)."""
+        psi = self.psi
+        per = self.per_chain if n_samples is None else max(1, check_int(n_samples, "n_samples", minimum=1)
+                                                           // self.n_chains)
+        smp, self.states, _, _ = sample(psi, self.states, per, move=self.sampler, bonds=self.bonds,
+                                        sweep=self.sweep, n_discard=self.n_discard, seed=self.seed,
+                                        counter=self.counter, backend=self.backend)
+        self.counter += self.n_discard + per * self.sweep
+        e = local_energy(self.H, psi, smp.reshape(-1), backend=self.backend)
+        return energy_estimate(e.reshape(self.n_chains, per))[0]

@@ -1,0 +1,366 @@
+#include "physdl/quantum/quantum.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "physdl/random/philox.hpp"
+
+namespace physdl::quantum {
+
+namespace {
+
+inline int popcount(std::uint64_t x) { return __builtin_popcountll(x); }
+
+struct Binomials {
+  std::uint64_t c[65][65];
+  Binomials() {
+    for (int n = 0; n <= 64; ++n) {
+      c[n][0] = 1;
+      for (int k = 1; k <= 64; ++k) c[n][k] = (n == 0) ? 0 : c[n - 1][k - 1] + c[n - 1][k];
+    }
+  }
+};
+const Binomials& binoms() {
+  static const Binomials b;
+  return b;
+}
+
+inline std::int64_t rank_one(std::uint64_t s, int n, int n_up, const Binomials& B) {
+  if (n < 64 && (s >> n) != 0) return -1;
+  if (n_up < 0) return std::int64_t(s);
+  if (popcount(s) != n_up) return -1;
+  std::uint64_t r = 0;
+  int k = 0;
+  while (s) {
+    const int pos = __builtin_ctzll(s);
+    ++k;
+    r += B.c[pos][k];
+    s &= s - 1;
+  }
+  return std::int64_t(r);
+}
+
+// Sum of the group's terms on state s.
+inline void group_value(const PauliOperator& op, long g, std::uint64_t s, double& re, double& im) {
+  re = 0.0;
+  im = 0.0;
+  const std::uint64_t down = ~s;
+  for (long t = op.offsets[g]; t < op.offsets[g + 1]; ++t) {
+    const double sg = (popcount(op.zmasks[t] & down) & 1) ? -1.0 : 1.0;
+    re += sg * op.coef_re[t];
+    im += sg * op.coef_im[t];
+  }
+}
+
+inline double spin(std::uint64_t s, int i) { return ((s >> i) & 1u) ? 1.0 : -1.0; }
+
+}  // namespace
+
+std::uint64_t binomial(int n, int k) {
+  if (n < 0 || k < 0 || n > 64 || k > 64) return 0;
+  return binoms().c[n][k];
+}
+
+std::vector<std::uint64_t> sector_states(int n, int n_up) {
+  std::vector<std::uint64_t> out;
+  if (n_up < 0) {
+    const std::uint64_t dim = std::uint64_t(1) << n;
+    out.resize(dim);
+    for (std::uint64_t s = 0; s < dim; ++s) out[s] = s;
+    return out;
+  }
+  const std::uint64_t dim = binomial(n, n_up);
+  out.reserve(dim);
+  if (n_up == 0) {
+    out.push_back(0);
+    return out;
+  }
+  std::uint64_t s = (n_up == 64) ? ~std::uint64_t(0) : ((std::uint64_t(1) << n_up) - 1);
+  for (std::uint64_t i = 0; i < dim; ++i) {
+    out.push_back(s);
+    if (i + 1 == dim) break;
+    const std::uint64_t c = s & (~s + 1);  // Gosper's hack: next state with the same popcount
+    const std::uint64_t r = s + c;
+    s = (((r ^ s) >> 2) / c) | r;
+  }
+  return out;
+}
+
+void rank_states(const std::uint64_t* states, long count, int n, int n_up, std::int64_t* ranks) {
+  const auto& B = binoms();
+#pragma omp parallel for schedule(static)
+  for (long i = 0; i < count; ++i) ranks[i] = rank_one(states[i], n, n_up, B);
+}
+
+void connected(const PauliOperator& op, const std::uint64_t* states, long count, std::uint64_t* conn,
+               double* mel_re, double* mel_im, std::int64_t* counts) {
+  const long G = op.n_groups();
+#pragma omp parallel for schedule(static)
+  for (long b = 0; b < count; ++b) {
+    const std::uint64_t s = states[b];
+    long k = 0;
+    for (long g = 0; g < G; ++g) {
+      double re, im;
+      group_value(op, g, s, re, im);
+      if (re == 0.0 && im == 0.0) continue;
+      conn[b * G + k] = s ^ op.flips[g];
+      mel_re[b * G + k] = re;
+      mel_im[b * G + k] = im;
+      ++k;
+    }
+    counts[b] = k;
+  }
+}
+
+long csr_count(const PauliOperator& op, const std::uint64_t* basis, long dim, int n_up, std::int64_t* row_nnz) {
+  const long G = op.n_groups();
+  const auto& B = binoms();
+  const int n = op.n_sites;
+  long dropped = 0;
+#pragma omp parallel for schedule(static) reduction(+ : dropped)
+  for (long r = 0; r < dim; ++r) {
+    const std::uint64_t s = basis[r];
+    long k = 0;
+    for (long g = 0; g < G; ++g) {
+      double re, im;
+      group_value(op, g, s, re, im);
+      if (re == 0.0 && im == 0.0) continue;
+      if (rank_one(s ^ op.flips[g], n, n_up, B) < 0) {
+        ++dropped;
+        continue;
+      }
+      ++k;
+    }
+    row_nnz[r] = k;
+  }
+  return dropped;
+}
+
+void csr_fill(const PauliOperator& op, const std::uint64_t* basis, long dim, int n_up, const std::int64_t* indptr,
+              std::int32_t* indices, double* data_re, double* data_im) {
+  const long G = op.n_groups();
+  const auto& B = binoms();
+  const int n = op.n_sites;
+#pragma omp parallel
+  {
+    std::vector<std::pair<std::int64_t, long>> row(std::size_t(G > 0 ? G : 1));
+    std::vector<double> vre(std::size_t(G > 0 ? G : 1)), vim(std::size_t(G > 0 ? G : 1));
+#pragma omp for schedule(static)
+    for (long r = 0; r < dim; ++r) {
+      const std::uint64_t s = basis[r];
+      long k = 0;
+      for (long g = 0; g < G; ++g) {
+        double re, im;
+        group_value(op, g, s, re, im);
+        if (re == 0.0 && im == 0.0) continue;
+        const std::int64_t c = rank_one(s ^ op.flips[g], n, n_up, B);
+        if (c < 0) continue;
+        row[k] = {c, k};
+        vre[k] = re;
+        vim[k] = im;
+        ++k;
+      }
+      std::sort(row.begin(), row.begin() + k);
+      const std::int64_t o = indptr[r];
+      for (long q = 0; q < k; ++q) {
+        indices[o + q] = std::int32_t(row[q].first);
+        data_re[o + q] = vre[row[q].second];
+        data_im[o + q] = vim[row[q].second];
+      }
+    }
+  }
+}
+
+// ------------------------------------------------------------------ RBM
+namespace {
+
+// Per-call tables in site-major layout (row i holds the m hidden units): W^T, exp(2 W^T), exp(-2 W^T).
+struct Tables {
+  std::vector<double> wt, ep, em;
+  Tables(const RBM& r) : wt(std::size_t(r.n) * r.m), ep(wt.size()), em(wt.size()) {
+    for (int j = 0; j < r.m; ++j)
+      for (int i = 0; i < r.n; ++i) {
+        const double w = r.w[long(j) * r.n + i];
+        wt[std::size_t(i) * r.m + j] = w;
+        ep[std::size_t(i) * r.m + j] = std::exp(2.0 * w);
+        em[std::size_t(i) * r.m + j] = std::exp(-2.0 * w);
+      }
+  }
+};
+
+inline void theta_of(const RBM& r, const Tables& tb, std::uint64_t s, double* th) {
+  for (int h = 0; h < r.m; ++h) th[h] = r.b[h];
+  for (int i = 0; i < r.n; ++i) {
+    const double* wi = tb.wt.data() + std::size_t(i) * r.m;
+    if ((s >> i) & 1u)
+      for (int h = 0; h < r.m; ++h) th[h] += wi[h];
+    else
+      for (int h = 0; h < r.m; ++h) th[h] -= wi[h];
+  }
+}
+
+// |psi(s ^ flip) / psi(s)| for an RBM with hidden sums theta and T = tanh(theta), using
+// cosh(theta - d) / cosh(theta) = (e^d (1 - T) + e^-d (1 + T)) / 2 with e^{+-d} from the tables.
+inline double flip_ratio(const RBM& r, const Tables& tb, std::uint64_t s, std::uint64_t flip, const double* T,
+                         double* ep, double* em) {
+  double da = 0.0;
+  bool first = true;
+  for (std::uint64_t x = flip; x; x &= x - 1) {
+    const int i = __builtin_ctzll(x);
+    const bool up = (s >> i) & 1u;
+    da += up ? r.a[i] : -r.a[i];
+    const double* p = (up ? tb.ep : tb.em).data() + std::size_t(i) * r.m;
+    const double* q = (up ? tb.em : tb.ep).data() + std::size_t(i) * r.m;
+    if (first) {
+      for (int h = 0; h < r.m; ++h) {
+        ep[h] = p[h];
+        em[h] = q[h];
+      }
+      first = false;
+    } else {
+      for (int h = 0; h < r.m; ++h) {
+        ep[h] *= p[h];
+        em[h] *= q[h];
+      }
+    }
+  }
+  double ratio = std::exp(-2.0 * da);
+  for (int h = 0; h < r.m; ++h) ratio *= 0.5 * (ep[h] * (1.0 - T[h]) + em[h] * (1.0 + T[h]));
+  return ratio;
+}
+
+}  // namespace
+
+void rbm_theta(const RBM& r, const std::uint64_t* states, long count, double* theta) {
+  const Tables tb(r);
+#pragma omp parallel for schedule(static)
+  for (long b = 0; b < count; ++b) theta_of(r, tb, states[b], theta + b * r.m);
+}
+
+void rbm_log_psi(const RBM& r, const std::uint64_t* states, long count, double* out) {
+  const Tables tb(r);
+#pragma omp parallel
+  {
+    std::vector<double> th(std::size_t(r.m > 0 ? r.m : 1));
+#pragma omp for schedule(static)
+    for (long b = 0; b < count; ++b) {
+      theta_of(r, tb, states[b], th.data());
+      double v = 0.0;
+      for (int i = 0; i < r.n; ++i) v += r.a[i] * spin(states[b], i);
+      for (int j = 0; j < r.m; ++j) v += log2cosh(th[j]);
+      out[b] = v;
+    }
+  }
+}
+
+void rbm_log_derivs(const RBM& r, const std::uint64_t* states, long count, double* out) {
+  const long P = long(r.n) + r.m + long(r.m) * r.n;
+  const Tables tb(r);
+#pragma omp parallel
+  {
+    std::vector<double> th(std::size_t(r.m > 0 ? r.m : 1)), sp(std::size_t(r.n > 0 ? r.n : 1));
+#pragma omp for schedule(static)
+    for (long b = 0; b < count; ++b) {
+      const std::uint64_t s = states[b];
+      double* o = out + b * P;
+      for (int i = 0; i < r.n; ++i) sp[i] = o[i] = spin(s, i);
+      theta_of(r, tb, s, th.data());
+      for (int j = 0; j < r.m; ++j) {
+        const double t = std::tanh(th[j]);
+        o[r.n + j] = t;
+        double* ow = o + r.n + r.m + long(j) * r.n;
+        for (int i = 0; i < r.n; ++i) ow[i] = t * sp[i];
+      }
+    }
+  }
+}
+
+void rbm_local_energy(const RBM& r, const PauliOperator& op, std::uint64_t sign_mask, const std::uint64_t* states,
+                      long count, double* out) {
+  const long G = op.n_groups();
+  const Tables tb(r);
+  const std::size_t M = std::size_t(r.m > 0 ? r.m : 1);
+#pragma omp parallel
+  {
+    std::vector<double> th(M), T(M), ep(M), em(M);
+#pragma omp for schedule(static)
+    for (long b = 0; b < count; ++b) {
+      const std::uint64_t s = states[b];
+      theta_of(r, tb, s, th.data());
+      for (int h = 0; h < r.m; ++h) T[h] = std::tanh(th[h]);
+      double e = 0.0;
+      for (long g = 0; g < G; ++g) {
+        double re, im;
+        group_value(op, g, s, re, im);
+        if (re == 0.0) continue;
+        const std::uint64_t f = op.flips[g];
+        if (f == 0) {
+          e += re;
+          continue;
+        }
+        const double sg = (popcount(f & sign_mask) & 1) ? -1.0 : 1.0;
+        e += sg * re * flip_ratio(r, tb, s, f, T.data(), ep.data(), em.data());
+      }
+      out[b] = e;
+    }
+  }
+}
+
+void rbm_sample(const RBM& r, int move, const std::int64_t* bonds, long n_bonds, std::uint64_t* states, long chains,
+                long n_samples, long sweep, long n_discard, std::uint64_t seed, std::uint64_t stream0,
+                std::uint64_t counter0, std::uint64_t* samples, double* theta_out, std::int64_t* accepted) {
+  const random::PhiloxKeys keys = random::philox_keys(seed);
+  const long total = n_discard + n_samples * sweep;
+  const Tables tb(r);
+  const std::size_t M = std::size_t(r.m > 0 ? r.m : 1);
+#pragma omp parallel
+  {
+    std::vector<double> th(M), T(M), ep(M), em(M);
+#pragma omp for schedule(static)
+    for (long c = 0; c < chains; ++c) {
+      std::uint64_t s = states[c];
+      theta_of(r, tb, s, th.data());
+      for (int h = 0; h < r.m; ++h) T[h] = std::tanh(th[h]);
+      std::int64_t acc = 0;
+      long k = 0;
+      for (long t = 0; t < total; ++t) {
+        const random::Philox4x32 w =
+            random::philox_block_keyed(keys, stream0 + std::uint64_t(c), counter0 + std::uint64_t(t));
+        std::uint64_t flip;
+        if (move == 0) {
+          flip = std::uint64_t(1) << int((std::uint64_t(w.v[0]) * std::uint64_t(r.n)) >> 32);
+        } else {
+          const long e = long((std::uint64_t(w.v[0]) * std::uint64_t(n_bonds)) >> 32);
+          const int i = int(bonds[2 * e]), j = int(bonds[2 * e + 1]);
+          flip = (((s >> i) ^ (s >> j)) & 1u) ? ((std::uint64_t(1) << i) | (std::uint64_t(1) << j)) : 0;
+        }
+        if (flip != 0) {
+          const double ratio = flip_ratio(r, tb, s, flip, T.data(), ep.data(), em.data());
+          const double u = random::uniform_double(w.v[2], w.v[3]);
+          if (u < ratio * ratio) {
+            for (std::uint64_t x = flip; x; x &= x - 1) {
+              const int i = __builtin_ctzll(x);
+              const double* wi = tb.wt.data() + std::size_t(i) * r.m;
+              if ((s >> i) & 1u)
+                for (int h = 0; h < r.m; ++h) th[h] -= 2.0 * wi[h];
+              else
+                for (int h = 0; h < r.m; ++h) th[h] += 2.0 * wi[h];
+            }
+            for (int h = 0; h < r.m; ++h) T[h] = std::tanh(th[h]);
+            s ^= flip;
+            ++acc;
+          }
+        } else {
+          ++acc;
+        }
+        if (t >= n_discard && (t - n_discard + 1) % sweep == 0) samples[c * n_samples + k++] = s;
+      }
+      states[c] = s;
+      accepted[c] = acc;
+      for (int h = 0; h < r.m; ++h) theta_out[c * r.m + h] = th[h];
+    }
+  }
+}
+
+}  // namespace physdl::quantum

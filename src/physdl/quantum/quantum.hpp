@@ -1,0 +1,79 @@
+// Spin-1/2 many-body kernels: Hilbert-space ranking, Pauli-string operators, RBM wave functions
+// and Metropolis sampling of |psi|^2 (book ch. 11.1, eq. 11.3-11.5).
+//
+// A configuration of n <= 64 spins is a uint64 whose bit i is 1 when spin i points up
+// (sigma^z_i = +1).  An operator is a sum of Pauli strings c X^x Z^z (x, z bit masks), grouped by
+// the flip mask x: <s ^ x| c X^x Z^z |s> = c (-1)^popcount(z & ~s).  Groups are what the kernels
+// loop over; the Python layer compiles, merges and checks the terms (Hermiticity).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+namespace physdl::quantum {
+
+/// An operator compiled into groups of terms with a common flip mask.
+struct PauliOperator {
+  int n_sites = 0;
+  std::vector<std::uint64_t> flips;    // (G,) flip mask of each group
+  std::vector<long> offsets;           // (G + 1,) terms of group g: [offsets[g], offsets[g+1])
+  std::vector<std::uint64_t> zmasks;   // (T,)
+  std::vector<double> coef_re, coef_im;  // (T,)
+  long n_groups() const { return long(flips.size()); }
+};
+
+// ------------------------------------------------------------------ Hilbert space
+/// Binomial table C(n, k) for n <= 64 (saturating is not needed below 2^63).
+std::uint64_t binomial(int n, int k);
+/// All states of n spins with n_up up spins in ascending order (n_up < 0: all 2^n states).
+std::vector<std::uint64_t> sector_states(int n, int n_up);
+/// Rank of each state in its sector (ascending order); -1 for a state outside the sector.
+void rank_states(const std::uint64_t* states, long count, int n, int n_up, std::int64_t* ranks);
+
+// ------------------------------------------------------------------ operators
+/// Connected configurations and elements <s'|O|s> for each state; rows padded to n_groups,
+/// zero elements dropped; counts[b] entries of row b are valid.
+void connected(const PauliOperator& op, const std::uint64_t* states, long count, std::uint64_t* conn,
+               double* mel_re, double* mel_im, std::int64_t* counts);
+/// Nonzeros per row of the sparse matrix of op in the sector basis (ascending states); returns the
+/// number of nonzero elements that leave the sector (0 when op conserves it).
+long csr_count(const PauliOperator& op, const std::uint64_t* basis, long dim, int n_up, std::int64_t* row_nnz);
+/// Fill the CSR arrays (indptr from csr_count's cumulative sums); columns sorted in each row.
+void csr_fill(const PauliOperator& op, const std::uint64_t* basis, long dim, int n_up, const std::int64_t* indptr,
+              std::int32_t* indices, double* data_re, double* data_im);
+
+// ------------------------------------------------------------------ RBM (real parameters)
+/// log psi(s) = sum_i a_i s_i + sum_j log(2 cosh theta_j), theta = b + W s (eq. 11.4).
+struct RBM {
+  int n = 0, m = 0;
+  const double* a = nullptr;  // (n,)
+  const double* b = nullptr;  // (m,)
+  const double* w = nullptr;  // (m, n) row-major
+};
+
+/// log(2 cosh x), stable for large |x|.
+inline double log2cosh(double x) {
+  const double ax = x < 0 ? -x : x;
+  return ax + std::log1p(std::exp(-2.0 * ax));
+}
+
+void rbm_theta(const RBM& r, const std::uint64_t* states, long count, double* theta);
+void rbm_log_psi(const RBM& r, const std::uint64_t* states, long count, double* out);
+/// d log psi / d (a, b, W): (count, n + m + m n), W in row-major (j, i) order.
+void rbm_log_derivs(const RBM& r, const std::uint64_t* states, long count, double* out);
+/// E_loc(s) = sum_s' <s|H|s'> sign(s') psi(s') / (sign(s) psi(s)); sign(s) = (-1)^popcount(s & sign_mask)
+/// (the Marshall sign rule when sign_mask is one sublattice).  Needs a real operator.
+void rbm_local_energy(const RBM& r, const PauliOperator& op, std::uint64_t sign_mask, const std::uint64_t* states,
+                      long count, double* out);
+
+/// Metropolis sampling of |psi|^2 with independent chains.  move 0: single flip of a uniform site;
+/// move 1: exchange of the two spins of a uniform bond.  Chain c draws Philox block
+/// (seed, stream0 + c, counter0 + t) for its move t; the hidden sums theta are updated on each
+/// accepted move.  Takes n_discard moves then records a sample after every sweep moves.
+/// states (chains,) in/out, samples (chains, n_samples), theta_out (chains, m), accepted (chains,).
+void rbm_sample(const RBM& r, int move, const std::int64_t* bonds, long n_bonds, std::uint64_t* states, long chains,
+                long n_samples, long sweep, long n_discard, std::uint64_t seed, std::uint64_t stream0,
+                std::uint64_t counter0, std::uint64_t* samples, double* theta_out, std::int64_t* accepted);
+
+}  // namespace physdl::quantum

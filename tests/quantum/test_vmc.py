@@ -1,0 +1,212 @@
+"""RBM kernels, sampling and the VMC driver against direct NumPy, enumeration and exact diagonalisation."""
+
+import numpy as np
+import pytest
+
+import physdl._core as core
+from physdl import quantum
+from physdl.geometry import Lattice
+from physdl.quantum.vmc import RBM, VMC, exact_energy, local_energy, marshall_mask, sample
+
+
+def spins(states, n):
+    return 2.0 * ((states[:, None].astype(np.uint64) >> np.arange(n, dtype=np.uint64)) & np.uint64(1)) - 1.0
+
+
+def direct_log_psi(psi, states):
+    a, b, W = psi.split()
+    s = spins(states, psi.n)
+    return s @ a + np.log(2 * np.cosh(b + s @ W.T)).sum(axis=1)
+
+
+def rbm(n, alpha=2, seed=4, scale=0.3, sign_mask=0):
+    return RBM(n, alpha=alpha, seed=seed, scale=scale, sign_mask=sign_mask)
+
+
+@pytest.mark.parametrize("backend", ["cpp", "numba"])
+def test_amplitudes_and_log_derivs_equal_numpy(backend):
+    n = 7
+    psi = rbm(n)
+    st = np.arange(2**n, dtype=np.uint64)
+    assert np.allclose(psi.log_psi(st, backend), direct_log_psi(psi, st), atol=1e-12)
+    a, b, W = psi.split()
+    s = spins(st, n)
+    th = b + s @ W.T
+    assert np.allclose(psi.theta(st, backend), th, atol=1e-12)
+    O = psi.log_derivs(st, backend)
+    assert np.allclose(O, np.hstack([s, np.tanh(th), (np.tanh(th)[:, :, None] * s[:, None, :]).reshape(len(st), -1)]))
+    # and against finite differences of log psi
+    k = 5
+    p0 = psi.params.copy()
+    for idx in (0, n + 1, n + psi.m + 3):
+        pp = p0.copy()
+        pp[idx] += 1e-6
+        psi.params = pp
+        up = psi.log_psi(st[:k], backend)
+        pp[idx] -= 2e-6
+        psi.params = pp
+        dn = psi.log_psi(st[:k], backend)
+        assert np.allclose((up - dn) / 2e-6, O[:k, idx], atol=1e-6)
+        psi.params = p0
+
+
+@pytest.mark.parametrize("backend", ["cpp", "numba"])
+def test_local_energy_equals_enumeration(backend):
+    n = 8
+    lat = Lattice("chain", n)
+    for H, mask in ((quantum.transverse_field_ising(lat, h=0.9), 0), (quantum.heisenberg(lat), marshall_mask(lat)),
+                    (quantum.j1j2(Lattice("chain", n), 1.0, 0.4), 0)):
+        psi = rbm(n, sign_mask=mask)
+        st = np.arange(2**n, dtype=np.uint64)
+        v = psi.sign(st) * np.exp(direct_log_psi(psi, st))
+        Hm = H.to_sparse(quantum.SpinHilbert(n)).toarray()
+        assert np.allclose(local_energy(H, psi, st, backend), (Hm @ v) / v, rtol=1e-10, atol=1e-10)
+
+
+def test_uniform_state_is_an_eigenstate_of_the_field():
+    n = 6
+    H = quantum.PauliSum(n, [(-0.7, f"X{i}") for i in range(n)])
+    psi = RBM(n, alpha=1, scale=0.0)
+    el = local_energy(H, psi, np.arange(2**n, dtype=np.uint64))
+    assert np.allclose(el, -0.7 * n, atol=1e-13) and el.var() < 1e-26
+
+
+@pytest.mark.parametrize("move", ["flip", "exchange"])
+def test_incremental_theta_equals_recomputation_and_backends_agree(move):
+    n = 10
+    lat = Lattice("chain", n)
+    psi = rbm(n, alpha=2, scale=0.4)
+    hs = quantum.SpinHilbert(n, 0)
+    st0 = hs.random_states(6, 3, 77)
+    out = {}
+    for backend in ("cpp", "numba"):
+        smp, fin, th, acc = sample(psi, st0, 50, move=move, bonds=lat.bonds(), n_discard=7, seed=9, counter=123,
+                                   backend=backend)
+        assert np.allclose(th, psi.theta(fin), atol=1e-10)          # after 507 moves per chain
+        assert np.array_equal(fin, smp[:, -1])
+        if move == "exchange":
+            assert np.all(hs.rank(smp.reshape(-1)) >= 0)              # stays in the S^z = 0 sector
+        out[backend] = (smp, acc)
+    assert np.array_equal(out["cpp"][0], out["numba"][0]) and np.array_equal(out["cpp"][1], out["numba"][1])
+    before = core.max_threads()
+    try:
+        core.set_num_threads(1)
+        one = sample(psi, st0, 50, move=move, bonds=lat.bonds(), n_discard=7, seed=9, counter=123)[0]
+        core.set_num_threads(2)
+        two = sample(psi, st0, 50, move=move, bonds=lat.bonds(), n_discard=7, seed=9, counter=123)[0]
+    finally:
+        core.set_num_threads(before)
+    assert np.array_equal(one, two) and np.array_equal(one, out["cpp"][0])
+
+
+def test_sampled_energy_equals_exact_expectation():
+    n = 8
+    lat = Lattice("chain", n)
+    for H, move, hs, mask in ((quantum.transverse_field_ising(lat, h=0.8), "flip", quantum.SpinHilbert(n), 0),
+                              (quantum.heisenberg(lat), "exchange", quantum.SpinHilbert(n, 0), marshall_mask(lat))):
+        psi = rbm(n, alpha=1, scale=0.25, sign_mask=mask)
+        exact = exact_energy(H, psi, hs)
+        smp, _, _, _ = sample(psi, hs.random_states(32, 1, 5), 400, move=move, bonds=lat.bonds(), n_discard=200,
+                              seed=2)
+        from physdl.quantum.vmc import energy_estimate
+
+        est, rhat = energy_estimate(local_energy(H, psi, smp.reshape(-1)).reshape(smp.shape))
+        assert est.error > 0 and est.tau >= 0.5 and abs(rhat - 1) < 0.1
+        assert abs(est.value - exact) < 4 * est.error, (est, exact)
+
+
+def test_vmc_tfim_small_close_to_ed_and_checkpoint_resume(tmp_path):
+    n = 8
+    H = quantum.transverse_field_ising(Lattice("chain", n), h=1.0)
+    e0 = quantum.ground_state(H, quantum.SpinHilbert(n)).energies[0]
+    kw = dict(n_samples=256, n_chains=8, sampler="flip", sr=0.01, lr=0.05, seed=3)
+    full = VMC(H, RBM(n, alpha=1, seed=1), **kw)
+    hist = full.run(60)
+    ck = tmp_path / "vmc.npz"
+    part = VMC(H, RBM(n, alpha=1, seed=1), **kw)
+    part.run(25, checkpoint=ck, checkpoint_every=5)
+    resumed = VMC(H, RBM(n, alpha=1, seed=1), **kw)
+    hist2 = resumed.run(60, checkpoint=ck)
+    assert np.array_equal(resumed.psi.params, full.psi.params)
+    assert np.array_equal(hist2["energy"], hist["energy"])
+    exact = exact_energy(H, full.psi)
+    assert abs(exact - e0) / abs(e0) < 5e-3
+    est = full.estimate(4096)
+    assert abs(est.value - exact) < 4 * est.error + 1e-9
+
+
+def test_vmc_numba_equals_cpp_steps():
+    n = 6
+    H = quantum.heisenberg(Lattice("chain", n))
+    kw = dict(n_samples=64, n_chains=4, sampler="exchange", sr=0.1, lr=0.02, seed=1)
+    a = VMC(H, RBM(n, seed=2, sign_mask=marshall_mask(Lattice("chain", n))), backend="cpp", **kw)
+    b = VMC(H, RBM(n, seed=2, sign_mask=marshall_mask(Lattice("chain", n))), backend="numba", **kw)
+    a.run(5)
+    b.run(5)
+    assert np.allclose(a.psi.params, b.psi.params, rtol=1e-10, atol=1e-13)
+
+
+def test_bad_input_raises():
+    n = 6
+    H = quantum.heisenberg(Lattice("chain", n))
+    with pytest.raises(ValueError, match="alpha"):
+        RBM(n, alpha=0)
+    with pytest.raises(ValueError, match="alpha"):
+        RBM(n, alpha=-1)
+    psi = RBM(n)
+    with pytest.raises(ValueError, match="finite"):
+        psi.params = np.full(psi.n_params, np.nan)
+    with pytest.raises(ValueError, match="divisible"):
+        VMC(H, psi, n_samples=100, n_chains=16)
+    with pytest.raises(ValueError, match="sampler"):
+        VMC(H, psi, n_samples=64, n_chains=4, sampler="gibbs")
+    with pytest.raises(ValueError, match="sites"):
+        VMC(quantum.heisenberg(Lattice("chain", 8)), psi, n_samples=64, n_chains=4)
+    with pytest.raises(ValueError, match="real"):
+        local_energy(quantum.PauliSum(n, [(1.0, "Y0")]), psi, [0])
+    with pytest.raises(ValueError, match="bits beyond"):
+        psi.log_psi([1 << 10])
+    with pytest.raises(ValueError, match="bonds"):
+        sample(psi, [7], 3, move="exchange")
+    with pytest.raises(ValueError, match="Marshall|bipartite"):
+        marshall_mask(Lattice("chain", 5))
+    with pytest.raises(ValueError, match="checkpoint"):
+        import tempfile, os
+        fd, p = tempfile.mkstemp(suffix=".npz")
+        os.write(fd, b"junk")
+        os.close(fd)
+        VMC(H, psi, n_samples=64, n_chains=4).load(p)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["heisenberg", "tfim"])
+def test_vmc_l16_within_1e3_of_ed(model):
+    L = 16
+    lat = Lattice("chain", L)
+    if model == "heisenberg":
+        H, hs = quantum.heisenberg(lat), quantum.SpinHilbert(L, 0)
+        psi = RBM(L, alpha=1, seed=1, sign_mask=marshall_mask(lat))
+        vmc = VMC(H, psi, n_samples=1008, n_chains=16, sampler="exchange", sr=0.01, lr=0.02, seed=0)
+    else:
+        H, hs = quantum.transverse_field_ising(lat, h=1.0), quantum.SpinHilbert(L)
+        psi = RBM(L, alpha=1, seed=1)
+        vmc = VMC(H, psi, n_samples=1008, n_chains=16, sampler="flip", sr=0.01, lr=0.02, seed=0)
+    e0 = quantum.ground_state(H, hs).energies[0]
+    vmc.run(300)
+    est = vmc.estimate(8064)
+    assert abs(est.value - e0) / abs(e0) < 1e-3, (est, e0)
+
+
+@pytest.mark.parametrize("n_samples", [40, 400])
+def test_sr_solve_equals_dense_solve(n_samples):
+    # parameter-space (N >= P) and sample-space (N < P) solves against numpy.linalg.solve
+    n = 8
+    psi = rbm(n, alpha=2)
+    v = VMC(quantum.transverse_field_ising(Lattice("chain", n)), psi, n_samples=8, n_chains=8, sr=0.05)
+    st = np.random.default_rng(1).integers(0, 2**n, size=n_samples).astype(np.uint64)
+    O = psi.log_derivs(st)
+    e = np.random.default_rng(2).normal(size=n_samples)
+    Oc = O - O.mean(0)
+    S = Oc.T @ Oc / n_samples + 0.05 * np.eye(O.shape[1])
+    ref = np.linalg.solve(S, 2 * Oc.T @ (e - e.mean()) / n_samples)
+    assert np.allclose(v._update_direction(O, e), ref, rtol=1e-8, atol=1e-10)
