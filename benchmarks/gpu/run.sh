@@ -33,6 +33,9 @@ stamp "built"
 stamp "GPU tests"
 (cd /tmp && timeout 180 $PY -m pytest "$REPO/tests/random/test_philox.py" "$REPO/tests/lattice/test_cuda_multispin.py" \
    -q -p no:cacheprovider -W default -k "cuda" --durations=5 2>&1 | tee "$OUT/tests.log" | tail -25)
+stamp "GPU tests: tensornet (cuBLAS batched contraction)"
+(cd /tmp && timeout 180 $PY -m pytest "$REPO/tests/tensornet/test_cuda_tensornet.py" \
+   -q -p no:cacheprovider -W default -m gpu --durations=5 2>&1 | tee "$OUT/tests_tensornet.log" | tail -15)
 
 stamp "benchmarks: physdl"
 (cd /tmp && timeout 150 $PY "$REPO/benchmarks/gpu/bench_gpu_lattice.py" --sizes 4096 16384 32768 65536 \
