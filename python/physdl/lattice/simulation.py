@@ -215,6 +215,9 @@ def unpack_multispin(words, ly: int, lx: int) -> np.ndarray:
     return out
 
 
+_BETA_MAX = 1e150  # beyond it beta^2 N Var(e) overflows; the chain is frozen long before
+
+
 def _check_beta(beta, T):
     if (beta is None) == (T is None):
         raise TypeError("give exactly one of beta or T")
@@ -224,12 +227,17 @@ def _check_beta(beta, T):
         T = check_float(T, "T")
         if T <= 0:
             raise ValueError(f"T must be > 0, got {T}")
+        if T < 1.0 / _BETA_MAX:
+            raise ValueError(f"T must be >= {1.0 / _BETA_MAX:g} (beta = 1/T <= {_BETA_MAX:g}), got {T}")
         return 1.0 / T
     if isinstance(beta, (int, float, np.number)) and not isinstance(beta, bool) and not np.isfinite(float(beta)):
         raise ValueError(f"beta must be finite and > 0 (T = 1/beta > 0), got {beta}")
     beta = check_float(beta, "beta")
     if beta <= 0:
         raise ValueError(f"beta must be > 0 (temperature T = 1/beta > 0), got {beta}")
+    if beta > _BETA_MAX:
+        raise ValueError(f"beta must be <= {_BETA_MAX:g} (beyond it the specific heat beta^2 N Var(e) overflows), "
+                         f"got {beta}")
     return beta
 
 
@@ -323,16 +331,32 @@ class Simulation:
             raise LatticeTooLarge(
                 f"the lattice {model.shape} with storage={self.storage!r} needs about {need / 2**30:.3g} GiB "
                 f"but only {avail / 2**30:.3g} GiB of memory is available")
-        self.sweeps_done = 0
-        self.cluster = 0
+        self._ctr = np.zeros(3, np.int64)  # sweeps done, next Wolff cluster, spins flipped (kernels advance it)
         self.clusters_per_sweep = (None if clusters_per_sweep is None
                                    else check_int(clusters_per_sweep, "clusters_per_sweep", minimum=1))
-        self._flipped = 0
         self._setup()
         self._init_spins(start)
         if self.backend == "cuda":
             ly, lx = model.shape
             self._dev = _backend.module("cuda").lattice.MultispinLattice(ly, lx, self._words_host.reshape(-1))
+
+    # ------------------------------------------------------------------ counters
+    # Kept in one int64 array that the kernels advance after every completed sweep, together with
+    # the spins: after an interrupt the chain is exactly as after a whole number of sweeps.
+    def _counter(i, doc):
+        def get(self):
+            return int(self._ctr[i])
+
+        def put(self, value):
+            if not hasattr(self, "_ctr"):
+                self._ctr = np.zeros(3, np.int64)
+            self._ctr[i] = check_int(value, doc, minimum=0, maximum=(1 << 62))
+        return property(get, put, doc=doc)
+
+    sweeps_done = _counter(0, "sweeps_done")
+    cluster = _counter(1, "cluster")
+    _flipped = _counter(2, "flipped")
+    del _counter
 
     # ------------------------------------------------------------------ set-up
     def memory_estimate(self) -> int:
@@ -489,69 +513,82 @@ class Simulation:
             ly, lx = self.model.shape
             code = _CODE[self.update]
             if self.backend == "cuda":
-                e, m = self._dev.sweeps(code, self._table, float(self.model.J), float(self.model.h), seed, chain, t0,
-                                        nsweeps, every)
-                E[:e.size], M[:m.size] = e, m
-                self._dev_newer = True
+                from .._interrupt import deferred_sigint
+
+                with deferred_sigint():  # device state and counter land together
+                    e, m = self._dev.sweeps(code, self._table, float(self.model.J), float(self.model.h), seed, chain,
+                                            t0, nsweeps, every)
+                    E[:e.size], M[:m.size] = e, m
+                    self._dev_newer = True
+                    self._ctr[0] += nsweeps
             elif cpp:
                 core.multispin_sweeps(self._words, ly, lx, code, self._table, self.model.J, self.model.h, seed, chain,
-                                      t0, nsweeps, every, E, M)
+                                      t0, nsweeps, every, E, M, counters=self._ctr)
             else:
                 _numba.multispin_sweeps(self._words, lx, code, self._table, float(self.model.J), float(self.model.h),
                                         np.uint64(seed), np.uint64(chain), np.uint64(t0), nsweeps, every, E, M,
-                                        ly * self._shape3[2] >= 512)
+                                        ly * self._shape3[2] >= 512, counters=self._ctr)
         elif self.update in ("metropolis", "heat_bath"):
             code = _CODE[self.update]
             args = (self._spins, self._nbr, self._uniform, self._J0, self._h0, self._Jb, self._hs, self._order,
                     self._off, code, self.beta, self._table)
             if cpp:
-                core.byte_sweeps(*args, seed, chain, t0, nsweeps, every, E, M, *self._square)
+                core.byte_sweeps(*args, seed, chain, t0, nsweeps, every, E, M, *self._square, counters=self._ctr)
             else:
                 _numba.byte_sweeps(*args, np.uint64(seed), np.uint64(chain), np.uint64(t0), nsweeps, every, E, M,
-                                   self.model.n_sites > 4096)
+                                   self.model.n_sites > 4096, counters=self._ctr)
         elif self.update == "wolff":
             if self.clusters_per_sweep is None:
                 # pilot: single clusters until 20 N spins have flipped (this also equilibrates);
-                # the mean size over the second half sets a fixed count of clusters per sweep
+                # the mean size over the second half sets a fixed count of clusters per sweep.
+                # It runs on copies, committed together at the end, so an interrupt leaves no trace.
+                from .._interrupt import deferred_sigint
+
                 N = self.model.n_sites
+                spins, ctr = self._spins.copy(), self._ctr.copy()
                 prev = None
                 for _ in range(30):  # repeat until the mean size settles (coarsening from a hot start)
                     sizes = []
                     while sum(sizes) < 20 * N and len(sizes) < 200_000:
-                        sizes.extend(self._wolff(1, 20, 0, E, M).tolist())
+                        sizes.extend(self._wolff(1, 20, 0, E, M, spins, ctr).tolist())
                     mean = float(np.mean(sizes))
                     if prev is not None and abs(mean - prev) < 0.25 * max(mean, prev):
                         break
                     prev = mean
-                self.clusters_per_sweep = max(1, int(round(N / mean)))
+                with deferred_sigint():
+                    self._spins[:] = spins
+                    self._ctr[1] = ctr[1]
+                    self.clusters_per_sweep = max(1, int(round(N / mean)))
             if self.cluster + nsweeps * self.clusters_per_sweep >= (1 << 39):
                 raise ValueError("this Wolff chain would exceed 2^39 clusters, the limit of its random-number "
                                  "address space")
-            F = self._wolff(self.clusters_per_sweep, nsweeps, every, E, M)
-            self._flipped += int(F.sum())
+            self._wolff(self.clusters_per_sweep, nsweeps, every, E, M, self._spins, self._ctr)
         else:
             if cpp:
                 core.sw_sweeps(self._spins, self._nbr, self._uniform, self._J0, self._h0, self._Jb, self._hs,
-                               self._order, self._off, self.beta, self._p_add, seed, chain, t0, nsweeps, every, E, M)
+                               self._order, self._off, self.beta, self._p_add, seed, chain, t0, nsweeps, every, E, M,
+                               counters=self._ctr)
             else:
                 _numba.sw_sweeps(self._spins, self._nbr, self._uniform, self._J0, self._h0, self._Jb, self._hs,
                                  self.beta, np.uint64(self._p_add), np.uint64(seed), np.uint64(chain), np.uint64(t0),
-                                 nsweeps, every, E, M)
-        self.sweeps_done += nsweeps
+                                 nsweeps, every, E, M, counters=self._ctr)
 
-    def _wolff(self, per_sweep: int, nsweeps: int, every: int, E, M) -> np.ndarray:
+    def _wolff(self, per_sweep: int, nsweeps: int, every: int, E, M, spins, ctr) -> np.ndarray:
+        """Wolff sweeps on `spins`; the kernel advances `ctr` (sweeps, next cluster, flipped) per sweep."""
         F = np.zeros(nsweeps, np.int64)
+        cluster0 = int(ctr[1])
         if self.backend == "cpp":
-            self.cluster = _backend.module("cpp").lattice.wolff_sweeps(
-                self._spins, self._nbr, self._uniform, self._J0, self._h0, self._Jb, self._hs, self._order, self._off,
-                self.beta, self._p_add, self.seed, self.chain, self.cluster, per_sweep, nsweeps, every, E, M, F)
+            _backend.module("cpp").lattice.wolff_sweeps(
+                spins, self._nbr, self._uniform, self._J0, self._h0, self._Jb, self._hs, self._order, self._off,
+                self.beta, self._p_add, self.seed, self.chain, cluster0, per_sweep, nsweeps, every, E, M, F,
+                counters=ctr)
         else:
             from . import _numba
 
-            self.cluster = int(_numba.wolff_sweeps(
-                self._spins, self._nbr, self._uniform, self._J0, self._h0, self._Jb, self._hs, self.beta,
-                np.uint64(self._p_add), np.uint64(self.seed), np.uint64(self.chain), np.uint64(self.cluster),
-                per_sweep, nsweeps, every, E, M, F))
+            _numba.wolff_sweeps(
+                spins, self._nbr, self._uniform, self._J0, self._h0, self._Jb, self._hs, self.beta,
+                np.uint64(self._p_add), np.uint64(self.seed), np.uint64(self.chain), np.uint64(cluster0),
+                per_sweep, nsweeps, every, E, M, F, counters=ctr)
         return F
 
     def _check_sweep_budget(self, nsweeps: int) -> None:
