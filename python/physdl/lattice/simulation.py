@@ -27,6 +27,7 @@ SWEEPS = ("checkerboard", "sequential")
 _CODE = {"metropolis": 0, "heat_bath": 1}
 _ONE53 = 1 << 53
 _INIT_STREAM = (1 << 40) - 1  # low 40 bits of the stream that draws the initial configuration
+_CHECKPOINT_KIND = "lattice/simulation"
 
 
 class LatticeTooLarge(MemoryError, ValueError):
@@ -687,64 +688,124 @@ class Simulation:
 
     # ------------------------------------------------------------------ save / resume
     def save(self, path) -> None:
-        """Save the full state (model, parameters, configuration, counters) to an .npz file.
+        """Save the full state (model, parameters, configuration, counters) as a checkpoint.
 
         Parameters
         ----------
         path : str or Path
-            Destination (NumPy ``.npz``); :meth:`load` continues the chain bit for bit.
+            Destination; ``.npz`` is appended unless the name ends in it (:meth:`load` accepts the
+            same name).  The write is atomic and checksummed (:func:`physdl.io.save_checkpoint`);
+            :meth:`load` continues the chain bit for bit.
         """
+        from ..io import save_checkpoint
+
         m = self.model
         meta = dict(beta=self.beta, update=self.update, storage=self.storage, sweep=self.sweep, seed=self.seed,
                     chain=self.chain, sweeps_done=self.sweeps_done, cluster=self.cluster, backend=self.backend,
-                    clusters_per_sweep=self.clusters_per_sweep)
+                    clusters_per_sweep=self.clusters_per_sweep, flipped=self._flipped)
         arrays = {}
         if isinstance(m, SherringtonKirkpatrick):
             meta["model"] = dict(kind="sk", n=m.shape[0], J=m.Jscale, J0=m.J0, h=m.h, seed=m.seed)
-            arrays["sk_matrix"] = m.matrix
         else:
             meta["model"] = dict(kind="ising", shape=list(m.shape), geometry=m.geometry)
             arrays["J"] = np.asarray(m.J, dtype=np.float64)
             arrays["h"] = np.asarray(m.h, dtype=np.float64)
-        state = self._words if self.storage == "multispin" else self._spins
-        np.savez(path, meta=np.array(json.dumps(meta)), state=state, **arrays)
+        arrays["state"] = self._words if self.storage == "multispin" else self._spins
+        save_checkpoint(path, _CHECKPOINT_KIND, meta, arrays)
 
     @classmethod
     def load(cls, path, backend: str | None = None) -> "Simulation":
         """Restore a simulation saved by :meth:`save`; it continues bit for bit.
 
+        Everything read is validated before any kernel sees it (model, parameters, counters, the
+        configuration's shape, dtype and values); anything wrong raises one ``ValueError`` naming
+        the file.
+
         Parameters
         ----------
-        path : str or Path of an .npz file written by :meth:`save`.
-        backend : None, "cpp" or "numba"; None keeps the saved backend.
+        path : str or Path of a file written by :meth:`save` (the name given to save works).
+        backend : None, "cpp", "numba" or "cuda"; None keeps the saved backend.
 
         Returns
         -------
         Simulation
         """
-        with np.load(path, allow_pickle=False) as f:
-            meta = json.loads(str(f["meta"]))
-            state = f["state"].copy()
-            mm = meta["model"]
-            if mm["kind"] == "sk":
-                model = SherringtonKirkpatrick.__new__(SherringtonKirkpatrick)
-                model.shape = (mm["n"],)
-                model.Jscale, model.J0, model.h, model.seed = mm["J"], mm["J0"], mm["h"], mm["seed"]
-                model.matrix = f["sk_matrix"].copy()
-                model._nbr = None
-            else:
-                J, h = f["J"], f["h"]
-                model = Ising(tuple(mm["shape"]), mm["geometry"], J=float(J) if J.ndim == 0 else J.copy(),
-                              h=float(h) if h.ndim == 0 else h.copy())
-        sim = cls(model, beta=meta["beta"], update=meta["update"], storage=meta["storage"], sweep=meta["sweep"],
-                  seed=meta["seed"], chain=meta["chain"], backend=backend or meta["backend"], start="up",
-                  clusters_per_sweep=meta["clusters_per_sweep"])
-        sim.sweeps_done = meta["sweeps_done"]
-        sim.cluster = meta["cluster"]
-        if sim.storage == "multispin":
-            sim._words = np.ascontiguousarray(state.astype(np.uint64))
+        from ..io import CorruptFileError, checkpoint_path, load_checkpoint
+
+        meta, arrays = load_checkpoint(path, _CHECKPOINT_KIND)
+        p = checkpoint_path(path, existing=True)
+        try:
+            return cls._from_checkpoint(meta, arrays, backend)
+        except LatticeTooLarge:
+            raise
+        except (TypeError, ValueError, KeyError) as exc:
+            what = f"missing entry {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise CorruptFileError(f"{p}: not a valid Simulation checkpoint: {what}") from None
+
+    @classmethod
+    def _from_checkpoint(cls, meta: dict, arrays: dict, backend) -> "Simulation":
+        def entry(d, key, types, what):
+            if key not in d:
+                raise KeyError(repr(key))
+            v = d[key]
+            if not isinstance(v, types) or isinstance(v, bool):
+                raise TypeError(f"{key} must be {what}, got {v!r}")
+            return v
+
+        mm = entry(meta, "model", dict, "a dict")
+        kind = entry(mm, "kind", str, "a string")
+        if kind == "sk":
+            n = check_int(entry(mm, "n", int, "an int"), "model n", minimum=2, maximum=20000)
+            model = SherringtonKirkpatrick(n, J=entry(mm, "J", (int, float), "a number"),
+                                           J0=entry(mm, "J0", (int, float), "a number"),
+                                           h=entry(mm, "h", (int, float), "a number"),
+                                           seed=entry(mm, "seed", int, "an int"))
+        elif kind == "ising":
+            shape = entry(mm, "shape", list, "a list of ints")
+            J, h = arrays["J"], arrays["h"]
+            for name, a in (("J", J), ("h", h)):
+                if a.dtype != np.float64:
+                    raise TypeError(f"{name} must be float64, got {a.dtype}")
+            model = Ising(tuple(shape), entry(mm, "geometry", str, "a string"),
+                          J=float(J) if J.ndim == 0 else J.copy(), h=float(h) if h.ndim == 0 else h.copy())
         else:
-            sim._spins = np.ascontiguousarray(state.astype(np.int8))
+            raise ValueError(f"model kind must be 'ising' or 'sk', got {kind!r}")
+        cps = meta.get("clusters_per_sweep")
+        saved_backend = entry(meta, "backend", str, "a string")
+        sim = cls(model, beta=entry(meta, "beta", (int, float), "a number"), update=entry(meta, "update", str, "a string"),
+                  storage=entry(meta, "storage", str, "a string"), sweep=entry(meta, "sweep", str, "a string"),
+                  seed=entry(meta, "seed", int, "an int"), chain=entry(meta, "chain", int, "an int"),
+                  backend=backend or check_choice(saved_backend, "backend", ("cpp", "numba", "cuda")), start="up",
+                  clusters_per_sweep=cps)
+        done = check_int(entry(meta, "sweeps_done", int, "a non-negative integer"), "sweeps_done", minimum=0)
+        cluster = check_int(entry(meta, "cluster", int, "a non-negative integer"), "cluster", minimum=0,
+                            maximum=(1 << 39))
+        flipped = check_int(meta.get("flipped", 0), "flipped", minimum=0, maximum=(1 << 62))
+        if sim.update != "wolff" and cluster:
+            raise ValueError(f"cluster must be 0 for update={sim.update!r}, got {cluster}")
+        sim._check_sweep_budget(done)
+        state = arrays["state"]
+        if sim.storage == "multispin":
+            ly, lx = model.shape
+            want = multispin_words_shape(ly, lx)
+            if state.dtype != np.uint64 or state.shape != want:
+                raise ValueError(f"state must be uint64 words of shape {want}, got {state.dtype} {state.shape}")
+            r = (lx // 2) & 63
+            if r and np.any(state[:, :, -1] >> np.uint64(r)):
+                raise ValueError("state has bits set past the lattice's last column (padding must be 0)")
+            words = np.ascontiguousarray(state)
+        else:
+            n = model.n_sites
+            if state.dtype != np.int8 or state.shape != (n,):
+                raise ValueError(f"state must be int8 spins of shape ({n},), got {state.dtype} {state.shape}")
+            bad = int(np.count_nonzero((state != 1) & (state != -1)))
+            if bad:
+                raise ValueError(f"state must hold spins +1 and -1 only; {bad} other values found")
+        if sim.storage == "multispin":
+            sim._words = words
+        else:
+            sim._spins = np.ascontiguousarray(state.copy())
+        sim._ctr[:] = (done, cluster, flipped)
         return sim
 
 
