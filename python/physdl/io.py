@@ -186,7 +186,7 @@ def load_checkpoint(path, kind: str) -> tuple[dict, dict]:
     if not p.is_file():
         raise FileNotFoundError(f"no such checkpoint file: {p}")
     try:
-        with np.load(p, allow_pickle=False) as z:
+        with open(p, "rb") as fh, np.load(fh, allow_pickle=False) as z:  # own handle: closed on errors too
             names = set(z.files)
             if "__meta__" not in names or "__checksum__" not in names:
                 raise CorruptFileError(f"{p} is not a physdl checkpoint (no metadata or checksum)")
@@ -279,7 +279,7 @@ def _read(p: Path, arrays: bool):
         raise FileNotFoundError(f"no such run file: {p}")
     try:
         if p.suffix == ".npz":
-            with np.load(p, allow_pickle=False) as z:
+            with open(p, "rb") as fh, np.load(fh, allow_pickle=False) as z:
                 if "__meta__" not in z.files:
                     raise CorruptFileError(f"{p} is not a physdl run file (no physdl metadata)")
                 text = str(z["__meta__"])

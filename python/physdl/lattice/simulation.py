@@ -223,7 +223,7 @@ def _check_beta(beta, T):
     if (beta is None) == (T is None):
         raise TypeError("give exactly one of beta or T")
     if T is not None:
-        if isinstance(T, (int, float, np.number)) and not isinstance(T, bool) and not np.isfinite(float(T)):
+        if isinstance(T, (float, np.floating)) and not np.isfinite(float(T)):
             raise ValueError(f"T must be a finite temperature > 0, got {T}")
         T = check_float(T, "T")
         if T <= 0:
@@ -231,7 +231,7 @@ def _check_beta(beta, T):
         if T < 1.0 / _BETA_MAX:
             raise ValueError(f"T must be >= {1.0 / _BETA_MAX:g} (beta = 1/T <= {_BETA_MAX:g}), got {T}")
         return 1.0 / T
-    if isinstance(beta, (int, float, np.number)) and not isinstance(beta, bool) and not np.isfinite(float(beta)):
+    if isinstance(beta, (float, np.floating)) and not np.isfinite(float(beta)):
         raise ValueError(f"beta must be finite and > 0 (T = 1/beta > 0), got {beta}")
     beta = check_float(beta, "beta")
     if beta <= 0:
