@@ -13,7 +13,8 @@ import math
 
 import numpy as np
 
-from .._validate import check_array, check_choice, check_float, check_int, check_seed, check_shape
+from .._validate import (check_array, check_choice, check_float, check_int, check_memory, check_seed,
+                         check_shape, check_spins)
 
 GEOMETRIES = ("chain", "square", "triangular", "cubic")
 _NDIM = {"chain": 1, "square": 2, "triangular": 2, "cubic": 3}
@@ -30,9 +31,10 @@ DISORDER_STREAM = 1 << 62
 SQUARE_TC = 2.0 / math.log(1.0 + math.sqrt(2.0))
 
 
-def _index_roll(shape, offset, sign):
-    """Flat index of the neighbour at x + sign * offset for every site x (periodic)."""
-    idx = np.arange(math.prod(shape), dtype=np.int64).reshape(shape)
+def _index_roll(shape, offset, sign, idx=None):
+    """Flat index (int32) of the neighbour at x + sign * offset for every site x (periodic)."""
+    if idx is None:
+        idx = np.arange(math.prod(shape), dtype=np.int32).reshape(shape)
     return np.roll(idx, tuple(-sign * o for o in offset), axis=tuple(range(len(shape)))).reshape(-1)
 
 
@@ -100,8 +102,10 @@ class Model:
         """
         s = np.asarray(spins)
         lead = s.shape[: s.ndim - len(self.shape)]
-        if s.shape[len(lead):] != self.shape:
+        if s.ndim < len(self.shape) or s.shape[len(lead):] != self.shape:
             raise ValueError(f"spins must have trailing shape {self.shape}, got {s.shape}")
+        s = check_spins(s, "spins")
+        check_memory(s.size * 8 * (self.z + 3), f"the energy of {s.size // max(self.n_sites, 1)} configurations")
         flat = s.reshape(lead + (self.n_sites,)).astype(np.float64)
         nbr = self.neighbours()
         Jb = self.bond_couplings().reshape(self.n_sites, self.z)
@@ -162,12 +166,13 @@ class Ising(Model):
         return bool(np.all(np.asarray(self.J) >= 0) and np.all(np.asarray(self.h) == 0))
 
     def neighbours(self) -> np.ndarray:
-        if self._nbr is None:
-            cols = []
-            for off in _FORWARD[self.geometry]:
-                cols.append(_index_roll(self.shape, off, +1))
-                cols.append(_index_roll(self.shape, off, -1))
-            self._nbr = np.ascontiguousarray(np.stack(cols, axis=1).astype(np.int32))
+        if self._nbr is None:  # filled column by column: one int32 temporary of n at a time
+            idx = np.arange(self.n_sites, dtype=np.int32).reshape(self.shape)
+            out = np.empty((self.n_sites, self.z), np.int32)
+            for d, off in enumerate(_FORWARD[self.geometry]):
+                out[:, 2 * d] = _index_roll(self.shape, off, +1, idx)
+                out[:, 2 * d + 1] = _index_roll(self.shape, off, -1, idx)
+            self._nbr = out
         return self._nbr
 
     def colours(self) -> int:
@@ -191,9 +196,13 @@ class Ising(Model):
             return np.arange(n, dtype=np.int32), np.arange(n + 1, dtype=np.int64)
         self.check_checkerboard()
         ncol = self.colours()
-        coords = np.indices(self.shape).reshape(len(self.shape), -1)
-        colour = coords.sum(axis=0) % ncol
-        order = np.concatenate([np.flatnonzero(colour == c) for c in range(ncol)]).astype(np.int32)
+        colour = np.zeros(self.shape, np.int8)  # (sum of coordinates) mod ncol, built axis by axis in int8
+        nd = len(self.shape)
+        for ax, L in enumerate(self.shape):
+            colour += (np.arange(L) % ncol).astype(np.int8).reshape((L,) + (1,) * (nd - 1 - ax))
+            colour %= ncol
+        colour = colour.reshape(-1)
+        order = np.argsort(colour, kind="stable").astype(np.int32)  # sites of colour 0, then 1, ... in order
         off = np.concatenate([[0], np.cumsum(np.bincount(colour, minlength=ncol))]).astype(np.int64)
         return order, off
 
@@ -246,6 +255,8 @@ class EdwardsAnderson(Ising):
         if len(shape) != _NDIM[geometry]:
             raise ValueError(f"shape must have {_NDIM[geometry]} entries for geometry {geometry!r}, got {shape}")
         size = math.prod(shape) * nf
+        # the couplings (float64), their random draws and the checks of Ising.__init__: ~3 copies
+        check_memory(size * 8 * 3, f"EdwardsAnderson{shape}'s couplings")
         if couplings == "pm":
             bits = prandom.uint32(size, seed=seed, stream=DISORDER_STREAM) & 1
             Jb = J * (2.0 * bits - 1.0)
@@ -286,6 +297,8 @@ class SherringtonKirkpatrick(Model):
         self.seed = check_seed(seed)
         if n > 20000:
             raise ValueError(f"n = {n} is too large for a dense SK coupling matrix (at most 20000)")
+        # draws (n^2/2 float64), the matrix, the triangle indices (2 x n^2/2 int64), a temporary and mat + mat.T
+        check_memory(n * n * 32, f"SherringtonKirkpatrick({n})'s coupling matrix")
         g = prandom.normal(n * (n - 1) // 2, seed=self.seed, stream=DISORDER_STREAM)
         mat = np.zeros((n, n))
         iu = np.triu_indices(n, 1)

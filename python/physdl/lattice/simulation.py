@@ -181,7 +181,12 @@ def pack_multispin(spins) -> np.ndarray:
     -------
     ndarray of uint64, shape (2, Ly, ceil(Lx / 128)): colour, row, word.
     """
+    from .._validate import check_spins
+
     s = np.asarray(spins)
+    if s.ndim != 2 or s.shape[0] < 2 or s.shape[1] < 2 or s.shape[0] % 2 or s.shape[1] % 2:
+        raise ValueError(f"spins must be a 2-d array with even sides >= 2, got shape {s.shape}")
+    s = check_spins(s, "spins")
     ly, lx = s.shape
     n = lx // 2
     _, _, nw = multispin_words_shape(ly, lx)
@@ -205,7 +210,14 @@ def unpack_multispin(words, ly: int, lx: int) -> np.ndarray:
     -------
     ndarray of int8, shape (Ly, Lx)
     """
-    w = np.ascontiguousarray(words, dtype="<u8")
+    ly = check_int(ly, "ly", minimum=2)
+    lx = check_int(lx, "lx", minimum=2)
+    if ly % 2 or lx % 2:
+        raise ValueError(f"ly and lx must be even, got {ly}, {lx}")
+    w = np.asarray(words)
+    if w.dtype != np.uint64 or w.shape != multispin_words_shape(ly, lx):
+        raise ValueError(f"words must be uint64 of shape {multispin_words_shape(ly, lx)}, got {w.dtype} {w.shape}")
+    w = np.ascontiguousarray(w, dtype="<u8")
     n = lx // 2
     bits = np.unpackbits(w.view(np.uint8), axis=-1, bitorder="little")
     out = np.empty((ly, lx), np.int8)
@@ -361,15 +373,30 @@ class Simulation:
 
     # ------------------------------------------------------------------ set-up
     def memory_estimate(self) -> int:
-        """Bytes the simulation will allocate for its state and tables (checked before allocating)."""
+        """Peak bytes the simulation allocates: its state and tables plus the largest temporary.
+
+        Checked before allocating.  Persistent: spins (1 byte each), neighbour table (4 z), colour
+        order (4), non-uniform couplings (8 z + 8), the cluster kernels' scratch (4).  Largest
+        temporary while setting up: the neighbour table's rolled indices (8, 12 triangular), the colour sort (9),
+        the bond couplings' columns (8 z), the random initial spins (4).  Measured against the
+        traced peak in tests/reliability/test_memory.py.
+        """
         m = self.model
-        if self.storage == "multispin":
+        small = 1 << 12
+        if self.storage == "multispin":  # the words and their random initial draw
             ly, lx = m.shape
-            return math.prod(multispin_words_shape(ly, lx)) * 8 + (1 << 20)
+            return 2 * math.prod(multispin_words_shape(ly, lx)) * 8 + small
+        n, z = m.n_sites, m.z
         if self._table_free():
-            return m.n_sites + (1 << 20)
-        extra = 4 * m.n_sites if self.update in ("wolff", "swendsen_wang") else 0
-        return m.n_sites + m.table_bytes() + extra + (1 << 20)
+            return 5 * n + small
+        persistent = n + 4 * n * z + 4 * n
+        if self.update in ("wolff", "swendsen_wang"):
+            persistent += 4 * n
+        transient = [(12 if m.geometry == "triangular" else 8) * n, 9 * n, 4 * n]
+        if not m.uniform:
+            persistent += 8 * n * z + 8 * n
+            transient.append(8 * n * z)
+        return persistent + max(transient) + small
 
     def _table_free(self) -> bool:
         """The cpp square-lattice kernel needs no neighbour table or colour list (same lattice)."""
@@ -438,7 +465,12 @@ class Simulation:
                 self._spins = np.ones(n, np.int8)
             else:
                 u = prandom.uint32(n, seed=self.seed, stream=stream)
-                self._spins = np.where(u & 1, 1, -1).astype(np.int8)
+                np.bitwise_and(u, 1, out=u)
+                s = u.astype(np.int8)
+                del u
+                s *= 2
+                s -= 1  # bit 1 -> +1, bit 0 -> -1
+                self._spins = s
 
     # ------------------------------------------------------------------ state
     @property
@@ -828,9 +860,15 @@ class ParallelTempering:
 
     def __init__(self, model: Model, betas, *, update: str = "metropolis", storage: str = "byte",
                  sweep: str | None = None, seed: int = 0, backend: str | None = None, exchange_every: int = 1):
-        betas = [_check_beta(b, None) for b in np.atleast_1d(np.asarray(betas, dtype=np.float64)).tolist()]
+        from .._validate import check_array
+
+        arr = check_array(betas, "betas", dtype=np.float64, ndim=1, finite=True)
+        betas = [_check_beta(b, None) for b in arr.tolist()]
         if len(betas) < 2:
             raise ValueError("betas must hold at least two inverse temperatures")
+        d = np.diff(betas)
+        if not (np.all(d > 0) or np.all(d < 0)):
+            raise ValueError(f"betas must be strictly increasing or strictly decreasing (no repeats), got {betas}")
         self.betas = betas
         self.seed = check_seed(seed)
         self.exchange_every = check_int(exchange_every, "exchange_every", minimum=1)
