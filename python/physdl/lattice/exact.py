@@ -164,20 +164,35 @@ def chain_thermodynamics(n_spins: int, beta, J: float = 1.0, h: float = 0.0) -> 
     >>> round(float(d["log_z"]), 12) == round(math.log(2 * math.e**3 + 6 * math.e**-1), 12)
     True
     """
-    n = check_int(n_spins, "n_spins", minimum=1)
+    n = check_int(n_spins, "n_spins", minimum=1, maximum=10**100)
     b, J, h = _chain_args(beta, J, h)
     lp, lp1, lp2, lm, lm1, lm2, lph, lmh = _chain_eigen(b, J, h)
     r = lm / lp  # |r| < 1
-    rn = r ** n
-    rn1 = r ** (n - 1)
-    rn2 = r ** (n - 2) if n >= 2 else np.zeros_like(r)
+    ni = n
+    n = float(n)
+    with np.errstate(under="ignore"):
+        rn = r ** n
+        rn1 = r ** (n - 1)
+        rn2 = r ** (n - 2) if ni >= 2 else np.zeros_like(r)
     z = 1.0 + rn  # Z / lambda_+^N
     log_z = n * np.log(lp) + np.log1p(rn)
     # Z'/lambda_+^N and Z''/lambda_+^N in beta
     g1 = n * (lp1 / lp + rn1 * lm1 / lp)
-    g2 = n * (n - 1) * ((lp1 / lp) ** 2 + rn2 * (lm1 / lp) ** 2) + n * (lp2 / lp + rn1 * lm2 / lp)
     dlog = g1 / z
-    d2log = g2 / z - dlog ** 2
+    if ni <= 2:
+        g2 = n * (n - 1) * ((lp1 / lp) ** 2 + rn2 * (lm1 / lp) ** 2) + n * (lp2 / lp + rn1 * lm2 / lp)
+        d2log = g2 / z - dlog ** 2
+    else:
+        # the same, rearranged so that no O(N^2) terms cancel: with weights wp = 1/z, wm = r^N/z of the
+        # two eigenvalues and logarithmic derivatives a = lp'/lp, c = lm'/lm,
+        # d2 ln Z = N^2 wp wm (a - c)^2 + N [wp (lp''/lp - a^2) + wm (lm''/lm - c^2)]
+        a = lp1 / lp
+        wm = rn / z
+        wm_c = rn1 * (lm1 / lp) / z
+        wm_c2 = rn2 * (lm1 / lp) ** 2 / z
+        wm_C2 = rn1 * (lm2 / lp) / z
+        spread = (wm * a * a - 2 * a * wm_c + wm_c2) / z
+        d2log = n * n * spread + n * ((lp2 / lp - a * a) / z + wm_C2 - wm_c2)
     gh = n * (lph / lp + rn1 * lmh / lp)
     return {
         "log_z": log_z,
