@@ -31,6 +31,13 @@ __all__ = ["philox4x32", "uint32", "uniform", "normal", "Generator"]
 _UINT32_MAX = 2**32 - 1
 
 
+def _empty(shape, dtype) -> np.ndarray:
+    from .._validate import check_memory
+
+    check_memory(math.prod(shape) * np.dtype(dtype).itemsize, f"an array of shape {shape}")
+    return np.empty(shape, dtype)
+
+
 def _fill(kind: str, out: np.ndarray, seed: int, stream: int, offset: int, backend: str) -> np.ndarray:
     if out.size == 0:
         return out
@@ -112,7 +119,7 @@ def uint32(shape, seed: int, stream: int = 0, offset: int = 0, backend: str | No
     shape = check_shape(shape)
     seed, stream, offset = _address(seed, stream, offset, _blocks(shape, 4))
     backend = _backend.resolve(backend)
-    return _fill("fill_uint32", np.empty(shape, np.uint32), seed, stream, offset, backend)
+    return _fill("fill_uint32", _empty(shape, np.uint32), seed, stream, offset, backend)
 
 
 def uniform(
@@ -131,7 +138,7 @@ def uniform(
     seed, stream, offset = _address(seed, stream, offset, _blocks(shape, 2 if dt == np.float64 else 4))
     backend = _backend.resolve(backend)
     kind = "fill_uniform_double" if dt == np.float64 else "fill_uniform_float"
-    return _fill(kind, np.empty(shape, dt), seed, stream, offset, backend)
+    return _fill(kind, _empty(shape, dt), seed, stream, offset, backend)
 
 
 def normal(shape, seed: int, stream: int = 0, offset: int = 0, backend: str | None = None) -> np.ndarray:
@@ -146,7 +153,7 @@ def normal(shape, seed: int, stream: int = 0, offset: int = 0, backend: str | No
     shape = check_shape(shape)
     seed, stream, offset = _address(seed, stream, offset, _blocks(shape, 2))
     backend = _backend.resolve(backend)
-    return _fill("fill_normal_double", np.empty(shape, np.float64), seed, stream, offset, backend)
+    return _fill("fill_normal_double", _empty(shape, np.float64), seed, stream, offset, backend)
 
 
 class Generator:
