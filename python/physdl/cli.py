@@ -91,8 +91,8 @@ def main(argv=None) -> int:
         if args.only:
             unknown = [n for n in args.only if n not in registry()]
             if unknown:
-                print(f"physdl tour: error: --only: unknown reproduction(s) {', '.join(unknown)}; "
-                      f"see `physdl tour --list`", file=sys.stderr)
+                print(f"physdl tour: error: --only must be one of {', '.join(registry())}; "
+                      f"got unknown {', '.join(unknown)}", file=sys.stderr)
                 return 2
         results = run_tour(args.out, quick=args.quick, only=args.only, progress=not args.no_progress)
         print(f"\nreport: {args.out}/index.md and {args.out}/index.html")
