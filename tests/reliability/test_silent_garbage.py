@@ -85,3 +85,22 @@ def test_onsager_very_low_temperature_is_finite():
     assert np.all(u == -2.0) and np.all(c >= 0) and np.all(np.isfinite(c))
     # leading term of the series: c ~ 64 K^2 e^{-8K}
     assert math.isclose(exact.onsager_specific_heat(20.0), 64 * 400 * math.exp(-160), rel_tol=1e-6)
+
+
+def test_kaufman_low_temperature_against_enumeration():
+    from physdl.lattice import enumerate as en
+
+    E, _ = en.lattice_state_energies((4, 4))
+    for beta in (3.6, 4.0, 6.0):
+        d = E - E.min()
+        w = np.exp(-beta * d)
+        w /= w.sum()
+        mean = (w * d).sum()
+        var = (w * (d - mean) ** 2).sum()
+        got = exact.kaufman_thermodynamics(beta, 4)
+        assert math.isclose(float(got["specific_heat"]), beta**2 * var / 16, rel_tol=1e-6)
+        assert math.isclose(float(got["energy"]), (E.min() + mean) / 16, rel_tol=1e-13)
+    big = exact.kaufman_thermodynamics(np.array([2.0, 200.0]), 8)
+    assert np.all(np.isfinite(big["log_z"])) and np.all(big["specific_heat"] >= 0)
+    with pytest.raises(ValueError, match="side < 4"):
+        exact.kaufman_thermodynamics(5.0, 3)

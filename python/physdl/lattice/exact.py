@@ -569,9 +569,34 @@ def kaufman_thermodynamics(beta, Lx: int, Ly: int | None = None, J: float = 1.0)
     True
     """
     Ly = Lx if Ly is None else Ly
+    Jc = check_float(J, "J", positive=True)
+    bb = _beta_array(beta)
+    Kall = bb * Jc
+    low = Kall >= _KAUFMAN_LOW_T_K
+    if np.any(low):
+        # the product formulas cancel to rounding there (c came out -1e-14); the low-temperature series
+        # of the infinite lattice holds on the torus up to excitations that wrap around it, of relative
+        # size w^(min(Lx, Ly) - 2), w = e^{-4K}; refuse tori too small for that to vanish
+        Lx_ = check_int(Lx, "Lx", minimum=1)
+        Ly_ = check_int(Ly, "Ly", minimum=1)
+        if min(Lx_, Ly_) < 4:
+            raise ValueError(f"beta*J >= {_KAUFMAN_LOW_T_K} on a torus with a side < 4 is outside the range "
+                             f"evaluated stably; use physdl.lattice.enumerate for such small lattices")
+        if np.all(low):
+            N = Lx_ * Ly_
+            Kl = np.minimum(Kall, 1e3)
+            return {"log_z": (math.log(2.0) + N * (2 * Kall + _low_t(Kl, 0)))[()],
+                    "energy": (-Jc * (2.0 + _low_t(Kl, 1)))[()],
+                    "specific_heat": (Kl * Kl * _low_t(Kl, 2))[()]}
+        hi = kaufman_thermodynamics(np.where(low, 1.0, bb), Lx, Ly, J)
+        lo = kaufman_thermodynamics(np.where(low, bb, _KAUFMAN_LOW_T_K / Jc), Lx, Ly, J)
+        return {k: np.where(low, lo[k], hi[k])[()] for k in hi}
     b, K, N, log_z, dlog, d2log = _kaufman_core(beta, J, Lx, Ly, derivatives=True)
     return {
         "log_z": log_z,
         "energy": -J * dlog / N,
         "specific_heat": K ** 2 * d2log / N,
     }
+
+
+_KAUFMAN_LOW_T_K = 3.5
