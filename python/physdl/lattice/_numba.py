@@ -448,7 +448,7 @@ def _multispin_sweeps(words, lx, update, thr, J, h, seed, chain, sweep0, nsweeps
 # ``counters`` (sweeps done, next Wolff cluster, spins flipped) after every sweep, the state and its
 # counters always agree.
 
-WORK = 1 << 18
+WORK = 1 << 16
 
 
 def _need(cond, msg):

@@ -383,9 +383,9 @@ class Simulation:
         """
         m = self.model
         small = 1 << 12
-        if self.storage == "multispin":  # the words and their random initial draw
+        if self.storage == "multispin":  # the words, drawn in place
             ly, lx = m.shape
-            return 2 * math.prod(multispin_words_shape(ly, lx)) * 8 + small
+            return math.prod(multispin_words_shape(ly, lx)) * 8 + small
         n, z = m.n_sites, m.z
         if self._table_free():
             return 5 * n + small
@@ -453,7 +453,7 @@ class Simulation:
                 w = pack_multispin(np.ones((ly, lx), np.int8))
             else:
                 w = prandom.uint32(math.prod(self._shape3) * 2, seed=self.seed, stream=stream).view(np.uint64)
-                w = w.reshape(self._shape3).copy()
+                w = w.reshape(self._shape3)  # a fresh array: no copy needed
                 nw = self._shape3[2]
                 r = (lx // 2) & 63
                 if r:
