@@ -70,6 +70,47 @@ void set_square(Graph& g, std::int64_t sq_ly, std::int64_t sq_lx) {
   g.sq_lx = sq_lx;
 }
 
+// Every spin of a byte configuration must be +1 or -1: the kernels index tables by neighbour sums
+// and grow cluster stacks by spin equality, both of which assume it.
+void check_spins(const carray<std::int8_t>& s) {
+  const std::int8_t* p = s.data();
+  const std::int64_t n = s.size();
+  std::int64_t bad = 0;
+  for (std::int64_t i = 0; i < n; ++i) bad += (p[i] != 1) & (p[i] != -1);
+  if (bad) throw py::value_error("spins must hold only +1 and -1 (found " + std::to_string(bad) + " other values)");
+}
+
+// Polled between sweeps without the GIL: take it and run Python's signal handlers; true when one
+// raised (the exception stays set for the binding to rethrow once the kernel has returned).
+bool poll_signals(void*) {
+  const PyGILState_STATE st = PyGILState_Ensure();
+  const bool raised = PyErr_CheckSignals() != 0;
+  PyGILState_Release(st);
+  return raised;
+}
+
+// The kernel's control block: Python signals polled every 2 ms between sweeps; with `counters`
+// (a writeable int64 array of 3: sweeps done, next Wolff cluster, spins flipped) the kernel
+// advances them after each sweep, together with the state.
+physdl::lattice::Control make_control(const py::object& counters, bool wolff = false) {
+  physdl::lattice::Control c;
+  c.stop = poll_signals;
+  if (counters.is_none()) return c;
+  if (!py::isinstance<py::array>(counters)) throw py::type_error("counters must be an int64 array of 3");
+  auto a = py::reinterpret_borrow<py::array>(counters);
+  if (!a.dtype().is(py::dtype::of<std::int64_t>()) || a.ndim() != 1 || a.shape(0) < 3 ||
+      !(a.flags() & py::array::c_style) || !a.writeable()) {
+    throw py::value_error("counters must be a writeable contiguous int64 array of 3");
+  }
+  auto* p = static_cast<std::int64_t*>(a.mutable_data());
+  c.sweeps = p;
+  if (wolff) {
+    c.cluster = p + 1;
+    c.flipped = p + 2;
+  }
+  return c;
+}
+
 void check_out(std::int64_t nsweeps, std::int64_t every, const carray<double>& e,
                const carray<std::int64_t>& m) {
   if (nsweeps < 0) throw py::value_error("nsweeps must be >= 0");
@@ -90,6 +131,7 @@ void register_lattice(py::module_& root) {
          std::int64_t sq_lx) {
         Graph g = make_graph(s.size(), nbr, uniform, J0, h0, J, h, order, col_off, !square_args(uniform, sq_ly, sq_lx));
         set_square(g, sq_ly, sq_lx);
+        check_spins(s);
         double e = 0;
         std::int64_t mag = 0;
         {
@@ -107,22 +149,28 @@ void register_lattice(py::module_& root) {
          carray<double> h, carray<std::int32_t> order, carray<std::int64_t> col_off, int update, double beta,
          carray<std::uint64_t> table, std::uint64_t seed, std::uint64_t chain, std::uint64_t sweep0,
          std::int64_t nsweeps, std::int64_t every, carray<double> energy, carray<std::int64_t> mag,
-         std::int64_t sq_ly, std::int64_t sq_lx) {
+         std::int64_t sq_ly, std::int64_t sq_lx, py::object counters) {
         auto* sp = mutable_data(s, "spins");
         Graph g = make_graph(s.size(), nbr, uniform, J0, h0, J, h, order, col_off, !square_args(uniform, sq_ly, sq_lx));
         set_square(g, sq_ly, sq_lx);
+        check_spins(s);
         if (update != L::kMetropolis && update != L::kHeatBath) throw py::value_error("unknown update");
         if (uniform && table.size() < 2 * (g.z + 1)) throw py::value_error("table too short");
         check_out(nsweeps, every, energy, mag);
         auto* ep = mutable_data(energy, "energy");
         auto* mp = mutable_data(mag, "mag");
-        py::gil_scoped_release nogil;
-        L::byte_sweeps(sp, g, update, beta, table.data(), seed, chain, sweep0, nsweeps, every, ep, mp);
+        auto ctl = make_control(counters);
+        {
+          py::gil_scoped_release nogil;
+          L::byte_sweeps(sp, g, update, beta, table.data(), seed, chain, sweep0, nsweeps, every, ep, mp, &ctl);
+        }
+        if (ctl.stopped) throw py::error_already_set();
       },
       py::arg("spins"), py::arg("nbr"), py::arg("uniform"), py::arg("J0"), py::arg("h0"), py::arg("J"),
       py::arg("h"), py::arg("order"), py::arg("col_off"), py::arg("update"), py::arg("beta"), py::arg("table"),
       py::arg("seed"), py::arg("chain"), py::arg("sweep0"), py::arg("nsweeps"), py::arg("measure_every"),
-      py::arg("energy"), py::arg("mag"), py::arg("square_ly") = 0, py::arg("square_lx") = 0);
+      py::arg("energy"), py::arg("mag"), py::arg("square_ly") = 0, py::arg("square_lx") = 0,
+      py::arg("counters") = py::none());
 
   m.def(
       "wolff_sweeps",
@@ -130,41 +178,55 @@ void register_lattice(py::module_& root) {
          carray<double> h, carray<std::int32_t> order, carray<std::int64_t> col_off, double beta,
          std::uint64_t p_add, std::uint64_t seed, std::uint64_t chain, std::uint64_t cluster0,
          std::int64_t per_sweep, std::int64_t nsweeps, std::int64_t every, carray<double> energy,
-         carray<std::int64_t> mag, carray<std::int64_t> clusters) {
+         carray<std::int64_t> mag, carray<std::int64_t> clusters, py::object counters) {
         auto* sp = mutable_data(s, "spins");
         const Graph g = make_graph(s.size(), nbr, uniform, J0, h0, J, h, order, col_off);
+        check_spins(s);
         check_out(nsweeps, every, energy, mag);
         if (clusters.size() < nsweeps) throw py::value_error("flipped output is too short");
         if (per_sweep < 1) throw py::value_error("clusters_per_sweep must be >= 1");
         auto* ep = mutable_data(energy, "energy");
         auto* mp = mutable_data(mag, "mag");
         auto* cp = mutable_data(clusters, "clusters");
-        py::gil_scoped_release nogil;
-        return L::wolff_sweeps(sp, g, beta, p_add, seed, chain, cluster0, per_sweep, nsweeps, every, ep, mp, cp);
+        auto ctl = make_control(counters, true);
+        std::uint64_t next = 0;
+        {
+          py::gil_scoped_release nogil;
+          next = L::wolff_sweeps(sp, g, beta, p_add, seed, chain, cluster0, per_sweep, nsweeps, every, ep, mp, cp, &ctl);
+        }
+        if (ctl.stopped) throw py::error_already_set();
+        return next;
       },
       py::arg("spins"), py::arg("nbr"), py::arg("uniform"), py::arg("J0"), py::arg("h0"), py::arg("J"),
       py::arg("h"), py::arg("order"), py::arg("col_off"), py::arg("beta"), py::arg("p_add"), py::arg("seed"),
       py::arg("chain"), py::arg("cluster0"), py::arg("clusters_per_sweep"), py::arg("nsweeps"),
-      py::arg("measure_every"), py::arg("energy"), py::arg("mag"), py::arg("flipped"));
+      py::arg("measure_every"), py::arg("energy"), py::arg("mag"), py::arg("flipped"),
+      py::arg("counters") = py::none());
 
   m.def(
       "sw_sweeps",
       [](carray<std::int8_t> s, carray<std::int32_t> nbr, bool uniform, double J0, double h0, carray<double> J,
          carray<double> h, carray<std::int32_t> order, carray<std::int64_t> col_off, double beta,
          std::uint64_t p_add, std::uint64_t seed, std::uint64_t chain, std::uint64_t sweep0,
-         std::int64_t nsweeps, std::int64_t every, carray<double> energy, carray<std::int64_t> mag) {
+         std::int64_t nsweeps, std::int64_t every, carray<double> energy, carray<std::int64_t> mag,
+         py::object counters) {
         auto* sp = mutable_data(s, "spins");
         const Graph g = make_graph(s.size(), nbr, uniform, J0, h0, J, h, order, col_off);
+        check_spins(s);
         check_out(nsweeps, every, energy, mag);
         auto* ep = mutable_data(energy, "energy");
         auto* mp = mutable_data(mag, "mag");
-        py::gil_scoped_release nogil;
-        L::sw_sweeps(sp, g, beta, p_add, seed, chain, sweep0, nsweeps, every, ep, mp);
+        auto ctl = make_control(counters);
+        {
+          py::gil_scoped_release nogil;
+          L::sw_sweeps(sp, g, beta, p_add, seed, chain, sweep0, nsweeps, every, ep, mp, &ctl);
+        }
+        if (ctl.stopped) throw py::error_already_set();
       },
       py::arg("spins"), py::arg("nbr"), py::arg("uniform"), py::arg("J0"), py::arg("h0"), py::arg("J"),
       py::arg("h"), py::arg("order"), py::arg("col_off"), py::arg("beta"), py::arg("p_add"), py::arg("seed"),
       py::arg("chain"), py::arg("sweep0"), py::arg("nsweeps"), py::arg("measure_every"), py::arg("energy"),
-      py::arg("mag"));
+      py::arg("mag"), py::arg("counters") = py::none());
 
   m.def(
       "sample_configurations",
@@ -283,7 +345,7 @@ void register_lattice(py::module_& root) {
       "multispin_sweeps",
       [](carray<std::uint64_t> words, std::int64_t ly, std::int64_t lx, int update, carray<std::uint64_t> thr,
          double J, double h, std::uint64_t seed, std::uint64_t chain, std::uint64_t sweep0, std::int64_t nsweeps,
-         std::int64_t every, carray<double> energy, carray<std::int64_t> mag) {
+         std::int64_t every, carray<double> energy, carray<std::int64_t> mag, py::object counters) {
         if (ly < 2 || lx < 2 || ly % 2 || lx % 2) throw py::value_error("ly and lx must be even and >= 2");
         const auto nw = static_cast<std::int64_t>(physdl::lattice::multispin::words_per_row(lx));
         if (words.size() != 2 * ly * nw) throw py::value_error("words has the wrong size");
@@ -293,12 +355,16 @@ void register_lattice(py::module_& root) {
         auto* wp = mutable_data(words, "words");
         auto* ep = mutable_data(energy, "energy");
         auto* mp = mutable_data(mag, "mag");
-        py::gil_scoped_release nogil;
-        L::multispin_sweeps(wp, ly, lx, update, thr.data(), J, h, seed, chain, sweep0, nsweeps, every, ep, mp);
+        auto ctl = make_control(counters);
+        {
+          py::gil_scoped_release nogil;
+          L::multispin_sweeps(wp, ly, lx, update, thr.data(), J, h, seed, chain, sweep0, nsweeps, every, ep, mp, &ctl);
+        }
+        if (ctl.stopped) throw py::error_already_set();
       },
       py::arg("words"), py::arg("ly"), py::arg("lx"), py::arg("update"), py::arg("thresholds"), py::arg("J"),
       py::arg("h"), py::arg("seed"), py::arg("chain"), py::arg("sweep0"), py::arg("nsweeps"),
-      py::arg("measure_every"), py::arg("energy"), py::arg("mag"));
+      py::arg("measure_every"), py::arg("energy"), py::arg("mag"), py::arg("counters") = py::none());
 
   m.def(
       "multispin_plan",

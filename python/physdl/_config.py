@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from . import _backend
-from ._validate import check_int
+from ._validate import check_int, max_threads
 
 
 def cmake_dir() -> Path:
@@ -29,8 +29,12 @@ def get_num_threads() -> int:
 
 
 def set_num_threads(n: int) -> None:
-    """Set the threads for the C++ core's OpenMP loops (results do not depend on it)."""
-    n = check_int(n, "n", minimum=1)
+    """Set the threads for the C++ core's OpenMP loops (results do not depend on it).
+
+    ``n`` is bounded by :func:`physdl._validate.max_threads` (4 per CPU, at least 64): OpenMP
+    cannot start arbitrarily many threads.
+    """
+    n = check_int(n, "n", minimum=1, maximum=max_threads())
     if _backend.backends()["cpp"].available:
         _backend.module("cpp").set_num_threads(n)
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 import operator
+import os
 from collections.abc import Sequence
 
 import numpy as np
 
 UINT64_MAX = 2**64 - 1
+MAX_ELEMENTS = 2**48  # no array of more elements is ever asked for (a bound before any size arithmetic)
 
 
 def check_int(value, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
@@ -32,7 +35,10 @@ def check_float(value, name: str, *, positive: bool = False, nonnegative: bool =
     """A finite real number, optionally > 0 or >= 0."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:
+        raise ValueError(f"{name} must be a finite real number, got an integer too large for a float") from None
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     if positive and value <= 0:
@@ -48,7 +54,12 @@ def check_shape(shape, name: str = "shape") -> tuple[int, ...]:
         shape = (shape,)
     if not isinstance(shape, Sequence):
         raise TypeError(f"{name} must be an int or a tuple of ints, got {type(shape).__name__}")
-    return tuple(check_int(s, f"{name}[{i}]", minimum=0) for i, s in enumerate(shape))
+    out = tuple(check_int(s, f"{name}[{i}]", minimum=0, maximum=MAX_ELEMENTS) for i, s in enumerate(shape))
+    if len(out) > 32:
+        raise ValueError(f"{name} must have at most 32 dimensions, got {len(out)}")
+    if math.prod(out) > MAX_ELEMENTS:
+        raise ValueError(f"{name} {out} has {math.prod(out)} elements, more than the {MAX_ELEMENTS} allowed")
+    return out
 
 
 def check_choice(value, name: str, choices: Sequence[str]) -> str:
@@ -92,3 +103,56 @@ def check_array(
     if finite and arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must contain only finite values (found NaN or inf)")
     return arr
+
+
+def check_axis(axis, name: str, ndim: int) -> int:
+    """An axis index in [-ndim, ndim), returned non-negative."""
+    axis = check_int(axis, name)
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{name} must be in [{-ndim}, {ndim}) for an array of {ndim} dimensions, got {axis}")
+    return axis % ndim
+
+
+def check_spins(a, name: str, *, shape: tuple[int, ...] | None = None, dtype=np.int8) -> np.ndarray:
+    """An array of +-1 (integers or floats exactly equal to +-1), returned as ``dtype``."""
+    arr = np.asarray(a)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold spins +1/-1, got dtype {arr.dtype}")
+    if shape is not None and arr.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {arr.shape}")
+    bad = (arr != 1) & (arr != -1)
+    if np.any(bad):
+        raise ValueError(f"{name} must hold only +1 and -1; found {np.asarray(arr[bad]).ravel()[0]!r}")
+    return np.ascontiguousarray(arr, dtype=dtype)
+
+
+def available_memory() -> int:
+    """Bytes of memory available to a new allocation (MemAvailable, else physical memory)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover
+        return 1 << 34
+
+
+class TooLarge(MemoryError, ValueError):
+    """The requested object would not fit in the available memory."""
+
+
+def check_memory(nbytes: int, what: str) -> None:
+    """Raise :class:`TooLarge` (a MemoryError and ValueError) if ``nbytes`` exceeds what is available."""
+    avail = available_memory()
+    if nbytes > avail:
+        raise TooLarge(f"{what} needs about {nbytes / 2**30:.3g} GiB but only {avail / 2**30:.3g} GiB "
+                       f"of memory is available")
+
+
+def max_threads() -> int:
+    """The largest thread count accepted (``set_num_threads``): 4 per CPU, at least 64."""
+    return max(64, 4 * (os.cpu_count() or 1))

@@ -3,27 +3,62 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
+
+SEED_MAX = 2**64 - 16  # the phases pipeline derives seeds up to seed + 2 + (thermometer groups)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors: one line on stderr, exit status 2 (no usage dump, no traceback)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _seed(text: str) -> int:
+    try:
+        v = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer in [0, {SEED_MAX}], got {text!r}") from None
+    if not 0 <= v <= SEED_MAX:
+        raise argparse.ArgumentTypeError(f"must be an integer in [0, {SEED_MAX}], got {v}")
+    return v
+
+
+def _out_dir(text: str) -> str:
+    if not text or "\0" in text:
+        raise argparse.ArgumentTypeError(f"must be a folder path, got {text!r}")
+    p = Path(text)
+    if p.exists() and not p.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} exists and is not a folder")
+    q = p
+    while not q.exists():  # the nearest existing ancestor must be a writable folder
+        q = q.parent
+    if not q.is_dir() or not os.access(q, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"cannot create or write {text!r} (no write permission in {str(q)!r})")
+    return text
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="physdl", description="Deep Learning and Physics, as a library.")
+    p = _Parser(prog="physdl", description="Deep Learning and Physics, as a library.")
     p.add_argument("--cmake-dir", action="store_true", help="print the CMake package directory and exit")
     p.add_argument("--include-dir", action="store_true", help="print the C++ include directory and exit")
     p.add_argument("--version", action="store_true", help="print the version and exit")
-    sub = p.add_subparsers(dest="command")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
     sub.add_parser("info", help="show the build configuration, backends and devices")
     t = sub.add_parser("tour", help="reproduce the book's headline results into a report")
     t.add_argument("--quick", action="store_true", help="small settings (a few minutes on 2 cores)")
-    t.add_argument("--out", default="physdl-tour", help="output folder (default: ./physdl-tour)")
+    t.add_argument("--out", default="physdl-tour", type=_out_dir, help="output folder (default: ./physdl-tour)")
     t.add_argument("--only", nargs="+", metavar="NAME", help="run only these reproductions")
     t.add_argument("--list", action="store_true", help="list the reproductions and exit")
     t.add_argument("--no-progress", action="store_true", help="hide progress bars")
     t.add_argument("--strict", action="store_true", help="exit with status 1 if any reproduced value is off")
     ph = sub.add_parser("phases", help="detect the Ising phase transition with neural networks (book ch. 8)")
     ph.add_argument("--quick", action="store_true", help="small settings (a few minutes on 2 cores)")
-    ph.add_argument("--out", default="physdl-phases", help="output folder (default: ./physdl-phases)")
-    ph.add_argument("--seed", type=int, default=0, help="seed of every random number of the run")
+    ph.add_argument("--out", default="physdl-phases", type=_out_dir, help="output folder (default: ./physdl-phases)")
+    ph.add_argument("--seed", type=_seed, default=0, help=f"seed of every random number of the run (0 .. {SEED_MAX})")
     ph.add_argument("--networks", nargs="+", default=["fc", "cnn"], choices=["fc", "cnn"], help="network types")
     ph.add_argument("--no-progress", action="store_true", help="hide progress bars")
     sw = sub.add_parser("sweep", help="run a parameter sweep from a TOML file on Dask (physdl.distributed)")
@@ -67,6 +102,12 @@ def main(argv=None) -> int:
             for name, rep in registry().items():
                 print(f"{name:24s} {rep.title}")
             return 0
+        if args.only:
+            unknown = [n for n in args.only if n not in registry()]
+            if unknown:
+                print(f"physdl tour: error: --only must be one of {', '.join(registry())}; "
+                      f"got unknown {', '.join(unknown)}", file=sys.stderr)
+                return 2
         results = run_tour(args.out, quick=args.quick, only=args.only, progress=not args.no_progress)
         print(f"\nreport: {args.out}/index.md and {args.out}/index.html")
         for r in results:

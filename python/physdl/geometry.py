@@ -212,14 +212,21 @@ class Lattice:
         lattice Monte Carlo kernels use.
         """
         n = self.n_sites
-        cols = []
-        for off in FORWARD[self.kind]:
-            for sign in (+1, -1):
-                col = np.full(n, -1, dtype=np.int64)
+        out = np.empty((n, self.z), np.int32)
+        if self.periodic:  # column by column from one int32 index array: no (n, ndim) temporaries
+            idx = np.arange(n, dtype=np.int32).reshape(self.shape)
+            axes = tuple(range(self.ndim))
+            for d, off in enumerate(FORWARD[self.kind]):
+                for k, sign in enumerate((+1, -1)):
+                    out[:, 2 * d + k] = np.roll(idx, tuple(-sign * o for o in off), axis=axes).reshape(-1)
+            return out
+        for d, off in enumerate(FORWARD[self.kind]):
+            for k, sign in enumerate((+1, -1)):
+                col = np.full(n, -1, dtype=np.int32)
                 src, dst = self._shifted(tuple(sign * o for o in off))
                 col[src] = dst
-                cols.append(col)
-        return np.ascontiguousarray(np.stack(cols, axis=1).astype(np.int32))
+                out[:, 2 * d + k] = col
+        return out
 
     def adjacency(self, J: float = 1.0, *, next_nearest: bool = False) -> np.ndarray:
         """Symmetric coupling matrix ``K`` (dense, ``(n_sites, n_sites)``): ``K_ij = J`` per bond.
@@ -254,13 +261,18 @@ class Lattice:
         A proper colouring when :meth:`is_colourable`; the triangular lattice's three colours are the
         sublattices of its 3-colouring (offset (1, 1) changes the colour by 2).
         """
-        return self.coordinates().sum(axis=1) % self.n_colours()
+        m = self.n_colours()
+        colour = np.zeros(self.shape, np.int8)  # built axis by axis in int8: no (n, ndim) temporary
+        for ax, L in enumerate(self.shape):
+            colour += (np.arange(L) % m).astype(np.int8).reshape((L,) + (1,) * (self.ndim - 1 - ax))
+            colour %= m
+        return colour.reshape(-1).astype(np.int64)
 
     def colour_order(self) -> tuple[np.ndarray, np.ndarray]:
         """Sites ordered by colour (int32) and the colour offsets (int64, length n_colours + 1)."""
-        colour = self.sublattices()
         m = self.n_colours()
-        order = np.concatenate([np.flatnonzero(colour == c) for c in range(m)]).astype(np.int32)
+        colour = self.sublattices().astype(np.int8)
+        order = np.argsort(colour, kind="stable").astype(np.int32)  # colour 0 sites in order, then 1, ...
         off = np.concatenate([[0], np.cumsum(np.bincount(colour, minlength=m))]).astype(np.int64)
         return order, off
 

@@ -28,7 +28,7 @@ import math
 import numpy as np
 from scipy import special
 
-from ._validate import check_array, check_float, check_int
+from ._validate import check_array, check_axis, check_float, check_int
 
 __all__ = [
     "entropy",
@@ -48,6 +48,9 @@ _SUM_TOL = 1e-9
 
 def _dist(p, name, axis=-1):
     p = check_array(p, name, dtype=np.float64, finite=True, nonempty=True)
+    if p.ndim == 0:
+        raise ValueError(f"{name} must be at least one-dimensional (a probability vector)")
+    axis = check_axis(axis, "axis", p.ndim)
     if np.any(p < 0):
         raise ValueError(f"{name} must be non-negative (probabilities); min is {p.min()!r}")
     s = p.sum(axis=axis)
@@ -252,9 +255,30 @@ def multinomial_log_probability(counts, q) -> float:
     q = _dist(q, "q")
     if q.shape != c.shape:
         raise ValueError(f"counts and q must have the same length, got {c.size} and {q.size}")
-    with np.errstate(divide="ignore"):
-        logq = np.where(c > 0, np.log(np.where(c > 0, q, 1.0)), 0.0)
-    return float(special.gammaln(c.sum() + 1) - special.gammaln(c + 1).sum() + (c * logq).sum())
+    if np.any((c > 0) & (q == 0)):
+        return float("-inf")
+    # ln P = f(N) - sum f(c_i) - sum c_i ln(c_i / (N q_i)), f(x) = ln x! - x ln x + x (Stirling's
+    # remainder, evaluated by its series for large x): no term overflows even when N does
+    cmax = float(c.max())
+    if cmax == 0.0:
+        return 0.0
+    r = c / cmax
+    log_n = math.log(cmax) + math.log(float(r.sum()))
+    pos = c > 0
+    kl_terms = c[pos] * (np.log(r[pos]) - math.log(float(r.sum())) - np.log(q[pos]))
+    return float(_stirling_rest(np.array([log_n]), log_n=True)[0] - _stirling_rest(c[pos]).sum() - kl_terms.sum())
+
+
+def _stirling_rest(x, log_n: bool = False):
+    """f(x) = ln Gamma(x + 1) - x ln x + x; with log_n the argument is ln x (x may overflow)."""
+    lx = x if log_n else np.log(np.maximum(x, 1e-300))
+    big = lx > math.log(1e6)
+    xs = np.exp(np.minimum(lx, math.log(1e6)))
+    with np.errstate(over="ignore"):
+        inv = np.exp(-lx)
+    series = 0.5 * (math.log(2 * math.pi) + lx) + inv / 12 - inv**3 / 360
+    direct = special.gammaln(xs + 1) - xs * np.log(xs) + xs
+    return np.where(big, series, direct)
 
 
 def gaussian_kl(mu_p, cov_p, mu_q, cov_q) -> float:

@@ -42,7 +42,7 @@ def fixed_threshold(p):
 
 
 @nb.jit(**_opts)
-def byte_measure(s, nbr, uniform, J0, h0, J, h):
+def _byte_measure(s, nbr, uniform, J0, h0, J, h):
     n, z = nbr.shape
     mag = 0
     for i in range(n):
@@ -126,8 +126,8 @@ _colour_pass_par = nb.njit(parallel=True, nogil=True, cache=True)(_colour_pass.p
 
 
 @nb.jit(**_opts)
-def byte_sweeps(s, nbr, uniform, J0, h0, J, h, order, col_off, update, beta, table, seed, chain, sweep0,
-                nsweeps, every, energy, mag, parallel):
+def _byte_sweeps(s, nbr, uniform, J0, h0, J, h, order, col_off, update, beta, table, seed, chain, sweep0,
+                 nsweeps, every, t_base, energy, mag, parallel, ctr):
     ncol = col_off.size - 1
     seed = np.uint64(seed)
     for t in range(nsweeps):
@@ -140,11 +140,13 @@ def byte_sweeps(s, nbr, uniform, J0, h0, J, h, order, col_off, update, beta, tab
                 _colour_pass_par(s, nbr, uniform, J, h, order, update, beta, table, seed, stream, begin, count)
             else:
                 _colour_pass(s, nbr, uniform, J, h, order, update, beta, table, seed, stream, begin, count)
-        if every > 0 and (t + 1) % every == 0:
-            m = (t + 1) // every - 1
-            e, mg = byte_measure(s, nbr, uniform, J0, h0, J, h)
+        tt = t_base + t + 1
+        if every > 0 and tt % every == 0:
+            m = tt // every - 1
+            e, mg = _byte_measure(s, nbr, uniform, J0, h0, J, h)
             energy[m] = e
             mag[m] = mg
+        ctr[0] += 1
 
 
 @nb.jit(**_opts)
@@ -163,8 +165,8 @@ def _p_add(uniform, p_uniform, J, beta, bond):
 
 
 @nb.jit(**_opts)
-def wolff_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, cluster0, per_sweep, nsweeps, every,
-                 energy, mag, flipped_out):
+def _wolff_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, cluster0, per_sweep, nsweeps, every,
+                  t_base, energy, mag, flipped_out, ctr):
     n, z = nbr.shape
     seed = np.uint64(seed)
     p_add = np.uint64(p_add)
@@ -201,12 +203,16 @@ def wolff_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, cluste
                         size += 1
             flipped += size
             cluster += U1
-        flipped_out[t] = flipped
-        if every > 0 and (t + 1) % every == 0:
-            m = (t + 1) // every - 1
-            e, mg = byte_measure(s, nbr, uniform, J0, h0, J, h)
+        flipped_out[t_base + t] = flipped
+        tt = t_base + t + 1
+        if every > 0 and tt % every == 0:
+            m = tt // every - 1
+            e, mg = _byte_measure(s, nbr, uniform, J0, h0, J, h)
             energy[m] = e
             mag[m] = mg
+        ctr[0] += 1
+        ctr[1] = np.int64(cluster)
+        ctr[2] += flipped
     return cluster
 
 
@@ -219,7 +225,8 @@ def _find(parent, i):
 
 
 @nb.jit(**_opts)
-def sw_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, sweep0, nsweeps, every, energy, mag):
+def _sw_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, sweep0, nsweeps, every, t_base, energy, mag,
+               ctr):
     n, z = nbr.shape
     seed = np.uint64(seed)
     p_add = np.uint64(p_add)
@@ -250,11 +257,13 @@ def sw_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, sweep0, n
             w = v[np.int64((r >> np.uint64(5)) & np.uint64(3))]
             if (w >> (r & np.uint64(31))) & U1:
                 s[i] = -s[i]
-        if every > 0 and (t + 1) % every == 0:
-            m = (t + 1) // every - 1
-            e, mg = byte_measure(s, nbr, uniform, J0, h0, J, h)
+        tt = t_base + t + 1
+        if every > 0 and tt % every == 0:
+            m = tt // every - 1
+            e, mg = _byte_measure(s, nbr, uniform, J0, h0, J, h)
             energy[m] = e
             mag[m] = mg
+        ctr[0] += 1
 
 
 # ----------------------------------------------------------------------------- multi-spin
@@ -388,7 +397,7 @@ _ms_colour_par = nb.njit(parallel=True, nogil=True, cache=True)(_ms_colour.py_fu
 
 
 @nb.jit(**_opts)
-def multispin_measure(words, lx, J, h):
+def _multispin_measure(words, lx, J, h):
     ly, nw = words.shape[1], words.shape[2]
     n = lx // 2
     upc = 0
@@ -410,7 +419,8 @@ def multispin_measure(words, lx, J, h):
 
 
 @nb.jit(**_opts)
-def multispin_sweeps(words, lx, update, thr, J, h, seed, chain, sweep0, nsweeps, every, energy, mag, parallel):
+def _multispin_sweeps(words, lx, update, thr, J, h, seed, chain, sweep0, nsweeps, every, t_base, energy, mag, parallel,
+                      ctr):
     n = lx // 2
     seed = np.uint64(seed)
     for t in range(nsweeps):
@@ -421,11 +431,174 @@ def multispin_sweeps(words, lx, update, thr, J, h, seed, chain, sweep0, nsweeps,
                 _ms_colour_par(words, c, update, thr, seed, stream, n)
             else:
                 _ms_colour(words, c, update, thr, seed, stream, n)
-        if every > 0 and (t + 1) % every == 0:
-            m = (t + 1) // every - 1
-            e, mg = multispin_measure(words, lx, J, h)
+        tt = t_base + t + 1
+        if every > 0 and tt % every == 0:
+            m = tt // every - 1
+            e, mg = _multispin_measure(words, lx, J, h)
             energy[m] = e
             mag[m] = mg
+        ctr[0] += 1
+
+
+# ----------------------------------------------------------------------------- checked entry points
+# The jitted kernels above trust their arguments; these wrappers give them the guarantees of the C++
+# bindings (csrc/bindings/lattice.cpp): sizes, index ranges and spin values are checked before any
+# kernel runs, so no input reads or writes out of bounds.  Long calls run in chunks of about WORK
+# site updates (a few ms): Ctrl-C is seen between chunks, and because each kernel advances
+# ``counters`` (sweeps done, next Wolff cluster, spins flipped) after every sweep, the state and its
+# counters always agree.
+
+WORK = 1 << 16
+
+
+def _need(cond, msg):
+    if not cond:
+        raise ValueError(msg)
+
+
+def _arr(a, dtype, name, writeable=False):
+    if not isinstance(a, np.ndarray) or a.dtype != np.dtype(dtype) or not a.flags.c_contiguous:
+        raise TypeError(f"{name} must be a C-contiguous {np.dtype(dtype)} array")
+    if writeable and not a.flags.writeable:
+        raise ValueError(f"{name} must be writeable")
+    return a
+
+
+def _check_graph(s, nbr, uniform, J, h, order=None, col_off=None):
+    _arr(s, np.int8, "spins")
+    _arr(nbr, np.int32, "nbr")
+    n = s.size
+    _need(n > 0, "spins must not be empty")
+    _need(nbr.ndim == 2 and nbr.shape[0] == n and nbr.shape[1] >= 1, "nbr must have shape (n, z)")
+    if nbr.size:
+        _need(int(nbr.min()) >= 0 and int(nbr.max()) < n, "nbr holds an index outside [0, n)")
+    if not uniform:
+        _arr(J, np.float64, "J")
+        _arr(h, np.float64, "h")
+        _need(J.size == nbr.size, "J must hold n * z couplings")
+        _need(h.size == n, "h must hold n fields")
+    if order is not None:
+        _arr(order, np.int32, "order")
+        _arr(col_off, np.int64, "col_off")
+        _need(order.size == n, "order must hold n sites")
+        _need(int(order.min()) >= 0 and int(order.max()) < n, "order holds an index outside [0, n)")
+        _need(col_off.size >= 2 and col_off[0] == 0 and col_off[-1] == n, "col_off must run from 0 to n")
+        _need(bool(np.all(np.diff(col_off) >= 0)), "col_off must be non-decreasing")
+    bad = int(np.count_nonzero((s != 1) & (s != -1)))
+    _need(bad == 0, f"spins must hold only +1 and -1 (found {bad} other values)")
+    return n, nbr.shape[1]
+
+
+def _check_out(nsweeps, every, energy, mag):
+    _need(nsweeps >= 0, "nsweeps must be >= 0")
+    _arr(energy, np.float64, "energy", True)
+    _arr(mag, np.int64, "mag", True)
+    need = nsweeps // every if every > 0 else 0
+    _need(energy.size >= need and mag.size >= need, "energy/mag outputs are too short")
+
+
+def _counters(counters):
+    if counters is None:
+        return np.zeros(3, np.int64)
+    _arr(counters, np.int64, "counters", True)
+    _need(counters.ndim == 1 and counters.size >= 3, "counters must hold 3 int64 values")
+    return counters
+
+
+def _chunk(work_per_sweep):
+    return max(1, WORK // max(1, int(work_per_sweep)))
+
+
+def byte_measure(s, nbr, uniform, J0, h0, J, h):
+    """Energy and magnetisation of a byte configuration (checked entry point)."""
+    _check_graph(s, nbr, uniform, J, h)
+    return _byte_measure(s, nbr, uniform, J0, h0, J, h)
+
+
+def byte_sweeps(s, nbr, uniform, J0, h0, J, h, order, col_off, update, beta, table, seed, chain, sweep0, nsweeps,
+                every, energy, mag, parallel, counters=None):
+    """Checkerboard Metropolis / heat-bath sweeps (checked, chunked entry point)."""
+    _arr(s, np.int8, "spins", True)
+    n, z = _check_graph(s, nbr, uniform, J, h, order, col_off)
+    _need(update in (0, 1), "unknown update")
+    _arr(table, np.uint64, "table")
+    _need(not uniform or table.size >= 2 * (z + 1), "table too short")
+    _check_out(nsweeps, every, energy, mag)
+    ctr = _counters(counters)
+    step = _chunk(n * z)
+    for t in range(0, nsweeps, step):
+        k = min(step, nsweeps - t)
+        _byte_sweeps(s, nbr, uniform, J0, h0, J, h, order, col_off, update, beta, table, seed, chain,
+                     np.uint64(int(sweep0) + t), k, every, t, energy, mag, parallel, ctr)
+
+
+def wolff_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, cluster0, per_sweep, nsweeps, every,
+                 energy, mag, flipped_out, counters=None):
+    """Wolff sweeps (checked, chunked entry point); returns the next cluster number."""
+    _arr(s, np.int8, "spins", True)
+    n, z = _check_graph(s, nbr, uniform, J, h)
+    _check_out(nsweeps, every, energy, mag)
+    _arr(flipped_out, np.int64, "flipped", True)
+    _need(flipped_out.size >= nsweeps, "flipped output is too short")
+    _need(per_sweep >= 1, "clusters_per_sweep must be >= 1")
+    ctr = _counters(counters)
+    step = _chunk(per_sweep * n)  # a cluster visits at most n sites
+    cluster = np.uint64(cluster0)
+    for t in range(0, nsweeps, step):
+        k = min(step, nsweeps - t)
+        cluster = _wolff_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, cluster, per_sweep, k,
+                                every, t, energy, mag, flipped_out, ctr)
+    return cluster
+
+
+def sw_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, sweep0, nsweeps, every, energy, mag,
+              counters=None):
+    """Swendsen-Wang sweeps (checked, chunked entry point)."""
+    _arr(s, np.int8, "spins", True)
+    n, z = _check_graph(s, nbr, uniform, J, h)
+    _check_out(nsweeps, every, energy, mag)
+    ctr = _counters(counters)
+    step = _chunk(n * z)
+    for t in range(0, nsweeps, step):
+        k = min(step, nsweeps - t)
+        _sw_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, np.uint64(int(sweep0) + t), k, every,
+                   t, energy, mag, ctr)
+
+
+def _check_words(words, lx):
+    _arr(words, np.uint64, "words")
+    _need(isinstance(lx, (int, np.integer)) and lx >= 2 and lx % 2 == 0, "lx must be even and >= 2")
+    _need(words.ndim == 3 and words.shape[0] == 2 and words.shape[1] >= 2 and words.shape[1] % 2 == 0
+          and words.shape[2] == (lx // 2 + 63) // 64, "words must have shape (2, ly, ceil(lx / 128)), ly even")
+
+
+def multispin_measure(words, lx, J, h):
+    """Energy and magnetisation of multi-spin words (checked entry point)."""
+    _check_words(words, lx)
+    return _multispin_measure(words, lx, J, h)
+
+
+def multispin_sweeps(words, lx, update, thr, J, h, seed, chain, sweep0, nsweeps, every, energy, mag, parallel,
+                     counters=None):
+    """Multi-spin checkerboard sweeps (checked, chunked entry point)."""
+    _check_words(words, lx)
+    _arr(words, np.uint64, "words", True)
+    _need(update in (0, 1), "unknown update")
+    _arr(thr, np.uint64, "thresholds")
+    _need(thr.size >= (10 if update == 0 else 5), "thresholds too short")
+    _check_out(nsweeps, every, energy, mag)
+    ctr = _counters(counters)
+    step = _chunk(words.shape[1] * lx * 4)
+    for t in range(0, nsweeps, step):
+        k = min(step, nsweeps - t)
+        _multispin_sweeps(words, lx, update, thr, J, h, seed, chain, np.uint64(int(sweep0) + t), k, every, t, energy,
+                          mag, parallel, ctr)
+
+
+# ----------------------------------------------------------------------------- one-call kernels
+# Many samples / tempering rounds per call (twins of src/physdl/lattice/sample.cpp and tempering.cpp).
+# Their callers (Simulation.configurations, ParallelTempering) pass arrays built and checked by the
+# lattice engine itself and bound the work of each call.
 
 
 @nb.jit(**_opts)
@@ -435,17 +608,18 @@ def sample_configurations(s, nbr, uniform, J0, h0, J, h, order, col_off, method,
     (n_samples, n); method 0 local (byte_sweeps), 1 Wolff (counter = cluster), 2 Swendsen-Wang."""
     e = np.zeros(1)
     m = np.zeros(1, np.int64)
+    ctr = np.zeros(3, np.int64)  # the kernels' progress counters; the caller advances its own after the call
     counter = np.uint64(counter0)
     for i in range(n_samples):
         if method == 0:
-            byte_sweeps(s, nbr, uniform, J0, h0, J, h, order, col_off, update, beta, table, seed, chain, counter,
-                        every, 0, e, m, parallel)
+            _byte_sweeps(s, nbr, uniform, J0, h0, J, h, order, col_off, update, beta, table, seed, chain, counter,
+                         every, 0, 0, e, m, parallel, ctr)
             counter += np.uint64(every)
         elif method == 1:
-            counter = np.uint64(wolff_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, counter,
-                                             per_sweep, every, 0, e, m, flipped[i * every:(i + 1) * every]))
+            counter = np.uint64(_wolff_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, counter,
+                                              per_sweep, every, 0, 0, e, m, flipped[i * every:(i + 1) * every], ctr))
         else:
-            sw_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, counter, every, 0, e, m)
+            _sw_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, counter, every, 0, 0, e, m, ctr)
             counter += np.uint64(every)
         out[i, :] = s
     return counter
@@ -462,20 +636,22 @@ def tempering_rounds(states, nbr, uniform, J0, h0, J, h, order, col_off, method,
     e1 = np.zeros(1)
     m1 = np.zeros(1, np.int64)
     F = np.zeros(every, np.int64)
+    ctr = np.zeros(3, np.int64)  # the kernels' progress counters; the caller advances its own after the call
     for r in range(n_rounds):
         for k in range(R):
             s = states[k]
             if method == 0:
-                byte_sweeps(s, nbr, uniform, J0, h0, J, h, order, col_off, update, betas[k], tables[k], seed,
-                            chains[k], counters[k], every, every, e1, m1, parallel)
+                _byte_sweeps(s, nbr, uniform, J0, h0, J, h, order, col_off, update, betas[k], tables[k], seed,
+                             chains[k], counters[k], every, every, 0, e1, m1, parallel, ctr)
                 counters[k] += np.uint64(every)
             elif method == 1:
-                counters[k] = np.uint64(wolff_sweeps(s, nbr, uniform, J0, h0, J, h, betas[k], p_adds[k], seed,
-                                                     chains[k], counters[k], per_sweep[k], every, every, e1, m1, F))
+                counters[k] = np.uint64(_wolff_sweeps(s, nbr, uniform, J0, h0, J, h, betas[k], p_adds[k], seed,
+                                                      chains[k], counters[k], per_sweep[k], every, every, 0, e1, m1, F,
+                                                      ctr))
                 flipped[k] += F.sum()
             else:
-                sw_sweeps(s, nbr, uniform, J0, h0, J, h, betas[k], p_adds[k], seed, chains[k], counters[k], every,
-                          every, e1, m1)
+                _sw_sweeps(s, nbr, uniform, J0, h0, J, h, betas[k], p_adds[k], seed, chains[k], counters[k], every,
+                           every, 0, e1, m1, ctr)
                 counters[k] += np.uint64(every)
             E[k] = e1[0]
             M[k] = m1[0]

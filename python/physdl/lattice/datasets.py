@@ -147,7 +147,7 @@ def ising_dataset(
                                  f"{[old.get(k) for k in diff]} vs {[params[k] for k in diff]}); "
                                  "delete it or choose another path")
             arrays, p = load_run(path, kind=DATASET_KIND)
-            return IsingDataset(arrays["configs"], arrays["T"], geometry, L, p)
+            return IsingDataset(*_check_cached(path, arrays, temps, n_per_T, L), geometry, L, p)
 
     from tqdm.auto import tqdm
 
@@ -162,3 +162,26 @@ def ising_dataset(
     if path is not None:
         save_run(path, {"configs": configs, "T": T}, params, kind=DATASET_KIND)
     return ds
+
+
+def _check_cached(path, arrays, temps, n_per_T, L):
+    """(configs, T) of a cache file, checked against its settings; ValueError naming the file."""
+    from ..io import CorruptFileError
+
+    def bad(what):
+        return CorruptFileError(f"{path}: not a valid Ising data set cache: {what}; delete it to resample")
+
+    if "configs" not in arrays or "T" not in arrays:
+        raise bad("missing 'configs' or 'T'")
+    configs, T = arrays["configs"], arrays["T"]
+    n = temps.size * n_per_T
+    if configs.dtype != np.int8 or configs.shape != (n, L, L):
+        raise bad(f"configs must be int8 of shape {(n, L, L)}, got {configs.dtype} {configs.shape}")
+    nbad = int(np.count_nonzero((configs != 1) & (configs != -1)))
+    if nbad:
+        raise bad(f"configs must hold spins +1/-1 only; {nbad} other values")
+    if T.dtype != np.float64 or T.shape != (n,):
+        raise bad(f"T must be float64 of shape ({n},), got {T.dtype} {T.shape}")
+    if not np.array_equal(T, np.repeat(temps, n_per_T)):
+        raise bad("T does not match the temperatures of its settings")
+    return configs, T

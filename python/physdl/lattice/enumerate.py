@@ -38,6 +38,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -272,7 +273,7 @@ def enumerate_ising(shape, geometry: str = "square", J: float = 1.0, h: float = 
     shape, geometry = _check_geometry(shape, geometry)
     J = check_float(J, "J")
     h = check_float(h, "h")
-    n = int(np.prod(shape))
+    n = math.prod(shape)
     _check_n(n, MAX_LATTICE_SPINS, f"shape {shape}")
     bonds = lattice_bonds(shape, geometry)
     nb = bonds.shape[0]
@@ -329,16 +330,13 @@ def lattice_state_energies(shape, geometry: str = "square", J: float = 1.0, h: f
     shape, geometry = _check_geometry(shape, geometry)
     J = check_float(J, "J")
     h = check_float(h, "h")
-    n = int(np.prod(shape))
+    n = math.prod(shape)
     if states is None:
         _check_n(n, MAX_GENERAL_SPINS, f"shape {shape}")
         states = np.arange(1 << n, dtype=np.uint64)
     else:
         _check_n(n, 63, f"shape {shape}")
-        states = np.asarray(states)
-        if states.size and (states.min() < 0 or int(states.max()) >= (1 << n)):
-            raise ValueError(f"states must be integers in [0, 2**{n})")
-        states = states.astype(np.uint64)
+        states = _check_states(states, n)
     bonds = lattice_bonds(shape, geometry)
     unsat, up = _unsatisfied_and_up(states, bonds, n)
     mag = 2 * up - n
@@ -463,10 +461,24 @@ def _permute_bits(s: np.ndarray, src: np.ndarray, bit: np.ndarray) -> np.ndarray
     return out
 
 
+def _check_states(states, n: int, name: str = "states") -> np.ndarray:
+    """Integer states in [0, 2**n) as uint64 (floats, bools and out-of-range bits refused)."""
+    a = np.asarray(states)
+    if a.dtype.kind not in "iu":
+        if a.dtype == object and all(isinstance(v, int) and not isinstance(v, bool) for v in a.ravel().tolist()):
+            if a.size and (min(a.ravel().tolist()) < 0 or max(a.ravel().tolist()) >= (1 << n)):
+                raise ValueError(f"{name} must be integers in [0, 2**{n})")
+            return a.astype(np.uint64)
+        raise TypeError(f"{name} must be integers (state bits), got dtype {a.dtype}")
+    if a.size and (int(a.min()) < 0 or int(a.max()) >= (1 << n)):
+        raise ValueError(f"{name} must be integers in [0, 2**{n}) for {n} spins")
+    return a.astype(np.uint64)
+
+
 def state_spins(states, n_spins: int) -> np.ndarray:
     """Spins ``(len(states), n_spins)`` int8 in {-1, +1} of state integers (bit i = spin i)."""
     n_spins = check_int(n_spins, "n_spins", minimum=1, maximum=63)
-    states = np.asarray(states, dtype=np.uint64)
+    states = _check_states(states, n_spins)
     bits = (states[..., None] >> np.arange(n_spins, dtype=np.uint64)) & np.uint64(1)
     return (2 * bits.astype(np.int8) - 1).astype(np.int8)
 

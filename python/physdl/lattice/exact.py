@@ -88,7 +88,10 @@ def critical_temperature(geometry: str = "square", J: float = 1.0) -> float:
 
 
 def _beta_array(beta, name="beta"):
-    b = np.asarray(beta, dtype=np.float64)
+    try:
+        b = np.asarray(beta, dtype=np.float64)
+    except (OverflowError, TypeError, ValueError):
+        raise ValueError(f"{name} must be finite real numbers > 0, got {beta!r:.60}") from None
     if b.dtype == object or not np.all(np.isfinite(b)):
         raise ValueError(f"{name} must be finite (got NaN or inf); beta = 1/T needs 0 < T < inf")
     if np.any(b <= 0):
@@ -164,20 +167,35 @@ def chain_thermodynamics(n_spins: int, beta, J: float = 1.0, h: float = 0.0) -> 
     >>> round(float(d["log_z"]), 12) == round(math.log(2 * math.e**3 + 6 * math.e**-1), 12)
     True
     """
-    n = check_int(n_spins, "n_spins", minimum=1)
+    n = check_int(n_spins, "n_spins", minimum=1, maximum=10**100)
     b, J, h = _chain_args(beta, J, h)
     lp, lp1, lp2, lm, lm1, lm2, lph, lmh = _chain_eigen(b, J, h)
     r = lm / lp  # |r| < 1
-    rn = r ** n
-    rn1 = r ** (n - 1)
-    rn2 = r ** (n - 2) if n >= 2 else np.zeros_like(r)
+    ni = n
+    n = float(n)
+    with np.errstate(under="ignore"):
+        rn = r ** n
+        rn1 = r ** (n - 1)
+        rn2 = r ** (n - 2) if ni >= 2 else np.zeros_like(r)
     z = 1.0 + rn  # Z / lambda_+^N
     log_z = n * np.log(lp) + np.log1p(rn)
     # Z'/lambda_+^N and Z''/lambda_+^N in beta
     g1 = n * (lp1 / lp + rn1 * lm1 / lp)
-    g2 = n * (n - 1) * ((lp1 / lp) ** 2 + rn2 * (lm1 / lp) ** 2) + n * (lp2 / lp + rn1 * lm2 / lp)
     dlog = g1 / z
-    d2log = g2 / z - dlog ** 2
+    if ni <= 2:
+        g2 = n * (n - 1) * ((lp1 / lp) ** 2 + rn2 * (lm1 / lp) ** 2) + n * (lp2 / lp + rn1 * lm2 / lp)
+        d2log = g2 / z - dlog ** 2
+    else:
+        # the same, rearranged so that no O(N^2) terms cancel: with weights wp = 1/z, wm = r^N/z of the
+        # two eigenvalues and logarithmic derivatives a = lp'/lp, c = lm'/lm,
+        # d2 ln Z = N^2 wp wm (a - c)^2 + N [wp (lp''/lp - a^2) + wm (lm''/lm - c^2)]
+        a = lp1 / lp
+        wm = rn / z
+        wm_c = rn1 * (lm1 / lp) / z
+        wm_c2 = rn2 * (lm1 / lp) ** 2 / z
+        wm_C2 = rn1 * (lm2 / lp) / z
+        spread = (wm * a * a - 2 * a * wm_c + wm_c2) / z
+        d2log = n * n * spread + n * ((lp2 / lp - a * a) / z + wm_C2 - wm_c2)
     gh = n * (lph / lp + rn1 * lmh / lp)
     return {
         "log_z": log_z,
@@ -257,6 +275,22 @@ def _elliptic(K):
     return y, s, c, p, k1, e1
 
 
+# Low-temperature series ln Z / N = 2K + sum_n a_n w^n, w = exp(-4K) (coefficients from the exact
+# solution at 120 digits); used for K >= _LOW_T_K, where the elliptic forms lose all precision
+# (they cancel to ~1e-15 while the answer is ~K^2 e^{-8K}); truncation error there ~ w^7 / w^2 < 1e-21.
+_LOW_T = ((2, 1.0), (3, 2.0), (4, 4.5), (5, 12.0), (6, 112.0 / 3.0), (7, 130.0), (8, 490.25))
+_LOW_T_K = 2.5
+# High-temperature series ln Z / N = ln 2 + K^2 + (5/6) K^4 + O(K^6) for K < _HIGH_T_K, where the
+# elliptic forms divide by sinh^2 2K; error O(K^4) relative, < 1e-16 there.
+_HIGH_T_K = 1e-4
+
+
+def _low_t(K, order: int):
+    """d^order/dK^order of sum_n a_n w^n."""
+    w = np.exp(-4.0 * np.minimum(K, 1e3))  # 0 in float64 well before K = 1e3
+    return sum(a * (-4.0 * n) ** order * w**n for n, a in _LOW_T)
+
+
 def onsager_energy(beta, J: float = 1.0):
     """Energy per spin of the infinite square lattice: ``u = -J coth 2K [1 + (2/pi)(2 tanh^2 2K - 1) K1(kappa)]``.
 
@@ -266,11 +300,14 @@ def onsager_energy(beta, J: float = 1.0):
     True
     """
     b, J, K = _onsager_k(beta, J)
-    y, s, c, p, k1, _ = _elliptic(K)
+    y, s, c, p, k1, _ = _elliptic(np.where((K >= _LOW_T_K) | (K < _HIGH_T_K), 1.0, K))  # the series serve these
     t2 = np.tanh(y) ** 2
     with np.errstate(invalid="ignore"):
         term = np.where(p == 0, 0.0, (2 * t2 - 1) * k1)  # (2 tanh^2 2K - 1) K1 -> 0 at Tc
-    return -J * (c / s) * (1 + (2 / math.pi) * term)
+        u = -J * (c / s) * (1 + (2 / math.pi) * term)
+    Kh = np.minimum(K, _HIGH_T_K)
+    u = np.where(K < _HIGH_T_K, -J * (2.0 * Kh + (10.0 / 3.0) * Kh**3), u)  # high-T series
+    return np.where(K >= _LOW_T_K, -J * (2.0 + _low_t(K, 1)), u)[()]
 
 
 def onsager_specific_heat(beta, J: float = 1.0):
@@ -286,7 +323,8 @@ def onsager_specific_heat(beta, J: float = 1.0):
     True
     """
     b, J, K = _onsager_k(beta, J)
-    y, s, c, p, k1, e1 = _elliptic(K)
+    b = np.where((K >= _LOW_T_K) | (K < _HIGH_T_K), 1.0 / J, b)  # the series serve these
+    y, s, c, p, k1, e1 = _elliptic(b * J)
     t = np.tanh(y)
     m = 1 - p
     with np.errstate(invalid="ignore"):
@@ -296,7 +334,11 @@ def onsager_specific_heat(beta, J: float = 1.0):
         pk1 = np.where(p == 0, 0.0, p * k1)
     dterm = (2 / math.pi) * (4 * t / c ** 2 * k1 - 4 * s / c ** 3 * (e1 - pk1) / m)
     du_dy = -J * (-(1 / s ** 2) * (1 + (2 / math.pi) * term) + (c / s) * dterm)
-    return -(b ** 2) * 2 * J * du_dy  # +inf at beta_c, where K1 diverges
+    Kl = np.minimum(K, 1e3)  # past K = 1e3, e^{-8K} = 0 in float64
+    low = Kl * Kl * _low_t(Kl, 2)
+    Kh = np.minimum(K, _HIGH_T_K)
+    cv = np.where(K < _HIGH_T_K, 2.0 * Kh**2 + 10.0 * Kh**4, -(b ** 2) * 2 * J * du_dy)  # high-T series
+    return np.where(K >= _LOW_T_K, low, cv)[()]  # +inf at beta_c, where K1 diverges
 
 
 def onsager_magnetization(beta, J: float = 1.0):
@@ -527,9 +569,34 @@ def kaufman_thermodynamics(beta, Lx: int, Ly: int | None = None, J: float = 1.0)
     True
     """
     Ly = Lx if Ly is None else Ly
+    Jc = check_float(J, "J", positive=True)
+    bb = _beta_array(beta)
+    Kall = bb * Jc
+    low = Kall >= _KAUFMAN_LOW_T_K
+    if np.any(low):
+        # the product formulas cancel to rounding there (c came out -1e-14); the low-temperature series
+        # of the infinite lattice holds on the torus up to excitations that wrap around it, of relative
+        # size w^(min(Lx, Ly) - 2), w = e^{-4K}; refuse tori too small for that to vanish
+        Lx_ = check_int(Lx, "Lx", minimum=1)
+        Ly_ = check_int(Ly, "Ly", minimum=1)
+        if min(Lx_, Ly_) < 4:
+            raise ValueError(f"beta*J >= {_KAUFMAN_LOW_T_K} on a torus with a side < 4 is outside the range "
+                             f"evaluated stably; use physdl.lattice.enumerate for such small lattices")
+        if np.all(low):
+            N = Lx_ * Ly_
+            Kl = np.minimum(Kall, 1e3)
+            return {"log_z": (math.log(2.0) + N * (2 * Kall + _low_t(Kl, 0)))[()],
+                    "energy": (-Jc * (2.0 + _low_t(Kl, 1)))[()],
+                    "specific_heat": (Kl * Kl * _low_t(Kl, 2))[()]}
+        hi = kaufman_thermodynamics(np.where(low, 1.0, bb), Lx, Ly, J)
+        lo = kaufman_thermodynamics(np.where(low, bb, _KAUFMAN_LOW_T_K / Jc), Lx, Ly, J)
+        return {k: np.where(low, lo[k], hi[k])[()] for k in hi}
     b, K, N, log_z, dlog, d2log = _kaufman_core(beta, J, Lx, Ly, derivatives=True)
     return {
         "log_z": log_z,
         "energy": -J * dlog / N,
         "specific_heat": K ** 2 * d2log / N,
     }
+
+
+_KAUFMAN_LOW_T_K = 3.5

@@ -18,7 +18,8 @@ from ..geometry import KINDS as GEOMETRIES
 from ..geometry import NDIM as _NDIM
 from ..geometry import Lattice
 from ..random import streams as _streams
-from .._validate import check_array, check_choice, check_float, check_int, check_seed, check_shape
+from .._validate import (check_array, check_choice, check_float, check_int, check_memory, check_seed,
+                         check_shape, check_spins)
 from .exact import SQUARE_TC, TRIANGULAR_TC  # noqa: F401  (defined once, in exact; re-exported)
 
 # Philox stream of quenched disorder (EA and SK couplings), from the stream register.
@@ -89,8 +90,10 @@ class Model:
         """
         s = np.asarray(spins)
         lead = s.shape[: s.ndim - len(self.shape)]
-        if s.shape[len(lead):] != self.shape:
+        if s.ndim < len(self.shape) or s.shape[len(lead):] != self.shape:
             raise ValueError(f"spins must have trailing shape {self.shape}, got {s.shape}")
+        s = check_spins(s, "spins")
+        check_memory(s.size * 8 * (self.z + 3), f"the energy of {s.size // max(self.n_sites, 1)} configurations")
         flat = s.reshape(lead + (self.n_sites,)).astype(np.float64)
         nbr = self.neighbours()
         Jb = self.bond_couplings().reshape(self.n_sites, self.z)
@@ -232,6 +235,8 @@ class EdwardsAnderson(Ising):
         if len(shape) != _NDIM[geometry]:
             raise ValueError(f"shape must have {_NDIM[geometry]} entries for geometry {geometry!r}, got {shape}")
         size = math.prod(shape) * nf
+        # the couplings (float64), their random draws and the checks of Ising.__init__: ~3 copies
+        check_memory(size * 8 * 3, f"EdwardsAnderson{shape}'s couplings")
         if couplings == "pm":
             bits = prandom.uint32(size, seed=seed, stream=DISORDER_STREAM) & 1
             Jb = J * (2.0 * bits - 1.0)
@@ -272,6 +277,8 @@ class SherringtonKirkpatrick(Model):
         self.seed = check_seed(seed)
         if n > 20000:
             raise ValueError(f"n = {n} is too large for a dense SK coupling matrix (at most 20000)")
+        # draws (n^2/2 float64), the matrix, the triangle indices (2 x n^2/2 int64), a temporary and mat + mat.T
+        check_memory(n * n * 32, f"SherringtonKirkpatrick({n})'s coupling matrix")
         g = prandom.normal(n * (n - 1) // 2, seed=self.seed, stream=DISORDER_STREAM)
         mat = np.zeros((n, n))
         iu = np.triu_indices(n, 1)

@@ -27,7 +27,9 @@ STORAGES = ("byte", "multispin")
 SWEEPS = ("checkerboard", "sequential")
 _CODE = {"metropolis": 0, "heat_bath": 1}
 _ONE53 = 1 << 53
-_INIT_STREAM = (1 << 40) - 1  # low 40 bits of the stream that draws the initial configuration
+_INIT_STREAM = (1 << 40) - 1
+_SAMPLE_WORK = 1 << 22  # site updates per one-call sampling kernel call (a few ms): Ctrl-C is seen between calls
+_CHECKPOINT_KIND = "lattice/simulation"
 
 
 class LatticeTooLarge(MemoryError, ValueError):
@@ -183,7 +185,12 @@ def pack_multispin(spins) -> np.ndarray:
     -------
     ndarray of uint64, shape (2, Ly, ceil(Lx / 128)): colour, row, word.
     """
+    from .._validate import check_spins
+
     s = np.asarray(spins)
+    if s.ndim != 2 or s.shape[0] < 2 or s.shape[1] < 2 or s.shape[0] % 2 or s.shape[1] % 2:
+        raise ValueError(f"spins must be a 2-d array with even sides >= 2, got shape {s.shape}")
+    s = check_spins(s, "spins")
     ly, lx = s.shape
     n = lx // 2
     _, _, nw = multispin_words_shape(ly, lx)
@@ -207,7 +214,14 @@ def unpack_multispin(words, ly: int, lx: int) -> np.ndarray:
     -------
     ndarray of int8, shape (Ly, Lx)
     """
-    w = np.ascontiguousarray(words, dtype="<u8")
+    ly = check_int(ly, "ly", minimum=2)
+    lx = check_int(lx, "lx", minimum=2)
+    if ly % 2 or lx % 2:
+        raise ValueError(f"ly and lx must be even, got {ly}, {lx}")
+    w = np.asarray(words)
+    if w.dtype != np.uint64 or w.shape != multispin_words_shape(ly, lx):
+        raise ValueError(f"words must be uint64 of shape {multispin_words_shape(ly, lx)}, got {w.dtype} {w.shape}")
+    w = np.ascontiguousarray(w, dtype="<u8")
     n = lx // 2
     bits = np.unpackbits(w.view(np.uint8), axis=-1, bitorder="little")
     out = np.empty((ly, lx), np.int8)
@@ -218,21 +232,29 @@ def unpack_multispin(words, ly: int, lx: int) -> np.ndarray:
     return out
 
 
+_BETA_MAX = 1e150  # beyond it beta^2 N Var(e) overflows; the chain is frozen long before
+
+
 def _check_beta(beta, T):
     if (beta is None) == (T is None):
         raise TypeError("give exactly one of beta or T")
     if T is not None:
-        if isinstance(T, (int, float, np.number)) and not isinstance(T, bool) and not np.isfinite(float(T)):
+        if isinstance(T, (float, np.floating)) and not np.isfinite(float(T)):
             raise ValueError(f"T must be a finite temperature > 0, got {T}")
         T = check_float(T, "T")
         if T <= 0:
             raise ValueError(f"T must be > 0, got {T}")
+        if T < 1.0 / _BETA_MAX:
+            raise ValueError(f"T must be >= {1.0 / _BETA_MAX:g} (beta = 1/T <= {_BETA_MAX:g}), got {T}")
         return 1.0 / T
-    if isinstance(beta, (int, float, np.number)) and not isinstance(beta, bool) and not np.isfinite(float(beta)):
+    if isinstance(beta, (float, np.floating)) and not np.isfinite(float(beta)):
         raise ValueError(f"beta must be finite and > 0 (T = 1/beta > 0), got {beta}")
     beta = check_float(beta, "beta")
     if beta <= 0:
         raise ValueError(f"beta must be > 0 (temperature T = 1/beta > 0), got {beta}")
+    if beta > _BETA_MAX:
+        raise ValueError(f"beta must be <= {_BETA_MAX:g} (beyond it the specific heat beta^2 N Var(e) overflows), "
+                         f"got {beta}")
     return beta
 
 
@@ -326,28 +348,59 @@ class Simulation:
             raise LatticeTooLarge(
                 f"the lattice {model.shape} with storage={self.storage!r} needs about {need / 2**30:.3g} GiB "
                 f"but only {avail / 2**30:.3g} GiB of memory is available")
-        self.sweeps_done = 0
-        self.cluster = 0
+        self._ctr = np.zeros(3, np.int64)  # sweeps done, next Wolff cluster, spins flipped (kernels advance it)
         self.clusters_per_sweep = (None if clusters_per_sweep is None
                                    else check_int(clusters_per_sweep, "clusters_per_sweep", minimum=1))
-        self._flipped = 0
         self._setup()
         self._init_spins(start)
         if self.backend == "cuda":
             ly, lx = model.shape
             self._dev = _backend.module("cuda").lattice.MultispinLattice(ly, lx, self._words_host.reshape(-1))
 
+    # ------------------------------------------------------------------ counters
+    # Kept in one int64 array that the kernels advance after every completed sweep, together with
+    # the spins: after an interrupt the chain is exactly as after a whole number of sweeps.
+    def _counter(i, doc):
+        def get(self):
+            return int(self._ctr[i])
+
+        def put(self, value):
+            if not hasattr(self, "_ctr"):
+                self._ctr = np.zeros(3, np.int64)
+            self._ctr[i] = check_int(value, doc, minimum=0, maximum=(1 << 62))
+        return property(get, put, doc=doc)
+
+    sweeps_done = _counter(0, "sweeps_done")
+    cluster = _counter(1, "cluster")
+    _flipped = _counter(2, "flipped")
+    del _counter
+
     # ------------------------------------------------------------------ set-up
     def memory_estimate(self) -> int:
-        """Bytes the simulation will allocate for its state and tables (checked before allocating)."""
+        """Peak bytes the simulation allocates: its state and tables plus the largest temporary.
+
+        Checked before allocating.  Persistent: spins (1 byte each), neighbour table (4 z), colour
+        order (4), non-uniform couplings (8 z + 8), the cluster kernels' scratch (4).  Largest
+        temporary while setting up: the neighbour table's rolled indices (8, 12 triangular), the colour sort (9),
+        the bond couplings' columns (8 z), the random initial spins (4).  Measured against the
+        traced peak in tests/reliability/test_memory.py.
+        """
         m = self.model
-        if self.storage == "multispin":
+        small = 1 << 12
+        if self.storage == "multispin":  # the words, drawn in place
             ly, lx = m.shape
-            return math.prod(multispin_words_shape(ly, lx)) * 8 + (1 << 20)
+            return math.prod(multispin_words_shape(ly, lx)) * 8 + small
+        n, z = m.n_sites, m.z
         if self._table_free():
-            return m.n_sites + (1 << 20)
-        extra = 4 * m.n_sites if self.update in ("wolff", "swendsen_wang") else 0
-        return m.n_sites + m.table_bytes() + extra + (1 << 20)
+            return 5 * n + small
+        persistent = n + 4 * n * z + 4 * n
+        if self.update in ("wolff", "swendsen_wang"):
+            persistent += 4 * n
+        transient = [(12 if m.geometry == "triangular" else 8) * n, 9 * n, 4 * n]
+        if not m.uniform:
+            persistent += 8 * n * z + 8 * n
+            transient.append(8 * n * z)
+        return persistent + max(transient) + small
 
     def _table_free(self) -> bool:
         """The cpp square-lattice kernel needs no neighbour table or colour list (same lattice)."""
@@ -404,7 +457,7 @@ class Simulation:
                 w = pack_multispin(np.ones((ly, lx), np.int8))
             else:
                 w = prandom.uint32(math.prod(self._shape3) * 2, seed=self.seed, stream=stream).view(np.uint64)
-                w = w.reshape(self._shape3).copy()
+                w = w.reshape(self._shape3)  # a fresh array: no copy needed
                 nw = self._shape3[2]
                 r = (lx // 2) & 63
                 if r:
@@ -416,7 +469,12 @@ class Simulation:
                 self._spins = np.ones(n, np.int8)
             else:
                 u = prandom.uint32(n, seed=self.seed, stream=stream)
-                self._spins = np.where(u & 1, 1, -1).astype(np.int8)
+                np.bitwise_and(u, 1, out=u)
+                s = u.astype(np.int8)
+                del u
+                s *= 2
+                s -= 1  # bit 1 -> +1, bit 0 -> -1
+                self._spins = s
 
     # ------------------------------------------------------------------ state
     @property
@@ -492,69 +550,82 @@ class Simulation:
             ly, lx = self.model.shape
             code = _CODE[self.update]
             if self.backend == "cuda":
-                e, m = self._dev.sweeps(code, self._table, float(self.model.J), float(self.model.h), seed, chain, t0,
-                                        nsweeps, every)
-                E[:e.size], M[:m.size] = e, m
-                self._dev_newer = True
+                from .._interrupt import deferred_sigint
+
+                with deferred_sigint():  # device state and counter land together
+                    e, m = self._dev.sweeps(code, self._table, float(self.model.J), float(self.model.h), seed, chain,
+                                            t0, nsweeps, every)
+                    E[:e.size], M[:m.size] = e, m
+                    self._dev_newer = True
+                    self._ctr[0] += nsweeps
             elif cpp:
                 core.multispin_sweeps(self._words, ly, lx, code, self._table, self.model.J, self.model.h, seed, chain,
-                                      t0, nsweeps, every, E, M)
+                                      t0, nsweeps, every, E, M, counters=self._ctr)
             else:
                 _numba.multispin_sweeps(self._words, lx, code, self._table, float(self.model.J), float(self.model.h),
                                         np.uint64(seed), np.uint64(chain), np.uint64(t0), nsweeps, every, E, M,
-                                        ly * self._shape3[2] >= 512)
+                                        ly * self._shape3[2] >= 512, counters=self._ctr)
         elif self.update in ("metropolis", "heat_bath"):
             code = _CODE[self.update]
             args = (self._spins, self._nbr, self._uniform, self._J0, self._h0, self._Jb, self._hs, self._order,
                     self._off, code, self.beta, self._table)
             if cpp:
-                core.byte_sweeps(*args, seed, chain, t0, nsweeps, every, E, M, *self._square)
+                core.byte_sweeps(*args, seed, chain, t0, nsweeps, every, E, M, *self._square, counters=self._ctr)
             else:
                 _numba.byte_sweeps(*args, np.uint64(seed), np.uint64(chain), np.uint64(t0), nsweeps, every, E, M,
-                                   self.model.n_sites > 4096)
+                                   self.model.n_sites > 4096, counters=self._ctr)
         elif self.update == "wolff":
             if self.clusters_per_sweep is None:
                 # pilot: single clusters until 20 N spins have flipped (this also equilibrates);
-                # the mean size over the second half sets a fixed count of clusters per sweep
+                # the mean size over the second half sets a fixed count of clusters per sweep.
+                # It runs on copies, committed together at the end, so an interrupt leaves no trace.
+                from .._interrupt import deferred_sigint
+
                 N = self.model.n_sites
+                spins, ctr = self._spins.copy(), self._ctr.copy()
                 prev = None
                 for _ in range(30):  # repeat until the mean size settles (coarsening from a hot start)
                     sizes = []
                     while sum(sizes) < 20 * N and len(sizes) < 200_000:
-                        sizes.extend(self._wolff(1, 20, 0, E, M).tolist())
+                        sizes.extend(self._wolff(1, 20, 0, E, M, spins, ctr).tolist())
                     mean = float(np.mean(sizes))
                     if prev is not None and abs(mean - prev) < 0.25 * max(mean, prev):
                         break
                     prev = mean
-                self.clusters_per_sweep = max(1, int(round(N / mean)))
+                with deferred_sigint():
+                    self._spins[:] = spins
+                    self._ctr[1] = ctr[1]
+                    self.clusters_per_sweep = max(1, int(round(N / mean)))
             if self.cluster + nsweeps * self.clusters_per_sweep >= (1 << 39):
                 raise ValueError("this Wolff chain would exceed 2^39 clusters, the limit of its random-number "
                                  "address space")
-            F = self._wolff(self.clusters_per_sweep, nsweeps, every, E, M)
-            self._flipped += int(F.sum())
+            self._wolff(self.clusters_per_sweep, nsweeps, every, E, M, self._spins, self._ctr)
         else:
             if cpp:
                 core.sw_sweeps(self._spins, self._nbr, self._uniform, self._J0, self._h0, self._Jb, self._hs,
-                               self._order, self._off, self.beta, self._p_add, seed, chain, t0, nsweeps, every, E, M)
+                               self._order, self._off, self.beta, self._p_add, seed, chain, t0, nsweeps, every, E, M,
+                               counters=self._ctr)
             else:
                 _numba.sw_sweeps(self._spins, self._nbr, self._uniform, self._J0, self._h0, self._Jb, self._hs,
                                  self.beta, np.uint64(self._p_add), np.uint64(seed), np.uint64(chain), np.uint64(t0),
-                                 nsweeps, every, E, M)
-        self.sweeps_done += nsweeps
+                                 nsweeps, every, E, M, counters=self._ctr)
 
-    def _wolff(self, per_sweep: int, nsweeps: int, every: int, E, M) -> np.ndarray:
+    def _wolff(self, per_sweep: int, nsweeps: int, every: int, E, M, spins, ctr) -> np.ndarray:
+        """Wolff sweeps on `spins`; the kernel advances `ctr` (sweeps, next cluster, flipped) per sweep."""
         F = np.zeros(nsweeps, np.int64)
+        cluster0 = int(ctr[1])
         if self.backend == "cpp":
-            self.cluster = _backend.module("cpp").lattice.wolff_sweeps(
-                self._spins, self._nbr, self._uniform, self._J0, self._h0, self._Jb, self._hs, self._order, self._off,
-                self.beta, self._p_add, self.seed, self.chain, self.cluster, per_sweep, nsweeps, every, E, M, F)
+            _backend.module("cpp").lattice.wolff_sweeps(
+                spins, self._nbr, self._uniform, self._J0, self._h0, self._Jb, self._hs, self._order, self._off,
+                self.beta, self._p_add, self.seed, self.chain, cluster0, per_sweep, nsweeps, every, E, M, F,
+                counters=ctr)
         else:
             from . import _numba
 
-            self.cluster = int(_numba.wolff_sweeps(
-                self._spins, self._nbr, self._uniform, self._J0, self._h0, self._Jb, self._hs, self.beta,
-                np.uint64(self._p_add), np.uint64(self.seed), np.uint64(self.chain), np.uint64(self.cluster),
-                per_sweep, nsweeps, every, E, M, F))
+            _numba.wolff_sweeps(
+                spins, self._nbr, self._uniform, self._J0, self._h0, self._Jb, self._hs, self.beta,
+                np.uint64(self._p_add), np.uint64(self.seed), np.uint64(self.chain), np.uint64(cluster0),
+                per_sweep, nsweeps, every, E, M, F, counters=ctr)
         return F
 
     def _check_sweep_budget(self, nsweeps: int) -> None:
@@ -651,13 +722,20 @@ class Simulation:
             self._advance(every, 0, e, m)
             out[0] = self.spins
             first = 1
-        if self.storage == "byte" and self.backend in ("cpp", "numba"):
-            # many samples per kernel call (chunked only to move a progress bar)
-            chunk = max(1, (n - first) // 50) if progress else max(1, n - first)
+        per_sample = every * self.model.n_sites
+        if self.storage == "byte" and self.backend in ("cpp", "numba") and per_sample <= _SAMPLE_WORK:
+            # many samples per kernel call, in calls of bounded work (a few ms) so that Ctrl-C is seen
+            # between them; each call and its counter update land together (deferred_sigint)
+            from .._interrupt import deferred_sigint
+
+            chunk = max(1, min(n - first, _SAMPLE_WORK // per_sample))
+            if progress:
+                chunk = max(1, min(chunk, (n - first) // 50))
             with tqdm(total=n, initial=first, desc="configurations", disable=not progress, leave=False) as bar:
                 for i0 in range(first, n, chunk):
                     k = min(chunk, n - i0)
-                    self._sample(out[i0:i0 + k].reshape(k, -1), every)
+                    with deferred_sigint():
+                        self._sample(out[i0:i0 + k].reshape(k, -1), every)
                     bar.update(k)
             return out
         for i in tqdm(range(first, n), desc="configurations", disable=not progress, leave=False):
@@ -697,64 +775,124 @@ class Simulation:
 
     # ------------------------------------------------------------------ save / resume
     def save(self, path) -> None:
-        """Save the full state (model, parameters, configuration, counters) to an .npz file.
+        """Save the full state (model, parameters, configuration, counters) as a checkpoint.
 
         Parameters
         ----------
         path : str or Path
-            Destination (NumPy ``.npz``); :meth:`load` continues the chain bit for bit.
+            Destination; ``.npz`` is appended unless the name ends in it (:meth:`load` accepts the
+            same name).  The write is atomic and checksummed (:func:`physdl.io.save_checkpoint`);
+            :meth:`load` continues the chain bit for bit.
         """
+        from ..io import save_checkpoint
+
         m = self.model
         meta = dict(beta=self.beta, update=self.update, storage=self.storage, sweep=self.sweep, seed=self.seed,
                     chain=self.chain, sweeps_done=self.sweeps_done, cluster=self.cluster, backend=self.backend,
-                    clusters_per_sweep=self.clusters_per_sweep)
+                    clusters_per_sweep=self.clusters_per_sweep, flipped=self._flipped)
         arrays = {}
         if isinstance(m, SherringtonKirkpatrick):
             meta["model"] = dict(kind="sk", n=m.shape[0], J=m.Jscale, J0=m.J0, h=m.h, seed=m.seed)
-            arrays["sk_matrix"] = m.matrix
         else:
             meta["model"] = dict(kind="ising", shape=list(m.shape), geometry=m.geometry)
             arrays["J"] = np.asarray(m.J, dtype=np.float64)
             arrays["h"] = np.asarray(m.h, dtype=np.float64)
-        state = self._words if self.storage == "multispin" else self._spins
-        np.savez(path, meta=np.array(json.dumps(meta)), state=state, **arrays)
+        arrays["state"] = self._words if self.storage == "multispin" else self._spins
+        save_checkpoint(path, _CHECKPOINT_KIND, meta, arrays)
 
     @classmethod
     def load(cls, path, backend: str | None = None) -> "Simulation":
         """Restore a simulation saved by :meth:`save`; it continues bit for bit.
 
+        Everything read is validated before any kernel sees it (model, parameters, counters, the
+        configuration's shape, dtype and values); anything wrong raises one ``ValueError`` naming
+        the file.
+
         Parameters
         ----------
-        path : str or Path of an .npz file written by :meth:`save`.
-        backend : None, "cpp" or "numba"; None keeps the saved backend.
+        path : str or Path of a file written by :meth:`save` (the name given to save works).
+        backend : None, "cpp", "numba" or "cuda"; None keeps the saved backend.
 
         Returns
         -------
         Simulation
         """
-        with np.load(path, allow_pickle=False) as f:
-            meta = json.loads(str(f["meta"]))
-            state = f["state"].copy()
-            mm = meta["model"]
-            if mm["kind"] == "sk":
-                model = SherringtonKirkpatrick.__new__(SherringtonKirkpatrick)
-                model.shape = (mm["n"],)
-                model.Jscale, model.J0, model.h, model.seed = mm["J"], mm["J0"], mm["h"], mm["seed"]
-                model.matrix = f["sk_matrix"].copy()
-                model._nbr = None
-            else:
-                J, h = f["J"], f["h"]
-                model = Ising(tuple(mm["shape"]), mm["geometry"], J=float(J) if J.ndim == 0 else J.copy(),
-                              h=float(h) if h.ndim == 0 else h.copy())
-        sim = cls(model, beta=meta["beta"], update=meta["update"], storage=meta["storage"], sweep=meta["sweep"],
-                  seed=meta["seed"], chain=meta["chain"], backend=backend or meta["backend"], start="up",
-                  clusters_per_sweep=meta["clusters_per_sweep"])
-        sim.sweeps_done = meta["sweeps_done"]
-        sim.cluster = meta["cluster"]
-        if sim.storage == "multispin":
-            sim._words = np.ascontiguousarray(state.astype(np.uint64))
+        from ..io import CorruptFileError, checkpoint_path, load_checkpoint
+
+        meta, arrays = load_checkpoint(path, _CHECKPOINT_KIND)
+        p = checkpoint_path(path, existing=True)
+        try:
+            return cls._from_checkpoint(meta, arrays, backend)
+        except LatticeTooLarge:
+            raise
+        except (TypeError, ValueError, KeyError) as exc:
+            what = f"missing entry {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise CorruptFileError(f"{p}: not a valid Simulation checkpoint: {what}") from None
+
+    @classmethod
+    def _from_checkpoint(cls, meta: dict, arrays: dict, backend) -> "Simulation":
+        def entry(d, key, types, what):
+            if key not in d:
+                raise KeyError(repr(key))
+            v = d[key]
+            if not isinstance(v, types) or isinstance(v, bool):
+                raise TypeError(f"{key} must be {what}, got {v!r}")
+            return v
+
+        mm = entry(meta, "model", dict, "a dict")
+        kind = entry(mm, "kind", str, "a string")
+        if kind == "sk":
+            n = check_int(entry(mm, "n", int, "an int"), "model n", minimum=2, maximum=20000)
+            model = SherringtonKirkpatrick(n, J=entry(mm, "J", (int, float), "a number"),
+                                           J0=entry(mm, "J0", (int, float), "a number"),
+                                           h=entry(mm, "h", (int, float), "a number"),
+                                           seed=entry(mm, "seed", int, "an int"))
+        elif kind == "ising":
+            shape = entry(mm, "shape", list, "a list of ints")
+            J, h = arrays["J"], arrays["h"]
+            for name, a in (("J", J), ("h", h)):
+                if a.dtype != np.float64:
+                    raise TypeError(f"{name} must be float64, got {a.dtype}")
+            model = Ising(tuple(shape), entry(mm, "geometry", str, "a string"),
+                          J=float(J) if J.ndim == 0 else J.copy(), h=float(h) if h.ndim == 0 else h.copy())
         else:
-            sim._spins = np.ascontiguousarray(state.astype(np.int8))
+            raise ValueError(f"model kind must be 'ising' or 'sk', got {kind!r}")
+        cps = meta.get("clusters_per_sweep")
+        saved_backend = entry(meta, "backend", str, "a string")
+        sim = cls(model, beta=entry(meta, "beta", (int, float), "a number"), update=entry(meta, "update", str, "a string"),
+                  storage=entry(meta, "storage", str, "a string"), sweep=entry(meta, "sweep", str, "a string"),
+                  seed=entry(meta, "seed", int, "an int"), chain=entry(meta, "chain", int, "an int"),
+                  backend=backend or check_choice(saved_backend, "backend", ("cpp", "numba", "cuda")), start="up",
+                  clusters_per_sweep=cps)
+        done = check_int(entry(meta, "sweeps_done", int, "a non-negative integer"), "sweeps_done", minimum=0)
+        cluster = check_int(entry(meta, "cluster", int, "a non-negative integer"), "cluster", minimum=0,
+                            maximum=(1 << 39))
+        flipped = check_int(meta.get("flipped", 0), "flipped", minimum=0, maximum=(1 << 62))
+        if sim.update != "wolff" and cluster:
+            raise ValueError(f"cluster must be 0 for update={sim.update!r}, got {cluster}")
+        sim._check_sweep_budget(done)
+        state = arrays["state"]
+        if sim.storage == "multispin":
+            ly, lx = model.shape
+            want = multispin_words_shape(ly, lx)
+            if state.dtype != np.uint64 or state.shape != want:
+                raise ValueError(f"state must be uint64 words of shape {want}, got {state.dtype} {state.shape}")
+            r = (lx // 2) & 63
+            if r and np.any(state[:, :, -1] >> np.uint64(r)):
+                raise ValueError("state has bits set past the lattice's last column (padding must be 0)")
+            words = np.ascontiguousarray(state)
+        else:
+            n = model.n_sites
+            if state.dtype != np.int8 or state.shape != (n,):
+                raise ValueError(f"state must be int8 spins of shape ({n},), got {state.dtype} {state.shape}")
+            bad = int(np.count_nonzero((state != 1) & (state != -1)))
+            if bad:
+                raise ValueError(f"state must hold spins +1 and -1 only; {bad} other values found")
+        if sim.storage == "multispin":
+            sim._words = words
+        else:
+            sim._spins = np.ascontiguousarray(state.copy())
+        sim._ctr[:] = (done, cluster, flipped)
         return sim
 
 
@@ -777,9 +915,15 @@ class ParallelTempering:
 
     def __init__(self, model: Model, betas, *, update: str = "metropolis", storage: str = "byte",
                  sweep: str | None = None, seed: int = 0, backend: str | None = None, exchange_every: int = 1):
-        betas = [_check_beta(b, None) for b in np.atleast_1d(np.asarray(betas, dtype=np.float64)).tolist()]
+        from .._validate import check_array
+
+        arr = check_array(betas, "betas", dtype=np.float64, ndim=1, finite=True)
+        betas = [_check_beta(b, None) for b in arr.tolist()]
         if len(betas) < 2:
             raise ValueError("betas must hold at least two inverse temperatures")
+        d = np.diff(betas)
+        if not (np.all(d > 0) or np.all(d < 0)):
+            raise ValueError(f"betas must be strictly increasing or strictly decreasing (no repeats), got {betas}")
         self.betas = betas
         self.seed = check_seed(seed)
         self.exchange_every = check_int(exchange_every, "exchange_every", minimum=1)

@@ -108,7 +108,11 @@ def box_ball_state(values, gap: int | None = None, length: int | None = None) ->
 
 def soliton_sizes(state) -> list[int]:
     """Lengths of the runs of balls, from the left (the 'number of balls separated by empty boxes')."""
-    s = np.concatenate(([0], np.asarray(state, dtype=np.int8), [0]))
+    a = np.asarray(state)
+    if a.ndim != 1 or a.dtype.kind not in "biu" or np.any((a != 0) & (a != 1)):
+        raise ValueError(f"state must be a 1-d array of 0 (empty box) and 1 (ball), got {a.dtype} {a.shape}"
+                         + ("" if a.ndim != 1 or a.dtype.kind not in "biuf" else f" with values {np.unique(a)[:5]}"))
+    s = np.concatenate(([0], a.astype(np.int8), [0]))
     d = np.diff(s)
     return (np.flatnonzero(d == -1) - np.flatnonzero(d == 1)).tolist()
 

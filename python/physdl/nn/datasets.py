@@ -30,14 +30,17 @@ def encode_sorting(seqs, max_len: int = 4, bits: int = 3):
     y : int64 array (n, 2*max_len)
         Sorted values at the answer steps, -100 (ignored) elsewhere.
     """
-    max_len = check_int(max_len, "max_len", minimum=1)
+    max_len = check_int(max_len, "max_len", minimum=1, maximum=4096)
     bits = check_int(bits, "bits", minimum=1, maximum=16)
     n = len(seqs)
     X = np.zeros((n, 2 * max_len, bits + 2), np.float32)
     y = np.full((n, 2 * max_len), -100, np.int64)
     weights = 1 << np.arange(bits)
     for i, s in enumerate(seqs):
-        s = np.asarray(s, dtype=np.int64)
+        raw = np.asarray(s)
+        if raw.dtype.kind not in "iu" or raw.ndim != 1:
+            raise TypeError(f"seqs[{i}] must be a 1-d sequence of integers, got {raw.dtype} of shape {raw.shape}")
+        s = raw.astype(np.int64)
         k = s.size
         if k < 1 or k > max_len or s.min() < 0 or s.max() >= 2**bits:
             raise ValueError(f"seqs[{i}] must hold 1..{max_len} integers in [0, {2**bits}), got {s.tolist()}")
@@ -57,9 +60,9 @@ def sorting_task(n_train: int = 800, n_test: int = 500, max_len: int = 4, bits: 
     (X_train, y_train), (X_test, y_test), as from :func:`encode_sorting`; no test sequence occurs
     in the training set.
     """
-    n_train = check_int(n_train, "n_train", minimum=1)
-    n_test = check_int(n_test, "n_test", minimum=1)
-    max_len = check_int(max_len, "max_len", minimum=1)
+    n_train = check_int(n_train, "n_train", minimum=1, maximum=10**7)
+    n_test = check_int(n_test, "n_test", minimum=1, maximum=10**7)
+    max_len = check_int(max_len, "max_len", minimum=1, maximum=4096)
     bits = check_int(bits, "bits", minimum=1, maximum=16)
     if n_test > (2**bits) ** max_len // 2:
         raise ValueError("n_test is too large for the number of distinct sequences")

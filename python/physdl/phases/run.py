@@ -79,6 +79,9 @@ def run_phases(out_dir="physdl-phases", quick: bool = False, seed: int = 0, prog
     -------
     dict of the reproduced numbers (also written to ``phases.json``)
     """
+    from .._validate import check_int
+
+    seed = check_int(seed, "seed", minimum=0, maximum=2**64 - 16)  # seeds up to seed + 2 + groups are derived
     import matplotlib
 
     matplotlib.use("Agg")

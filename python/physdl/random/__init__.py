@@ -24,11 +24,18 @@ import math
 import numpy as np
 
 from .. import _backend
-from .._validate import check_int, check_seed, check_shape
+from .._validate import check_float, check_int, check_seed, check_shape
 
 __all__ = ["philox4x32", "uint32", "uniform", "normal", "Generator"]
 
 _UINT32_MAX = 2**32 - 1
+
+
+def _empty(shape, dtype) -> np.ndarray:
+    from .._validate import check_memory
+
+    check_memory(math.prod(shape) * np.dtype(dtype).itemsize, f"an array of shape {shape}")
+    return np.empty(shape, dtype)
 
 
 def _fill(kind: str, out: np.ndarray, seed: int, stream: int, offset: int, backend: str) -> np.ndarray:
@@ -43,8 +50,27 @@ def _fill(kind: str, out: np.ndarray, seed: int, stream: int, offset: int, backe
     return out
 
 
-def _address(seed, stream, offset) -> tuple[int, int, int]:
-    return check_seed(seed), check_seed(stream, "stream"), check_seed(offset, "offset")
+def _address(seed, stream, offset, n_blocks: int = 0) -> tuple[int, int, int]:
+    """Checked (seed, stream, offset); the n_blocks blocks from offset must not pass 2**64 (no wrap)."""
+    seed, stream, offset = check_seed(seed), check_seed(stream, "stream"), check_seed(offset, "offset")
+    if offset + n_blocks > 2**64:
+        raise ValueError(f"offset {offset} + {n_blocks} blocks passes the end of the stream's 2**64 blocks "
+                         f"(the counter would wrap and repeat numbers)")
+    return seed, stream, offset
+
+
+def _blocks(shape, per_block: int) -> int:
+    return -(-math.prod(shape) // per_block)
+
+
+def _dtype(dtype):
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)) or isinstance(dtype, bool):
+        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}")
+    return dt
 
 
 def philox4x32(counter, key, rounds: int = 10, backend: str | None = None) -> np.ndarray:
@@ -91,9 +117,9 @@ def uint32(shape, seed: int, stream: int = 0, offset: int = 0, backend: str | No
     backend : {None, "cpp", "numba", "cuda"}
     """
     shape = check_shape(shape)
-    seed, stream, offset = _address(seed, stream, offset)
+    seed, stream, offset = _address(seed, stream, offset, _blocks(shape, 4))
     backend = _backend.resolve(backend)
-    return _fill("fill_uint32", np.empty(shape, np.uint32), seed, stream, offset, backend)
+    return _fill("fill_uint32", _empty(shape, np.uint32), seed, stream, offset, backend)
 
 
 def uniform(
@@ -108,13 +134,11 @@ def uniform(
     ((2, 3), dtype('float64'), True)
     """
     shape = check_shape(shape)
-    seed, stream, offset = _address(seed, stream, offset)
-    dt = np.dtype(dtype) if dtype in (np.float32, np.float64, "float32", "float64") else None
-    if dt is None:
-        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}")
+    dt = _dtype(dtype)
+    seed, stream, offset = _address(seed, stream, offset, _blocks(shape, 2 if dt == np.float64 else 4))
     backend = _backend.resolve(backend)
     kind = "fill_uniform_double" if dt == np.float64 else "fill_uniform_float"
-    return _fill(kind, np.empty(shape, dt), seed, stream, offset, backend)
+    return _fill(kind, _empty(shape, dt), seed, stream, offset, backend)
 
 
 def normal(shape, seed: int, stream: int = 0, offset: int = 0, backend: str | None = None) -> np.ndarray:
@@ -127,9 +151,9 @@ def normal(shape, seed: int, stream: int = 0, offset: int = 0, backend: str | No
     True
     """
     shape = check_shape(shape)
-    seed, stream, offset = _address(seed, stream, offset)
+    seed, stream, offset = _address(seed, stream, offset, _blocks(shape, 2))
     backend = _backend.resolve(backend)
-    return _fill("fill_normal_double", np.empty(shape, np.float64), seed, stream, offset, backend)
+    return _fill("fill_normal_double", _empty(shape, np.float64), seed, stream, offset, backend)
 
 
 class Generator:
@@ -150,35 +174,42 @@ class Generator:
         self.seed = check_seed(seed)
         self.stream = check_seed(stream, "stream")
         self.offset = 0
+        _backend.resolve(backend)  # an unknown or unavailable backend is refused here, not at the first draw
         self.backend = backend
 
-    def _advance(self, n_values: int, per_block: int) -> int:
+    def _draw(self, fill, shape, per_block: int, *args) -> np.ndarray:
+        """Draw through `fill` at the next unused block; the position advances only if the draw succeeds."""
         start = self.offset
-        self.offset += -(-n_values // per_block)
-        return start
+        out = fill(shape, self.seed, self.stream, start, *args, backend=self.backend)
+        self.offset = start + _blocks(shape, per_block)
+        return out
 
     def uint32(self, shape) -> np.ndarray:
         shape = check_shape(shape)
-        return uint32(shape, self.seed, self.stream, self._advance(math.prod(shape), 4), self.backend)
+        return self._draw(uint32, shape, 4)
 
     def uniform(self, shape, dtype=np.float64) -> np.ndarray:
         shape = check_shape(shape)
-        per = 2 if np.dtype(dtype) == np.float64 else 4
-        return uniform(shape, self.seed, self.stream, self._advance(math.prod(shape), per), dtype, self.backend)
+        dt = _dtype(dtype)
+        return self._draw(uniform, shape, 2 if dt == np.float64 else 4, dt)
 
     def normal(self, shape, loc: float = 0.0, scale: float = 1.0) -> np.ndarray:
+        """Normal numbers ``loc + scale * z`` (``loc`` real, ``scale`` >= 0, both finite)."""
         shape = check_shape(shape)
-        z = normal(shape, self.seed, self.stream, self._advance(math.prod(shape), 2), self.backend)
+        loc = check_float(loc, "loc")
+        scale = check_float(scale, "scale", nonnegative=True)
+        z = self._draw(normal, shape, 2)
         return loc + scale * z if (loc != 0.0 or scale != 1.0) else z
 
     def permutation(self, n: int) -> np.ndarray:
         """A random permutation of ``range(n)`` (argsort of uniforms: identical on every backend)."""
-        n = check_int(n, "n", minimum=0)
+        n = check_int(n, "n", minimum=0, maximum=2**40)
         return np.argsort(self.uniform(n), kind="stable")
 
     def integers(self, high: int, shape) -> np.ndarray:
         """Integers in [0, high) (float64 uniform times high, floored)."""
         high = check_int(high, "high", minimum=1, maximum=2**53)
+        shape = check_shape(shape)
         return np.floor(self.uniform(shape) * high).astype(np.int64)
 
     @property
@@ -187,6 +218,8 @@ class Generator:
 
     @classmethod
     def from_state(cls, state: dict, backend: str | None = None) -> "Generator":
+        if not isinstance(state, dict) or not {"seed", "stream", "offset"} <= set(state):
+            raise ValueError("state must be a dict with 'seed', 'stream' and 'offset' (from Generator.state)")
         g = cls(state["seed"], state["stream"], backend)
         g.offset = check_seed(state["offset"], "state['offset']")
         return g

@@ -24,6 +24,15 @@ __all__ = ["AutocorrelationTime", "BinningResult", "autocorrelation", "integrate
            "mean_with_error", "binning_analysis", "jackknife", "bootstrap"]
 
 
+def _scaled(x):
+    """(x / s, s) with s a power of two near max |x| (exact rescaling; 1 for an all-zero series)."""
+    m = float(np.max(np.abs(x)))
+    if m == 0.0:
+        return x, 1.0
+    s = math.ldexp(1.0, math.frexp(m)[1])
+    return x / s, s
+
+
 def _series(x, name="x", min_len=2):
     x = check_array(x, name, dtype=np.float64, ndim=1, finite=True)
     if x.size < min_len:
@@ -85,6 +94,7 @@ def autocorrelation(x, max_lag: int | None = None) -> np.ndarray:
     x = _series(x)
     n = x.size
     max_lag = n - 1 if max_lag is None else check_int(max_lag, "max_lag", minimum=0, maximum=n - 1)
+    x = _scaled(x)[0]
     y = x - x.mean()
     size = sfft.next_fast_len(2 * n, real=True)
     f = sfft.rfft(y, size)
@@ -147,8 +157,11 @@ def mean_with_error(x, c: float = 6.0) -> Estimate:
     """
     x = _series(x, min_len=4)
     tau = integrated_autocorrelation_time(x, c)
-    var = float(x.var(ddof=1))
-    return Estimate(float(x.mean()), float(math.sqrt(2 * tau.tau * var / x.size)), variance=var, tau=tau.tau,
+    y, scale = _scaled(x)  # the variance of x * 1e160 overflows; that of y does not
+    vy = float(y.var(ddof=1))
+    with np.errstate(over="ignore"):
+        var = float(np.float64(vy) * scale * scale)
+    return Estimate(float(x.mean()), float(math.sqrt(2 * tau.tau * vy / x.size)) * scale, variance=var, tau=tau.tau,
                     tau_error=tau.error, n=int(x.size))
 
 

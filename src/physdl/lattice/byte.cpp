@@ -283,7 +283,7 @@ void colour_pass_square(std::int8_t* s, const Graph& g, int update, const u64* t
 
 void byte_sweeps(std::int8_t* s, const Graph& g, int update, double beta, const std::uint64_t* table,
                  std::uint64_t seed, std::uint64_t chain, std::uint64_t sweep0, std::int64_t nsweeps,
-                 std::int64_t measure_every, double* energy, std::int64_t* mag) {
+                 std::int64_t measure_every, double* energy, std::int64_t* mag, Control* ctl) {
   for (std::int64_t t = 0; t < nsweeps; ++t) {
     const u64 sweep = sweep0 + static_cast<u64>(t);
     for (int c = 0; c < g.ncol; ++c) {
@@ -301,6 +301,7 @@ void byte_sweeps(std::int8_t* s, const Graph& g, int update, double beta, const 
       const std::int64_t m = (t + 1) / measure_every - 1;
       byte_measure(s, g, energy[m], mag[m]);
     }
+    if (ctl && ctl->after_sweep()) return;
   }
 }
 

@@ -46,7 +46,7 @@ std::uint64_t wolff_sweeps(std::int8_t* s, const Graph& g, double beta, std::uin
                            std::uint64_t seed, std::uint64_t chain, std::uint64_t cluster0,
                            std::int64_t clusters_per_sweep, std::int64_t nsweeps,
                            std::int64_t measure_every, double* energy, std::int64_t* mag,
-                           std::int64_t* flipped_per_sweep) {
+                           std::int64_t* flipped_per_sweep, Control* ctl) {
   const std::int64_t n = g.n;
   const int z = g.z;
   std::vector<std::int32_t> stack(static_cast<size_t>(n));
@@ -82,13 +82,14 @@ std::uint64_t wolff_sweeps(std::int8_t* s, const Graph& g, double beta, std::uin
       const std::int64_t m = (t + 1) / measure_every - 1;
       byte_measure(s, g, energy[m], mag[m]);
     }
+    if (ctl && ctl->after_sweep(flipped, cluster)) break;
   }
   return cluster;
 }
 
 void sw_sweeps(std::int8_t* s, const Graph& g, double beta, std::uint64_t p_add_uniform,
                std::uint64_t seed, std::uint64_t chain, std::uint64_t sweep0, std::int64_t nsweeps,
-               std::int64_t measure_every, double* energy, std::int64_t* mag) {
+               std::int64_t measure_every, double* energy, std::int64_t* mag, Control* ctl) {
   const std::int64_t n = g.n;
   const int z = g.z;
   std::vector<std::int32_t> parent(static_cast<size_t>(n));
@@ -129,6 +130,7 @@ void sw_sweeps(std::int8_t* s, const Graph& g, double beta, std::uint64_t p_add_
       const std::int64_t m = (t + 1) / measure_every - 1;
       byte_measure(s, g, energy[m], mag[m]);
     }
+    if (ctl && ctl->after_sweep()) return;
   }
 }
 

@@ -21,6 +21,7 @@
 // stream ((chain << 40) | t | (1 << 39)) is 1.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 
 namespace physdl::lattice {
@@ -42,6 +43,36 @@ struct Graph {
   std::int64_t sq_ly = 0, sq_lx = 0;
 };
 
+/// Progress and interruption of a long sweep call.  After each completed sweep the kernel bumps
+/// *sweeps (and, for Wolff, stores the next cluster number and adds the flipped spins), so the
+/// counters always describe the state in memory; between sweeps, at most every interval_ns, it
+/// calls stop(ctx) and returns early when that says so (the binding polls Python's signals there).
+struct Control {
+  std::int64_t* sweeps = nullptr;
+  std::int64_t* cluster = nullptr;
+  std::int64_t* flipped = nullptr;
+  bool (*stop)(void*) = nullptr;
+  void* ctx = nullptr;
+  std::int64_t interval_ns = 2000000;
+  bool stopped = false;  // out: the call returned early
+
+  // Call after each completed sweep; true = stop now.
+  bool after_sweep(std::int64_t flipped_now = 0, std::uint64_t next_cluster = 0) {
+    if (sweeps) ++*sweeps;
+    if (cluster) *cluster = static_cast<std::int64_t>(next_cluster);
+    if (flipped) *flipped += flipped_now;
+    if (!stop) return false;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::nanoseconds(interval_ns)) return false;
+    last_ = now;
+    stopped = stop(ctx);
+    return stopped;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
 constexpr int kMetropolis = 0;
 constexpr int kHeatBath = 1;
 constexpr std::uint64_t kFixedOne = std::uint64_t(1) << 53;
@@ -57,7 +88,7 @@ void byte_measure(const std::int8_t* s, const Graph& g, double& energy, std::int
 /// Every measure_every-th sweep writes energy[m], mag[m].
 void byte_sweeps(std::int8_t* s, const Graph& g, int update, double beta, const std::uint64_t* table,
                  std::uint64_t seed, std::uint64_t chain, std::uint64_t sweep0, std::int64_t nsweeps,
-                 std::int64_t measure_every, double* energy, std::int64_t* mag);
+                 std::int64_t measure_every, double* energy, std::int64_t* mag, Control* ctl = nullptr);
 
 /// Wolff single-cluster sweeps, a fixed number of clusters each (a fixed count, so that measuring
 /// at the end of a sweep is unbiased); p_add for uniform couplings is p_add_uniform, else
@@ -66,12 +97,12 @@ std::uint64_t wolff_sweeps(std::int8_t* s, const Graph& g, double beta, std::uin
                            std::uint64_t seed, std::uint64_t chain, std::uint64_t cluster0,
                            std::int64_t clusters_per_sweep, std::int64_t nsweeps,
                            std::int64_t measure_every, double* energy, std::int64_t* mag,
-                           std::int64_t* flipped_per_sweep);
+                           std::int64_t* flipped_per_sweep, Control* ctl = nullptr);
 
 /// Swendsen-Wang sweeps (union-find).
 void sw_sweeps(std::int8_t* s, const Graph& g, double beta, std::uint64_t p_add_uniform,
                std::uint64_t seed, std::uint64_t chain, std::uint64_t sweep0, std::int64_t nsweeps,
-               std::int64_t measure_every, double* energy, std::int64_t* mag);
+               std::int64_t measure_every, double* energy, std::int64_t* mag, Control* ctl = nullptr);
 
 /// Multi-spin coded square lattice (layout in multispin.hpp).
 void multispin_measure(const std::uint64_t* words, std::int64_t ly, std::int64_t lx, double J, double h,
@@ -80,7 +111,8 @@ void multispin_measure(const std::uint64_t* words, std::int64_t ly, std::int64_t
 void multispin_sweeps(std::uint64_t* words, std::int64_t ly, std::int64_t lx, int update,
                       const std::uint64_t* thresholds, double J, double h, std::uint64_t seed,
                       std::uint64_t chain, std::uint64_t sweep0, std::int64_t nsweeps,
-                      std::int64_t measure_every, double* energy, std::int64_t* mag);
+                      std::int64_t measure_every, double* energy, std::int64_t* mag,
+                      Control* ctl = nullptr);
 
 /// The same sweeps through multispin::update_site_word, word by word on one thread: the
 /// header-only reference the CUDA port shares (tests check it equals multispin_sweeps).

@@ -293,7 +293,7 @@ void sweep_colour_ng(u64* words, std::int64_t ly, u64 nw, u64 n, int c, const Gr
 void multispin_sweeps(std::uint64_t* words, std::int64_t ly, std::int64_t lx, int update,
                       const std::uint64_t* thresholds, double J, double h, std::uint64_t seed,
                       std::uint64_t chain, std::uint64_t sweep0, std::int64_t nsweeps,
-                      std::int64_t measure_every, double* energy, std::int64_t* mag) {
+                      std::int64_t measure_every, double* energy, std::int64_t* mag, Control* ctl) {
   const u64 nw = ms::words_per_row(static_cast<u64>(lx));
   const u64 n = static_cast<u64>(lx) / 2;
   const Groups G = make_groups(update, thresholds);  // groups past ng have digits 0, masks 0
@@ -313,6 +313,7 @@ void multispin_sweeps(std::uint64_t* words, std::int64_t ly, std::int64_t lx, in
       const std::int64_t m = (t + 1) / measure_every - 1;
       multispin_measure(words, ly, lx, J, h, energy[m], mag[m]);
     }
+    if (ctl && ctl->after_sweep()) return;
   }
 }
 

@@ -1,0 +1,185 @@
+"""The table of fuzzed public entry points: each row is an entry, a strategy for its arguments and
+how to run it.
+
+An area adds its entries by appending `Entry` rows to `ENTRIES` (or a list of its own imported
+here).  Every call must either return a value that passes ``check`` or raise TypeError /
+ValueError (MemoryError subclasses of ValueError count); anything else -- another exception, a
+crash, a hang, a NaN where none is allowed -- fails the fuzz test.  ``subprocess=True`` runs each
+example in a child process, so that a segfault is a test failure rather than the end of the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+from hypothesis import strategies as st
+
+# values that have broken public APIs before: huge, tiny, non-finite, wrong types
+weird_ints = st.one_of(st.integers(-3, 70), st.sampled_from([2**31, 2**63, 2**64, 2**64 - 1, -(2**63), 10**30]))
+weird_floats = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([5e-324, 1e308, -0.0]),
+                         st.just(10**400))
+weird_scalars = st.one_of(weird_ints, weird_floats, st.just(None), st.just("x"), st.just(True), st.just(1j))
+# sizes either small or past every bound (2**48 elements): a fuzz run never allocates gigabytes
+huge_ints = st.sampled_from([2**63, 2**64, 10**30, -(2**63)])
+small_shapes = st.one_of(st.integers(-3, 70), huge_ints, st.tuples(st.integers(-2, 6), st.integers(-2, 6)),
+                         st.tuples(st.integers(0, 3), huge_ints))
+
+
+def _filled(dt, shape, fill):
+    if fill is None:
+        return np.zeros(shape, dt)
+    with np.errstate(invalid="ignore"):
+        return np.full(shape, fill).astype(dt)
+
+
+def small_arrays(dtypes=("float64", "int8", "int64", "bool", "complex128"), max_side=6):
+    return st.builds(
+        _filled,
+        st.sampled_from(dtypes), st.tuples(st.integers(0, max_side)) | st.tuples(st.integers(0, 4), st.integers(0, 4)),
+        st.one_of(st.none(), st.sampled_from([1, -1, 0, 3, 0.5, np.nan, np.inf])))
+
+
+def finite_result(x) -> bool:
+    """Numbers and arrays returned by a public function must be finite unless inf is meaningful."""
+    if isinstance(x, dict):
+        return all(finite_result(v) for v in x.values())
+    if isinstance(x, (tuple, list)):
+        return all(finite_result(v) for v in x)
+    a = np.asarray(x)
+    if a.dtype.kind in "fc":
+        return not np.any(np.isnan(a))
+    return True
+
+
+@dataclass
+class Entry:
+    name: str
+    call: Callable[..., Any]          # call(**kwargs) -> result
+    args: st.SearchStrategy            # strategy of kwargs dicts
+    check: Callable[[Any], bool] = finite_result
+    subprocess: bool = False           # crash-prone: run each example in a child process
+    max_examples: int = 25
+    allowed: tuple = (TypeError, ValueError)
+    extra: dict = field(default_factory=dict)
+
+
+def _random():
+    import physdl.random as r
+
+    return [
+        Entry("random.uniform", lambda **k: r.uniform(**k),
+              st.fixed_dictionaries({"shape": small_shapes, "seed": weird_ints, "offset": weird_ints,
+                                     "dtype": st.sampled_from([np.float64, np.float32, np.int32, "x"])}),
+              check=lambda u: bool(np.all((u >= 0) & (u < 1)))),
+        Entry("random.Generator.normal", lambda seed, shape, loc, scale: r.Generator(seed).normal(shape, loc, scale),
+              st.fixed_dictionaries({"seed": weird_ints, "shape": small_shapes, "loc": weird_scalars,
+                                     "scale": weird_scalars})),
+        Entry("set_num_threads+uniform", None, st.fixed_dictionaries({"n": weird_ints}), subprocess=True,
+              max_examples=6, extra={"code": "import physdl\ntry:\n    physdl.set_num_threads({n})\nexcept "
+                                             "(TypeError, ValueError):\n    pass\nphysdl.random.uniform(10**5, seed=1)\n"}),
+    ]
+
+
+def _info():
+    from physdl import info
+
+    dists = small_arrays(("float64", "int64", "complex128"))
+    return [
+        Entry("info.entropy", lambda **k: info.entropy(**k),
+              st.fixed_dictionaries({"p": dists, "axis": weird_ints})),
+        Entry("info.kl_divergence", lambda **k: info.kl_divergence(**k),
+              st.fixed_dictionaries({"p": dists, "q": dists})),
+        Entry("info.multinomial_log_probability", lambda **k: info.multinomial_log_probability(**k),
+              st.fixed_dictionaries({"counts": st.lists(st.one_of(st.floats(0, 1e308), st.integers(0, 10)),
+                                                        min_size=1, max_size=3).map(np.array),
+                                     "q": st.just(None) | dists})),
+    ]
+
+
+def _sampling():
+    from physdl.sampling import markov, mcmc
+
+    return [
+        Entry("mcmc.mean_with_error", lambda x: mcmc.mean_with_error(x),
+              st.fixed_dictionaries({"x": st.one_of(
+                  small_arrays(("float64",), 40),
+                  st.builds(lambda s, e: np.random.default_rng(0).normal(size=64) * 10.0**e,
+                            st.just(0), st.integers(-300, 300)))})),
+        Entry("markov.evolve", lambda T, n: markov.MarkovChain(T).evolve([1.0, 0.0], n),
+              st.fixed_dictionaries({"T": st.just([[0.9, 0.5], [0.1, 0.5]]) | small_arrays(("float64",)),
+                                     "n": weird_ints}),
+              check=lambda p: bool(np.all(p >= 0) and abs(p.sum() - 1) < 1e-9)),
+    ]
+
+
+def _lattice():
+    from physdl import lattice
+    from physdl.lattice import enumerate as en
+    from physdl.lattice import exact
+
+    return [
+        Entry("lattice.Simulation", lambda model_shape, T, update, storage, backend: lattice.Simulation(
+            lattice.Ising(model_shape), T=T, update=update, storage=storage, backend=backend).run(2),
+            st.fixed_dictionaries({"model_shape": small_shapes, "T": weird_floats,
+                                   "update": st.sampled_from(["metropolis", "heat_bath", "wolff", "swendsen_wang",
+                                                              "x"]),
+                                   "storage": st.sampled_from(["byte", "multispin"]),
+                                   "backend": st.sampled_from(["cpp", "numba", "bogus"])}),
+            check=lambda r: finite_result(r.energy_series), max_examples=20),
+        Entry("lattice.Ising.energy", lambda s: lattice.Ising((2, 2)).energy(s),
+              st.fixed_dictionaries({"s": small_arrays()})),
+        Entry("lattice.pack_multispin", lambda s: lattice.pack_multispin(s),
+              st.fixed_dictionaries({"s": small_arrays()})),
+        Entry("enumerate.state_spins", lambda states, n: en.state_spins(states, n),
+              st.fixed_dictionaries({"states": small_arrays(), "n": weird_ints})),
+        Entry("exact.onsager", lambda beta: (exact.onsager_energy(beta), exact.onsager_specific_heat(beta)),
+              st.fixed_dictionaries({"beta": weird_floats | st.floats(0.01, 1e6)}),
+              check=lambda r: finite_result(r) and bool(np.all(np.asarray(r[1]) >= 0))),
+        Entry("exact.chain_thermodynamics", lambda n, beta: exact.chain_thermodynamics(n, beta),
+              st.fixed_dictionaries({"n": weird_ints, "beta": weird_floats | st.floats(0.01, 5)}),
+              check=lambda d: finite_result(d) and bool(np.all(d["specific_heat"] >= -1e-12))),
+    ]
+
+
+def _io():
+    from physdl import io
+
+    return [
+        Entry("io.load_run(corrupt)", None,
+              st.fixed_dictionaries({"data": st.binary(max_size=300), "suffix": st.sampled_from([".npz", ".h5"])}),
+              extra={"kind": "corrupt-file"}),
+        Entry("io.save_run", lambda arrays, params: io.save_run(_tmp() / "f.npz", arrays, params, kind="k"),
+              st.fixed_dictionaries({"arrays": st.dictionaries(st.sampled_from(["a", "__m", "b"]), small_arrays(),
+                                                               max_size=2),
+                                     "params": st.dictionaries(st.sampled_from(["x"]), weird_scalars, max_size=1)}),
+              check=lambda r: r is None),
+    ]
+
+
+def _cli():
+    return [
+        # every argv holds one bad argument, so nothing long ever starts; each must end in one line, exit 2
+        Entry("cli", None, st.fixed_dictionaries({"argv": st.builds(
+            lambda cmd, bad: [cmd, *bad], st.sampled_from(["phases", "tour"]),
+            st.sampled_from([["--seed", "-1"], ["--seed", "18446744073709551615"], ["--seed", "1e3"],
+                             ["--only", "zz"], ["--out", "/dev/null/x"], ["--bogus"], ["--quick", "--seed", ""]]))}),
+              extra={"kind": "cli"}, max_examples=8),
+    ]
+
+
+_TMP = []
+
+
+def _tmp():
+    import tempfile
+    from pathlib import Path
+
+    if not _TMP:
+        _TMP.append(Path(tempfile.mkdtemp(prefix="physdl-fuzz-")))
+    return _TMP[0]
+
+
+def entries() -> list[Entry]:
+    return _random() + _info() + _sampling() + _lattice() + _io() + _cli()
