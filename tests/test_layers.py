@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1] / "python" / "physdl"
 KINDS = {
     # foundation
     "random": "foundation", "stats": "foundation", "_backend": "foundation", "_validate": "foundation",
-    "_config": "foundation", "io": "foundation",
+    "_config": "foundation", "io": "foundation", "_interrupt": "foundation",
     # engines
     "geometry": "engine", "lattice": "engine", "nn": "engine", "tensornet": "engine", "sampling": "engine",
     "quantum": "engine", "operators": "engine",
