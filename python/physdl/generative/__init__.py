@@ -15,7 +15,8 @@ concatenated real and fake batch, then the generator's from ``backward(Z, dY=dV_
 ``dV_G/dx`` the discriminator's input gradient at ``x = G(z)``.  No Python loop runs over samples
 or layers.
 
-Data: :func:`ring_of_gaussians` (2D mixture of Gaussians on a circle), :func:`mode_coverage`.
+Data: :func:`ring_of_gaussians` (2D mixture of Gaussians on a circle), :func:`mode_coverage`;
+:func:`ising_configurations` (Monte Carlo data from :mod:`physdl.lattice`), :func:`ising_observables`.
 
 Examples
 --------
@@ -29,7 +30,8 @@ Examples
 ['d_loss', 'g_loss']
 """
 
-from .data import STREAMS, mode_coverage, ring_modes, ring_of_gaussians
+from .data import STREAMS, ising_configurations, ising_observables, mode_coverage, ring_modes, ring_of_gaussians
 from .gan import EBGAN, GAN, WGAN, Adversarial
 
-__all__ = ["Adversarial", "GAN", "WGAN", "EBGAN", "ring_of_gaussians", "ring_modes", "mode_coverage", "STREAMS"]
+__all__ = ["Adversarial", "GAN", "WGAN", "EBGAN", "ring_of_gaussians", "ring_modes", "mode_coverage", "STREAMS",
+           "ising_configurations", "ising_observables"]

@@ -9,7 +9,7 @@ import numpy as np
 from .._validate import check_array, check_float, check_int, check_seed
 from ..random import Generator
 
-__all__ = ["STREAMS", "ring_modes", "ring_of_gaussians", "mode_coverage"]
+__all__ = ["STREAMS", "ring_modes", "ring_of_gaussians", "mode_coverage", "ising_configurations", "ising_observables"]
 
 # Philox streams of this package (all of a seed's streams here start at 2^61 + 2^40, away from the
 # nn engine's streams 0-1 and the lattice's disorder stream 2^62).
@@ -104,3 +104,50 @@ def mode_coverage(samples, modes, std: float, radius_sigmas: float = 3.0, min_fr
         cov[k] = np.cov(pts, rowvar=False).reshape(d, d)
     return {"counts": counts, "covered": covered, "n_covered": int(covered.sum()),
             "high_quality": float(good.mean()), "nearest": nearest, "mean": mean, "cov": cov}
+
+
+def ising_configurations(L: int, T: float, n: int, seed: int = 0, every: int = 4, burn_in: int = 500,
+                         dtype="float32") -> np.ndarray:
+    """``n`` Monte Carlo configurations of the square-lattice Ising model as training data.
+
+    Metropolis sweeps of :class:`physdl.lattice.Simulation` (``J = 1``, periodic ``L x L`` torus),
+    ``every`` sweeps apart after ``burn_in`` sweeps.
+
+    Returns
+    -------
+    ndarray ``(n, L, L)`` of +-1 in ``dtype`` (flatten with ``reshape(n, -1)`` for a Dense network)
+    """
+    from .. import lattice
+
+    L = check_int(L, "L", minimum=2, maximum=4096)
+    T = check_float(T, "T", positive=True)
+    if str(np.dtype(dtype)) not in ("float32", "float64"):
+        raise TypeError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    sim = lattice.Simulation(lattice.Ising((L, L)), T=T, seed=check_seed(seed))
+    return sim.configurations(n, every=every, burn_in=burn_in).astype(dtype)
+
+
+def ising_observables(samples, L: int) -> dict:
+    """Energy per site ``-(1/N) sum_<ij> s_i s_j`` and ``|m|`` of samples mapped to +-1 by their sign.
+
+    Generated samples (e.g. a generator's ``tanh`` outputs) are mapped to ``s = sign(x)`` (0 -> +1)
+    before the observables are taken, so Monte Carlo and generated samples are measured alike.
+
+    Parameters
+    ----------
+    samples : array ``(n, L, L)`` or ``(n, L*L)``
+    L : int
+
+    Returns
+    -------
+    dict with ``energy`` and ``abs_magnetisation`` (per sample, ``(n,)``)
+    """
+    L = check_int(L, "L", minimum=2, maximum=4096)
+    X = check_array(samples, "samples", dtype=np.float64)
+    if X.ndim < 2 or X[0].size != L * L:
+        raise ValueError(f"samples must have shape (n, {L}, {L}) or (n, {L * L}), got {X.shape}")
+    if not np.isfinite(X).all():
+        raise ValueError("samples must contain only finite values")
+    s = np.where(X.reshape(-1, L, L) >= 0, 1.0, -1.0)
+    e = -(s * (np.roll(s, 1, axis=1) + np.roll(s, 1, axis=2))).sum(axis=(1, 2)) / (L * L)
+    return {"energy": e, "abs_magnetisation": np.abs(s.mean(axis=(1, 2)))}
