@@ -6,7 +6,6 @@ import pytest
 from physdl import generative, nn
 
 torch = pytest.importorskip("torch")
-torch.set_default_dtype(torch.float64)
 F = torch.nn.functional
 
 
