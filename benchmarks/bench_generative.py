@@ -1,0 +1,100 @@
+"""Time of one WGAN-GP iteration (critic step with gradient penalty, then generator step) against PyTorch CPU.
+
+Critic 2-128-128-1 (ReLU), generator 8-128-128-2 (ReLU), batch 256, Adam, float32, one thread
+(``PHYSDL_BENCH_THREADS``).  Both start from the same weights, batch, latents and interpolation
+weights; the benchmark asserts that after a few iterations both hold the same parameters.
+
+Run ``python benchmarks/bench_generative.py`` for the table with the ratio.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+from physdl import generative, nn
+
+THREADS = int(os.environ.get("PHYSDL_BENCH_THREADS", "1"))
+torch = pytest.importorskip("torch", reason="the benchmark compares with PyTorch")
+
+
+def _setup(dtype="float32", B=256):
+    G = nn.Sequential([nn.Dense(8, 128), nn.ReLU(), nn.Dense(128, 128), nn.ReLU(), nn.Dense(128, 2)], seed=1, dtype=dtype)
+    D = nn.Sequential([nn.Dense(2, 128), nn.ReLU(), nn.Dense(128, 128), nn.ReLU(), nn.Dense(128, 1)], seed=2, dtype=dtype)
+    tdt = torch.float32 if dtype == "float32" else torch.float64
+
+    def tnet(m):
+        mods = [torch.nn.Linear(l.n_in, l.n_out) if isinstance(l, nn.Dense) else torch.nn.ReLU() for l in m.layers]
+        t = torch.nn.Sequential(*mods).to(tdt)
+        t.load_state_dict(m.to_torch_state_dict())
+        return t
+
+    tG, tD = tnet(G), tnet(D)
+    gan = generative.WGAN(G, D, penalty=10.0, g_optimizer=nn.Adam(1e-4, (0.5, 0.9)), d_optimizer=nn.Adam(1e-4, (0.5, 0.9)))
+    oG = torch.optim.Adam(tG.parameters(), lr=1e-4, betas=(0.5, 0.9))
+    oD = torch.optim.Adam(tD.parameters(), lr=1e-4, betas=(0.5, 0.9))
+    X = generative.ring_of_gaussians(B, seed=0).astype(dtype)
+    Z = np.random.default_rng(1).normal(size=(B, 8)).astype(dtype)
+    eps = np.random.default_rng(2).uniform(size=B)
+    tX, tZ, te = torch.from_numpy(X), torch.from_numpy(Z), torch.from_numpy(eps.astype(dtype)).reshape(-1, 1)
+
+    def ours():
+        gan.discriminator_step(X, Z, eps)
+        gan.generator_step(Z=Z)
+
+    def theirs():
+        xf = tG(tZ).detach()
+        xh = (te * tX + (1 - te) * xf).requires_grad_(True)
+        (g,) = torch.autograd.grad(tD(xh).sum(), xh, create_graph=True)
+        oD.zero_grad()
+        (tD(xf).mean() - tD(tX).mean() + 10 * ((g.norm(dim=1) - 1) ** 2).mean()).backward()
+        oD.step()
+        oG.zero_grad()
+        (-tD(tG(tZ)).mean()).backward()
+        oG.step()
+
+    return G, D, tG, tD, ours, theirs
+
+
+def test_same_parameters_after_three_iterations():
+    G, D, tG, tD, ours, theirs = _setup("float64", B=64)
+    with threadpool_limits(THREADS):
+        for _ in range(3):
+            ours()
+            theirs()
+    for m, t in ((G, tG), (D, tD)):
+        for k, p in t.state_dict().items():
+            np.testing.assert_allclose(m.parameters()[k], p.numpy(), rtol=0, atol=1e-6, err_msg=k)
+
+
+@pytest.mark.parametrize("impl", ["physdl", "torch"])
+def test_wgan_gp_iteration(benchmark, impl):
+    _, _, _, _, ours, theirs = _setup()
+    torch.set_num_threads(THREADS)
+    with threadpool_limits(THREADS):
+        benchmark(ours if impl == "physdl" else theirs)
+
+
+def _time(f, n=200):
+    for _ in range(10):
+        f()
+    best = np.inf
+    for _ in range(5):
+        t = time.perf_counter()
+        for _ in range(n // 5):
+            f()
+        best = min(best, (time.perf_counter() - t) / (n // 5))
+    return best
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(THREADS)
+    with threadpool_limits(THREADS):
+        _, _, _, _, ours, theirs = _setup()
+        a, b = _time(ours), _time(theirs)
+    print(f"WGAN-GP iteration (batch 256, float32, {THREADS} thread): physdl {a * 1e3:.2f} ms, "
+          f"PyTorch {b * 1e3:.2f} ms, PyTorch/physdl = {b / a:.2f}")

@@ -1,0 +1,339 @@
+"""Adversarial trainers over two :class:`physdl.nn.Sequential` networks (book eq. 6.35-6.50, 6.87-6.91)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import check_array, check_choice, check_float, check_int, check_seed
+from ..nn import Adam, Gradients, History, Optimizer, Sequential
+from ..random import Generator
+from .data import STREAMS
+
+__all__ = ["Adversarial", "GAN", "WGAN", "EBGAN"]
+
+
+def _softplus(x):
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _sigmoid(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+class Adversarial:
+    """Common machinery: a generator ``G: z -> x`` and a discriminator/critic ``D: x -> scalar``.
+
+    Parameters
+    ----------
+    generator, discriminator : physdl.nn.Sequential
+        Built networks (input shapes known) of one dtype; ``generator.output_shape`` must equal
+        ``discriminator.input_shape`` and the discriminator's output per sample must be one number.
+    g_optimizer, d_optimizer : physdl.nn.Optimizer, optional
+        Default ``Adam(lr=2e-4, betas=(0.5, 0.999))`` (WGAN: ``betas=(0.5, 0.9)``, ``lr=1e-4``).
+    n_critic : int, default 1
+        Discriminator steps per generator step in :meth:`train`.
+    seed : int
+        Philox seed of the latent noise (``STREAMS["latent"]``), the penalty's interpolation weights
+        (``STREAMS["interpolation"]``) and the minibatch draws (``STREAMS["batches"]``).
+    """
+
+    _default_lr, _default_betas = 2e-4, (0.5, 0.999)
+
+    def __init__(self, generator, discriminator, g_optimizer: Optimizer | None = None,
+                 d_optimizer: Optimizer | None = None, n_critic: int = 1, seed: int = 0):
+        for name, net in (("generator", generator), ("discriminator", discriminator)):
+            if not isinstance(net, Sequential):
+                raise TypeError(f"{name} must be a physdl.nn.Sequential, got {type(net).__name__}")
+            if net.input_shape is None:
+                raise ValueError(f"{name} is not built: give it input_shape (or a leading Dense layer)")
+        if generator.dtype != discriminator.dtype:
+            raise ValueError(f"generator ({generator.dtype}) and discriminator ({discriminator.dtype}) "
+                             "must have the same dtype")
+        if tuple(generator.output_shape) != tuple(discriminator.input_shape):
+            raise ValueError(f"the generator's output per sample {tuple(generator.output_shape)} does not chain "
+                             f"with the discriminator's input {tuple(discriminator.input_shape)}")
+        if tuple(discriminator.output_shape) != (1,):
+            raise ValueError(f"the discriminator must output one number per sample, not shape "
+                             f"{tuple(discriminator.output_shape)}")
+        self.G, self.D = generator, discriminator
+        self.dtype = generator.dtype
+        self.latent_shape = tuple(generator.input_shape)
+        self.g_optimizer = self._opt(g_optimizer, "g_optimizer")
+        self.d_optimizer = self._opt(d_optimizer, "d_optimizer")
+        if self.g_optimizer is self.d_optimizer:
+            raise ValueError("g_optimizer and d_optimizer must be two optimizer objects (each holds one model's state)")
+        self.n_critic = check_int(n_critic, "n_critic", minimum=1, maximum=1000)
+        self.seed = check_seed(seed)
+        self._latent = Generator(self.seed, STREAMS["latent"])
+        self._interp = Generator(self.seed, STREAMS["interpolation"])
+        self._batches = Generator(self.seed, STREAMS["batches"])
+
+    def _opt(self, opt, name):
+        if opt is None:
+            return Adam(lr=self._default_lr, betas=self._default_betas)
+        if not isinstance(opt, Optimizer):
+            raise TypeError(f"{name} must be a physdl.nn optimizer (SGD, Adam), got {type(opt).__name__}")
+        return opt
+
+    # ------------------------------------------------------------------ helpers
+    def latent(self, n: int) -> np.ndarray:
+        """``n`` standard-normal latent vectors ``z`` (the next ones of the latent stream)."""
+        n = check_int(n, "n", minimum=1, maximum=2**32)
+        return self._latent.normal((n,) + self.latent_shape).astype(self.dtype)
+
+    def sample(self, n: int) -> np.ndarray:
+        """``n`` generated samples ``G(z)``."""
+        return self.G.predict(self.latent(n))
+
+    def _check_real(self, X, name="X_real"):
+        X = check_array(X, name, dtype=self.dtype)
+        want = tuple(self.D.input_shape)
+        if X.ndim != len(want) + 1 or X.shape[1:] != want or X.shape[0] < 1:
+            raise ValueError(f"{name} must have shape (n, {', '.join(map(str, want))}) (the discriminator's "
+                             f"input per sample), got {X.shape}")
+        if not np.isfinite(X).all():
+            raise ValueError(f"{name} must contain only finite values (found NaN or inf)")
+        return X
+
+    def _check_Z(self, Z, n):
+        if Z is None:
+            return self.latent(n)
+        Z = check_array(Z, "Z", dtype=self.dtype)
+        if Z.shape[1:] != self.latent_shape or Z.ndim != len(self.latent_shape) + 1:
+            raise ValueError(f"Z must have shape (n, {', '.join(map(str, self.latent_shape))}), got {Z.shape}")
+        if not np.isfinite(Z).all():
+            raise ValueError("Z must contain only finite values (found NaN or inf)")
+        return Z
+
+    # ------------------------------------------------------------------ loss hooks (output gradients)
+    def _d_terms(self, l_real, l_fake):
+        """Discriminator objective and its gradients with respect to ``D(x_real)``, ``D(x_fake)``."""
+        raise NotImplementedError
+
+    def _g_terms(self, l_fake):
+        """Generator objective and its gradient with respect to ``D(G(z))``."""
+        raise NotImplementedError
+
+    def _d_extra(self, X_real, X_fake, eps):
+        return 0.0, None
+
+    def _after_d_update(self):
+        pass
+
+    # ------------------------------------------------------------------ gradients
+    def discriminator_gradients(self, X_real, Z=None, eps=None):
+        """Discriminator objective and its parameter gradient on one real batch and ``G(Z)``.
+
+        ``Z`` defaults to ``len(X_real)`` fresh latent vectors; ``eps`` (WGAN-GP only) are the
+        interpolation weights, one per sample, drawn when omitted.
+
+        Returns
+        -------
+        value : float
+        grads : physdl.nn.Gradients of the discriminator
+        """
+        X_real = self._check_real(X_real)
+        n = X_real.shape[0]
+        Z = self._check_Z(Z, n)
+        X_fake = self.G.predict(Z)
+        both = np.concatenate([X_real, X_fake])
+        logits = self.D.predict(both).astype(np.float64)
+        value, d_real, d_fake = self._d_terms(logits[:n], logits[n:])
+        dY = np.concatenate([d_real, d_fake]).astype(self.dtype)
+        grads = self.D.backward(both, dY)
+        extra, egrads = self._d_extra(X_real, X_fake, eps)
+        if egrads is not None:
+            grads.flat += egrads
+        self._last_d = value
+        return float(value + extra), grads
+
+    def generator_gradients(self, Z):
+        """Generator objective and its parameter gradient: the discriminator's input gradient at ``G(Z)``
+        is the generator's output gradient (``G.backward(Z, dY=dV_G/dx)``).
+
+        Returns
+        -------
+        value : float
+        grads : physdl.nn.Gradients of the generator
+        """
+        Z = self._check_Z(Z, 1)
+        X_fake = self.G.predict(Z)
+        value, dl = self._g_terms(self.D.predict(X_fake).astype(np.float64))
+        dx = self.D.input_gradient(X_fake, dl.astype(self.dtype))
+        return float(value), self.G.backward(Z, dx)
+
+    # ------------------------------------------------------------------ steps
+    def discriminator_step(self, X_real, Z=None, eps=None) -> float:
+        """One update of the discriminator; returns its objective before the update."""
+        value, grads = self.discriminator_gradients(X_real, Z, eps)
+        self.D.apply_gradients(grads, self.d_optimizer)
+        self._after_d_update()
+        return value
+
+    def generator_step(self, n: int = None, Z=None) -> float:
+        """One update of the generator on ``Z`` (or ``n`` fresh latent vectors)."""
+        if Z is None:
+            Z = self.latent(check_int(n, "n", minimum=1, maximum=2**32))
+        value, grads = self.generator_gradients(Z)
+        self.G.apply_gradients(grads, self.g_optimizer)
+        return value
+
+    def step(self, X_real) -> dict:
+        """One discriminator update on ``X_real`` and fresh latents, then one generator update of the same batch size."""
+        d = self.discriminator_step(X_real)
+        g = self.generator_step(len(X_real))
+        return {"d_loss": d, "g_loss": g}
+
+    def train(self, data, steps: int, batch_size: int = 64, progress: bool = False, callback=None) -> History:
+        """Train for ``steps`` generator updates, each after ``n_critic`` discriminator updates.
+
+        Minibatches are drawn from ``data`` with replacement (Philox stream ``STREAMS["batches"]``).
+        ``callback(step, record)`` is called after every generator update.
+
+        Returns
+        -------
+        physdl.nn.History with ``d_loss`` and ``g_loss`` per generator step (WGAN adds ``wasserstein``,
+        the critic's estimate ``<C(x_real)> - <C(G(z))>``).
+        """
+        data = self._check_real(data, "data")
+        steps = check_int(steps, "steps", minimum=1, maximum=2**31)
+        batch_size = check_int(batch_size, "batch_size", minimum=1, maximum=2**24)
+        if callback is not None and not callable(callback):
+            raise TypeError(f"callback must be callable, got {type(callback).__name__}")
+        from tqdm.auto import tqdm
+
+        hist = History()
+        n = data.shape[0]
+        for it in tqdm(range(steps), desc=type(self).__name__, disable=not progress, leave=False):
+            idx = self._batches.integers(n, (self.n_critic, batch_size))
+            for k in range(self.n_critic):
+                d = self.discriminator_step(data[idx[k]])
+            g = self.generator_step(batch_size)
+            rec = {"d_loss": d, "g_loss": g, **self._record()}
+            hist._add(it, **rec)
+            if callback is not None:
+                callback(it, rec)
+        return hist
+
+    def _record(self):
+        return {}
+
+
+class GAN(Adversarial):
+    """The original GAN (Goodfellow et al.) with the discriminator's output a logit ``D(x)``.
+
+    Discriminator objective (eq. 6.35), ``sigma(D)`` the probability of "real"::
+
+        V_D = <log(1 + e^{-D(x)})>_{x ~ P} + <log(1 + e^{D(G(z))})>_z
+
+    Generator objective: ``loss="minimax"`` ``V_G = -V_D`` (eq. 6.36; only its fake term depends on
+    ``G``, and that term is what is returned), or ``loss="non_saturating"``
+    ``V_G = <log(1 + e^{-D(G(z))})>_z`` (eq. 6.48), which keeps its gradient when ``D`` wins early.
+
+    Parameters
+    ----------
+    generator, discriminator : physdl.nn.Sequential
+    loss : {"minimax", "non_saturating"}
+    g_optimizer, d_optimizer, n_critic, seed : see :class:`Adversarial`
+    """
+
+    def __init__(self, generator, discriminator, loss: str = "non_saturating", **kwargs):
+        self.loss = check_choice(loss, "loss", ("minimax", "non_saturating"))
+        super().__init__(generator, discriminator, **kwargs)
+
+    def _d_terms(self, lr, lf):
+        nr, nf = lr.shape[0], lf.shape[0]
+        value = _softplus(-lr).mean() + _softplus(lf).mean()
+        return value, -_sigmoid(-lr) / nr, _sigmoid(lf) / nf
+
+    def _g_terms(self, lf):
+        n = lf.shape[0]
+        if self.loss == "minimax":
+            return -_softplus(lf).mean(), -_sigmoid(lf) / n
+        return _softplus(-lf).mean(), -_sigmoid(-lf) / n
+
+
+class EBGAN(Adversarial):
+    """Energy-based GAN (eq. 6.49-6.50): ``D(x) >= 0`` is an energy, low on real data.
+
+    ``V_D = <D(x)>_{x ~ P} + <max(0, m - D(G(z)))>_z`` and ``V_G = <D(G(z))>_z``.  The condition
+    ``D >= 0`` (eq. 6.51) is the network's: end the discriminator with e.g. :class:`physdl.nn.Softplus`.
+
+    Parameters
+    ----------
+    margin : float > 0
+        The margin ``m``.
+    """
+
+    def __init__(self, generator, discriminator, margin: float = 1.0, **kwargs):
+        self.margin = check_float(margin, "margin", positive=True)
+        super().__init__(generator, discriminator, **kwargs)
+
+    def _d_terms(self, lr, lf):
+        nr, nf = lr.shape[0], lf.shape[0]
+        gap = self.margin - lf
+        value = lr.mean() + np.maximum(gap, 0.0).mean()
+        return value, np.full_like(lr, 1.0 / nr), -(gap > 0).astype(np.float64) / nf
+
+    def _g_terms(self, lf):
+        return lf.mean(), np.full_like(lf, 1.0 / lf.shape[0])
+
+
+class WGAN(Adversarial):
+    """Wasserstein GAN (eq. 6.87-6.91): a critic ``C`` estimates the earth mover's distance.
+
+    Critic objective ``V_C = <C(G(z))>_z - <C(x)>_{x ~ P}`` (+ ``penalty * GP``), generator objective
+    ``V_G = -<C(G(z))>_z``.  The critic is kept (about) 1-Lipschitz either by clipping every
+    parameter into ``[-clip, clip]`` after each update, or by the gradient penalty (eq. 6.91)
+    ``GP = <(||dC/dx(x_hat)|| - 1)^2>`` on ``x_hat = eps x_real + (1 - eps) G(z)``, ``eps ~ U(0, 1)``
+    per sample, whose parameter gradient is the engine's exact double backward
+    (:meth:`physdl.nn.Sequential.gradient_penalty`).
+
+    Parameters
+    ----------
+    clip : float > 0, optional
+    penalty : float >= 0, optional
+        The weight lambda of the gradient penalty (10 in Gulrajani et al.).  Give ``clip`` or ``penalty``.
+    n_critic : int, default 5
+    """
+
+    _default_lr, _default_betas = 1e-4, (0.5, 0.9)
+
+    def __init__(self, generator, discriminator, clip: float | None = None, penalty: float | None = None,
+                 n_critic: int = 5, **kwargs):
+        if (clip is None) == (penalty is None):
+            raise ValueError("give exactly one of clip (weight clipping) or penalty (gradient penalty weight)")
+        self.clip = None if clip is None else check_float(clip, "clip", positive=True)
+        self.penalty = None if penalty is None else check_float(penalty, "penalty", nonnegative=True)
+        super().__init__(generator, discriminator, n_critic=n_critic, **kwargs)
+        self._last_d = 0.0
+
+    def _d_terms(self, lr, lf):
+        nr, nf = lr.shape[0], lf.shape[0]
+        return lf.mean() - lr.mean(), np.full_like(lr, -1.0 / nr), np.full_like(lf, 1.0 / nf)
+
+    def _g_terms(self, lf):
+        return -lf.mean(), np.full_like(lf, -1.0 / lf.shape[0])
+
+    def _d_extra(self, X_real, X_fake, eps):
+        if self.penalty is None:
+            return 0.0, None
+        n = X_real.shape[0]
+        if eps is None:
+            eps = self._interp.uniform(n)
+        eps = check_array(eps, "eps", dtype=np.float64).reshape(-1)
+        if eps.shape != (n,) or not (np.isfinite(eps).all() and (eps >= 0).all() and (eps <= 1).all()):
+            raise ValueError(f"eps must hold {n} interpolation weights in [0, 1], got shape {eps.shape}")
+        e = eps.astype(self.dtype).reshape((n,) + (1,) * (X_real.ndim - 1))
+        x_hat = e * X_real + (1 - e) * X_fake
+        gp, grads = self.D.gradient_penalty(x_hat)
+        return self.penalty * gp, self.penalty * grads.flat
+
+    def _after_d_update(self):
+        if self.clip is not None:
+            p = self.D.params
+            np.clip(p, -self.clip, self.clip, out=p)
+
+    def _record(self):
+        return {"wasserstein": -self._last_d}
