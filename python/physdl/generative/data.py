@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ..random import streams as _streams
 from .._validate import check_array, check_float, check_int, check_seed
 from ..random import Generator
 
@@ -13,8 +14,9 @@ __all__ = ["STREAMS", "ring_modes", "ring_of_gaussians", "mode_coverage", "ising
 
 # Philox streams of this package (all of a seed's streams here start at 2^61 + 2^40, away from the
 # nn engine's streams 0-1 and the lattice's disorder stream 2^62).
-_BASE = (1 << 61) + (1 << 40)
-STREAMS = {"data": _BASE + 0, "latent": _BASE + 1, "interpolation": _BASE + 2, "batches": _BASE + 3}
+# Philox streams, from the "generative" range of the stream register
+STREAMS = {name: _streams.stream("generative", k) for k, name in enumerate(("data", "latent", "interpolation",
+                                                                             "batches"))}
 
 
 def ring_modes(n_modes: int = 8, radius: float = 2.0) -> np.ndarray:
