@@ -27,6 +27,9 @@ class AdSResult:
     rel_error_near_horizon: float  # at the last layer
     accuracy: float                # classification of the training data
     fit: FitResult = field(repr=False)
+    x: np.ndarray = field(default=None, repr=False)          # the boundary data (phi, pi)
+    labels: np.ndarray = field(default=None, repr=False)     # 0 positive, 1 negative
+    predicted_positive: np.ndarray = field(default=None, repr=False)  # by the learned metric
 
 
 def ads_schwarzschild_experiment(*, n_data: int = 1000, epochs: int = 200, trials: int = 4, seed: int = 1,
@@ -48,8 +51,9 @@ def ads_schwarzschild_experiment(*, n_data: int = 1000, epochs: int = 200, trial
     true = ads_schwarzschild_metric(net.eta)
     away = net.eta >= 0.3
     rel = np.abs(r.h[best] - true) / true
-    acc = float(np.mean(net.predict(x) == (lab == 0)))
-    return AdSResult(net.eta, r.h[best].copy(), true, float(rel[away].max()), float(rel[-1]), acc, r)
+    pred = net.predict(x) == 1
+    acc = float(np.mean(pred == (lab == 0)))
+    return AdSResult(net.eta, r.h[best].copy(), true, float(rel[away].max()), float(rel[-1]), acc, r, x, lab, pred)
 
 
 @dataclass

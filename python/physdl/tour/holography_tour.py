@@ -24,8 +24,18 @@ def holography(out: Path, quick: bool, progress: bool) -> Result:
                 ads.accuracy > 0.95)]
     # QCD (sec. 12.4): the book's protocol is 1500 epochs x 8 trials; the quick tour leaves it out
     qcd = None if quick else qcd_experiment(trials=8, epochs=1500, n_data=10000, progress=progress)
-    fig, ax = plt.subplots(1, 2 if qcd else 1, figsize=(9 if qcd else 4.5, 3.4), squeeze=False)
+    fig, ax = plt.subplots(1, 3 if qcd else 2, figsize=(13 if qcd else 9, 3.4), squeeze=False)
     ax = ax[0]
+    pos = ads.labels == 0
+    ax[-1].scatter(ads.x[~pos, 0], ads.x[~pos, 1], s=3, c="0.75", label="negative data")
+    ax[-1].scatter(ads.x[pos, 0], ads.x[pos, 1], s=3, c="tab:blue", label="positive data")
+    pp = ads.predicted_positive
+    ax[-1].scatter(ads.x[pp, 0], ads.x[pp, 1], s=8, facecolors="none", edgecolors="tab:orange",
+                   lw=0.5, label="positive by the learned metric")
+    ax[-1].set_xlabel("phi(eta_ini)")
+    ax[-1].set_ylabel("pi(eta_ini)")
+    ax[-1].set_title("data and the learned decision (Fig. 12.4 b-1)")
+    ax[-1].legend(fontsize=6)
     e = np.linspace(0.1, 1.0, 200)
     ax[0].plot(e, ads_schwarzschild_metric(e), "k-", lw=1, label="3 coth 3eta (true)")
     ax[0].plot(ads.eta, ads.h_learned, "o", label="learned (emergent)")
