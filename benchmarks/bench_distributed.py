@@ -20,6 +20,11 @@ from physdl import distributed as dist
 
 distributed = pytest.importorskip("distributed")
 
+# Dask's cluster teardown leaves sockets and event-loop objects for the garbage collector; their
+# ResourceWarnings are Dask's, not physdl's (physdl's own code still runs under filterwarnings=error).
+pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"),
+              pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
+
 
 def _setting(quick):
     # about 1 s per point when timed; a few ms in a plain test run

@@ -16,6 +16,11 @@ from physdl.stats import Estimate
 
 distributed = pytest.importorskip("distributed")
 
+# Dask's cluster teardown leaves sockets and event-loop objects for the garbage collector; their
+# ResourceWarnings are Dask's, not physdl's (physdl's own code still runs under filterwarnings=error).
+pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"),
+              pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
+
 TASK = dist.LatticeRun(sweeps=120, burn_in=10)
 POINTS = dist.grid(L=[4, 6], T=[1.5, 2.0, 2.5, 3.0])
 
