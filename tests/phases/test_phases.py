@@ -246,3 +246,14 @@ def test_bad_input(square16):
         clf.predict_proba(ds.configs[:3])
     with pytest.raises(TypeError, match="dataset must be an IsingDataset"):
         phases.Thermometer(16).fit(ds.configs)
+
+
+def test_run_summary_writes_array_estimates_as_json():
+    import json
+
+    from physdl.phases.run import _jsonable
+    from physdl.stats import Estimate
+
+    est = Estimate(np.array([1.0, 2.0]), np.array([0.1, 0.2]))
+    out = json.loads(json.dumps({"c": _jsonable(est), "beta": _jsonable(np.array([0.4, 0.5]))}))
+    assert out == {"c": {"value": [1.0, 2.0], "error": [0.1, 0.2]}, "beta": [0.4, 0.5]}

@@ -60,6 +60,15 @@ def exact_specific_heat_peak(L: int) -> float:
     return float(b[np.argmax(exact.kaufman_thermodynamics(b, L)["specific_heat"])])
 
 
+def _jsonable(v):
+    """An array, or an array-valued Estimate as {"value": [...], "error": [...]}, for the JSON summary."""
+    from ..stats import Estimate
+
+    if isinstance(v, Estimate):
+        return {"value": np.asarray(v.value).tolist(), "error": np.asarray(v.error).tolist()}
+    return np.asarray(v).tolist()
+
+
 def run_phases(out_dir="physdl-phases", quick: bool = False, seed: int = 0, progress: bool = True,
                cache_dir=None, networks=("fc", "cnn")) -> dict:
     """Run the chapter-8 pipeline; write PNGs, ``phases.json`` and ``beta_c_table.md`` into ``out_dir``.
@@ -162,7 +171,7 @@ def run_phases(out_dir="physdl-phases", quick: bool = False, seed: int = 0, prog
                     "rel_err_vs_exact_beta_c": rel_err(bc, BETA_C_SQUARE),
                     "heatmap_pc1_midpoint": th.heatmap_midpoint(),
                     "accuracy_within_1_class": th.accuracy(test, tolerance=1),
-                    "specific_heat": {k: v.tolist() for k, v in cv.items()}}
+                    "specific_heat": {k: _jsonable(v) for k, v in cv.items()}}
                 curves[(Lt, kind, gi)] = cv
                 if gi == 0:
                     heat[(Lt, kind)] = (th.weights, th.betas)
