@@ -86,6 +86,16 @@ def atomic_write(path, write) -> Path:
     return p
 
 
+def atomic_savez(path, arrays: dict) -> Path:
+    """``np.savez`` of ``arrays`` to exactly ``path`` (no ``.npz`` appended), through :func:`atomic_write`."""
+
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+
+    return atomic_write(path, write)
+
+
 def _digest(meta: str, arrays: dict) -> str:
     h = hashlib.sha256(meta.encode())
     for k in sorted(arrays):
@@ -155,11 +165,7 @@ def save_checkpoint(path, kind: str, meta: dict, arrays: dict) -> Path:
         raise ValueError(f"meta must be JSON-serialisable with finite numbers: {exc}") from None
     digest = _digest(text, arrays)
 
-    def write(tmp):
-        with open(tmp, "wb") as f:
-            np.savez(f, __meta__=np.array(text), __checksum__=np.array(digest), **arrays)
-
-    return atomic_write(p, write)
+    return atomic_savez(p, dict(arrays, __meta__=np.array(text), __checksum__=np.array(digest)))
 
 
 def checkpoint_path(path, existing: bool = False) -> Path:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import _backend
+from ..io import atomic_savez
 from .._validate import check_array, check_choice, check_float, check_int, check_seed
 from ..random import streams as _streams
 
@@ -342,13 +341,8 @@ def _save_checkpoint(path, ident, epoch, p, m, v, steps, history):
     path = Path(path)
     arrays = {"p": p, "m": m, "v": v, "steps": steps, "history": history}
     digest = hashlib.sha256(b"".join(np.ascontiguousarray(a).tobytes() for a in arrays.values())).hexdigest()
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        np.savez(f, kind=np.array(_CHECKPOINT_KIND), identity=np.array(ident), epoch=np.array(epoch),
-                 checksum=np.array(digest), **arrays)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    atomic_savez(path, dict(arrays, kind=np.array(_CHECKPOINT_KIND), identity=np.array(ident),
+                            epoch=np.array(epoch), checksum=np.array(digest)))
 
 
 class CheckpointError(ValueError):

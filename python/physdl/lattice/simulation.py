@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import _backend
-from .._validate import check_choice, check_float, check_int, check_seed
+from ..io import atomic_savez
+from .._validate import available_memory, check_choice, check_float, check_int, check_seed
 from ..random import streams as _streams
 from .. import stats
 from .models import Ising, Model, SherringtonKirkpatrick
@@ -126,21 +127,6 @@ def analyse(energy, magnetization, beta: float, n_sites: int, measure_every: int
         tau_abs_m=tau(am),
         extra=dict(extra or {}),
     )
-
-
-def available_memory() -> int:
-    """Bytes of memory available to a new allocation (MemAvailable, else physical memory)."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):  # pragma: no cover
-        return 1 << 34
 
 
 def _fixed(p) -> np.ndarray:
@@ -985,12 +971,7 @@ class ParallelTempering:
             meta["model"] = dict(kind="ising", shape=list(m.shape), geometry=m.geometry)
             arrays["J"] = np.asarray(m.J, dtype=np.float64)
             arrays["h"] = np.asarray(m.h, dtype=np.float64)
-        tmp = path + ".tmp"
-        with open(tmp, "wb") as f:
-            np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        atomic_savez(path, dict(arrays, meta=np.array(json.dumps(meta))))
 
     @classmethod
     def load(cls, path, backend: str | None = None) -> "ParallelTempering":

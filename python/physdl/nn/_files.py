@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import zipfile
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from ..io import atomic_savez
 
 FORMAT = 1
 
@@ -45,27 +46,7 @@ def write(path, kind: str, meta: dict, arrays: dict) -> Path:
     meta = dict(meta, kind=kind, format=FORMAT)
     mj = json.dumps(meta, sort_keys=True)
     payload = dict(arrays, meta=np.array(mj), checksum=np.array(_digest(mj, arrays)))
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent if str(dest.parent) else ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:  # make the rename itself durable
-        dfd = os.open(dest.parent if str(dest.parent) else ".", os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:  # pragma: no cover - some file systems refuse fsync on folders
-        pass
+    atomic_savez(dest, payload)
     return dest
 
 

@@ -31,12 +31,12 @@ from __future__ import annotations
 import math
 import os
 import sys
-import tempfile
 import time
 
 import numpy as np
 
 from .. import _backend
+from ..io import atomic_savez
 from .._validate import check_choice, check_float, check_int, check_seed
 from ..random import Generator, streams
 from ..stats import Estimate
@@ -282,18 +282,7 @@ def energy_estimate(eloc: np.ndarray) -> tuple[Estimate, float]:
 
 # ---------------------------------------------------------------------------- driver
 def _atomic_save(path: str, **arrays) -> None:
-    d = os.path.dirname(os.path.abspath(path)) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".vmc-", suffix=".npz", dir=d)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_savez(path, arrays)
 
 
 class VMC:
