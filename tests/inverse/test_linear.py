@@ -1,23 +1,11 @@
 """Linear inverse problems against SciPy, scikit-learn and closed forms."""
 
-import doctest
-import importlib
-
 import numpy as np
 import pytest
 import scipy.integrate
 import scipy.linalg
 
 from physdl.inverse import Tikhonov, backward_heat, difference_operator, least_squares, picard, pseudo_inverse, shaw
-
-
-@pytest.mark.parametrize("name", ["physdl.inverse", "physdl.inverse.linear", "physdl.inverse.lasso",
-                                  "physdl.inverse.problems", "physdl.inverse.continuation"])
-def test_docstring_examples(name):
-    mod = importlib.import_module(name)
-    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0
-    assert result.failed == 0
 
 
 def test_least_squares_and_pinv_match_scipy():
