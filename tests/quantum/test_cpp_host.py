@@ -1,35 +1,22 @@
 """The C++ core computes connected elements, the sector CSR and RBM local energies without Python
 (examples/quantum/cpp_host); its output equals the Python API's."""
 
-import shutil
-import sys
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-import physdl
 from physdl import quantum
 from physdl.geometry import Lattice
 from physdl.quantum.vmc import RBM, local_energy, marshall_mask
+from tests.conftest import run_cpp_example
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "quantum" / "cpp_host" / "main.cpp"
 
 
 def test_cpp_host_example_matches_python(tmp_path):
-    cxx = shutil.which("g++") or shutil.which("c++")
-    roots = [Path(physdl.__file__).parent] + [Path(p) / "physdl" for p in sys.path if p]   # wheel or editable
-    root = next((r for r in roots if (r / "lib" / "libphysdl_core.a").exists()), roots[0])
-    lib, inc = root / "lib" / "libphysdl_core.a", root / "include"
-    if cxx is None or not lib.exists() or not EXAMPLE.exists():
-        pytest.skip("needs a C++ compiler, the installed static core and the example source")
-    exe = tmp_path / "quantum_host"
-    subprocess.run([cxx, "-O2", "-std=c++17", "-fopenmp", f"-I{inc}", str(EXAMPLE), str(lib), "-o", str(exe)],
-                   check=True, capture_output=True, timeout=300)
-    run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
-    assert run.returncode == 0, run.stdout + run.stderr
-    lines = dict(line.split(" ", 1) for line in run.stdout.strip().splitlines())
+    stdout = run_cpp_example(EXAMPLE, tmp_path)
+    lines = dict(line.split(" ", 1) for line in stdout.strip().splitlines())
     n = 8
     lat = Lattice("chain", n)
     H = quantum.heisenberg(lat)
