@@ -7,7 +7,7 @@ import pytest
 
 MODULES = ["physdl.random", "physdl.random.streams", "physdl.io", "physdl.tour", "physdl._backend",
            "physdl.geometry", "physdl.stats", "physdl.stats._estimate", "physdl.distributed",
-           "physdl.distributed.sweep", "physdl.holography.network",
+           "physdl.distributed.sweep", "physdl.distributed.datasets", "physdl.holography.network",
            "physdl.dynamics",
            "physdl.quantum", "physdl.quantum.hilbert", "physdl.quantum.operators", "physdl.quantum.ed",
            "physdl.quantum.vmc",

@@ -61,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
     ph.add_argument("--seed", type=_seed, default=0, help=f"seed of every random number of the run (0 .. {SEED_MAX})")
     ph.add_argument("--networks", nargs="+", default=["fc", "cnn"], choices=["fc", "cnn"], help="network types")
     ph.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    ph.add_argument("--workers", type=int, default=None,
+                    help="worker processes of the local Dask cluster that samples the data sets (default: one per core)")
+    ph.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                    help="sample the data sets on a running Dask scheduler instead of a local cluster")
+    ph.add_argument("--serial", action="store_true", help="sample the data sets in this process, without Dask")
     sw = sub.add_parser("sweep", help="run a parameter sweep from a TOML file on Dask (physdl.distributed)")
     sw.add_argument("spec", help="the sweep definition (TOML: out, seed, [task], [grid] or [[points]])")
     sw.add_argument("--scheduler", default=None, metavar="ADDRESS", help="a running Dask scheduler (default: a local cluster)")
@@ -119,10 +124,20 @@ def main(argv=None) -> int:
             print(f"\n{off} reproduced value(s) fell outside their tolerance (marked OFF above and NO in the report)")
         return 1 if (off and args.strict) else 0
     if args.command == "phases":
+        from .distributed import DatasetRunner
         from .phases.run import run_phases
 
-        run_phases(args.out, quick=args.quick, seed=args.seed, progress=not args.no_progress,
-                   networks=tuple(args.networks))
+        if args.workers is not None and not 1 <= args.workers <= 4096:
+            print(f"physdl phases: error: --workers must be between 1 and 4096, got {args.workers}", file=sys.stderr)
+            return 2
+        client = "serial" if args.serial else args.scheduler
+        try:
+            with DatasetRunner(Path(args.out) / "data", client=client, workers=args.workers) as runner:
+                run_phases(args.out, quick=args.quick, seed=args.seed, progress=not args.no_progress,
+                           networks=tuple(args.networks), runner=runner)
+        except ConnectionError as e:
+            print(f"physdl phases: {e}", file=sys.stderr)
+            return 2
         print(f"\nresults: {args.out}/phases.json, {args.out}/beta_c_table.md and the PNG figures")
         return 0
     if args.command == "sweep":

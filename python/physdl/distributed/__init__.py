@@ -19,13 +19,14 @@ True
 
 from __future__ import annotations
 
+from .datasets import DatasetRunner
 from .store import SweepStore, SweepTable, load_sweep
-from .sweep import SweepResult, grid, point_key, point_seed, sweep
-from .tasks import FunctionTask, LatticeRun, Task, as_task
+from .sweep import SweepResult, gpu_cluster, grid, point_key, point_seed, sweep
+from .tasks import DatasetChains, FunctionTask, LatticeRun, Task, as_task
 
 __all__ = [
-    "sweep", "grid", "point_seed", "point_key", "SweepResult",
-    "Task", "LatticeRun", "FunctionTask", "as_task",
+    "sweep", "grid", "point_seed", "point_key", "SweepResult", "gpu_cluster",
+    "Task", "LatticeRun", "FunctionTask", "DatasetChains", "as_task", "DatasetRunner",
     "SweepStore", "SweepTable", "load_sweep",
 ]
 

@@ -66,7 +66,8 @@ def _decode_scalars(text: str) -> dict:
 
 
 class SweepStore:
-    """The HDF5 file of one sweep definition (opened per write, so a crash loses at most one point)."""
+    """The HDF5 file of one sweep definition (opened per write, so a crash loses at most the points
+    being written)."""
 
     def __init__(self, path, definition: str, definition_json: str):
         import h5py
@@ -113,27 +114,38 @@ class SweepStore:
 
     def write(self, key: str, index: int, params: dict, seed: int, results: dict, seconds: float,
               worker: str) -> None:
+        """Write one finished point (flushed, then fsynced)."""
+        self.write_many([(key, index, params, seed, results, seconds, worker)])
+
+    def write_many(self, points) -> None:
+        """Write finished points ``(key, index, params, seed, results, seconds, worker)`` in one opening
+        of the file and one fsync (points that finished together are committed together)."""
         import h5py
 
         from .. import __version__
 
-        scalars, arrays = _encode_scalars(results, f"point {index} ({params})")
+        encoded = [(p, _encode_scalars(p[4], f"point {p[1]} ({p[2]})")) for p in points]
+        if not encoded:
+            return
         with h5py.File(self.path, "a") as f:
             pts = f["points"]
-            if key in pts:
-                del pts[key]
-            g = pts.create_group(key)
-            for name, a in arrays.items():
-                g.create_dataset(name, data=a)
-            g.attrs["params"] = json.dumps(params, sort_keys=True)
-            g.attrs["seed"] = np.uint64(seed)
-            g.attrs["index"] = int(index)
-            g.attrs["seconds"] = float(seconds)
-            g.attrs["worker"] = str(worker)
-            g.attrs["version"] = __version__
-            g.attrs["scalars"] = scalars
+            for (key, index, params, seed, _, seconds, worker), (scalars, arrays) in encoded:
+                if key in pts:
+                    del pts[key]
+                g = pts.create_group(key)
+                for name, a in arrays.items():
+                    g.create_dataset(name, data=a)
+                g.attrs["params"] = json.dumps(params, sort_keys=True)
+                g.attrs["seed"] = np.uint64(seed)
+                g.attrs["index"] = int(index)
+                g.attrs["seconds"] = float(seconds)
+                g.attrs["worker"] = str(worker)
+                g.attrs["version"] = __version__
+                g.attrs["scalars"] = scalars
             f.flush()
-            g.attrs["complete"] = 1
+            # each point's flag goes last, after its data reached the file
+            for (key, *_), _enc in encoded:
+                pts[key].attrs["complete"] = 1
         fd = os.open(self.path, os.O_RDONLY)
         try:
             os.fsync(fd)

@@ -17,7 +17,7 @@ from .._validate import check_int, check_seed
 from .store import SweepStore, SweepTable, load_sweep
 from .tasks import Task, as_task
 
-__all__ = ["grid", "point_key", "point_seed", "sweep", "SweepResult"]
+__all__ = ["grid", "point_key", "point_seed", "sweep", "SweepResult", "gpu_cluster"]
 
 
 def _canonical_value(v, where):
@@ -121,13 +121,58 @@ def _run_point(task: Task, params: dict, seed: int, threads: int):
     return out, time.perf_counter() - t0, worker
 
 
-def _client(client, workers, n_todo, timeout):
+def gpu_cluster(devices):
+    """A local Dask cluster with one worker process per GPU.
+
+    Worker ``k`` sees only device ``devices[k]`` (``CUDA_VISIBLE_DEVICES`` is set in its environment
+    before it starts, so its kernels run on that card as device 0) and runs one point at a time.  On a
+    cluster of GPU nodes, ``dask_cuda.LocalCUDACluster`` (the dask-cuda package) does the same per node.
+
+    Parameters
+    ----------
+    devices : sequence of int
+        CUDA device indices, each at most once.  The sweep sets each worker's CPU threads for the
+        kernels to cores // workers.
+    """
+    import distributed
+
+    if isinstance(devices, (str, bytes)) or not hasattr(devices, "__iter__"):
+        raise TypeError(f"devices must be a list of CUDA device indices, got {devices!r}")
+    devs = [check_int(d, "devices[]", minimum=0, maximum=1023) for d in devices]
+    if not devs:
+        raise ValueError("devices is empty: a GPU cluster needs at least one device")
+    if len(set(devs)) != len(devs):
+        raise ValueError(f"devices must not repeat a device, got {devs}")
+    scheduler = {"cls": distributed.Scheduler, "options": {"dashboard_address": ":0"}}
+    workers = {f"gpu{d}": {"cls": distributed.Nanny,
+                           "options": {"nthreads": 1, "env": {"CUDA_VISIBLE_DEVICES": str(d)},
+                                       "silence_logs": logging.ERROR}}
+               for d in devs}
+    return distributed.SpecCluster(workers=workers, scheduler=scheduler, silence_logs=logging.ERROR)
+
+
+def _cuda_devices() -> list[int]:
+    try:
+        from .. import _cuda
+    except ImportError:
+        return []
+    try:
+        n, _ = _cuda.device_count()
+    except Exception:  # noqa: BLE001 - no driver: no devices
+        return []
+    return list(range(int(n)))
+
+
+def _client(client, workers, n_todo, timeout, gpus=None):
     """(client, cluster_we_started, threads per worker)."""
     try:
         import distributed
     except ImportError as e:  # pragma: no cover - dask is a dependency
         raise ImportError("physdl.distributed needs dask[distributed]: pip install 'dask[distributed]'") from e
     cores = os.cpu_count() or 1
+    if client is None and gpus:
+        cluster = gpu_cluster(gpus)
+        return distributed.Client(cluster), cluster, max(1, cores // len(gpus))
     if client is None:
         n = workers if workers is not None else max(1, min(cores, n_todo))
         cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
@@ -146,7 +191,7 @@ def _client(client, workers, n_todo, timeout):
 
 
 def sweep(task, points, out, *, seed: int = 0, client=None, workers: int | None = None, retries: int = 3,
-          progress: bool = True, callback=None, timeout: float = 10.0) -> SweepResult:
+          progress: bool = True, callback=None, timeout: float = 10.0, gpus=None) -> SweepResult:
     """Run ``task`` at every point of ``points`` and write each finished point to the store ``out``.
 
     Parameters
@@ -170,6 +215,10 @@ def sweep(task, points, out, *, seed: int = 0, client=None, workers: int | None 
     callback : callable, optional
         ``callback(index, params, results)`` after each point is written; an exception it raises
         stops the sweep (the points written so far stay in the store).
+    gpus : None, "auto" or list of int
+        With ``client=None``: one worker process per listed CUDA device (see :func:`gpu_cluster`).
+        ``None`` means ``"auto"`` when the task runs on ``backend="cuda"`` (every visible device) and
+        no GPU workers otherwise.
 
     Returns
     -------
@@ -180,6 +229,24 @@ def sweep(task, points, out, *, seed: int = 0, client=None, workers: int | None 
     retries = check_int(retries, "retries", minimum=0, maximum=100)
     if workers is not None:
         workers = check_int(workers, "workers", minimum=1, maximum=4096)
+    if gpus is None and getattr(task, "backend", None) == "cuda":
+        gpus = "auto"
+    if isinstance(gpus, str):
+        if gpus != "auto":
+            raise ValueError(f"gpus must be None, 'auto' or a list of device indices, got {gpus!r}")
+        gpus = _cuda_devices()
+        if not gpus and client is None:
+            raise RuntimeError("the task runs on backend='cuda' but no CUDA device is visible; "
+                               "give backend='cpp' or run where a GPU is")
+    elif gpus is not None:
+        if not hasattr(gpus, "__iter__"):
+            raise TypeError(f"gpus must be None, 'auto' or a list of device indices, got {gpus!r}")
+        gpus = [check_int(d, "gpus[]", minimum=0, maximum=1023) for d in gpus]
+        if not gpus:
+            raise ValueError("gpus is empty: give None, 'auto' or at least one device index")
+    if gpus and client is not None and client != "serial":
+        raise ValueError("gpus applies only to the local cluster (client=None); on your own cluster start "
+                         "one worker per GPU (e.g. dask_cuda.LocalCUDACluster) and pass its Client")
     if not isinstance(points, (list, tuple)):
         raise TypeError(f"points must be a list of dicts (see physdl.distributed.grid), got {type(points).__name__}")
     if not points:
@@ -208,12 +275,14 @@ def sweep(task, points, out, *, seed: int = 0, client=None, workers: int | None 
 
         bar = tqdm(total=len(todo), desc="sweep", unit="point", leave=False)
 
-    def finish(i, res, seconds, worker):
-        store.write(keys[i], i, canon[i], seeds[i], res, seconds, worker)
-        if bar is not None:
-            bar.update(1)
-        if callback is not None:
-            callback(i, canon[i], res)
+    def finish(done_points):
+        """Commit points that finished together (one store write), then report each."""
+        store.write_many([(keys[i], i, canon[i], seeds[i], res, sec, worker) for i, res, sec, worker in done_points])
+        for i, res, _, _ in done_points:
+            if bar is not None:
+                bar.update(1)
+            if callback is not None:
+                callback(i, canon[i], res)
 
     computed = 0
     try:
@@ -222,12 +291,12 @@ def sweep(task, points, out, *, seed: int = 0, client=None, workers: int | None 
 
             for i in todo:
                 res, sec, worker = _run_point(task, canon[i], seeds[i], physdl.get_num_threads())
-                finish(i, res, sec, worker)
+                finish([(i, res, sec, worker)])
                 computed += 1
         elif todo:
             from distributed import as_completed
 
-            c, owned, threads = _client(client, workers, len(todo), timeout)
+            c, owned, threads = _client(client, workers, len(todo), timeout, gpus)
             futures, index_of = [], {}
             try:
                 for i in todo:
@@ -235,13 +304,14 @@ def sweep(task, points, out, *, seed: int = 0, client=None, workers: int | None 
                                  key=f"physdl-sweep-{definition[:12]}-{keys[i]}")
                     futures.append(f)
                     index_of[f.key] = i
-                for fut in as_completed(futures):
-                    res, sec, worker = fut.result()
-                    finish(index_of[fut.key], res, sec, worker)
-                    computed += 1
+                # results are gathered in the background as points finish (not one round trip each);
+                # the points that finished since the last write are committed together
+                for batch in as_completed(futures, with_results=True).batches():
+                    finish([(index_of[fut.key], *out) for fut, out in batch])
+                    computed += len(batch)
             finally:
-                for f in futures:
-                    f.cancel()
+                if futures:
+                    c.cancel(futures)
                 if owned is not None:
                     cluster = getattr(c, "cluster", None)
                     c.close()

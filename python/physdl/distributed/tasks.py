@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 from .._validate import check_choice, check_int
 
-__all__ = ["Task", "LatticeRun", "FunctionTask", "as_task"]
+__all__ = ["Task", "LatticeRun", "FunctionTask", "DatasetChains", "as_task"]
 
 
 class Task:
@@ -163,3 +163,39 @@ def as_task(task) -> Task:
         return task
     return FunctionTask(task)
 
+
+
+@dataclass
+class DatasetChains(Task):
+    """The temperatures of :func:`physdl.lattice.ising_dataset` as sweep points.
+
+    A point is ``{"T": t, "chain": i}``; it returns ``{"configs": (n_per_T, L, L) int8}`` from Wolff
+    chain ``i`` of the data set's ``seed`` (the point's own sweep seed is not used), so the data set
+    assembled from a sweep equals the serial one bit for bit.
+    """
+
+    geometry: str = "square"
+    L: int = 16
+    n_per_T: int = 200
+    every: int = 2
+    burn_in: int = 200
+    seed: int = 0
+    backend: str | None = None
+    name: str = field(default="dataset_chains", init=False)
+
+    required = ("T", "chain")
+    allowed = ("T", "chain")
+
+    def spec(self) -> dict:
+        d = asdict(self)
+        d["kind"] = "DatasetChains"
+        return d
+
+    def job(self, params: dict):
+        from ..lattice.datasets import ChainJob
+
+        return ChainJob(self.geometry, self.L, float(params["T"]), int(params["chain"]), self.n_per_T,
+                        self.every, self.burn_in, self.seed, self.backend)
+
+    def __call__(self, params: dict, seed: int) -> dict:
+        return {"configs": self.job(params)()}

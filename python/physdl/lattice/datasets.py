@@ -21,7 +21,7 @@ from ..random import Generator
 from ..random import streams as _streams
 from .exact import SQUARE_TC, TRIANGULAR_TC
 
-__all__ = ["DATASET_KIND", "DATASET_GEOMETRIES", "IsingDataset", "ising_dataset"]
+__all__ = ["DATASET_KIND", "DATASET_GEOMETRIES", "ChainJob", "IsingDataset", "ising_dataset"]
 
 #: Kind tag of the HDF5 cache (unchanged since the data sets lived in physdl.phases).
 DATASET_KIND = "phases/ising-dataset"
@@ -77,6 +77,40 @@ class IsingDataset:
         return sub(~test), sub(test)
 
 
+@dataclass(frozen=True)
+class ChainJob:
+    """One temperature of :func:`ising_dataset`: a Wolff chain (``chain`` = its index in the grid).
+
+    Calling it returns the ``(n_per_T, L, L)`` int8 configurations; it is picklable, so a runner may
+    send it to another process.
+    """
+
+    geometry: str
+    L: int
+    T: float
+    chain: int
+    n_per_T: int
+    every: int
+    burn_in: int
+    seed: int
+    backend: str | None = None
+
+    def __call__(self) -> np.ndarray:
+        from .models import Ising
+        from .simulation import Simulation
+
+        model = Ising(shape=(self.L, self.L), geometry=self.geometry)
+        sim = Simulation(model, T=self.T, update="wolff", seed=self.seed, chain=self.chain, backend=self.backend)
+        return sim.configurations(self.n_per_T, every=self.every, burn_in=self.burn_in)
+
+
+def _serial_runner(jobs, progress):
+    from tqdm.auto import tqdm
+
+    desc = f"{jobs[0].geometry} L={jobs[0].L} configurations" if jobs else "configurations"
+    return [job() for job in tqdm(jobs, desc=desc, disable=not progress, leave=False)]
+
+
 def ising_dataset(
     geometry: str = "square",
     L: int = 16,
@@ -88,6 +122,7 @@ def ising_dataset(
     path=None,
     progress: bool = True,
     backend: str | None = None,
+    runner=None,
 ) -> IsingDataset:
     """Sample Ising configurations over a temperature grid (book sec. 8.2, steps 1-4).
 
@@ -109,14 +144,19 @@ def ising_dataset(
         HDF5 (``.h5``) cache: reused when it holds the same settings; otherwise written.
     progress : bool
     backend : {None, "cpp", "numba"}
+    runner : callable, optional
+        How the temperatures' chains are run: ``runner(jobs, progress)`` gets a list of
+        :class:`ChainJob` (one per temperature, each a picklable callable returning that temperature's
+        configurations) and returns their results in the same order.  Default: one after the other in
+        this process.  :func:`physdl.distributed.dataset_runner` runs them as a Dask sweep; the data set
+        is the same bit for bit, because each chain's random numbers depend only on ``seed`` and its
+        index in the grid.
 
     Returns
     -------
     IsingDataset
     """
     from .. import __version__
-    from .models import Ising
-    from .simulation import Simulation
 
     geometry = check_choice(geometry, "geometry", DATASET_GEOMETRIES)
     L = check_int(L, "L", minimum=4, maximum=4096)
@@ -149,13 +189,23 @@ def ising_dataset(
             arrays, p = load_run(path, kind=DATASET_KIND)
             return IsingDataset(*_check_cached(path, arrays, temps, n_per_T, L), geometry, L, p)
 
-    from tqdm.auto import tqdm
-
+    jobs = [ChainJob(geometry, L, float(t), i, n_per_T, every, burn_in, seed, backend)
+            for i, t in enumerate(temps)]
+    if runner is None:
+        runner = _serial_runner
+    elif not callable(runner):
+        raise TypeError(f"runner must be a callable runner(jobs, progress), got {type(runner).__name__}")
+    parts = runner(jobs, progress)
+    if not isinstance(parts, (list, tuple)) or len(parts) != len(jobs):
+        raise ValueError(f"runner must return one array per temperature ({len(jobs)}), "
+                         f"got {type(parts).__name__} of length {len(parts) if hasattr(parts, '__len__') else '?'}")
     configs = np.empty((temps.size * n_per_T, L, L), np.int8)
-    for i, t in enumerate(tqdm(temps, desc=f"{geometry} L={L} configurations", disable=not progress, leave=False)):
-        model = Ising(shape=(L, L), geometry=geometry)
-        sim = Simulation(model, T=float(t), update="wolff", seed=seed, chain=i, backend=backend)
-        configs[i * n_per_T:(i + 1) * n_per_T] = sim.configurations(n_per_T, every=every, burn_in=burn_in)
+    for i, part in enumerate(parts):
+        part = np.asarray(part)
+        if part.shape != (n_per_T, L, L) or part.dtype != np.int8:
+            raise ValueError(f"runner returned configurations of {part.dtype} {part.shape} for temperature {i}, "
+                             f"expected int8 {(n_per_T, L, L)}")
+        configs[i * n_per_T:(i + 1) * n_per_T] = part
     T = np.repeat(temps, n_per_T)
     params["physdl_version"] = __version__
     ds = IsingDataset(configs, T, geometry, L, params)

@@ -70,7 +70,7 @@ def _jsonable(v):
 
 
 def run_phases(out_dir="physdl-phases", quick: bool = False, seed: int = 0, progress: bool = True,
-               cache_dir=None, networks=("fc", "cnn")) -> dict:
+               cache_dir=None, networks=("fc", "cnn"), runner=None) -> dict:
     """Run the chapter-8 pipeline; write PNGs, ``phases.json`` and ``beta_c_table.md`` into ``out_dir``.
 
     Parameters
@@ -83,6 +83,10 @@ def run_phases(out_dir="physdl-phases", quick: bool = False, seed: int = 0, prog
     cache_dir : path-like, optional
         Where the HDF5 data sets are kept and reused (default: ``out_dir/data``).
     networks : tuple of {"fc", "cnn"}
+    runner : callable, optional
+        How the data sets' temperatures are sampled (see :func:`physdl.lattice.ising_dataset`); the
+        ``physdl phases`` command passes a :class:`physdl.distributed.DatasetRunner`, which runs them
+        as a Dask sweep.  The data (and so every number) are the same bit for bit either way.
 
     Returns
     -------
@@ -110,11 +114,12 @@ def run_phases(out_dir="physdl-phases", quick: bool = False, seed: int = 0, prog
     say(f"square-lattice data, L = {L}")
     sq = ising_dataset("square", L, np.linspace(0.5 * TC_SQUARE, 1.6 * TC_SQUARE, 22), s.classifier_n_per_T,
                        s.every, s.burn_in, seed, cache / f"square_L{L}_n{s.classifier_n_per_T}_s{seed}.h5",
-                       progress)
+                       progress, runner=runner)
     say(f"triangular-lattice data, L = {L}")
     tri = ising_dataset("triangular", L, np.linspace(0.6 * TC_TRIANGULAR, 1.4 * TC_TRIANGULAR, 22),
                         s.triangular_n_per_T, s.every, s.burn_in, seed + 1,
-                        cache / f"triangular_L{L}_n{s.triangular_n_per_T}_s{seed + 1}.h5", progress)
+                        cache / f"triangular_L{L}_n{s.triangular_n_per_T}_s{seed + 1}.h5", progress,
+                        runner=runner)
     fig, ax = plt.subplots(figsize=(6, 4))
     res["classifier"] = {}
     for kind in networks:
@@ -158,7 +163,8 @@ def run_phases(out_dir="physdl-phases", quick: bool = False, seed: int = 0, prog
             say(f"thermometer data, L = {Lt}, beta in [{g[0]:.2f}, {g[1]:.2f}]")
             ds = ising_dataset("square", Lt, temps, s.thermometer_n_per_T, s.every, s.burn_in, seed + 2 + gi,
                                cache / f"thermo_L{Lt}_n{s.thermometer_n_per_T}_c{s.thermometer_classes}"
-                                       f"_b{gname(g)}_s{seed + 2 + gi}.h5", progress)
+                                       f"_b{gname(g)}_s{seed + 2 + gi}.h5", progress,
+                                       runner=runner)
             train, test = ds.split(s.thermometer_test_fraction, seed=seed)
             for kind in networks:
                 say(f"thermometer ({kind}), L = {Lt}, beta in [{g[0]:.2f}, {g[1]:.2f}]")
@@ -233,7 +239,7 @@ def run_phases(out_dir="physdl-phases", quick: bool = False, seed: int = 0, prog
     temps = np.sort(1.0 / betas)
     ds = ising_dataset("square", Lt, temps, s.three_unit_n_per_T, s.every, s.burn_in, seed + 2,
                        cache / f"thermo_L{Lt}_n{s.three_unit_n_per_T}_c{s.thermometer_classes}_s{seed + 2}.h5",
-                       progress)
+                       progress, runner=runner)
     net = ThreeUnitNetwork(Lt, seed=seed)
     net.fit(ds, epochs=5 * s.epochs, progress=progress)
     corr = net.magnetization_correlation(ds)
