@@ -290,6 +290,13 @@ struct Pinned {
     n = count;
     if (count) PHYSDL_CUDA_CHECK(cudaMallocHost(&ptr, count * sizeof(T)));
   }
+  Pinned() = default;
+  Pinned(const Pinned&) = delete;
+  Pinned& operator=(const Pinned&) = delete;
+  Pinned(Pinned&& o) noexcept : ptr(o.ptr), n(o.n) {
+    o.ptr = nullptr;
+    o.n = 0;
+  }
   ~Pinned() {
     if (ptr) cudaFreeHost(ptr);
   }
@@ -304,6 +311,13 @@ struct Dev {
     ptr = nullptr;
     n = count;
     if (count) PHYSDL_CUDA_CHECK(cudaMalloc(&ptr, count * sizeof(T)));
+  }
+  Dev() = default;
+  Dev(const Dev&) = delete;
+  Dev& operator=(const Dev&) = delete;
+  Dev(Dev&& o) noexcept : ptr(o.ptr), n(o.n) {
+    o.ptr = nullptr;
+    o.n = 0;
   }
   ~Dev() {
     if (ptr) cudaFree(ptr);
