@@ -73,6 +73,15 @@ void blas_check(int status, const char* what) {
   if (status != 0) throw std::runtime_error(std::string("cuBLAS ") + what + " failed with status " + std::to_string(status));
 }
 
+// Row-major C = alpha op(A) op(B) + beta C (the CPU engine's gemm<T> convention) through column-major cuBLAS.
+template <class T>
+void rm_gemm(handle_t h, bool ta, bool tb, long m, long n, long k, T alpha, const T* A, long lda, const T* B, long ldb,
+             T beta, T* C, long ldc, const char* what) {
+  blas_check(gemm_of<T>(blas())(h, tb ? kOpT : kOpN, ta ? kOpT : kOpN, int(n), int(m), int(k), &alpha, B, int(ldb), A,
+                                int(lda), &beta, C, int(ldc)),
+             what);
+}
+
 // ------------------------------------------------------------------ kernels
 constexpr int kThreads = 256;
 
@@ -224,6 +233,87 @@ __global__ void k_loss(int loss, const T* y, long m, long c, const T* t, const s
   }
 }
 
+// ------------------------------------------------------------------ recurrent kernels (RNN eq. 4.13-4.21,
+// LSTM eq. 4.25-4.35), the CPU engine's time-major layout [T, n, .] (src/physdl/nn/recurrent.cpp)
+template <class T>
+__global__ void k_time_major(const T* x, T* xtm, long n, long Tn, long I, bool to_time_major) {
+  const long m = n * Tn * I;
+  for (long q = blockIdx.x * long(blockDim.x) + threadIdx.x; q < m; q += long(gridDim.x) * blockDim.x) {
+    const long i = q % I, st = q / I, t = st % Tn, sidx = st / Tn;  // q indexes the sample-major array
+    if (to_time_major) xtm[(t * n + sidx) * I + i] = x[q];
+    else xtm[q] = x[(t * n + sidx) * I + i];  // here x is time-major and xtm the sample-major output
+  }
+}
+
+template <class T>
+__global__ void k_lstm_step(T* a, const T* cp, T* c, T* tc, T* h, long n, long H) {
+  const long G = 4 * H;
+  for (long q = blockIdx.x * long(blockDim.x) + threadIdx.x; q < n * H; q += long(gridDim.x) * blockDim.x) {
+    const long sidx = q / H, j = q % H;
+    T* ar = a + sidx * G;
+    const T ig = sigmoid_d(ar[j]), fg = sigmoid_d(ar[H + j]), gg = tanh(ar[2 * H + j]), og = sigmoid_d(ar[3 * H + j]);
+    ar[j] = ig;
+    ar[H + j] = fg;
+    ar[2 * H + j] = gg;
+    ar[3 * H + j] = og;
+    const T cv = fg * (cp ? cp[q] : T(0)) + ig * gg;  // eq. 4.28
+    c[q] = cv;
+    const T t = tanh(cv);
+    tc[q] = t;
+    h[q] = og * t;  // eq. 4.27
+  }
+}
+
+template <class T>
+__global__ void k_gather_hidden(const T* hs, T* y, long n, long Tn, long H, bool ret_seq) {
+  if (ret_seq) {
+    for (long q = blockIdx.x * long(blockDim.x) + threadIdx.x; q < n * Tn * H; q += long(gridDim.x) * blockDim.x) {
+      const long j = q % H, st = q / H, t = st % Tn, sidx = st / Tn;
+      y[q] = hs[(t * n + sidx) * H + j];
+    }
+  } else {
+    for (long q = blockIdx.x * long(blockDim.x) + threadIdx.x; q < n * H; q += long(gridDim.x) * blockDim.x)
+      y[q] = hs[(Tn - 1) * n * H + q];
+  }
+}
+
+// dh = dh_next + dy_t
+template <class T>
+__global__ void k_dh(const T* dhn, const T* dy, T* dh, long n, long Tn, long H, long t, bool ret_seq) {
+  for (long q = blockIdx.x * long(blockDim.x) + threadIdx.x; q < n * H; q += long(gridDim.x) * blockDim.x) {
+    const long sidx = q / H, j = q % H;
+    T v = dhn[q];
+    if (ret_seq) v += dy[(sidx * Tn + t) * H + j];
+    else if (t == Tn - 1) v += dy[q];
+    dh[q] = v;
+  }
+}
+
+template <class T>
+__global__ void k_rnn_back(const T* dh, const T* h, T* da, long m) {
+  for (long q = blockIdx.x * long(blockDim.x) + threadIdx.x; q < m; q += long(gridDim.x) * blockDim.x)
+    da[q] = dh[q] * (T(1) - h[q] * h[q]);  // eq. 4.17
+}
+
+template <class T>
+__global__ void k_lstm_back(const T* a, const T* tc, const T* cp, const T* dh, T* dc, T* da, long n, long H) {
+  const long G = 4 * H;
+  for (long q = blockIdx.x * long(blockDim.x) + threadIdx.x; q < n * H; q += long(gridDim.x) * blockDim.x) {
+    const long sidx = q / H, j = q % H;
+    const T* ar = a + sidx * G;
+    T* dr = da + sidx * G;
+    const T ig = ar[j], fg = ar[H + j], gg = ar[2 * H + j], og = ar[3 * H + j];
+    const T dhq = dh[q];
+    const T dcq = dc[q] + dhq * og * (T(1) - tc[q] * tc[q]);  // eq. 4.32 (B), 4.34
+    const T cprev = cp ? cp[q] : T(0);
+    dr[j] = dcq * gg * ig * (T(1) - ig);
+    dr[H + j] = dcq * cprev * fg * (T(1) - fg);
+    dr[2 * H + j] = dcq * ig * (T(1) - gg * gg);
+    dr[3 * H + j] = dhq * tc[q] * og * (T(1) - og);  // eq. 4.32 (A), 4.33
+    dc[q] = dcq * fg;                                 // eq. 4.35
+  }
+}
+
 // ------------------------------------------------------------------ optimizer kernels
 // Hyper-parameters of one step, staged on the host (pinned) and copied in by the step itself, so a
 // replayed graph sees the current learning rate and step count.
@@ -340,7 +430,8 @@ std::string unavailable_reason() {
 }
 
 bool supports_layer(int kind) {
-  return kind == pk::kDense || kind == pk::kSigmoid || kind == pk::kTanh || kind == pk::kReLU || kind == pk::kFlatten;
+  return kind == pk::kDense || kind == pk::kSigmoid || kind == pk::kTanh || kind == pk::kReLU || kind == pk::kFlatten ||
+         kind == pk::kRNN || kind == pk::kLSTM;
 }
 
 // ------------------------------------------------------------------ device state
@@ -360,6 +451,10 @@ struct Network<T>::Impl {
   Pinned<std::int64_t> hl;
   Pinned<double> hloss;
   Pinned<int> herr;
+  struct Recurrent {  // per RNN/LSTM layer, time-major as the CPU engine
+    Dev<T> xtm, pre, hs, cs, tcs, dpre, dh, dhn, dc, dxtm;
+  };
+  std::map<std::size_t, Recurrent> rec;
   ~Impl() {
     if (handle) blas().destroy(handle);
     if (stream) cudaStreamDestroy(stream);
@@ -400,7 +495,7 @@ Network<T>::Network(const std::vector<int>& kinds, const std::vector<std::vector
     if (!supports_layer(k))
       throw std::invalid_argument("layer " + std::to_string(i) + " (kind " + std::to_string(k) +
                                   ") has no CUDA implementation yet; backend='cuda' supports Dense, Sigmoid, Tanh, "
-                                  "ReLU and Flatten (use backend='cpp' for the others)");
+                                  "ReLU, Flatten, RNN and LSTM (use backend='cpp' for the others)");
     long cnt = 0;
     if (k == pk::kDense) {
       const auto& s = settings[i];
@@ -413,6 +508,17 @@ Network<T>::Network(const std::vector<int>& kinds, const std::vector<std::vector
       cnt = s[0] * s[1] + s[1];
     } else if (k == pk::kFlatten) {
       shape = {size_of(shape)};
+    } else if (k == pk::kRNN || k == pk::kLSTM) {
+      const auto& s = settings[i];
+      const char* name = k == pk::kLSTM ? "LSTM" : "RNN";
+      if (s.size() != 3 || s[0] < 1 || s[1] < 1)
+        throw std::invalid_argument(std::string(name) + " needs settings {in, hidden, return_sequences}");
+      if (shape.size() != 2 || shape[1] != s[0])
+        throw std::invalid_argument("layer " + std::to_string(i) + " " + name + " expects inputs of shape (T, " +
+                                    std::to_string(s[0]) + ")");
+      const long G = (k == pk::kLSTM ? 4 : 1) * s[1];
+      cnt = G * s[0] + G * s[1] + G;
+      shape = s[2] != 0 ? std::vector<long>{shape[0], s[1]} : std::vector<long>{s[1]};
     }
     poff_.push_back(np_);
     pcnt_.push_back(cnt);
@@ -492,6 +598,25 @@ void Network<T>::ensure_capacity(long n) {
   d_->d1.reset(std::size_t(cap_ * widest));
   d_->targets.reset(std::size_t(cap_ * sizes_.back()));
   d_->labels.reset(std::size_t(cap_ * sizes_.back()));
+  for (std::size_t i = 0; i < kinds_.size(); ++i) {
+    if (kinds_[i] != pk::kRNN && kinds_[i] != pk::kLSTM) continue;
+    const long I = settings_[i][0], H = settings_[i][1], Tn = sizes_[i] / I;
+    const long G = (kinds_[i] == pk::kLSTM ? 4 : 1) * H;
+    auto& r = d_->rec[i];
+    const auto sz = [&](long per) { return std::size_t(Tn * cap_ * per); };
+    r.xtm.reset(sz(I));
+    r.dxtm.reset(sz(I));
+    r.pre.reset(sz(G));
+    r.dpre.reset(sz(G));
+    r.hs.reset(sz(H));
+    r.dh.reset(std::size_t(cap_ * H));
+    r.dhn.reset(std::size_t(cap_ * H));
+    if (kinds_[i] == pk::kLSTM) {
+      r.cs.reset(sz(H));
+      r.tcs.reset(sz(H));
+      r.dc.reset(std::size_t(cap_ * H));
+    }
+  }
   d_->hx.reset(std::size_t(cap_ * sizes_.front()));
   d_->ht.reset(std::size_t(cap_ * sizes_.back()));
   d_->hl.reset(std::size_t(cap_ * sizes_.back()));
@@ -571,6 +696,8 @@ void Network<T>::enqueue_forward(long n) {
     } else if (k == pk::kFlatten) {
       PHYSDL_CUDA_CHECK(cudaMemcpyAsync(y, x, sizeof(T) * std::size_t(n * sizes_[i]), cudaMemcpyDeviceToDevice,
                                         d_->stream));
+    } else if (k == pk::kRNN || k == pk::kLSTM) {
+      forward_recurrent(i, x, y, n);
     } else {
       k_activation<T><<<blocks_for(n * sizes_[i]), kThreads, 0, d_->stream>>>(k, x, y, n * sizes_[i]);
     }
@@ -619,6 +746,8 @@ void Network<T>::enqueue_backward(long n, bool input_grad) {
         blas_check(gemm_of<T>(b)(d_->handle, kOpN, kOpN, int(nin), int(rows), int(nout), &one, W, int(nin), d,
                                  int(nout), &zero, dother, int(nin)),
                    "gemm (Dense input gradient)");
+    } else if (k == pk::kRNN || k == pk::kLSTM) {
+      backward_recurrent(i, d, need_dx ? dother : nullptr, n);
     } else if (k == pk::kFlatten) {
       if (need_dx)
         PHYSDL_CUDA_CHECK(cudaMemcpyAsync(dother, d, sizeof(T) * std::size_t(n * sizes_[i]), cudaMemcpyDeviceToDevice,
@@ -629,6 +758,70 @@ void Network<T>::enqueue_backward(long n, bool input_grad) {
     if (need_dx) std::swap(d, dother);
   }
   dx_ = d;  // with input_grad: the gradient with respect to the input
+}
+
+template <class T>
+void Network<T>::forward_recurrent(std::size_t i, const T* x, T* y, long n) {
+  const bool lstm = kinds_[i] == pk::kLSTM, ret_seq = settings_[i][2] != 0;
+  const long I = settings_[i][0], H = settings_[i][1], Tn = sizes_[i] / I, G = (lstm ? 4 : 1) * H;
+  auto& r = d_->rec.at(i);
+  const T* Wx = d_->params.ptr + poff_[i];
+  const T* Wh = Wx + G * I;
+  const T* b = Wh + G * H;
+  cudaStream_t st = d_->stream;
+  k_time_major<T><<<blocks_for(n * Tn * I), kThreads, 0, st>>>(x, r.xtm.ptr, n, Tn, I, true);
+  rm_gemm<T>(d_->handle, false, true, Tn * n, G, I, T(1), r.xtm.ptr, I, Wx, I, T(0), r.pre.ptr, G, "gemm (input projection)");
+  k_bias_act<T><<<blocks_for(Tn * n * G), kThreads, 0, st>>>(r.pre.ptr, b, Tn * n, G);
+  for (long t = 0; t < Tn; ++t) {
+    T* a = r.pre.ptr + t * n * G;
+    T* h = r.hs.ptr + t * n * H;
+    if (t > 0) rm_gemm<T>(d_->handle, false, true, n, G, H, T(1), h - n * H, H, Wh, H, T(1), a, G, "gemm (recurrent)");
+    if (!lstm) {
+      k_activation<T><<<blocks_for(n * H), kThreads, 0, st>>>(pk::kTanh, a, h, n * H);
+      continue;
+    }
+    T* c = r.cs.ptr + t * n * H;
+    k_lstm_step<T><<<blocks_for(n * H), kThreads, 0, st>>>(a, t > 0 ? c - n * H : nullptr, c, r.tcs.ptr + t * n * H, h,
+                                                            n, H);
+  }
+  k_gather_hidden<T><<<blocks_for(n * (ret_seq ? Tn : 1) * H), kThreads, 0, st>>>(r.hs.ptr, y, n, Tn, H, ret_seq);
+}
+
+template <class T>
+void Network<T>::backward_recurrent(std::size_t i, const T* dy, T* dx, long n) {
+  const bool lstm = kinds_[i] == pk::kLSTM, ret_seq = settings_[i][2] != 0;
+  const long I = settings_[i][0], H = settings_[i][1], Tn = sizes_[i] / I, G = (lstm ? 4 : 1) * H;
+  auto& r = d_->rec.at(i);
+  const T* Wx = d_->params.ptr + poff_[i];
+  const T* Wh = Wx + G * I;
+  T* g = d_->grads.ptr + poff_[i];
+  cudaStream_t st = d_->stream;
+  PHYSDL_CUDA_CHECK(cudaMemsetAsync(r.dhn.ptr, 0, sizeof(T) * std::size_t(n * H), st));
+  if (lstm) PHYSDL_CUDA_CHECK(cudaMemsetAsync(r.dc.ptr, 0, sizeof(T) * std::size_t(n * H), st));
+  for (long t = Tn - 1; t >= 0; --t) {
+    k_dh<T><<<blocks_for(n * H), kThreads, 0, st>>>(r.dhn.ptr, dy, r.dh.ptr, n, Tn, H, t, ret_seq);
+    T* da = r.dpre.ptr + t * n * G;
+    const T* h = r.hs.ptr + t * n * H;
+    if (!lstm)
+      k_rnn_back<T><<<blocks_for(n * H), kThreads, 0, st>>>(r.dh.ptr, h, da, n * H);
+    else
+      k_lstm_back<T><<<blocks_for(n * H), kThreads, 0, st>>>(r.pre.ptr + t * n * G, r.tcs.ptr + t * n * H,
+                                                              t > 0 ? r.cs.ptr + (t - 1) * n * H : nullptr, r.dh.ptr,
+                                                              r.dc.ptr, da, n, H);
+    if (t > 0) rm_gemm<T>(d_->handle, false, false, n, H, G, T(1), da, G, Wh, H, T(0), r.dhn.ptr, H, "gemm (dh)");
+  }
+  rm_gemm<T>(d_->handle, true, false, G, I, Tn * n, T(1), r.dpre.ptr, G, r.xtm.ptr, I, T(0), g, I, "gemm (dWx)");
+  T* gWh = g + G * I;
+  if (Tn > 1)
+    rm_gemm<T>(d_->handle, true, false, G, H, (Tn - 1) * n, T(1), r.dpre.ptr + n * G, G, r.hs.ptr, H, T(0), gWh, H,
+               "gemm (dWh)");
+  else
+    PHYSDL_CUDA_CHECK(cudaMemsetAsync(gWh, 0, sizeof(T) * std::size_t(G * H), st));
+  k_colsum<T><<<blocks_for(G), kThreads, 0, st>>>(r.dpre.ptr, gWh + G * H, Tn * n, G);
+  if (dx) {
+    rm_gemm<T>(d_->handle, false, false, Tn * n, I, G, T(1), r.dpre.ptr, G, Wx, I, T(0), r.dxtm.ptr, I, "gemm (dx)");
+    k_time_major<T><<<blocks_for(n * Tn * I), kThreads, 0, st>>>(r.dxtm.ptr, dx, n, Tn, I, false);
+  }
 }
 
 template <class T>

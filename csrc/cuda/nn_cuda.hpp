@@ -1,4 +1,5 @@
-// CUDA twin of the dense part of the nn engine (src/physdl/nn): Dense and element-wise layers, the
+// CUDA twin of the dense part of the nn engine (src/physdl/nn): Dense, element-wise and recurrent
+// (RNN, LSTM, time loop inside the step's graph) layers, the
 // four losses and the two optimizers, with parameters, optimizer state and workspaces resident on the
 // device.  One training step (input copy, forward, loss, backward, clipping, weight decay, update,
 // loss copy back) is captured once per (batch size, loss) as a CUDA graph and replayed.
@@ -73,7 +74,9 @@ class Network {
   void stage(const T* x, long n, int loss, const T* targets, const std::int64_t* labels);
   void enqueue_forward(long n);
   void enqueue_loss_backward(long n, int loss, bool input_grad);
-  void enqueue_backward(long n, bool input_grad);  // from the output gradient in the first ping-pong buffer
+  void enqueue_backward(long n, bool input_grad);
+  void forward_recurrent(std::size_t layer, const T* x, T* y, long n);
+  void backward_recurrent(std::size_t layer, const T* dy, T* dx, long n);  // from the output gradient in the first ping-pong buffer
   void clear_graphs();
 
   std::vector<int> kinds_;

@@ -151,3 +151,25 @@ def test_bad_input_is_refused_before_the_device_changes():
         m.train_step(np.full_like(X, np.nan), labels, "softmax_cross_entropy", opt)
     np.testing.assert_array_equal(m.params, before)
     assert opt.steps == 0
+
+
+@pytest.mark.gpu
+@requires_cuda
+@pytest.mark.parametrize("cell", ["RNN", "LSTM"])
+@pytest.mark.parametrize("ret_seq", [False, True])
+def test_recurrent_steps_equal_cpp(cell, ret_seq):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(16, 12, 5))
+    layers = lambda: [getattr(nn, cell)(5, 8, return_sequences=ret_seq), nn.Dense(8, 2)]  # noqa: E731
+    models = {b: nn.Sequential(layers(), input_shape=(12, 5), seed=2, dtype="float64", backend=b) for b in ("cpp", "cuda")}
+    Y = rng.normal(size=(16, 12, 2) if ret_seq else (16, 2))
+    np.testing.assert_allclose(models["cuda"].predict(X), models["cpp"].predict(X), rtol=1e-11, atol=1e-12)
+    opts = {b: nn.Adam(lr=1e-2) for b in models}
+    for _ in range(4):
+        la = models["cpp"].train_step(X, Y, "mse", opts["cpp"])
+        lb = models["cuda"].train_step(X, Y, "mse", opts["cuda"])
+        assert abs(la - lb) < 1e-10
+    np.testing.assert_allclose(models["cuda"].params, models["cpp"].params, rtol=1e-10, atol=1e-12)
+    gb = models["cuda"].backward(X, np.ones_like(Y), input_grad=True)
+    ga = models["cpp"].backward(X, np.ones_like(Y), input_grad=True)
+    np.testing.assert_allclose(gb.input, ga.input, rtol=1e-10, atol=1e-12)

@@ -97,8 +97,8 @@ class Sequential:
     dtype : {"float32", "float64"}
     backend : {None, "cpp", "numba", "cuda"}
         ``"cuda"`` keeps parameters, optimizer state and workspaces on the GPU and replays each
-        training step as one CUDA graph (Dense, Sigmoid, Tanh, ReLU and Flatten layers so far; the
-        others raise ``ValueError``).  Its steps agree with ``"cpp"`` to float rounding (the
+        training step as one CUDA graph (Dense, Sigmoid, Tanh, ReLU, Flatten, RNN and LSTM layers so
+        far, the recurrent time loop inside the graph; the others raise ``ValueError``).  Its steps agree with ``"cpp"`` to float rounding (the
         reductions run in another order); ``per_sample_gradients`` and ``double_backward`` need
         ``"cpp"`` or ``"numba"``.
 
@@ -132,7 +132,7 @@ class Sequential:
             for i, l in enumerate(self.layers):
                 if not cn.supports_layer(l.kind):
                     raise ValueError(f"layers[{i}] ({type(l).__name__}) has no CUDA implementation yet; "
-                                     "backend='cuda' takes Dense, Sigmoid, Tanh, ReLU and Flatten layers "
+                                     "backend='cuda' takes Dense, Sigmoid, Tanh, ReLU, Flatten, RNN and LSTM layers "
                                      "(use backend='cpp' for the others)")
         self._engine = None
         self._shuffle = Generator(self.seed, stream=_streams.stream("nn.shuffle"))
