@@ -37,6 +37,12 @@ stamp "GPU tests: tensornet (cuBLAS batched contraction)"
 (cd /tmp && timeout 180 $PY -m pytest "$REPO/tests/tensornet/test_cuda_tensornet.py" \
    -q -p no:cacheprovider -W default -m gpu --durations=5 2>&1 | tee "$OUT/tests_tensornet.log" | tail -15)
 
+stamp "GPU tests: nn (CUDA dense engine, CUDA graphs)"
+(cd /tmp && timeout 180 $PY -m pytest "$REPO/tests/nn/test_cuda_nn.py" \
+   -q -p no:cacheprovider -W default -m gpu --durations=5 2>&1 | tee "$OUT/tests_nn.log" | tail -15)
+stamp "benchmarks: nn training step against PyTorch eager and CUDA-graphed"
+(cd /tmp && timeout 150 $PY "$REPO/benchmarks/gpu/bench_gpu_nn.py" --json "$OUT/nn.json" 2>&1 | tee "$OUT/nn.txt" | tail -8)
+
 stamp "benchmarks: physdl"
 (cd /tmp && timeout 150 $PY "$REPO/benchmarks/gpu/bench_gpu_lattice.py" --sizes 4096 16384 32768 65536 \
    --json "$OUT/physdl.json" 2>&1 | tail -22)

@@ -11,6 +11,7 @@ namespace py = pybind11;
 namespace physdl::cuda {
 void register_cuda_lattice(py::module_& m);
 void register_cuda_tensornet(py::module_& m);
+void register_cuda_nn(py::module_& m);
 }
 
 namespace {
@@ -50,6 +51,7 @@ PYBIND11_MODULE(_cuda, m) {
 
   physdl::cuda::register_cuda_lattice(m);
   physdl::cuda::register_cuda_tensornet(m);
+  physdl::cuda::register_cuda_nn(m);
 
   auto r = m.def_submodule("random", "Philox4x32-10 on the device");
   r.def("fill_uint32", [](std::uint64_t s, std::uint64_t st, std::uint64_t o, carray<std::uint32_t> out) {

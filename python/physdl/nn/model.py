@@ -95,7 +95,12 @@ class Sequential:
     seed : int
         Philox seed: initial weights use stream 0, minibatch shuffling stream 1.
     dtype : {"float32", "float64"}
-    backend : {None, "cpp", "numba"}
+    backend : {None, "cpp", "numba", "cuda"}
+        ``"cuda"`` keeps parameters, optimizer state and workspaces on the GPU and replays each
+        training step as one CUDA graph (Dense, Sigmoid, Tanh, ReLU, Flatten, RNN and LSTM layers so
+        far, the recurrent time loop inside the graph; the others raise ``ValueError``).  Its steps agree with ``"cpp"`` to float rounding (the
+        reductions run in another order); ``per_sample_gradients`` and ``double_backward`` need
+        ``"cpp"`` or ``"numba"``.
 
     Examples
     --------
@@ -118,7 +123,17 @@ class Sequential:
         if str(dtype) not in ("float32", "float64") and dtype not in (np.float32, np.float64):
             raise TypeError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
         self.dtype = np.dtype(dtype)
-        self.backend = _backend.resolve(backend, ("cpp", "numba"))
+        self.backend = _backend.resolve(backend, ("cpp", "numba", "cuda"))
+        if self.backend == "cuda":
+            cn = _backend.module("cuda").nn
+            why = cn.unavailable_reason()
+            if why:
+                raise RuntimeError(f"backend='cuda' is unavailable for physdl.nn: {why}; or use backend='cpp'")
+            for i, l in enumerate(self.layers):
+                if not cn.supports_layer(l.kind):
+                    raise ValueError(f"layers[{i}] ({type(l).__name__}) has no CUDA implementation yet; "
+                                     "backend='cuda' takes Dense, Sigmoid, Tanh, ReLU, Flatten, RNN and LSTM layers "
+                                     "(use backend='cpp' for the others)")
         self._engine = None
         self._shuffle = Generator(self.seed, stream=_streams.stream("nn.shuffle"))
         self._check_dense_chain()
@@ -168,6 +183,12 @@ class Sequential:
 
             ensure_blas(core)
             cls = core.Network64 if self.dtype == np.float64 else core.Network32
+            self._engine = cls(kinds, settings, list(in_shape), max_batch)
+        elif self.backend == "cuda":
+            # parameters, optimizer state and workspaces on the device; the device memory is checked
+            # before anything is allocated there (RuntimeError naming the sizes)
+            cn = _backend.module("cuda").nn
+            cls = cn.Network64 if self.dtype == np.float64 else cn.Network32
             self._engine = cls(kinds, settings, list(in_shape), max_batch)
         else:
             from . import _numba
@@ -578,6 +599,9 @@ class Sequential:
         if self.backend == "cpp":
             core = _backend.module("cpp").nn
             cls = core.Optimizer64 if self.dtype == np.float64 else core.Optimizer32
+        elif self.backend == "cuda":
+            cn = _backend.module("cuda").nn
+            cls = cn.Optimizer64 if self.dtype == np.float64 else cn.Optimizer32
         else:
             from . import _numba
 
