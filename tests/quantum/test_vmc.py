@@ -264,6 +264,7 @@ def test_mixed_precision_sr_equals_float64_cholesky(shape):
     ref = np.linalg.solve(Oc.T @ Oc / N + 0.1 * np.eye(P), 2 * Oc.T @ ec / N)
     for mixed in (True, False):
         x = sr_solve(Oc, ec, 0.1, mixed=mixed)
+        assert np.allclose(sr_solve(O, ec, 0.1, mixed=mixed, mean=O.mean(0)), ref, rtol=1e-10, atol=1e-12 * np.abs(ref).max())
         assert np.allclose(x, ref, rtol=1e-10, atol=1e-12 * np.abs(ref).max())
 
 

@@ -535,8 +535,6 @@ def rbm_vmc_sample(a, b, w, flips, offsets, zmasks, cre, cim, sign_mask, move, b
                     s ^= f
                     acc += 1
             if t >= n_discard and (t - n_discard + 1) % sweep == 0:
-                for h in range(m):
-                    T[h] = math.tanh(th[h])
                 samples[c, k] = s
                 eloc[c, k] = _eloc_with_T(a, ep_t, em_t, flips, offsets, zmasks, cre, cim, goff, gtab, gea, gsign,
                                           s, T, ep, em)

@@ -282,49 +282,60 @@ def energy_estimate(eloc: np.ndarray) -> tuple[Estimate, float]:
 
 
 # ---------------------------------------------------------------------------- SR solve
-def sr_solve(Oc: np.ndarray, ec: np.ndarray, shift: float, mixed: bool = True) -> np.ndarray:
+def sr_solve(O: np.ndarray, ec: np.ndarray, shift: float, mixed: bool = True, mean=None) -> np.ndarray:
     """Solve ``(Oc^T Oc / N + shift 1) x = 2 Oc^T ec / N`` exactly (to float64 rounding).
 
-    ``Oc (N, P)`` centred log-derivatives, ``ec (N,)`` centred local energies.  The matrix is built in
-    the smaller of parameter space (``P x P``, when ``N >= P``) and sample space (the ``N x N`` Gram
-    ``Oc Oc^T / N``, with ``x = Oc^T y``), as one symmetric rank-k product and a Cholesky factor.  With
-    ``mixed`` the product and factor are float32 (twice the speed) and the float64 solution comes from
-    iterative refinement with float64 residuals ``r = rhs - A x`` (each two matrix-vector products with
-    ``Oc``), stopped when a correction is below 1e-13 of the solution; should it stall, the float64 factor is used.
+    ``O (N, P)`` log-derivatives, centred (``Oc = O``) or, with ``mean`` (their column means), not
+    (``Oc = O - mean``, never formed in float64); ``ec (N,)`` centred local energies.  The matrix is
+    built in the smaller of parameter space (``P x P``, when ``N >= P``) and sample space (the
+    ``N x N`` Gram ``Oc Oc^T / N``, with ``x = Oc^T y``), as one symmetric rank-k product and a
+    Cholesky factor.  With ``mixed`` the product and factor are float32 (twice the speed) and the
+    float64 solution comes from iterative refinement with float64 residuals ``r = rhs - A x`` (each
+    two matrix-vector products with ``O``), stopped when a correction is below 1e-13 of the solution;
+    should it stall, the float64 factor is used.
     """
     import scipy.linalg as sla
     from scipy.linalg import lapack
     from scipy.linalg.blas import dsyrk, ssyrk
 
-    N, P = Oc.shape
+    N, P = O.shape
+    mu = np.zeros(P) if mean is None else np.asarray(mean, dtype=np.float64)
     param = N >= P
     K = P if param else N
-    rhs = 2.0 * (Oc.T @ ec) / N if param else 2.0 * ec / N
-    Of = Oc.T                                    # (P, N) Fortran-ordered view: no copy
+
+    def ov(x):                                   # Oc x
+        return O @ x - mu @ x
+
+    def otv(y):                                  # Oc^T y
+        return O.T @ y - mu * y.sum()
+
+    rhs = 2.0 * otv(ec) / N if param else 2.0 * ec / N
 
     def apply(x):
         if param:
-            return (Oc.T @ (Oc @ x)) / N + shift * x
-        return (Oc @ (Oc.T @ x)) / N + shift * x
+            return otv(ov(x)) / N + shift * x
+        return ov(otv(x)) / N + shift * x
 
     if mixed:
-        O32 = Of.astype(np.float32, order="F")
+        O32 = np.empty((P, N), np.float32, order="F")
+        np.subtract(O.T, mu[:, None], out=O32, casting="unsafe")
         A = ssyrk(np.float32(1.0 / N), O32, trans=0 if param else 1, lower=0)
         A[np.diag_indices(K)] += np.float32(shift)
         c, info = lapack.spotrf(A, lower=0, clean=0, overwrite_a=1)
         if info == 0:
-            nr = float(np.linalg.norm(rhs))
             x = lapack.spotrs(c, rhs.astype(np.float32), lower=0)[0].astype(np.float64)
             for _ in range(12):
                 dx = lapack.spotrs(c, (rhs - apply(x)).astype(np.float32), lower=0)[0]
                 x += dx
-                if float(np.linalg.norm(dx)) <= 1e-13 * float(np.linalg.norm(x)) or nr == 0.0:
-                    return x if param else Oc.T @ x
-    A = dsyrk(1.0 / N, Of, trans=0 if param else 1, lower=0)
+                if float(np.linalg.norm(dx)) <= 1e-13 * float(np.linalg.norm(x)):
+                    return x if param else otv(x)
+    Oc = O - mu
+    A = dsyrk(1.0 / N, Oc.T, trans=0 if param else 1, lower=0)
     A[np.diag_indices(K)] += shift
     x = sla.cho_solve((sla.cholesky(A, lower=False, overwrite_a=True, check_finite=False), False), rhs,
                       check_finite=False)
-    return x if param else Oc.T @ x
+    return x if param else otv(x)
+
 
 # ---------------------------------------------------------------------------- driver
 CHECKPOINT_KIND = "quantum/vmc"
@@ -402,14 +413,13 @@ class VMC:
 
     # ------------------------------------------------------------------ one step
     def _update_direction(self, O: np.ndarray, e: np.ndarray) -> np.ndarray:
-        """SR direction ``(S + eps 1)^-1 g`` (or ``g`` without SR); ``O`` is centred in place."""
+        """SR direction ``(S + eps 1)^-1 g`` with ``S = cov(O, O)``, ``g = 2 cov(O, E_loc)`` (``g`` without SR)."""
         N = O.shape[0]
-        O -= O.mean(axis=0)
+        mu = O.mean(axis=0)
         ec = e - e.mean()
-        grad = 2.0 * (O.T @ ec) / N
         if self.sr is None:
-            return grad
-        return sr_solve(O, ec, self.sr)
+            return 2.0 * (O.T @ ec) / N
+        return sr_solve(O, ec, self.sr, mean=mu)
 
     def _sample_step(self, n_per_chain: int, with_O: bool):
         """One kernel call: the chains' moves, samples, local energies (and the O matrix)."""

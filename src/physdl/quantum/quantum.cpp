@@ -529,8 +529,8 @@ void rbm_vmc_sample(const RBM& r, const PauliOperator& op, std::uint64_t sign_ma
           const double ratio = table_ratio(mv, pat, T.data());
           const double u = random::uniform_double(w.v[2], w.v[3]);
           if (u < ratio * ratio) {
-            // theta += d; tanh(theta + d) by the addition formula (T + tanh d) / (1 + T tanh d), exact
-            // tanh where |T| is within 1e-6 of 1 (the formula loses theta there) and at every sample.
+            // theta += d; tanh(theta + d) by the addition formula (T + tanh d) / (1 + T tanh d) (rounding
+            // drift ~1e-16 a move), the exact tanh once |T| is within 1e-6 of 1 (the formula loses theta there).
             const double* d = mv.row(pat) + 2 * m;
             const double* td = d + m;
             bool edge = false;
@@ -546,7 +546,6 @@ void rbm_vmc_sample(const RBM& r, const PauliOperator& op, std::uint64_t sign_ma
           }
         }
         if (t >= n_discard && (t - n_discard + 1) % sweep == 0) {
-          for (int h = 0; h < m; ++h) T[h] = std::tanh(th[h]);
           const long row = c * n_samples + k++;
           samples[row] = s;
           eloc[row] = eloc_with_T(r, op, gt, tb, s, T.data(), ep.data(), em.data());
