@@ -185,6 +185,22 @@ def ed24(n=24):
     return res
 
 
+def recipe22(steps=300):
+    """The documented L = 22 recipe (``VMC`` docstring): wall time of the VMC run and its relative error."""
+    lat = Lattice("chain", 22)
+    H = quantum.heisenberg(lat)
+    e0 = quantum.ground_state(H, quantum.SpinHilbert(22, 0)).energies[0]
+    core.set_num_threads(THREADS)
+    with threadpool_limits(THREADS):
+        vmc = VMC(H, RBM(22, alpha=1, seed=1, sign_mask=marshall_mask(lat)), n_samples=1008, n_chains=16,
+                  sampler="exchange", sr=0.01, lr=0.02, seed=0)
+        t = time.perf_counter()
+        vmc.run(steps)
+        wall = time.perf_counter() - t
+        est = vmc.estimate(8064)
+    return {"steps": steps, "wall_s": wall, "rel_err": abs(est.value - e0) / abs(e0), "estimate": str(est)}
+
+
 def test_vmc_step_and_local_energies_vs_netket(benchmark=None):
     r = compare(L=10, steps=2)
     assert r["physdl_step"] > 0
@@ -220,6 +236,9 @@ def step_ratios(L=22, repeat=3, steps=15):
 
 if __name__ == "__main__":
     full = "--full" in sys.argv
+    if "--recipe" in sys.argv:
+        print(recipe22())
+        sys.exit(0)
     if "--ed24" in sys.argv:
         print(ed24())
         sys.exit(0)

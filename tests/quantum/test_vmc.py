@@ -294,3 +294,18 @@ def test_checkpoint_is_a_tagged_checksummed_file(tmp_path):
     with pytest.raises(ValueError, match="other settings"):
         v.save(p)
         VMC(H, RBM(n, seed=1), n_samples=64, n_chains=4, seed=2).load(p)
+
+
+@pytest.mark.slow
+def test_recipe_l22_reaches_1e3():
+    # the recipe documented in the VMC docstring (its wall time is measured in benchmarks/bench_quantum.py)
+    L = 22
+    lat = Lattice("chain", L)
+    H = quantum.heisenberg(lat)
+    e0 = quantum.ground_state(H, quantum.SpinHilbert(L, 0)).energies[0]
+    vmc = VMC(H, RBM(L, alpha=1, seed=1, sign_mask=marshall_mask(lat)), n_samples=1008, n_chains=16,
+              sampler="exchange", sr=0.01, lr=0.02, seed=0)
+    vmc.run(300)
+    est = vmc.estimate(8064)
+    assert abs(est.value - e0) / abs(e0) < 1e-3, (est, e0)
+    assert abs(est.value - e0) < 1e-3 * abs(e0) + 4 * est.error

@@ -9,6 +9,11 @@ log-derivatives ``O_k = d log psi / d p_k`` come from batched kernels; the updat
 reconfiguration ``(S + eps 1) dp = g`` with ``S = cov(O, O)`` and ``g = 2 cov(O, E_loc)`` the energy
 gradient, followed by SGD or Adam.
 
+A driver step is one kernel call (``rbm_vmc_sample``: every chain's moves with per-bond tables, each
+sample's local energy from the chain's live theta, the O matrix written in place) and one SR solve
+(:func:`sr_solve`: float32 rank-k product and Cholesky in the smaller of parameter and sample space,
+float64 iterative refinement).
+
 Random numbers: chain ``c`` draws Philox stream ``streams.stream("quantum", 1 + c)`` at counter = its
 move number, so a run is the same on any number of threads and on cpp or numba.
 
@@ -364,6 +369,13 @@ class VMC:
         Moves between recorded samples (default n_sites); ``n_discard`` moves are made at the start of
         each step (default ``(n_samples // n_chains) // 10 * sweep``).
     seed : int
+
+    Recipe for the Heisenberg ring at L = 22 (S^z = 0, 1e-3 relative accuracy in well under a minute
+    on one core): ``RBM(22, alpha=1, seed=1, sign_mask=marshall_mask(lat))``, ``n_samples=1008,
+    n_chains=16, sampler="exchange", sr=0.01, lr=0.02`` (constant learning rate, SGD), 300 steps.
+    Measured: relative error 2.1e-4 against exact diagonalisation (8064-sample estimate) after 9.0 s
+    on one thread of a loaded 2-core machine (``benchmarks/bench_quantum.py --recipe``; checked in
+    ``tests/quantum/test_vmc.py::test_recipe_l22_reaches_1e3``).
     """
 
     def __init__(self, H: PauliSum, psi: RBM, n_samples: int = 1008, n_chains: int = 16, sampler: str = "flip",
