@@ -262,6 +262,12 @@ def test_mixed_precision_sr_equals_float64_cholesky(shape):
     ec = rng.normal(size=N)
     ec -= ec.mean()
     ref = np.linalg.solve(Oc.T @ Oc / N + 0.1 * np.eye(P), 2 * Oc.T @ ec / N)
+    with pytest.raises(ValueError, match="shift"):
+        sr_solve(Oc, ec, 0.0)
+    with pytest.raises(ValueError, match="ec must"):
+        sr_solve(Oc, ec[:-1], 0.1)
+    with pytest.raises(ValueError, match="float64"):
+        sr_solve(Oc.astype(np.float32), ec, 0.1)
     for mixed in (True, False):
         x = sr_solve(Oc, ec, 0.1, mixed=mixed)
         assert np.allclose(sr_solve(O, ec, 0.1, mixed=mixed, mean=O.mean(0)), ref, rtol=1e-10, atol=1e-12 * np.abs(ref).max())

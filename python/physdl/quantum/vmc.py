@@ -303,8 +303,17 @@ def sr_solve(O: np.ndarray, ec: np.ndarray, shift: float, mixed: bool = True, me
     from scipy.linalg import lapack
     from scipy.linalg.blas import dsyrk, ssyrk
 
+    O = np.asarray(O)
+    if O.ndim != 2 or O.dtype != np.float64 or not O.flags.c_contiguous:
+        raise ValueError("O must be a C-contiguous float64 (N, P) array")
     N, P = O.shape
+    ec = np.asarray(ec, dtype=np.float64)
+    if ec.shape != (N,):
+        raise ValueError(f"ec must have shape ({N},), got {ec.shape}")
+    shift = check_float(shift, "shift", positive=True)
     mu = np.zeros(P) if mean is None else np.asarray(mean, dtype=np.float64)
+    if mu.shape != (P,):
+        raise ValueError(f"mean must have shape ({P},), got {mu.shape}")
     param = N >= P
     K = P if param else N
 
