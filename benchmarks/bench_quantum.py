@@ -11,8 +11,10 @@ copied into the physdl RBM, equal NetKet's local energies; both ED builds give t
 Threads: OpenMP / BLAS at ``PHYSDL_BENCH_THREADS`` (default 1), JAX single-threaded by XLA flags set
 before it is imported (when this file imports it first).
 
-``python benchmarks/bench_quantum.py [--full]`` prints the table (``--full``: L = 16 and 22, 300 steps
-and the energy error after them; otherwise a few steps at L = 12).
+``python benchmarks/bench_quantum.py [--full] [--repeat K]`` prints the table (``--full``: L = 16 and 22,
+300 steps and the energy error after them; otherwise a few steps at L = 22 without the energy runs);
+``--repeat K`` measures the step-time ratio K times, alternating physdl and NetKet, and prints its range.
+Run it with ``PHYSDL_BENCH_THREADS=2`` on a quiet machine for the two-thread comparison.
 """
 
 from __future__ import annotations
@@ -157,6 +159,48 @@ def ed_compare(L=14):
     return res
 
 
+def ed24(n=24):
+    """Exact diagonalisation at ``n`` spins, S^z = 0: the memory estimate made before the build, the
+    build and Lanczos times, the matrix's bytes, the peak resident memory, and E0 / N against the
+    Bethe-ansatz limit with its conformal correction."""
+    import math
+    import resource
+
+    from physdl.quantum.operators import memory_estimate
+
+    H, hs = quantum.heisenberg(Lattice("chain", n)), quantum.SpinHilbert(n, 0)
+    res = {"n": n, "dim": hs.dim, "estimate_bytes": memory_estimate(H, hs)}
+    t = time.perf_counter()
+    M = H.to_sparse(hs)
+    res["build_s"] = time.perf_counter() - t
+    res["matrix_bytes"] = M.data.nbytes + M.indices.nbytes + M.indptr.nbytes
+    del M
+    t = time.perf_counter()
+    e0 = quantum.ground_state(H, hs).energies[0]
+    res["total_s"] = time.perf_counter() - t + res["build_s"]
+    res["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    res["e0"] = e0
+    res["e0_per_site"] = e0 / n
+    res["bethe_trend"] = 1.0 - 4.0 * math.log(2.0) - math.pi**2 / (3 * n**2)
+    return res
+
+
+def recipe22(steps=300):
+    """The documented L = 22 recipe (``VMC`` docstring): wall time of the VMC run and its relative error."""
+    lat = Lattice("chain", 22)
+    H = quantum.heisenberg(lat)
+    e0 = quantum.ground_state(H, quantum.SpinHilbert(22, 0)).energies[0]
+    core.set_num_threads(THREADS)
+    with threadpool_limits(THREADS):
+        vmc = VMC(H, RBM(22, alpha=1, seed=1, sign_mask=marshall_mask(lat)), n_samples=1008, n_chains=16,
+                  sampler="exchange", sr=0.01, lr=0.02, seed=0)
+        t = time.perf_counter()
+        vmc.run(steps)
+        wall = time.perf_counter() - t
+        est = vmc.estimate(8064)
+    return {"steps": steps, "wall_s": wall, "rel_err": abs(est.value - e0) / abs(e0), "estimate": str(est)}
+
+
 def test_vmc_step_and_local_energies_vs_netket(benchmark=None):
     r = compare(L=10, steps=2)
     assert r["physdl_step"] > 0
@@ -169,9 +213,46 @@ def test_ed_build_vs_netket():
     assert r["physdl_build"] > 0
 
 
+def step_ratios(L=22, repeat=3, steps=15):
+    """NetKet time over physdl time per VMC step, measured ``repeat`` times alternately in one process."""
+    nk = _netket()
+    if nk is None:
+        return []
+    core.set_num_threads(THREADS)
+    out = []
+    with threadpool_limits(THREADS):
+        H, psi, vmc = physdl_setup(L)
+        g, hi, Hn, vs, drv = netket_setup(nk, L)
+        vmc.step()
+        drv.run(2, out=None, show_progress=False)
+        for _ in range(repeat):
+            tp = timed(vmc.step, steps)
+            t = time.perf_counter()
+            drv.run(steps, out=None, show_progress=False)
+            tn = (time.perf_counter() - t) / steps
+            out.append((tp, tn))
+    return out
+
+
 if __name__ == "__main__":
     full = "--full" in sys.argv
-    rows = [compare(L, steps=20, energy_steps=300) for L in (16, 22)] if full else [compare(12, steps=5)]
+    if "--recipe" in sys.argv:
+        print(recipe22())
+        sys.exit(0)
+    if "--ed24" in sys.argv:
+        print(ed24())
+        sys.exit(0)
+    if "--repeat" in sys.argv:
+        k = int(sys.argv[sys.argv.index("--repeat") + 1])
+        rs = step_ratios(22, k)
+        for tp, tn in rs:
+            print(f"L=22 threads={THREADS}: physdl {tp * 1e3:.1f} ms/step, NetKet {tn * 1e3:.1f} ms/step, "
+                  f"ratio {tn / tp:.2f}x", flush=True)
+        if rs:
+            q = [tn / tp for tp, tn in rs]
+            print(f"ratio range {min(q):.2f}x - {max(q):.2f}x over {len(q)} alternations")
+        sys.exit(0)
+    rows = [compare(L, steps=20, energy_steps=300) for L in (16, 22)] if full else [compare(22, steps=10)]
     for r in rows:
         line = f"L={r['L']}: physdl {r['physdl_step'] * 1e3:.1f} ms/step, E_loc {1e6 * r['physdl_eloc']:.2f} us"
         if "netket_step" in r:

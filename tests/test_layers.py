@@ -35,6 +35,7 @@ KINDS = {
     # front ends (and the package's own entry points and tooling)
     "tour": "front end", "cli": "front end", "distributed": "front end", "__init__": "front end",
     "__main__": "front end", "_stubs": "front end",
+    "quantum._cli": "front end",
 }
 ALLOWED = {
     "foundation": {"foundation"},

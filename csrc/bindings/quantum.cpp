@@ -186,6 +186,61 @@ void register_quantum(py::module_& m) {
     }
     return py::make_tuple(samples, theta, acc);
   });
+  m.def("quantum_rbm_vmc_sample", [](carray<double> a, carray<double> b, carray<double> w,
+                                      const q::PauliOperator& op, std::uint64_t sign_mask, int move,
+                                      carray<std::int64_t> bonds, carray<std::uint64_t> states, long n_samples,
+                                      long sweep, long n_discard, std::uint64_t seed, std::uint64_t stream0,
+                                      std::uint64_t counter0, bool with_O) {
+    const auto r = make_rbm(a, b, w);
+    if (op.n_sites != r.n) throw py::value_error("operator and RBM differ in the number of sites");
+    if (move != 0 && move != 1) throw py::value_error("move must be 0 (flip) or 1 (exchange)");
+    const long nb = long(bonds.size()) / 2;
+    if (move == 1 && (nb < 1 || long(bonds.size()) != 2 * nb)) throw py::value_error("bonds must have shape (E, 2)");
+    for (long e = 0; e < 2 * nb; ++e)
+      if (bonds.data()[e] < 0 || bonds.data()[e] >= r.n) throw py::value_error("bond site out of range");
+    if (move == 1)
+      for (long e = 0; e < nb; ++e)
+        if (bonds.data()[2 * e] == bonds.data()[2 * e + 1]) throw py::value_error("a bond joins a site to itself");
+    if (n_samples < 1 || sweep < 1 || n_discard < 0) throw py::value_error("bad sample counts");
+    const long C = long(states.size());
+    const long P = long(r.n) + r.m + long(r.m) * r.n;
+    auto* st = mutable_data(states, "states");
+    carray<std::uint64_t> samples({py::ssize_t(C), py::ssize_t(n_samples)});
+    carray<double> eloc({py::ssize_t(C), py::ssize_t(n_samples)});
+    carray<std::int64_t> acc{py::ssize_t(C)};
+    py::object Oobj = py::none();
+    double* po = nullptr;
+    if (with_O) {
+      carray<double> O({py::ssize_t(C * n_samples), py::ssize_t(P)});
+      po = O.mutable_data();
+      Oobj = O;
+    }
+    auto* ps = samples.mutable_data();
+    auto* pe = eloc.mutable_data();
+    auto* pa = acc.mutable_data();
+    const auto* pb = bonds.data();
+    {
+      py::gil_scoped_release nogil;
+      q::rbm_vmc_sample(r, op, sign_mask, move, pb, nb, st, C, n_samples, sweep, n_discard, seed, stream0, counter0,
+                        ps, pe, po, pa);
+    }
+    return py::make_tuple(samples, eloc, Oobj, acc);
+  });
+  m.def("quantum_rbm_local_energy_theta", [](carray<double> a, carray<double> b, carray<double> w,
+                                              const q::PauliOperator& op, std::uint64_t sign_mask,
+                                              carray<std::uint64_t> states, carray<double> theta) {
+    const auto r = make_rbm(a, b, w);
+    if (op.n_sites != r.n) throw py::value_error("operator and RBM differ in the number of sites");
+    const long c = long(states.size());
+    if (long(theta.size()) != c * r.m) throw py::value_error("theta must have shape (n_states, m)");
+    carray<double> out{py::ssize_t(c)};
+    auto* o = out.mutable_data();
+    const auto* s = states.data();
+    const auto* th = theta.data();
+    py::gil_scoped_release nogil;
+    q::rbm_local_energy_theta(r, op, sign_mask, s, th, c, o);
+    return out;
+  });
 }
 
 }  // namespace physdl::bindings

@@ -80,6 +80,10 @@ def _parser() -> argparse.ArgumentParser:
     ho.add_argument("--quick", action="store_true", help="the AdS-Schwarzschild experiment only (seconds)")
     ho.add_argument("--out", default="physdl-holography", help="output folder (default: ./physdl-holography)")
     ho.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    qu = sub.add_parser("quantum", help="RBM variational Monte Carlo against exact diagonalisation (book ch. 11.1)")
+    qu.add_argument("--quick", action="store_true", help="L = 10 and 80 steps instead of L = 16 and 300")
+    qu.add_argument("--out", default="physdl-quantum", type=_out_dir, help="output folder (default: ./physdl-quantum)")
+    qu.add_argument("--no-progress", action="store_true", help="hide progress lines")
     return p
 
 
@@ -162,6 +166,10 @@ def main(argv=None) -> int:
             print(f"  [{'ok ' if row.ok else 'OFF'}] {row.quantity} = {row.reproduced}  (reference {row.reference})")
         print(f"\nreport: {args.out}/index.md and {args.out}/index.html")
         return 0
+    if args.command == "quantum":
+        from .quantum import _cli as quantum_cli
+
+        return quantum_cli.main(args.out, quick=args.quick, progress=not args.no_progress)
     _parser().print_help()
     return 0
 

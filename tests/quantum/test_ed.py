@@ -214,3 +214,27 @@ def test_spectra_equal_netket():
     hh = nk.operator.Heisenberg(hi, graph=g, sign_rule=False)
     w = np.linalg.eigvalsh(hh.to_dense())
     assert np.allclose(np.linalg.eigvalsh(quantum.heisenberg(lat).to_sparse(quantum.SpinHilbert(n)).toarray()), w)
+
+
+@pytest.mark.slow
+def test_ed_24_spins_sz0_memory_estimated_and_bethe_trend():
+    # 24 spins, S^z = 0 (dim 2 704 156): the memory bound is computed before the build and holds
+    import resource
+
+    from physdl.quantum.operators import memory_estimate
+
+    n = 24
+    H, hs = quantum.heisenberg(Lattice("chain", n)), quantum.SpinHilbert(n, 0)
+    est = memory_estimate(H, hs)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    M = H.to_sparse(hs)
+    used = M.data.nbytes + M.indices.nbytes + M.indptr.nbytes
+    assert used <= est < 4 * used
+    e0 = quantum.ground_state(H, hs).energies[0]
+    e_inf = 1.0 - 4.0 * math.log(2.0)
+    corr = math.pi**2 / (3 * n**2)
+    assert abs(e0 / n - (e_inf - corr)) < 0.25 * corr
+    # between L = 20 and the thermodynamic limit, monotonic as the finite-size trend says
+    e20 = quantum.ground_state(quantum.heisenberg(Lattice("chain", 20)), quantum.SpinHilbert(20, 0)).energies[0]
+    assert e20 / 20 < e0 / n < e_inf
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - rss0 < 6 * est

@@ -210,3 +210,108 @@ def test_sr_solve_equals_dense_solve(n_samples):
     S = Oc.T @ Oc / n_samples + 0.05 * np.eye(O.shape[1])
     ref = np.linalg.solve(S, 2 * Oc.T @ (e - e.mean()) / n_samples)
     assert np.allclose(v._update_direction(O, e), ref, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("model", ["tfim", "heisenberg", "j1j2"])
+def test_fused_step_kernel_equals_separate_kernels_and_numba(model):
+    # one call per step (moves, samples, local energies from the live theta, O rows) against the
+    # separate sampler / local-energy / log-derivative kernels, the Numba twin, and 1 vs 2 threads
+    n = 8
+    lat = Lattice("chain", n)
+    if model == "tfim":
+        H, sampler, mask = quantum.transverse_field_ising(lat, h=0.9), "flip", 0
+    elif model == "heisenberg":
+        H, sampler, mask = quantum.heisenberg(lat), "exchange", marshall_mask(lat)
+    else:
+        H, sampler, mask = quantum.j1j2(lat, J2=0.4), "exchange", 0
+    runs = {}
+    for be, th in (("cpp", 1), ("cpp", 2), ("numba", 1)):
+        core.set_num_threads(th)
+        try:
+            v = VMC(H, rbm(n, alpha=2, scale=0.4, sign_mask=mask), n_samples=96, n_chains=6, sampler=sampler,
+                    seed=5, backend=be)
+            st0 = v.states.copy()
+            runs[(be, th)] = (st0,) + v._sample_step(16, True) + (v.states.copy(),)
+        finally:
+            core.set_num_threads(1)
+    st0, smp, eloc, O, acc, st1 = runs[("cpp", 1)]
+    for key in (("cpp", 2), ("numba", 1)):
+        r = runs[key]
+        assert np.array_equal(r[1], smp) and np.array_equal(r[4], acc) and np.array_equal(r[5], st1)
+        assert np.allclose(r[2], eloc, rtol=1e-12, atol=1e-12) and np.allclose(r[3], O, rtol=1e-12, atol=1e-12)
+    psi = rbm(n, alpha=2, scale=0.4, sign_mask=mask)
+    smp2, st2, _, acc2 = sample(psi, st0, 16, move=sampler, bonds=v.bonds, sweep=v.sweep, n_discard=v.n_discard,
+                                seed=5)
+    assert np.array_equal(smp2, smp) and np.array_equal(st2, st1) and np.array_equal(acc2, acc)
+    flat = smp.reshape(-1)
+    assert np.allclose(eloc.reshape(-1), local_energy(H, psi, flat), rtol=1e-11, atol=1e-11)
+    assert np.allclose(O, psi.log_derivs(flat), rtol=1e-12, atol=1e-13)
+    a, b, W = psi.split()
+    el_th = core.quantum_rbm_local_energy_theta(a, b, np.ascontiguousarray(W), H.core(), mask, flat, psi.theta(flat))
+    assert np.allclose(el_th, local_energy(H, psi, flat), rtol=1e-11, atol=1e-11)
+
+
+@pytest.mark.parametrize("shape", [(300, 40), (40, 300)])
+def test_mixed_precision_sr_equals_float64_cholesky(shape):
+    from physdl.quantum.vmc import sr_solve
+
+    rng = np.random.default_rng(7)
+    N, P = shape
+    O = np.tanh(rng.normal(size=(N, P)) + rng.normal(size=P))
+    Oc = O - O.mean(0)
+    ec = rng.normal(size=N)
+    ec -= ec.mean()
+    ref = np.linalg.solve(Oc.T @ Oc / N + 0.1 * np.eye(P), 2 * Oc.T @ ec / N)
+    with pytest.raises(ValueError, match="shift"):
+        sr_solve(Oc, ec, 0.0)
+    with pytest.raises(ValueError, match="ec must"):
+        sr_solve(Oc, ec[:-1], 0.1)
+    with pytest.raises(ValueError, match="float64"):
+        sr_solve(Oc.astype(np.float32), ec, 0.1)
+    for mixed in (True, False):
+        x = sr_solve(Oc, ec, 0.1, mixed=mixed)
+        assert np.allclose(sr_solve(O, ec, 0.1, mixed=mixed, mean=O.mean(0)), ref, rtol=1e-10, atol=1e-12 * np.abs(ref).max())
+        assert np.allclose(x, ref, rtol=1e-10, atol=1e-12 * np.abs(ref).max())
+
+
+def test_checkpoint_is_a_tagged_checksummed_file(tmp_path):
+    from physdl.io import CorruptFileError, save_checkpoint
+
+    n = 6
+    H = quantum.transverse_field_ising(Lattice("chain", n))
+    v = VMC(H, RBM(n, seed=1), n_samples=32, n_chains=4, seed=2)
+    v.run(2)
+    p = tmp_path / "v.npz"
+    v.save(p)
+    w = VMC(H, RBM(n, seed=1), n_samples=32, n_chains=4, seed=2)
+    w.load(p)
+    assert np.array_equal(w.psi.params, v.psi.params) and w.steps_done == 2
+    other = tmp_path / "other.npz"
+    save_checkpoint(other, "lattice/simulation", {}, {"x": np.zeros(2)})
+    with pytest.raises(CorruptFileError, match="other.npz"):
+        w.load(other)
+    raw = bytearray(p.read_bytes())
+    at = bytes(raw).find(v.psi.params.tobytes())     # a byte inside the stored parameters
+    assert at > 0
+    raw[at + 3] ^= 0xFF
+    p.write_bytes(bytes(raw))
+    with pytest.raises(CorruptFileError, match="v.npz"):
+        w.load(p)
+    with pytest.raises(ValueError, match="other settings"):
+        v.save(p)
+        VMC(H, RBM(n, seed=1), n_samples=64, n_chains=4, seed=2).load(p)
+
+
+@pytest.mark.slow
+def test_recipe_l22_reaches_1e3():
+    # the recipe documented in the VMC docstring (its wall time is measured in benchmarks/bench_quantum.py)
+    L = 22
+    lat = Lattice("chain", L)
+    H = quantum.heisenberg(lat)
+    e0 = quantum.ground_state(H, quantum.SpinHilbert(L, 0)).energies[0]
+    vmc = VMC(H, RBM(L, alpha=1, seed=1, sign_mask=marshall_mask(lat)), n_samples=1008, n_chains=16,
+              sampler="exchange", sr=0.01, lr=0.02, seed=0)
+    vmc.run(300)
+    est = vmc.estimate(8064)
+    assert abs(est.value - e0) / abs(e0) < 1e-3, (est, e0)
+    assert abs(est.value - e0) < 1e-3 * abs(e0) + 4 * est.error

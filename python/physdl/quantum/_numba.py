@@ -386,3 +386,167 @@ def rbm_sample(a, b, w, move, bonds, states, n_samples, sweep, n_discard, seed, 
         accepted[c] = acc
         for h in range(m):
             theta_out[c, h] = th[h]
+
+
+# ---------------------------------------------------------------------------- fused VMC step
+@nb.jit(**_opts)
+def _move_tables(a, w, masks):
+    """Twin of MoveTables: per mask of 1-2 sites and spin pattern, cosh d, sinh d, d, tanh d, exp(da)."""
+    m, n = w.shape
+    G = masks.size
+    off = np.full(G, -1, np.int64)
+    npat = 0
+    for g in range(G):
+        k = _popcount(masks[g])
+        if k >= 1 and k <= 2:
+            off[g] = npat
+            npat += 1 << k
+    tab = np.zeros((max(npat, 1), 4, m))
+    ea = np.ones(max(npat, 1))
+    sites = np.zeros(2, np.int64)
+    for g in range(G):
+        if off[g] < 0:
+            continue
+        k = 0
+        x = np.uint64(masks[g])
+        while x:
+            sites[k] = _ctz(x)
+            k += 1
+            x &= x - _ONE
+        for p in range(1 << k):
+            da = 0.0
+            for h in range(m):
+                tab[off[g] + p, 2, h] = 0.0
+            for q in range(k):
+                sg = -2.0 if (p >> q) & 1 else 2.0
+                da += sg * a[sites[q]]
+                for h in range(m):
+                    tab[off[g] + p, 2, h] += sg * w[h, sites[q]]
+            for h in range(m):
+                d = tab[off[g] + p, 2, h]
+                tab[off[g] + p, 0, h] = math.cosh(d)
+                tab[off[g] + p, 1, h] = math.sinh(d)
+                tab[off[g] + p, 3, h] = math.tanh(d)
+            ea[off[g] + p] = math.exp(da)
+    return off, tab, ea
+
+
+@nb.jit(**_opts)
+def _pattern(off, masks, g, s):
+    f = np.uint64(masks[g])
+    i0 = _ctz(f)
+    p = np.int64((np.uint64(s) >> np.uint64(i0)) & _ONE)
+    f &= f - _ONE
+    if f:
+        p |= np.int64((np.uint64(s) >> np.uint64(_ctz(f))) & _ONE) << 1
+    return off[g] + p
+
+
+@nb.jit(**_opts)
+def _table_ratio(tab, ea, pat, T):
+    m = T.size
+    p0 = 1.0
+    p1 = 1.0
+    p2 = 1.0
+    p3 = 1.0
+    h = 0
+    while h + 4 <= m:
+        p0 *= tab[pat, 0, h] + T[h] * tab[pat, 1, h]
+        p1 *= tab[pat, 0, h + 1] + T[h + 1] * tab[pat, 1, h + 1]
+        p2 *= tab[pat, 0, h + 2] + T[h + 2] * tab[pat, 1, h + 2]
+        p3 *= tab[pat, 0, h + 3] + T[h + 3] * tab[pat, 1, h + 3]
+        h += 4
+    while h < m:
+        p0 *= tab[pat, 0, h] + T[h] * tab[pat, 1, h]
+        h += 1
+    return ea[pat] * ((p0 * p1) * (p2 * p3))
+
+
+@nb.jit(**_opts)
+def _eloc_with_T(a, ep_t, em_t, flips, offsets, zmasks, cre, cim, goff, gtab, gea, gsign, s, T, ep, em):
+    e = 0.0
+    for g in range(flips.size):
+        re, im = _group_value(flips, offsets, zmasks, cre, cim, g, s)
+        if re == 0.0:
+            continue
+        f = flips[g]
+        if f == 0:
+            e += re
+            continue
+        if goff[g] >= 0:
+            rt = _table_ratio(gtab, gea, _pattern(goff, flips, g, s), T)
+        else:
+            rt = _flip_ratio(a, ep_t, em_t, s, f, T, ep, em)
+        e += gsign[g] * re * rt
+    return e
+
+
+@nb.jit(**_opts)
+def rbm_vmc_sample(a, b, w, flips, offsets, zmasks, cre, cim, sign_mask, move, bonds, states, n_samples, sweep,
+                   n_discard, seed, stream0, counter0, with_O, samples, eloc, O, accepted):
+    """Twin of rbm_vmc_sample: moves, samples, local energies and O rows in one pass per chain."""
+    wt, ep_t, em_t = _tables(w)
+    n, m = a.size, b.size
+    goff, gtab, gea = _move_tables(a, w, flips)
+    gsign = np.empty(flips.size)
+    for g in range(flips.size):
+        gsign[g] = -1.0 if _popcount(flips[g] & np.uint64(sign_mask)) & 1 else 1.0
+    if move == 0:
+        mmasks = np.empty(n, np.uint64)
+        for i in range(n):
+            mmasks[i] = _ONE << np.uint64(i)
+    else:
+        mmasks = np.empty(bonds.shape[0], np.uint64)
+        for e in range(bonds.shape[0]):
+            mmasks[e] = (_ONE << np.uint64(bonds[e, 0])) | (_ONE << np.uint64(bonds[e, 1]))
+    moff, mtab, mea = _move_tables(a, w, mmasks)
+    nmoves = np.uint64(mmasks.size)
+    total = n_discard + n_samples * sweep
+    th = np.empty(m)
+    T = np.empty(m)
+    ep = np.empty(m)
+    em = np.empty(m)
+    for c in range(states.size):
+        s = np.uint64(states[c])
+        _theta_of(b, wt, s, th)
+        for h in range(m):
+            T[h] = math.tanh(th[h])
+        acc = 0
+        k = 0
+        for t in range(total):
+            w0, w1, w2, w3 = philox_block(seed, np.uint64(stream0) + np.uint64(c), np.uint64(counter0) + np.uint64(t))
+            e = np.int64((w0 * nmoves) >> np.uint64(32))
+            f = mmasks[e]
+            if move == 1 and _popcount(s & f) != 1:
+                acc += 1
+            else:
+                pat = _pattern(moff, mmasks, e, s)
+                ratio = _table_ratio(mtab, mea, pat, T)
+                u = uniform_double(w2, w3)
+                if u < ratio * ratio:
+                    edge = False
+                    for h in range(m):
+                        th[h] += mtab[pat, 2, h]
+                        edge |= abs(T[h]) > 0.999999
+                        T[h] = (T[h] + mtab[pat, 3, h]) / (1.0 + T[h] * mtab[pat, 3, h])
+                    if edge:
+                        for h in range(m):
+                            T[h] = math.tanh(th[h])
+                    s ^= f
+                    acc += 1
+            if t >= n_discard and (t - n_discard + 1) % sweep == 0:
+                samples[c, k] = s
+                eloc[c, k] = _eloc_with_T(a, ep_t, em_t, flips, offsets, zmasks, cre, cim, goff, gtab, gea, gsign,
+                                          s, T, ep, em)
+                if with_O:
+                    row = c * n_samples + k
+                    for i in range(n):
+                        O[row, i] = 1.0 if (s >> np.uint64(i)) & _ONE else -1.0
+                    for j in range(m):
+                        O[row, n + j] = T[j]
+                        base = n + m + j * n
+                        for i in range(n):
+                            O[row, base + i] = T[j] * O[row, i]
+                k += 1
+        states[c] = s
+        accepted[c] = acc

@@ -1,65 +1,18 @@
-"""Tour entry for chapter 11.1: RBM variational Monte Carlo against exact diagonalisation (eq. 11.3-11.5)."""
+"""Tour entry for chapter 11.1: RBM variational Monte Carlo against exact diagonalisation (eq. 11.3-11.5).
+
+The computation is ``physdl.quantum._cli.compute``, shared with ``physdl quantum [--quick]``.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-
-import numpy as np
 
 from . import Result, Row, reproduction
 
 
 @reproduction("quantum_vmc", "RBM variational Monte Carlo vs exact diagonalisation (eq. 11.3-11.5)")
 def quantum_vmc_tour(out: Path, quick: bool, progress: bool) -> Result:
-    import matplotlib
+    from ..quantum._cli import TITLE, compute
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ..geometry import Lattice
-    from ..quantum import SpinHilbert, ground_state, heisenberg, transverse_field_ising
-    from ..quantum.vmc import RBM, VMC, marshall_mask
-
-    L = 10 if quick else 16
-    steps = 80 if quick else 300
-    ns = 256 if quick else 1008
-    tol = 5e-3 if quick else 1e-3
-    lat = Lattice("chain", L)
-    runs = {
-        "Heisenberg, Marshall sign": (heisenberg(lat), SpinHilbert(L, 0), marshall_mask(lat), "exchange"),
-        "transverse-field Ising, h = 1": (transverse_field_ising(lat, h=1.0), SpinHilbert(L), 0, "flip"),
-        "Heisenberg, no sign rule": (heisenberg(lat), SpinHilbert(L, 0), 0, "exchange"),
-    }
-    rows = []
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    for ax, (name, (H, hs, mask, move)) in zip(axes, runs.items()):
-        e0 = float(ground_state(H, hs).energies[0])
-        signed = bool(mask) or move == "flip"
-        vmc = VMC(H, RBM(L, alpha=1, seed=1, sign_mask=mask), n_samples=ns, n_chains=16, sampler=move,
-                  sr=0.01 if signed else 0.1, lr=0.02 if signed else 0.01, seed=0)
-        hist = vmc.run(steps, progress=progress)
-        est = vmc.estimate(8 * ns)
-        rel = abs(est.value - e0) / abs(e0)
-        if signed:
-            rows.append(Row(f"{name}, L = {L}: VMC energy ({steps} steps) vs ED", f"{est} (rel. {rel:.1e})",
-                            f"{e0:.6f}", "eq. 11.5, exact diagonalisation", bool(rel < tol)))
-        else:
-            rows.append(Row(f"{name}: a positive RBM cannot carry the Marshall sign", f"{est} (rel. {rel:.1e})",
-                            f"{e0:.6f}; expected rel. error > {10 * tol:.0e}", "book lines 4120-4140",
-                            bool(rel > 10 * tol)))
-        x = np.arange(1, len(hist["energy"]) + 1)
-        ax.errorbar(x, hist["energy"], yerr=hist["error"], fmt=".", ms=2, lw=0.5, label="VMC")
-        ax.axhline(e0, color="k", ls="--", lw=1, label="exact")
-        ax.set_title(name, fontsize=9)
-        ax.set_xlabel("step")
-        ax.set_ylabel("energy (Pauli units)")
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    png = out / "quantum_vmc.png"
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
-    return Result("RBM wave functions by variational Monte Carlo (ch. 11.1)",
-                  f"An RBM with alpha = 1 (eq. 11.4) trained by stochastic reconfiguration on the L = {L} ring; the "
-                  "energy per step with its error bar against exact diagonalisation. Without the Marshall sign a "
-                  "real positive RBM cannot represent the Heisenberg ground state, whose amplitudes alternate in sign.",
-                  rows, [png])
+    res = compute(out, quick=quick, progress=progress)
+    return Result(TITLE, res["text"], [Row(*r) for r in res["rows"]], [res["png"]])

@@ -363,4 +363,208 @@ void rbm_sample(const RBM& r, int move, const std::int64_t* bonds, long n_bonds,
   }
 }
 
+// ------------------------------------------------------------------ fused VMC step
+namespace {
+
+// Per-mask tables for masks of one or two sites: for each spin pattern p on the mask's sites (bit q of
+// p = spin of its q-th lowest site up), the hidden-sum change d_h = sum_q (up ? -2 : 2) W_{h i_q}, cosh d,
+// sinh d, and exp(da) with da = sum_q (up ? -2 : 2) a_{i_q}.  Masks of more sites are marked generic.
+struct MoveTables {
+  int m = 0;
+  std::vector<std::uint64_t> masks;
+  std::vector<long> off;     // first pattern of each mask, -1: generic
+  std::vector<double> tab;   // per pattern: ch[m], sh[m], d[m], tanh d [m]
+  std::vector<double> ea;    // per pattern
+  MoveTables(const RBM& r, const std::vector<std::uint64_t>& ms) : m(r.m), masks(ms), off(ms.size(), -1) {
+    long np = 0;
+    for (std::size_t g = 0; g < ms.size(); ++g) {
+      const int k = popcount(ms[g]);
+      if (k >= 1 && k <= 2) {
+        off[g] = np;
+        np += 1L << k;
+      }
+    }
+    tab.assign(std::size_t(np) * 4 * std::size_t(m), 0.0);
+    ea.assign(std::size_t(np), 1.0);
+    for (std::size_t g = 0; g < ms.size(); ++g) {
+      if (off[g] < 0) continue;
+      int sites[2] = {0, 0};
+      int k = 0;
+      for (std::uint64_t x = ms[g]; x; x &= x - 1) sites[k++] = __builtin_ctzll(x);
+      for (long p = 0; p < (1L << k); ++p) {
+        double* ch = tab.data() + std::size_t(off[g] + p) * 4 * std::size_t(m);
+        double* sh = ch + m;
+        double* d = sh + m;
+        double* td = d + m;
+        double da = 0.0;
+        for (int h = 0; h < m; ++h) d[h] = 0.0;
+        for (int q = 0; q < k; ++q) {
+          const double sg = ((p >> q) & 1) ? -2.0 : 2.0;
+          da += sg * r.a[sites[q]];
+          for (int h = 0; h < m; ++h) d[h] += sg * r.w[long(h) * r.n + sites[q]];
+        }
+        for (int h = 0; h < m; ++h) {
+          ch[h] = std::cosh(d[h]);
+          sh[h] = std::sinh(d[h]);
+          td[h] = std::tanh(d[h]);
+        }
+        ea[std::size_t(off[g] + p)] = std::exp(da);
+      }
+    }
+  }
+  long pattern(long g, std::uint64_t s) const {
+    std::uint64_t f = masks[std::size_t(g)];
+    const int i0 = __builtin_ctzll(f);
+    long p = long((s >> i0) & 1u);
+    f &= f - 1;
+    if (f) p |= long((s >> __builtin_ctzll(f)) & 1u) << 1;
+    return off[std::size_t(g)] + p;
+  }
+  const double* row(long pat) const { return tab.data() + std::size_t(pat) * 4 * std::size_t(m); }
+};
+
+// exp(da) prod_h (ch_h + T_h sh_h), four partial products (the Numba twin keeps the same order).
+inline double table_ratio(const MoveTables& mt, long pat, const double* T) {
+  const int m = mt.m;
+  const double* ch = mt.row(pat);
+  const double* sh = ch + m;
+  double p0 = 1.0, p1 = 1.0, p2 = 1.0, p3 = 1.0;
+  int h = 0;
+  for (; h + 4 <= m; h += 4) {
+    p0 *= ch[h] + T[h] * sh[h];
+    p1 *= ch[h + 1] + T[h + 1] * sh[h + 1];
+    p2 *= ch[h + 2] + T[h + 2] * sh[h + 2];
+    p3 *= ch[h + 3] + T[h + 3] * sh[h + 3];
+  }
+  for (; h < m; ++h) p0 *= ch[h] + T[h] * sh[h];
+  return mt.ea[std::size_t(pat)] * ((p0 * p1) * (p2 * p3));
+}
+
+struct GroupTables {
+  MoveTables mt;
+  std::vector<double> sign;
+  GroupTables(const RBM& r, const PauliOperator& op, std::uint64_t sign_mask)
+      : mt(r, op.flips), sign(op.flips.size()) {
+    for (std::size_t g = 0; g < op.flips.size(); ++g) sign[g] = (popcount(op.flips[g] & sign_mask) & 1) ? -1.0 : 1.0;
+  }
+};
+
+inline double eloc_with_T(const RBM& r, const PauliOperator& op, const GroupTables& gt, const Tables& tb,
+                          std::uint64_t s, const double* T, double* ep, double* em) {
+  const long G = op.n_groups();
+  double e = 0.0;
+  for (long g = 0; g < G; ++g) {
+    double re, im;
+    group_value(op, g, s, re, im);
+    if (re == 0.0) continue;
+    const std::uint64_t f = op.flips[std::size_t(g)];
+    if (f == 0) {
+      e += re;
+      continue;
+    }
+    const double rt = gt.mt.off[std::size_t(g)] >= 0 ? table_ratio(gt.mt, gt.mt.pattern(g, s), T)
+                                                     : flip_ratio(r, tb, s, f, T, ep, em);
+    e += gt.sign[std::size_t(g)] * re * rt;
+  }
+  return e;
+}
+
+}  // namespace
+
+void rbm_local_energy_theta(const RBM& r, const PauliOperator& op, std::uint64_t sign_mask,
+                            const std::uint64_t* states, const double* theta, long count, double* out) {
+  const Tables tb(r);
+  const GroupTables gt(r, op, sign_mask);
+  const std::size_t M = std::size_t(r.m > 0 ? r.m : 1);
+#pragma omp parallel
+  {
+    std::vector<double> T(M), ep(M), em(M);
+#pragma omp for schedule(static)
+    for (long b = 0; b < count; ++b) {
+      for (int h = 0; h < r.m; ++h) T[h] = std::tanh(theta[b * r.m + h]);
+      out[b] = eloc_with_T(r, op, gt, tb, states[b], T.data(), ep.data(), em.data());
+    }
+  }
+}
+
+void rbm_vmc_sample(const RBM& r, const PauliOperator& op, std::uint64_t sign_mask, int move,
+                    const std::int64_t* bonds, long n_bonds, std::uint64_t* states, long chains, long n_samples,
+                    long sweep, long n_discard, std::uint64_t seed, std::uint64_t stream0, std::uint64_t counter0,
+                    std::uint64_t* samples, double* eloc, double* O, std::int64_t* accepted) {
+  const random::PhiloxKeys keys = random::philox_keys(seed);
+  const long total = n_discard + n_samples * sweep;
+  const Tables tb(r);
+  const GroupTables gt(r, op, sign_mask);
+  std::vector<std::uint64_t> mmasks;
+  if (move == 0) {
+    for (int i = 0; i < r.n; ++i) mmasks.push_back(std::uint64_t(1) << i);
+  } else {
+    for (long e = 0; e < n_bonds; ++e)
+      mmasks.push_back((std::uint64_t(1) << bonds[2 * e]) | (std::uint64_t(1) << bonds[2 * e + 1]));
+  }
+  const MoveTables mv(r, mmasks);
+  const long nmoves = long(mmasks.size());
+  const int n = r.n, m = r.m;
+  const long P = long(n) + m + long(m) * n;
+  const std::size_t M = std::size_t(m > 0 ? m : 1);
+#pragma omp parallel
+  {
+    std::vector<double> th(M), T(M), ep(M), em(M), sp(std::size_t(n > 0 ? n : 1));
+#pragma omp for schedule(static)
+    for (long c = 0; c < chains; ++c) {
+      std::uint64_t s = states[c];
+      theta_of(r, tb, s, th.data());
+      for (int h = 0; h < m; ++h) T[h] = std::tanh(th[h]);
+      std::int64_t acc = 0;
+      long k = 0;
+      for (long t = 0; t < total; ++t) {
+        const random::Philox4x32 w =
+            random::philox_block_keyed(keys, stream0 + std::uint64_t(c), counter0 + std::uint64_t(t));
+        const long e = long((std::uint64_t(w.v[0]) * std::uint64_t(nmoves)) >> 32);
+        const std::uint64_t f = mmasks[std::size_t(e)];
+        if (move == 1 && popcount(s & f) != 1) {
+          ++acc;  // parallel spins: the exchange leaves the state as it is
+        } else {
+          const long pat = mv.pattern(e, s);
+          const double ratio = table_ratio(mv, pat, T.data());
+          const double u = random::uniform_double(w.v[2], w.v[3]);
+          if (u < ratio * ratio) {
+            // theta += d; tanh(theta + d) by the addition formula (T + tanh d) / (1 + T tanh d) (rounding
+            // drift ~1e-16 a move), the exact tanh once |T| is within 1e-6 of 1 (the formula loses theta there).
+            const double* d = mv.row(pat) + 2 * m;
+            const double* td = d + m;
+            bool edge = false;
+            for (int h = 0; h < m; ++h) {
+              th[h] += d[h];
+              edge |= std::fabs(T[h]) > 0.999999;
+              T[h] = (T[h] + td[h]) / (1.0 + T[h] * td[h]);
+            }
+            if (edge)
+              for (int h = 0; h < m; ++h) T[h] = std::tanh(th[h]);
+            s ^= f;
+            ++acc;
+          }
+        }
+        if (t >= n_discard && (t - n_discard + 1) % sweep == 0) {
+          const long row = c * n_samples + k++;
+          samples[row] = s;
+          eloc[row] = eloc_with_T(r, op, gt, tb, s, T.data(), ep.data(), em.data());
+          if (O != nullptr) {
+            double* o = O + row * P;
+            for (int i = 0; i < n; ++i) sp[std::size_t(i)] = o[i] = spin(s, i);
+            for (int j = 0; j < m; ++j) {
+              const double tj = T[std::size_t(j)];
+              o[n + j] = tj;
+              double* ow = o + n + m + long(j) * n;
+              for (int i = 0; i < n; ++i) ow[i] = tj * sp[std::size_t(i)];
+            }
+          }
+        }
+      }
+      states[c] = s;
+      accepted[c] = acc;
+    }
+  }
+}
+
 }  // namespace physdl::quantum

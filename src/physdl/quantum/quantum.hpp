@@ -76,4 +76,22 @@ void rbm_sample(const RBM& r, int move, const std::int64_t* bonds, long n_bonds,
                 long n_samples, long sweep, long n_discard, std::uint64_t seed, std::uint64_t stream0,
                 std::uint64_t counter0, std::uint64_t* samples, double* theta_out, std::int64_t* accepted);
 
+/// One VMC step's sampling and estimators in a single call, on caller-owned buffers (plain C++ entry,
+/// usable without Python).  The same chains as rbm_sample (same Philox blocks, same move rule), with
+/// per-move tables: for every move (bond or site) and every spin pattern on its sites, cosh d, sinh d
+/// and the hidden-sum change d, so a move's amplitude ratio is exp(da) prod_h (cosh d_h + tanh theta_h
+/// sinh d_h) and an accepted move adds d to theta.  At every recorded sample, from the chain's live
+/// theta (no recomputation): its local energy eloc[k] (connected configurations of op through the same
+/// tables, sign rule as rbm_local_energy) and, when O is not null, its log-derivative row
+/// O[k, :] = [s_i, tanh theta_j, tanh theta_j s_i] (P = n + m + m n).  Row k = c * n_samples + q.
+void rbm_vmc_sample(const RBM& r, const PauliOperator& op, std::uint64_t sign_mask, int move,
+                    const std::int64_t* bonds, long n_bonds, std::uint64_t* states, long chains, long n_samples,
+                    long sweep, long n_discard, std::uint64_t seed, std::uint64_t stream0, std::uint64_t counter0,
+                    std::uint64_t* samples, double* eloc, double* O, std::int64_t* accepted);
+
+/// Local energies of given states with their hidden sums theta (count, m) supplied by the caller (for
+/// instance from a sampler), through the same per-group tables as rbm_vmc_sample: no theta rebuild.
+void rbm_local_energy_theta(const RBM& r, const PauliOperator& op, std::uint64_t sign_mask,
+                            const std::uint64_t* states, const double* theta, long count, double* out);
+
 }  // namespace physdl::quantum
