@@ -228,12 +228,22 @@ class Hopfield:
             from ._numba import hopfield_async
             es, est, sw, fl = hopfield_async(self.J, S, max_sweeps, keep, np.uint64(seed), np.uint64(st0),
                                              record_steps)
-        conv = self._is_fixed(S)
+        if self._Jint is not None:
+            # exact integer fields: a sweep without flips is a fixed point; check only the chains
+            # that used every sweep
+            conv = sw < max_sweeps
+            full = np.flatnonzero(~conv)
+            if full.size:
+                conv[full] = self._is_fixed(S[full])
+        else:
+            conv = self._is_fixed(S)
         return AsyncResult(S, es, est if record_steps else None, sw, fl, conv)
 
     def _is_fixed(self, S) -> np.ndarray:
         if self._Jint is not None:  # exact integer fields, in row blocks
-            h = np.concatenate([S.astype(np.int64) @ self._Jint[i:i + 2048].astype(np.int64).T
+            # float64 products of integers below 2**53 are exact
+            Sd = S.astype(np.float64)
+            h = np.concatenate([Sd @ self._Jint[i:i + 2048].astype(np.float64).T
                                 for i in range(0, self.n, 2048)], axis=1)
         else:
             h = S.astype(np.float64) @ self.J
