@@ -10,8 +10,9 @@
   must recall the pattern.
 
 Threads: BLAS and the core use ``PHYSDL_BENCH_THREADS`` (default 1).  ``python benchmarks/bench_ebm.py``
-prints the table at the issue's sizes (400 x 400, 10,000 configurations; Hopfield N = 5000); the
-pytest functions run small sizes and check correctness.
+prints the table at the issue's sizes (400 x 400, 10,000 configurations, with the BLAS floor and the time
+to a held-out AIS log-likelihood; Hopfield N = 10^4; ``--slmc`` adds tau_int against L = 16-48, minutes;
+``--no-ais`` skips the likelihood race); the pytest functions run small sizes and check correctness.
 """
 
 from __future__ import annotations
@@ -178,6 +179,31 @@ def hopfield_table(N=5000, alpha=0.05, noise=0.2, n_starts=2):
     return {"physdl cpp": (upd_cpp / t_cpp, ok_cpp), "numpy loop": (upd_np / t_np, ok_np)}
 
 
+def slmc_table(Ls=(16, 24, 32, 40, 48), n_local=200000, n_slmc=50000, seed=1):
+    """tau_int(|m|) at T_c of the plaquette model, local Metropolis (per sweep) against SLMC (per
+    proposal), with the speed-up in sweeps and in wall time (tau x seconds per sweep / proposal)."""
+    from physdl.slmc import autocorrelation_comparison
+    rows = {}
+    with threadpool_limits(THREADS):
+        physdl.set_num_threads(THREADS)
+        for L in Ls:
+            r = autocorrelation_comparison(L, n_train=2000, n_local=n_local, n_slmc=n_slmc, seed=seed)
+            tl, ts = r["tau_local"], r["tau_slmc"]
+            ratio = tl.value / ts.value
+            ratio_err = ratio * np.hypot(tl.error / tl.value, ts.error / ts.value)
+            wall = (tl.value * r["seconds_per_local"]) / (ts.value * r["seconds_per_slmc"])
+            rows[L] = (tl, ts, ratio, ratio_err, wall, r["acceptance"], r["mean_cluster"])
+    return rows
+
+
+@pytest.mark.slow
+def test_slmc_tau_against_L():
+    rows = slmc_table(Ls=(16, 32), n_local=60000, n_slmc=20000)
+    for L, (tl, ts, ratio, err, wall, acc, cl) in rows.items():
+        assert ratio > 1.0 and np.isfinite(wall), rows
+    assert rows[32][2] > rows[16][2] - 2 * np.hypot(rows[32][3], rows[16][3])  # the gain does not fall with L
+
+
 def test_rbm_speed_and_quality_small():
     rows = rbm_table(L=8, n=1000, nh=64, epochs=3)
     for name in ("physdl f64", "physdl f32"):
@@ -203,6 +229,11 @@ def main():
         print(f"time to the held-out AIS log-likelihood/site {target:.4f} (sklearn f64 after 6 epochs, less 2 errors)")
         for k, t in reach.items():
             print(f"  {k:12s} {t:.2f} s   curve " + " ".join(f"{ll:.4f}+-{e:.4f}" for _, ll, e in curves[k]))
+    if "--slmc" in sys.argv:
+        print("SLMC on the plaquette Ising model at T_c = 2.493: tau_int(|m|)")
+        for L, (tl, ts, ratio, err, wall, acc, cl) in slmc_table().items():
+            print(f"  L = {L:2d}  local {tl} sweeps  SLMC {ts} proposals  ratio {ratio:.1f} +- {err:.1f}  "
+                  f"wall-time speed-up {wall:.2f}  acceptance {acc:.2f}  mean cluster {cl:.0f}")
     hop = hopfield_table(N=10000)
     print("Hopfield asynchronous updates, N = 10^4, alpha = 0.05, 20% noise")
     for k, (rate, ok) in hop.items():

@@ -75,6 +75,11 @@ def _parser() -> argparse.ArgumentParser:
     ho.add_argument("--quick", action="store_true", help="the AdS-Schwarzschild experiment only (seconds)")
     ho.add_argument("--out", default="physdl-holography", help="output folder (default: ./physdl-holography)")
     ho.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    eb = sub.add_parser("ebm", help="energy-based models: Hopfield capacity, RBM thermodynamics, SLMC (book ch. 6, 10)")
+    eb.add_argument("topic", choices=["hopfield", "rbm", "slmc"], help="which model")
+    eb.add_argument("--quick", action="store_true", help="small sizes (seconds to a minute)")
+    eb.add_argument("--out", default=None, help="output folder (default: ./physdl-ebm-TOPIC)")
+    eb.add_argument("--no-progress", action="store_true", help="hide progress")
     return p
 
 
@@ -147,6 +152,10 @@ def main(argv=None) -> int:
             print(f"  [{'ok ' if row.ok else 'OFF'}] {row.quantity} = {row.reproduced}  (reference {row.reference})")
         print(f"\nreport: {args.out}/index.md and {args.out}/index.html")
         return 0
+    if args.command == "ebm":
+        from .tour.ebm_tour import cli as ebm_cli
+
+        return ebm_cli(args.topic, args.out or f"physdl-ebm-{args.topic}", args.quick, not args.no_progress)
     _parser().print_help()
     return 0
 

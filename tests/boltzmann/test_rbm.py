@@ -257,3 +257,16 @@ def uniform_shuffle(r, n, epoch):
     from physdl.boltzmann import _SHUFFLE, _stream
     from physdl.random import uniform
     return uniform(n, seed=r.seed, stream=_stream(_SHUFFLE), offset=epoch * n)
+
+
+@pytest.mark.slow
+def test_torlai_melko_thermodynamics_several_temperatures():
+    # energy, |m| and specific heat of the RBM's samples against the Monte Carlo data at three
+    # temperatures (below, at and above T_c of the infinite lattice), within 3 jackknife errors
+    from physdl.boltzmann.thermo import ising_thermodynamics
+    for T in (1.8, 2.27, 3.0):
+        r = ising_thermodynamics(4, T, n=4000, seed=0)
+        for key in ("energy", "|m|", "C"):
+            d, s = r["data"][key], r["rbm"][key]
+            assert abs(d.value - s.value) < 3 * np.hypot(d.error, s.error), (T, key, d, s)
+        assert r["data"]["C"].value > 0.3  # the observable is not trivially small
