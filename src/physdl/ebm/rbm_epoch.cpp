@@ -68,7 +68,7 @@ PHYSDL_EBM_CLONES_P void philox_row(const physdl::random::PhiloxKeys& keys, std:
 
 // exp(y) for y in the clamped range, Cephes-style reduction y = n ln2 + r; float: degree-6 polynomial,
 // double: the (3, 3) Pade form; both within about one unit in the last place.
-inline float exp_fast(float y) {
+__attribute__((always_inline)) inline float exp_fast(float y) {
   y = y < -87.0f ? -87.0f : (y > 87.0f ? 87.0f : y);
   const float t = y * 1.44269504088896341f + 12582912.0f;
   const float n = t - 12582912.0f;
@@ -85,7 +85,7 @@ inline float exp_fast(float y) {
   return e * __builtin_bit_cast(float, bits);
 }
 
-inline double exp_fast(double y) {
+__attribute__((always_inline)) inline double exp_fast(double y) {
   y = y < -708.0 ? -708.0 : (y > 708.0 ? 708.0 : y);
   const double t = y * 1.4426950408889634 + 6755399441055744.0;
   const double n = t - 6755399441055744.0;
@@ -103,13 +103,13 @@ inline double exp_fast(double y) {
 namespace {
 
 template <class T>
-inline T uniform_of(std::uint32_t w);
+__attribute__((always_inline)) inline T uniform_of(std::uint32_t w);
 template <>
-inline float uniform_of<float>(std::uint32_t w) {
+__attribute__((always_inline)) inline float uniform_of<float>(std::uint32_t w) {
   return static_cast<float>(w >> 8) * 5.9604644775390625e-8f;  // (w >> 8) / 2^24, exact
 }
 template <>
-inline double uniform_of<double>(std::uint32_t w) {
+__attribute__((always_inline)) inline double uniform_of<double>(std::uint32_t w) {
   return static_cast<double>(w) * 2.3283064365386963e-10;  // w / 2^32, exact
 }
 
@@ -118,7 +118,7 @@ inline double uniform_of<double>(std::uint32_t w) {
 // compiler vectorises them; built for AVX2 (without FMA, so the rounding is the baseline's) and
 // the baseline, picked at run time.
 template <class T>
-inline void sigmoid_row_impl(T* pre, const T* bias, std::int64_t nu, bool pm, const std::uint32_t* rnd, T* out,
+__attribute__((always_inline)) inline void sigmoid_row_impl(T* pre, const T* bias, std::int64_t nu, bool pm, const std::uint32_t* rnd, T* out,
                              bool expect, T escale) {
   constexpr std::int64_t C = 256;
   alignas(64) T p[C];
