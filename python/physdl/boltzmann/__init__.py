@@ -12,7 +12,9 @@ sampling (eq. 6.20-6.23) alternates ``h ~ P(h|v)`` and ``v ~ P(v|h)``; the kerne
 products, Numba twin) runs many chains at once with Philox numbers from ``stream("boltzmann", k)``.
 Training ascends the log-likelihood with the gradient of eq. 6.14: the data phase with ``E[h|v]``
 exactly, the model phase from CD-k chains started at the data (eq. 6.17-6.19) or from persistent
-chains (PCD).  On machines small enough to enumerate, :meth:`RBM.log_partition`,
+chains (PCD, whose state is the chains' hidden sample).  A whole epoch (every minibatch's data
+phase, chain steps and the in-place update ``W += A^T G`` with stacked data and model rows) is one
+kernel call (C++ ``physdl::ebm::rbm_epoch`` or its Numba twin).  On machines small enough to enumerate, :meth:`RBM.log_partition`,
 :meth:`RBM.exact_gradient` and :meth:`RBM.log_likelihood` are exact; :meth:`RBM.ais` estimates
 ``log Z`` by annealed importance sampling with its error.
 
@@ -294,29 +296,6 @@ class RBM:
         vk64 = vk.astype(np.float64)
         neg = self._moments(vk64, self.hidden_expectation(vk))
         return tuple(p - q for p, q in zip(pos, neg))
-
-    def _train_step(self, v, lr, k, persistent, nc, backend):
-        """One update W += lr * (eq. 6.19) in the machine's dtype (v already checked)."""
-        from scipy.special import expit
-        act = np.tanh if self.units == "spin" else expit
-        W, c = self.W, self.c
-        ph = act(v @ W + c)
-        if persistent:
-            if self._chains is None or self._chains.shape[0] != nc:
-                self._chains = self.random_visible(nc)
-            vk = self._chains
-            self._gibbs(vk, k, _PCD, backend)
-        else:
-            vk = v.copy()
-            self._gibbs(vk, k, _CD, backend)
-        phn = act(vk @ W + c)
-        B, M = v.shape[0], vk.shape[0]
-        dt = self.dtype.type
-        A = np.concatenate([v, vk])
-        G = np.concatenate([ph * dt(lr / B), phn * dt(-lr / M)])
-        W += A.T @ G  # lr (<v h>_data - <v h>_model) in one product
-        self.b += dt(lr) * (v.mean(axis=0) - vk.mean(axis=0))
-        self.c += dt(lr) * (ph.mean(axis=0) - phn.mean(axis=0))
 
     def _epoch(self, data, order, bs, lr, k, persistent, nc, backend):
         """All minibatches of one epoch in one kernel call (C++ or its Numba twin)."""
