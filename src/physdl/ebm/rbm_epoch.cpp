@@ -202,13 +202,16 @@ void rbm_epoch(T* W, T* b, T* c, std::int64_t nv, std::int64_t nh, bool pm, cons
   for (std::int64_t s = 0; s < nbatch; ++s) {
     const std::uint64_t q0 = 2 * (t0 + static_cast<std::uint64_t>(s) * static_cast<std::uint64_t>(k));
     for (std::int64_t r = 0; r < B; ++r) std::memcpy(A + r * nv, data + order[s * B + r] * nv, sizeof(T) * nv);
-    // data phase: E[h | v_data]; CD starts its chains at h ~ P(h | v_data) (half-step q0)
-    physdl::nn::gemm<T>(false, false, B, nh, nv, T(1), A, nv, W, nh, T(0), G, nh);
+    // data phase: E[h | v_data].  CD starts its chains at h ~ P(h | v_data) (half-step q0) and so needs
+    // it first; PCD computes it in the same product as the chains' last step, [V_data; V_model] W.
+    if (!persistent) {
+      physdl::nn::gemm<T>(false, false, B, nh, nv, T(1), A, nv, W, nh, T(0), G, nh);
 #pragma omp parallel for schedule(static) if (big)
-    for (std::int64_t r = 0; r < B; ++r) {
-      std::uint32_t* rnd = RND + r * rnd_slots * (sizeof(T) / 4);
-      if (!persistent) philox_row(keys, stream0 + static_cast<std::uint64_t>(r), q0, (nh + 3) / 4, rnd);
-      sigmoid_row(G + r * nh, c, nh, pm, rnd, persistent ? nullptr : hchain + r * nh, true, sd);
+      for (std::int64_t r = 0; r < B; ++r) {
+        std::uint32_t* rnd = RND + r * rnd_slots * (sizeof(T) / 4);
+        philox_row(keys, stream0 + static_cast<std::uint64_t>(r), q0, (nh + 3) / 4, rnd);
+        sigmoid_row(G + r * nh, c, nh, pm, rnd, hchain + r * nh, true, sd);
+      }
     }
     // the chains: PCD half-steps v, h, v, h, ... (q0 .. q0 + 2k - 1); CD h (done), v, h, ..., v
     for (std::int64_t t = 0; t < k; ++t) {
@@ -220,11 +223,21 @@ void rbm_epoch(T* W, T* b, T* c, std::int64_t nv, std::int64_t nh, bool pm, cons
         philox_row(keys, stream0 + static_cast<std::uint64_t>(r), qv, (nv + 3) / 4, rnd);
         sigmoid_row(PV + r * nv, b, nv, pm, rnd, VM + r * nv, false, T(0));
       }
-      physdl::nn::gemm<T>(false, false, nc, nh, nv, T(1), VM, nv, W, nh, T(0), GM, nh);
       const bool last = t == k - 1;
+      const bool both = persistent && last;  // one product for the data rows and the chains
+      if (both) {
+        physdl::nn::gemm<T>(false, false, rows, nh, nv, T(1), A, nv, W, nh, T(0), G, nh);
+      } else {
+        physdl::nn::gemm<T>(false, false, nc, nh, nv, T(1), VM, nv, W, nh, T(0), GM, nh);
+      }
       const bool draw = !last || persistent;
+      const std::int64_t r0 = both ? -B : 0;  // rows r < 0 are the data rows
 #pragma omp parallel for schedule(static) if (big)
-      for (std::int64_t r = 0; r < nc; ++r) {
+      for (std::int64_t r = r0; r < nc; ++r) {
+        if (r < 0) {
+          sigmoid_row(GM + r * nh, c, nh, pm, nullptr, nullptr, true, sd);
+          continue;
+        }
         std::uint32_t* rnd = RND + r * rnd_slots * (sizeof(T) / 4);
         if (draw) philox_row(keys, stream0 + static_cast<std::uint64_t>(r), qv + 1, (nh + 3) / 4, rnd);
         sigmoid_row(GM + r * nh, c, nh, pm, rnd, draw ? hchain + r * nh : nullptr, last, sm);
