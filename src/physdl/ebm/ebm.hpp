@@ -45,8 +45,9 @@ void rbm_gibbs(const T* W, const T* b, const T* c, std::int64_t nv, std::int64_t
 
 // One training epoch (eq. 6.18-6.19) in one call, on caller-owned buffers (no allocation).
 // W (nv, nh) row-major, b (nv), c (nh) are updated in place; data (n, nv) with the batch rows
-// order[s B .. s B + B) for s < nbatch.  Per minibatch: the data phase E[h|v] (one product), k Gibbs
-// steps of the chains (two products each), then W += A^T G as one rank-(B + nc) product with the
+// order[s B .. s B + B) for s < nbatch.  Per minibatch: the data phase E[h|v], k Gibbs steps of the
+// chains (two products each; under PCD the data phase and the last step share the one product
+// [V_data; V_model] W), then W += A^T G as one rank-(B + nc) product with the
 // stacked A = [V_data; V_model] and G = [lr/B E_data; -lr/nc E_model], b += column sums of
 // (lr/B V_data, -lr/nc V_model), c += column sums of G.  persistent: PCD-k with chains vchain (nc, nv)
 // and hchain (nc, nh) (the chain's state is its hidden sample; each step draws v ~ P(v|h), then
