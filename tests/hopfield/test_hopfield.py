@@ -154,3 +154,16 @@ def test_float_kernel_cpp_equals_numba_and_integer_kernel():
     # (N - 1) P = 413 odd: every N h_i is a sum of an odd number of +-1 terms, never 0, so no ties and both kernels take the same path
     assert np.array_equal(a.states, c.states) and np.array_equal(a.sweeps, c.sweeps)
     np.testing.assert_allclose(a.energy_steps, c.energy_steps, rtol=0, atol=1e-12)
+
+
+def test_cli_ebm_topics(capsys):
+    from physdl.cli import main
+    from physdl.tour.ebm_tour import TOPICS
+    from physdl.tour import _REGISTRY
+
+    with pytest.raises(SystemExit) as e:
+        main(["ebm", "nope"])
+    assert e.value.code == 2 and "invalid choice" in capsys.readouterr().err
+    # every topic names registered tour entries (the command runs exactly those)
+    assert set(TOPICS) == {"hopfield", "rbm", "slmc"}
+    assert all(name in _REGISTRY for names in TOPICS.values() for name in names)
