@@ -51,6 +51,44 @@ void def_gibbs(py::module_& m, const char* name) {
       py::arg("seed"), py::arg("stream0"), py::arg("t0"));
 }
 
+template <class T>
+void def_epoch(py::module_& m, const char* name) {
+  m.def(
+      name,
+      [](carray<T> W, carray<T> b, carray<T> c, bool pm, const carray<T>& data, const carray<std::int64_t>& order,
+         std::int64_t B, bool persistent, std::int64_t k, double lr, carray<T> vchain, carray<T> hchain,
+         std::uint64_t seed, std::uint64_t stream0, std::uint64_t t0) {
+        need(W.ndim() == 2, "W must be 2-dimensional");
+        const std::int64_t nv = W.shape(0), nh = W.shape(1);
+        need(b.size() == nv && c.size() == nh, "b, c must have n_visible, n_hidden entries");
+        need(data.ndim() == 2 && data.shape(1) == nv, "data must have shape (n, n_visible)");
+        const std::int64_t n = data.shape(0);
+        need(B >= 1 && k >= 1, "batch size and k must be >= 1");
+        need(order.ndim() == 1, "order must be 1-dimensional");
+        const std::int64_t nbatch = order.shape(0) / B;
+        for (py::ssize_t i = 0; i < nbatch * B; ++i) need(order.data()[i] >= 0 && order.data()[i] < n, "order holds a row outside [0, n)");
+        need(hchain.ndim() == 2 && hchain.shape(1) == nh, "hchain must have shape (nc, n_hidden)");
+        const std::int64_t nc = hchain.shape(0);
+        need(nc >= 1, "at least one chain");
+        need(persistent || nc == B, "CD needs nc == B");
+        need(!persistent || (vchain.ndim() == 2 && vchain.shape(0) == nc && vchain.shape(1) == nv),
+             "vchain must have shape (nc, n_visible)");
+        auto* pW = mutable_data(W, "W");
+        auto* pb = mutable_data(b, "b");
+        auto* pc = mutable_data(c, "c");
+        auto* pvc = mutable_data(vchain, "vchain");
+        auto* phc = mutable_data(hchain, "hchain");
+        carray<T> work(physdl::ebm::rbm_epoch_workspace<T>(nv, nh, B, nc));
+        auto* pwk = work.mutable_data();
+        py::gil_scoped_release nogil;
+        physdl::ebm::rbm_epoch<T>(pW, pb, pc, nv, nh, pm, data.data(), order.data(), nbatch, B, persistent, k,
+                                  static_cast<T>(lr), pvc, phc, nc, seed, stream0, t0, pwk);
+      },
+      py::arg("W"), py::arg("b"), py::arg("c"), py::arg("pm"), py::arg("data"), py::arg("order"), py::arg("batch_size"),
+      py::arg("persistent"), py::arg("k"), py::arg("lr"), py::arg("vchain"), py::arg("hchain"), py::arg("seed"),
+      py::arg("stream0"), py::arg("t0"));
+}
+
 }  // namespace
 
 void register_ebm(py::module_& root) {
@@ -84,6 +122,34 @@ void register_ebm(py::module_& root) {
       py::arg("record_steps"));
 
   m.def(
+      "hopfield_async_int",
+      [](const carray<std::int16_t>& W, double scale, carray<std::int8_t> S, std::int64_t max_sweeps, bool tie_keep,
+         std::uint64_t seed, std::uint64_t stream0, bool record_steps) {
+        need(W.ndim() == 2 && W.shape(0) == W.shape(1), "W must be square");
+        const std::int64_t n = W.shape(0);
+        need(S.ndim() == 2 && S.shape(1) == n, "S must have shape (m, n)");
+        need(n < (std::int64_t(1) << 24), "n must be below 2**24");
+        need(max_sweeps >= 1 && max_sweeps < (std::int64_t(1) << 39), "max_sweeps out of range");
+        const std::int64_t m = S.shape(0);
+        auto* ps = mutable_data(S, "S");
+        carray<double> es({m, max_sweeps + 1});
+        carray<double> est(record_steps ? std::vector<py::ssize_t>{m, max_sweeps * n + 1} : std::vector<py::ssize_t>{0, 0});
+        carray<std::int64_t> sweeps(m), flips(m);
+        double* pes = es.mutable_data();
+        double* pest = record_steps ? est.mutable_data() : nullptr;
+        auto* psw = sweeps.mutable_data();
+        auto* pfl = flips.mutable_data();
+        {
+          py::gil_scoped_release nogil;
+          physdl::ebm::hopfield_async_int(W.data(), scale, n, ps, m, max_sweeps, tie_keep, seed, stream0, pes, pest, psw,
+                                          pfl);
+        }
+        return py::make_tuple(es, est, sweeps, flips);
+      },
+      py::arg("W"), py::arg("scale"), py::arg("S"), py::arg("max_sweeps"), py::arg("tie_keep"), py::arg("seed"),
+      py::arg("stream0"), py::arg("record_steps"));
+
+  m.def(
       "hopfield_sync",
       [](const carray<double>& W, carray<std::int8_t> S, std::int64_t max_steps, bool tie_keep) {
         need(W.ndim() == 2 && W.shape(0) == W.shape(1), "W must be square");
@@ -108,6 +174,8 @@ void register_ebm(py::module_& root) {
 
   def_gibbs<double>(m, "rbm_gibbs_f64");
   def_gibbs<float>(m, "rbm_gibbs_f32");
+  def_epoch<double>(m, "rbm_epoch_f64");
+  def_epoch<float>(m, "rbm_epoch_f32");
 
   m.def(
       "plaquette_metropolis",

@@ -84,6 +84,11 @@ def _parser() -> argparse.ArgumentParser:
     qu.add_argument("--quick", action="store_true", help="L = 10 and 80 steps instead of L = 16 and 300")
     qu.add_argument("--out", default="physdl-quantum", type=_out_dir, help="output folder (default: ./physdl-quantum)")
     qu.add_argument("--no-progress", action="store_true", help="hide progress lines")
+    eb = sub.add_parser("ebm", help="energy-based models: Hopfield capacity, RBM thermodynamics, SLMC (book ch. 6, 10)")
+    eb.add_argument("topic", choices=["hopfield", "rbm", "slmc"], help="which model")
+    eb.add_argument("--quick", action="store_true", help="small sizes (seconds to a minute)")
+    eb.add_argument("--out", default=None, help="output folder (default: ./physdl-ebm-TOPIC)")
+    eb.add_argument("--no-progress", action="store_true", help="hide progress")
     return p
 
 
@@ -170,6 +175,9 @@ def main(argv=None) -> int:
         from .quantum import _cli as quantum_cli
 
         return quantum_cli.main(args.out, quick=args.quick, progress=not args.no_progress)
+    if args.command == "ebm":
+        from .tour.ebm_tour import cli as ebm_cli
+        return ebm_cli(args.topic, args.out or f"physdl-ebm-{args.topic}", args.quick, not args.no_progress)
     _parser().print_help()
     return 0
 

@@ -205,3 +205,68 @@ def test_bad_input():
         RBM(30, 30).log_partition()
     with pytest.raises(ValueError, match="not a readable RBM"):
         RBM.load(__file__)
+
+
+@pytest.mark.parametrize("units", ["binary", "spin"])
+def test_fused_epoch_cpp_numba_threads(units, threads):
+    # the one-call epoch: same chains (every Bernoulli draw) on cpp 1/2 threads and Numba; the
+    # weights agree to rounding (the twin's products go through NumPy's matmul, not the same GEMM)
+    g = np.random.default_rng(0)
+    lo = 0 if units == "binary" else -1
+    for dt in (np.float64, np.float32):
+        X = np.where(g.random((300, 20)) < 0.5, 1, lo).astype(dt)
+        for method in ("pcd", "cd"):
+            out = []
+            for be, nt in (("cpp", 1), ("cpp", 2), ("numba", 1)):
+                physdl.set_num_threads(nt)
+                r = RBM(20, 12, units=units, dtype=dt, seed=3, init_std=0.1)
+                r.fit(X, epochs=2, learning_rate=0.05, batch_size=30, k=2, method=method, monitor=False, backend=be)
+                out.append(r)
+            a = out[0]
+            assert np.array_equal(a.W, out[1].W) and np.array_equal(a.b, out[1].b)
+            tol = 1e-5 if dt == np.float32 else 1e-12
+            for r in out[1:]:
+                np.testing.assert_allclose(r.W, a.W, rtol=0, atol=tol)
+                np.testing.assert_allclose(r.c, a.c, rtol=0, atol=tol)
+                if method == "pcd":
+                    assert np.array_equal(r._chains, a._chains) and np.array_equal(r._hchains, a._hchains)
+
+
+def test_fused_epoch_equals_numpy_reference():
+    # one PCD-1 minibatch by hand in NumPy (float64, exact sigmoid) against the fused kernel: the
+    # chain draws are taken from the kernel's own output, the update is recomputed independently
+    g = np.random.default_rng(1)
+    X = (g.random((40, 9)) < 0.5).astype(np.float64)
+    r = RBM(9, 7, seed=2, init_std=0.3)
+    r.fit(X, epochs=1, learning_rate=0.1, batch_size=40, method="pcd", monitor=False)  # sets up chains
+    W0, b0, c0, h0 = r.W.copy(), r.b.copy(), r.c.copy(), r._hchains.copy()
+    order = np.argsort(uniform_shuffle(r, 40, epoch=1), kind="stable")
+    r.fit(X, epochs=1, learning_rate=0.1, batch_size=40, method="pcd", monitor=False)
+    vm = r._chains  # v ~ P(v | h0) drawn by the kernel
+    sig = lambda a: 1.0 / (1.0 + np.exp(-a))
+    pv = sig(h0 @ W0.T + b0)
+    assert np.all((vm == 1) | (vm == 0)) and 0.2 < np.mean(vm == (pv > 0.5)) <= 1.0
+    vd = X[order]
+    pd, pm = sig(vd @ W0 + c0), sig(vm @ W0 + c0)
+    np.testing.assert_allclose(r.W, W0 + 0.1 * (vd.T @ pd - vm.T @ pm) / 40, atol=1e-12)
+    np.testing.assert_allclose(r.b, b0 + 0.1 * (vd.mean(0) - vm.mean(0)), atol=1e-12)
+    np.testing.assert_allclose(r.c, c0 + 0.1 * (pd.mean(0) - pm.mean(0)), atol=1e-12)
+
+
+def uniform_shuffle(r, n, epoch):
+    from physdl.boltzmann import _SHUFFLE, _stream
+    from physdl.random import uniform
+    return uniform(n, seed=r.seed, stream=_stream(_SHUFFLE), offset=epoch * n)
+
+
+@pytest.mark.slow
+def test_torlai_melko_thermodynamics_several_temperatures():
+    # energy, |m| and specific heat of the RBM's samples against the Monte Carlo data at three
+    # temperatures (below, at and above T_c of the infinite lattice), within 3 jackknife errors
+    from physdl.boltzmann.thermo import ising_thermodynamics
+    for T in (1.8, 2.27, 3.0):
+        r = ising_thermodynamics(4, T, n=4000, seed=0)
+        for key in ("energy", "|m|", "C"):
+            d, s = r["data"][key], r["rbm"][key]
+            assert abs(d.value - s.value) < 3 * np.hypot(d.error, s.error), (T, key, d, s)
+        assert r["data"]["C"].value > 0.3  # the observable is not trivially small

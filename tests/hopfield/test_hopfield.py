@@ -137,3 +137,33 @@ def test_bad_input():
         net.run(np.ones((1, 3)), max_sweeps=0)
     with pytest.raises(ValueError, match="fraction"):
         H.corrupt(np.ones((1, 3)), 1.5)
+
+
+def test_float_kernel_cpp_equals_numba_and_integer_kernel():
+    # a network given by J (the float64 kernel) and the same Hebb network on integer couplings
+    xi = H.random_patterns(7, 60, seed=21)
+    hebb_net = H.Hopfield.from_patterns(xi)
+    assert hebb_net._Jint is not None
+    plain = H.Hopfield(hebb_net.J.copy())
+    assert plain._Jint is None
+    s0 = H.random_patterns(12, 60, seed=22)
+    a = plain.run(s0, seed=3, record_steps=True, backend="cpp")
+    b = plain.run(s0, seed=3, record_steps=True, backend="numba")
+    assert np.array_equal(a.states, b.states) and np.array_equal(a.energy_steps, b.energy_steps)
+    c = hebb_net.run(s0, seed=3, record_steps=True, backend="cpp")
+    # (N - 1) P = 413 odd: every N h_i is a sum of an odd number of +-1 terms, never 0, so no ties and both kernels take the same path
+    assert np.array_equal(a.states, c.states) and np.array_equal(a.sweeps, c.sweeps)
+    np.testing.assert_allclose(a.energy_steps, c.energy_steps, rtol=0, atol=1e-12)
+
+
+def test_cli_ebm_topics(capsys):
+    from physdl.cli import main
+    from physdl.tour.ebm_tour import TOPICS
+    from physdl.tour import _REGISTRY
+
+    with pytest.raises(SystemExit) as e:
+        main(["ebm", "nope"])
+    assert e.value.code == 2 and "invalid choice" in capsys.readouterr().err
+    # every topic names registered tour entries (the command runs exactly those)
+    assert set(TOPICS) == {"hopfield", "rbm", "slmc"}
+    assert all(name in _REGISTRY for names in TOPICS.values() for name in names)

@@ -12,7 +12,9 @@ sampling (eq. 6.20-6.23) alternates ``h ~ P(h|v)`` and ``v ~ P(v|h)``; the kerne
 products, Numba twin) runs many chains at once with Philox numbers from ``stream("boltzmann", k)``.
 Training ascends the log-likelihood with the gradient of eq. 6.14: the data phase with ``E[h|v]``
 exactly, the model phase from CD-k chains started at the data (eq. 6.17-6.19) or from persistent
-chains (PCD).  On machines small enough to enumerate, :meth:`RBM.log_partition`,
+chains (PCD, whose state is the chains' hidden sample).  A whole epoch (every minibatch's data
+phase, chain steps and the in-place update ``W += A^T G`` with stacked data and model rows) is one
+kernel call (C++ ``physdl::ebm::rbm_epoch`` or its Numba twin).  On machines small enough to enumerate, :meth:`RBM.log_partition`,
 :meth:`RBM.exact_gradient` and :meth:`RBM.log_likelihood` are exact; :meth:`RBM.ais` estimates
 ``log Z`` by annealed importance sampling with its error.
 
@@ -102,7 +104,8 @@ class RBM:
         self.b = np.zeros(self.n_visible, dt)
         self.c = np.zeros(self.n_hidden, dt)
         self._t = 0          # Gibbs steps drawn so far (the Philox counter of the next call)
-        self._chains = None  # persistent chains of PCD
+        self._chains = None  # persistent chains of PCD (visible states)
+        self._hchains = None  # and their hidden states (the state a PCD step starts from)
         self.history = FitHistory()
 
     # ---- parameters and checks ------------------------------------------------------------
@@ -294,28 +297,34 @@ class RBM:
         neg = self._moments(vk64, self.hidden_expectation(vk))
         return tuple(p - q for p, q in zip(pos, neg))
 
-    def _train_step(self, v, lr, k, persistent, nc, backend):
-        """One update W += lr * (eq. 6.19) in the machine's dtype (v already checked)."""
-        from scipy.special import expit
-        act = np.tanh if self.units == "spin" else expit
-        W, c = self.W, self.c
-        ph = act(v @ W + c)
+    def _epoch(self, data, order, bs, lr, k, persistent, nc, backend):
+        """All minibatches of one epoch in one kernel call (C++ or its Numba twin)."""
+        be = _backend.resolve(backend, ("cpp", "numba"))
         if persistent:
-            if self._chains is None or self._chains.shape[0] != nc:
+            if self._chains is None or self._chains.shape[0] != nc or self._hchains is None:
                 self._chains = self.random_visible(nc)
-            vk = self._chains
-            self._gibbs(vk, k, _PCD, backend)
+                self._hchains = self._gibbs(self._chains.copy(), 1, _PCD, backend)
+            vch, hch = self._chains, self._hchains
+            purpose = _PCD
         else:
-            vk = v.copy()
-            self._gibbs(vk, k, _CD, backend)
-        phn = act(vk @ W + c)
-        B, M = v.shape[0], vk.shape[0]
-        dt = self.dtype.type
-        A = np.concatenate([v, vk])
-        G = np.concatenate([ph * dt(lr / B), phn * dt(-lr / M)])
-        W += A.T @ G  # lr (<v h>_data - <v h>_model) in one product
-        self.b += dt(lr) * (v.mean(axis=0) - vk.mean(axis=0))
-        self.c += dt(lr) * (ph.mean(axis=0) - phn.mean(axis=0))
+            nc = bs
+            vch = np.empty((0, self.n_visible), self.dtype)
+            hch = np.empty((bs, self.n_hidden), self.dtype)
+            purpose = _CD
+        pm = self.units == "spin"
+        for name in ("W", "b", "c"):
+            setattr(self, name, np.ascontiguousarray(getattr(self, name), self.dtype))
+        args = (self.W, self.b, self.c, pm, data, order, bs, persistent, k, lr, vch, hch, self.seed,
+                _stream(purpose), self._t)
+        if be == "cpp":
+            core = _backend.module("cpp")
+            from ..nn._blas import ensure_blas
+            ensure_blas(core.nn)
+            (core.ebm.rbm_epoch_f64 if self.dtype == np.float64 else core.ebm.rbm_epoch_f32)(*args)
+        else:
+            from ._numba import rbm_epoch
+            rbm_epoch(*args)
+        self._t += (order.shape[0] // bs) * k
 
     def fit(self, data, epochs: int = 10, learning_rate: float = 0.01, batch_size: int = 100, k: int = 1,
             method: str = "pcd", n_chains: int | None = None, monitor=None, progress: bool = False,
@@ -351,8 +360,7 @@ class RBM:
         for ep in range(start, start + epochs):
             u = uniform(n, seed=self.seed, stream=_stream(_SHUFFLE), offset=ep * n)
             order = np.argsort(u, kind="stable")
-            for s in range(0, n - bs + 1, bs):
-                self._train_step(data[order[s:s + bs]], lr, k, method == "pcd", nc, backend)
+            self._epoch(data, order.astype(np.int64), bs, lr, k, method == "pcd", nc, backend)
             self.history.epoch.append(ep)
             if mon is not None:
                 self.history.pseudo_log_likelihood.append(float(np.mean(self.pseudo_log_likelihood(mon))))
@@ -417,6 +425,7 @@ class RBM:
         p = Path(path)
         np.savez(p, W=self.W, b=self.b, c=self.c, t=np.int64(self._t), seed=np.uint64(self.seed),
                  units=np.array(self.units), chains=self._chains if self._chains is not None else np.zeros((0, 0)),
+                 hchains=self._hchains if self._hchains is not None else np.zeros((0, 0)),
                  epoch=np.array(self.history.epoch, np.int64),
                  pll=np.array(self.history.pseudo_log_likelihood), rec=np.array(self.history.reconstruction_error))
 
@@ -439,6 +448,10 @@ class RBM:
         rbm.set_parameters(W, d["b"], d["c"])
         rbm._t = int(d["t"])
         rbm._chains = d["chains"].astype(W.dtype) if d["chains"].size else None
+        hc = d.get("hchains")
+        rbm._hchains = hc.astype(W.dtype) if hc is not None and hc.size else None
+        if rbm._hchains is not None and (rbm._chains is None or rbm._hchains.shape != (rbm._chains.shape[0], W.shape[1])):
+            raise ValueError(f"{p}: hchains must have shape (n_chains, n_hidden)")
         rbm.history = FitHistory(d["epoch"].tolist(), d["pll"].tolist(), d["rec"].tolist())
         return rbm
 

@@ -163,10 +163,25 @@ class Hopfield:
         self.J = J
         self.tie = tie
 
+        self._Jint = None  # integer couplings J = _scale * _Jint (Hebb's rule), for the exact kernel
+        self._scale = 1.0
+
     @classmethod
     def from_patterns(cls, patterns, zero_diagonal: bool = True, tie: str = "minus") -> "Hopfield":
-        """The network storing ``patterns`` by Hebb's rule (:func:`hebb`)."""
-        return cls(hebb(patterns, zero_diagonal), tie)
+        """The network storing ``patterns`` by Hebb's rule (:func:`hebb`).
+
+        Asynchronous updates then run on the integer couplings ``N J_ij = sum_mu a_i a_j`` (int16,
+        exact int32 fields, so ties ``sgn(0)`` are exact) when ``P <= 32767``.
+        """
+        a = check_patterns(patterns)
+        P, N = a.shape
+        net = cls(hebb(a, zero_diagonal), tie)
+        if P <= 32767 and P * N < (1 << 31):
+            Wint = np.rint(net.J * N)
+            if np.array_equal(Wint / N, net.J):
+                net._Jint = Wint.astype(np.int16)
+                net._scale = 1.0 / N
+        return net
 
     @property
     def n(self) -> int:
@@ -199,18 +214,39 @@ class Hopfield:
         b = _backend.resolve(backend, ("cpp", "numba"))
         st0 = stream("hopfield", _CHAIN0)
         keep = self.tie == "keep"
-        if b == "cpp":
+        if self._Jint is not None:
+            if b == "cpp":
+                fn = _backend.module("cpp").ebm.hopfield_async_int
+            else:
+                from ._numba import hopfield_async_int as fn
+            es, est, sw, fl = fn(self._Jint, self._scale, S, max_sweeps, keep, np.uint64(seed), np.uint64(st0),
+                                 record_steps)
+        elif b == "cpp":
             es, est, sw, fl = _backend.module("cpp").ebm.hopfield_async(self.J, S, max_sweeps, keep, seed, st0,
                                                                          record_steps)
         else:
             from ._numba import hopfield_async
             es, est, sw, fl = hopfield_async(self.J, S, max_sweeps, keep, np.uint64(seed), np.uint64(st0),
                                              record_steps)
-        conv = self._is_fixed(S)
+        if self._Jint is not None:
+            # exact integer fields: a sweep without flips is a fixed point; check only the chains
+            # that used every sweep
+            conv = sw < max_sweeps
+            full = np.flatnonzero(~conv)
+            if full.size:
+                conv[full] = self._is_fixed(S[full])
+        else:
+            conv = self._is_fixed(S)
         return AsyncResult(S, es, est if record_steps else None, sw, fl, conv)
 
     def _is_fixed(self, S) -> np.ndarray:
-        h = S.astype(np.float64) @ self.J
+        if self._Jint is not None:  # exact integer fields, in row blocks
+            # float64 products of integers below 2**53 are exact
+            Sd = S.astype(np.float64)
+            h = np.concatenate([Sd @ self._Jint[i:i + 2048].astype(np.float64).T
+                                for i in range(0, self.n, 2048)], axis=1)
+        else:
+            h = S.astype(np.float64) @ self.J
         new = np.where(h > 0, 1, np.where(h < 0, -1, S if self.tie == "keep" else -1))
         return np.all(new == S, axis=1)
 

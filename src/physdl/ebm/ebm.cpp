@@ -101,6 +101,78 @@ void hopfield_async(const double* W, std::int64_t n, std::int8_t* S, std::int64_
   }
 }
 
+void hopfield_async_int(const std::int16_t* W, double scale, std::int64_t n, std::int8_t* S, std::int64_t m,
+                        std::int64_t max_sweeps, bool tie_keep, std::uint64_t seed, std::uint64_t stream0,
+                        double* energy_sweep, double* energy_step, std::int64_t* sweeps, std::int64_t* flips) {
+#pragma omp parallel
+  {
+    std::vector<std::int32_t> h(n);
+    std::vector<std::int64_t> perm(n);
+#pragma omp for schedule(dynamic, 1)
+    for (std::int64_t c = 0; c < m; ++c) {
+      std::int8_t* s = S + c * n;
+      for (std::int64_t i = 0; i < n; ++i) {
+        const std::int16_t* Wi = W + i * n;
+        std::int32_t a = 0;
+#pragma omp simd reduction(+ : a)
+        for (std::int64_t j = 0; j < n; ++j) a += static_cast<std::int32_t>(Wi[j]) * s[j];
+        h[i] = a;
+      }
+      std::int64_t e2 = 0;  // sum_i s_i h_i, exact; E = -scale e2 / 2
+      for (std::int64_t i = 0; i < n; ++i) e2 += static_cast<std::int64_t>(s[i]) * h[i];
+      double* es = energy_sweep + c * (max_sweeps + 1);
+      es[0] = -0.5 * scale * static_cast<double>(e2);
+      double* est = energy_step ? energy_step + c * (max_sweeps * n + 1) : nullptr;
+      std::int64_t idx = 0;
+      if (est) est[idx++] = es[0];
+      bool converged = false;
+      std::int64_t done = 0, nfl = 0;
+      const std::uint64_t st = stream0 + static_cast<std::uint64_t>(c);
+      std::int32_t* hp = h.data();
+      for (std::int64_t t = 0; t < max_sweeps; ++t) {
+        if (!converged) {
+          for (std::int64_t i = 0; i < n; ++i) perm[i] = i;
+          physdl::random::Philox4x32 blk{};
+          std::int64_t cur = -1;
+          for (std::int64_t j = n - 1; j >= 1; --j) {
+            if ((j >> 2) != cur) {
+              cur = j >> 2;
+              blk = philox_block(seed, st, (static_cast<std::uint64_t>(t) << 24) | static_cast<std::uint64_t>(cur));
+            }
+            const std::uint64_t w = blk.v[j & 3];
+            const std::int64_t k = static_cast<std::int64_t>((w * static_cast<std::uint64_t>(j + 1)) >> 32);
+            std::swap(perm[j], perm[k]);
+          }
+          std::int64_t sf = 0;
+          for (std::int64_t q = 0; q < n; ++q) {
+            const std::int64_t i = perm[q];
+            const std::int32_t hi = hp[i];
+            const std::int8_t nw = hi > 0 ? std::int8_t(1) : (hi < 0 ? std::int8_t(-1) : (tie_keep ? s[i] : std::int8_t(-1)));
+            if (nw != s[i]) {
+              e2 -= 4 * static_cast<std::int64_t>(s[i]) * hi - 4 * static_cast<std::int64_t>(W[i * n + i]);
+              s[i] = nw;
+              const std::int32_t d = 2 * nw;
+              const std::int16_t* Wi = W + i * n;
+#pragma omp simd
+              for (std::int64_t j = 0; j < n; ++j) hp[j] += d * static_cast<std::int32_t>(Wi[j]);
+              ++sf;
+            }
+            if (est) est[idx++] = -0.5 * scale * static_cast<double>(e2);
+          }
+          nfl += sf;
+          done = t + 1;
+          if (sf == 0) converged = true;
+        } else if (est) {
+          for (std::int64_t q = 0; q < n; ++q) est[idx++] = -0.5 * scale * static_cast<double>(e2);
+        }
+        es[t + 1] = -0.5 * scale * static_cast<double>(e2);
+      }
+      sweeps[c] = done;
+      flips[c] = nfl;
+    }
+  }
+}
+
 void hopfield_sync(const double* W, std::int64_t n, std::int8_t* S, std::int8_t* prev, std::int64_t m,
                    std::int64_t max_steps, bool tie_keep, std::int64_t* steps, std::int32_t* period) {
 #pragma omp parallel

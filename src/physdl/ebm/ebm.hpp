@@ -21,6 +21,14 @@ void hopfield_async(const double* W, std::int64_t n, std::int8_t* S, std::int64_
                     bool tie_keep, std::uint64_t seed, std::uint64_t stream0, double* energy_sweep,
                     double* energy_step, std::int64_t* sweeps, std::int64_t* flips);
 
+// The same updates with integer couplings: W = scale * Wint (Hebb's rule gives Wint_ij =
+// sum_mu a_i a_j, scale = 1/N), int32 fields updated exactly (O(N) vectorised AXPY per flip, so
+// ties sgn(0) are exact and the result does not depend on summation order); energies in double.
+// Needs |field| < 2^31 (P N < 2^31).  Same permutations as hopfield_async.
+void hopfield_async_int(const std::int16_t* W, double scale, std::int64_t n, std::int8_t* S, std::int64_t m,
+                        std::int64_t max_sweeps, bool tie_keep, std::uint64_t seed, std::uint64_t stream0,
+                        double* energy_sweep, double* energy_step, std::int64_t* sweeps, std::int64_t* flips);
+
 // Synchronous updates S(t+1) = sgn(W S(t)) until S(t+1) == S(t) (period 1) or S(t+1) == S(t-1)
 // (period 2) or max_steps; S ends as the last state, prev as the one before, period as 1, 2 or 0.
 void hopfield_sync(const double* W, std::int64_t n, std::int8_t* S, std::int8_t* prev, std::int64_t m,
@@ -34,6 +42,28 @@ void hopfield_sync(const double* W, std::int64_t n, std::int8_t* S, std::int8_t*
 template <class T>
 void rbm_gibbs(const T* W, const T* b, const T* c, std::int64_t nv, std::int64_t nh, bool pm, T* v, T* h,
                std::int64_t m, std::int64_t k, std::uint64_t seed, std::uint64_t stream0, std::uint64_t t0);
+
+// One training epoch (eq. 6.18-6.19) in one call, on caller-owned buffers (no allocation).
+// W (nv, nh) row-major, b (nv), c (nh) are updated in place; data (n, nv) with the batch rows
+// order[s B .. s B + B) for s < nbatch.  Per minibatch: the data phase E[h|v], k Gibbs steps of the
+// chains (two products each; under PCD the data phase and the last step share the one product
+// [V_data; V_model] W), then W += A^T G as one rank-(B + nc) product with the
+// stacked A = [V_data; V_model] and G = [lr/B E_data; -lr/nc E_model], b += column sums of
+// (lr/B V_data, -lr/nc V_model), c += column sums of G.  persistent: PCD-k with chains vchain (nc, nv)
+// and hchain (nc, nh) (the chain's state is its hidden sample; each step draws v ~ P(v|h), then
+// h ~ P(h|v)); else CD-k with nc == B, hchain as scratch, chains started at h ~ P(h|v_data).
+// Random numbers: minibatch s uses half-steps q = 2 (t0 + s k) + i, i = 0 .. 2k - 1, in the order of
+// the draws (PCD: v, h, v, h, ...; CD: h from the data, v, h, ..., v); unit j of row r draws
+// w = lane (j & 3) of Philox(seed, stream0 + r, (q << 24) | (j >> 2)), u = (w >> 8) / 2^24 (float)
+// or w / 2^32 (double), and is 1 when u < sigmoid(scale a) (scale 2 for +-1 units, which are -1
+// otherwise).  The sigmoid uses a polynomial exp (about one unit in the last place, vectorised).
+// work holds rbm_epoch_workspace<T>(nv, nh, B, nc) elements.
+template <class T>
+std::int64_t rbm_epoch_workspace(std::int64_t nv, std::int64_t nh, std::int64_t B, std::int64_t nc);
+template <class T>
+void rbm_epoch(T* W, T* b, T* c, std::int64_t nv, std::int64_t nh, bool pm, const T* data, const std::int64_t* order,
+               std::int64_t nbatch, std::int64_t B, bool persistent, std::int64_t k, T lr, T* vchain, T* hchain,
+               std::int64_t nc, std::uint64_t seed, std::uint64_t stream0, std::uint64_t t0, T* work);
 
 // ---- plaquette Ising model and self-learning Monte Carlo (ch. 6 column, eq. 6.114) ----------
 // E = -J sum_<ij> s_i s_j - K sum_plaquettes s_i s_j s_k s_l on n sites; nbr (n, 4) the nearest

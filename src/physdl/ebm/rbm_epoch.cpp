@@ -1,0 +1,275 @@
+// One whole training epoch of a restricted Boltzmann machine in one call (CD-k or PCD-k): every
+// minibatch's data phase, Gibbs chain, gradient and in-place update, on caller-owned buffers.
+// See ebm.hpp for the layout of the work buffer and the random-number addresses.
+#include <algorithm>
+#include <cstring>
+
+#include "physdl/ebm/ebm.hpp"
+#include "physdl/nn/blas.hpp"
+#include "physdl/random/philox.hpp"
+
+// FP exceptions are never inspected here; without this the clamps in exp_fast block vectorisation.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
+
+namespace physdl::ebm {
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__AVX2__)
+#define PHYSDL_EBM_CLONES_P __attribute__((target_clones("avx2", "default")))
+#else
+#define PHYSDL_EBM_CLONES_P
+#endif
+
+namespace {
+
+// Philox blocks (seed, stream, (q << 24) | jb) for jb in [0, nb): lanes into out[4 jb + lane].
+// Structure of arrays over the blocks so that the ten rounds vectorise.
+PHYSDL_EBM_CLONES_P void philox_row(const physdl::random::PhiloxKeys& keys, std::uint64_t stream, std::uint64_t q, std::int64_t nb,
+                std::uint32_t* out) {
+  constexpr std::int64_t C = 64;
+  alignas(64) std::uint32_t x0[C], x1[C], x2[C], x3[C];
+  const std::uint64_t base = q << 24;
+  const std::uint32_t s0 = static_cast<std::uint32_t>(stream), s1 = static_cast<std::uint32_t>(stream >> 32);
+  for (std::int64_t j0 = 0; j0 < nb; j0 += C) {
+    const std::int64_t len = std::min(C, nb - j0);
+    for (std::int64_t i = 0; i < len; ++i) {
+      const std::uint64_t ctr = base | static_cast<std::uint64_t>(j0 + i);
+      x0[i] = static_cast<std::uint32_t>(ctr);
+      x1[i] = static_cast<std::uint32_t>(ctr >> 32);
+      x2[i] = s0;
+      x3[i] = s1;
+    }
+    for (int r = 0; r < 10; ++r) {
+      const std::uint32_t k0 = keys.k[2 * r], k1 = keys.k[2 * r + 1];
+#pragma omp simd
+      for (std::int64_t i = 0; i < len; ++i) {
+        const std::uint64_t p0 = static_cast<std::uint64_t>(0xD2511F53u) * x0[i];
+        const std::uint64_t p1 = static_cast<std::uint64_t>(0xCD9E8D57u) * x2[i];
+        const std::uint32_t n0 = static_cast<std::uint32_t>(p1 >> 32) ^ x1[i] ^ k0;
+        const std::uint32_t n2 = static_cast<std::uint32_t>(p0 >> 32) ^ x3[i] ^ k1;
+        x1[i] = static_cast<std::uint32_t>(p1);
+        x3[i] = static_cast<std::uint32_t>(p0);
+        x0[i] = n0;
+        x2[i] = n2;
+      }
+    }
+    for (std::int64_t i = 0; i < len; ++i) {
+      std::uint32_t* o = out + 4 * (j0 + i);
+      o[0] = x0[i];
+      o[1] = x1[i];
+      o[2] = x2[i];
+      o[3] = x3[i];
+    }
+  }
+}
+
+}  // namespace
+
+// exp(y) for y in the clamped range, Cephes-style reduction y = n ln2 + r; float: degree-6 polynomial,
+// double: the (3, 3) Pade form; both within about one unit in the last place.
+__attribute__((always_inline)) inline float exp_fast(float y) {
+  y = y < -87.0f ? -87.0f : (y > 87.0f ? 87.0f : y);
+  const float t = y * 1.44269504088896341f + 12582912.0f;
+  const float n = t - 12582912.0f;
+  const float r = (y - n * 0.693359375f) - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const float e = (p * (r * r) + r) + 1.0f;
+  const std::int32_t ni = static_cast<std::int32_t>(n);
+  const std::uint32_t bits = static_cast<std::uint32_t>(ni + 127) << 23;
+  return e * __builtin_bit_cast(float, bits);
+}
+
+__attribute__((always_inline)) inline double exp_fast(double y) {
+  y = y < -708.0 ? -708.0 : (y > 708.0 ? 708.0 : y);
+  const double t = y * 1.4426950408889634 + 6755399441055744.0;
+  const double n = t - 6755399441055744.0;
+  const double r = (y - n * 6.93145751953125e-1) - n * 1.42860682030941723212e-6;
+  const double xx = r * r;
+  const double px = r * ((1.26177193074810590878e-4 * xx + 3.02994407707441961300e-2) * xx + 9.99999999999999999910e-1);
+  const double qx = ((3.00198505138664455042e-6 * xx + 2.52448340349684104192e-3) * xx + 2.27265548208155028766e-1) * xx +
+                    2.00000000000000000009e0;
+  const double e = 1.0 + 2.0 * (px / (qx - px));
+  const std::int64_t ni = static_cast<std::int64_t>(static_cast<std::int32_t>(n));
+  const std::uint64_t bits = static_cast<std::uint64_t>(ni + 1023) << 52;
+  return e * __builtin_bit_cast(double, bits);
+}
+
+namespace {
+
+template <class T>
+__attribute__((always_inline)) inline T uniform_of(std::uint32_t w);
+template <>
+__attribute__((always_inline)) inline float uniform_of<float>(std::uint32_t w) {
+  return static_cast<float>(w >> 8) * 5.9604644775390625e-8f;  // (w >> 8) / 2^24, exact
+}
+template <>
+__attribute__((always_inline)) inline double uniform_of<double>(std::uint32_t w) {
+  return static_cast<double>(w) * 2.3283064365386963e-10;  // w / 2^32, exact
+}
+
+// One row: p = sigmoid(scale (pre + bias)); out = (u < p) ? 1 : lo when out; pre <- escale * E[u]
+// when expect (E = p for {0,1} units, 2 p - 1 for +-1 units).  Branch-free loops in chunks so the
+// compiler vectorises them; built for AVX2 (without FMA, so the rounding is the baseline's) and
+// the baseline, picked at run time.
+template <class T>
+__attribute__((always_inline)) inline void sigmoid_row_impl(T* pre, const T* bias, std::int64_t nu, bool pm, const std::uint32_t* rnd, T* out,
+                             bool expect, T escale) {
+  constexpr std::int64_t C = 256;
+  alignas(64) T p[C];
+  const T scale = pm ? T(2) : T(1);
+  const T lo = pm ? T(-1) : T(0);
+  const T ea = escale * (pm ? T(2) : T(1)), eb = escale * (pm ? T(-1) : T(0));
+  for (std::int64_t j0 = 0; j0 < nu; j0 += C) {
+    const std::int64_t len = std::min(C, nu - j0);
+    const T* x = pre + j0;
+    const T* bb = bias + j0;
+#pragma omp simd
+    for (std::int64_t j = 0; j < len; ++j) p[j] = T(1) / (T(1) + exp_fast(-(scale * (x[j] + bb[j]))));
+    if (out) {
+      T* o = out + j0;
+      const std::uint32_t* w = rnd + j0;
+#pragma omp simd
+      for (std::int64_t j = 0; j < len; ++j) o[j] = uniform_of<T>(w[j]) < p[j] ? T(1) : lo;
+    }
+    if (expect) {
+      T* e = pre + j0;
+#pragma omp simd
+      for (std::int64_t j = 0; j < len; ++j) e[j] = ea * p[j] + eb;
+    }
+  }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__AVX2__)
+#define PHYSDL_EBM_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define PHYSDL_EBM_CLONES
+#endif
+
+PHYSDL_EBM_CLONES void sigmoid_row_f(float* pre, const float* bias, std::int64_t nu, bool pm, const std::uint32_t* rnd,
+                                     float* out, bool expect, float escale) {
+  sigmoid_row_impl<float>(pre, bias, nu, pm, rnd, out, expect, escale);
+}
+PHYSDL_EBM_CLONES void sigmoid_row_d(double* pre, const double* bias, std::int64_t nu, bool pm,
+                                     const std::uint32_t* rnd, double* out, bool expect, double escale) {
+  sigmoid_row_impl<double>(pre, bias, nu, pm, rnd, out, expect, escale);
+}
+inline void sigmoid_row(float* pre, const float* bias, std::int64_t nu, bool pm, const std::uint32_t* rnd, float* out,
+                        bool expect, float escale) {
+  sigmoid_row_f(pre, bias, nu, pm, rnd, out, expect, escale);
+}
+inline void sigmoid_row(double* pre, const double* bias, std::int64_t nu, bool pm, const std::uint32_t* rnd,
+                        double* out, bool expect, double escale) {
+  sigmoid_row_d(pre, bias, nu, pm, rnd, out, expect, escale);
+}
+
+}  // namespace
+
+template <class T>
+std::int64_t rbm_epoch_workspace(std::int64_t nv, std::int64_t nh, std::int64_t B, std::int64_t nc) {
+  const std::int64_t rows = B + nc;
+  const std::int64_t rnd_words = ((std::max(nv, nh) + 3) / 4) * 4;  // uint32 words, stored in T slots
+  const std::int64_t rnd_slots = (rnd_words * 4 + static_cast<std::int64_t>(sizeof(T)) - 1) / static_cast<std::int64_t>(sizeof(T));
+  return rows * nv + rows * nh + nc * nv + nv + nh + rows * rnd_slots;
+}
+
+template <class T>
+void rbm_epoch(T* W, T* b, T* c, std::int64_t nv, std::int64_t nh, bool pm, const T* data, const std::int64_t* order,
+               std::int64_t nbatch, std::int64_t B, bool persistent, std::int64_t k, T lr, T* vchain, T* hchain,
+               std::int64_t nc, std::uint64_t seed, std::uint64_t stream0, std::uint64_t t0, T* work) {
+  const std::int64_t rows = B + nc;
+  const std::int64_t rnd_words = ((std::max(nv, nh) + 3) / 4) * 4;
+  const std::int64_t rnd_slots = (rnd_words * 4 + static_cast<std::int64_t>(sizeof(T)) - 1) / static_cast<std::int64_t>(sizeof(T));
+  T* A = work;               // rows x nv: [V_data; V_model]
+  T* G = A + rows * nv;      // rows x nh: [lr/B E_data; -lr/nc E_model] (pre-activations first)
+  T* PV = G + rows * nh;     // nc x nv: visible pre-activations of the chains
+  T* db = PV + nc * nv;      // nv
+  T* dc = db + nv;           // nh
+  auto* RND = reinterpret_cast<std::uint32_t*>(dc + nh);  // rows x rnd_words
+  const auto keys = physdl::random::philox_keys(seed);
+  const T lo = pm ? T(-1) : T(0);
+  const bool big = rows * std::max(nv, nh) >= 16384;
+  const T sd = lr / static_cast<T>(B), sm = -lr / static_cast<T>(nc);
+  T* VM = A + B * nv;
+  T* GM = G + B * nh;
+  if (persistent) std::memcpy(VM, vchain, sizeof(T) * nc * nv);
+
+  for (std::int64_t s = 0; s < nbatch; ++s) {
+    const std::uint64_t q0 = 2 * (t0 + static_cast<std::uint64_t>(s) * static_cast<std::uint64_t>(k));
+    for (std::int64_t r = 0; r < B; ++r) std::memcpy(A + r * nv, data + order[s * B + r] * nv, sizeof(T) * nv);
+    // data phase: E[h | v_data].  CD starts its chains at h ~ P(h | v_data) (half-step q0) and so needs
+    // it first; PCD computes it in the same product as the chains' last step, [V_data; V_model] W.
+    if (!persistent) {
+      physdl::nn::gemm<T>(false, false, B, nh, nv, T(1), A, nv, W, nh, T(0), G, nh);
+#pragma omp parallel for schedule(static) if (big)
+      for (std::int64_t r = 0; r < B; ++r) {
+        std::uint32_t* rnd = RND + r * rnd_slots * (sizeof(T) / 4);
+        philox_row(keys, stream0 + static_cast<std::uint64_t>(r), q0, (nh + 3) / 4, rnd);
+        sigmoid_row(G + r * nh, c, nh, pm, rnd, hchain + r * nh, true, sd);
+      }
+    }
+    // the chains: PCD half-steps v, h, v, h, ... (q0 .. q0 + 2k - 1); CD h (done), v, h, ..., v
+    for (std::int64_t t = 0; t < k; ++t) {
+      const std::uint64_t qv = persistent ? q0 + 2 * t : q0 + 2 * t + 1;
+      physdl::nn::gemm<T>(false, true, nc, nv, nh, T(1), hchain, nh, W, nh, T(0), PV, nv);
+#pragma omp parallel for schedule(static) if (big)
+      for (std::int64_t r = 0; r < nc; ++r) {
+        std::uint32_t* rnd = RND + r * rnd_slots * (sizeof(T) / 4);
+        philox_row(keys, stream0 + static_cast<std::uint64_t>(r), qv, (nv + 3) / 4, rnd);
+        sigmoid_row(PV + r * nv, b, nv, pm, rnd, VM + r * nv, false, T(0));
+      }
+      const bool last = t == k - 1;
+      const bool both = persistent && last;  // one product for the data rows and the chains
+      if (both) {
+        physdl::nn::gemm<T>(false, false, rows, nh, nv, T(1), A, nv, W, nh, T(0), G, nh);
+      } else {
+        physdl::nn::gemm<T>(false, false, nc, nh, nv, T(1), VM, nv, W, nh, T(0), GM, nh);
+      }
+      const bool draw = !last || persistent;
+      const std::int64_t r0 = both ? -B : 0;  // rows r < 0 are the data rows
+#pragma omp parallel for schedule(static) if (big)
+      for (std::int64_t r = r0; r < nc; ++r) {
+        if (r < 0) {
+          sigmoid_row(GM + r * nh, c, nh, pm, nullptr, nullptr, true, sd);
+          continue;
+        }
+        std::uint32_t* rnd = RND + r * rnd_slots * (sizeof(T) / 4);
+        if (draw) philox_row(keys, stream0 + static_cast<std::uint64_t>(r), qv + 1, (nh + 3) / 4, rnd);
+        sigmoid_row(GM + r * nh, c, nh, pm, rnd, draw ? hchain + r * nh : nullptr, last, sm);
+      }
+    }
+    // bias gradients (sums over the stacked rows, in row order), then W += A^T G in one product
+    for (std::int64_t j = 0; j < nv; ++j) db[j] = T(0);
+    for (std::int64_t j = 0; j < nh; ++j) dc[j] = T(0);
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const T f = r < B ? sd : sm;
+      const T* a = A + r * nv;
+      const T* g = G + r * nh;
+#pragma omp simd
+      for (std::int64_t j = 0; j < nv; ++j) db[j] += f * a[j];
+#pragma omp simd
+      for (std::int64_t j = 0; j < nh; ++j) dc[j] += g[j];
+    }
+    physdl::nn::gemm<T>(true, false, nv, nh, rows, T(1), A, nv, G, nh, T(1), W, nh);
+    for (std::int64_t j = 0; j < nv; ++j) b[j] += db[j];
+    for (std::int64_t j = 0; j < nh; ++j) c[j] += dc[j];
+  }
+  if (persistent) std::memcpy(vchain, VM, sizeof(T) * nc * nv);
+  (void)lo;
+}
+
+template std::int64_t rbm_epoch_workspace<double>(std::int64_t, std::int64_t, std::int64_t, std::int64_t);
+template std::int64_t rbm_epoch_workspace<float>(std::int64_t, std::int64_t, std::int64_t, std::int64_t);
+template void rbm_epoch<double>(double*, double*, double*, std::int64_t, std::int64_t, bool, const double*,
+                                const std::int64_t*, std::int64_t, std::int64_t, bool, std::int64_t, double, double*,
+                                double*, std::int64_t, std::uint64_t, std::uint64_t, std::uint64_t, double*);
+template void rbm_epoch<float>(float*, float*, float*, std::int64_t, std::int64_t, bool, const float*,
+                               const std::int64_t*, std::int64_t, std::int64_t, bool, std::int64_t, float, float*,
+                               float*, std::int64_t, std::uint64_t, std::uint64_t, std::uint64_t, float*);
+
+}  // namespace physdl::ebm
