@@ -75,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     ho.add_argument("--quick", action="store_true", help="the AdS-Schwarzschild experiment only (seconds)")
     ho.add_argument("--out", default="physdl-holography", help="output folder (default: ./physdl-holography)")
     ho.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    from .generative import _cli as _generative_cli
+
+    _generative_cli.add_parser(sub)
     return p
 
 
@@ -147,6 +150,10 @@ def main(argv=None) -> int:
             print(f"  [{'ok ' if row.ok else 'OFF'}] {row.quantity} = {row.reproduced}  (reference {row.reference})")
         print(f"\nreport: {args.out}/index.md and {args.out}/index.html")
         return 0
+    if args.command == "generative":
+        from .tour import generative_tour
+
+        return generative_tour.cli_run(args)
     _parser().print_help()
     return 0
 
