@@ -26,7 +26,10 @@ def _mlp(n_in, n_out, seed, H=64):
                          seed=seed, dtype="float32")
 
 
-def ring_variants(steps: int, progress: bool = False):
+ALL = ("GAN minimax", "GAN non-saturating", "EBGAN", "WGAN clip", "WGAN-GP", "WGAN-GP + SN")
+
+
+def ring_variants(steps: int, progress: bool = False, names=ALL):
     """Train each variant on the 8-mode ring; returns {name: (trainer, coverage)} and the data."""
     from .. import generative as g
     from .. import nn
@@ -34,7 +37,7 @@ def ring_variants(steps: int, progress: bool = False):
     STD = 0.05
     X = g.ring_of_gaussians(4096, std=STD, seed=0)
     out = {}
-    for name in ("GAN minimax", "GAN non-saturating", "EBGAN", "WGAN clip", "WGAN-GP", "WGAN-GP + SN"):
+    for name in names:
         G = _mlp(4, 2, 1)
         if name == "WGAN-GP + SN":
             D = nn.Sequential([nn.Dense(2, 64, spectral_norm=True), nn.ReLU(), nn.Dense(64, 64, spectral_norm=True),
@@ -59,12 +62,12 @@ def ring_variants(steps: int, progress: bool = False):
     return out, X
 
 
-def ising_run(T: float, L: int, steps: int, seed: int = 0, progress: bool = False):
+def ising_run(T: float, L: int, steps: int, seed: int = 0, progress: bool = False, n: int = 1200):
     """Conv WGAN-GP on L x L Monte Carlo configurations at T; returns MC and generated observables."""
     from .. import generative as g
     from .. import nn
 
-    X = g.ising_configurations(L, T, 1200, seed=seed, every=4, burn_in=400)
+    X = g.ising_configurations(L, T, n, seed=seed, every=4, burn_in=400)
     Xd = X.reshape(-1, 1, L, L).astype(np.float32)
     G = g.ising_generator(L, latent_channels=2, width=8, depth=3)
     D = g.ising_critic(L, width=8)
@@ -72,7 +75,7 @@ def ising_run(T: float, L: int, steps: int, seed: int = 0, progress: bool = Fals
                d_optimizer=nn.Adam(2e-3, (0.5, 0.9)), seed=seed)
     w.train(Xd, steps, batch_size=64, progress=progress)
     mc = g.ising_observables(X, L)
-    gen = g.ising_observables(g.to_spins(w.sample(1200)), L)
+    gen = g.ising_observables(g.to_spins(w.sample(n)), L)
     return mc, gen, w
 
 
@@ -87,8 +90,8 @@ def _mean_se(v, tau_bins: int = 20):
 def gan_tour(out: Path, quick: bool, progress: bool) -> Result:
     from .. import generative as g
 
-    steps = 800 if quick else 3000
-    variants, X = ring_variants(steps, progress)
+    steps = 1000 if quick else 3000
+    variants, X = ring_variants(steps, progress, ("GAN non-saturating", "WGAN-GP") if quick else ALL)
     rows = []
     cov = variants["WGAN-GP"][1]
     rows.append(Row(f"8-mode ring, WGAN-GP ({steps} steps): modes covered (by nearest mode)", str(cov["n_covered"]),
@@ -107,10 +110,10 @@ def gan_tour(out: Path, quick: bool, progress: bool) -> Result:
     ax.scatter(smp[:, 0], smp[:, 1], s=2, c="C1", label="WGAN-GP")
     ax.set_aspect("equal")
     ax.legend()
-    L, isteps = 16, (150 if quick else 800)
+    L, isteps = 16, (60 if quick else 800)
     notes = []
     for k, T in enumerate((1.8, 2.27, 3.0)):
-        mc, gen, _ = ising_run(T, L, isteps, seed=k, progress=progress)
+        mc, gen, _ = ising_run(T, L, isteps, seed=k, progress=progress, n=600 if quick else 1200)
         m_mc, se_mc = _mean_se(mc["energy"])
         m_g, se_g = _mean_se(gen["energy"])
         z = (m_g - m_mc) / np.hypot(se_mc, se_g)
