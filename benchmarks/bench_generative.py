@@ -91,10 +91,47 @@ def _time(f, n=200):
     return best
 
 
+def _floor_products(B=256):
+    """The matrix products of one WGAN-GP iteration as the engine forms them, as (m, k, n) shapes.
+
+    Critic widths 2-128-128-1, generator 8-128-128-2.  Critic step: generator forward on B latents;
+    critic forward on 2B (real and fake); weight gradients (3) and input gradients of layers 2-3;
+    penalty on B interpolates: forward (3), input gradient (3, no weight gradients), tangent
+    forward (3), tangent backward: weight gradients (2 per layer) and the two input-gradient
+    products of layers 2-3 (and layer 1's).  Generator step: generator forward (3), critic forward
+    (3), critic input gradient (3), generator weight gradients (3) and input gradients of layers 2-3.
+    """
+    c, g = [2, 128, 128, 1], [8, 128, 128, 2]
+    P = []
+    fwd = lambda w, n: [(n, w[i], w[i + 1]) for i in range(3)]  # noqa: E731
+    wgrad = lambda w, n: [(w[i + 1], n, w[i]) for i in range(3)]  # noqa: E731
+    dx = lambda w, n, first=True: [(n, w[i + 1], w[i]) for i in range(0 if first else 1, 3)]  # noqa: E731
+    P += fwd(g, B) + fwd(c, 2 * B) + wgrad(c, 2 * B) + dx(c, 2 * B, False)
+    P += fwd(c, B) + dx(c, B) + fwd(c, B) + wgrad(c, B) * 2 + dx(c, B) * 2
+    P += fwd(g, B) + fwd(c, B) + dx(c, B) + wgrad(g, B) + dx(g, B, False)
+    return P
+
+
+def _blas_floor(B=256, n=200):
+    """Seconds for the products of one iteration in NumPy's BLAS (float32), best of 5 blocks."""
+    rng = np.random.default_rng(0)
+    mats = [(rng.normal(size=(m, k)).astype(np.float32), rng.normal(size=(k, q)).astype(np.float32))
+            for m, k, q in _floor_products(B)]
+    outs = [np.empty((a.shape[0], b.shape[1]), np.float32) for a, b in mats]
+
+    def f():
+        for (a, b), o in zip(mats, outs):
+            np.dot(a, b, out=o)
+
+    return _time(f, n)
+
+
 if __name__ == "__main__":
     torch.set_num_threads(THREADS)
     with threadpool_limits(THREADS):
         _, _, _, _, ours, theirs = _setup()
         a, b = _time(ours), _time(theirs)
+        f = _blas_floor()
     print(f"WGAN-GP iteration (batch 256, float32, {THREADS} thread): physdl {a * 1e3:.2f} ms, "
-          f"PyTorch {b * 1e3:.2f} ms, PyTorch/physdl = {b / a:.2f}")
+          f"PyTorch {b * 1e3:.2f} ms, PyTorch/physdl = {b / a:.2f}; BLAS floor (the step's products in "
+          f"NumPy's BLAS) {f * 1e3:.2f} ms, physdl/floor = {a / f:.2f}, PyTorch/floor = {b / f:.2f}")

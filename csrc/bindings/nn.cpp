@@ -136,6 +136,38 @@ void bind_network(py::module_& m, const char* net_name, const char* opt_name) {
         py::gil_scoped_release nogil;
         net.apply_gradients(g.data(), opt);
       })
+      .def("backward_from_forward", [](Net& net, carray<T> x, carray<T> dy, bool input_grad, bool param_grad,
+                                       carray<T> dx) {
+        const long n = samples(x, net.input_size(), "X");
+        if (long(dy.size()) != n * net.output_size()) throw py::value_error("dY has the wrong size");
+        if (input_grad && long(dx.size()) != n * net.input_size()) throw py::value_error("dx has the wrong size");
+        T* d = mutable_data(dx, "dx");
+        py::gil_scoped_release nogil;
+        net.backward_from_forward(x.data(), n, dy.data(), input_grad, param_grad);
+        if (input_grad) std::copy(net.input_grad_data(), net.input_grad_data() + n * net.input_size(), d);
+      })
+      .def("double_backward_from_forward", [](Net& net, carray<T> x, carray<T> dy, carray<T> h, carray<T> dx) {
+        const long n = samples(x, net.input_size(), "X");
+        if (long(dy.size()) != n * net.output_size()) throw py::value_error("dY has the wrong size");
+        if (long(h.size()) != n * net.input_size()) throw py::value_error("H has the wrong size");
+        if (long(dx.size()) != n * net.input_size()) throw py::value_error("dx has the wrong size");
+        T* d = mutable_data(dx, "dx");
+        py::gil_scoped_release nogil;
+        net.double_backward_from_forward(x.data(), n, dy.data(), h.data());
+        std::copy(net.input_grad_data(), net.input_grad_data() + n * net.input_size(), d);
+      })
+      .def("set_spectral_norm", &Net::set_spectral_norm, py::arg("layer"), py::arg("eps"))
+      .def("spectral_norm", &Net::spectral_norm)
+      .def("power_iteration", &Net::power_iteration)
+      .def("sn_sigma", &Net::sn_sigma)
+      .def("sn_u", [](py::object self, long layer) {
+        auto& v = self.cast<Net&>().sn_u(layer);
+        return py::array_t<T>({py::ssize_t(v.size())}, {py::ssize_t(sizeof(T))}, v.data(), self);
+      })
+      .def("sn_v", [](py::object self, long layer) {
+        auto& v = self.cast<Net&>().sn_v(layer);
+        return py::array_t<T>({py::ssize_t(v.size())}, {py::ssize_t(sizeof(T))}, v.data(), self);
+      })
       .def_property_readonly("last_grad_norm", &Net::last_grad_norm);
 }
 

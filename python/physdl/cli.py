@@ -89,6 +89,9 @@ def _parser() -> argparse.ArgumentParser:
     eb.add_argument("--quick", action="store_true", help="small sizes (seconds to a minute)")
     eb.add_argument("--out", default=None, help="output folder (default: ./physdl-ebm-TOPIC)")
     eb.add_argument("--no-progress", action="store_true", help="hide progress")
+    from .generative import _cli as _generative_cli
+
+    _generative_cli.add_parser(sub)
     return p
 
 
@@ -178,6 +181,9 @@ def main(argv=None) -> int:
     if args.command == "ebm":
         from .tour.ebm_tour import cli as ebm_cli
         return ebm_cli(args.topic, args.out or f"physdl-ebm-{args.topic}", args.quick, not args.no_progress)
+    if args.command == "generative":
+        from .tour import generative_tour
+        return generative_tour.cli_run(args)
     _parser().print_help()
     return 0
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import numpy as np
 
 from .._validate import check_array, check_choice, check_float, check_int, check_seed
@@ -10,6 +13,10 @@ from ..random import Generator
 from .data import STREAMS
 
 __all__ = ["Adversarial", "GAN", "WGAN", "EBGAN"]
+
+
+def _fingerprint(X) -> str:
+    return hashlib.sha256(np.ascontiguousarray(X).view(np.uint8)).hexdigest()[:32] + f":{X.shape}"
 
 
 def _softplus(x):
@@ -68,6 +75,10 @@ class Adversarial:
         self._latent = Generator(self.seed, STREAMS["latent"])
         self._interp = Generator(self.seed, STREAMS["interpolation"])
         self._batches = Generator(self.seed, STREAMS["batches"])
+        self._d_sn = bool(getattr(self.D, "_sn_layers", []))
+        self._g_sn = bool(getattr(self.G, "_sn_layers", []))
+        self._step = 0
+        self._history = History()
 
     def _opt(self, opt, name):
         if opt is None:
@@ -136,12 +147,19 @@ class Adversarial:
         X_real = self._check_real(X_real)
         n = X_real.shape[0]
         Z = self._check_Z(Z, n)
+        if self._d_sn:
+            self.D.spectral_norm_step()  # one power iteration per discriminator step (torch: training mode)
         X_fake = self.G.predict(Z)
         both = np.concatenate([X_real, X_fake])
-        logits = self.D.predict(both).astype(np.float64)
-        value, d_real, d_fake = self._d_terms(logits[:n], logits[n:])
-        dY = np.concatenate([d_real, d_fake]).astype(self.dtype)
+        out = {}
+
+        def dY(logits):  # the loss's output gradient from this very forward pass
+            logits = logits.astype(np.float64)
+            out["value"], d_real, d_fake = self._d_terms(logits[:n], logits[n:])
+            return np.concatenate([d_real, d_fake]).astype(self.dtype)
+
         grads = self.D.backward(both, dY)
+        value = out["value"]
         extra, egrads = self._d_extra(X_real, X_fake, eps)
         if egrads is not None:
             grads.flat += egrads
@@ -158,10 +176,20 @@ class Adversarial:
         grads : physdl.nn.Gradients of the generator
         """
         Z = self._check_Z(Z, 1)
-        X_fake = self.G.predict(Z)
-        value, dl = self._g_terms(self.D.predict(X_fake).astype(np.float64))
-        dx = self.D.input_gradient(X_fake, dl.astype(self.dtype))
-        return float(value), self.G.backward(Z, dx)
+        if self._d_sn:
+            self.D.spectral_norm_step()
+        if self._g_sn:
+            self.G.spectral_norm_step()
+        out = {}
+
+        def d_logits(logits):
+            out["value"], dl = self._g_terms(logits.astype(np.float64))
+            return dl.astype(self.dtype)
+
+        # one forward pass of each network: G(Z), then D's input gradient only (no weight gradients)
+        # as G's output gradient, then G's backward from its own forward state
+        grads = self.G.backward(Z, lambda X_fake: self.D.backward(X_fake, d_logits, param_grad=False).input)
+        return float(out["value"]), grads
 
     # ------------------------------------------------------------------ steps
     def discriminator_step(self, X_real, Z=None, eps=None) -> float:
@@ -185,36 +213,128 @@ class Adversarial:
         g = self.generator_step(len(X_real))
         return {"d_loss": d, "g_loss": g}
 
-    def train(self, data, steps: int, batch_size: int = 64, progress: bool = False, callback=None) -> History:
-        """Train for ``steps`` generator updates, each after ``n_critic`` discriminator updates.
+    def train(self, data, steps: int, batch_size: int = 64, progress: bool = False, callback=None,
+              checkpoint=None, checkpoint_every: int = 100) -> History:
+        """Train up to ``steps`` generator updates in all, each after ``n_critic`` discriminator updates.
 
         Minibatches are drawn from ``data`` with replacement (Philox stream ``STREAMS["batches"]``).
-        ``callback(step, record)`` is called after every generator update.
+        ``callback(step, record)`` is called after every generator update.  The count of steps done
+        is kept (:attr:`steps_done`): a second call with a larger ``steps`` continues the same run.
+
+        checkpoint : str or path, optional
+            Written atomically (:func:`physdl.io.save_checkpoint`) every ``checkpoint_every`` steps and
+            at the end, with both networks, both optimizer states, the spectral-normalisation vectors,
+            the random streams' positions and the history.  When the file exists the run resumes from
+            it, bit for bit as if it had not stopped (it must be of the same trainer, networks and data).
+            A Ctrl-C lands between steps.
 
         Returns
         -------
         physdl.nn.History with ``d_loss`` and ``g_loss`` per generator step (WGAN adds ``wasserstein``,
         the critic's estimate ``<C(x_real)> - <C(G(z))>``).
         """
+        from .._interrupt import deferred_sigint
+        from ..io import checkpoint_path
+
         data = self._check_real(data, "data")
         steps = check_int(steps, "steps", minimum=1, maximum=2**31)
         batch_size = check_int(batch_size, "batch_size", minimum=1, maximum=2**24)
+        checkpoint_every = check_int(checkpoint_every, "checkpoint_every", minimum=1, maximum=2**31)
         if callback is not None and not callable(callback):
             raise TypeError(f"callback must be callable, got {type(callback).__name__}")
         from tqdm.auto import tqdm
 
-        hist = History()
+        fp = _fingerprint(data)
+        if checkpoint is not None:
+            if checkpoint_path(checkpoint).exists():
+                self.load_checkpoint(checkpoint, data_fingerprint=fp)
+        hist = self._history
         n = data.shape[0]
-        for it in tqdm(range(steps), desc=type(self).__name__, disable=not progress, leave=False):
-            idx = self._batches.integers(n, (self.n_critic, batch_size))
-            for k in range(self.n_critic):
-                d = self.discriminator_step(data[idx[k]])
-            g = self.generator_step(batch_size)
-            rec = {"d_loss": d, "g_loss": g, **self._record()}
-            hist._add(it, **rec)
-            if callback is not None:
-                callback(it, rec)
+        bar = tqdm(total=steps, initial=min(self._step, steps), desc=type(self).__name__,
+                   disable=not progress or None, leave=False)
+        try:
+            while self._step < steps:
+                with deferred_sigint():
+                    idx = self._batches.integers(n, (self.n_critic, batch_size))
+                    for k in range(self.n_critic):
+                        d = self.discriminator_step(data[idx[k]])
+                    g = self.generator_step(batch_size)
+                    rec = {"d_loss": d, "g_loss": g, **self._record()}
+                    hist._add(self._step, **rec)
+                    self._step += 1
+                    if checkpoint is not None and (self._step % checkpoint_every == 0 or self._step == steps):
+                        self.save_checkpoint(checkpoint, data_fingerprint=fp)
+                bar.update(1)
+                if callback is not None:
+                    callback(self._step - 1, rec)
+        finally:
+            bar.close()
         return hist
+
+    @property
+    def steps_done(self) -> int:
+        """Generator updates done by :meth:`train` so far."""
+        return self._step
+
+    @property
+    def history(self) -> History:
+        return self._history
+
+    # ------------------------------------------------------------------ checkpoints
+    def _settings(self) -> dict:
+        return {"trainer": type(self).__name__, "G": self.G._config(), "D": self.D._config(),
+                "n_critic": self.n_critic, "seed": self.seed, **self._own_settings()}
+
+    def _own_settings(self) -> dict:
+        return {}
+
+    def save_checkpoint(self, path, data_fingerprint: str | None = None):
+        """Write the whole training state atomically (see :meth:`train`); returns the path written."""
+        from ..io import save_checkpoint
+
+        meta = {"settings": self._settings(), "step": self._step, "data": data_fingerprint,
+                "streams": {k: g.offset for k, g in (("latent", self._latent), ("interp", self._interp),
+                                                      ("batches", self._batches))},
+                "history": self._history.history, "history_epochs": self._history.epoch,
+                "last_d": float(getattr(self, "_last_d", 0.0))}
+        arrays = {}
+        for tag, net, opt in (("G", self.G, self.g_optimizer), ("D", self.D, self.d_optimizer)):
+            sub_meta, sub = {}, {"params": np.array(net.params, copy=True), **net._sn_arrays()}
+            net._optimizer_arrays(opt, sub_meta, sub)
+            meta[f"{tag}_optimizer"] = sub_meta["optimizer"]
+            arrays.update({f"{tag}_{k}": v for k, v in sub.items()})
+        return save_checkpoint(path, "physdl.generative.adversarial", meta, arrays)
+
+    def load_checkpoint(self, path, data_fingerprint: str | None = None) -> None:
+        """Restore the training state written by :meth:`save_checkpoint` into this trainer."""
+        from ..io import checkpoint_path, load_checkpoint
+
+        p = checkpoint_path(path, existing=True)
+        meta, arrays = load_checkpoint(p, "physdl.generative.adversarial")
+        if meta.get("settings") != json.loads(json.dumps(self._settings())):
+            raise ValueError(f"{p}: the checkpoint is of another trainer (networks, settings or seed differ)")
+        if data_fingerprint is not None and meta.get("data") not in (None, data_fingerprint):
+            raise ValueError(f"{p}: the checkpoint was written while training on other data")
+        step, st = meta.get("step"), meta.get("streams", {})
+        ok = lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**64  # noqa: E731
+        if not (ok(step) and isinstance(st, dict) and all(ok(st.get(k)) for k in ("latent", "interp", "batches"))):
+            raise ValueError(f"{p}: the checkpoint's step count or stream positions are invalid")
+        h, he = meta.get("history", {}), meta.get("history_epochs", [])
+        if not (isinstance(h, dict) and isinstance(he, list) and len(he) == step):
+            raise ValueError(f"{p}: the checkpoint's history is invalid")
+        for tag, net, opt in (("G", self.G, self.g_optimizer), ("D", self.D, self.d_optimizer)):
+            sub = {k[2:]: v for k, v in arrays.items() if k.startswith(tag + "_")}
+            from ..nn import _files
+
+            net.params[:] = _files.real_array(p, sub, "params", net.params.shape)
+            net._sn_restore(p, sub)
+            net._restore_optimizer(p, {"optimizer": meta.get(f"{tag}_optimizer")}, sub, opt)
+        self._latent.offset, self._interp.offset, self._batches.offset = st["latent"], st["interp"], st["batches"]
+        self._history = History()
+        self._history.history = {k: [float(x) for x in v] for k, v in h.items()}
+        self._history.epoch = [int(e) for e in he]
+        self._step = step
+        self._last_d = float(meta.get("last_d", 0.0))
 
     def _record(self):
         return {}
@@ -241,6 +361,9 @@ class GAN(Adversarial):
     def __init__(self, generator, discriminator, loss: str = "non_saturating", **kwargs):
         self.loss = check_choice(loss, "loss", ("minimax", "non_saturating"))
         super().__init__(generator, discriminator, **kwargs)
+
+    def _own_settings(self):
+        return {"loss": self.loss}
 
     def _d_terms(self, lr, lf):
         nr, nf = lr.shape[0], lf.shape[0]
@@ -269,6 +392,9 @@ class EBGAN(Adversarial):
     def __init__(self, generator, discriminator, margin: float = 1.0, **kwargs):
         self.margin = check_float(margin, "margin", positive=True)
         super().__init__(generator, discriminator, **kwargs)
+
+    def _own_settings(self):
+        return {"margin": self.margin}
 
     def _d_terms(self, lr, lf):
         nr, nf = lr.shape[0], lf.shape[0]
@@ -308,6 +434,9 @@ class WGAN(Adversarial):
         self.penalty = None if penalty is None else check_float(penalty, "penalty", nonnegative=True)
         super().__init__(generator, discriminator, n_critic=n_critic, **kwargs)
         self._last_d = 0.0
+
+    def _own_settings(self):
+        return {"clip": self.clip, "penalty": self.penalty}
 
     def _d_terms(self, lr, lf):
         nr, nf = lr.shape[0], lf.shape[0]

@@ -36,6 +36,12 @@ def _pair(v, name):
     return v, v
 
 
+def _flag(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 class Layer:
     """Base class: a layer with a kind code, integer settings and a parameter layout."""
 
@@ -80,12 +86,18 @@ class Dense(Layer):
     n_in, n_out : int
         Input and output features.  Weights ``W[n_out, n_in]`` and bias ``b[n_out]`` start uniform in
         ``±1/sqrt(n_in)`` (PyTorch's default).
+    spectral_norm : bool, default False
+        Use ``W / sigma(W)`` (spectral normalisation, Miyato et al.; as
+        ``torch.nn.utils.parametrizations.spectral_norm``), ``sigma = u^T W v`` from vectors kept
+        by power iteration between steps (:meth:`Sequential.spectral_norm_step`) and saved with the
+        model; gradients flow through ``sigma``.
     """
 
 
-    def __init__(self, n_in: int, n_out: int):
+    def __init__(self, n_in: int, n_out: int, spectral_norm: bool = False):
         self.n_in = _size(n_in, "n_in")
         self.n_out = _size(n_out, "n_out")
+        self.spectral_norm = _flag(spectral_norm, "spectral_norm")
 
     def settings(self, in_shape):
         return [self.n_in, self.n_out]
@@ -102,7 +114,7 @@ class Dense(Layer):
         return self.n_in
 
     def __repr__(self):
-        return f"Dense({self.n_in}, {self.n_out})"
+        return f"Dense({self.n_in}, {self.n_out}{', spectral_norm=True' if self.spectral_norm else ''})"
 
 
 class _Activation(Layer):
@@ -186,10 +198,15 @@ class Conv2d(Layer):
     padding_mode : {"zeros", "periodic"}
         ``"periodic"`` wraps around the image edges (for lattice configurations; PyTorch's
         ``"circular"``).
+    spectral_norm : bool, default False
+        Spectral normalisation of ``W`` reshaped to ``(out_channels, in_channels*kh*kw)`` (see
+        :class:`Dense`).
     """
 
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, padding_mode="zeros"):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, padding_mode="zeros",
+                 spectral_norm: bool = False):
+        self.spectral_norm = _flag(spectral_norm, "spectral_norm")
         self.in_channels = _size(in_channels, "in_channels")
         self.out_channels = _size(out_channels, "out_channels")
         self.kernel_size = _pair(kernel_size, "kernel_size")

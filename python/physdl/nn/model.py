@@ -212,6 +212,14 @@ class Sequential:
                 o += math.prod(sh)
             off += n
         self.n_params = off
+        self._sn_layers = [i for i, l in enumerate(self.layers) if getattr(l, "spectral_norm", False)]
+        for i in self._sn_layers:  # u, v drawn after every weight (other layers' values unchanged)
+            self._engine.set_spectral_norm(i, 1e-12)
+            for vec in (self._engine.sn_u(i), self._engine.sn_v(i)):
+                r = gen.normal(vec.shape[0])
+                vec[:] = r / max(np.linalg.norm(r), 1e-12)
+        if self._sn_layers:
+            self._engine.power_iteration(15)  # as torch's spectral_norm on construction
         self._label_shape = self.output_shape[:-1]
         self._optimizers = weakref.WeakSet()
 
@@ -417,7 +425,49 @@ class Sequential:
             raise ValueError(f"{name} must contain only finite values (found NaN or inf)")
         return dY
 
-    def backward(self, X, dY=None, input_grad: bool = False) -> Gradients:
+    # ------------------------------------------------------------------ spectral normalisation
+    def spectral_norm_step(self, k: int = 1) -> None:
+        """``k`` power-iteration steps on the kept vectors ``u, v`` of every spectrally normalised layer.
+
+        PyTorch's ``spectral_norm`` runs one at every forward pass in training mode; here the caller
+        says when (a GAN trainer: once per step of that network; :meth:`train_step` and :meth:`fit`
+        run one per minibatch).  Other calls use ``u, v`` as they are.
+        """
+        self._need_engine()
+        self._engine.power_iteration(check_int(k, "k", minimum=0, maximum=10**6))
+
+    def spectral_norm_state(self) -> dict:
+        """``{layer: (u, v, sigma)}`` of the spectrally normalised layers (copies; sigma = u^T W v)."""
+        self._need_engine()
+        return {i: (self._engine.sn_u(i).copy(), self._engine.sn_v(i).copy(), float(self._engine.sn_sigma(i)))
+                for i in self._sn_layers}
+
+    def set_spectral_norm_state(self, state: dict) -> None:
+        """Set ``u, v`` of the spectrally normalised layers from ``{layer: (u, v[, sigma])}``."""
+        self._need_engine()
+        if not isinstance(state, dict) or sorted(state) != sorted(self._sn_layers):
+            raise ValueError(f"state must map exactly the spectrally normalised layers {self._sn_layers}")
+        for i, val in state.items():
+            for vec, new, nm in zip((self._engine.sn_u(i), self._engine.sn_v(i)), val[:2], ("u", "v")):
+                new = np.asarray(new, dtype=np.float64)
+                if new.shape != vec.shape or not np.isfinite(new).all():
+                    raise ValueError(f"state[{i}] {nm} must hold {vec.shape[0]} finite values, got shape {new.shape}")
+                vec[:] = new
+
+    def _sn_arrays(self) -> dict:
+        return {f"sn_{nm}{i}": np.array(getattr(self._engine, f"sn_{nm}")(i), copy=True)
+                for i in getattr(self, "_sn_layers", []) for nm in ("u", "v")}
+
+    def _sn_restore(self, p, arrays) -> None:
+        from . import _files
+
+        for i in self._sn_layers:
+            for nm in ("u", "v"):
+                vec = getattr(self._engine, f"sn_{nm}")(i)
+                vec[:] = _files.real_array(p, arrays, f"sn_{nm}{i}", vec.shape)
+
+    def backward(self, X, dY=None, input_grad: bool = False, *, outputs: bool = False,
+                 param_grad: bool = True) -> Gradients:
         """Vector-Jacobian product for a caller-supplied output gradient (backpropagation, eq. 3.59-3.69).
 
         Runs the forward pass on ``X`` and backpropagates ``dY = dF/dY`` of any objective ``F`` of the
@@ -428,10 +478,17 @@ class Sequential:
         Parameters
         ----------
         X : array ``(n, *input_shape)``
-        dY : array ``(n, *output_shape)``, optional
+        dY : array ``(n, *output_shape)`` or callable, optional
             Gradient of the objective with respect to the outputs; ones when omitted (scalar output only).
+            A callable ``dY(Y) -> array`` receives the outputs of this forward pass (a loss's gradient
+            at the outputs): one forward pass, then the backward pass from it.
         input_grad : bool
             Also return ``dF/dX`` (``Gradients.input``).
+        outputs : bool
+            Also return the outputs ``Y`` of the forward pass (``Gradients.outputs``).
+        param_grad : bool
+            ``False``: the input gradient only (``input_grad`` implied; ``Gradients.flat`` is None);
+            Dense and Conv2d layers then skip their weight-gradient products.
 
         Returns
         -------
@@ -448,14 +505,28 @@ class Sequential:
         True
         """
         X = self._check_X(X)
+        if not param_grad:
+            input_grad = True
+        if not callable(dY) and not outputs and param_grad:
+            dY = self._check_dY(dY, X.shape[0])
+            dx = np.empty(X.shape if input_grad else (0,), self.dtype)
+            self._engine.backward(X, dY, bool(input_grad), dx)
+            return Gradients(self._engine.grads().copy(), self._blocks, dx if input_grad else None)
+        Y = np.empty((X.shape[0],) + self.output_shape, self.dtype)
+        self._engine.forward(X, Y)
+        if callable(dY):
+            dY = dY(Y)
         dY = self._check_dY(dY, X.shape[0])
         dx = np.empty(X.shape if input_grad else (0,), self.dtype)
-        self._engine.backward(X, dY, bool(input_grad), dx)
-        return Gradients(self._engine.grads().copy(), self._blocks, dx if input_grad else None)
+        self._engine.backward_from_forward(X, dY, bool(input_grad), bool(param_grad), dx)
+        g = Gradients(self._engine.grads().copy() if param_grad else None, self._blocks if param_grad else [],
+                      dx if input_grad else None)
+        g.outputs = Y if outputs else None
+        return g
 
     def input_gradient(self, X, dY=None) -> np.ndarray:
         """``dF/dX`` for ``F = sum_s dY_s . y_s`` (``dD/dx`` of a scalar critic when ``dY`` is omitted)."""
-        return self.backward(X, dY, input_grad=True).input
+        return self.backward(X, dY, input_grad=True, param_grad=False).input
 
     def per_sample_gradients(self, X, dY=None) -> np.ndarray:
         """Gradient of each sample's output with respect to the parameters, as one ``(n, n_params)`` matrix.
@@ -530,7 +601,13 @@ class Sequential:
         """
         if not callable(fn):
             raise TypeError(f"fn must be callable, got {type(fn).__name__}")
-        g = self.input_gradient(X, dY)
+        X = self._check_X(X)
+        dY = self._check_dY(dY, X.shape[0])
+        # one forward pass: input gradient from it, then the double backward from the same state
+        Y = np.empty((X.shape[0],) + self.output_shape, self.dtype)
+        self._engine.forward(X, Y)
+        g = np.empty(X.shape, self.dtype)
+        self._engine.backward_from_forward(X, dY, True, False, g)
         out = fn(g)
         if not (isinstance(out, tuple) and len(out) == 2):
             raise TypeError("fn must return a pair (value, dvalue/dg)")
@@ -538,7 +615,10 @@ class Sequential:
         H = np.asarray(H)
         if H.shape != g.shape:
             raise ValueError(f"fn's dvalue/dg must have the shape of X {g.shape}, got {H.shape}")
-        return float(value), self.double_backward(X, H, dY)
+        H = self._check_X(H, "H")
+        dx = np.empty(X.shape, self.dtype)
+        self._engine.double_backward_from_forward(X, dY, H, dx)
+        return float(value), Gradients(self._engine.grads().copy(), self._blocks, dx)
 
     def gradient_penalty(self, X, target: float = 1.0, dY=None):
         """WGAN-GP gradient penalty ``mean_s (||dD/dx_s|| - target)^2`` and its parameter gradient (eq. 6.91).
@@ -760,7 +840,7 @@ class Sequential:
                 meta = {"model": self._config(), "fit": fit_cfg, "epoch": ep + 1, "history": hist.history,
                         "history_epochs": hist.epoch, "shuffle": {"offset": self._shuffle.offset,
                                                                   "chunk_offset": chunk_offset}}
-                arrays = {"params": np.array(self.params, copy=True)}
+                arrays = {"params": np.array(self.params, copy=True), **self._sn_arrays()}
                 self._optimizer_arrays(optimizer, meta, arrays)
                 _files.write(checkpoint, "physdl.nn.fit_checkpoint", meta, arrays)
         return hist
@@ -786,6 +866,7 @@ class Sequential:
                 and ok_int(sh.get("chunk_offset"))):
             raise ValueError(f"{p}: the checkpoint's epoch or shuffle position is invalid")
         self.params[:] = _files.real_array(p, arrays, "params", self.params.shape)
+        self._sn_restore(p, arrays)
         self._restore_optimizer(p, meta, arrays, optimizer)
         h, he = meta.get("history", {}), meta.get("history_epochs", [])
         if not (isinstance(h, dict) and isinstance(he, list) and len(he) == ep):
@@ -846,7 +927,7 @@ class Sequential:
 
         self._need_engine()
         meta = self._config()
-        arrays = {"params": np.array(self.params, copy=True)}
+        arrays = {"params": np.array(self.params, copy=True), **self._sn_arrays()}
         self._optimizer_arrays(optimizer, meta, arrays)
         _files.write(path, "physdl.nn.Sequential", meta, arrays)
 
@@ -878,6 +959,7 @@ class Sequential:
         model = cls._from_meta(p, meta.get("model", meta), backend)
         params = _files.real_array(p, arrays, "params", model.params.shape)
         model.params[:] = params
+        model._sn_restore(p, arrays)
         if optimizer is not None:
             model._restore_optimizer(p, meta, arrays, optimizer)
         return model

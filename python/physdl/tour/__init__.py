@@ -35,6 +35,7 @@ TOUR_MODULES = [
     "physdl.tour.inverse_tour",
     "physdl.tour.ebm_tour",
     "physdl.tour.quantum_tour",
+    "physdl.tour.generative_tour",
 ]
 
 

@@ -118,6 +118,7 @@ struct Conv2d : Layer<T> {
     this->np = cout * g.K() + cout;
     this->finish();
   }
+  bool skips_param_grad() const override { return true; }
   void reserve(long cap) override { grow(col, std::size_t(g.K() * cap * g.P())); }
   void forward(const T* x, T* y, long n, const T* p) override {
     const long K = g.K(), P = g.P();
@@ -132,19 +133,27 @@ struct Conv2d : Layer<T> {
   }
   void backward(const T*, const T*, const T* dy, T* dx, long n, const T* p, T* gr) override {
     const long K = g.K(), P = g.P();
-    T* gb = gr + cout * K;
-    for (long c = 0; c < cout; ++c) gb[c] = T(0);
+    T* gb = gr ? gr + cout * K : nullptr;  // gr null: input gradient only
+    if (gb)
+      for (long c = 0; c < cout; ++c) gb[c] = T(0);
     for (long s = 0; s < n; ++s) {
       const T* ds = dy + s * cout * P;
-      gemm<T>(false, true, cout, K, P, T(1), ds, P, col.data() + s * K * P, P, s == 0 ? T(0) : T(1), gr, K);
-      for (long c = 0; c < cout; ++c) gb[c] += vmath::sum_array(ds + c * P, P);
-      if (dx) gemm<T>(true, false, K, P, cout, T(1), p, K, ds, P, T(0), col.data() + s * K * P, P);
+      if (gr) {
+        gemm<T>(false, true, cout, K, P, T(1), ds, P, col.data() + s * K * P, P, s == 0 ? T(0) : T(1), gr, K);
+        for (long c = 0; c < cout; ++c) gb[c] += vmath::sum_array(ds + c * P, P);
+      }
+      if (dx) {
+        if (s == 0) grow(dcol, std::size_t(K * n * P));
+        gemm<T>(true, false, K, P, cout, T(1), p, K, ds, P, T(0), dcol.data() + s * K * P, P);
+      }
     }
     if (dx) {
       std::fill(dx, dx + n * this->in_size, T(0));
-      g.col2im(col.data(), n, dx);
+      g.col2im(dcol.data(), n, dx);
     }
-  }  // double backward: col(xd) in tcol (grown on first use)
+  }  // W^T dy in dcol, so that col(x) survives a backward (a second pass on one forward)
+  std::vector<T> dcol;
+  // double backward: col(xd) in tcol (grown on first use)
   std::vector<T> tcol;
   bool has_tangent() const override { return true; }
   void forward_tangent(const T*, const T*, const T* xd, T* yd, long n, const T* p) override {

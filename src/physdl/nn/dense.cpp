@@ -46,15 +46,18 @@ struct Dense : Layer<T> {
   }
   void backward(const T* x, const T*, const T* dy, T* dx, long n, const T* p, T* g) override {
     const long rows = n * (this->in_size / nin);
-    gemm<T>(true, false, nout, nin, rows, T(1), dy, nout, x, nin, T(0), g, nin);
-    T* gb = g + nout * nin;
-    for (long j = 0; j < nout; ++j) gb[j] = T(0);
-    for (long r = 0; r < rows; ++r) {
-      const T* d = dy + r * nout;
-      for (long j = 0; j < nout; ++j) gb[j] += d[j];
+    if (g) {  // g null: input gradient only
+      gemm<T>(true, false, nout, nin, rows, T(1), dy, nout, x, nin, T(0), g, nin);
+      T* gb = g + nout * nin;
+      for (long j = 0; j < nout; ++j) gb[j] = T(0);
+      for (long r = 0; r < rows; ++r) {
+        const T* d = dy + r * nout;
+        for (long j = 0; j < nout; ++j) gb[j] += d[j];
+      }
     }
     if (dx) gemm<T>(false, false, rows, nin, nout, T(1), dy, nout, p, nin, T(0), dx, nin);
   }
+  bool skips_param_grad() const override { return true; }
   bool has_per_sample() const override { return true; }
   bool backward_per_sample(const T* x, const T*, const T* dy, T* dx, long n, const T* p, T* G, long ldg) override {
     const long rps = this->in_size / nin;  // rows of one sample

@@ -38,6 +38,9 @@ struct Layer {
   // dy: gradient of the objective w.r.t. y; writes parameter gradients into g (overwriting) and,
   // when dx is not null, the gradient w.r.t. x.
   virtual void backward(const T* x, const T* y, const T* dy, T* dx, long n, const T* p, T* g) = 0;
+  // True when backward() accepts g == nullptr and then skips the parameter gradients (an
+  // input-gradient-only pass); otherwise the network passes its gradient buffer as usual.
+  virtual bool skips_param_grad() const { return false; }
   // True when backward_per_sample is provided (layers without parameters need not provide it).
   virtual bool has_per_sample() const { return false; }
   // As backward, but the parameter gradient of sample s goes to G + s * ldg (np values each).

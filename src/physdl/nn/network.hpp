@@ -104,6 +104,28 @@ class Network {
   // h = dphi/dg to get dphi/dparams (chain rule).  Needs layers with tangents (Dense and the
   // element-wise layers other than Softmax); throws std::invalid_argument naming the layer otherwise.
   void double_backward(const T* x, long n, const T* dy, const T* h);
+  // One-pass variants: backpropagation of dy (and the double backward along h) from the forward
+  // pass just run by forward(x, n) on the same x and n (throws otherwise), so a caller that needs
+  // the outputs to form dy runs the forward pass once.  param_grad false skips the parameter
+  // gradients in the layers that allow it (grads() is then unspecified): an input-gradient-only
+  // pass.  A second pass on one forward is allowed when every layer is Dense, Conv2d, pooling or
+  // element-wise (their forward state survives a backward).
+  void backward_from_forward(const T* x, long n, const T* dy, bool input_grad, bool param_grad);
+  void double_backward_from_forward(const T* x, long n, const T* dy, const T* h);
+
+  // Spectral normalisation (Miyato et al.) of layer i's weight (Dense W[out,in], Conv2d
+  // W[cout, cin*kh*kw]), as torch.nn.utils.parametrizations.spectral_norm: the layer uses
+  // W / sigma with sigma = u^T W v for the kept vectors u, v; params() hold the raw W, and the
+  // parameter gradients are those of the raw W (through sigma, u and v held fixed).
+  // power_iteration(k) runs k steps u = W v / |W v|, v = W^T u / |W^T u| (eps: the floor of the
+  // norms); train_step runs one first (training mode), other calls leave u and v unchanged.
+  void set_spectral_norm(long layer, double eps);
+  bool spectral_norm(long layer) const;
+  void power_iteration(long k);
+  std::vector<T>& sn_u(long layer);
+  std::vector<T>& sn_v(long layer);
+  double sn_sigma(long layer);
+
   // One optimizer update from caller-supplied gradients g (num_params values; not modified).
   void apply_gradients(const T* g, Optimizer<T>& opt);
   // Number of label entries per sample for softmax_ce (output_size / last axis).
@@ -111,7 +133,24 @@ class Network {
 
  private:
   void reserve(long n);
-  void backprop(const T* x, long n, bool input_grad);  // from the output gradient in gbuf_a_
+  void backprop(const T* x, long n, bool input_grad, bool param_grad = true);  // from gbuf_a_
+  void check_forward(const T* x, long n, const char* what);
+  void double_pass(const T* x, long n, const T* dy, const T* h);
+  struct SpectralNorm {
+    long layer, rows, cols;
+    double eps;
+    std::vector<T> u, v, wv;
+    double sigma;
+  };
+  SpectralNorm* find_sn(long layer);
+  void sn_refresh();                      // eff_ = params_ with each normalised W divided by sigma
+  void sn_correct(T* g, long count, long ld);  // gradients w.r.t. W/sigma -> w.r.t. W
+  const T* P() const { return sn_.empty() ? params_.data() : eff_.data(); }
+  std::vector<SpectralNorm> sn_;
+  std::vector<T> eff_;
+  const T* fwd_x_ = nullptr;
+  long fwd_n_ = 0, passes_ = -1;  // passes_ < 0: no valid forward state
+  bool reusable_ = false;
 
   std::vector<std::unique_ptr<Layer<T>>> layers_;
   std::vector<long> in_shape_;
