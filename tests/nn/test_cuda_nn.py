@@ -139,6 +139,8 @@ def test_fit_save_load_resume(tmp_path):
 def test_bad_input_is_refused_before_the_device_changes():
     with pytest.raises(ValueError, match=r"layers\[0\] \(Conv2d\)"):
         nn.Sequential([nn.Conv2d(1, 2, 3), nn.Flatten()], input_shape=(1, 8, 8), backend="cuda")
+    with pytest.raises(ValueError, match="spectral_norm=True"):
+        nn.Sequential([nn.Dense(3, 4, spectral_norm=True)], backend="cuda")
     X, _, labels = _data()
     m = mlp("cuda")
     before = m.params.copy()

@@ -130,6 +130,9 @@ class Sequential:
             if why:
                 raise RuntimeError(f"backend='cuda' is unavailable for physdl.nn: {why}; or use backend='cpp'")
             for i, l in enumerate(self.layers):
+                if getattr(l, "spectral_norm", False):
+                    raise ValueError(f"layers[{i}] ({type(l).__name__}, spectral_norm=True): spectral "
+                                     "normalisation has no CUDA implementation yet; use backend='cpp'")
                 if not cn.supports_layer(l.kind):
                     raise ValueError(f"layers[{i}] ({type(l).__name__}) has no CUDA implementation yet; "
                                      "backend='cuda' takes Dense, Sigmoid, Tanh, ReLU, Flatten, RNN and LSTM layers "
