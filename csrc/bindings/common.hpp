@@ -34,4 +34,5 @@ void register_tensornet(pybind11::module_& m);
 void register_inverse(pybind11::module_& m);
 void register_ebm(pybind11::module_& m);
 void register_quantum(pybind11::module_& m);
+void register_capsules(pybind11::module_& m);
 }  // namespace physdl::bindings

@@ -33,4 +33,5 @@ PYBIND11_MODULE(_core, m) {
   physdl::bindings::register_inverse(m);
   physdl::bindings::register_ebm(m);
   physdl::bindings::register_quantum(m);
+  physdl::bindings::register_capsules(m);
 }

@@ -10,6 +10,7 @@ from importlib import metadata as _metadata
 
 from ._backend import backends, get_backend, set_backend
 from ._config import get_num_threads, set_num_threads, show_config
+from ._config import get_include, get_pxd_include
 from . import random
 
 try:
@@ -26,4 +27,6 @@ __all__ = [
     "get_num_threads",
     "set_num_threads",
     "random",
+    "get_include",
+    "get_pxd_include",
 ]

@@ -21,6 +21,34 @@ def include_dir() -> Path:
     return Path(__file__).resolve().parent / "include"
 
 
+def get_include() -> str:
+    """Directory of the C++ and C headers, for building a Cython or C extension (as ``numpy.get_include()``).
+
+    A wheel keeps them beside the package; an editable install beside the compiled ``physdl._core``.
+    The ``.pxd`` files (``cimport physdl.capi``) lie in the package itself: pass
+    :func:`get_pxd_include` to Cython's ``include_path``.
+
+    Examples
+    --------
+    >>> import os, physdl
+    >>> os.path.exists(os.path.join(physdl.get_include(), "physdl", "capi", "capi.h"))
+    True
+    """
+    here = include_dir()
+    if (here / "physdl").is_dir():
+        return str(here)
+    try:
+        from . import _core
+    except ImportError:  # pragma: no cover - no compiled core
+        return str(here)
+    return str(Path(_core.__file__).parent / "include")
+
+
+def get_pxd_include() -> str:
+    """The folder above the ``physdl`` package: where Cython finds ``physdl/*.pxd``."""
+    return str(Path(__file__).resolve().parent.parent)
+
+
 def get_num_threads() -> int:
     """Threads used by the C++ core's OpenMP loops."""
     if _backend.backends()["cpp"].available:

@@ -12,6 +12,8 @@ class PauliOperator:
     """A compiled sum of Pauli strings (opaque)."""
     def __init__(self, n_sites: typing.SupportsInt | typing.SupportsIndex, flips: typing.Annotated[numpy.typing.ArrayLike, numpy.uint64], offsets: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], zmasks: typing.Annotated[numpy.typing.ArrayLike, numpy.uint64], coef_re: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], coef_im: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None: ...
     n_groups: typing.Any
+_capi: PyCapsule
+_capi_version: int
 def build_info() -> dict: ...
 class dynamics:
     """Hamiltonian integrators and Lyapunov exponents (book ch. 9)"""

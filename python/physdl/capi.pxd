@@ -1,0 +1,74 @@
+# cython: language_level=3
+"""physdl's C API for Cython extensions (``cimport physdl.capi``).
+
+The functions are reached through one table of function pointers that ``physdl._core`` exports as
+the capsule ``physdl._core._capi``: no link step, and the extension runs exactly the kernels the
+Python package runs.  Get the table once, with the GIL held, then call through it in ``nogil`` code::
+
+    from physdl.capi cimport physdl_capi, import_capi, PHYSDL_OK
+    cdef const physdl_capi* api = import_capi()
+    cdef uint32_t w[4]
+    with nogil:
+        rc = api.philox_block(seed, stream, counter, w, 4)
+
+Every function returns PHYSDL_OK (0) or a negative PHYSDL_ERR_* code and checks the pointers and
+lengths (in elements) it is given before any kernel runs; see physdl/capi/capi.h in
+``physdl.get_include()``.  Build with ``include_dirs=[physdl.get_include()]`` and
+``include_path=[physdl.get_pxd_include()]``.
+"""
+from libc.stdint cimport int8_t, int64_t, uint32_t, uint64_t
+from cpython.pycapsule cimport PyCapsule_Import
+
+cdef extern from "physdl/capi/capi.h" nogil:
+    enum:
+        PHYSDL_OK
+        PHYSDL_ERR_NULL
+        PHYSDL_ERR_SHORT
+        PHYSDL_ERR_SIZE
+        PHYSDL_ERR_ENUM
+        PHYSDL_ERR_VALUE
+        PHYSDL_ERR_INTERNAL
+        PHYSDL_METROPOLIS
+        PHYSDL_HEAT_BATH
+        PHYSDL_CAPI_VERSION
+
+    ctypedef struct physdl_capi:
+        int version
+        # out[0..3] = Philox4x32-10 block (seed, stream, counter)
+        int (*philox_block)(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t* out,
+                            size_t out_len) noexcept nogil
+        # n values from blocks offset, offset + 1, ... (n <= out_len), as physdl.random.*
+        int (*fill_uint32)(uint64_t seed, uint64_t stream, uint64_t offset, uint32_t* out, size_t out_len,
+                           size_t n) noexcept nogil
+        int (*fill_uniform_float)(uint64_t seed, uint64_t stream, uint64_t offset, float* out, size_t out_len,
+                                  size_t n) noexcept nogil
+        int (*fill_uniform_double)(uint64_t seed, uint64_t stream, uint64_t offset, double* out,
+                                   size_t out_len, size_t n) noexcept nogil
+        int (*fill_normal_double)(uint64_t seed, uint64_t stream, uint64_t offset, double* out,
+                                  size_t out_len, size_t n) noexcept nogil
+        # threshold table of the square Ising kernels (multispin 1: 10 / 5 entries; 0: 10 entries)
+        int (*lattice_table)(int multispin, int update, double beta, double J, double h, uint64_t* out,
+                             size_t out_len, size_t* written) noexcept nogil
+        size_t (*multispin_words_len)(int64_t ly, int64_t lx) noexcept nogil
+        int (*multispin_sweeps)(uint64_t* words, size_t words_len, int64_t ly, int64_t lx, int update,
+                                const uint64_t* table, size_t table_len, double J, double h, uint64_t seed,
+                                uint64_t chain, uint64_t sweep0, int64_t nsweeps, int64_t measure_every,
+                                double* energy, size_t energy_len, int64_t* mag, size_t mag_len) noexcept nogil
+        int (*byte_sweeps)(int8_t* spins, size_t spins_len, int64_t ly, int64_t lx, int update,
+                           const uint64_t* table, size_t table_len, double J, double h, uint64_t seed,
+                           uint64_t chain, uint64_t sweep0, int64_t nsweeps, int64_t measure_every,
+                           double* energy, size_t energy_len, int64_t* mag, size_t mag_len) noexcept nogil
+        int (*multispin_measure)(const uint64_t* words, size_t words_len, int64_t ly, int64_t lx, double J,
+                                 double h, double* energy, int64_t* mag) noexcept nogil
+        int (*byte_measure)(const int8_t* spins, size_t spins_len, int64_t ly, int64_t lx, double J, double h,
+                            double* energy, int64_t* mag) noexcept nogil
+
+
+cdef inline const physdl_capi* import_capi() except NULL:
+    """The C API table of the imported physdl._core (call with the GIL held, once)."""
+    import physdl._core  # PyCapsule_Import reads attributes: the submodule must be loaded
+    cdef const physdl_capi* api = <const physdl_capi*> PyCapsule_Import(b"physdl._core._capi", 0)
+    if api.version < PHYSDL_CAPI_VERSION:
+        raise ImportError(f"physdl._core exports C API version {api.version}, this extension was built "
+                          f"against version {PHYSDL_CAPI_VERSION}: rebuild it against the installed physdl")
+    return api

@@ -1,0 +1,100 @@
+/* physdl C API: plain C entry points over the core's kernels, for hosts that cannot call C++
+ * (Cython extensions in C mode, C codes).  The Python package exports one table of these
+ * functions as the capsule physdl._core._capi (see python/physdl/capi.pxd), so a Cython extension
+ * calls exactly the kernels the Python package runs, with no link step.
+ *
+ * Every function returns PHYSDL_OK (0) or a negative error code, checks every pointer and length
+ * it is given before any kernel runs, and never writes outside the buffers as described by their
+ * lengths (lengths count elements, not bytes).  Safe to call without the GIL.
+ *
+ * Random numbers follow the addressing of physdl/random/philox.hpp: key = seed, counter words =
+ * (counter lo, counter hi, stream lo, stream hi); fill routines read blocks offset, offset + 1, ...
+ * exactly as physdl.random.uint32/uniform/normal and physdl::random::fill_* do. */
+#ifndef PHYSDL_CAPI_H
+#define PHYSDL_CAPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Error codes. */
+#define PHYSDL_OK 0
+#define PHYSDL_ERR_NULL (-1)      /* a required pointer is NULL */
+#define PHYSDL_ERR_SHORT (-2)     /* a buffer's length is smaller than the call needs */
+#define PHYSDL_ERR_SIZE (-3)      /* a size is negative, zero where not allowed, odd where even is needed, or overflows */
+#define PHYSDL_ERR_ENUM (-4)      /* an enum argument (update rule) is out of range */
+#define PHYSDL_ERR_VALUE (-5)     /* a value is out of range (a spin not +-1, a non-finite parameter) */
+#define PHYSDL_ERR_INTERNAL (-6)  /* the kernel threw (out of memory, ...) */
+
+/* Update rules (the codes of the lattice kernels). */
+#define PHYSDL_METROPOLIS 0
+#define PHYSDL_HEAT_BATH 1
+
+/* Version of the table below: grows when functions are appended (never reordered). */
+#define PHYSDL_CAPI_VERSION 1
+
+/* out[0..3] = Philox4x32-10 block (seed, stream, counter). */
+int physdl_philox_block(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t* out, size_t out_len);
+
+/* out[j] for j < n, from blocks offset, offset + 1, ... (n <= out_len). */
+int physdl_fill_uint32(uint64_t seed, uint64_t stream, uint64_t offset, uint32_t* out, size_t out_len, size_t n);
+int physdl_fill_uniform_float(uint64_t seed, uint64_t stream, uint64_t offset, float* out, size_t out_len, size_t n);
+int physdl_fill_uniform_double(uint64_t seed, uint64_t stream, uint64_t offset, double* out, size_t out_len, size_t n);
+int physdl_fill_normal_double(uint64_t seed, uint64_t stream, uint64_t offset, double* out, size_t out_len, size_t n);
+
+/* Threshold table of the square-lattice Ising kernels at (update, beta, J, h), as physdl.lattice.Simulation
+ * builds it: multispin = 1 gives the multi-spin table (10 entries for Metropolis, 5 for heat bath),
+ * multispin = 0 the byte table (10 entries).  *written receives the count (may be NULL). */
+int physdl_lattice_table(int multispin, int update, double beta, double J, double h, uint64_t* out,
+                         size_t out_len, size_t* written);
+
+/* Words of an ly x lx multi-spin lattice: 2 * ly * ceil(lx / 128); 0 for a bad shape. */
+size_t physdl_multispin_words_len(int64_t ly, int64_t lx);
+
+/* nsweeps checkerboard sweeps of a periodic ly x lx Ising lattice (ly, lx even), the same lattice as
+ * Simulation(Ising((ly, lx), J, h), beta, update, storage=...) after the same sweeps when seed, chain
+ * and sweep0 (the sweeps already done) agree.  table: as physdl_lattice_table gives.  Every
+ * measure_every-th sweep (0: none) writes energy[m], mag[m]; both need nsweeps / measure_every entries. */
+int physdl_multispin_sweeps(uint64_t* words, size_t words_len, int64_t ly, int64_t lx, int update,
+                            const uint64_t* table, size_t table_len, double J, double h, uint64_t seed,
+                            uint64_t chain, uint64_t sweep0, int64_t nsweeps, int64_t measure_every,
+                            double* energy, size_t energy_len, int64_t* mag, size_t mag_len);
+int physdl_byte_sweeps(int8_t* spins, size_t spins_len, int64_t ly, int64_t lx, int update,
+                       const uint64_t* table, size_t table_len, double J, double h, uint64_t seed,
+                       uint64_t chain, uint64_t sweep0, int64_t nsweeps, int64_t measure_every,
+                       double* energy, size_t energy_len, int64_t* mag, size_t mag_len);
+
+/* Energy H = -J sum_<ij> s_i s_j - h sum_i s_i and magnetisation sum_i s_i. */
+int physdl_multispin_measure(const uint64_t* words, size_t words_len, int64_t ly, int64_t lx, double J,
+                             double h, double* energy, int64_t* mag);
+int physdl_byte_measure(const int8_t* spins, size_t spins_len, int64_t ly, int64_t lx, double J, double h,
+                        double* energy, int64_t* mag);
+
+/* The table exported as the capsule "physdl._core._capi". */
+typedef struct physdl_capi {
+  int version;
+  int (*philox_block)(uint64_t, uint64_t, uint64_t, uint32_t*, size_t);
+  int (*fill_uint32)(uint64_t, uint64_t, uint64_t, uint32_t*, size_t, size_t);
+  int (*fill_uniform_float)(uint64_t, uint64_t, uint64_t, float*, size_t, size_t);
+  int (*fill_uniform_double)(uint64_t, uint64_t, uint64_t, double*, size_t, size_t);
+  int (*fill_normal_double)(uint64_t, uint64_t, uint64_t, double*, size_t, size_t);
+  int (*lattice_table)(int, int, double, double, double, uint64_t*, size_t, size_t*);
+  size_t (*multispin_words_len)(int64_t, int64_t);
+  int (*multispin_sweeps)(uint64_t*, size_t, int64_t, int64_t, int, const uint64_t*, size_t, double, double,
+                          uint64_t, uint64_t, uint64_t, int64_t, int64_t, double*, size_t, int64_t*, size_t);
+  int (*byte_sweeps)(int8_t*, size_t, int64_t, int64_t, int, const uint64_t*, size_t, double, double, uint64_t,
+                     uint64_t, uint64_t, int64_t, int64_t, double*, size_t, int64_t*, size_t);
+  int (*multispin_measure)(const uint64_t*, size_t, int64_t, int64_t, double, double, double*, int64_t*);
+  int (*byte_measure)(const int8_t*, size_t, int64_t, int64_t, double, double, double*, int64_t*);
+} physdl_capi;
+
+/* The filled table (what the capsule points to). */
+const physdl_capi* physdl_capi_table(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PHYSDL_CAPI_H */
