@@ -75,6 +75,10 @@ def _parser() -> argparse.ArgumentParser:
     ho.add_argument("--quick", action="store_true", help="the AdS-Schwarzschild experiment only (seconds)")
     ho.add_argument("--out", default="physdl-holography", help="output folder (default: ./physdl-holography)")
     ho.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    iv = sub.add_parser("inverse", help="Tikhonov, LASSO and sparse-modelling analytic continuation (book ch. 7)")
+    iv.add_argument("--quick", action="store_true", help="small continuation grids (seconds)")
+    iv.add_argument("--out", default="physdl-inverse", help="output folder (default: ./physdl-inverse)")
+    iv.add_argument("--no-progress", action="store_true", help="hide progress bars")
     return p
 
 
@@ -147,6 +151,10 @@ def main(argv=None) -> int:
             print(f"  [{'ok ' if row.ok else 'OFF'}] {row.quantity} = {row.reproduced}  (reference {row.reference})")
         print(f"\nreport: {args.out}/index.md and {args.out}/index.html")
         return 0
+    if args.command == "inverse":
+        from .inverse._cli import main as inverse_main
+
+        return inverse_main(args)
     _parser().print_help()
     return 0
 
