@@ -151,10 +151,14 @@ def main(argv=None) -> int:
             print(f"  [{'ok ' if row.ok else 'OFF'}] {row.quantity} = {row.reproduced}  (reference {row.reference})")
         print(f"\nreport: {args.out}/index.md and {args.out}/index.html")
         return 0
-    if args.command == "inverse":
-        from .inverse._cli import main as inverse_main
+    if args.command == "inverse":  # the chapter-7 tour entry alone (physdl.tour.inverse_tour)
+        from .tour import run_tour
 
-        return inverse_main(args)
+        (res,) = run_tour(args.out, quick=args.quick, only=["inverse"], progress=not args.no_progress)
+        for row in res.rows:
+            print(f"  [{'ok ' if row.ok else 'OFF'}] {row.quantity} = {row.reproduced}  (reference {row.reference})")
+        print(f"\nreport: {args.out}/index.md and {args.out}/index.html")
+        return 0
     _parser().print_help()
     return 0
 
