@@ -49,6 +49,29 @@ void register_inverse(py::module_& root) {
   }, py::arg("xt"), py::arg("y"), py::arg("alphas"), py::arg("tol"), py::arg("max_iter"), py::arg("positive"),
      "Coordinate-descent LASSO path (warm starts, working sets, gap-safe screening).");
 
+  m.def("lasso_path_gram", [](carray<double> gram, carray<double> xty, double yty, long n, carray<double> alphas,
+                              double tol, long max_iter, bool positive) {
+    need(gram.ndim() == 2 && gram.shape(0) == gram.shape(1), "gram must be a square matrix");
+    const long p = long(gram.shape(0));
+    need(xty.ndim() == 1 && long(xty.shape(0)) == p, "xty must have length p = " + std::to_string(p));
+    need(alphas.ndim() == 1, "alphas must be 1-dimensional");
+    need(n > 0, "n must be > 0");
+    const long k = long(alphas.shape(0));
+    carray<double> coefs({k, p});
+    carray<double> gaps({k});
+    py::array_t<long> iters({k});
+    double* c = coefs.mutable_data();
+    double* g = gaps.mutable_data();
+    long* it = iters.mutable_data();
+    {
+      py::gil_scoped_release nogil;
+      inv::lasso_path_gram(gram.data(), xty.data(), yty, n, p, alphas.data(), k, c, g, it, tol, max_iter, positive);
+    }
+    return py::make_tuple(coefs, gaps, iters);
+  }, py::arg("gram"), py::arg("xty"), py::arg("yty"), py::arg("n"), py::arg("alphas"), py::arg("tol"),
+     py::arg("max_iter"), py::arg("positive"),
+     "Coordinate-descent LASSO path on the Gram matrix X^T X (n >> p).");
+
   m.def("lasso_solve", [](const std::string& solver, carray<double> xt, carray<double> y, double alpha,
                           carray<double> beta, double tol, long max_iter, bool positive, double param) {
     auto [n, p] = dims(xt, y);

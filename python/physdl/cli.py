@@ -92,6 +92,10 @@ def _parser() -> argparse.ArgumentParser:
     from .generative import _cli as _generative_cli
 
     _generative_cli.add_parser(sub)
+    iv = sub.add_parser("inverse", help="Tikhonov, LASSO and sparse-modelling analytic continuation (book ch. 7)")
+    iv.add_argument("--quick", action="store_true", help="small continuation grids (seconds)")
+    iv.add_argument("--out", default="physdl-inverse", help="output folder (default: ./physdl-inverse)")
+    iv.add_argument("--no-progress", action="store_true", help="hide progress bars")
     return p
 
 
@@ -184,6 +188,13 @@ def main(argv=None) -> int:
     if args.command == "generative":
         from .tour import generative_tour
         return generative_tour.cli_run(args)
+    if args.command == "inverse":  # the chapter-7 tour entry alone (physdl.tour.inverse_tour)
+        from .tour import run_tour
+        (res,) = run_tour(args.out, quick=args.quick, only=["inverse"], progress=not args.no_progress)
+        for row in res.rows:
+            print(f"  [{'ok ' if row.ok else 'OFF'}] {row.quantity} = {row.reproduced}  (reference {row.reference})")
+        print(f"\nreport: {args.out}/index.md and {args.out}/index.html")
+        return 0
     _parser().print_help()
     return 0
 

@@ -117,3 +117,26 @@ def test_bad_input(bad, exc):
     X, y = _problem(10, 5)
     with pytest.raises(exc):
         bad(X, y)
+
+
+@pytest.mark.parametrize("positive", [False, True])
+def test_gram_path_for_tall_problems_matches_sklearn(cpu_backend, positive):
+    """n >= 2p takes the Gram-matrix coordinate descent; objectives equal scikit-learn's to 1e-8."""
+    from sklearn.linear_model import lasso_path as sk_path
+
+    from physdl.inverse import lasso_objective, lasso_path
+
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((400, 40))
+    X[:, 1] = X[:, 0] + 0.3 * X[:, 1]  # correlated columns
+    b = np.zeros(40)
+    b[:6] = rng.standard_normal(6) * 2
+    y = X @ b + 0.3 * rng.standard_normal(400)
+    path = lasso_path(X, y, n_alphas=30, tol=1e-12, positive=positive, backend=cpu_backend)
+    _, ref, _ = sk_path(X, y, alphas=path.alphas, tol=1e-14, max_iter=10**6, positive=positive)
+    for k, a in enumerate(path.alphas):
+        mine, theirs = lasso_objective(X, y, path.coefs[k], a), lasso_objective(X, y, ref[:, k], a)
+        assert abs(mine - theirs) <= 1e-8 * theirs
+    assert np.all(path.gaps <= 1e-12 * (y @ y) / 400 * 1.0001)
+    if positive:
+        assert np.all(path.coefs >= 0)

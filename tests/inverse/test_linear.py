@@ -129,3 +129,44 @@ def test_shaw_kernel_by_quadrature_and_picard():
 def test_bad_input(bad):
     with pytest.raises(ValueError):
         bad()
+
+
+def test_phillips_quadrature_converges_to_closed_form():
+    from physdl.inverse import phillips, phillips_data
+
+    errs = []
+    for m in (32, 64, 128):
+        p = phillips(m)
+        errs.append(np.abs(p.y_exact - phillips_data(p.grid)).max())
+    # the midpoint rule is at least second order: halving h divides the error by >= 4
+    assert errs[0] / errs[1] > 4 and errs[1] / errs[2] > 4
+    assert errs[2] < 1e-5
+
+
+def test_phillips_tikhonov_morozov_and_picard():
+    from physdl.inverse import Tikhonov, add_noise, phillips, picard
+
+    p = phillips(64)
+    e = add_noise(np.zeros(64), 1e-3, seed=3, stream=1)
+    y = p.y_exact + e
+    t = Tikhonov(p.J, y)
+    a = t.morozov(np.linalg.norm(e))
+    assert abs(t.residual_norm(a) / np.linalg.norm(e) - 1) < 0.01
+    rel = np.linalg.norm(t.solve(a) - p.x_exact) / np.linalg.norm(p.x_exact)
+    naive = np.linalg.norm(np.linalg.lstsq(p.J, y, rcond=None)[0] - p.x_exact) / np.linalg.norm(p.x_exact)
+    assert rel < 0.05 and naive > 10 * rel
+    # normal equations at the same alpha (independent route)
+    ref = np.linalg.solve(p.J.T @ p.J + a * np.eye(64), p.J.T @ y)
+    np.testing.assert_allclose(t.solve(a), ref, rtol=1e-6, atol=1e-8)
+    d = picard(p.J, y)
+    # Picard: the noisy coefficients level off at the noise while mu_p keeps falling
+    assert d["coef"][-10:].mean() < 1e-2 and d["mu"][-1] < 1e-3 * d["mu"][0]
+
+
+def test_phillips_bad_input():
+    from physdl.inverse import phillips, phillips_data
+
+    with pytest.raises(ValueError):
+        phillips(1)
+    with pytest.raises(ValueError):
+        phillips_data([7.0])

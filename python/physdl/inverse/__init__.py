@@ -4,7 +4,7 @@
   :class:`Tikhonov` for many alphas from one SVD with the filter factors of eq. 7.9-7.10, the
   smoothness penalty of eq. 7.6 by the standard-form transformation, and alpha by Morozov's
   discrepancy principle, the L-curve corner or GCV; :func:`picard` plot data.
-* :mod:`~physdl.inverse.problems`: the backward heat equation and Shaw's Fredholm problem with
+* :mod:`~physdl.inverse.problems`: the backward heat equation, Shaw's and Phillips' Fredholm problems with
   their exact solutions.
 * :mod:`~physdl.inverse.lasso`: the LASSO (eq. 7.15) in scikit-learn's scaling
   1/(2n)||y - X b||^2 + alpha ||b||_1 by coordinate descent, FISTA or ADMM (C++ with Numba twins),
@@ -31,11 +31,11 @@ from .continuation import (IRBasis, SpMResult, SpMScan, add_noise, bosonic_kerne
 from .lasso import (LassoCVResult, LassoPath, LassoResult, alpha_grid, alpha_max, kkt_violation, lasso, lasso_cv,
                     lasso_objective, lasso_path)
 from .linear import Tikhonov, difference_operator, least_squares, picard, pseudo_inverse
-from .problems import InverseProblem, backward_heat, shaw
+from .problems import InverseProblem, backward_heat, phillips, phillips_data, shaw
 
 __all__ = [
     "least_squares", "pseudo_inverse", "difference_operator", "Tikhonov", "picard",
-    "InverseProblem", "backward_heat", "shaw",
+    "InverseProblem", "backward_heat", "shaw", "phillips", "phillips_data",
     "lasso", "lasso_path", "lasso_cv", "lasso_objective", "kkt_violation", "alpha_max", "alpha_grid",
     "LassoResult", "LassoPath", "LassoCVResult",
     "fermionic_kernel", "bosonic_kernel", "semicircle", "gaussian_mixture", "insulator_spectrum", "metal_spectrum",

@@ -104,6 +104,60 @@ def lasso_path_cd(xt, y, alphas, tol, max_iter, positive):
 
 
 @njit(cache=True)
+def _gram_gap(xty, yty, b, q, lam, positive):
+    p = b.shape[0]
+    bx = 0.0
+    bq = 0.0
+    l1 = 0.0
+    cmax = 0.0
+    for j in range(p):
+        bx += b[j] * xty[j]
+        bq += b[j] * q[j]
+        l1 += abs(b[j])
+        c = xty[j] - q[j]
+        cmax = max(cmax, c if positive else abs(c))
+    rr = max(yty - 2.0 * bx + bq, 0.0)
+    s = max(lam, cmax)
+    t = lam / s
+    return 0.5 * rr + lam * l1 - (t * (yty - bx) - 0.5 * t * t * rr)
+
+
+@njit(cache=True)
+def lasso_path_gram(gram, xty, yty, n, alphas, tol, max_iter, positive):
+    """Twin of lasso_path_gram: coordinate descent on G = X^T X with q = G b kept up to date (plain cyclic
+    passes over all features, no active set)."""
+    p = xty.shape[0]
+    k = alphas.shape[0]
+    coefs = np.zeros((k, p))
+    gaps = np.zeros(k)
+    iters = np.zeros(k, dtype=np.int64)
+    b = np.zeros(p)
+    q = np.zeros(p)
+    tol_abs = tol * yty
+    for a in range(k):
+        lam = alphas[a] * n
+        it = 0
+        gap = _gram_gap(xty, yty, b, q, lam, positive)
+        while gap > tol_abs and it < max_iter:
+            for j in range(p):
+                gjj = gram[j, j]
+                if gjj <= 0.0:
+                    continue
+                old = b[j]
+                nb = _soft(xty[j] - q[j] + gjj * old, lam, positive) / gjj
+                d = nb - old
+                if d != 0.0:
+                    b[j] = nb
+                    q += d * gram[j]
+            it += 1
+            gap = _gram_gap(xty, yty, b, q, lam, positive)
+        coefs[a] = b
+        gaps[a] = gap / n
+        iters[a] = it
+    return coefs, gaps, iters
+
+
+@njit(cache=True)
 def _top_eigenvalue(xt):
     p, n = xt.shape
     v = np.empty(p)

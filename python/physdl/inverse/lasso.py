@@ -223,7 +223,8 @@ def lasso_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, positive=False, tol
     """The LASSO regularisation path by warm-started coordinate descent (like ``sklearn.linear_model.lasso_path``).
 
     Strong-rule working sets, gap-safe screening, a Gram cache through BLAS (when p is moderate) and
-    Anderson-extrapolated coordinate descent; no intercept (centre X and y first if you want one).
+    Anderson-extrapolated coordinate descent; for n >= 2p, coordinate descent on the precomputed Gram
+    matrix X^T X instead (O(p) per update).  No intercept (centre X and y first if you want one).
 
     Parameters
     ----------
@@ -259,7 +260,18 @@ def lasso_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, positive=False, tol
         alphas = np.sort(alphas)[::-1].copy()
     xt = np.ascontiguousarray(X.T)
     be = _backend.resolve(backend, ("cpp", "numba"))
-    if be == "cpp":
+    n, p = X.shape
+    if n >= 2 * p:  # n >> p: coordinate descent on the Gram matrix X^T X (one BLAS product, O(p) updates)
+        gram = xt @ xt.T
+        xty = xt @ y
+        args = (gram, xty, float(y @ y), n, alphas, tol, max_iter, positive)
+        if be == "cpp":
+            coefs, gaps, iters = core_inverse().lasso_path_gram(*args)
+        else:
+            from . import _numba
+
+            coefs, gaps, iters = _numba.lasso_path_gram(*args)
+    elif be == "cpp":
         coefs, gaps, iters = core_inverse().lasso_path_cd(xt, y, alphas, tol, max_iter, positive)
     else:
         from . import _numba

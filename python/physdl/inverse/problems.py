@@ -1,6 +1,6 @@
 """Ill-posed test problems with known answers: the backward heat equation (book sec. 7.2-7.3) and
 Shaw's first-kind Fredholm problem (C. B. Shaw, J. Math. Anal. Appl. 37 (1972); as in Hansen's
-Regularization Tools)."""
+Regularization Tools), and Phillips' problem (D. L. Phillips, J. ACM 9 (1962) 84)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 
 from .._validate import check_float, check_int
 
-__all__ = ["InverseProblem", "backward_heat", "shaw"]
+__all__ = ["InverseProblem", "backward_heat", "shaw", "phillips", "phillips_data"]
 
 
 @dataclass
@@ -76,3 +76,43 @@ def shaw(m: int = 64) -> InverseProblem:
     J = h * (cs[:, None] + cs[None, :]) ** 2 * sinc**2
     x = 2 * np.exp(-6 * (t - 0.8) ** 2) + np.exp(-2 * (t + 0.5) ** 2)
     return InverseProblem(J, x, J @ x, t, "shaw")
+
+
+def _phillips_phi(x):
+    return np.where(np.abs(x) < 3.0, 1.0 + np.cos(np.pi * x / 3.0), 0.0)
+
+
+def phillips_data(s) -> np.ndarray:
+    """The closed-form right-hand side of Phillips' problem, g(s) = int phi(s - t) phi(t) dt for |s| <= 6:
+    g(s) = (6 - |s|) (1 + cos(pi s / 3) / 2) + 9 / (2 pi) sin(pi |s| / 3).
+
+    Examples
+    --------
+    >>> round(float(phillips_data([0.0])[0]), 12)
+    9.0
+    """
+    s = np.abs(np.asarray(s, dtype=np.float64))
+    if s.ndim != 1 or not np.all(np.isfinite(s)) or np.any(s > 6.0):
+        raise ValueError("s must be a finite 1-D array in [-6, 6]")
+    return (6.0 - s) * (1.0 + 0.5 * np.cos(np.pi * s / 3.0)) + 9.0 / (2.0 * np.pi) * np.sin(np.pi * s / 3.0)
+
+
+def phillips(m: int = 64) -> InverseProblem:
+    """Phillips' first-kind Fredholm problem: int_{-6}^{6} phi(s - t) x(t) dt = g(s) with
+    phi(x) = 1 + cos(pi x / 3) for |x| < 3 (0 otherwise) and the exact solution x(t) = phi(t).
+
+    Discretised by the midpoint rule on m points of [-6, 6]; ``y_exact`` is J x_exact (it differs from
+    the closed form :func:`phillips_data` by the O(h^2) quadrature error).
+
+    Examples
+    --------
+    >>> p = phillips(16)
+    >>> p.J.shape
+    (16, 16)
+    """
+    m = check_int(m, "m", minimum=2, maximum=20000)
+    h = 12.0 / m
+    t = -6.0 + (np.arange(m) + 0.5) * h
+    J = h * _phillips_phi(t[:, None] - t[None, :])
+    x = _phillips_phi(t)
+    return InverseProblem(J, x, J @ x, t, "phillips")

@@ -11,7 +11,7 @@ import numpy as np
 from .continuation import SPECTRA, add_noise, green_function, ir_basis, spectral_error, spm_lambda_scan
 from .lasso import lasso_objective, lasso_path
 from .linear import Tikhonov, picard
-from .problems import backward_heat, shaw
+from .problems import backward_heat, phillips, shaw
 
 
 def run_inverse(out="physdl-inverse", quick: bool = False, seed: int = 0, progress: bool = True) -> dict:
@@ -21,7 +21,7 @@ def run_inverse(out="physdl-inverse", quick: bool = False, seed: int = 0, progre
     res: dict = {"figures": []}
     rng_noise = 1e-3
     # 1. Shaw + Morozov; backward heat with the smoothness penalty
-    for prob, name in [(shaw(64), "shaw"), (backward_heat(64, 0.001), "backward_heat")]:
+    for prob, name in [(shaw(64), "shaw"), (phillips(64), "phillips"), (backward_heat(64, 0.001), "backward_heat")]:
         e = add_noise(np.zeros(prob.y_exact.size), rng_noise, seed=seed, stream=1)
         y = prob.y_exact + e
         pen = None if name == "shaw" else "difference"
@@ -74,7 +74,7 @@ def run_inverse(out="physdl-inverse", quick: bool = False, seed: int = 0, progre
     res["basis_size"] = basis.size
     res["omega"] = basis.omega
     res["figures"] = _plots(out, res, path)
-    summary = {k: v for k, v in res.items() if k in ("shaw", "backward_heat", "lasso_max_rel_objective_diff",
+    summary = {k: v for k, v in res.items() if k in ("shaw", "phillips", "backward_heat", "lasso_max_rel_objective_diff",
                                                       "basis_size")}
     summary["spm"] = {k: {kk: vv for kk, vv in v.items() if kk not in ("rho", "exact")} for k, v in spm.items()}
     (out / "inverse.json").write_text(json.dumps(summary, indent=1))
@@ -112,6 +112,28 @@ def _plots(out, res, path):
     ax[2].legend(fontsize=7)
     fig.tight_layout()
     figs.append(out / "inverse_tikhonov.png")
+    fig.savefig(figs[-1], dpi=90)
+    plt.close(fig)
+    grid, errs, t, y, prob = res["phillips_curves"]
+    d = picard(prob.J, y)
+    fig, ax = plt.subplots(1, 3, figsize=(13, 3.6))
+    ax[0].semilogy(d["mu"], ".-", label="mu_p")
+    ax[0].semilogy(d["coef"], "x", label="|u_p . y|")
+    ax[0].semilogy(d["ratio"], "o", ms=3, label="ratio")
+    ax[0].set_title("Picard plot (Phillips, noise 1e-3)")
+    ax[0].legend()
+    ax[1].loglog(grid, errs)
+    ax[1].axvline(res["phillips"]["alpha_morozov"], color="r", ls="--", label="Morozov")
+    ax[1].set_xlabel("alpha")
+    ax[1].set_ylabel("relative error")
+    ax[1].legend()
+    for a in (1e-8, res["phillips"]["alpha_morozov"], 1e-1):
+        ax[2].plot(prob.grid, t.solve(a), label=f"alpha={a:.1e}")
+    ax[2].plot(prob.grid, prob.x_exact, "k--", label="exact")
+    ax[2].set_ylim(-1, 3)
+    ax[2].legend(fontsize=7)
+    fig.tight_layout()
+    figs.append(out / "inverse_phillips.png")
     fig.savefig(figs[-1], dpi=90)
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(5, 3.6))

@@ -30,6 +30,13 @@ LassoInfo lasso_cd(const double* xt, const double* y, long n, long p, double alp
 void lasso_path_cd(const double* xt, const double* y, long n, long p, const double* alphas, long n_alphas,
                    double* coefs, double* gaps, long* n_iter, double tol, long max_iter, bool positive);
 
+// The same path by coordinate descent on the Gram matrix (for n >> p): gram = X^T X (p x p, row-major,
+// symmetric), xty = X^T y, yty = y.y.  Each coordinate update costs O(p); passes alternate between the
+// full set (the KKT check) and the active set.  Same stopping test and outputs as lasso_path_cd.
+void lasso_path_gram(const double* gram, const double* xty, double yty, long n, long p, const double* alphas,
+                     long n_alphas, double* coefs, double* gaps, long* n_iter, double tol, long max_iter,
+                     bool positive);
+
 // FISTA (Beck & Teboulle 2009) with gradient-based adaptive restart; step 1/L with L = ||X||_2^2 / n
 // (lipschitz <= 0: estimated here by power iteration).
 LassoInfo lasso_fista(const double* xt, const double* y, long n, long p, double alpha, double* beta, double tol,
