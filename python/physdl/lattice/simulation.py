@@ -536,14 +536,18 @@ class Simulation:
             ly, lx = self.model.shape
             code = _CODE[self.update]
             if self.backend == "cuda":
-                from .._interrupt import deferred_sigint
+                from .._interrupt import run_in_pieces
 
-                with deferred_sigint():  # device state and counter land together
+                def piece(t, k):  # one bounded device launch; state and counter land together
                     e, m = self._dev.sweeps(code, self._table, float(self.model.J), float(self.model.h), seed, chain,
-                                            t0, nsweeps, every)
-                    E[:e.size], M[:m.size] = e, m
+                                            t0 + t, k, every)
+                    i0 = t // every if every else 0
+                    E[i0:i0 + e.size], M[i0:i0 + m.size] = e, m
                     self._dev_newer = True
-                    self._ctr[0] += nsweeps
+                    self._ctr[0] += k
+
+                # pieces are whole multiples of `every`, so each launch measures at the same sweeps
+                run_in_pieces(piece, nsweeps, first=max(1, every), multiple=max(1, every))
             elif cpp:
                 core.multispin_sweeps(self._words, ly, lx, code, self._table, self.model.J, self.model.h, seed, chain,
                                       t0, nsweeps, every, E, M, counters=self._ctr)
