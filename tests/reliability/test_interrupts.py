@@ -144,3 +144,37 @@ def test_run_in_pieces_raises_after_a_whole_piece():
     with pytest.raises(KeyboardInterrupt):
         run_in_pieces(step, 100, first=4, target=1e-9)
     assert done == [4, 1]  # the interrupted piece (start 4) completed, no later one ran
+
+
+DYN_CHILD = textwrap.dedent("""
+    import json, time
+    import numpy as np
+    from physdl import dynamics
+    q = np.linspace(0.1, 1.0, 4000).reshape(-1, 1)
+    dynamics.integrate("pendulum", "leapfrog", q[:2], np.zeros((2, 1)), dt=0.01, steps=10, backend="numba")
+    print("ready", flush=True)
+    try:
+        dynamics.integrate("pendulum", "leapfrog", q, np.zeros_like(q), dt=0.01, steps=200000, record_every=200000,
+                           backend="numba")
+        print(json.dumps({"t": None}), flush=True)
+    except KeyboardInterrupt:
+        print(json.dumps({"t": time.time()}), flush=True)
+""")
+
+
+def test_sigint_inside_a_long_numba_integrate_is_seen_within_a_second():
+    """dynamics.integrate (numba) runs in ~20 ms calls over blocks of states: Ctrl-C is seen within 1 s."""
+    proc = subprocess.Popen([sys.executable, "-c", DYN_CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+        time.sleep(0.3)
+        sent = time.time()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    t = json.loads(out.strip().splitlines()[-1])["t"]
+    assert t is not None, "the run finished before the signal: make it longer"
+    assert t - sent < 1.0, f"SIGINT seen after {t - sent:.2f} s"
