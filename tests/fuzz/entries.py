@@ -169,6 +169,83 @@ def _cli():
     ]
 
 
+def _nn():
+    from physdl import nn
+
+    tiny = st.sampled_from([-1, 0, 1, 2, 3, 2**62, 10**30, 2.5, "x", None])
+    layer = st.one_of(
+        st.builds(lambda a, b: ("Dense", a, b), tiny, tiny),
+        st.builds(lambda c, o, k: ("Conv2d", c, o, k), tiny, tiny, tiny),
+        st.builds(lambda k: ("MaxPool2d", k), tiny),
+        st.builds(lambda n: (n,), st.sampled_from(["ReLU", "Tanh", "Sigmoid", "Softmax", "Flatten"])))
+
+    def build(spec, input_shape=None):
+        return nn.Sequential([getattr(nn, s[0])(*s[1:]) for s in spec], input_shape=input_shape)
+
+    def fit(X, y, loss, epochs, batch_size, backend):
+        m = nn.Sequential([nn.Dense(2, 3), nn.Tanh(), nn.Dense(3, 2)], backend=backend)
+        h = m.fit(X, y, loss=loss, epochs=epochs, batch_size=batch_size)
+        return h.loss, m.predict(np.zeros((1, 2)))
+
+    def load(data):
+        f = _tmp() / "model.npz"
+        f.write_bytes(data)
+        return nn.Sequential.load(f)
+
+    def state_dict(d):
+        return nn.Sequential([nn.Dense(2, 2)]).from_torch_state_dict(d)
+
+    arrays = small_arrays(("float64", "float32", "int64", "complex128", "bool"), 4)
+    return [
+        Entry("nn.Sequential(layers)", lambda spec, input_shape: build(spec, input_shape).predict(np.ones((1, 2))),
+              st.fixed_dictionaries({"spec": st.lists(layer, max_size=3),
+                                     "input_shape": st.sampled_from([None, (2,), (1, 4, 4), (0,), (2**62,), "x"])}),
+              max_examples=40),
+        Entry("nn.Sequential.fit", fit,
+              st.fixed_dictionaries({"X": arrays | st.just(np.ones((4, 2))), "y": arrays | st.just(np.ones((4, 2))),
+                                     "loss": st.sampled_from(["mse", "softmax_cross_entropy", "x"]),
+                                     "epochs": st.sampled_from([-1, 0, 1, 2, 10**30]),
+                                     "batch_size": st.sampled_from([-1, 0, 1, 3, 2**63]),
+                                     "backend": st.sampled_from(["cpp", "numba", "bogus"])}),
+              max_examples=40),
+        Entry("nn.Sequential.predict", lambda X, batch_size: nn.Sequential([nn.Dense(2, 2)]).predict(X, batch_size),
+              st.fixed_dictionaries({"X": arrays, "batch_size": weird_ints})),
+        Entry("nn.Sequential.load(corrupt)", load, st.fixed_dictionaries({"data": st.binary(max_size=300)}),
+              check=lambda r: False),
+        Entry("nn.from_torch_state_dict", state_dict,
+              st.fixed_dictionaries({"d": st.dictionaries(st.sampled_from(["0.weight", "0.bias", "1.weight", "x"]),
+                                                          arrays, max_size=3)}),
+              check=lambda r: r is None or isinstance(r, nn.Sequential)),
+    ]
+
+
+def _phases():
+    from physdl import phases
+
+    tiny = st.sampled_from([-1, 0, 1, 2, 4, 2**63, 10**30, 2.5, "x", None])
+    temps = st.sampled_from([None, [], [2.0], [0.0], [-1.0], [np.nan], [np.inf], [1e-320], [2.0, 2.0], "x"])
+    return [
+        Entry("phases.ising_dataset", lambda **k: phases.ising_dataset(progress=False, **k),
+              st.fixed_dictionaries({"L": tiny, "temperatures": temps, "n_per_T": tiny, "every": tiny,
+                                     "burn_in": tiny, "geometry": st.sampled_from(["square", "triangular", "x"])}),
+              check=lambda d: finite_result(d.X) and bool(np.all(np.abs(d.X) == 1)), max_examples=30),
+        Entry("phases.PhaseClassifier", lambda L, kind, hidden, configs: phases.PhaseClassifier(
+            L, kind, hidden).predict_proba(configs),
+              st.fixed_dictionaries({"L": tiny, "kind": st.sampled_from(["fc", "cnn", "x"]), "hidden": tiny,
+                                     "configs": small_arrays(("float64", "int8", "complex128"), 4)
+                                     | st.just(np.ones((2, 16), np.int8))}),
+              check=lambda p: finite_result(p) and bool(np.all((p >= 0) & (p <= 1)))),
+        Entry("phases.Thermometer", lambda L, kind, hidden: phases.Thermometer(L, kind, hidden),
+              st.fixed_dictionaries({"L": tiny, "kind": st.sampled_from(["fc", "cnn", "x"]), "hidden": tiny}),
+              check=lambda r: True),
+        Entry("phases.crossing_temperature", lambda **k: phases.crossing_temperature(**k),
+              st.fixed_dictionaries({"T": small_arrays(("float64", "int64", "complex128"), 6),
+                                     "output": small_arrays(("float64", "int64", "complex128"), 6),
+                                     "level": weird_floats, "n_boot": tiny}),
+              check=lambda e: finite_result(tuple(e))),
+    ]
+
+
 _TMP = []
 
 
@@ -182,4 +259,4 @@ def _tmp():
 
 
 def entries() -> list[Entry]:
-    return _random() + _info() + _sampling() + _lattice() + _io() + _cli()
+    return _random() + _info() + _sampling() + _lattice() + _io() + _cli() + _nn() + _phases()

@@ -149,6 +149,18 @@ def test_damaged_or_foreign_checkpoint_is_refused(tmp_path):
     HolographicNetwork(10).fit(x, lab, epochs=2, checkpoint=ck, checkpoint_every=1)
     with pytest.raises(ValueError, match="different fit"):
         HolographicNetwork(10).fit(x, lab, epochs=2, seed=9, checkpoint=ck)
+    # an edited file fails its checksum; the format before the shared checkpoints is refused; both name the file
+    from physdl.holography.network import CheckpointError
+    from physdl.io import CorruptFileError
+
+    with np.load(ck) as z:
+        raw = {k: z[k] for k in z.files}
+    np.savez(tmp_path / "edited.npz", **dict(raw, p=raw["p"] + 1.0))
+    with pytest.raises(CorruptFileError, match="edited.npz.*checksum"):
+        HolographicNetwork(10).fit(x, lab, epochs=2, checkpoint=tmp_path / "edited.npz")
+    np.savez(tmp_path / "old.npz", kind=np.array("physdl.holography.fit"), p=raw["p"], epoch=np.array(1))
+    with pytest.raises(CheckpointError, match="old.npz.*not a physdl checkpoint"):
+        HolographicNetwork(10).fit(x, lab, epochs=2, checkpoint=tmp_path / "old.npz")
 
 
 def test_ads_schwarzschild_metric_is_learned():

@@ -55,9 +55,11 @@ def test_configurations_follow_the_energies():
 
 
 def test_load_refuses_foreign_and_corrupt_files(tmp_path):
+    from physdl.io import CorruptFileError, load_checkpoint, save_checkpoint
+
     sim = lattice.Simulation(lattice.Ising((4, 4)), beta=0.4, seed=1)
     sim.save(tmp_path / "sim.npz")
-    with pytest.raises(ValueError, match="sim.npz.*(kind|metadata)"):
+    with pytest.raises(CorruptFileError, match="sim.npz.*lattice/simulation"):
         lattice.ParallelTempering.load(tmp_path / "sim.npz")
     (tmp_path / "junk.npz").write_bytes(b"not a zip file")
     with pytest.raises(ValueError, match="junk.npz"):
@@ -66,21 +68,32 @@ def test_load_refuses_foreign_and_corrupt_files(tmp_path):
         lattice.ParallelTempering.load(tmp_path / "missing.npz")
     a = _pt()
     a.run(3)
-    a.save(tmp_path / "pt.npz")
+    a.save(tmp_path / "pt")  # the same name loads: .npz appended on both sides
+    assert lattice.ParallelTempering.load(tmp_path / "pt").rounds == a.rounds
+    kind = lattice.ParallelTempering.KIND
+    meta, d = load_checkpoint(tmp_path / "pt.npz", kind)
     with np.load(tmp_path / "pt.npz") as f:
-        d = {k: f[k] for k in f.files}
-    d["states"] = d["states"][:, :-1]
-    np.savez(tmp_path / "cut.npz", **d)
+        raw = {k: f[k] for k in f.files}
+    edited = dict(raw, states=-raw["states"])  # edited without a new checksum
+    np.savez(tmp_path / "edited.npz", **edited)
+    with pytest.raises(CorruptFileError, match="edited.npz.*checksum"):
+        lattice.ParallelTempering.load(tmp_path / "edited.npz")
+    # the format before the shared checkpoints (metadata only, no checksum) is refused, naming the file
+    np.savez(tmp_path / "old.npz", meta=np.array(json.dumps(dict(meta, kind=kind))),
+             **{k: v for k, v in d.items()})
+    with pytest.raises(CorruptFileError, match="old.npz.*not a physdl checkpoint"):
+        lattice.ParallelTempering.load(tmp_path / "old.npz")
+    # consistent checksums over inconsistent content: the loader's own checks name the file
+    save_checkpoint(tmp_path / "cut.npz", kind, meta, dict(d, states=d["states"][:, :-1]))
     with pytest.raises(ValueError, match="cut.npz.*shape"):
         lattice.ParallelTempering.load(tmp_path / "cut.npz")
-    meta = json.loads(str(d["meta"]))
-    del meta["betas"]
-    d["meta"] = np.array(json.dumps(meta))
-    np.savez(tmp_path / "nometa.npz", **d)
+    save_checkpoint(tmp_path / "nometa.npz", kind, {k: v for k, v in meta.items() if k != "betas"}, d)
     with pytest.raises(ValueError, match="nometa.npz.*betas"):
         lattice.ParallelTempering.load(tmp_path / "nometa.npz")
-    with pytest.raises(ValueError, match="npz"):
-        a.save(tmp_path / "pt.h5")
+    bad = dict(d, states=np.where(d["states"] == 1, 3, d["states"]).astype(d["states"].dtype))
+    save_checkpoint(tmp_path / "threes.npz", kind, meta, bad)
+    with pytest.raises(ValueError, match="threes.npz.*spins"):
+        lattice.ParallelTempering.load(tmp_path / "threes.npz")
 
 
 def _per_round(pt, rounds, burn_in):

@@ -50,3 +50,15 @@ def test_models_check_memory_before_allocating(monkeypatch):
     assert peak < 1 << 20
     with pytest.raises(ValueError):
         lattice.EdwardsAnderson((20000, 20000))  # TooLarge is also a ValueError
+
+
+def test_nn_uses_the_shared_available_memory_check(monkeypatch):
+    """nn models are refused against available memory (physdl._validate.check_memory), as the lattices are."""
+    import physdl._validate as v
+    from physdl import nn
+
+    monkeypatch.setattr(v, "available_memory", lambda: 1 << 20)  # 1 MiB available
+    with pytest.raises(v.TooLarge, match="parameters"):
+        nn.Sequential([nn.Dense(1000, 1000)], dtype="float64")
+    monkeypatch.undo()
+    nn.Sequential([nn.Dense(1000, 1000)], dtype="float64")

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import _backend
-from ..io import atomic_savez
+from ..io import CorruptFileError, checkpoint_path
 from .._validate import check_array, check_choice, check_float, check_int, check_seed
 from ..random import streams as _streams
 
@@ -275,7 +275,7 @@ class HolographicNetwork:
                    "train_lam": "lam" in train, "train_R": "R" in train, "lam_nonnegative": True}
         ident = self._fit_identity(x, y, options, epochs, trials, h0, h_spread)
         e0 = 0
-        if checkpoint is not None and Path(checkpoint).exists():
+        if checkpoint is not None and checkpoint_path(checkpoint, existing=True).exists():
             e0, p, m, v, steps, history = _load_checkpoint(checkpoint, ident, p.shape, epochs)
         t0 = time.perf_counter()
         bar = None
@@ -338,35 +338,33 @@ class HolographicNetwork:
 
 
 def _save_checkpoint(path, ident, epoch, p, m, v, steps, history):
-    path = Path(path)
-    arrays = {"p": p, "m": m, "v": v, "steps": steps, "history": history}
-    digest = hashlib.sha256(b"".join(np.ascontiguousarray(a).tobytes() for a in arrays.values())).hexdigest()
-    atomic_savez(path, dict(arrays, kind=np.array(_CHECKPOINT_KIND), identity=np.array(ident),
-                            epoch=np.array(epoch), checksum=np.array(digest)))
+    """Through io.save_checkpoint: atomic, kind-tagged, SHA-256 over metadata and arrays."""
+    from ..io import save_checkpoint
+
+    save_checkpoint(path, _CHECKPOINT_KIND, {"identity": ident, "epoch": int(epoch)},
+                    {"p": p, "m": m, "v": v, "steps": steps, "history": history})
 
 
-class CheckpointError(ValueError):
-    """A checkpoint file that cannot be used (damaged, foreign, or of another fit); names the file."""
+class CheckpointError(CorruptFileError):
+    """A checkpoint file that cannot be used (damaged, foreign, or of another fit); names the file.
+
+    A :class:`physdl.io.CorruptFileError`, hence a ``ValueError``."""
 
 
 def _load_checkpoint(path, ident, shape, epochs):
-    path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if str(z["kind"]) != _CHECKPOINT_KIND:
-                raise CheckpointError(f"{path}: not a holography fit checkpoint (kind {str(z['kind'])!r})")
-            if str(z["identity"]) != ident:
-                raise CheckpointError(f"{path}: checkpoint of a different fit (other data, settings or seed)")
-            arrays = {k: z[k] for k in ("p", "m", "v", "steps", "history")}
-            epoch = int(z["epoch"])
-            digest = str(z["checksum"])
-    except CheckpointError:
-        raise
-    except Exception as e:  # zip, pickle, key or dtype errors of a damaged file
-        raise CheckpointError(f"{path}: cannot be read as a holography checkpoint ({type(e).__name__}: {e})") from None
-    got = hashlib.sha256(b"".join(np.ascontiguousarray(a).tobytes() for a in arrays.values())).hexdigest()
-    if got != digest:
-        raise CheckpointError(f"{path}: checksum mismatch (the checkpoint is damaged)")
+    from ..io import checkpoint_path, load_checkpoint
+
+    path = checkpoint_path(path, existing=True)
+    try:  # truncated, foreign, old-format (no checksum), edited or other-kind files: one error naming the file
+        meta, arrays = load_checkpoint(path, _CHECKPOINT_KIND)
+    except CorruptFileError as e:
+        raise CheckpointError(str(e)) from None
+    if meta.get("identity") != ident:
+        raise CheckpointError(f"{path}: checkpoint of a different fit (other data, settings or seed)")
+    missing = [k for k in ("p", "m", "v", "steps", "history") if k not in arrays]
+    epoch = meta.get("epoch")
+    if missing or not isinstance(epoch, int):
+        raise CheckpointError(f"{path}: not a complete holography checkpoint (missing {missing or ['epoch']})")
     if (arrays["p"].shape != shape or arrays["history"].shape != (shape[0], epochs) or not 0 <= epoch <= epochs
             or arrays["steps"].dtype != np.int64 or not np.all(np.isfinite(arrays["p"]))):
         raise CheckpointError(f"{path}: checkpoint arrays do not fit this fit")

@@ -11,6 +11,8 @@ import math
 import numba as nb
 import numpy as np
 
+from .._interrupt import run_in_pieces
+
 from ..random._numba import philox_block
 
 _opts = dict(nopython=True, nogil=True, cache=True)
@@ -443,12 +445,10 @@ def _multispin_sweeps(words, lx, update, thr, J, h, seed, chain, sweep0, nsweeps
 # ----------------------------------------------------------------------------- checked entry points
 # The jitted kernels above trust their arguments; these wrappers give them the guarantees of the C++
 # bindings (csrc/bindings/lattice.cpp): sizes, index ranges and spin values are checked before any
-# kernel runs, so no input reads or writes out of bounds.  Long calls run in chunks of about WORK
-# site updates (a few ms): Ctrl-C is seen between chunks, and because each kernel advances
-# ``counters`` (sweeps done, next Wolff cluster, spins flipped) after every sweep, the state and its
-# counters always agree.
-
-WORK = 1 << 16
+# kernel runs, so no input reads or writes out of bounds.  Long calls run in pieces of about 20 ms
+# (physdl._interrupt.run_in_pieces, starting at one sweep and growing with the measured rate):
+# Ctrl-C is seen between pieces, and because each kernel advances ``counters`` (sweeps done, next
+# Wolff cluster, spins flipped) after every sweep, the state and its counters always agree.
 
 
 def _need(cond, msg):
@@ -505,10 +505,6 @@ def _counters(counters):
     return counters
 
 
-def _chunk(work_per_sweep):
-    return max(1, WORK // max(1, int(work_per_sweep)))
-
-
 def byte_measure(s, nbr, uniform, J0, h0, J, h):
     """Energy and magnetisation of a byte configuration (checked entry point)."""
     _check_graph(s, nbr, uniform, J, h)
@@ -525,11 +521,12 @@ def byte_sweeps(s, nbr, uniform, J0, h0, J, h, order, col_off, update, beta, tab
     _need(not uniform or table.size >= 2 * (z + 1), "table too short")
     _check_out(nsweeps, every, energy, mag)
     ctr = _counters(counters)
-    step = _chunk(n * z)
-    for t in range(0, nsweeps, step):
-        k = min(step, nsweeps - t)
+
+    def piece(t, k):
         _byte_sweeps(s, nbr, uniform, J0, h0, J, h, order, col_off, update, beta, table, seed, chain,
                      np.uint64(int(sweep0) + t), k, every, t, energy, mag, parallel, ctr)
+
+    run_in_pieces(piece, nsweeps)
 
 
 def wolff_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, cluster0, per_sweep, nsweeps, every,
@@ -542,13 +539,14 @@ def wolff_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, cluste
     _need(flipped_out.size >= nsweeps, "flipped output is too short")
     _need(per_sweep >= 1, "clusters_per_sweep must be >= 1")
     ctr = _counters(counters)
-    step = _chunk(per_sweep * n)  # a cluster visits at most n sites
-    cluster = np.uint64(cluster0)
-    for t in range(0, nsweeps, step):
-        k = min(step, nsweeps - t)
-        cluster = _wolff_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, cluster, per_sweep, k,
-                                every, t, energy, mag, flipped_out, ctr)
-    return cluster
+    cluster = [np.uint64(cluster0)]
+
+    def piece(t, k):
+        cluster[0] = _wolff_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, cluster[0], per_sweep, k,
+                                   every, t, energy, mag, flipped_out, ctr)
+
+    run_in_pieces(piece, nsweeps)
+    return cluster[0]
 
 
 def sw_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, sweep0, nsweeps, every, energy, mag,
@@ -558,11 +556,12 @@ def sw_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, sweep0, n
     n, z = _check_graph(s, nbr, uniform, J, h)
     _check_out(nsweeps, every, energy, mag)
     ctr = _counters(counters)
-    step = _chunk(n * z)
-    for t in range(0, nsweeps, step):
-        k = min(step, nsweeps - t)
+
+    def piece(t, k):
         _sw_sweeps(s, nbr, uniform, J0, h0, J, h, beta, p_add, seed, chain, np.uint64(int(sweep0) + t), k, every,
                    t, energy, mag, ctr)
+
+    run_in_pieces(piece, nsweeps)
 
 
 def _check_words(words, lx):
@@ -588,11 +587,12 @@ def multispin_sweeps(words, lx, update, thr, J, h, seed, chain, sweep0, nsweeps,
     _need(thr.size >= (10 if update == 0 else 5), "thresholds too short")
     _check_out(nsweeps, every, energy, mag)
     ctr = _counters(counters)
-    step = _chunk(words.shape[1] * lx * 4)
-    for t in range(0, nsweeps, step):
-        k = min(step, nsweeps - t)
+
+    def piece(t, k):
         _multispin_sweeps(words, lx, update, thr, J, h, seed, chain, np.uint64(int(sweep0) + t), k, every, t, energy,
                           mag, parallel, ctr)
+
+    run_in_pieces(piece, nsweeps)
 
 
 # ----------------------------------------------------------------------------- one-call kernels

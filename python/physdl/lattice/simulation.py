@@ -9,7 +9,6 @@ bit for bit.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -17,7 +16,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import _backend
-from ..io import atomic_savez
 from .._validate import available_memory, check_choice, check_float, check_int, check_seed
 from ..random import streams as _streams
 from .. import stats
@@ -536,14 +534,18 @@ class Simulation:
             ly, lx = self.model.shape
             code = _CODE[self.update]
             if self.backend == "cuda":
-                from .._interrupt import deferred_sigint
+                from .._interrupt import run_in_pieces
 
-                with deferred_sigint():  # device state and counter land together
+                def piece(t, k):  # one bounded device launch; state and counter land together
                     e, m = self._dev.sweeps(code, self._table, float(self.model.J), float(self.model.h), seed, chain,
-                                            t0, nsweeps, every)
-                    E[:e.size], M[:m.size] = e, m
+                                            t0 + t, k, every)
+                    i0 = t // every if every else 0
+                    E[i0:i0 + e.size], M[i0:i0 + m.size] = e, m
                     self._dev_newer = True
-                    self._ctr[0] += nsweeps
+                    self._ctr[0] += k
+
+                # pieces are whole multiples of `every`, so each launch measures at the same sweeps
+                run_in_pieces(piece, nsweeps, first=max(1, every), multiple=max(1, every))
             elif cpp:
                 core.multispin_sweeps(self._words, ly, lx, code, self._table, self.model.J, self.model.h, seed, chain,
                                       t0, nsweeps, every, E, M, counters=self._ctr)
@@ -947,17 +949,15 @@ class ParallelTempering:
     def save(self, path) -> None:
         """Save the whole ladder (model, betas, every replica's state and counters, swap statistics).
 
-        Written atomically (a temporary file beside ``path``, flushed to disk, then renamed), as NumPy
-        ``.npz`` with the kind tag ``"physdl/parallel-tempering"``; :meth:`load` resumes bit for bit.
+        A checkpoint of :func:`physdl.io.save_checkpoint` (atomic, kind tag
+        ``"physdl/parallel-tempering"``, SHA-256 checksum); ``.npz`` is appended unless the name
+        ends in it.  :meth:`load` resumes bit for bit.
         """
-        from .. import __version__
+        from ..io import save_checkpoint
 
-        path = os.fspath(path)
-        if not path.endswith(".npz"):
-            raise ValueError(f"path must end in .npz, got {path!r}")
         r0 = self.replicas[0]
         m = r0.model
-        meta = dict(kind=self.KIND, physdl_version=__version__, betas=list(self.betas), seed=self.seed,
+        meta = dict(betas=list(self.betas), seed=self.seed,
                     exchange_every=self.exchange_every, rounds=self.rounds, update=r0.update, storage=r0.storage,
                     sweep=r0.sweep, backend=self.backend,
                     replicas=[dict(sweeps_done=r.sweeps_done, cluster=r.cluster, clusters_per_sweep=r.clusters_per_sweep,
@@ -971,7 +971,7 @@ class ParallelTempering:
             meta["model"] = dict(kind="ising", shape=list(m.shape), geometry=m.geometry)
             arrays["J"] = np.asarray(m.J, dtype=np.float64)
             arrays["h"] = np.asarray(m.h, dtype=np.float64)
-        atomic_savez(path, dict(arrays, meta=np.array(json.dumps(meta))))
+        save_checkpoint(path, self.KIND, meta, arrays)
 
     @classmethod
     def load(cls, path, backend: str | None = None) -> "ParallelTempering":
@@ -980,24 +980,15 @@ class ParallelTempering:
         Raises ValueError naming the file when it is not a parallel-tempering checkpoint or is
         inconsistent (wrong kind, missing entries, states of the wrong shape or values).
         """
-        path = os.fspath(path)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"no such parallel-tempering checkpoint: {path}")
+        from ..io import CorruptFileError, checkpoint_path, load_checkpoint
+
+        path = checkpoint_path(path, existing=True)
 
         def bad(why):
-            return ValueError(f"{path} is not a valid parallel-tempering checkpoint: {why}")
+            return CorruptFileError(f"{path} is not a valid parallel-tempering checkpoint: {why}")
 
-        try:
-            with np.load(path, allow_pickle=False) as f:
-                data = {k: f[k].copy() for k in f.files}
-        except Exception as exc:  # zip or format errors of a corrupt / foreign file
-            raise bad(f"cannot be read as .npz ({type(exc).__name__}: {exc})") from None
-        try:
-            meta = json.loads(str(data["meta"]))
-        except (KeyError, ValueError) as exc:
-            raise bad(f"no readable metadata ({exc})") from None
-        if not isinstance(meta, dict) or meta.get("kind") != cls.KIND:
-            raise bad(f"kind is {meta.get('kind') if isinstance(meta, dict) else None!r}, not {cls.KIND!r}")
+        # truncated, foreign, other-kind, old-format (no checksum) or modified files: CorruptFileError naming it
+        meta, data = load_checkpoint(path, cls.KIND)
         need = ("betas", "seed", "exchange_every", "rounds", "update", "storage", "sweep", "backend", "replicas", "model")
         missing = [k for k in need if k not in meta] + [k for k in ("states", "accepted", "attempted") if k not in data]
         if missing:

@@ -972,21 +972,11 @@ class Sequential:
         return f"Sequential([{inner}], dtype={self.dtype.name}, backend={self.backend!r})"
 
 
-def _available_memory() -> int:
-    try:
-        import os
-
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):  # pragma: no cover
-        return 1 << 40
-
-
 def _check_memory(nbytes: int, what: str) -> None:
-    """Refuse before allocating when ``nbytes`` exceeds the machine's physical memory."""
-    avail = _available_memory()
-    if nbytes > avail:
-        raise MemoryError(f"{what} would need about {nbytes / 2**30:.3g} GiB, more than this machine's "
-                          f"{avail / 2**30:.3g} GiB")
+    """Refuse before allocating when ``nbytes`` exceeds the available memory (the shared check)."""
+    from .._validate import check_memory
+
+    check_memory(nbytes, what)
 
 
 def _fingerprint(X: np.ndarray, y: np.ndarray) -> str:
