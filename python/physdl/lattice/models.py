@@ -82,7 +82,7 @@ class Model:
 
         Parameters
         ----------
-        spins : array_like of +-1, shape (..., *shape)
+        spins : array_like of +-1, shape ``(..., *shape)``
 
         Returns
         -------
@@ -109,7 +109,7 @@ class Ising(Model):
     shape : int or tuple of int
         Lattice sides: (L,) chain, (Ly, Lx) square or triangular, (Lz, Ly, Lx) cubic.
     geometry : {"chain", "square", "triangular", "cubic"}
-    J : float or array of shape (*shape, d)
+    J : float or array of shape ``(*shape, d)``
         Coupling; an array gives the bond from each site to its forward neighbour along direction
         d (axis d of the array; the triangular lattice's third direction is (+1, +1)).
     h : float or array of shape ``shape``
