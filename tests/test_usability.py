@@ -44,3 +44,21 @@ def test_unknown_tour_entry_is_a_one_line_usage_error():
     assert "Traceback" not in out.stderr
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "isingg" in lines[0] and "ising_kaufman" in lines[0]
+
+
+def test_tour_row_status_follows_from_value_tolerance_and_reference():
+    from physdl.tour import Row
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        value, ref = rng.normal(size=2)
+        err, allowance, sigmas = rng.uniform(0, 0.5), rng.uniform(0, 0.3), rng.choice([1.0, 2.0, 3.0])
+        row = Row.measured("x", value, err, ref, sigmas=sigmas, allowance=allowance)
+        assert row.tolerance == pytest.approx(sigmas * err + allowance)
+        assert row.ok == (abs(value - ref) <= sigmas * err + allowance)
+        assert f"{row.tolerance:.2g}" in row.reference
+    # an ok passed by hand does not override the numbers
+    assert Row("x", "", "", ok=True, value=1.0, error=0.01, reference_value=2.0).ok is False
+    # the example: 3.462 +- 0.027 against 4/ln 3 is 6.6 standard errors off
+    assert Row.measured("T_c", 3.462, 0.027, 3.6410, sigmas=3).ok is False
+    with pytest.raises(ValueError, match="error, sigmas and allowance"):
+        Row.measured("x", 1.0, -0.1, 1.0)
