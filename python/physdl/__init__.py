@@ -18,6 +18,28 @@ try:
 except _metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
+#: Subpackages imported on first attribute access (``physdl.lattice`` after ``import physdl``), so that
+#: ``import physdl`` stays cheap and does not load every application.
+_SUBPACKAGES = frozenset({
+    "boltzmann", "distributed", "dynamics", "generative", "geometry", "holography", "hopfield", "info",
+    "inverse", "io", "lattice", "nn", "phases", "quantum", "sampling", "slmc", "stats", "tensornet", "tour",
+})
+
+
+def __getattr__(name: str):
+    if name in _SUBPACKAGES:
+        import importlib
+
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'physdl' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | _SUBPACKAGES)
+
+
 __all__ = [
     "__version__",
     "backends",

@@ -82,7 +82,7 @@ class Model:
 
         Parameters
         ----------
-        spins : array_like of +-1, shape (..., *shape)
+        spins : array_like of +-1, shape ``(..., *shape)``
 
         Returns
         -------
@@ -101,6 +101,18 @@ class Model:
         return -(0.5 * np.sum(flat * loc, axis=-1) + flat @ self.fields())
 
 
+_BY_NDIM = {1: "chain", 2: "square", 3: "cubic"}
+
+
+def _infer_geometry(shape: tuple, geometry):
+    """The geometry named, or the one the number of sides implies (1 chain, 2 square, 3 cubic)."""
+    if geometry is not None:
+        return geometry
+    if len(shape) not in _BY_NDIM:
+        raise ValueError(f"shape must have 1, 2 or 3 sides to infer the geometry, got {shape}")
+    return _BY_NDIM[len(shape)]
+
+
 class Ising(Model):
     """Ising model H = -sum_<ij> J_ij s_i s_j - sum_i h_i s_i on a periodic lattice (book eq. 8.7).
 
@@ -108,17 +120,20 @@ class Ising(Model):
     ----------
     shape : int or tuple of int
         Lattice sides: (L,) chain, (Ly, Lx) square or triangular, (Lz, Ly, Lx) cubic.
-    geometry : {"chain", "square", "triangular", "cubic"}
-    J : float or array of shape (*shape, d)
+    geometry : {"chain", "square", "triangular", "cubic"}, optional
+        Default: inferred from the number of sides, 1 chain, 2 square, 3 cubic (``Ising((16, 16, 16))``
+        is cubic); the triangular lattice is always asked for by name.
+    J : float or array of shape ``(*shape, d)``
         Coupling; an array gives the bond from each site to its forward neighbour along direction
         d (axis d of the array; the triangular lattice's third direction is (+1, +1)).
     h : float or array of shape ``shape``
         Magnetic field.
     """
 
-    def __init__(self, shape=(64, 64), geometry: str = "square", J=1.0, h=0.0):
-        self.geometry = check_choice(geometry, "geometry", GEOMETRIES)
+    def __init__(self, shape=(64, 64), geometry: str | None = None, J=1.0, h=0.0):
         shape = check_shape(shape)
+        geometry = _infer_geometry(shape, geometry)
+        self.geometry = check_choice(geometry, "geometry", GEOMETRIES)
         nd = _NDIM[geometry]
         if len(shape) != nd:
             raise ValueError(f"shape must have {nd} entries for geometry {geometry!r}, got {shape}")
@@ -209,7 +224,7 @@ class EdwardsAnderson(Ising):
     Parameters
     ----------
     shape : tuple of int
-    geometry : {"square", "cubic"}
+    geometry : {"square", "cubic"}, optional (inferred from the number of sides)
     couplings : {"pm", "gaussian"}
         "pm": J_ij = +-J with probability 1/2 each; "gaussian": J_ij ~ N(0, J^2).
     J : float
@@ -222,10 +237,11 @@ class EdwardsAnderson(Ising):
 
     COUPLINGS = ("pm", "gaussian")
 
-    def __init__(self, shape=(32, 32), geometry: str = "square", couplings: str = "pm", J: float = 1.0,
+    def __init__(self, shape=(32, 32), geometry: str | None = None, couplings: str = "pm", J: float = 1.0,
                  h: float = 0.0, seed: int = 0):
         from .. import random as prandom
 
+        geometry = _infer_geometry(check_shape(shape), geometry)
         geometry = check_choice(geometry, "geometry", ("square", "cubic"))
         couplings = check_choice(couplings, "couplings", self.COUPLINGS)
         J = check_float(J, "J", positive=True)

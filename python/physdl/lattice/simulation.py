@@ -678,7 +678,7 @@ class Simulation:
         return analyse(E / N, M / N, self.beta, N, every, extra=extra)
 
     def configurations(self, n: int, every: int = 1, burn_in: int = 0, progress: bool = False) -> np.ndarray:
-        """Sample n configurations, `every` sweeps apart, as an int8 array (n, *shape) of +-1.
+        """Sample n configurations, `every` sweeps apart, as an int8 array ``(n, *shape)`` of +-1.
 
         Parameters
         ----------

@@ -41,13 +41,60 @@ TOUR_MODULES = [
 
 @dataclass
 class Row:
-    """One reproduced number beside its exact or published value."""
+    """One reproduced number beside its exact or published value.
+
+    Rows built with :meth:`Row.measured` (or given ``value``, ``error`` and ``reference_value``)
+    carry the numbers and derive ``ok`` from them: ``|value - reference_value| <= tolerance`` with
+    ``tolerance = sigmas * error + allowance`` (the allowance is the stated finite-size or systematic
+    margin), and the tolerance is shown in the row.  Rows with text only keep the ``ok`` they are given.
+    """
 
     quantity: str
     reproduced: str
     reference: str
     source: str = ""
     ok: bool = True
+    value: float | None = None
+    error: float | None = None
+    reference_value: float | None = None
+    sigmas: float = 3.0
+    allowance: float = 0.0
+
+    def __post_init__(self):
+        if self.value is not None and self.reference_value is not None:
+            err = 0.0 if self.error is None else float(self.error)
+            if err < 0 or self.sigmas < 0 or self.allowance < 0:
+                raise ValueError(f"error, sigmas and allowance must be >= 0, got {err}, {self.sigmas}, "
+                                 f"{self.allowance}")
+            diff = abs(float(self.value) - float(self.reference_value))
+            self.ok = bool(diff <= self.tolerance)
+
+    @property
+    def tolerance(self) -> float | None:
+        """``sigmas * error + allowance`` for a numeric row, None for a text-only row."""
+        if self.value is None or self.reference_value is None:
+            return None
+        return self.sigmas * (0.0 if self.error is None else float(self.error)) + self.allowance
+
+    @classmethod
+    def measured(cls, quantity: str, value: float, error: float, reference_value: float, *,
+                 sigmas: float = 3.0, allowance: float = 0.0, source: str = "") -> "Row":
+        """A numeric row whose status follows from value, error, reference and tolerance.
+
+        >>> r = Row.measured("energy", -1.1063, 0.0036, -1.1090, sigmas=3, allowance=0.001)
+        >>> r.ok, round(r.tolerance, 4)
+        (True, 0.0118)
+        >>> Row.measured("T_c", 3.462, 0.027, 3.641, sigmas=3).ok     # 6.6 standard errors away
+        False
+        """
+        from ..stats import Estimate
+
+        tol = sigmas * error + allowance
+        reproduced = str(Estimate(float(value), float(error)))
+        reference = (f"{reference_value:.6g}; tolerance {sigmas:g} x {error:.2g}"
+                     + (f" + {allowance:.2g}" if allowance else "") + f" = {tol:.2g}")
+        return cls(quantity, reproduced, reference, source, value=float(value), error=float(error),
+                   reference_value=float(reference_value), sigmas=float(sigmas), allowance=float(allowance))
 
 
 @dataclass
