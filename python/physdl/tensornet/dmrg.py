@@ -15,7 +15,7 @@ import scipy.linalg as sla
 import scipy.sparse.linalg as spla
 
 from .._validate import check_float, check_int
-from .mpo import MPO, _grow_left, _grow_right
+from .mpo import MPO, _grow_left, _grow_right, pauli_mpo
 from .mps import MPS, _svd
 
 __all__ = ["dmrg", "DMRGResult"]
@@ -106,7 +106,11 @@ def dmrg(mpo: MPO, bond_dims=32, sweeps=10, tol=1e-10, cutoff=1e-14, seed=0, var
     -9.837951
     """
     if not isinstance(mpo, MPO):
-        raise TypeError("mpo must be a physdl.tensornet.MPO")
+        from ..quantum.operators import PauliSum  # the Hamiltonian objects VMC and ED take
+
+        if not isinstance(mpo, PauliSum):
+            raise TypeError("mpo must be a physdl.tensornet.MPO or a physdl.quantum.PauliSum")
+        mpo = pauli_mpo(mpo)
     sched = [bond_dims] if np.isscalar(bond_dims) else list(bond_dims)
     if not sched:
         raise ValueError("bond_dims must not be empty")
