@@ -71,3 +71,32 @@ def test_bad_operator():
         pauli_mpo(np.eye(4))
     with pytest.raises(TypeError, match="mpo must be"):
         dmrg("H")
+
+
+def test_dmrg_checkpoint_resumes_bit_for_bit(tmp_path):
+    from physdl.tensornet import ising_mpo
+
+    H = ising_mpo(10, J=1.0, h=0.9)
+    kw = dict(bond_dims=[4, 8, 16], sweeps=6, tol=1e-14, seed=3)
+    ref = dmrg(H, **kw)
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_two(sw, res):
+        if sw == 1:
+            raise Stop
+
+    ck = tmp_path / "dmrg"
+    with pytest.raises(Stop):
+        dmrg(H, checkpoint=ck, callback=stop_after_two, **kw)
+    assert (tmp_path / "dmrg.npz").is_file()   # the first sweep was saved before the stop
+    out = dmrg(H, checkpoint=ck, **kw)
+    assert out.energies == ref.energies and out.variances == ref.variances
+    assert out.truncation_errors == ref.truncation_errors and out.bond_dims == ref.bond_dims
+    for a, b in zip(out.mps.tensors, ref.mps.tensors):
+        assert np.array_equal(a, b)
+    again = dmrg(H, checkpoint=ck, **kw)       # a finished file returns the finished result
+    assert again.energies == ref.energies
+    with pytest.raises(ValueError, match="other DMRG arguments"):
+        dmrg(H, checkpoint=ck, **dict(kw, seed=4))
