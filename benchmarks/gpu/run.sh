@@ -37,6 +37,8 @@ stamp "GPU tests: tensornet (cuBLAS batched contraction)"
 (cd /tmp && timeout 180 $PY -m pytest "$REPO/tests/tensornet/test_cuda_tensornet.py" \
    -q -p no:cacheprovider -W default -m gpu --durations=5 2>&1 | tee "$OUT/tests_tensornet.log" | tail -15)
 
+stamp "benchmarks: tensornet cuda against torch.einsum"
+(cd /tmp && timeout 120 $PY "$REPO/benchmarks/gpu/bench_gpu_tensornet.py" --json "$OUT/tensornet.json" 2>&1 | tail -8)
 stamp "benchmarks: physdl"
 (cd /tmp && timeout 150 $PY "$REPO/benchmarks/gpu/bench_gpu_lattice.py" --sizes 4096 16384 32768 65536 \
    --json "$OUT/physdl.json" 2>&1 | tail -22)
