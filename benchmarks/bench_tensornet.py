@@ -1,4 +1,4 @@
-"""physdl.tensornet against opt_einsum (NumPy and torch backends), hand NumPy and TeNPy.
+"""physdl.tensornet against opt_einsum (NumPy and torch backends), hand NumPy, TeNPy and quimb.
 
 Problems: (1) 6-site periodic MPS amplitudes, bond 4, for a batch of configurations (one-hot legs
 sliced); (2) 4x4 open PEPS amplitudes, bond 2, batched; (3) the norm of a 20-site MPS of bond 32
@@ -229,6 +229,23 @@ def dmrg_table(L=64, chi=64, sweeps=2):
                                      "max_sweeps": sweeps + 1, "mixer": False, "max_E_err": 1e-16})
         theirs = (time.perf_counter() - t0) / (sweeps + 1)
     print(f"  TeNPy {theirs:.2f} s/sweep, E/L = {info['E'] / L:.8f}; ratio TeNPy/physdl = {theirs / ours:.2f}")
+    quimb_dmrg(L, chi, sweeps, ours)
+
+
+def quimb_dmrg(L, chi, sweeps, ours):
+    """quimb's two-site DMRG on the same chain (quimb's spin operators are sigma/2, so j = 4 is J = 1 here)."""
+    try:
+        import quimb.tensor as qtn
+    except ImportError:
+        print("  quimb not installed: no quimb peer")
+        return
+    H = qtn.MPO_ham_heis(L, j=4.0, cyclic=False)
+    solver = qtn.DMRG2(H, bond_dims=[16, chi, chi], cutoffs=1e-14)
+    t0 = time.perf_counter()
+    solver.solve(max_sweeps=sweeps + 1, tol=1e-16, verbosity=0)
+    theirs = (time.perf_counter() - t0) / (sweeps + 1)
+    print(f"  quimb {theirs:.2f} s/sweep, E/L = {float(solver.energy.real) / L:.8f}; "
+          f"ratio quimb/physdl = {theirs / ours:.2f}")
 
 
 def main():

@@ -43,6 +43,8 @@ stamp "GPU tests: nn (CUDA dense engine, CUDA graphs)"
 stamp "benchmarks: nn training step against PyTorch eager and CUDA-graphed"
 (cd /tmp && timeout 150 $PY "$REPO/benchmarks/gpu/bench_gpu_nn.py" --json "$OUT/nn.json" 2>&1 | tee "$OUT/nn.txt" | tail -8)
 
+stamp "benchmarks: tensornet cuda against torch.einsum"
+(cd /tmp && timeout 120 $PY "$REPO/benchmarks/gpu/bench_gpu_tensornet.py" --json "$OUT/tensornet.json" 2>&1 | tail -8)
 stamp "benchmarks: physdl"
 (cd /tmp && timeout 150 $PY "$REPO/benchmarks/gpu/bench_gpu_lattice.py" --sizes 4096 16384 32768 65536 \
    --json "$OUT/physdl.json" 2>&1 | tail -22)

@@ -21,9 +21,9 @@ from .contract import Batched, Expression, Sliced, contract, contract_expression
 
 __all__ = ["contract", "contract_expression", "Expression", "Batched", "Sliced", "parse_subscripts"]
 from .dmrg import DMRGResult, dmrg
-from .mpo import MPO, PAULI, heisenberg_mpo, ising_mpo
+from .mpo import MPO, PAULI, heisenberg_mpo, ising_mpo, pauli_mpo
 from .mps import MPS, TruncationInfo
 from .rbm import rbm_amplitude_formula, rbm_amplitudes, rbm_mps, rbm_network
 
 __all__ += ["MPS", "TruncationInfo", "MPO", "PAULI", "ising_mpo", "heisenberg_mpo", "dmrg", "DMRGResult",
-            "rbm_network", "rbm_amplitudes", "rbm_amplitude_formula", "rbm_mps"]
+            "rbm_network", "rbm_amplitudes", "rbm_amplitude_formula", "rbm_mps", "pauli_mpo"]

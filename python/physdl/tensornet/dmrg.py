@@ -15,7 +15,7 @@ import scipy.linalg as sla
 import scipy.sparse.linalg as spla
 
 from .._validate import check_float, check_int
-from .mpo import MPO, _grow_left, _grow_right
+from .mpo import MPO, _grow_left, _grow_right, pauli_mpo
 from .mps import MPS, _svd
 
 __all__ = ["dmrg", "DMRGResult"]
@@ -72,7 +72,7 @@ def _variance(mpo, mps, energy):
 
 
 def dmrg(mpo: MPO, bond_dims=32, sweeps=10, tol=1e-10, cutoff=1e-14, seed=0, variance=True, progress=False,
-         callback=None, blas_threads=1) -> DMRGResult:
+         callback=None, blas_threads=1, checkpoint=None) -> DMRGResult:
     """Ground state of ``mpo`` by two-site DMRG.
 
     Parameters
@@ -100,13 +100,22 @@ def dmrg(mpo: MPO, bond_dims=32, sweeps=10, tol=1e-10, cutoff=1e-14, seed=0, var
 
     Examples
     --------
+    ``checkpoint`` (a path) saves the state after every sweep through ``physdl.io.save_checkpoint``
+    (atomic, checksummed); a later call with the same arguments and path resumes from the last completed
+    sweep and returns bit for bit what the uninterrupted run returns.  A file written for other arguments
+    is refused.
+
     >>> from physdl.tensornet import dmrg, ising_mpo
     >>> r = dmrg(ising_mpo(8, J=1.0, h=1.0), bond_dims=16, sweeps=4)
     >>> round(r.energy, 6)  # exact ground state of the open 8-site critical chain
     -9.837951
     """
     if not isinstance(mpo, MPO):
-        raise TypeError("mpo must be a physdl.tensornet.MPO")
+        from ..quantum.operators import PauliSum  # the Hamiltonian objects VMC and ED take
+
+        if not isinstance(mpo, PauliSum):
+            raise TypeError("mpo must be a physdl.tensornet.MPO or a physdl.quantum.PauliSum")
+        mpo = pauli_mpo(mpo)
     sched = [bond_dims] if np.isscalar(bond_dims) else list(bond_dims)
     if not sched:
         raise ValueError("bond_dims must not be empty")
@@ -120,14 +129,32 @@ def dmrg(mpo: MPO, bond_dims=32, sweeps=10, tol=1e-10, cutoff=1e-14, seed=0, var
             blas_threads = None
         else:
             with threadpool_limits(blas_threads):
-                return dmrg(mpo, bond_dims, sweeps, tol, cutoff, seed, variance, progress, callback, None)
+                return dmrg(mpo, bond_dims, sweeps, tol, cutoff, seed, variance, progress, callback, None,
+                            checkpoint)
     tol = check_float(tol, "tol", positive=True)
     cutoff = check_float(cutoff, "cutoff", nonnegative=True)
     L = mpo.L
     d = mpo.tensors[0].shape[1]
-    psi = MPS.random(L, d, min(sched[0], 8), seed=seed)
-    psi.canonicalize("right").normalize()
+    seed = check_int(seed, "seed", minimum=0)
     W = mpo.tensors
+    fingerprint = {"L": L, "d": d, "schedule": sched, "sweeps": sweeps, "tol": tol, "cutoff": cutoff,
+                   "seed": seed, "variance": bool(variance),
+                   "mpo": _digest(W)}
+    start, saved = 0, None
+    if checkpoint is not None:
+        from .. import io
+
+        if io.checkpoint_path(checkpoint).is_file():
+            meta, arrays = io.load_checkpoint(checkpoint, "tensornet/dmrg")
+            if meta.get("fingerprint") != fingerprint:
+                raise ValueError(f"checkpoint {io.checkpoint_path(checkpoint)} was written for other DMRG "
+                                 "arguments (MPO, schedule, sweeps, tolerances or seed)")
+            start, saved = int(meta["sweep"]), meta
+            psi = MPS([arrays[f"A{i}"] for i in range(L)])
+            psi.center = 0
+    if saved is None:
+        psi = MPS.random(L, d, min(sched[0], 8), seed=seed)
+        psi.canonicalize("right").normalize()
     Renv = [None] * (L + 1)
     Lenv = [None] * (L + 1)
     Renv[L] = np.ones((1, 1, 1))
@@ -135,10 +162,17 @@ def dmrg(mpo: MPO, bond_dims=32, sweeps=10, tol=1e-10, cutoff=1e-14, seed=0, var
     for i in range(L - 1, 0, -1):
         Renv[i] = _grow_right(Renv[i + 1], psi.tensors[i], W[i])
     result = DMRGResult(energy=np.inf, mps=psi)
+    energy = np.inf
+    if saved is not None:
+        for k in ("energies", "variances", "truncation_errors", "bond_dims"):
+            getattr(result, k).extend(saved[k])
+        result.energy = energy = float(saved["energy"])
+        if saved["converged"]:
+            return result
     from tqdm.auto import tqdm
 
-    bar = tqdm(range(sweeps), desc="DMRG sweeps", disable=not progress, leave=False)
-    energy = np.inf
+    bar = tqdm(range(start, sweeps), desc="DMRG sweeps", disable=not progress, leave=False,
+               initial=start, total=sweeps)
     for sw in bar:
         chi = sched[min(sw, len(sched) - 1)]
         trunc = 0.0
@@ -171,6 +205,23 @@ def dmrg(mpo: MPO, bond_dims=32, sweeps=10, tol=1e-10, cutoff=1e-14, seed=0, var
         bar.set_postfix(E=f"{energy:.10f}", chi=max(psi.bonds))
         if callback is not None:
             callback(sw, result)
-        if sw + 1 >= len(sched) and abs(prev - energy) < tol * max(1.0, abs(energy)):
+        converged = sw + 1 >= len(sched) and abs(prev - energy) < tol * max(1.0, abs(energy))
+        if checkpoint is not None:
+            from .. import io
+
+            meta = dict(result.to_dict(), sweep=sw + 1, converged=bool(converged), fingerprint=fingerprint)
+            io.save_checkpoint(checkpoint, "tensornet/dmrg", meta, {f"A{i}": a for i, a in enumerate(psi.tensors)})
+        if converged:
             break
     return result
+
+
+def _digest(tensors):
+    import hashlib
+
+    h = hashlib.sha256()
+    for t in tensors:
+        a = np.ascontiguousarray(t)
+        h.update(str((a.shape, a.dtype.str)).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()

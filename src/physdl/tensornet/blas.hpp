@@ -1,6 +1,6 @@
 // Matrix products for the tensornet engine through a caller-supplied BLAS, in four dtypes.
 //
-// Same scheme as physdl/nn/blas.hpp (which holds only dgemm/sgemm): the host sets Fortran-interface
+// The pointers are those of physdl/core/blas.hpp (shared with physdl/nn/blas.hpp): the host sets Fortran-interface
 // d/s/z/cgemm pointers once; the Python package passes the ones SciPy exports
 // (scipy.linalg.cython_blas), a C++ host its own BLAS's `dgemm_`, `sgemm_`, `zgemm_`, `cgemm_`.
 // Row-major C = op(A) op(B) is the column-major C^T = op(B)^T op(A)^T.  Without a pointer, and for
