@@ -380,8 +380,9 @@ class VMC:
     seed : int
 
     Recipe for the Heisenberg ring at L = 22 (S^z = 0, 1e-3 relative accuracy in well under a minute
-    on one core): ``RBM(22, alpha=1, seed=1, sign_mask=marshall_mask(lat))``, ``n_samples=1008,
-    n_chains=16, sampler="exchange", sr=0.01, lr=0.02`` (constant learning rate, SGD), 300 steps.
+    on one core): ``RBM(22, alpha=1, seed=1, sign_mask=marshall_mask(lat))``,
+    ``n_samples=1008``, ``n_chains=16``, ``sampler="exchange"``, ``sr=0.01``, ``lr=0.02`` (constant
+    learning rate, SGD), 300 steps.
     Measured: relative error 2.1e-4 against exact diagonalisation (8064-sample estimate) after 9.0 s
     on one thread of a loaded 2-core machine (``benchmarks/bench_quantum.py --recipe``; checked in
     ``tests/quantum/test_vmc.py::test_recipe_l22_reaches_1e3``).
