@@ -18,47 +18,36 @@ import time
 import numpy as np
 
 
-def physdl_case(n_in, hidden, n_out, batch, steps, X, Y, init):
+def physdl_us(model, X, Y, steps):
+    """Microseconds per ``train_step`` of a ``backend="cuda"`` model (after the eager step, the
+    capture and warm replays)."""
     from physdl import nn
 
-    m = nn.Sequential([nn.Dense(n_in, hidden), nn.ReLU(), nn.Dense(hidden, n_out)], backend="cuda", seed=0)
-    m.params[:] = init
     opt = nn.Adam(lr=1e-3)
-    for _ in range(10):  # eager step, capture, warm replays
-        m.train_step(X, Y, "mse", opt)
-    m.params[:] = init
-    opt2 = nn.Adam(lr=1e-3)
-    m.train_step(X, Y, "mse", opt2)  # new optimizer: graph captured again
-    m.train_step(X, Y, "mse", opt2)
+    for _ in range(10):
+        model.train_step(X, Y, "mse", opt)
     t0 = time.perf_counter()
     for _ in range(steps):
-        m.train_step(X, Y, "mse", opt2)
-    dt = (time.perf_counter() - t0) / steps
-    return dt, m.params.copy(), steps + 2
+        model.train_step(X, Y, "mse", opt)
+    return (time.perf_counter() - t0) / steps * 1e6
 
 
-def torch_case(n_in, hidden, n_out, batch, steps, X, Y, init, graphed):
+def torch_us(net, X, Y, steps, graphed):
+    """Microseconds per Adam/MSE step of a CUDA torch module, eager or captured as one CUDA graph."""
     import torch
 
     dev = torch.device("cuda")
-    net = torch.nn.Sequential(torch.nn.Linear(n_in, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, n_out)).to(dev)
-    with torch.no_grad():
-        off = 0
-        for p in net.parameters():
-            k = p.numel()
-            p.copy_(torch.from_numpy(init[off:off + k].reshape(p.shape)))
-            off += k
     opt = torch.optim.Adam(net.parameters(), lr=1e-3, capturable=graphed)
     xs, ys = torch.from_numpy(X).to(dev), torch.from_numpy(Y).to(dev)
-    loss_fn = torch.nn.MSELoss()
 
     def step():
         opt.zero_grad(set_to_none=not graphed)
-        loss = loss_fn(net(xs), ys)
+        loss = torch.nn.functional.mse_loss(net(xs), ys)
         loss.backward()
         opt.step()
         return loss
 
+    run = step
     if graphed:
         s = torch.cuda.Stream()
         s.wait_stream(torch.cuda.current_stream())
@@ -73,9 +62,6 @@ def torch_case(n_in, hidden, n_out, batch, steps, X, Y, init, graphed):
         def run():
             g.replay()
             return static_loss
-    else:
-        def run():
-            return step()
     for _ in range(10):
         run().item()
     torch.cuda.synchronize()
@@ -83,7 +69,52 @@ def torch_case(n_in, hidden, n_out, batch, steps, X, Y, init, graphed):
     for _ in range(steps):
         run().item()  # the loss comes back each step, as physdl's train_step returns it
     torch.cuda.synchronize()
-    return (time.perf_counter() - t0) / steps
+    return (time.perf_counter() - t0) / steps * 1e6
+
+
+def measure(row, make_physdl, make_torch, X, Y, steps):
+    """Fill ``row`` with physdl's and torch's (eager, graphed) times; a failing variant is reported."""
+    try:
+        row["physdl_us"] = physdl_us(make_physdl(), X, Y, steps)
+    except Exception as e:  # noqa: BLE001 - report, keep measuring the peers
+        row["physdl_error"] = f"{type(e).__name__}: {e}"
+    for graphed, key in ((False, "torch_eager_us"), (True, "torch_graph_us")):
+        try:
+            row[key] = torch_us(make_torch().to("cuda"), X, Y, steps, graphed)
+        except Exception as e:  # noqa: BLE001
+            row[key.replace("_us", "_error")] = f"{type(e).__name__}: {e}"
+    return row
+
+
+def mlp_row(batch, steps, n_in=1024, hidden=100, n_out=2):
+    """MLP n_in-hidden-n_out (ReLU), both libraries starting from the same weights."""
+    import torch
+
+    from physdl import nn
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(batch, n_in)).astype(np.float32)
+    Y = rng.normal(size=(batch, n_out)).astype(np.float32)
+    layers = lambda: [nn.Dense(n_in, hidden), nn.ReLU(), nn.Dense(hidden, n_out)]  # noqa: E731
+    init = nn.Sequential(layers(), seed=0).params.copy()
+
+    def make_physdl():
+        m = nn.Sequential(layers(), backend="cuda", seed=0)
+        m.params[:] = init
+        return m
+
+    def make_torch():
+        net = torch.nn.Sequential(torch.nn.Linear(n_in, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, n_out))
+        with torch.no_grad():
+            off = 0
+            for p in net.parameters():
+                k = p.numel()
+                p.copy_(torch.from_numpy(init[off:off + k].reshape(p.shape)))
+                off += k
+        return net
+
+    return measure({"case": f"MLP {n_in}-{hidden}-{n_out} Adam", "batch": batch}, make_physdl, make_torch, X, Y,
+                   steps)
 
 
 def lstm_row(steps, n=32, Tn=50, I=8, H=32):
@@ -95,18 +126,6 @@ def lstm_row(steps, n=32, Tn=50, I=8, H=32):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(n, Tn, I)).astype(np.float32)
     Y = rng.normal(size=(n, 1)).astype(np.float32)
-    row = {"case": f"LSTM {I}-{H} seq {Tn} + Dense Adam", "batch": n}
-    try:
-        g = nn.Sequential([nn.LSTM(I, H), nn.Dense(H, 1)], input_shape=(Tn, I), seed=0, backend="cuda")
-        opt = nn.Adam(lr=1e-3)
-        for _ in range(10):
-            g.train_step(X, Y, "mse", opt)
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            g.train_step(X, Y, "mse", opt)
-        row["physdl_us"] = (time.perf_counter() - t0) / steps * 1e6
-    except Exception as e:  # noqa: BLE001
-        row["physdl_error"] = f"{type(e).__name__}: {e}"
 
     class Net(torch.nn.Module):
         def __init__(self):
@@ -117,45 +136,10 @@ def lstm_row(steps, n=32, Tn=50, I=8, H=32):
         def forward(self, x):
             return self.head(self.lstm(x)[0][:, -1])
 
-    dev = torch.device("cuda")
-    for graphed, key in ((False, "torch_eager_us"), (True, "torch_graph_us")):
-        try:
-            net = Net().to(dev)
-            o = torch.optim.Adam(net.parameters(), lr=1e-3, capturable=graphed)
-            xs, ys = torch.from_numpy(X).to(dev), torch.from_numpy(Y).to(dev)
-
-            def step():
-                o.zero_grad(set_to_none=not graphed)
-                loss = torch.nn.functional.mse_loss(net(xs), ys)
-                loss.backward()
-                o.step()
-                return loss
-            run = step
-            if graphed:
-                s = torch.cuda.Stream()
-                s.wait_stream(torch.cuda.current_stream())
-                with torch.cuda.stream(s):
-                    for _ in range(3):
-                        step()
-                torch.cuda.current_stream().wait_stream(s)
-                cg = torch.cuda.CUDAGraph()
-                with torch.cuda.graph(cg):
-                    static = step()
-
-                def run():
-                    cg.replay()
-                    return static
-            for _ in range(10):
-                run().item()
-            torch.cuda.synchronize()
-            t0 = time.perf_counter()
-            for _ in range(steps):
-                run().item()
-            torch.cuda.synchronize()
-            row[key] = (time.perf_counter() - t0) / steps * 1e6
-        except Exception as e:  # noqa: BLE001
-            row[key.replace("_us", "_error")] = f"{type(e).__name__}: {e}"
-    return row
+    return measure({"case": f"LSTM {I}-{H} seq {Tn} + Dense Adam", "batch": n},
+                   lambda: nn.Sequential([nn.LSTM(I, H), nn.Dense(H, 1)], input_shape=(Tn, I), seed=0,
+                                         backend="cuda"),
+                   Net, X, Y, steps)
 
 
 def main(argv=None):
@@ -163,27 +147,7 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=500)
     ap.add_argument("--json", default=None)
     a = ap.parse_args(argv)
-    rows = []
-    for batch in (64, 4096):
-        n_in, hidden, n_out = 1024, 100, 2
-        rng = np.random.default_rng(0)
-        X = rng.normal(size=(batch, n_in)).astype(np.float32)
-        Y = rng.normal(size=(batch, n_out)).astype(np.float32)
-        from physdl import nn
-
-        init = nn.Sequential([nn.Dense(n_in, hidden), nn.ReLU(), nn.Dense(hidden, n_out)], seed=0).params.copy()
-        row = {"case": f"MLP {n_in}-{hidden}-{n_out} Adam", "batch": batch}
-        try:
-            t, _, _ = physdl_case(n_in, hidden, n_out, batch, a.steps, X, Y, init)
-            row["physdl_us"] = t * 1e6
-        except Exception as e:  # noqa: BLE001 - report, keep measuring the peers
-            row["physdl_error"] = f"{type(e).__name__}: {e}"
-        for graphed, key in ((False, "torch_eager_us"), (True, "torch_graph_us")):
-            try:
-                row[key] = torch_case(n_in, hidden, n_out, batch, a.steps, X, Y, init, graphed) * 1e6
-            except Exception as e:  # noqa: BLE001
-                row[key.replace("_us", "_error")] = f"{type(e).__name__}: {e}"
-        rows.append(row)
+    rows = [mlp_row(batch, a.steps) for batch in (64, 4096)]
     rows.append(lstm_row(a.steps))
     print(f"{'case':34s} {'batch':>6s} {'physdl us':>10s} {'torch eager':>12s} {'torch graph':>12s} "
           f"{'x eager':>8s} {'x graph':>8s}")
