@@ -178,3 +178,79 @@ def test_sigint_inside_a_long_numba_integrate_is_seen_within_a_second():
     t = json.loads(out.strip().splitlines()[-1])["t"]
     assert t is not None, "the run finished before the signal: make it longer"
     assert t - sent < 1.0, f"SIGINT seen after {t - sent:.2f} s"
+
+
+# ---- Numba twins of the energy-based kernels: bounded pieces, results independent of the cut ------
+EBM_CHILD = textwrap.dedent("""
+    import sys, time
+    import numpy as np
+    from physdl import hopfield as H
+    from physdl.boltzmann import RBM
+    kind = sys.argv[1]
+    if kind == "hopfield":
+        xi = H.random_patterns(40, 400, seed=1)
+        net = H.Hopfield.from_patterns(xi)
+        net.run(xi[:2], max_sweeps=2, backend="numba")  # compile outside the timed part
+        work = lambda: net.run(H.random_patterns(200000, 400, seed=2), max_sweeps=50, backend="numba")
+    else:
+        rbm = RBM(64, 64, seed=1)
+        v = rbm.random_visible(64)
+        rbm.gibbs(v, k=2, backend="numba")
+        work = lambda: rbm.gibbs(v, k=10**8, backend="numba")
+    print("ready", flush=True)
+    try:
+        work()
+        print("finished", flush=True)
+    except KeyboardInterrupt:
+        print(time.time(), flush=True)
+""")
+
+
+@pytest.mark.parametrize("kind", ["hopfield", "rbm"])
+def test_ebm_numba_twins_see_sigint_within_a_second(kind):
+    proc = subprocess.Popen([sys.executable, "-c", EBM_CHILD, kind], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+        time.sleep(0.3)
+        sent = time.time()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    last = out.strip().splitlines()[-1]
+    assert last != "finished"
+    assert float(last) - sent < 1.0, f"SIGINT seen after {float(last) - sent:.2f} s"
+
+
+def test_ebm_numba_results_do_not_depend_on_the_piece_size(monkeypatch):
+    import physdl._interrupt as itr
+    from physdl import hopfield as H
+    from physdl.boltzmann import RBM
+
+    xi = H.random_patterns(6, 48, seed=3)
+    net = H.Hopfield.from_patterns(xi)
+    s0 = H.random_patterns(9, 48, seed=4)
+    rbm = RBM(7, 5, units="spin", seed=6, init_std=0.7)
+    v0 = rbm.random_visible(20)
+    t0 = rbm._t
+
+    def everything():
+        rbm._t = t0
+        a = net.run(s0, seed=5, record_steps=True, backend="numba")
+        s = net.run_sync(s0, backend="numba")
+        v, h = rbm.gibbs(v0, k=7, backend="numba")
+        return a, s, v, h, rbm._t
+
+    whole = everything()
+    monkeypatch.setattr(itr, "PIECE_SECONDS", 1e-12)  # pieces of one chain / one Gibbs step
+    cut = everything()
+    cpp = net.run(s0, seed=5, record_steps=True, backend="cpp")
+    for r in (whole[0], cut[0]):
+        assert np.array_equal(r.states, cpp.states) and np.array_equal(r.energy_steps, cpp.energy_steps)
+        assert np.array_equal(r.sweeps, cpp.sweeps) and np.array_equal(r.flips, cpp.flips)
+    assert np.array_equal(whole[1].states, cut[1].states) and np.array_equal(whole[1].period, cut[1].period)
+    assert np.array_equal(whole[2], cut[2]) and np.array_equal(whole[3], cut[3])
+    assert whole[4] == cut[4] == t0 + 7

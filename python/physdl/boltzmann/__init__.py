@@ -223,10 +223,20 @@ class RBM:
             ensure_blas(core.nn)
             fn = core.ebm.rbm_gibbs_f64 if self.dtype == np.float64 else core.ebm.rbm_gibbs_f32
             fn(W, bb, cc, pm, v, h, k, self.seed, _stream(purpose), self._t)
+            self._t += k
         else:
+            # the Numba twin in pieces of bounded duration, so that Ctrl-C is seen between them; each
+            # piece takes the absolute step number, so the draws do not depend on the cut, and the
+            # step counter advances with the chains
+            from .._interrupt import run_in_pieces
             from ._numba import rbm_gibbs
-            rbm_gibbs(W, bb, cc, pm, v, h, k, np.uint64(self.seed), np.uint64(_stream(purpose)), self._t)
-        self._t += k
+            seed, st = np.uint64(self.seed), np.uint64(_stream(purpose))
+
+            def piece(a, cnt):
+                rbm_gibbs(W, bb, cc, pm, v, h, cnt, seed, st, self._t)
+                self._t += cnt
+
+            run_in_pieces(piece, k)
         return h
 
     def random_visible(self, n: int) -> np.ndarray:

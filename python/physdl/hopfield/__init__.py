@@ -214,20 +214,15 @@ class Hopfield:
         b = _backend.resolve(backend, ("cpp", "numba"))
         st0 = stream("hopfield", _CHAIN0)
         keep = self.tie == "keep"
-        if self._Jint is not None:
-            if b == "cpp":
-                fn = _backend.module("cpp").ebm.hopfield_async_int
+        if b == "cpp":
+            if self._Jint is not None:
+                es, est, sw, fl = _backend.module("cpp").ebm.hopfield_async_int(
+                    self._Jint, self._scale, S, max_sweeps, keep, np.uint64(seed), np.uint64(st0), record_steps)
             else:
-                from ._numba import hopfield_async_int as fn
-            es, est, sw, fl = fn(self._Jint, self._scale, S, max_sweeps, keep, np.uint64(seed), np.uint64(st0),
-                                 record_steps)
-        elif b == "cpp":
-            es, est, sw, fl = _backend.module("cpp").ebm.hopfield_async(self.J, S, max_sweeps, keep, seed, st0,
-                                                                         record_steps)
+                es, est, sw, fl = _backend.module("cpp").ebm.hopfield_async(self.J, S, max_sweeps, keep, seed, st0,
+                                                                             record_steps)
         else:
-            from ._numba import hopfield_async
-            es, est, sw, fl = hopfield_async(self.J, S, max_sweeps, keep, np.uint64(seed), np.uint64(st0),
-                                             record_steps)
+            es, est, sw, fl = self._run_numba(S, max_sweeps, keep, seed, st0, record_steps)
         if self._Jint is not None:
             # exact integer fields: a sweep without flips is a fixed point; check only the chains
             # that used every sweep
@@ -238,6 +233,37 @@ class Hopfield:
         else:
             conv = self._is_fixed(S)
         return AsyncResult(S, es, est if record_steps else None, sw, fl, conv)
+
+    def _run_numba(self, S, max_sweeps, keep, seed, st0, record_steps):
+        """The Numba twin, run over blocks of chains of bounded duration so that Ctrl-C is seen.
+
+        Chain ``c`` draws from stream ``st0 + c`` whatever block it is in, so the result does not
+        depend on how the chains are cut (tested against the C++ kernel and a single call).
+        """
+        from .._interrupt import run_in_pieces
+        from . import _numba
+        m, n = S.shape
+        es = np.empty((m, max_sweeps + 1))
+        est = np.empty((m, max_sweeps * n + 1)) if record_steps else np.empty((0, 0))
+        sw = np.zeros(m, np.int64)
+        fl = np.zeros(m, np.int64)
+
+        def piece(a, k):
+            rows = S[a:a + k]  # a view: the kernel updates the states in place
+            if self._Jint is not None:
+                r = _numba.hopfield_async_int(self._Jint, self._scale, rows, max_sweeps, keep, np.uint64(seed),
+                                              np.uint64(st0 + a), record_steps)
+            else:
+                r = _numba.hopfield_async(self.J, rows, max_sweeps, keep, np.uint64(seed), np.uint64(st0 + a),
+                                          record_steps)
+            es[a:a + k] = r[0]
+            if record_steps:
+                est[a:a + k] = r[1]
+            sw[a:a + k] = r[2]
+            fl[a:a + k] = r[3]
+
+        run_in_pieces(piece, m)
+        return es, est, sw, fl
 
     def _is_fixed(self, S) -> np.ndarray:
         if self._Jint is not None:  # exact integer fields, in row blocks
@@ -258,9 +284,18 @@ class Hopfield:
         keep = self.tie == "keep"
         if b == "cpp":
             prev, steps, per = _backend.module("cpp").ebm.hopfield_sync(self.J, S, max_steps, keep)
-        else:
+        else:  # the Numba twin over blocks of chains of bounded duration (Ctrl-C is seen between them)
+            from .._interrupt import run_in_pieces
             from ._numba import hopfield_sync
-            prev, steps, per = hopfield_sync(self.J, S, max_steps, keep)
+            m = S.shape[0]
+            prev = np.empty_like(S, dtype=np.int8)
+            steps = np.zeros(m, np.int64)
+            per = np.zeros(m, np.int32)
+
+            def piece(a, k):
+                prev[a:a + k], steps[a:a + k], per[a:a + k] = hopfield_sync(self.J, S[a:a + k], max_steps, keep)
+
+            run_in_pieces(piece, m)
         return SyncResult(S, prev, steps, per)
 
 
