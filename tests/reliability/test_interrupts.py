@@ -192,6 +192,14 @@ EBM_CHILD = textwrap.dedent("""
         net = H.Hopfield.from_patterns(xi)
         net.run(xi[:2], max_sweeps=2, backend="numba")  # compile outside the timed part
         work = lambda: net.run(H.random_patterns(200000, 400, seed=2), max_sweeps=50, backend="numba")
+    elif kind == "slmc":
+        from physdl.slmc import PlaquetteIsing, SLMC, local_metropolis
+        model = PlaquetteIsing(32)
+        local_metropolis(model, 0.4, 2, 2, keep_states=False, backend="numba")
+        sl = SLMC(model, [1.1, 0.05, 0.0], 0.4)
+        sl.run(2, 2, backend="numba")
+        work = lambda: (local_metropolis(model, 0.4, 10**7, 4, keep_states=False, backend="numba")
+                        if sys.argv[2] == "local" else sl.run(10**7, 4, backend="numba"))
     else:
         rbm = RBM(64, 64, seed=1)
         v = rbm.random_visible(64)
@@ -206,9 +214,9 @@ EBM_CHILD = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("kind", ["hopfield", "rbm"])
-def test_ebm_numba_twins_see_sigint_within_a_second(kind):
-    proc = subprocess.Popen([sys.executable, "-c", EBM_CHILD, kind], stdout=subprocess.PIPE,
+@pytest.mark.parametrize("kind,variant", [("hopfield", ""), ("rbm", ""), ("slmc", "local"), ("slmc", "cluster")])
+def test_ebm_numba_twins_see_sigint_within_a_second(kind, variant):
+    proc = subprocess.Popen([sys.executable, "-c", EBM_CHILD, kind, variant], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
@@ -229,6 +237,7 @@ def test_ebm_numba_results_do_not_depend_on_the_piece_size(monkeypatch):
     import physdl._interrupt as itr
     from physdl import hopfield as H
     from physdl.boltzmann import RBM
+    from physdl.slmc import SLMC, PlaquetteIsing, local_metropolis
 
     xi = H.random_patterns(6, 48, seed=3)
     net = H.Hopfield.from_patterns(xi)
@@ -244,9 +253,27 @@ def test_ebm_numba_results_do_not_depend_on_the_piece_size(monkeypatch):
         v, h = rbm.gibbs(v0, k=7, backend="numba")
         return a, s, v, h, rbm._t
 
+    model = PlaquetteIsing(6)
+
+    def slmc_runs():
+        a = local_metropolis(model, 0.4, 30, 3, seed=9, keep_states=False, backend="numba")
+        b = SLMC(model, [1.1, 0.05, 0.0], 0.4).run(40, 3, seed=9, start=a.states, n_clusters=2, backend="numba")
+        return a, b
+
     whole = everything()
-    monkeypatch.setattr(itr, "PIECE_SECONDS", 1e-12)  # pieces of one chain / one Gibbs step
+    sw = slmc_runs()
+    monkeypatch.setattr(itr, "PIECE_SECONDS", 1e-12)  # pieces of one chain / one Gibbs step / one sweep
     cut = everything()
+    sc = slmc_runs()
+    monkeypatch.undo()
+    a0 = local_metropolis(model, 0.4, 30, 3, seed=9, keep_states=False, backend="cpp")
+    b0 = SLMC(model, [1.1, 0.05, 0.0], 0.4).run(40, 3, seed=9, start=a0.states, n_clusters=2, backend="cpp")
+    for a, b in (sw, sc):
+        for x, y in ((a, a0), (b, b0)):
+            assert np.array_equal(x.energy, y.energy) and np.array_equal(x.states, y.states)
+            assert np.array_equal(x.magnetization, y.magnetization)
+            assert np.array_equal(x.acceptance, y.acceptance)
+        assert np.array_equal(b.cluster_size, b0.cluster_size)
     cpp = net.run(s0, seed=5, record_steps=True, backend="cpp")
     for r in (whole[0], cut[0]):
         assert np.array_equal(r.states, cpp.states) and np.array_equal(r.energy_steps, cpp.energy_steps)

@@ -184,8 +184,10 @@ def local_metropolis(model: PlaquetteIsing, beta: float, n_sweeps: int, n_chains
             E[:, t], M[:, t] = e[:, 0], m[:, 0]
             acc += a
             hist[:, t] = S
-    else:
+    elif b == "cpp":
         E, M, acc = call(S, n_sweeps, sweep_offset)
+    else:  # the Numba twin in pieces of bounded duration (Ctrl-C is seen between them)
+        E, M, acc = _in_pieces(lambda a, k: call(S, k, sweep_offset + a), n_chains, n_sweeps, 2)
     secs = time.perf_counter() - t0
     return ChainResult(E, M, S, acc / (n_sweeps * model.n), None, hist, secs)
 
@@ -258,9 +260,33 @@ class SLMC:
                                                                self.beta, n_steps, nc, seed, st, step_offset)
         else:
             from ._numba import slmc_wolff
-            E, M, C, acc = slmc_wolff(m.nbr, m.plaq, m.J, m.K, m.cnbr, self.Jc, S, self.beta, n_steps, nc,
-                                      np.uint64(seed), np.uint64(st), np.uint64(step_offset))
+            E, M, C, acc = _in_pieces(
+                lambda a, k: slmc_wolff(m.nbr, m.plaq, m.J, m.K, m.cnbr, self.Jc, S, self.beta, k, nc,
+                                        np.uint64(seed), np.uint64(st), np.uint64(step_offset + a)),
+                n_chains, n_steps, 3)
         return ChainResult(E, M, S, acc / n_steps, C, None, time.perf_counter() - t0)
+
+
+def _in_pieces(call, n_chains, n_steps, n_series):
+    """Run ``call(start, count)`` (a chain kernel over sweeps ``start .. start+count`` that returns
+    ``n_series`` (chains, count) series and then the (chains,) acceptance counts) through
+    :func:`physdl._interrupt.run_in_pieces`, joining the series.  The kernels take the absolute
+    sweep number and recompute their sums from the states, so the result does not depend on the cut.
+    """
+    from .._interrupt import run_in_pieces
+    out = [None] * n_series
+    acc = np.zeros(n_chains, np.int64)
+
+    def piece(a, k):
+        r = call(a, k)
+        for i, x in enumerate(r[:n_series]):
+            if out[i] is None:
+                out[i] = np.empty((n_chains, n_steps), x.dtype)
+            out[i][:, a:a + k] = x
+        acc[:] += r[n_series]
+
+    run_in_pieces(piece, n_steps)
+    return (*out, acc)
 
 
 def exact_distribution(model: PlaquetteIsing, beta: float):
