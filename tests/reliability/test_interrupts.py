@@ -281,3 +281,30 @@ def test_ebm_numba_results_do_not_depend_on_the_piece_size(monkeypatch):
     assert np.array_equal(whole[1].states, cut[1].states) and np.array_equal(whole[1].period, cut[1].period)
     assert np.array_equal(whole[2], cut[2]) and np.array_equal(whole[3], cut[3])
     assert whole[4] == cut[4] == t0 + 7
+
+
+def test_numba_nn_step_lands_whole_when_sigint_arrives_inside_it(monkeypatch):
+    """A SIGINT raised inside a Numba training step is acted on after the step, never half way."""
+    from physdl import nn
+
+    def model():
+        return nn.Sequential([nn.Dense(6, 16), nn.Tanh(), nn.Dense(16, 3)], seed=4, backend="numba")
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(32, 6)), rng.normal(size=(32, 3))
+    ref = model()
+    ref.train_step(X, y, "mse", nn.Adam(1e-2))
+    net = model()
+    opt = nn.Adam(1e-2)
+    engine = net._engine
+    orig = engine.train_values
+
+    def interrupted(*a, **k):
+        os.kill(os.getpid(), signal.SIGINT)  # the handler would run at the next bytecode
+        time.sleep(0.01)
+        return orig(*a, **k)
+
+    monkeypatch.setattr(engine, "train_values", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        net.train_step(X, y, "mse", opt)
+    assert np.array_equal(np.asarray(net.params), np.asarray(ref.params))

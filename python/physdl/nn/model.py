@@ -715,6 +715,14 @@ class Sequential:
         X = self._check_X(X)
         y = self._check_y(y, X.shape[0], code)
         state = optimizer._state if optimizer._state is not None and optimizer._owner() is self else optimizer._bind(self)
+        if self.backend == "numba":
+            # the Numba engine updates layer by layer from Python: hold Ctrl-C until the whole step
+            # (parameters and optimizer moments) has landed, as one C++ or CUDA call does by itself
+            from .._interrupt import deferred_sigint
+            with deferred_sigint():
+                if code == _CE:
+                    return self._engine.train_labels(X, y, state)
+                return self._engine.train_values(X, y, code, state)
         if code == _CE:
             return self._engine.train_labels(X, y, state)
         return self._engine.train_values(X, y, code, state)
