@@ -201,3 +201,32 @@ def test_random_address_and_generator_checks():
             g.normal(3, **bad)
     with pytest.raises(ValueError, match="shape"):
         physdl.random.uniform((2**40, 2**40), seed=0)
+
+
+CACHED_PT_CHILD = """
+from physdl import lattice
+pt = lattice.ParallelTempering(lattice.Ising((8, 8)), [0.3, 0.4, 0.5], seed=3, backend="numba")
+pt.run(6, burn_in=2)
+c = lattice.Simulation(lattice.Ising((8, 8)), T=2.3, seed=1, backend="numba").configurations(2, every=3)
+print(pt.rounds, c.shape)
+"""
+
+
+def test_numba_kernels_loaded_from_the_cache_in_a_fresh_process_do_not_crash(tmp_path):
+    """Tempering rounds and configuration sampling (cached callers of the parallel colour pass) run
+    in a second process that loads them from Numba's cache.
+
+    A cache written during a test run once made every later process crash here ("Symbol not found:
+    allocate_sched", or SIGSEGV) until Numba's threading layer is started at import; this checks the
+    cached path end to end, though a fresh cache does not always reproduce that failure."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    outs = [subprocess.run([sys.executable, "-c", CACHED_PT_CHILD], env=env, capture_output=True, text=True,
+                           timeout=300) for _ in range(2)]
+    for r in outs:
+        assert r.returncode == 0, r.stderr[-2000:]
+        assert r.stdout.split()[0] == "8"
+    assert any(p.suffix == ".nbi" for p in (tmp_path / "cache").rglob("*"))  # the second run used the cache

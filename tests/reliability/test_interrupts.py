@@ -308,3 +308,61 @@ def test_numba_nn_step_lands_whole_when_sigint_arrives_inside_it(monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         net.train_step(X, y, "mse", opt)
     assert np.array_equal(np.asarray(net.params), np.asarray(ref.params))
+
+
+# ---- parallel tempering: kernel rounds in pieces of bounded duration -------------------------------
+PT_CHILD = textwrap.dedent("""
+    import json, sys, time
+    from physdl import lattice
+    path, backend, update = sys.argv[1:4]
+    pt = lattice.ParallelTempering(lattice.Ising((24, 24)), [0.3, 0.38, 0.44, 0.52], update=update, seed=5,
+                                   backend=backend, exchange_every=2)
+    pt.run(3)  # compile / Wolff pilots outside the timed part
+    print("ready", flush=True)
+    try:
+        pt.run(3 * 10**6)
+        print("finished", flush=True)
+    except KeyboardInterrupt:
+        t = time.time()
+        pt.save(path)
+        print(json.dumps({"t": t, "rounds": pt.rounds}), flush=True)
+""")
+
+
+@pytest.mark.parametrize("backend,update", [("cpp", "metropolis"), ("numba", "metropolis"), ("numba", "wolff")])
+def test_parallel_tempering_sigint_within_a_second_then_resume_equals_uninterrupted(tmp_path, backend, update):
+    from .sigint import sigint_reaction
+
+    path = tmp_path / "pt.npz"
+    reaction, res = sigint_reaction(PT_CHILD, path, backend, update, delay=0.4)
+    assert reaction < 1.0, f"SIGINT seen after {reaction:.2f} s"
+    done = res["rounds"]
+    assert done > 3
+    resumed = lattice.ParallelTempering.load(path)
+    resumed.run(4)
+    ref = lattice.ParallelTempering(lattice.Ising((24, 24)), [0.3, 0.38, 0.44, 0.52], update=update, seed=5,
+                                    backend=backend, exchange_every=2)
+    ref.run(3)
+    ref.run(done - 3 + 4)
+    assert ref.rounds == resumed.rounds
+    for a, b in zip(ref.replicas, resumed.replicas):
+        np.testing.assert_array_equal(a.spins, b.spins)
+        assert (a.sweeps_done, a.cluster) == (b.sweeps_done, b.cluster)
+    np.testing.assert_array_equal(ref.accepted, resumed.accepted)
+    np.testing.assert_array_equal(ref.attempted, resumed.attempted)
+
+
+@pytest.mark.parametrize("backend", ["cpp", "numba"])
+def test_parallel_tempering_results_do_not_depend_on_the_piece_size(monkeypatch, backend):
+    import physdl._interrupt as itr
+
+    def run():
+        pt = lattice.ParallelTempering(lattice.Ising((8, 8)), [0.3, 0.4, 0.5], seed=3, backend=backend)
+        res = pt.run(40, burn_in=5)
+        return pt, np.array([r.energy_series for r in res]), pt.configurations(6)
+
+    whole = run()
+    monkeypatch.setattr(itr, "PIECE_SECONDS", 1e-12)  # one round per kernel call
+    cut = run()
+    assert np.array_equal(whole[1], cut[1]) and np.array_equal(whole[2], cut[2])
+    assert np.array_equal(whole[0].accepted, cut[0].accepted) and whole[0].rounds == cut[0].rounds == 51

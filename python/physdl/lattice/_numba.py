@@ -17,6 +17,12 @@ from ..random._numba import philox_block
 
 _opts = dict(nopython=True, nogil=True, cache=True)
 
+# Start Numba's threading layer now.  Cached callers of the parallel colour passes (tempering
+# rounds, configuration sampling: two calls deep) link against the layer's scheduler symbols when
+# they are loaded from the cache; a fresh process that has not started the layer yet would fail
+# there ("LLVM ERROR: Symbol not found: allocate_sched", or a segmentation fault).
+nb.get_num_threads()
+
 U0 = np.uint64(0)
 U1 = np.uint64(1)
 ALL = np.uint64(0xFFFFFFFFFFFFFFFF)

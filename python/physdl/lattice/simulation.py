@@ -1095,12 +1095,18 @@ class ParallelTempering:
             if first:
                 self._py_rounds(0, 1, burn_in, E, M, configs)
             total = burn_in + rounds
-            chunk = max(1, total // 50) if progress else max(1, min(total, 1 << 16))
+            # kernel calls of bounded duration (about 20 ms each), so that Ctrl-C is seen between them
+            # within a second; each call writes its states and counters back whole (under
+            # deferred_sigint), and the rounds' random numbers are addressed by the global round
+            # number, so the result does not depend on the cut
+            from .._interrupt import run_in_pieces
+
             with tqdm(total=total, initial=first, desc="parallel tempering", disable=not progress, leave=False) as bar:
-                for a in range(first, total, chunk):
-                    b = min(total, a + chunk)
-                    self._kernel_rounds(a, b, burn_in, E, M, configs)
-                    bar.update(b - a)
+                def piece(a, count):
+                    self._kernel_rounds(first + a, first + a + count, burn_in, E, M, configs)
+                    bar.update(count)
+
+                run_in_pieces(piece, total - first)
             return E, M
         with tqdm(total=burn_in + rounds, desc="parallel tempering", disable=not progress, leave=False) as bar:
             for r in range(burn_in + rounds):  # multi-spin words and device lattices: one round per pass
@@ -1116,9 +1122,9 @@ class ParallelTempering:
         s0 = reps[0]
         method = {"metropolis": 0, "heat_bath": 0, "wolff": 1, "swendsen_wang": 2}[s0.update]
         n_rounds = b - a
-        kb = max(0, burn_in - a)  # burn-in rounds inside this block
+        kb = min(n_rounds, max(0, burn_in - a))  # burn-in rounds inside this block
         kept = n_rounds - kb
-        i0 = a + kb - burn_in  # first kept index of this block in E, M
+        i0 = max(0, a + kb - burn_in)  # first kept index of this block in E, M
         if method == 1:
             for s in reps:
                 if s.cluster + n_rounds * every * s.clusters_per_sweep >= (1 << 39):
