@@ -26,6 +26,13 @@ def check_int(value, name: str, *, minimum: int | None = None, maximum: int | No
     return value
 
 
+def check_bool(value, name: str) -> bool:
+    """``value`` as a bool; only ``True``/``False`` (or NumPy booleans) are accepted."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, got {value!r}")
+
+
 def check_seed(seed, name: str = "seed") -> int:
     """A seed: an integer in [0, 2**64)."""
     return check_int(seed, name, minimum=0, maximum=UINT64_MAX)
