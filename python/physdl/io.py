@@ -181,12 +181,18 @@ def checkpoint_path(path, existing: bool = False) -> Path:
     return p.with_name(p.name + ".npz")
 
 
-def load_checkpoint(path, kind: str) -> tuple[dict, dict]:
+def load_checkpoint(path, kind: str, legacy=None) -> tuple[dict, dict]:
     """Read a checkpoint written by :func:`save_checkpoint`; returns ``(meta, arrays)``.
 
     Raises ``FileNotFoundError`` for a missing file and :class:`CorruptFileError` (a ``ValueError``)
     naming the file for anything else wrong with it: not a checkpoint, truncated, another kind,
     another format version, or a checksum mismatch.
+
+    ``legacy``, optional, reads the area's format from before these checkpoints: called with the
+    arrays of a readable ``.npz`` that has no checkpoint header, it returns ``(meta, arrays)`` in
+    today's layout, None when the file is not of that format either, or raises ``ValueError`` when
+    it is but is damaged (reported naming the file).  The caller validates what it returns exactly
+    as for a current file.
     """
     p = checkpoint_path(path, existing=True)
     if not p.is_file():
@@ -195,7 +201,13 @@ def load_checkpoint(path, kind: str) -> tuple[dict, dict]:
         with open(p, "rb") as fh, np.load(fh, allow_pickle=False) as z:  # own handle: closed on errors too
             names = set(z.files)
             if "__meta__" not in names or "__checksum__" not in names:
-                raise CorruptFileError(f"{p} is not a physdl checkpoint (no metadata or checksum)")
+                try:
+                    old = legacy({k: z[k] for k in z.files}) if legacy is not None else None
+                except ValueError as exc:  # of the old format but damaged: say what is wrong
+                    raise CorruptFileError(f"{p}: {exc}") from None
+                if old is None:
+                    raise CorruptFileError(f"{p} is not a physdl checkpoint (no metadata or checksum)")
+                return old
             text = str(z["__meta__"])
             digest = str(z["__checksum__"])
             arrays = {k: z[k] for k in z.files if not k.startswith("__")}

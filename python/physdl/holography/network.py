@@ -351,12 +351,29 @@ class CheckpointError(CorruptFileError):
     A :class:`physdl.io.CorruptFileError`, hence a ``ValueError``."""
 
 
+def _legacy_checkpoint(z):
+    """Fit checkpoints of the first format (kind, identity, epoch and a SHA-256 over the five arrays
+    as plain entries): ``(meta, arrays)`` in today's layout once the checksum holds, else None."""
+    import hashlib
+
+    names = ("p", "m", "v", "steps", "history")
+    if not set(names) | {"kind", "identity", "epoch", "checksum"} <= set(z):
+        return None
+    if z["kind"].ndim or str(z["kind"]) != _CHECKPOINT_KIND or z["epoch"].ndim or z["epoch"].dtype.kind != "i":
+        return None
+    arrays = {k: z[k] for k in names}
+    got = hashlib.sha256(b"".join(np.ascontiguousarray(a).tobytes() for a in arrays.values())).hexdigest()
+    if got != str(z["checksum"]):
+        raise ValueError("checksum mismatch (the checkpoint of the first format is damaged)")
+    return {"identity": str(z["identity"]), "epoch": int(z["epoch"])}, arrays
+
+
 def _load_checkpoint(path, ident, shape, epochs):
     from ..io import checkpoint_path, load_checkpoint
 
     path = checkpoint_path(path, existing=True)
     try:  # truncated, foreign, old-format (no checksum), edited or other-kind files: one error naming the file
-        meta, arrays = load_checkpoint(path, _CHECKPOINT_KIND)
+        meta, arrays = load_checkpoint(path, _CHECKPOINT_KIND, legacy=_legacy_checkpoint)
     except CorruptFileError as e:
         raise CheckpointError(str(e)) from None
     if meta.get("identity") != ident:

@@ -333,6 +333,7 @@ class Simulation:
                 f"the lattice {model.shape} with storage={self.storage!r} needs about {need / 2**30:.3g} GiB "
                 f"but only {avail / 2**30:.3g} GiB of memory is available")
         self._ctr = np.zeros(3, np.int64)  # sweeps done, next Wolff cluster, spins flipped (kernels advance it)
+        self._flipped_from = 0  # the sweep from which spins flipped are counted (0 but for old files)
         self.clusters_per_sweep = (None if clusters_per_sweep is None
                                    else check_int(clusters_per_sweep, "clusters_per_sweep", minimum=1))
         self._setup()
@@ -674,7 +675,7 @@ class Simulation:
         extra = {"update": self.update, "storage": self.storage, "backend": self.backend}
         if self.update == "wolff":
             extra["clusters_per_sweep"] = self.clusters_per_sweep
-            extra["flipped_per_sweep"] = self._flipped / max(self.sweeps_done, 1)
+            extra["flipped_per_sweep"] = self._flipped / max(self.sweeps_done - self._flipped_from, 1)
         return analyse(E / N, M / N, self.beta, N, every, extra=extra)
 
     def configurations(self, n: int, every: int = 1, burn_in: int = 0, progress: bool = False) -> np.ndarray:
@@ -777,7 +778,7 @@ class Simulation:
         m = self.model
         meta = dict(beta=self.beta, update=self.update, storage=self.storage, sweep=self.sweep, seed=self.seed,
                     chain=self.chain, sweeps_done=self.sweeps_done, cluster=self.cluster, backend=self.backend,
-                    clusters_per_sweep=self.clusters_per_sweep, flipped=self._flipped)
+                    clusters_per_sweep=self.clusters_per_sweep, flipped=self._flipped, flipped_from=self._flipped_from)
         arrays = {}
         if isinstance(m, SherringtonKirkpatrick):
             meta["model"] = dict(kind="sk", n=m.shape[0], J=m.Jscale, J0=m.J0, h=m.h, seed=m.seed)
@@ -807,7 +808,7 @@ class Simulation:
         """
         from ..io import CorruptFileError, checkpoint_path, load_checkpoint
 
-        meta, arrays = load_checkpoint(path, _CHECKPOINT_KIND)
+        meta, arrays = load_checkpoint(path, _CHECKPOINT_KIND, legacy=_legacy_simulation)
         p = checkpoint_path(path, existing=True)
         try:
             return cls._from_checkpoint(meta, arrays, backend)
@@ -855,7 +856,15 @@ class Simulation:
         done = check_int(entry(meta, "sweeps_done", int, "a non-negative integer"), "sweeps_done", minimum=0)
         cluster = check_int(entry(meta, "cluster", int, "a non-negative integer"), "cluster", minimum=0,
                             maximum=(1 << 39))
-        flipped = check_int(meta.get("flipped", 0), "flipped", minimum=0, maximum=(1 << 62))
+        if "flipped" in meta:
+            flipped = check_int(meta["flipped"], "flipped", minimum=0, maximum=(1 << 62))
+            flipped_from = check_int(meta.get("flipped_from", 0), "flipped_from", minimum=0, maximum=done)
+        else:  # a file from before the flipped-spin count: count from here on
+            flipped, flipped_from = 0, done
+        if "sk_matrix" in arrays and not (isinstance(model, SherringtonKirkpatrick)
+                                          and arrays["sk_matrix"].shape == model.matrix.shape
+                                          and np.array_equal(arrays["sk_matrix"], model.matrix)):
+            raise ValueError("the stored SK coupling matrix is not the one the model's seed generates")
         if sim.update != "wolff" and cluster:
             raise ValueError(f"cluster must be 0 for update={sim.update!r}, got {cluster}")
         sim._check_sweep_budget(done)
@@ -881,7 +890,39 @@ class Simulation:
         else:
             sim._spins = np.ascontiguousarray(state.copy())
         sim._ctr[:] = (done, cluster, flipped)
+        sim._flipped_from = flipped_from
         return sim
+
+
+def _legacy_meta(arrays, kind):
+    """``(meta, arrays)`` of a file of the layout before :func:`physdl.io.save_checkpoint`: an ``.npz``
+    whose ``meta`` entry is JSON (with ``"kind": kind`` where that format had a kind tag; ``kind``
+    None for the untagged Simulation files); None when the file is not of that layout."""
+    import json
+
+    if "meta" not in arrays or arrays["meta"].dtype.kind != "U" or arrays["meta"].ndim != 0:
+        return None
+    try:
+        meta = json.loads(str(arrays["meta"]))
+    except ValueError:
+        return None
+    if not isinstance(meta, dict) or meta.get("kind") != kind:
+        return None
+    meta = {k: v for k, v in meta.items() if k not in ("kind", "physdl_version")}
+    return meta, {k: v for k, v in arrays.items() if k != "meta"}
+
+
+def _legacy_simulation(arrays):
+    """Simulation files written by ``np.savez`` before the checksummed checkpoints (no kind tag)."""
+    old = _legacy_meta(arrays, None)
+    if old is None or "state" not in old[1] or not {"model", "beta", "sweeps_done"} <= set(old[0]):
+        return None
+    return old
+
+
+def _legacy_tempering(arrays):
+    """Parallel-tempering files of the first save format (kind-tagged JSON ``meta``, no checksum)."""
+    return _legacy_meta(arrays, ParallelTempering.KIND)
 
 
 class ParallelTempering:
@@ -988,7 +1029,7 @@ class ParallelTempering:
             return CorruptFileError(f"{path} is not a valid parallel-tempering checkpoint: {why}")
 
         # truncated, foreign, other-kind, old-format (no checksum) or modified files: CorruptFileError naming it
-        meta, data = load_checkpoint(path, cls.KIND)
+        meta, data = load_checkpoint(path, cls.KIND, legacy=_legacy_tempering)
         need = ("betas", "seed", "exchange_every", "rounds", "update", "storage", "sweep", "backend", "replicas", "model")
         missing = [k for k in need if k not in meta] + [k for k in ("states", "accepted", "attempted") if k not in data]
         if missing:
