@@ -29,6 +29,7 @@ def test_cli_info_and_bad_tour_name(tmp_path):
 def test_report_escapes_pipes_in_cells(tmp_path):
     from physdl.tour import Result, Row, _write_report
 
-    _write_report(tmp_path, [Result("t", "s", [Row("max |corr|", "0.99", "1")])], quick=True)
+    _write_report(tmp_path, [Result("t", "s", [Row.check("max |corr|", "0.99", "1", True, comparison="c > 0.8")])],
+                  quick=True)
     line = next(l for l in (tmp_path / "index.md").read_text().splitlines() if "corr" in l)
     assert line.replace("\\|", "").count("|") == 7  # six cells

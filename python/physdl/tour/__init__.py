@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import html
 import importlib
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+
+import numpy as np
 
 from .._validate import check_choice
 
@@ -41,60 +44,148 @@ TOUR_MODULES = [
 
 @dataclass
 class Row:
-    """One reproduced number beside its exact or published value.
+    """One reproduced number beside its exact or published value, with the basis of its status.
 
-    Rows built with :meth:`Row.measured` (or given ``value``, ``error`` and ``reference_value``)
-    carry the numbers and derive ``ok`` from them: ``|value - reference_value| <= tolerance`` with
-    ``tolerance = sigmas * error + allowance`` (the allowance is the stated finite-size or systematic
-    margin), and the tolerance is shown in the row.  Rows with text only keep the ``ok`` they are given.
+    A row is one of two kinds, and its ``ok`` is never a default:
+
+    * numeric (built with :meth:`Row.measured`, or given ``value`` and ``reference_value``): ``ok`` is
+      derived, ``|value - reference_value| <= tolerance`` with ``tolerance = sigmas * error + allowance``,
+      where ``error`` is the value's statistical error (0 for a deterministic computation) and the
+      allowance is the stated finite-size, systematic or rounding margin (``allowance_reason`` says which).
+      The tolerance is written into the reference text of the row; an ``ok`` passed by hand is ignored.
+    * check (built with :meth:`Row.check`): ``ok`` is an explicit boolean computed from the comparison
+      stated in ``comparison`` (an exact count against an enumeration, a bit-for-bit equality, a ratio
+      against a stated goal); the comparison is written into the reference text.
+
+    A row with neither numbers nor an explicit boolean and its comparison raises.
+
+    >>> Row("energy", "-1.1", "-1.1")
+    Traceback (most recent call last):
+        ...
+    TypeError: Row 'energy': give value and reference_value (use Row.measured) or an explicit ok=True/False with the comparison it comes from (use Row.check)
     """
 
     quantity: str
     reproduced: str
     reference: str
     source: str = ""
-    ok: bool = True
+    ok: bool | None = None
     value: float | None = None
     error: float | None = None
     reference_value: float | None = None
     sigmas: float = 3.0
     allowance: float = 0.0
+    allowance_reason: str = ""
+    comparison: str = ""
 
     def __post_init__(self):
-        if self.value is not None and self.reference_value is not None:
-            err = 0.0 if self.error is None else float(self.error)
-            if err < 0 or self.sigmas < 0 or self.allowance < 0:
-                raise ValueError(f"error, sigmas and allowance must be >= 0, got {err}, {self.sigmas}, "
-                                 f"{self.allowance}")
-            diff = abs(float(self.value) - float(self.reference_value))
-            self.ok = bool(diff <= self.tolerance)
+        if self.value is not None or self.reference_value is not None:
+            if self.value is None or self.reference_value is None:
+                raise ValueError(f"Row {self.quantity!r}: a numeric row needs both value and reference_value")
+            self.value = float(self.value)
+            self.reference_value = float(self.reference_value)
+            self.error = 0.0 if self.error is None else float(self.error)
+            self.sigmas, self.allowance = float(self.sigmas), float(self.allowance)
+            # a NaN error (an error that could not be estimated) leaves the row off, like a NaN value
+            if not (all(math.isfinite(x) and x >= 0 for x in (self.sigmas, self.allowance))
+                    and (math.isnan(self.error) or (math.isfinite(self.error) and self.error >= 0))):
+                raise ValueError(f"error, sigmas and allowance must be finite and >= 0, got {self.error}, "
+                                 f"{self.sigmas}, {self.allowance}")
+            if not math.isfinite(self.reference_value):
+                raise ValueError(f"Row {self.quantity!r}: reference_value must be finite, got {self.reference_value}")
+            # a NaN value (nothing measured) or tolerance compares False: the row is off, never ok by default
+            self.ok = bool(abs(self.value - self.reference_value) <= self.tolerance)
+            if "tolerance" not in self.reference:
+                self.reference = (self.reference + "; " if self.reference else "") + self._tolerance_text()
+            return
+        if self.error is not None:
+            raise ValueError(f"Row {self.quantity!r}: an error without value and reference_value")
+        if not isinstance(self.ok, (bool, np.bool_)):
+            raise TypeError(f"Row {self.quantity!r}: give value and reference_value (use Row.measured) or an "
+                            "explicit ok=True/False with the comparison it comes from (use Row.check)")
+        if not self.comparison.strip():
+            raise ValueError(f"Row {self.quantity!r}: a check row states the comparison its ok comes from "
+                             "(comparison=...)")
+        self.ok = bool(self.ok)
+        if self.comparison not in self.reference:
+            self.reference = (self.reference + "; " if self.reference else "") + f"ok if {self.comparison}"
+
+    @property
+    def numeric(self) -> bool:
+        """True for a row whose status is derived from value, error, reference and tolerance."""
+        return self.value is not None
 
     @property
     def tolerance(self) -> float | None:
-        """``sigmas * error + allowance`` for a numeric row, None for a text-only row."""
+        """``sigmas * error + allowance`` for a numeric row, None for a check row."""
         if self.value is None or self.reference_value is None:
             return None
         return self.sigmas * (0.0 if self.error is None else float(self.error)) + self.allowance
 
+    @property
+    def basis(self) -> str:
+        """What the status follows from: the tolerance of a numeric row, the comparison of a check row."""
+        if self.numeric:
+            return (f"|{self.value:.6g} - {self.reference_value:.6g}| <= {self._tolerance_text()}")
+        return self.comparison
+
+    def _tolerance_text(self) -> str:
+        parts = []
+        if self.error:
+            parts.append(f"{self.sigmas:g} x {self.error:.2g}")
+        if self.allowance or not parts:
+            reason = f" ({self.allowance_reason})" if self.allowance_reason else ""
+            parts.append(f"{self.allowance:.2g}{reason}")
+        return "tolerance " + " + ".join(parts) + f" = {self.tolerance:.2g}"
+
     @classmethod
     def measured(cls, quantity: str, value: float, error: float, reference_value: float, *,
-                 sigmas: float = 3.0, allowance: float = 0.0, source: str = "") -> "Row":
+                 sigmas: float = 3.0, allowance: float = 0.0, allowance_reason: str = "", source: str = "",
+                 reference_text: str | None = None, detail: str = "", fmt: str | None = None) -> "Row":
         """A numeric row whose status follows from value, error, reference and tolerance.
+
+        ``error`` is the statistical error of ``value`` (0 for a deterministic computation);
+        ``allowance`` the stated finite-size or systematic margin and ``allowance_reason`` why;
+        ``reference_text`` replaces the printed reference value (the tolerance is appended to it) and
+        ``detail`` is appended to the printed value; ``fmt`` (a format spec) prints a value without
+        error (a deterministic computation) to the digits its comparison needs.
 
         >>> r = Row.measured("energy", -1.1063, 0.0036, -1.1090, sigmas=3, allowance=0.001)
         >>> r.ok, round(r.tolerance, 4)
         (True, 0.0118)
         >>> Row.measured("T_c", 3.462, 0.027, 3.641, sigmas=3).ok     # 6.6 standard errors away
         False
+        >>> Row.measured("P_2", 0.625, 0.0, 0.625, allowance=1e-12, allowance_reason="rounding").reference
+        '0.625; tolerance 1e-12 (rounding) = 1e-12'
         """
         from ..stats import Estimate
 
-        tol = sigmas * error + allowance
-        reproduced = str(Estimate(float(value), float(error)))
-        reference = (f"{reference_value:.6g}; tolerance {sigmas:g} x {error:.2g}"
-                     + (f" + {allowance:.2g}" if allowance else "") + f" = {tol:.2g}")
-        return cls(quantity, reproduced, reference, source, value=float(value), error=float(error),
-                   reference_value=float(reference_value), sigmas=float(sigmas), allowance=float(allowance))
+        value, error = float(value), float(error)
+        if error > 0 or math.isnan(error):
+            reproduced = str(Estimate(value, error))
+        elif fmt is not None:
+            reproduced = format(value, fmt)
+        else:  # a deterministic computation; tiny deviations in scientific form
+            reproduced = f"{value:.6g}" if value == 0 or abs(value) >= 1e-4 else f"{value:.2e}"
+        if detail:
+            reproduced += f" ({detail})"
+        ref = f"{float(reference_value):.6g}" if reference_text is None else reference_text
+        return cls(quantity, reproduced, ref, source, value=value, error=error,
+                   reference_value=float(reference_value), sigmas=float(sigmas), allowance=float(allowance),
+                   allowance_reason=allowance_reason)
+
+    @classmethod
+    def check(cls, quantity: str, reproduced: str, reference: str, ok: bool, *, comparison: str,
+              source: str = "") -> "Row":
+        """A row whose ``ok`` is the explicit result of the stated ``comparison``.
+
+        For what is not a number within a tolerance of a reference: an exact count against an
+        enumeration, a bit-for-bit equality, a one-sided goal (a ratio or a p-value against a threshold).
+
+        >>> Row.check("ground states", "6", "6 (enumeration)", 6 == 6, comparison="count == enumeration").reference
+        '6 (enumeration); ok if count == enumeration'
+        """
+        return cls(quantity, reproduced, reference, source, ok=ok, comparison=comparison)
 
 
 @dataclass

@@ -37,14 +37,19 @@ def dynamics_tour(out: Path, quick: bool, progress: bool) -> Result:
     net = dynamics.RevNet(8, 100, scale=0.5, seed=3)
     x = np.random.default_rng(0).normal(size=(64, 16))
     inv_err = float(np.max(np.abs(net.inverse(net.forward(x)) - x)))
-    rows = [Row(f"{m}: energy error, last tenth / first tenth of 10^5 steps", f"{growth[m]:.2f}",
-                "< 2 (bounded)" if m != "rk4" else "> 5 (grows)", "sec. 9.2",
-                growth[m] < 2.0 if m != "rk4" else growth[m] > 5.0) for m in dynamics.METHODS]
-    rows.append(Row("Lorenz largest Lyapunov exponent", f"{lam[0]:.4f}", "0.9056 ± 2% (Sprott 2003)", "literature",
-                    abs(lam[0] - 0.9056) < 0.02 * 0.9056))
-    rows.append(Row("Lorenz spectrum sum", f"{lam.sum():.4f}", f"{-(11 + 8 / 3):.4f} ± 0.1% (divergence)", "exact",
-                    abs(lam.sum() + (11 + 8 / 3)) < 1e-3 * (11 + 8 / 3)))
-    rows.append(Row("RevNet inverse error through 100 layers", f"{inv_err:.1e}", "< 1e-12", "eq. 9.9", inv_err < 1e-12))
+    # energy-error growth is judged against one-sided goals (bounded vs growing), not a value to reproduce
+    rows = [Row.check(f"{m}: energy error, last tenth / first tenth of 10^5 steps", f"{growth[m]:.2f}",
+                      "bounded" if m != "rk4" else "grows", bool(growth[m] < 2.0) if m != "rk4" else bool(growth[m] > 5.0),
+                      comparison="ratio < 2" if m != "rk4" else "ratio > 5", source="sec. 9.2")
+            for m in dynamics.METHODS]
+    rows.append(Row.measured("Lorenz largest Lyapunov exponent", lam[0], 0.0, 0.9056, allowance=0.02 * 0.9056,
+                             allowance_reason=f"2%: finite averaging time {300 if quick else 2000}",
+                             source="Sprott 2003"))
+    div = -(11 + 8 / 3)
+    rows.append(Row.measured("Lorenz spectrum sum", lam.sum(), 0.0, div, allowance=1e-3 * abs(div),
+                             allowance_reason="0.1%: RK4 step and Gram-Schmidt", source="exact (divergence)"))
+    rows.append(Row.measured("RevNet inverse error through 100 layers", inv_err, 0.0, 0.0, allowance=1e-12,
+                             allowance_reason="rounding through 100 layers", source="eq. 9.9"))
     summary = ("A network whose layers are steps of Hamilton's equations: symplectic steps (symplectic Euler, "
                "leapfrog, Yoshida 4) keep the pendulum's energy error bounded over 10^5 layers while RK4's drifts; "
                "Lyapunov exponents by Benettin's method; the reversible network of eq. 9.7-9.9 inverted exactly.")

@@ -19,13 +19,16 @@ def _plt():
     return plt
 
 
-def _crossing(alphas, values, level=0.75):
-    """First alpha where the curve falls below ``level`` (linear interpolation)."""
+def _crossing(alphas, values, errors, level=0.75):
+    """First alpha where the curve falls below ``level`` (linear interpolation) and its standard error,
+    propagated from the errors of the two bracketing points (independent); NaN, NaN when it never does."""
     for i in range(1, len(alphas)):
         if values[i] < level <= values[i - 1]:
             a0, a1, v0, v1 = alphas[i - 1], alphas[i], values[i - 1], values[i]
-            return a0 + (level - v0) * (a1 - a0) / (v1 - v0)
-    return float("nan")
+            slope, t = (a1 - a0) / (v1 - v0), (level - v0) / (v1 - v0)
+            err = abs(slope) * float(np.hypot((1 - t) * errors[i - 1], t * errors[i]))
+            return a0 + (level - v0) * slope, err
+    return float("nan"), float("nan")
 
 
 @reproduction("hopfield_capacity", "Hopfield network: storage capacity alpha_c ~ 0.138 and frustration (ch. 10)")
@@ -37,19 +40,26 @@ def hopfield_capacity(out: Path, quick: bool, progress: bool) -> Result:
     pts = H.capacity_curve(N, alphas, n_sets=1 if quick else 3, n_starts=4 if quick else 8, seed=1)
     ov = np.array([p.overlap.value for p in pts])
     err = np.array([p.overlap.error for p in pts])
-    a_drop = _crossing(alphas, ov)
-    rows = [Row(f"N = {N}: alpha where the retrieval overlap falls below 0.75", f"{a_drop:.3f}",
-                "0.138 (Amit, Gutfreund, Sompolinsky); finite N smears it", "ch. 10",
-                bool(0.12 <= a_drop <= 0.17))]
+    a_drop, a_err = _crossing(alphas, ov, err)
+    # 3 errors (propagated from the two bracketing overlaps) plus the finite-N allowance: at finite N the
+    # overlap falls smoothly and its 0.75 crossing sits above the N -> infinity alpha_c
+    rows = [Row.measured(f"N = {N}: alpha where the retrieval overlap falls below 0.75", a_drop,
+                         a_err, 0.138, sigmas=3, allowance=0.032,
+                         allowance_reason=f"finite N = {N} shifts the crossing up",
+                         reference_text="0.138 (Amit, Gutfreund, Sompolinsky)", source="ch. 10")]
     E0, gs = H.ground_states(H.triangle_antiferromagnet())
-    rows.append(Row("frustrated triangle J12 = J13 = -J23: ground-state degeneracy", str(len(gs)), "6", "ch. 10",
-                    len(gs) == 6))
+    rows.append(Row.check("frustrated triangle J12 = J13 = -J23: ground-state degeneracy", str(len(gs)), "6",
+                          len(gs) == 6, comparison="count of ground states == 6 (enumeration of 2^3 states)",
+                          source="ch. 10"))
     xi = H.random_patterns(3, 1001, seed=2)
     mix = H.mixture(xi)
     res = H.Hopfield.from_patterns(xi).run(mix, seed=3)
     m = H.overlaps(res.states, xi)[0]
-    rows.append(Row("mixture state sgn(a1 + a2 + a3): overlaps after relaxation", ", ".join(f"{x:.3f}" for x in m),
-                    "1/2 each (spurious attractor)", "AGS", bool(np.all(np.abs(m - 0.5) < 0.08))))
+    far = float(m[np.argmax(np.abs(m - 0.5))])
+    rows.append(Row.measured("mixture state sgn(a1 + a2 + a3): the overlap furthest from 1/2 after relaxation", far,
+                             0.0, 0.5, allowance=0.08, allowance_reason="finite N = 1001: crosstalk of the patterns",
+                             reference_text="1/2 each (spurious attractor)", source="AGS", fmt=".3f",
+                             detail="all: " + ", ".join(f"{x:.3f}" for x in m)))
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.errorbar(alphas, ov, yerr=err, marker="o")
@@ -91,22 +101,46 @@ def rbm_ising(out: Path, quick: bool, progress: bool) -> Result:
     rows = []
     for name, d, s in zip(("energy per spin", "|m|"), obs(X), obs(v.astype(float))):
         e = float(np.hypot(d.std() / np.sqrt(d.size), s.std() / np.sqrt(s.size)))
-        rows.append(Row(f"4x4 Ising T = 2.5: {name}, RBM samples vs Monte Carlo data",
-                        f"{s.mean():.4f}", f"{d.mean():.4f} ± {e:.4f}", "Torlai-Melko test",
-                        bool(abs(s.mean() - d.mean()) < 3 * e)))
+        rows.append(Row.measured(f"4x4 Ising T = 2.5: {name}, RBM samples vs Monte Carlo data (error of the difference)",
+                                 s.mean(), e, d.mean(), sigmas=3, source="Torlai-Melko test"))
     small = RBM(10, 8, units="binary", seed=4, init_std=0.8)
     est = small.ais(n_chains=500, n_betas=500, seed=5)
     exact = small.log_partition()
-    rows.append(Row("AIS log Z of a 10x8 RBM vs enumeration", f"{est}", f"{exact:.4f}", "Neal; Salakhutdinov-Murray",
-                    bool(est.within(exact, 3.0))))
+    rows.append(Row.measured("AIS log Z of a 10x8 RBM vs enumeration", est.value, est.error, exact, sigmas=3,
+                             source="Neal; Salakhutdinov-Murray"))
     S = all_states(16).astype(float)
     p = softmax(-rbm.free_energy(S))
     ee, mm = obs(S)
-    rows.append(Row("trained RBM: exact <E>/N by enumerating its 2^16 visible states", f"{p @ ee:.4f}",
-                    f"{obs(X)[0].mean():.4f} (data)", "eq. 6.12-6.13", bool(abs(p @ ee - obs(X)[0].mean()) < 0.04)))
+    e_data = float(obs(X)[0].mean())
+    rows.append(Row.measured("trained RBM: exact <E>/N by enumerating its 2^16 visible states", float(p @ ee), 0.0,
+                             e_data, allowance=0.04, allowance_reason="stated margin for the trained model's bias",
+                             reference_text=f"{e_data:.4f} (data)", source="eq. 6.12-6.13", fmt=".4f"))
     return Result("RBM on Ising configurations (ch. 6.1-6.2)",
                   "An RBM with 32 +-1 hidden units trained by PCD on Monte Carlo configurations of the 4x4 Ising "
                   "torus; its Gibbs samples reproduce the energy and |m| of the data; AIS matches exact log Z.", rows)
+
+
+def _slmc_rows(res) -> list[Row]:
+    """Rows from ``{L: autocorrelation_comparison(L, ...)}``."""
+    rows = []
+    for L, r in res.items():
+        tl, ts = r["tau_local"], r["tau_slmc"]
+        ratio = tl.value / ts.value
+        ratio_err = ratio * float(np.hypot(tl.error / tl.value, ts.error / ts.value))
+        big = L == 32
+        wall = (tl.value * r["seconds_per_local"]) / (ts.value * r["seconds_per_slmc"])
+        # a speed-up measured in this run against a stated goal (one-sided), not a value to reproduce
+        rows.append(Row.check(f"L = {L}, T_c = 2.493: tau_int(|m|) local (sweeps) / SLMC (proposals) "
+                              "[and the gain in wall time]",
+                              f"{tl} / {ts} = {ratio:.1f} ± {ratio_err:.1f} [{wall:.2f}]",
+                              "issue goal at L = 32" if big else "SLMC decorrelates faster",
+                              bool(ratio >= 5.0) if big else bool(ratio > 1.0),
+                              comparison="ratio >= 5" if big else "ratio > 1", source="Liu, Qi, Meng, Fu PRB 95, 041101"))
+        rows.append(Row.measured(f"L = {L}: fitted J1 (J2, J3 >= 0)", r["effective"].J[0], 0.0, 1.1064,
+                                 allowance=0.03, allowance_reason=f"regression on a finite training set at L = {L}",
+                                 reference_text="J1 = 1.1064 (Liu et al.)", source="eq. 6.114", fmt=".4f",
+                                 detail=f"acceptance {r['acceptance']:.2f}"))
+    return rows
 
 
 @reproduction("slmc_plaquette", "Self-learning Monte Carlo on the plaquette Ising model (ch. 6 column, eq. 6.114)")
@@ -116,19 +150,7 @@ def slmc_plaquette(out: Path, quick: bool, progress: bool) -> Result:
     Ls = (8, 16) if quick else (16, 24, 32, 40, 48)
     res = {L: autocorrelation_comparison(L, n_train=500 if quick else 2000, n_local=10000 if quick else 200000,
                                          n_slmc=3000 if quick else 50000, seed=1) for L in Ls}
-    rows = []
-    for L, r in res.items():
-        ratio = r["tau_local"].value / r["tau_slmc"].value
-        big = L == 32
-        wall = (r["tau_local"].value * r["seconds_per_local"]) / (r["tau_slmc"].value * r["seconds_per_slmc"])
-        rows.append(Row(f"L = {L}, T_c = 2.493: tau_int(|m|) local (sweeps) / SLMC (proposals) "
-                        "[and the gain in wall time]",
-                        f"{r['tau_local']} / {r['tau_slmc']} = {ratio:.1f} [{wall:.2f}]",
-                        ">= 5 at L = 32 (issue goal)" if big else "> 1", "Liu, Qi, Meng, Fu PRB 95, 041101",
-                        bool(ratio >= 4.0) if big else bool(ratio > 1.0)))
-        rows.append(Row(f"L = {L}: fitted J1 (J2, J3 >= 0), acceptance", f"{r['effective'].J[0]:.4f}, "
-                        f"{r['acceptance']:.2f}", "J1 = 1.1064 (Liu et al.)", "eq. 6.114",
-                        bool(abs(r["effective"].J[0] - 1.1064) < 0.03)))
+    rows = _slmc_rows(res)
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 4))
     for key, lab in (("tau_local", "local Metropolis (per sweep)"), ("tau_slmc", "SLMC (per proposal)")):
@@ -147,6 +169,20 @@ def slmc_plaquette(out: Path, quick: bool, progress: bool) -> Result:
                   "clusters accepted with the exact correction (eq. 6.114); its |m| decorrelates faster.", rows, [png])
 
 
+def _thermo_rows(res) -> list[Row]:
+    """Rows from ``{T: ising_thermodynamics(4, T, ...)}``: the RBM's energy, |m| and C against the data's."""
+    rows = []
+    tol = 3.0
+    for T, r in res.items():
+        for key in ("energy", "|m|", "C"):
+            d, m = r["data"][key], r["rbm"][key]
+            e = float(np.hypot(d.error, m.error))
+            rows.append(Row.measured(f"4x4 Ising T = {T}: {key} per spin, RBM samples vs Monte Carlo "
+                                     "(error of the difference)", m.value, e, d.value, sigmas=tol,
+                                     reference_text=f"{d}", source="Torlai-Melko PRB 94, 165134"))
+    return rows
+
+
 @reproduction("rbm_thermodynamics", "RBM thermodynamics against Monte Carlo at several temperatures (Torlai-Melko)")
 def rbm_thermodynamics(out: Path, quick: bool, progress: bool) -> Result:
     from ..boltzmann.thermo import ising_thermodynamics
@@ -157,15 +193,7 @@ def rbm_thermodynamics(out: Path, quick: bool, progress: bool) -> Result:
         res[T] = ising_thermodynamics(4, T, n=4000, seed=0)
         if progress:
             print(f"[rbm_thermodynamics] T = {T} done", flush=True)
-    rows = []
-    tol = 3.0
-    for T, r in res.items():
-        for key in ("energy", "|m|", "C"):
-            d, m = r["data"][key], r["rbm"][key]
-            e = float(np.hypot(d.error, m.error))
-            rows.append(Row(f"4x4 Ising T = {T}: {key} per spin, RBM samples vs Monte Carlo", f"{m}",
-                            f"{d}", f"Torlai-Melko PRB 94, 165134 (within {tol:g} errors)",
-                            bool(abs(m.value - d.value) < tol * e)))
+    rows = _thermo_rows(res)
     plt = _plt()
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
     Ts = list(res)

@@ -30,13 +30,11 @@ def ising_kaufman(out: Path, quick: bool, progress: bool) -> Result:
         ex = kaufman_thermodynamics(beta, L)
         e, c = float(ex["energy"]), float(ex["specific_heat"])
         pts.append((beta, res.energy, res.specific_heat))
-        rows.append(Row(f"energy per spin, beta = {beta:.4f}", f"{res.energy.value:.5f} ± {res.energy.error:.5f}",
-                        f"{e:.5f}", "Kaufman (1949), exact L = 16 torus",
-                        bool(abs(res.energy.value - e) < 4 * res.energy.error)))
-        rows.append(Row(f"specific heat, beta = {beta:.4f}",
-                        f"{res.specific_heat.value:.4f} ± {res.specific_heat.error:.4f}", f"{c:.4f}",
-                        "Kaufman (1949), exact L = 16 torus",
-                        bool(abs(res.specific_heat.value - c) < 4 * res.specific_heat.error)))
+        src = "Kaufman (1949), exact L = 16 torus"
+        rows.append(Row.measured(f"energy per spin, beta = {beta:.4f}", res.energy.value, res.energy.error, e,
+                                 sigmas=4, source=src))
+        rows.append(Row.measured(f"specific heat, beta = {beta:.4f}", res.specific_heat.value,
+                                 res.specific_heat.error, c, sigmas=4, source=src))
 
     grid = np.linspace(0.2, 0.7, 300)
     ex = kaufman_thermodynamics(grid, L)

@@ -44,14 +44,18 @@ def weather_markov(out: Path, quick: bool, progress: bool) -> Result:
     plt.close(fig)
 
     rows = [
-        Row("Gothenburg P_2 (rainy)", f"{tg[2, 0]:.4f}", "0.625", "book eq. 5.40", bool(abs(tg[2, 0] - 0.625) < 1e-12)),
-        Row("Gothenburg P_inf, power method", f"({pg[0]:.4f}, {pg[1]:.4f})", "(1/2, 1/2)", "book eq. 5.42",
-            bool(np.allclose(pg, 0.5, atol=1e-10))),
-        Row("Los Angeles P_2 (rainy)", f"{tla[2, 0]:.4f}", "0.3", "book eq. 5.47", bool(abs(tla[2, 0] - 0.3) < 1e-12)),
-        Row("Los Angeles P_inf, eigenvector", f"({pla[0]:.4f}, {pla[1]:.4f})", "(1/6, 5/6)", "book eq. 5.48",
-            bool(np.allclose(pla, [1 / 6, 5 / 6], atol=1e-10))),
-        Row(f"sunny fraction of a {n_path:,}-day path", f"{est.value:.4f} ± {est.error:.4f}", "5/6 = 0.8333",
-            "book eq. 5.49", bool(abs(est.value - 5 / 6) < 4 * est.error)),
+        Row.measured("Gothenburg P_2 (rainy)", tg[2, 0], 0.0, 0.625, allowance=1e-12, allowance_reason="rounding",
+                     source="book eq. 5.40"),
+        Row.measured("Gothenburg P_inf, power method: max |P - (1/2, 1/2)|", np.abs(pg - 0.5).max(), 0.0, 0.0,
+                     allowance=1e-10, allowance_reason="power-method stop", source="book eq. 5.42",
+                     detail=f"P = ({pg[0]:.4f}, {pg[1]:.4f})"),
+        Row.measured("Los Angeles P_2 (rainy)", tla[2, 0], 0.0, 0.3, allowance=1e-12, allowance_reason="rounding",
+                     source="book eq. 5.47"),
+        Row.measured("Los Angeles P_inf, eigenvector: max |P - (1/6, 5/6)|", np.abs(pla - [1 / 6, 5 / 6]).max(),
+                     0.0, 0.0, allowance=1e-10, allowance_reason="eigensolver rounding", source="book eq. 5.48",
+                     detail=f"P = ({pla[0]:.4f}, {pla[1]:.4f})"),
+        Row.measured(f"sunny fraction of a {n_path:,}-day path", est.value, est.error, 5 / 6, sigmas=4,
+                     reference_text="5/6 = 0.8333", source="book eq. 5.49"),
     ]
     summary = ("Both weather models of section 5.2.3 evolved from a rainy day: the distributions converge to "
                "the Perron-Frobenius eigenvectors (1/2, 1/2) and (1/6, 5/6) at the rate of the second "
@@ -95,15 +99,18 @@ def ising_exact(out: Path, quick: bool, progress: bool) -> Result:
     fig.savefig(png, dpi=110)
     plt.close(fig)
 
+    u_c = float(exact.onsager_energy(exact.SQUARE_BETA_C))
     rows = [
-        Row("4x4 torus: max |Kaufman - enumeration| (ln Z, u, c)", f"{dev4:.1e}", "0", "2^16 states summed",
-            bool(dev4 < 1e-10)),
-        Row("256x256 energy vs Onsager at beta = 0.3, 0.6", f"{dev_on:.1e}", "0 (exp. small)", "Onsager 1944",
-            bool(dev_on < 1e-10)),
-        Row("Tc (square)", f"{exact.SQUARE_TC:.6f}", "2/ln(1+sqrt 2) = 2.269185", "book col. ch. 5", True),
-        Row("u(Tc), infinite lattice", f"{float(exact.onsager_energy(exact.SQUARE_BETA_C)):.10f}",
-            "-sqrt 2 = -1.4142135624", "Onsager 1944",
-            bool(abs(exact.onsager_energy(exact.SQUARE_BETA_C) + np.sqrt(2)) < 1e-12)),
+        Row.measured("4x4 torus: max |Kaufman - enumeration| (ln Z, u, c)", dev4, 0.0, 0.0, allowance=1e-10,
+                     allowance_reason="rounding", source="2^16 states summed"),
+        Row.measured("256x256 energy vs Onsager at beta = 0.3, 0.6: max |difference|", dev_on, 0.0, 0.0,
+                     allowance=1e-10, allowance_reason="finite-size term exponentially small in L, rounding",
+                     source="Onsager 1944"),
+        Row.measured("Tc (square)", exact.SQUARE_TC, 0.0, 2 / np.log(1 + np.sqrt(2)), allowance=1e-12,
+                     allowance_reason="rounding", reference_text="2/ln(1+sqrt 2) = 2.2691853142", source="book col. ch. 5",
+                     fmt=".10f"),
+        Row.measured("u(Tc), infinite lattice", u_c, 0.0, -np.sqrt(2), allowance=1e-12, allowance_reason="rounding",
+                     reference_text="-sqrt 2 = -1.4142135624", source="Onsager 1944", fmt=".10f"),
     ]
     summary = ("Kaufman's exact partition function of the L x L torus, differentiated analytically, equals "
                "the brute-force sum over all 2^16 states of the 4x4 torus to rounding error and tends to "
