@@ -147,37 +147,56 @@ def test_run_in_pieces_raises_after_a_whole_piece():
 
 
 DYN_CHILD = textwrap.dedent("""
-    import json, time
+    import json, sys, time
     import numpy as np
     from physdl import dynamics
+    backend = sys.argv[1]
     q = np.linspace(0.1, 1.0, 4000).reshape(-1, 1)
-    dynamics.integrate("pendulum", "leapfrog", q[:2], np.zeros((2, 1)), dt=0.01, steps=10, backend="numba")
+    dynamics.integrate("pendulum", "leapfrog", q[:2], np.zeros((2, 1)), dt=0.01, steps=10, backend=backend)
+    q0, p0 = np.random.default_rng(0).uniform(-0.3, 0.3, (2, 2000, 2))
+    dynamics.henon_heiles_lyapunov(q0[:1], p0[:1], time=1.0)
     print("ready", flush=True)
     try:
-        dynamics.integrate("pendulum", "leapfrog", q, np.zeros_like(q), dt=0.01, steps=200000, record_every=200000,
-                           backend="numba")
+        if sys.argv[2] == "integrate":
+            dynamics.integrate("pendulum", "leapfrog", q, np.zeros_like(q), dt=0.01, steps=200000,
+                               record_every=200000, backend=backend)
+        else:
+            dynamics.henon_heiles_lyapunov(q0, p0, time=20000.0)
         print(json.dumps({"t": None}), flush=True)
     except KeyboardInterrupt:
         print(json.dumps({"t": time.time()}), flush=True)
 """)
 
 
-def test_sigint_inside_a_long_numba_integrate_is_seen_within_a_second():
-    """dynamics.integrate (numba) runs in ~20 ms calls over blocks of states: Ctrl-C is seen within 1 s."""
-    proc = subprocess.Popen([sys.executable, "-c", DYN_CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    try:
-        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
-        time.sleep(0.3)
-        sent = time.time()
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    t = json.loads(out.strip().splitlines()[-1])["t"]
-    assert t is not None, "the run finished before the signal: make it longer"
-    assert t - sent < 1.0, f"SIGINT seen after {t - sent:.2f} s"
+@pytest.mark.parametrize("backend,what", [("numba", "integrate"), ("cpp", "integrate"), ("cpp", "henon_heiles")])
+def test_sigint_inside_a_long_integrate_is_seen_within_a_second(backend, what):
+    """dynamics.integrate and the Lyapunov scans run in ~20 ms calls over blocks of states."""
+    from .sigint import sigint_reaction
+
+    reaction, res = sigint_reaction(DYN_CHILD, backend, what)
+    assert res["t"] is not None, "the run finished before the signal: make it longer"
+    assert reaction < 1.0, f"SIGINT seen after {reaction:.2f} s"
+
+
+def test_dynamics_results_do_not_depend_on_the_piece_size(monkeypatch):
+    import physdl._interrupt as itr
+    from physdl import dynamics
+
+    rng = np.random.default_rng(1)
+    q, p = rng.uniform(-1, 1, (2, 30, 1))
+    h0, h1 = rng.uniform(-0.3, 0.3, (2, 6, 2))
+
+    def run():
+        a = dynamics.integrate("pendulum", "yoshida4", q.copy(), p.copy(), dt=0.01, steps=50, record_every=5,
+                               backend="cpp")
+        b = dynamics.standard_map_lyapunov(q[:, 0], p[:, 0], K=1.5, iterations=300, transient=10)
+        c = dynamics.henon_heiles_lyapunov(h0, h1, time=20.0)
+        return [*a, b, c]
+
+    whole = run()
+    monkeypatch.setattr(itr, "PIECE_SECONDS", 1e-12)  # one state per call
+    cut = run()
+    assert all(np.array_equal(x, y) for x, y in zip(whole, cut))
 
 
 # ---- Numba twins of the energy-based kernels: bounded pieces, results independent of the cut ------

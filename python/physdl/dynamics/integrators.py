@@ -66,13 +66,17 @@ def integrate(system: str, method: str, q, p, *, dt: float, steps: int, record_e
     backend = _backend.resolve(backend, ("cpp", "numba"))
     E = np.empty((q.shape[0], nrec))
     s, m = SYSTEMS.index(system), METHODS.index(method)
+    from .._interrupt import run_in_pieces
+
+    # the states are independent: calls of ~20 ms over blocks of them (either backend), so Ctrl-C is
+    # seen between calls and every state is either integrated whole or left as it was
     if backend == "cpp":
-        _backend.module("cpp").dynamics.integrate(s, m, q, p, dt, steps, record_every, E)
+        fn = _backend.module("cpp").dynamics.integrate
+        run_in_pieces(lambda a, k: fn(s, m, q[a:a + k], p[a:a + k], dt, steps, record_every, E[a:a + k]),
+                      q.shape[0])
     else:
-        from .._interrupt import run_in_pieces
         from . import _numba
 
-        # the states are independent: calls of ~20 ms over blocks of them, so Ctrl-C is seen between calls
         run_in_pieces(lambda a, k: _numba.integrate(s, m, q[a:a + k], p[a:a + k], dt, steps, record_every,
                                                      E[a:a + k], True), q.shape[0])
     return q, p, E
@@ -108,7 +112,10 @@ def standard_map_lyapunov(q0, p0, *, K: float, iterations: int = 100_000, transi
     iterations = check_int(iterations, "iterations", minimum=1, maximum=_MAX_STEPS)
     transient = check_int(transient, "transient", minimum=0, maximum=_MAX_STEPS)
     out = np.empty((q0.size, 2))
-    _backend.module("cpp").dynamics.standard_map_lyapunov(q0, p0, K, iterations, transient, out)
+    fn = _backend.module("cpp").dynamics.standard_map_lyapunov
+    from .._interrupt import run_in_pieces
+
+    run_in_pieces(lambda a, k: fn(q0[a:a + k], p0[a:a + k], K, iterations, transient, out[a:a + k]), q0.size)
     return out
 
 
@@ -122,5 +129,8 @@ def henon_heiles_lyapunov(q0, p0, *, dt: float = 0.02, time: float = 5000.0, ren
     if not renorm <= steps <= _MAX_STEPS:
         raise ValueError(f"time / dt = {steps} steps must be in [renorm, {_MAX_STEPS}]")
     out = np.empty(q0.shape[0])
-    _backend.module("cpp").dynamics.henon_heiles_lyapunov(q0, p0, dt, steps, renorm, out)
+    fn = _backend.module("cpp").dynamics.henon_heiles_lyapunov
+    from .._interrupt import run_in_pieces
+
+    run_in_pieces(lambda a, k: fn(q0[a:a + k], p0[a:a + k], dt, steps, renorm, out[a:a + k]), q0.shape[0])
     return out
