@@ -231,7 +231,7 @@ def test_fused_step_kernel_equals_separate_kernels_and_numba(model):
             v = VMC(H, rbm(n, alpha=2, scale=0.4, sign_mask=mask), n_samples=96, n_chains=6, sampler=sampler,
                     seed=5, backend=be)
             st0 = v.states.copy()
-            runs[(be, th)] = (st0,) + v._sample_step(16, True) + (v.states.copy(),)
+            runs[(be, th)] = (st0,) + v._sample_step(16, True)  # (..., new states)
         finally:
             core.set_num_threads(1)
     st0, smp, eloc, O, acc, st1 = runs[("cpp", 1)]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import _backend, _pieces
 from .._validate import check_int
 from .hilbert import SpinHilbert
 from .operators import PauliSum
@@ -85,6 +86,25 @@ def local_energies(H: PauliSum, vector, hilbert: SpinHilbert, states=None, backe
     if v.shape != (hilbert.dim,) or not np.all(np.isfinite(v)):
         raise ValueError(f"vector must be a finite array of length {hilbert.dim}")
     s = hilbert.states(backend) if states is None else np.asarray(states, dtype=np.uint64)
+    if s.size == 0:
+        return _local_energies(H, v, hilbert, s, backend)
+    # in blocks of states of bounded duration (Ctrl-C is seen between them; each state's energy depends
+    # on it alone), which also bounds the (states, n_groups) intermediates
+    out = []
+
+    def piece(a, k):
+        e = _local_energies(H, v, hilbert, s[a:a + k], backend)
+        if not out:
+            out.append(e if k == s.size else np.empty(s.size, e.dtype))
+        if k < s.size:
+            out[0][a:a + k] = e
+
+    _pieces.run(("quantum.ed_local_energies", _backend.resolve(backend, ("cpp", "numba")), H.n_groups), s.size,
+                piece)
+    return out[0]
+
+
+def _local_energies(H, v, hilbert, s, backend):
     conn, mel, counts = H.connected(s, backend=backend)
     G = conn.shape[1]
     valid = np.arange(G)[None, :] < counts[:, None]

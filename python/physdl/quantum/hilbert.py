@@ -22,12 +22,13 @@ import math
 
 import numpy as np
 
-from .. import _backend
+from .. import _backend, _pieces
 from .._validate import check_int
 
 __all__ = ["SpinHilbert", "MAX_SITES"]
 
 MAX_SITES = 64
+LEAF_STATES = 1 << 20  # the basis is enumerated in blocks of at most this many states (see _leaves)
 
 
 class SpinHilbert:
@@ -70,22 +71,35 @@ class SpinHilbert:
         if self.n_sites > 40:
             raise ValueError(f"enumerating {self.n_sites} spins is out of reach (at most 40)")
         b = _backend.resolve(backend, ("cpp", "numba"))
-        if b == "cpp":
-            return _backend.module("cpp").quantum_sector_states(self.n_sites, self.n_up)
-        from . import _numba
+        leaves = _leaves(self.n_sites, self.n_up, max(1, int(LEAF_STATES)))
+        if len(leaves) == 1:
+            return _enumerate(b, self.n_sites, self.n_up)
+        # in blocks of states sharing their highest spins (a block of bounded duration between two
+        # Ctrl-C checks); the blocks come in ascending order, so the joined basis is the same
+        out = np.empty(self.dim, np.uint64)
 
-        return _numba.sector_states(self.n_sites, self.n_up, self.dim)
+        def piece(a, k):
+            for prefix, n, n_up, o in leaves[a:a + k]:
+                low = _enumerate(b, n, n_up)
+                np.bitwise_or(low, np.uint64(prefix), out=out[o:o + low.size])
+
+        _pieces.run(("quantum.sector_states", b), len(leaves), piece)
+        return out
 
     def rank(self, states, backend: str | None = None) -> np.ndarray:
         """Index of each state in :meth:`states` (-1 for a state outside the space)."""
         s = _states(states, "states")
         b = _backend.resolve(backend, ("cpp", "numba"))
+        key = ("quantum.rank", b)  # in pieces over the states (each rank depends on its state alone)
         if b == "cpp":
-            return _backend.module("cpp").quantum_rank(s, self.n_sites, self.n_up)
+            fn, n, n_up = _backend.module("cpp").quantum_rank, self.n_sites, self.n_up
+            return _pieces.joined(key, s.size, lambda i, k: (fn(s[i:i + k], n, n_up),), cpp=True)[0]
         from . import _numba
 
         out = np.empty(s.size, np.int64)
-        _numba.rank_states(s, self.n_sites, self.n_up, _numba.binomial_table(), out)
+        B = _numba.binomial_table()
+        _pieces.run(key, s.size, lambda i, k: _numba.rank_states(s[i:i + k], self.n_sites, self.n_up, B,
+                                                                 out[i:i + k]))
         return out
 
     def to_spins(self, states) -> np.ndarray:
@@ -117,6 +131,39 @@ class SpinHilbert:
             up = u < 0.5
         w = np.uint64(1) << np.arange(self.n_sites, dtype=np.uint64)
         return (up.astype(np.uint64) * w).sum(axis=1).astype(np.uint64)
+
+
+def _leaves(n: int, n_up: int, limit: int) -> list:
+    """The basis of ``n`` spins (``n_up`` up, or all states when negative) as blocks in ascending order.
+
+    Each block is ``(prefix, n_low, k_up, offset)``: the states whose spins above ``n_low`` are the
+    bits of ``prefix`` and whose low ``n_low`` spins run over the sector of ``k_up`` up spins
+    (all states when negative), starting at position ``offset`` of the basis.  A sector larger than
+    ``limit`` is split on its highest spin (down first: those states are the smaller ones).
+    """
+    out: list = []
+
+    def size(m, k):
+        return 1 << m if k < 0 else math.comb(m, k)
+
+    def split(m, k, prefix):
+        if size(m, k) <= limit or m <= 1 or k == 0 or k == m:
+            out.append((prefix, m, k, 0))
+            return
+        split(m - 1, k, prefix)
+        split(m - 1, k - 1 if k > 0 else k, prefix | (1 << (m - 1)))
+
+    split(n, n_up, 0)
+    offsets = np.cumsum([0] + [size(m, k) for _, m, k, _ in out])
+    return [(p, m, k, int(o)) for (p, m, k, _), o in zip(out, offsets)]
+
+
+def _enumerate(backend: str, n: int, n_up: int) -> np.ndarray:
+    if backend == "cpp":
+        return _backend.module("cpp").quantum_sector_states(n, n_up)
+    from . import _numba
+
+    return _numba.sector_states(n, n_up, 1 << n if n_up < 0 else math.comb(n, n_up))
 
 
 def _states(states, name) -> np.ndarray:

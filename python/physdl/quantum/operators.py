@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import _backend
+from .. import _backend, _pieces
 from .._validate import check_float, check_int
 from .hilbert import MAX_SITES, SpinHilbert, _states
 
@@ -179,8 +179,11 @@ class PauliSum:
         if s.size and int(s.max()) >> self.n_sites:
             raise ValueError(f"states have bits beyond site {self.n_sites - 1}")
         b = _backend.resolve(backend, ("cpp", "numba"))
+        # in pieces over the states (each row depends on its state alone), so that Ctrl-C is seen
+        key = ("quantum.connected", b, self.n_groups)
         if b == "cpp":
-            conn, re, im, counts = _backend.module("cpp").quantum_connected(self.core(), s)
+            fn, op = _backend.module("cpp").quantum_connected, self.core()
+            conn, re, im, counts = _pieces.joined(key, s.size, lambda i, k: fn(op, s[i:i + k]), cpp=True)
         else:
             from . import _numba
 
@@ -189,7 +192,9 @@ class PauliSum:
             re = np.zeros((s.size, G))
             im = np.zeros((s.size, G))
             counts = np.zeros(s.size, np.int64)
-            _numba.connected(*self.numba_args(), s, conn, re, im, counts)
+            args = self.numba_args()
+            _pieces.run(key, s.size, lambda i, k: _numba.connected(*args, s[i:i + k], conn[i:i + k], re[i:i + k],
+                                                                   im[i:i + k], counts[i:i + k]))
         return conn, re + 1j * im, counts
 
     def to_sparse(self, hilbert: SpinHilbert, backend: str | None = None, max_bytes: float | None = None):
@@ -219,15 +224,73 @@ class PauliSum:
         basis = hilbert.states(backend)
         b = _backend.resolve(backend, ("cpp", "numba"))
         if b == "cpp":
-            indptr, indices, re, im = _backend.module("cpp").quantum_csr(self.core(), basis, hilbert.n_up)
+            indptr, indices, data = self._csr_cpp(basis, hilbert.n_up)
         else:
-            from . import _numba
-
-            indptr, indices, re, im = _numba.csr(*self.numba_args(), self.n_sites, basis, hilbert.n_up,
-                                                 _numba.binomial_table())
-        # row s holds <s|O|s'> = conj(<s'|O|s>) (the kernel lists <s ^ x|O|s> for each s)
-        data = re if self.is_real else re - 1j * im
+            indptr, indices, data = self._csr_numba(basis, hilbert.n_up)
         return sp.csr_matrix((data, indices, indptr), shape=(hilbert.dim, hilbert.dim))
+
+    def _data(self, re, im):
+        # row s holds <s|O|s'> = conj(<s'|O|s>) (the kernel lists <s ^ x|O|s> for each s)
+        return re if self.is_real else re - 1j * im
+
+    def _csr_cpp(self, basis, n_up):
+        """The C++ CSR build over blocks of rows of bounded duration (Ctrl-C is seen between them).
+
+        Columns are ranks in the sector, not positions in the block, so a block's rows are those of
+        the whole matrix: each block is copied, while still in cache, to its place in arrays sized
+        for ``n_groups`` elements a row (the bound of :func:`memory_estimate`; the pages past the
+        last element are never touched, so they take no memory), and its row pointers are shifted
+        by the elements before it.  One call, no copy, when the matrix is one block.
+        """
+        fn, op = _backend.module("cpp").quantum_csr, self.core()
+        D, G = basis.size, max(1, self.n_groups)
+        indptr = np.zeros(D + 1, np.int64)
+        buf: list = []
+        whole: list = []
+
+        def piece(a, k):
+            ip, ind, re, im = fn(op, basis[a:a + k], n_up)
+            data = self._data(re, im)
+            if k == D:
+                whole.extend((ip, ind, data))
+                return
+            if not buf:
+                buf.extend((np.empty(D * G, np.int32), np.empty(D * G, data.dtype)))
+            o, n = int(indptr[a]), int(ip[-1])
+            indptr[a + 1:a + k + 1] = ip[1:] + o
+            buf[0][o:o + n] = ind
+            buf[1][o:o + n] = data
+
+        _pieces.run(("quantum.csr", "cpp", self.n_groups), D, piece, cpp=True)
+        if whole:
+            return tuple(whole)
+        nnz = int(indptr[-1])
+        return indptr, buf[0][:nnz], buf[1][:nnz]
+
+    def _csr_numba(self, basis, n_up):
+        """The Numba CSR build: counts, then values, over blocks of rows of bounded duration, written in
+        place into the arrays of the whole matrix (columns are ranks in the sector)."""
+        from . import _numba
+
+        args, B = self.numba_args(), _numba.binomial_table()
+        D = basis.size
+        indptr = np.zeros(D + 1, np.int64)
+        dropped = [0]
+
+        def count(a, k):  # row_nnz of rows a..a+k-1 land in indptr[a+1:a+k+1]
+            dropped[0] += _numba._csr_count(*args, self.n_sites, basis[a:a + k], n_up, B, indptr[a:a + k + 1])
+
+        _pieces.run(("quantum.csr_count", "numba", self.n_groups), D, count)
+        if dropped[0]:
+            raise ValueError(f"the operator does not conserve the sector: {dropped[0]} nonzero elements leave it")
+        np.cumsum(indptr, out=indptr)
+        nnz = int(indptr[-1])
+        indices = np.empty(nnz, np.int32)
+        re = np.empty(nnz)
+        im = np.empty(nnz)
+        _pieces.run(("quantum.csr_fill", "numba", self.n_groups), D, lambda a, k: _numba._csr_fill(
+            *args, self.n_sites, basis[a:a + k], n_up, B, indptr[a:a + k + 1], indices, re, im))
+        return indptr, indices, self._data(re, im)
 
 
 def _available_bytes() -> float:

@@ -40,7 +40,8 @@ import time
 
 import numpy as np
 
-from .. import _backend
+from .. import _backend, _pieces
+from .._interrupt import deferred_sigint
 from ..io import CorruptFileError, checkpoint_path, load_checkpoint, save_checkpoint
 from .._validate import check_choice, check_float, check_int, check_seed
 from ..random import Generator, streams
@@ -125,15 +126,7 @@ class RBM:
     def log_psi(self, states, backend: str | None = None) -> np.ndarray:
         """``log |psi(s)|`` for a batch (the sign, when ``sign_mask``, is :meth:`sign`)."""
         s = self._check(states)
-        a, b, W = self.split()
-        be = _backend.resolve(backend, ("cpp", "numba"))
-        if be == "cpp":
-            return _backend.module("cpp").quantum_rbm_log_psi(a, b, np.ascontiguousarray(W), s)
-        from . import _numba
-
-        out = np.empty(s.size)
-        _numba.rbm_log_psi(a, b, np.ascontiguousarray(W), s, out)
-        return out
+        return self._over_states("log_psi", s, (), backend)
 
     def sign(self, states) -> np.ndarray:
         s = self._check(states)
@@ -144,27 +137,28 @@ class RBM:
     def theta(self, states, backend: str | None = None) -> np.ndarray:
         """Hidden sums ``theta_j = b_j + sum_i W_ji s_i``, shape ``(B, m)``."""
         s = self._check(states)
-        a, b, W = self.split()
-        be = _backend.resolve(backend, ("cpp", "numba"))
-        if be == "cpp":
-            return _backend.module("cpp").quantum_rbm_theta(a, b, np.ascontiguousarray(W), s)
-        from . import _numba
-
-        out = np.empty((s.size, self.m))
-        _numba.rbm_theta(a, b, np.ascontiguousarray(W), s, out)
-        return out
+        return self._over_states("theta", s, (self.m,), backend)
 
     def log_derivs(self, states, backend: str | None = None) -> np.ndarray:
         """``O_k(s) = d log psi / d p_k``: ``(B, n + m + m n)`` = ``[s_i, tanh theta_j, tanh theta_j s_i]``."""
         s = self._check(states)
+        return self._over_states("log_derivs", s, (self.n_params,), backend)
+
+    def _over_states(self, kernel, s, row, backend):
+        """Kernel ``rbm_<kernel>`` over the states, in pieces of bounded duration (Ctrl-C is seen
+        between them; every state's row depends on that state only, so the cut does not matter)."""
         a, b, W = self.split()
+        W = np.ascontiguousarray(W)
         be = _backend.resolve(backend, ("cpp", "numba"))
+        key = ("quantum." + kernel, be, self.n, self.m)
         if be == "cpp":
-            return _backend.module("cpp").quantum_rbm_log_derivs(a, b, np.ascontiguousarray(W), s)
+            fn = getattr(_backend.module("cpp"), "quantum_rbm_" + kernel)
+            return _pieces.joined(key, s.size, lambda i, k: (fn(a, b, W, s[i:i + k]),), cpp=True)[0]
         from . import _numba
 
-        out = np.empty((s.size, self.n_params))
-        _numba.rbm_log_derivs(a, b, np.ascontiguousarray(W), s, out)
+        fn = getattr(_numba, "rbm_" + kernel)
+        out = np.empty((s.size,) + row)
+        _pieces.run(key, s.size, lambda i, k: fn(a, b, W, s[i:i + k], out[i:i + k]))
         return out
 
 
@@ -178,14 +172,19 @@ def local_energy(H: PauliSum, psi: RBM, states, backend: str | None = None) -> n
         raise ValueError("the real RBM supports real operators only (no imaginary matrix elements)")
     s = psi._check(states)
     a, b, W = psi.split()
+    W = np.ascontiguousarray(W)
     be = _backend.resolve(backend, ("cpp", "numba"))
+    # in pieces over the states (each state's energy depends on it alone): Ctrl-C is seen between them
+    key = ("quantum.local_energy", be, psi.n, psi.m, H.n_groups)
     if be == "cpp":
-        return _backend.module("cpp").quantum_rbm_local_energy(a, b, np.ascontiguousarray(W), H.core(),
-                                                               psi.sign_mask, s)
+        fn, op = _backend.module("cpp").quantum_rbm_local_energy, H.core()
+        return _pieces.joined(key, s.size, lambda i, k: (fn(a, b, W, op, psi.sign_mask, s[i:i + k]),),
+                              cpp=True)[0]
     from . import _numba
 
     out = np.empty(s.size)
-    _numba.rbm_local_energy(a, b, np.ascontiguousarray(W), *H.numba_args(), np.uint64(psi.sign_mask), s, out)
+    args, mask = H.numba_args(), np.uint64(psi.sign_mask)
+    _pieces.run(key, s.size, lambda i, k: _numba.rbm_local_energy(a, b, W, *args, mask, s[i:i + k], out[i:i + k]))
     return out
 
 
@@ -218,17 +217,23 @@ def sample(psi: RBM, states, n_per_chain: int, *, move: str = "flip", bonds=None
     W = np.ascontiguousarray(W)
     s0 = streams.stream("quantum", CHAIN_STREAM0)
     be = _backend.resolve(backend, ("cpp", "numba"))
+    # in pieces over blocks of chains, so that Ctrl-C is seen between them: chain c draws stream s0 + c
+    # whatever block it is in (the kernel takes the block's first stream), so the cut does not matter
+    key = ("quantum.sample", be, psi.n, psi.m, mv, n_per_chain, sweep, n_discard)
     if be == "cpp":
-        smp, th, acc = _backend.module("cpp").quantum_rbm_sample(a, b, W, mv, bonds, st, n_per_chain, sweep,
-                                                                 n_discard, seed, s0, counter)
+        fn = _backend.module("cpp").quantum_rbm_sample
+        smp, th, acc = _pieces.joined(key, st.size, lambda c, k: fn(a, b, W, mv, bonds, st[c:c + k], n_per_chain,
+                                                                    sweep, n_discard, seed, s0 + c, counter),
+                                      cpp=True)
     else:
         from . import _numba
 
         smp = np.zeros((st.size, n_per_chain), np.uint64)
         th = np.zeros((st.size, psi.m))
         acc = np.zeros(st.size, np.int64)
-        _numba.rbm_sample(a, b, W, mv, bonds, st, n_per_chain, sweep, n_discard, np.uint64(seed), np.uint64(s0),
-                          np.uint64(counter), smp, th, acc)
+        _pieces.run(key, st.size, lambda c, k: _numba.rbm_sample(
+            a, b, W, mv, bonds, st[c:c + k], n_per_chain, sweep, n_discard, np.uint64(seed), np.uint64(s0 + c),
+            np.uint64(counter), smp[c:c + k], th[c:c + k], acc[c:c + k]))
     return smp, st, th, acc
 
 
@@ -444,59 +449,92 @@ class VMC:
         return sr_solve(O, ec, self.sr, mean=mu)
 
     def _sample_step(self, n_per_chain: int, with_O: bool):
-        """One kernel call: the chains' moves, samples, local energies (and the O matrix)."""
+        """The chains' moves, samples, local energies (and the O matrix) from the current states and
+        counter; returns ``(samples, eloc, O, accepted, new_states)`` and changes nothing of the driver.
+
+        The kernel runs over blocks of chains of bounded duration, so that Ctrl-C is seen between them;
+        chain ``c`` draws stream ``s0 + c`` at counter ``self.counter + move`` whatever block it is in
+        (the kernel takes the block's first stream), so the result does not depend on the cut.
+        """
         psi = self.psi
         a, b, W = psi.split()
         W = np.ascontiguousarray(W)
         mv = 0 if self.sampler == "flip" else 1
         bonds = self.bonds if self.bonds is not None else np.zeros((1, 2), np.int64)
         st = self.states.copy()
+        C = st.size
         s0 = streams.stream("quantum", CHAIN_STREAM0)
+        key = ("quantum.vmc_sample", self.backend, psi.n, psi.m, mv, n_per_chain, self.sweep, self.n_discard,
+               bool(with_O))
         if self.backend == "cpp":
-            smp, eloc, O, acc = _backend.module("cpp").quantum_rbm_vmc_sample(
-                a, b, W, self.H.core(), psi.sign_mask, mv, bonds, st, n_per_chain, self.sweep, self.n_discard,
-                self.seed, s0, self.counter, with_O)
+            fn, op = _backend.module("cpp").quantum_rbm_vmc_sample, self.H.core()
+
+            def call(c, k):  # st[c:c + k] is a view: the kernel advances those chains in place
+                return fn(a, b, W, op, psi.sign_mask, mv, bonds, st[c:c + k], n_per_chain, self.sweep,
+                          self.n_discard, self.seed, s0 + c, self.counter, with_O)
+
+            smp, eloc, O, acc = _pieces.joined(key, C, call, cpp=True)
         else:
             from . import _numba
 
-            C = st.size
             smp = np.zeros((C, n_per_chain), np.uint64)
             eloc = np.zeros((C, n_per_chain))
             O = np.zeros((C * n_per_chain, psi.n_params)) if with_O else np.zeros((1, 1))
             acc = np.zeros(C, np.int64)
-            _numba.rbm_vmc_sample(a, b, W, *self.H.numba_args(), np.uint64(psi.sign_mask), mv, bonds, st,
-                                  n_per_chain, self.sweep, self.n_discard, np.uint64(self.seed), np.uint64(s0),
-                                  np.uint64(self.counter), with_O, smp, eloc, O, acc)
+            args, mask = self.H.numba_args(), np.uint64(psi.sign_mask)
+
+            def call(c, k):
+                rows = O[c * n_per_chain:(c + k) * n_per_chain] if with_O else O
+                _numba.rbm_vmc_sample(a, b, W, *args, mask, mv, bonds, st[c:c + k], n_per_chain, self.sweep,
+                                      self.n_discard, np.uint64(self.seed), np.uint64(s0 + c),
+                                      np.uint64(self.counter), with_O, smp[c:c + k], eloc[c:c + k], rows,
+                                      acc[c:c + k])
+
+            _pieces.run(key, C, call)
             O = O if with_O else None
-        self.states = st
+        return smp, eloc, O, acc, st
+
+    def _advance(self, states, n_per_chain: int) -> None:
+        """The chains' new states and the move counter, together (callers hold Ctrl-C around it)."""
+        self.states = states
         self.counter += self.n_discard + n_per_chain * self.sweep
-        return smp, eloc, O, acc
 
     def step(self) -> dict:
+        """One VMC step: sample, estimate, SR direction, update.
+
+        Nothing of the driver changes until the step is complete; then parameters, optimiser moments,
+        chain states, move counter, step counter and history are updated together with Ctrl-C held, so
+        an interrupt leaves the driver exactly as after a whole number of steps.
+        """
         psi = self.psi
-        smp, eloc, O, acc = self._sample_step(self.per_chain, True)
+        smp, eloc, O, acc, st = self._sample_step(self.per_chain, True)
         est, rhat = energy_estimate(eloc)
         d = self._update_direction(O, eloc.reshape(-1))
         p = psi.params
+        m, v = self._m, self._v
         if self.optimizer == "sgd":
             p = p - self.lr * d
         else:
             t = self.steps_done + 1
-            self._m = 0.9 * self._m + 0.1 * d
-            self._v = 0.999 * self._v + 0.001 * d * d
-            p = p - self.lr * (self._m / (1 - 0.9**t)) / (np.sqrt(self._v / (1 - 0.999**t)) + 1e-8)
+            m = 0.9 * m + 0.1 * d
+            v = 0.999 * v + 0.001 * d * d
+            p = p - self.lr * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
         if not np.all(np.isfinite(p)):
             raise FloatingPointError(f"VMC step {self.steps_done}: the parameters became non-finite; lower lr "
                                      "or raise the SR shift")
-        psi.params = p
-        self.steps_done += 1
-        self.last_samples = smp
         moves = self.n_discard + self.per_chain * self.sweep
         out = {"energy": est, "variance": est.variance, "acceptance": float(acc.sum()) / (moves * self.n_chains),
                "rhat": rhat}
-        for k, v in (("energy", est.value), ("error", est.error), ("variance", est.variance), ("tau", est.tau),
-                     ("acceptance", out["acceptance"]), ("rhat", rhat)):
-            self.history[k].append(float(v))
+        rec = [(k, float(x)) for k, x in (("energy", est.value), ("error", est.error), ("variance", est.variance),
+                                          ("tau", est.tau), ("acceptance", out["acceptance"]), ("rhat", rhat))]
+        with deferred_sigint():
+            psi.params = p
+            self._m, self._v = m, v
+            self._advance(st, self.per_chain)
+            self.steps_done += 1
+            self.last_samples = smp
+            for k, x in rec:
+                self.history[k].append(x)
         return out
 
     # ------------------------------------------------------------------ checkpoints
@@ -565,5 +603,7 @@ class VMC:
         """Energy of the current state from a fresh set of samples (parameters unchanged)."""
         per = self.per_chain if n_samples is None else max(1, check_int(n_samples, "n_samples", minimum=1)
                                                            // self.n_chains)
-        _, e, _, _ = self._sample_step(per, False)
+        _, e, _, _, st = self._sample_step(per, False)
+        with deferred_sigint():
+            self._advance(st, per)
         return energy_estimate(e)[0]
