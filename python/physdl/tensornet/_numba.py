@@ -91,20 +91,55 @@ _SAMPLE = ("physdl.tensornet", "sample")
 
 
 def execute_batched(expr, items, n_samples):
-    """Batched execution as one larger network with a sample hyperedge (slices materialised)."""
+    """Batched execution as one larger network with a sample hyperedge (slices materialised).
+
+    The path of that network is chosen once for the whole batch; it then runs over blocks of samples of
+    bounded duration (Ctrl-C is seen between them), each block on the same plan with the sample axes
+    resized, so that every sample's result is that of one call whatever the cut (the per-element
+    arithmetic of the gather and of the small products does not depend on the number of samples).
+    Slices are materialised one block at a time.
+    """
+    from .. import _pieces
+
+    inputs, shapes = [], []
+    for (kind, a, axes, idx), labels in zip(items, expr.inputs):
+        inputs.append(((_SAMPLE,) if kind != "p" else ()) + tuple(labels))
+        if kind == "s":
+            shapes.append((n_samples,) + tuple(d for j, d in enumerate(a.shape) if j not in axes))
+        else:
+            shapes.append(tuple(a.shape))
+    plan = _sample_expression(expr, inputs, shapes)._plan
+
+    def block(s, k):
+        arrays = []
+        for kind, a, axes, idx in items:
+            if kind == "s":
+                moved = np.moveaxis(a, axes, list(range(len(axes))))
+                a = moved[tuple(idx[s:s + k, j] for j in range(len(axes)))]
+            elif kind == "b":
+                a = a[s:s + k]
+            arrays.append(a)
+        return (execute(plan if k == n_samples else _resized(plan, k), arrays),)
+
+    key = ("tensornet.batched.numba", id(expr), tuple(k for k, _, _, _ in items))
+    return _pieces.joined(key, n_samples, block)[0]
+
+
+def _resized(plan, k):
+    """``plan`` with the sample hyperedge of size ``k`` (operand specs name axes, not sizes)."""
+    n, shapes, steps, final, labels = plan
+    shapes = [[k if lab == _SAMPLE else d for lab, d in zip(ls, sh)] for ls, sh in zip(labels, shapes)]
+    return n, shapes, steps, final, labels
+
+
+def _sample_expression(expr, inputs, shapes):
+    """The network with a sample hyperedge for these shapes, cached on ``expr``."""
     from .contract import Expression
 
-    arrays, inputs = [], []
-    for (kind, a, axes, idx), labels in zip(items, expr.inputs):
-        if kind == "s":
-            moved = np.moveaxis(a, axes, list(range(len(axes))))
-            a = moved[tuple(idx[:, j] for j in range(len(axes)))]
-            kind = "b"
-        arrays.append(a)
-        inputs.append(((_SAMPLE,) if kind == "b" else ()) + tuple(labels))
-    key = tuple(len(l) for l in inputs)
-    if expr._sample_expr is None or expr._sample_expr[0] != key:
-        big = Expression(inputs, *[x.shape for x in arrays], output=(_SAMPLE,) + tuple(expr.output),
-                         backend="numba")
-        expr._sample_expr = (key, big)
-    return execute(expr._sample_expr[1]._plan, arrays)
+    key = (tuple(len(l) for l in inputs), tuple(tuple(s) for s in shapes))
+    cache = expr._sample_expr
+    if key not in cache:
+        if len(cache) > 16:
+            cache.clear()
+        cache[key] = Expression(inputs, *shapes, output=(_SAMPLE,) + tuple(expr.output), backend="numba")
+    return cache[key]

@@ -183,7 +183,7 @@ class Expression:
         self.path = self._find_path(optimize)
         self._plan = self._make_plan()
         self._programs: dict = {}
-        self._sample_expr = None
+        self._sample_expr: dict = {}  # the Numba twin's networks with a sample hyperedge (tensornet._numba)
 
     # ------------------------------------------------------------------ planning
     def _find_path(self, optimize):
@@ -408,8 +408,49 @@ class Expression:
         if be == "cuda":
             return self._cuda([(a, k == "b", ax, idx) for k, a, ax, idx in items], n_samples,
                               dt).reshape((n_samples,) + self.out_shape)
-        out = self._program().execute([(a, k == "b", ax, idx) for k, a, ax, idx in items], n_samples, dt.name, True)
-        return out.reshape((n_samples,) + self.out_shape)
+        return self._batched_cpp(items, n_samples, dt).reshape((n_samples,) + self.out_shape)
+
+    def _batched_cpp(self, items, n_samples, dt):
+        """The C++ batched execution over blocks of samples of bounded duration, so that Ctrl-C is seen
+        between them.  Every sample's result depends on its own inputs only (the steps on shared inputs
+        give the same values in every call), so the joined result equals one call bit for bit.
+
+        The steps on shared inputs are redone in every block: blocks are at least as large as keeps that
+        repetition below 2% of the per-sample work.  A single long step (one huge product of shared
+        tensors, or one sample's huge product) cannot be cut and delays Ctrl-C by its duration.
+        """
+        from .. import _pieces
+
+        prog = self._program()
+        ins = [(a, k == "b", ax, idx) for k, a, ax, idx in items]
+        kinds = tuple(k for k, _, _, _ in items)
+        shared_f, sample_f = self._split_flops(kinds)
+        least = int(min(n_samples, np.ceil(50.0 * shared_f / max(sample_f, 1.0))))
+
+        def call(s, k):
+            sub = [(a[s:s + k] if b else a, b, ax, None if idx is None else idx[s:s + k]) for a, b, ax, idx in ins]
+            return (prog.execute(sub, k, dt.name, True),)
+
+        key = ("tensornet.batched", id(self), kinds, dt.name)
+        return _pieces.joined(key, n_samples, call, max(1, least), cpp=True)[0]
+
+    def _split_flops(self, kinds):
+        """Multiply-adds of the steps on shared inputs only (run once per call) and of the others (per
+        sample), for operands of ``kinds`` ("p" shared, "b"/"s" per sample)."""
+        n, shapes, steps, _, _ = self._plan
+        shared = [k == "p" for k in kinds]
+        size = lambda sh, g: float(np.prod([sh[l[0]] for l in g])) if g else 1.0  # noqa: E731
+        sf = pf = 0.0
+        for a, b in steps:
+            sa, sb = shapes[a[0]], shapes[b[0]]
+            f = size(sa, a[1]) * size(sa, a[2]) * size(sa, a[3]) * size(sb, b[3])
+            both = shared[a[0]] and shared[b[0]]
+            shared.append(both)
+            if both:
+                sf += f
+            else:
+                pf += f
+        return sf, pf
 
 
 _CACHE: "OrderedDict[tuple, Expression]" = OrderedDict()

@@ -8,12 +8,14 @@ largest discarded weight are recorded per sweep.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse.linalg as spla
 
+from .._interrupt import deferred_sigint
 from .._validate import check_float, check_int
 from .mpo import MPO, _grow_left, _grow_right, pauli_mpo
 from .mps import MPS, _svd
@@ -176,7 +178,10 @@ def dmrg(mpo: MPO, bond_dims=32, sweeps=10, tol=1e-10, cutoff=1e-14, seed=0, var
     for sw in bar:
         chi = sched[min(sw, len(sched) - 1)]
         trunc = 0.0
-        T = psi.tensors
+        # the sweep updates its own list of site tensors: psi (which a callback may hold) stays as after
+        # the last whole sweep until this one is complete, and is then replaced with Ctrl-C held together
+        # with the records, so an interrupt anywhere leaves the state and the records of the same sweep
+        T = list(psi.tensors)
         for direction in (1, -1):
             bonds = range(L - 1) if direction == 1 else range(L - 2, -1, -1)
             for i in bonds:
@@ -191,17 +196,24 @@ def dmrg(mpo: MPO, bond_dims=32, sweeps=10, tol=1e-10, cutoff=1e-14, seed=0, var
                     T[i + 1] = (s[:, None] * vh).reshape(-1, d, Dr)
                     Lenv[i + 1] = _grow_left(Lenv[i], T[i], W[i])
                 else:
+                    # the tensors a sweep leaves are C-contiguous, as a checkpoint gives them back: BLAS
+                    # rounds differently on other layouts, and resuming must redo the same arithmetic
                     T[i] = (u * s).reshape(Dl, d, -1)
-                    T[i + 1] = vh.reshape(-1, d, Dr)
+                    T[i + 1] = np.ascontiguousarray(vh.reshape(-1, d, Dr))
                     Renv[i + 1] = _grow_right(Renv[i + 2], T[i + 1], W[i + 1])
-        psi.center = 0
+        T[0] = np.ascontiguousarray(T[0])
+        new = copy.copy(psi)
+        new.tensors, new.center = T, 0
+        var = _variance(mpo, new, energy) if variance else None
         prev = result.energies[-1] if result.energies else np.inf
-        result.energies.append(float(energy))
-        result.truncation_errors.append(trunc)
-        result.bond_dims.append(max(psi.bonds))
-        if variance:
-            result.variances.append(_variance(mpo, psi, energy))
-        result.energy = float(energy)
+        with deferred_sigint():
+            psi.tensors, psi.center = T, 0
+            result.energies.append(float(energy))
+            result.truncation_errors.append(trunc)
+            result.bond_dims.append(max(psi.bonds))
+            if variance:
+                result.variances.append(var)
+            result.energy = float(energy)
         bar.set_postfix(E=f"{energy:.10f}", chi=max(psi.bonds))
         if callback is not None:
             callback(sw, result)
