@@ -47,7 +47,8 @@ def torch_model(model):
                 out = base.forward(self, x)[0]
                 return out if layer.return_sequences else out[:, -1]
 
-        return R(layer.input_size, layer.hidden_size, batch_first=True, dtype=torch.float64)
+        return R(layer.input_size, layer.hidden_size, num_layers=layer.num_layers, batch_first=True,
+                 dtype=torch.float64)
 
     mods = []
     for l in model.layers:

@@ -55,6 +55,10 @@ class Layer:
     def settings(self, in_shape: tuple) -> list[int]:
         return []
 
+    def _units(self) -> list:
+        """The engine layers this layer runs as, in order (itself; a stacked RNN/LSTM runs as several)."""
+        return [self]
+
     def output_shape(self, in_shape: tuple) -> tuple:
         return tuple(in_shape)
 
@@ -318,14 +322,26 @@ class AvgPool2d(_Pool):
 class _Recurrent(Layer):
     gates = 1
 
-    def __init__(self, input_size: int, hidden_size: int, return_sequences: bool = False):
+    def __init__(self, input_size: int, hidden_size: int, return_sequences: bool = False, num_layers: int = 1):
         self.input_size = _size(input_size, "input_size")
         self.hidden_size = _size(hidden_size, "hidden_size")
         if not isinstance(return_sequences, (bool, np.bool_)):
             raise TypeError(f"return_sequences must be a bool, got {type(return_sequences).__name__}")
         self.return_sequences = bool(return_sequences)
+        self.num_layers = check_int(num_layers, "num_layers", minimum=1, maximum=10_000)
+
+    def _units(self) -> list:
+        """The single-layer recurrent layers the engine runs, in order (one unless ``num_layers > 1``)."""
+        if self.num_layers == 1:
+            return [self]
+        cls, H = type(self), self.hidden_size
+        return ([cls(self.input_size, H, return_sequences=True)] +
+                [cls(H, H, return_sequences=True) for _ in range(self.num_layers - 2)] +
+                [cls(H, H, return_sequences=self.return_sequences)])
 
     def settings(self, in_shape):
+        if self.num_layers != 1:
+            raise RuntimeError("internal error: a stacked recurrent layer reaches the engine as its units")
         return [self.input_size, self.hidden_size, int(self.return_sequences)]
 
     def output_shape(self, in_shape):
@@ -335,13 +351,24 @@ class _Recurrent(Layer):
 
     def param_shapes(self, in_shape):
         G, H = self.gates * self.hidden_size, self.hidden_size
-        return [("weight_ih_l0", (G, self.input_size)), ("weight_hh_l0", (G, H)), ("bias", (G,))]
+        out = []
+        for k in range(self.num_layers):
+            n_in = self.input_size if k == 0 else H
+            out += [(f"weight_ih_l{k}", (G, n_in)), (f"weight_hh_l{k}", (G, H)), ("bias" if k == 0 else f"bias_l{k}", (G,))]
+        return out
+
+    def init_params(self, gen, in_shape):
+        if self.num_layers == 1:
+            return super().init_params(gen, in_shape)
+        # each unit drawn in turn, as the same layers written out one by one
+        return np.concatenate([u.init_params(gen, None) for u in self._units()])
 
     def _fan_in(self, in_shape):
         return self.hidden_size
 
     def __repr__(self):
-        return (f"{type(self).__name__}({self.input_size}, {self.hidden_size}, "
+        stack = f", num_layers={self.num_layers}" if self.num_layers != 1 else ""
+        return (f"{type(self).__name__}({self.input_size}, {self.hidden_size}{stack}, "
                 f"return_sequences={self.return_sequences})")
 
 
@@ -350,6 +377,20 @@ class RNN(_Recurrent):
 
     Input per sample ``(T, input_size)``; output ``(T, hidden)`` when ``return_sequences`` else the
     last state ``(hidden,)``.
+
+    Parameters
+    ----------
+    input_size, hidden_size : int
+    return_sequences : bool, default False
+    num_layers : int, default 1
+        Stacked layers (PyTorch's ``num_layers``): layer k > 0 takes the hidden sequence of layer
+        k - 1; ``return_sequences`` applies to the last one.  Exactly the same as writing
+        ``RNN(input_size, H, return_sequences=True), RNN(H, H, ...), ...`` one after the other (same
+        parameter layout, same initial values); the parameter blocks are ``weight_ih_l{k}``,
+        ``weight_hh_l{k}`` and ``bias`` (k = 0) / ``bias_l{k}``.
+
+    The engines start every sequence from zero states; :meth:`Sequential.predict` and
+    :meth:`Sequential.generate` take an ``initial_state`` (and return the final states).
     """
 
 
@@ -357,7 +398,8 @@ class RNN(_Recurrent):
 class LSTM(_Recurrent):
     """Long short-term memory with memory vector and gates i, f, g, o (eq. 4.25-4.35).
 
-    Same shapes as :class:`RNN`; weights ``[4H, .]`` in PyTorch's gate order (input, forget, cell, output).
+    Same shapes and parameters (``num_layers`` included) as :class:`RNN`; weights ``[4H, .]`` in
+    PyTorch's gate order (input, forget, cell, output).  Its state is the pair ``(h, c)``.
     """
 
     gates = 4

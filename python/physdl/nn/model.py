@@ -159,25 +159,53 @@ class Sequential:
             elif not isinstance(l, _layers._Activation):
                 prev = None
 
+    def _one_channel(self) -> bool:
+        """Whether per-sample inputs ``(H, W)`` are taken as one channel ``(1, H, W)`` (first layer an
+        image layer with ``in_channels=1``)."""
+        first = self.layers[0]
+        return isinstance(first, (_layers.Conv2d, _layers.ConvTranspose2d)) and first.in_channels == 1
+
     def _shapes(self, in_shape):
         shapes = [tuple(in_shape)]
         for i, l in enumerate(self.layers):
             try:
                 shapes.append(tuple(l.output_shape(shapes[-1])))
             except ValueError as exc:
-                raise ValueError(f"layer {i} ({l!r}) does not accept the output of the layer before it: {exc}") from None
+                src = "the input" if i == 0 else f"the output of layer {i - 1} ({self.layers[i - 1]!r})"
+                hint = ""
+                if isinstance(l, (_layers.Conv2d, _layers.ConvTranspose2d, _layers._Pool)) and len(shapes[-1]) != 3:
+                    C = getattr(l, "in_channels", "C")
+                    hint = (f"; layer {i} ({type(l).__name__}) takes images (channels, H, W) per sample: "
+                            + (f"pass X of shape (n, {C}, H, W) (only a first image layer with in_channels=1 "
+                               "takes configurations (n, H, W) as one channel)" if i == 0 else
+                               "an image layer cannot follow a layer whose output per sample is not (channels, H, W)"))
+                raise ValueError(f"layer {i} ({l!r}) does not accept {src}: {exc}{hint}") from None
         return shapes
 
     def _build(self, in_shape, max_batch: int = 64):
+        in_shape = tuple(in_shape)
+        if len(in_shape) == 2 and self._one_channel():
+            in_shape = (1,) + in_shape  # configurations (H, W) as one channel
         self.shapes = self._shapes(in_shape)
         self.input_shape = tuple(in_shape)
         self.output_shape = self.shapes[-1]
-        kinds = [l.kind for l in self.layers]
-        settings = [l.settings(s) for l, s in zip(self.layers, self.shapes)]
+        # the engine's layers: a stacked RNN/LSTM runs as its single-layer units, one after another
+        self._units, self._unit_shapes, owner = [], [], []
+        for i, (l, sh) in enumerate(zip(self.layers, self.shapes)):
+            for u in l._units():
+                self._units.append(u)
+                self._unit_shapes.append(sh)
+                owner.append(i)
+                sh = tuple(u.output_shape(sh))
+        self._first_unit = [owner.index(i) for i in range(len(self.layers))]
+        self._unit_owner = owner
+        kinds = [u.kind for u in self._units]
+        settings = [u.settings(sh) for u, sh in zip(self._units, self._unit_shapes)]
         # memory estimate in Python integers (no overflow) before the engine allocates anything:
         # parameters, gradients, two optimizer moments; activations and gradient buffers per sample
         n_par = sum(math.prod(sh) for l, s in zip(self.layers, self.shapes) for _, sh in l.param_shapes(s))
-        per_sample = sum(math.prod(s) for s in self.shapes) + 2 * max(math.prod(s) for s in self.shapes)
+        all_shapes = self._unit_shapes + [self.output_shape]
+        per_sample = sum(math.prod(s) for s in all_shapes) + 2 * max(math.prod(s) for s in all_shapes)
         _check_memory(self.dtype.itemsize * (4 * n_par + max_batch * per_sample),
                       f"a model with {n_par} parameters and per-sample shapes {self.shapes}")
         if self.backend == "cpp":
@@ -205,7 +233,9 @@ class Sequential:
         for i, (l, s) in enumerate(zip(self.layers, self.shapes)):
             ps = l.param_shapes(s)
             n = sum(math.prod(sh) for _, sh in ps)
-            if self._engine.param_offset(i) != off or self._engine.param_count(i) != n:
+            units = [j for j, o in enumerate(owner) if o == i]
+            if (self._engine.param_offset(units[0]) != off
+                    or sum(self._engine.param_count(j) for j in units) != n):
                 raise RuntimeError(f"internal error: parameter layout of layer {i} disagrees with the engine")
             vals = l.init_params(gen, s)
             flat[off:off + n] = vals
@@ -217,8 +247,8 @@ class Sequential:
         self.n_params = off
         self._sn_layers = [i for i, l in enumerate(self.layers) if getattr(l, "spectral_norm", False)]
         for i in self._sn_layers:  # u, v drawn after every weight (other layers' values unchanged)
-            self._engine.set_spectral_norm(i, 1e-12)
-            for vec in (self._engine.sn_u(i), self._engine.sn_v(i)):
+            self._engine.set_spectral_norm(self._first_unit[i], 1e-12)
+            for vec in (self._engine.sn_u(self._first_unit[i]), self._engine.sn_v(self._first_unit[i])):
                 r = gen.normal(vec.shape[0])
                 vec[:] = r / max(np.linalg.norm(r), 1e-12)
         if self._sn_layers:
@@ -255,20 +285,30 @@ class Sequential:
 
         Keys are ``"{layer index}.{name}"``: Dense -> ``torch.nn.Linear``, Conv2d -> ``torch.nn.Conv2d``
         (``padding_mode="circular"`` for periodic), ConvTranspose2d, and RNN/LSTM -> ``torch.nn.RNN``/``LSTM``
-        with ``batch_first=True``, whose biases map to ``bias_ih_l0`` (the value) and ``bias_hh_l0``
-        (zeros).  Attention has no PyTorch module with this layout; its keys are ``wq``, ``wk``, ``wv``.
+        with ``batch_first=True`` (and the same ``num_layers``), whose bias of layer k maps to
+        ``bias_ih_l{k}`` (the value) and ``bias_hh_l{k}`` (zeros).  Attention has no PyTorch module
+        with this layout; its keys are ``wq``, ``wk``, ``wv``.
         """
         import torch
 
         sd = OrderedDict()
         for key, arr in self.parameters().items():
             i, name = key.split(".", 1)
-            if name == "bias" and isinstance(self.layers[int(i)], _layers._Recurrent):
-                sd[f"{i}.bias_ih_l0"] = torch.from_numpy(arr.copy())
-                sd[f"{i}.bias_hh_l0"] = torch.zeros(arr.shape, dtype=sd[f"{i}.bias_ih_l0"].dtype)
+            k = self._recurrent_bias(i, name)
+            if k is not None:
+                sd[f"{i}.bias_ih_l{k}"] = torch.from_numpy(arr.copy())
+                sd[f"{i}.bias_hh_l{k}"] = torch.zeros(arr.shape, dtype=sd[f"{i}.bias_ih_l{k}"].dtype)
             else:
                 sd[key] = torch.from_numpy(arr.copy())
         return sd
+
+    def _recurrent_bias(self, i: str, name: str):
+        """Stacked-layer number k of a recurrent layer's bias block ``name`` (None for other blocks)."""
+        if not isinstance(self.layers[int(i)], _layers._Recurrent):
+            return None
+        if name == "bias":
+            return 0
+        return int(name[6:]) if name.startswith("bias_l") else None
 
     def from_torch_state_dict(self, state_dict):
         """Load parameters from a PyTorch state dict (as written by :meth:`to_torch_state_dict`)."""
@@ -278,8 +318,9 @@ class Sequential:
         expected = set()
         for key in params:
             i, name = key.split(".", 1)
-            if name == "bias" and isinstance(self.layers[int(i)], _layers._Recurrent):
-                expected |= {f"{i}.bias_ih_l0", f"{i}.bias_hh_l0"}
+            k = self._recurrent_bias(i, name)
+            if k is not None:
+                expected |= {f"{i}.bias_ih_l{k}", f"{i}.bias_hh_l{k}"}
             else:
                 expected.add(key)
         extra, missing = sorted(set(map(str, state_dict.keys())) - expected), sorted(expected - set(state_dict.keys()))
@@ -292,8 +333,9 @@ class Sequential:
                 raise ValueError(f"state_dict[{key!r}] must hold finite real numbers")
         for key, arr in params.items():
             i, name = key.split(".", 1)
-            if name == "bias" and isinstance(self.layers[int(i)], _layers._Recurrent):
-                v = _to_numpy(state_dict[f"{i}.bias_ih_l0"]) + _to_numpy(state_dict[f"{i}.bias_hh_l0"])
+            k = self._recurrent_bias(i, name)
+            if k is not None:
+                v = _to_numpy(state_dict[f"{i}.bias_ih_l{k}"]) + _to_numpy(state_dict[f"{i}.bias_hh_l{k}"])
             else:
                 if key not in state_dict:
                     raise ValueError(f"state_dict is missing {key!r}")
@@ -310,7 +352,16 @@ class Sequential:
             X = check_array(X, name, dtype=self.dtype)
         self._ensure_built(X)
         if X.shape[1:] != self.input_shape:
-            raise ValueError(f"{name} must have shape (n, {', '.join(map(str, self.input_shape))}), got {X.shape}")
+            one = self._one_channel()
+            if one and X.shape[1:] == self.input_shape[1:]:
+                X = X.reshape((X.shape[0],) + self.input_shape)  # (n, H, W) as one channel (a view)
+            else:
+                alt = (f" or (n, {', '.join(map(str, self.input_shape[1:]))}) (one channel)" if one else "")
+                first = self.layers[0]
+                where = (f" (the input of layer 0, {type(first).__name__})"
+                         if isinstance(first, (_layers.Conv2d, _layers.ConvTranspose2d, _layers._Pool)) else "")
+                raise ValueError(f"{name} must have shape (n, {', '.join(map(str, self.input_shape))}){alt}{where}, "
+                                 f"got {X.shape}")
         if X.shape[0] == 0:
             raise ValueError(f"{name} must not be empty")
         if self.backend != "cpp" and not np.isfinite(X).all():
@@ -399,6 +450,7 @@ class Sequential:
         dX : ndarray or None
         """
         code = _loss_code(loss)
+        given = np.shape(X)
         X = self._check_X(X)
         y = self._check_y(y, X.shape[0], code)
         dx = np.empty(X.shape if input_grad else (0,), self.dtype)
@@ -406,7 +458,7 @@ class Sequential:
             L = self._engine.gradients_labels(X, y, bool(input_grad), dx)
         else:
             L = self._engine.gradients_values(X, y, code, bool(input_grad), dx)
-        return float(L), self._engine.grads().copy(), (dx if input_grad else None)
+        return float(L), self._engine.grads().copy(), (dx.reshape(given) if input_grad else None)
 
     # ------------------------------------------------------------------ given output gradients
     def _check_dY(self, dY, n, name="dY"):
@@ -442,7 +494,8 @@ class Sequential:
     def spectral_norm_state(self) -> dict:
         """``{layer: (u, v, sigma)}`` of the spectrally normalised layers (copies; sigma = u^T W v)."""
         self._need_engine()
-        return {i: (self._engine.sn_u(i).copy(), self._engine.sn_v(i).copy(), float(self._engine.sn_sigma(i)))
+        e = self._first_unit
+        return {i: (self._engine.sn_u(e[i]).copy(), self._engine.sn_v(e[i]).copy(), float(self._engine.sn_sigma(e[i])))
                 for i in self._sn_layers}
 
     def set_spectral_norm_state(self, state: dict) -> None:
@@ -451,14 +504,15 @@ class Sequential:
         if not isinstance(state, dict) or sorted(state) != sorted(self._sn_layers):
             raise ValueError(f"state must map exactly the spectrally normalised layers {self._sn_layers}")
         for i, val in state.items():
-            for vec, new, nm in zip((self._engine.sn_u(i), self._engine.sn_v(i)), val[:2], ("u", "v")):
+            j = self._first_unit[i]
+            for vec, new, nm in zip((self._engine.sn_u(j), self._engine.sn_v(j)), val[:2], ("u", "v")):
                 new = np.asarray(new, dtype=np.float64)
                 if new.shape != vec.shape or not np.isfinite(new).all():
                     raise ValueError(f"state[{i}] {nm} must hold {vec.shape[0]} finite values, got shape {new.shape}")
                 vec[:] = new
 
     def _sn_arrays(self) -> dict:
-        return {f"sn_{nm}{i}": np.array(getattr(self._engine, f"sn_{nm}")(i), copy=True)
+        return {f"sn_{nm}{i}": np.array(getattr(self._engine, f"sn_{nm}")(self._first_unit[i]), copy=True)
                 for i in getattr(self, "_sn_layers", []) for nm in ("u", "v")}
 
     def _sn_restore(self, p, arrays) -> None:
@@ -466,7 +520,7 @@ class Sequential:
 
         for i in self._sn_layers:
             for nm in ("u", "v"):
-                vec = getattr(self._engine, f"sn_{nm}")(i)
+                vec = getattr(self._engine, f"sn_{nm}")(self._first_unit[i])
                 vec[:] = _files.real_array(p, arrays, f"sn_{nm}{i}", vec.shape)
 
     def backward(self, X, dY=None, input_grad: bool = False, *, outputs: bool = False,
@@ -507,6 +561,7 @@ class Sequential:
         >>> bool(np.allclose(g.flat, m.gradients(X, np.zeros((2, 1)), "mse")[1] * 2 * 2 / 2))
         True
         """
+        given = np.shape(X)
         X = self._check_X(X)
         if not param_grad:
             input_grad = True
@@ -514,7 +569,7 @@ class Sequential:
             dY = self._check_dY(dY, X.shape[0])
             dx = np.empty(X.shape if input_grad else (0,), self.dtype)
             self._engine.backward(X, dY, bool(input_grad), dx)
-            return Gradients(self._engine.grads().copy(), self._blocks, dx if input_grad else None)
+            return Gradients(self._engine.grads().copy(), self._blocks, dx.reshape(given) if input_grad else None)
         Y = np.empty((X.shape[0],) + self.output_shape, self.dtype)
         self._engine.forward(X, Y)
         if callable(dY):
@@ -523,7 +578,7 @@ class Sequential:
         dx = np.empty(X.shape if input_grad else (0,), self.dtype)
         self._engine.backward_from_forward(X, dY, bool(input_grad), bool(param_grad), dx)
         g = Gradients(self._engine.grads().copy() if param_grad else None, self._blocks if param_grad else [],
-                      dx if input_grad else None)
+                      dx.reshape(given) if input_grad else None)
         g.outputs = Y if outputs else None
         return g
 
@@ -578,14 +633,15 @@ class Sequential:
         Gradients
             ``flat``/``layers``: the parameter gradient; ``input``: the input gradient ``g`` itself.
         """
+        given = np.shape(X)
         X = self._check_X(X)
         dY = self._check_dY(dY, X.shape[0])
         H = self._check_X(H, "H")
         if H.shape != X.shape:
-            raise ValueError(f"H must have the shape of X {X.shape}, got {H.shape}")
+            raise ValueError(f"H must have the shape of X {given}, got {np.shape(H)}")
         dx = np.empty(X.shape, self.dtype)
         self._engine.double_backward(X, dY, H, dx)
-        return Gradients(self._engine.grads().copy(), self._blocks, dx)
+        return Gradients(self._engine.grads().copy(), self._blocks, dx.reshape(given))
 
     def input_gradient_objective(self, X, fn, dY=None):
         """Value and parameter gradient of ``phi(g)`` for the input gradient ``g = dD/dX``.
@@ -604,13 +660,16 @@ class Sequential:
         """
         if not callable(fn):
             raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+        given = np.shape(X)
         X = self._check_X(X)
+        given = (X.shape[0],) + tuple(given[1:])
         dY = self._check_dY(dY, X.shape[0])
         # one forward pass: input gradient from it, then the double backward from the same state
         Y = np.empty((X.shape[0],) + self.output_shape, self.dtype)
         self._engine.forward(X, Y)
         g = np.empty(X.shape, self.dtype)
         self._engine.backward_from_forward(X, dY, True, False, g)
+        g = g.reshape(given)  # in the caller's shape ((n, H, W) configurations as given)
         out = fn(g)
         if not (isinstance(out, tuple) and len(out) == 2):
             raise TypeError("fn must return a pair (value, dvalue/dg)")
@@ -621,7 +680,7 @@ class Sequential:
         H = self._check_X(H, "H")
         dx = np.empty(X.shape, self.dtype)
         self._engine.double_backward_from_forward(X, dY, H, dx)
-        return float(value), Gradients(self._engine.grads().copy(), self._blocks, dx)
+        return float(value), Gradients(self._engine.grads().copy(), self._blocks, dx.reshape(given))
 
     def gradient_penalty(self, X, target: float = 1.0, dY=None):
         """WGAN-GP gradient penalty ``mean_s (||dD/dx_s|| - target)^2`` and its parameter gradient (eq. 6.91).
