@@ -104,3 +104,158 @@ def test_stacked_layers_save_and_load(tmp_path):
     np.testing.assert_array_equal(back.params, model.params)
     with pytest.raises(ValueError, match="num_layers must be >= 1"):
         nn.LSTM(2, 3, num_layers=0)
+
+
+# ----------------------------------------------------------------------------- classifier conveniences
+def _blobs(n=120, C=3, d=4, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(scale=2.0, size=(C, d))
+    y = rng.integers(0, C, size=n)
+    return centres[y] + rng.normal(size=(n, d)), y
+
+
+def test_predict_proba_and_score_of_a_softmax_classifier(cpu_backend):
+    metrics = pytest.importorskip("sklearn.metrics")
+    X, y = _blobs()
+    model = nn.Sequential([nn.Dense(4, 8), nn.Tanh(), nn.Dense(8, 3)], seed=0, dtype="float64", backend=cpu_backend)
+    with pytest.raises(ValueError, match="fit it first or pass loss="):
+        model.predict_proba(X)
+    hist = model.fit(X, y, loss="softmax_cross_entropy", optimizer=nn.Adam(lr=1e-2), epochs=5, batch_size=16)
+    P = model.predict_proba(X)
+    z = model.predict(X)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(P, e / e.sum(axis=1, keepdims=True), rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0, rtol=0, atol=1e-14)
+    acc = model.score(X, y)
+    assert acc == metrics.accuracy_score(y, P.argmax(axis=1))
+    # the training accuracy of the last epoch is that of the final parameters on the training data
+    assert hist["accuracy"][-1] == acc and len(hist["accuracy"]) == 5
+    assert model.score(X, y, loss="softmax_cross_entropy") == acc
+
+
+def test_predict_proba_and_score_of_binary_classifiers(cpu_backend):
+    metrics = pytest.importorskip("sklearn.metrics")
+    X, y = _blobs(C=2, seed=1)
+    logit = nn.Sequential([nn.Dense(4, 6), nn.Tanh(), nn.Dense(6, 1)], seed=0, dtype="float64", backend=cpu_backend)
+    logit.fit(X, y.astype(float), loss="binary_cross_entropy_with_logits", epochs=3, batch_size=16)
+    P = logit.predict_proba(X)
+    p1 = 1.0 / (1.0 + np.exp(-logit.predict(X)[:, 0]))
+    np.testing.assert_allclose(P, np.column_stack([1 - p1, p1]), rtol=1e-13, atol=1e-15)
+    assert logit.score(X, y.astype(float)) == metrics.accuracy_score(y, P.argmax(axis=1))
+    prob = nn.Sequential([nn.Dense(4, 6), nn.Tanh(), nn.Dense(6, 1), nn.Sigmoid()], seed=0, dtype="float64",
+                         backend=cpu_backend)
+    prob.fit(X, y.astype(float), loss="binary_cross_entropy", epochs=3, batch_size=16)
+    P = prob.predict_proba(X)
+    np.testing.assert_array_equal(P[:, 1], prob.predict(X)[:, 0])
+    assert prob.score(X, y.astype(float)) == metrics.accuracy_score(y, (prob.predict(X)[:, 0] > 0.5).astype(int))
+
+
+def test_score_of_a_regression_is_r2(cpu_backend):
+    metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(80, 3))
+    Y = np.column_stack([np.sin(X[:, 0]) + X[:, 1], X[:, 2] ** 2])
+    model = nn.Sequential([nn.Dense(3, 16), nn.Tanh(), nn.Dense(16, 2)], seed=0, dtype="float64", backend=cpu_backend)
+    model.fit(X, Y, loss="mse", optimizer=nn.Adam(lr=1e-2), epochs=20, batch_size=16)
+    r2 = model.score(X, Y)
+    assert r2 == pytest.approx(metrics.r2_score(Y, model.predict(X)), rel=1e-12, abs=1e-14)
+    assert 0 < r2 < 1
+    # a constant target column: sklearn's convention (0 unless predicted exactly)
+    Yc = Y.copy()
+    Yc[:, 1] = 3.0
+    assert model.score(X, Yc) == pytest.approx(metrics.r2_score(Yc, model.predict(X)), rel=1e-12, abs=1e-14)
+    with pytest.raises(ValueError, match="predict_proba needs a classification loss"):
+        model.predict_proba(X)
+
+
+# ----------------------------------------------------------------------------- early stopping and callbacks
+def _noisy_regression(seed=3):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(60, 2))
+    y = (X[:, :1] * X[:, 1:]) + 0.8 * rng.normal(size=(60, 1))  # few samples, much noise: it overfits
+    return X, y
+
+
+def _wide(backend, seed=0):
+    return nn.Sequential([nn.Dense(2, 64), nn.Tanh(), nn.Dense(64, 64), nn.Tanh(), nn.Dense(64, 1)], seed=seed,
+                         dtype="float64", backend=backend)
+
+
+def test_early_stopping_restores_the_best_epoch(cpu_backend):
+    X, y = _noisy_regression()
+    kw = dict(loss="mse", batch_size=8, validation_split=0.25)
+    model = _wide(cpu_backend)
+    hist = model.fit(X, y, optimizer=nn.Adam(lr=1e-2), epochs=200, patience=5, **kw)
+    val = np.array(hist["val_loss"])
+    best = int(np.argmin(val))  # first minimum: later ties are not improvements
+    assert hist.stop_reason == "patience" and hist.best_epoch == best
+    assert hist.stopped_epoch == best + 5 == hist.epoch[-1] and len(val) == best + 6
+    assert np.all(val[best + 1:] >= val[best])
+    assert best < 100  # it did stop early
+    # the parameters are those of a run of best + 1 epochs, bit for bit
+    ref = _wide(cpu_backend)
+    ref_hist = ref.fit(X, y, optimizer=nn.Adam(lr=1e-2), epochs=best + 1, **kw)
+    np.testing.assert_array_equal(model.params, ref.params)
+    assert ref_hist["val_loss"] == hist["val_loss"][:best + 1]
+    # the validation set is the last quarter of the data, in the order given
+    ev = ref.evaluate(X[45:], y[45:], "mse")["loss"]
+    assert ev == pytest.approx(val[best], rel=1e-12)
+    # and the same run with validation= gives the same history
+    again = _wide(cpu_backend)
+    h2 = again.fit(X[:45], y[:45], optimizer=nn.Adam(lr=1e-2), epochs=200, patience=5, loss="mse", batch_size=8,
+                   validation=(X[45:], y[45:]))
+    assert h2["val_loss"] == hist["val_loss"]
+    np.testing.assert_array_equal(again.params, model.params)
+
+
+def test_early_stopping_resumes_from_a_checkpoint(tmp_path, cpu_backend):
+    X, y = _noisy_regression()
+    kw = dict(loss="mse", batch_size=8, validation_split=0.25, epochs=200, patience=4)
+    whole = _wide(cpu_backend)
+    h_whole = whole.fit(X, y, optimizer=nn.Adam(lr=1e-2), **kw)
+    # interrupted after 7 epochs (a callback's stop), then resumed from the checkpoint
+    ck = tmp_path / "ck"
+    part = _wide(cpu_backend)
+    h1 = part.fit(X, y, optimizer=nn.Adam(lr=1e-2), checkpoint=ck, callback=lambda ep, h: ep == 6, **kw)
+    assert h1.stop_reason == "callback" and h1.stopped_epoch == 6
+    resumed = _wide(cpu_backend)
+    h2 = resumed.fit(X, y, optimizer=nn.Adam(lr=1e-2), checkpoint=ck, **kw)
+    assert h2["val_loss"] == h_whole["val_loss"] and h2.best_epoch == h_whole.best_epoch
+    np.testing.assert_array_equal(resumed.params, whole.params)
+    # the stop by patience is in the checkpoint: a further call returns at once with the same model
+    third = _wide(cpu_backend)
+    h3 = third.fit(X, y, optimizer=nn.Adam(lr=1e-2), checkpoint=ck, **kw)
+    assert h3["val_loss"] == h_whole["val_loss"] and h3.stop_reason == "patience"
+    np.testing.assert_array_equal(third.params, whole.params)
+
+
+def test_callback_sees_every_epoch_and_stops(cpu_backend):
+    X, y = _blobs()
+    model = nn.Sequential([nn.Dense(4, 8), nn.Tanh(), nn.Dense(8, 3)], seed=0, dtype="float64", backend=cpu_backend)
+    seen = []
+
+    def cb(epoch, history):
+        seen.append((epoch, len(history["loss"]), history["accuracy"][-1]))
+        return history["accuracy"][-1] >= 0.9 or None
+
+    hist = model.fit(X, y, loss="softmax_cross_entropy", optimizer=nn.Adam(lr=1e-2), epochs=100, batch_size=16,
+                     callback=cb)
+    assert [s[:2] for s in seen] == [(e, e + 1) for e in range(len(seen))]
+    assert hist.stop_reason == "callback" and hist.stopped_epoch == len(seen) - 1 < 99
+    assert seen[-1][2] >= 0.9 and all(s[2] < 0.9 for s in seen[:-1])
+    assert model.score(X, y) == seen[-1][2]
+
+
+def test_fit_argument_errors():
+    X, y = _noisy_regression()
+    model = _wide("cpp")
+    with pytest.raises(ValueError, match="patience .* needs validation data"):
+        model.fit(X, y, patience=3)
+    with pytest.raises(ValueError, match="either validation or validation_split"):
+        model.fit(X, y, validation=(X, y), validation_split=0.2)
+    with pytest.raises(ValueError, match=r"validation_split must be a number in \(0, 1\)"):
+        model.fit(X, y, validation_split=1.0)
+    with pytest.raises(ValueError, match="patience must be >= 1"):
+        model.fit(X, y, validation_split=0.2, patience=0)
+    with pytest.raises(TypeError, match="callback must be callable"):
+        model.fit(X, y, callback=3)

@@ -59,11 +59,27 @@ class Gradients:
 
 
 class History:
-    """Per-epoch training record (``history["loss"]``, ``["val_loss"]``, ``["val_accuracy"]``)."""
+    """Per-epoch training record (``history["loss"]``, ``["accuracy"]``, ``["val_loss"]``, ``["val_accuracy"]``).
+
+    Attributes
+    ----------
+    history : dict of lists
+    epoch : list of int
+        The epochs recorded (counting from 0).
+    best_epoch : int or None
+        With early stopping (``fit(patience=...)``): the epoch of the lowest validation loss, whose
+        parameters the model holds after ``fit``.
+    stopped_epoch : int or None
+        The epoch after which training stopped early (by ``patience`` or ``callback``).
+    stop_reason : {None, "patience", "callback"}
+    """
 
     def __init__(self):
         self.history: dict[str, list[float]] = {}
         self.epoch: list[int] = []
+        self.best_epoch: int | None = None
+        self.stopped_epoch: int | None = None
+        self.stop_reason: str | None = None
 
     def _add(self, epoch, **values):
         self.epoch.append(epoch)
@@ -138,6 +154,8 @@ class Sequential:
                                      "backend='cuda' takes Dense, Sigmoid, Tanh, ReLU, Flatten, RNN and LSTM layers "
                                      "(use backend='cpp' for the others)")
         self._engine = None
+        self._last_loss = None  # the loss of the last fit/train_step (predict_proba, score)
+        self._subs = {}  # sub-networks of the initial-state path (see _forward_states)
         self._shuffle = Generator(self.seed, stream=_streams.stream("nn.shuffle"))
         self._check_dense_chain()
         if input_shape is None and isinstance(self.layers[0], _layers.Dense):
@@ -773,6 +791,7 @@ class Sequential:
             raise TypeError(f"optimizer must be a physdl.nn optimizer (SGD, Adam), got {type(optimizer).__name__}")
         X = self._check_X(X)
         y = self._check_y(y, X.shape[0], code)
+        self._last_loss = loss
         state = optimizer._state if optimizer._state is not None and optimizer._owner() is self else optimizer._bind(self)
         if self.backend == "numba":
             # the Numba engine updates layer by layer from Python: hold Ctrl-C until the whole step
@@ -806,9 +825,83 @@ class Sequential:
         out = self.predict(X).astype(np.float64)
         return _numpy_loss(out, y, code)
 
+    def _task_loss(self, loss, what: str) -> int:
+        if loss is None:
+            loss = self._last_loss
+            if loss is None:
+                raise ValueError(f"{what} needs the loss the model is trained with: fit it first or pass loss=")
+        return _loss_code(loss)
+
+    def predict_proba(self, X, loss: str | None = None, batch_size: int = 1024) -> np.ndarray:
+        """Class probabilities of a classifier, as scikit-learn's ``predict_proba``.
+
+        Parameters
+        ----------
+        X : array
+        loss : str, optional
+            The classification loss the network's outputs belong to; default the loss of the last
+            :meth:`fit` / :meth:`train_step`.  ``"softmax_cross_entropy"``: the softmax of the
+            outputs (logits) over their last axis; ``"binary_cross_entropy_with_logits"``: their
+            sigmoid; ``"binary_cross_entropy"``: the outputs themselves (already probabilities).
+        batch_size : int
+
+        Returns
+        -------
+        ndarray (float64)
+            Softmax: the shape of the outputs, rows summing to 1.  Binary losses with one output per
+            sample: ``(n, 2)``, columns ``P(label 0), P(label 1)`` (as scikit-learn); with several
+            outputs per sample, ``P(label 1)`` of each, in the outputs' shape.
+        """
+        code = self._task_loss(loss, "predict_proba")
+        if code == _LK["mse"]:
+            raise ValueError("predict_proba needs a classification loss (softmax_cross_entropy, binary_cross_entropy, "
+                             "binary_cross_entropy_with_logits); the model is trained with mse")
+        out = self.predict(X, batch_size=batch_size).astype(np.float64)
+        if code == _CE:
+            z = out - out.max(axis=-1, keepdims=True)
+            np.exp(z, out=z)
+            return z / z.sum(axis=-1, keepdims=True)
+        p = np.clip(out, 0.0, 1.0) if code == _LK["bce"] else 0.5 * (1.0 + np.tanh(0.5 * out))  # sigmoid, no overflow
+        if self.output_shape == (1,):
+            return np.concatenate([1.0 - p, p], axis=1)
+        return p
+
+    def score(self, X, y, loss: str | None = None) -> float:
+        """Accuracy for the classification losses, the coefficient of determination R^2 for ``"mse"``.
+
+        As scikit-learn's classifiers' and regressors' ``score``.  ``loss`` defaults to the loss of the
+        last :meth:`fit` / :meth:`train_step`.
+
+        * Classification: the fraction of correct predictions, as in the history's ``accuracy``
+          (argmax of the logits for softmax cross entropy, labels ``-100`` left out; output > 0.5
+          for ``binary_cross_entropy``, logit > 0 with logits; every output component counts once).
+        * ``"mse"``: ``R^2 = 1 - sum (y - f)^2 / sum (y - mean y)^2`` for each output component (the
+          per-sample output flattened), averaged over the components with equal weights, as
+          ``sklearn.metrics.r2_score``; a component whose targets are constant scores 1 when
+          predicted exactly and 0 otherwise.  1 is a perfect fit, 0 that of predicting the mean.
+          Needs at least two samples.
+        """
+        code = self._task_loss(loss, "score")
+        X = self._check_X(X)
+        y = self._check_y(y, X.shape[0], code)
+        out = self.predict(X).astype(np.float64)
+        if code != _LK["mse"]:
+            if code == _CE and (y == IGNORE_LABEL).all():
+                raise ValueError("y: every label is -100 (ignored); the accuracy is undefined")
+            return _numpy_loss(out, y, code)["accuracy"]
+        if X.shape[0] < 2:
+            raise ValueError("score (R^2) needs at least two samples")
+        t = y.reshape(y.shape[0], -1).astype(np.float64)
+        f = out.reshape(out.shape[0], -1)
+        ss_res = ((t - f) ** 2).sum(axis=0)
+        ss_tot = ((t - t.mean(axis=0)) ** 2).sum(axis=0)
+        r2 = np.where(ss_tot > 0, 1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0), np.where(ss_res == 0, 1.0, 0.0))
+        return float(r2.mean())
+
     def fit(self, X, y, loss: str = "mse", optimizer: Optimizer | None = None, epochs: int = 1,
             batch_size: int = 32, validation=None, shuffle: bool = True, progress: bool = False,
-            checkpoint=None, checkpoint_every: int = 1) -> History:
+            checkpoint=None, checkpoint_every: int = 1, *, validation_split: float | None = None,
+            patience: int | None = None, callback=None) -> History:
         """Train on ``(X, y)`` by minibatches; returns the per-epoch :class:`History`.
 
         Parameters
@@ -833,11 +926,32 @@ class Sequential:
             ``shuffle``, else a ValueError names what differs.  After an interrupt (Ctrl-C, a crash),
             call ``fit`` again with the same arguments.
         checkpoint_every : int
+        validation_split : float in (0, 1), optional
+            Hold out the last ``ceil(validation_split * n)`` samples of ``(X, y)`` (in the order given,
+            before any shuffling, as Keras does) as the validation set; not with ``validation``.
+        patience : int >= 1, optional
+            Early stopping on ``val_loss`` (needs ``validation`` or ``validation_split``): training
+            stops after the epoch ``best + patience``, where ``best`` is the last epoch whose
+            validation loss was strictly lower than every earlier one, and ``fit`` returns with the
+            parameters and optimizer state as they were after epoch ``best``, whatever ended the
+            training (patience, ``callback`` or ``epochs``).  Those are bit for bit the parameters of
+            a fit with ``epochs = best + 1`` (the stream of shuffles is not rewound).  The history
+            keeps every epoch run; ``History.best_epoch`` and ``History.stopped_epoch`` say where.
+        callback : callable, optional
+            ``callback(epoch, history)`` after every epoch (``epoch`` counts from 0; ``history`` is
+            the :class:`History` so far, that epoch included).  Returning ``True`` stops training
+            after this epoch (``History.stop_reason = "callback"``).  With a checkpoint, the state at
+            a callback's stop is written and a later ``fit`` with the same arguments continues;
+            a stop by ``patience`` is recorded in the checkpoint, and a later ``fit`` returns at once.
 
         Returns
         -------
         History
-            Of all epochs, those before a resume included.
+            Of all epochs, those before a resume included.  ``history["loss"]`` is the mean minibatch
+            loss of each epoch (each before its update); for the classification losses
+            ``history["accuracy"]`` is the accuracy on the training data of the parameters at the
+            end of the epoch (one more forward pass over ``X`` per epoch, comparable with
+            ``val_accuracy``).
         """
         from .optim import Adam
 
@@ -848,8 +962,25 @@ class Sequential:
         epochs = check_int(epochs, "epochs", minimum=1, maximum=2**31)
         batch_size = check_int(batch_size, "batch_size", minimum=1, maximum=2**40)
         checkpoint_every = check_int(checkpoint_every, "checkpoint_every", minimum=1, maximum=2**31)
+        if patience is not None:
+            patience = check_int(patience, "patience", minimum=1, maximum=2**31)
+        if callback is not None and not callable(callback):
+            raise TypeError(f"callback must be callable as callback(epoch, history), got {type(callback).__name__}")
         X = self._check_X(X)
         y = self._check_y(y, X.shape[0], code)
+        fingerprint = _fingerprint(X, y) if checkpoint is not None else None
+        if validation_split is not None:
+            if validation is not None:
+                raise ValueError("pass either validation or validation_split, not both")
+            if isinstance(validation_split, bool) or not isinstance(validation_split, (float, int, np.floating)) \
+                    or not 0 < float(validation_split) < 1:
+                raise ValueError(f"validation_split must be a number in (0, 1), got {validation_split!r}")
+            n_val = math.ceil(float(validation_split) * X.shape[0])
+            if n_val >= X.shape[0]:
+                raise ValueError(f"validation_split = {validation_split} leaves no training samples of {X.shape[0]}")
+            cut = X.shape[0] - n_val
+            validation = (X[cut:], y[cut:])
+            X, y = X[:cut], y[:cut]
         self._full_check(X, y, code, "X", "y")
         if validation is not None:
             if not isinstance(validation, (tuple, list)) or len(validation) != 2:
@@ -857,11 +988,16 @@ class Sequential:
             Xv = self._check_X(validation[0], "validation[0]")
             yv = self._check_y(validation[1], Xv.shape[0], code, "validation[1]")
             self._full_check(Xv, yv, code, "validation[0]", "validation[1]")
+        if patience is not None and validation is None:
+            raise ValueError("patience (early stopping on val_loss) needs validation data: pass "
+                             "validation=(X_val, y_val) or validation_split")
+        self._last_loss = loss
         n = X.shape[0]
         bs = min(batch_size, n)
         xb = np.empty((bs,) + X.shape[1:], X.dtype)
         yb = np.empty((bs,) + y.shape[1:], y.dtype)
         hist = History()
+        early = _EarlyStopping(self, optimizer, patience) if patience is not None else None
         from tqdm.auto import tqdm
 
         chunk = max(1, min(epochs, (1 << 21) // n))  # epochs whose shuffles are drawn in one call
@@ -871,19 +1007,22 @@ class Sequential:
             from . import _files
 
             fit_cfg = {"loss": loss, "epochs": epochs, "batch_size": batch_size, "shuffle": bool(shuffle),
-                       "optimizer": [type(optimizer).__name__, optimizer._hyper()], "data": _fingerprint(X, y),
-                       "checkpoint_every": checkpoint_every}
+                       "optimizer": [type(optimizer).__name__, optimizer._hyper()], "data": fingerprint,
+                       "checkpoint_every": checkpoint_every, "patience": patience,
+                       "validation_split": None if validation_split is None else float(validation_split)}
             try:
                 ck_path = _files.resolve(checkpoint)
             except FileNotFoundError:
                 ck_path = None
             if ck_path is not None:
-                start, chunk_offset = self._resume(ck_path, fit_cfg, optimizer, hist)
+                start, chunk_offset = self._resume(ck_path, fit_cfg, optimizer, hist, early)
                 if shuffle and start % chunk != 0 and start < epochs:
                     base = start - start % chunk
                     self._shuffle.offset = chunk_offset
                     u = self._shuffle.uniform((min(chunk, epochs - base), n))
                     orders = np.argsort(u, axis=1, kind="stable")
+        if early is not None and early.stopped:
+            start = epochs  # a stop by patience was recorded: the run is complete
         bar = tqdm(range(start, epochs), desc="fit", disable=not progress, leave=False)
         for ep in bar:
             if shuffle and ep % chunk == 0:
@@ -900,22 +1039,41 @@ class Sequential:
                 np.take(y, idx, axis=0, out=yb[:m])
                 total += self.train_step(xb[:m], yb[:m], loss, optimizer) * m
             rec = {"loss": total / n}
+            if code != _LK["mse"]:
+                rec["accuracy"] = _numpy_loss(self.predict(X).astype(np.float64), y, code)["accuracy"]
             if validation is not None:
                 ev = _numpy_loss(self.predict(Xv).astype(np.float64), yv, code)
                 rec.update({f"val_{k}": v for k, v in ev.items()})
             hist._add(ep, **rec)
             if progress:
                 bar.set_postfix({k: f"{v:.4g}" for k, v in rec.items()})
-            if checkpoint is not None and ((ep + 1) % checkpoint_every == 0 or ep + 1 == epochs):
+            stop = early.update(ep, rec["val_loss"]) if early is not None else False
+            if stop:
+                hist.stop_reason = "patience"
+            elif callback is not None and callback(ep, hist) is True:
+                stop = True
+                hist.stop_reason = "callback"
+            if checkpoint is not None and ((ep + 1) % checkpoint_every == 0 or ep + 1 == epochs or stop):
                 meta = {"model": self._config(), "fit": fit_cfg, "epoch": ep + 1, "history": hist.history,
                         "history_epochs": hist.epoch, "shuffle": {"offset": self._shuffle.offset,
                                                                   "chunk_offset": chunk_offset}}
                 arrays = {"params": np.array(self.params, copy=True), **self._sn_arrays()}
                 self._optimizer_arrays(optimizer, meta, arrays)
+                if early is not None:
+                    early.to_checkpoint(meta, arrays)
                 _files.write(checkpoint, "physdl.nn.fit_checkpoint", meta, arrays)
+            if stop:
+                hist.stopped_epoch = ep
+                break
+        if early is not None:
+            hist.best_epoch = early.best_epoch
+            if early.stopped and hist.stopped_epoch is None and hist.epoch:
+                hist.stopped_epoch = hist.epoch[-1]
+                hist.stop_reason = "patience"
+            early.restore()
         return hist
 
-    def _resume(self, p, fit_cfg: dict, optimizer, hist: History):
+    def _resume(self, p, fit_cfg: dict, optimizer, hist: History, early=None):
         """Restore parameters, optimizer, history and shuffle position from checkpoint ``p``."""
         from . import _files
 
@@ -943,6 +1101,8 @@ class Sequential:
             raise ValueError(f"{p}: the checkpoint's history is invalid")
         hist.history = {k: [float(x) for x in v] for k, v in h.items()}
         hist.epoch = [int(e) for e in he]
+        if early is not None:
+            early.from_checkpoint(p, meta, arrays)
         self._shuffle.offset = sh["offset"]
         return ep, sh["chunk_offset"]
 
@@ -1037,6 +1197,78 @@ class Sequential:
     def __repr__(self):
         inner = ", ".join(map(repr, self.layers))
         return f"Sequential([{inner}], dtype={self.dtype.name}, backend={self.backend!r})"
+
+
+class _EarlyStopping:
+    """Early stopping on the validation loss: the best epoch, its model and optimizer state, the stop."""
+
+    def __init__(self, model: Sequential, optimizer: Optimizer, patience: int):
+        self.model, self.optimizer, self.patience = model, optimizer, patience
+        self.best, self.best_epoch, self.stopped, self.snap = math.inf, None, False, None
+
+    def _state(self):
+        opt = self.optimizer
+        return opt._state if opt._state is not None and opt._owner() is self.model else opt._bind(self.model)
+
+    def update(self, epoch: int, val_loss: float) -> bool:
+        """Record epoch ``epoch``; True when training should stop after it."""
+        if val_loss < self.best:  # strictly lower; NaN never improves
+            self.best, self.best_epoch = float(val_loss), epoch
+            st = self._state()
+            self.snap = {"params": np.array(self.model.params, copy=True), "opt_m": np.array(st.m(), copy=True),
+                         "opt_v": np.array(st.v(), copy=True), "steps": int(st.steps), **self.model._sn_arrays()}
+            return False
+        last = -1 if self.best_epoch is None else self.best_epoch
+        self.stopped = epoch - last >= self.patience
+        return self.stopped
+
+    def restore(self) -> None:
+        """Put the parameters, optimizer state and spectral-norm vectors of the best epoch back."""
+        if self.snap is None:
+            return
+        from .._interrupt import deferred_sigint
+
+        m, st = self.model, self._state()
+        with deferred_sigint():  # all of them or none
+            m.params[:] = self.snap["params"]
+            st.m()[:] = self.snap["opt_m"]
+            st.v()[:] = self.snap["opt_v"]
+            st.steps = self.snap["steps"]
+            for i in m._sn_layers:
+                for nm in ("u", "v"):
+                    getattr(m._engine, f"sn_{nm}")(m._first_unit[i])[:] = self.snap[f"sn_{nm}{i}"]
+
+    def to_checkpoint(self, meta: dict, arrays: dict) -> None:
+        meta["early_stopping"] = {"best": None if self.snap is None else self.best, "best_epoch": self.best_epoch,
+                                  "stopped": self.stopped,
+                                  "steps": None if self.snap is None else self.snap["steps"]}
+        if self.snap is not None:
+            arrays.update({f"best_{k}": v for k, v in self.snap.items() if k != "steps"})
+
+    def from_checkpoint(self, p, meta: dict, arrays: dict) -> None:
+        from . import _files
+
+        es = meta.get("early_stopping")
+        if es is None:  # written before the first epoch's record, or by a fit without patience
+            raise ValueError(f"{p}: the checkpoint holds no early-stopping state")
+        ok_int = lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**62  # noqa: E731
+        if not (isinstance(es, dict) and isinstance(es.get("stopped"), bool)
+                and (es.get("best") is None) == (es.get("best_epoch") is None) == (es.get("steps") is None)
+                and (es.get("best") is None or (isinstance(es["best"], float) and ok_int(es["best_epoch"])
+                                                and ok_int(es["steps"])))):
+            raise ValueError(f"{p}: the checkpoint's early-stopping state is invalid")
+        self.stopped = es["stopped"]
+        if es["best"] is None:
+            return
+        self.best, self.best_epoch = es["best"], es["best_epoch"]
+        st, m = self._state(), self.model
+        self.snap = {"params": _files.real_array(p, arrays, "best_params", m.params.shape),
+                     "opt_m": _files.real_array(p, arrays, "best_opt_m", st.m().shape),
+                     "opt_v": _files.real_array(p, arrays, "best_opt_v", st.v().shape), "steps": es["steps"]}
+        for i in m._sn_layers:
+            for nm in ("u", "v"):
+                shape = getattr(m._engine, f"sn_{nm}")(m._first_unit[i]).shape
+                self.snap[f"sn_{nm}{i}"] = _files.real_array(p, arrays, f"best_sn_{nm}{i}", shape)
 
 
 def _check_memory(nbytes: int, what: str) -> None:
