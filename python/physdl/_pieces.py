@@ -60,6 +60,11 @@ def run(key, total: int, step, multiple: int = 1, cpp: bool = False) -> None:
 
     if len(_RATE) > 1024:
         _RATE.clear()
+    if rate is not None and total <= first:
+        # one piece covers the call: made directly (holding Ctrl-C around it would only cost time; an
+        # interrupt during it is raised on return, before the caller has changed anything)
+        timed(0, total)
+        return
     _interrupt.run_in_pieces(timed, total, first=first, multiple=multiple, target=target)
 
 
