@@ -385,3 +385,39 @@ def test_parallel_tempering_results_do_not_depend_on_the_piece_size(monkeypatch,
     cut = run()
     assert np.array_equal(whole[1], cut[1]) and np.array_equal(whole[2], cut[2])
     assert np.array_equal(whole[0].accepted, cut[0].accepted) and whole[0].rounds == cut[0].rounds == 51
+
+
+RANDOM_CHILD = textwrap.dedent("""
+    import json, time
+    import numpy as np
+    from physdl import random
+    random.uniform(10, seed=1)
+    print("ready", flush=True)
+    try:
+        random.uniform(3 * 10**8, seed=1, dtype=np.float32)
+        print("finished", flush=True)
+    except KeyboardInterrupt:
+        print(json.dumps({"t": time.time()}), flush=True)
+""")
+
+
+def test_sigint_inside_a_huge_random_draw_is_seen_within_a_second():
+    from .sigint import sigint_reaction
+
+    reaction, _ = sigint_reaction(RANDOM_CHILD, delay=0.2)
+    assert reaction < 1.0, f"SIGINT seen after {reaction:.2f} s"
+
+
+@pytest.mark.parametrize("backend", ["cpp", "numba"])
+def test_random_draws_in_pieces_equal_one_call(monkeypatch, backend):
+    import physdl._interrupt as itr
+    from physdl import random
+
+    draws = lambda: [random.uniform(4099, seed=3, offset=5, backend=backend),
+                     random.uniform(4099, seed=3, offset=5, dtype=np.float32, backend=backend),
+                     random.normal(4099, seed=3, stream=2, backend=backend), random.uint32(4099, seed=3, backend=backend)]
+    whole = draws()
+    monkeypatch.setattr(random, "_PIECES_FROM", 0)
+    monkeypatch.setattr(itr, "PIECE_SECONDS", 1e-12)  # pieces of a few blocks
+    cut = draws()
+    assert all(np.array_equal(a, b) for a, b in zip(whole, cut))

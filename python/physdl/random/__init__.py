@@ -38,15 +38,31 @@ def _empty(shape, dtype) -> np.ndarray:
     return np.empty(shape, dtype)
 
 
+_PER_BLOCK = {"fill_uint32": 4, "fill_uniform_double": 2, "fill_uniform_float": 4, "fill_normal_double": 2}
+_PIECES_FROM = 1 << 22  # draws of more values than this are filled in pieces of bounded duration
+
+
 def _fill(kind: str, out: np.ndarray, seed: int, stream: int, offset: int, backend: str) -> np.ndarray:
     if out.size == 0:
         return out
     if backend == "numba":
         from . import _numba
 
-        getattr(_numba, kind)(np.uint64(seed), np.uint64(stream), np.uint64(offset), out.reshape(-1))
+        fn = getattr(_numba, kind)
+        call = lambda off, buf: fn(np.uint64(seed), np.uint64(stream), np.uint64(off), buf)
     else:
-        getattr(_backend.module(backend).random, kind)(seed, stream, offset, out.reshape(-1))
+        fn = getattr(_backend.module(backend).random, kind)
+        call = lambda off, buf: fn(seed, stream, off, buf)
+    flat = out.reshape(-1)
+    if flat.size <= _PIECES_FROM:
+        call(offset, flat)
+        return out
+    # value j comes from block offset + j // per (lane j % per), so pieces that start on a block
+    # boundary give exactly the values of one call; between pieces (~20 ms each) Ctrl-C is seen
+    from .._interrupt import run_in_pieces
+
+    per = _PER_BLOCK[kind]
+    run_in_pieces(lambda a, k: call(offset + a // per, flat[a:a + k]), flat.size, first=1 << 16, multiple=per)
     return out
 
 
