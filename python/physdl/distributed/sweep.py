@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._progress import enabled as _progress_enabled
 from .._validate import check_int, check_seed
 from .store import SweepStore, SweepTable, load_sweep
 from .tasks import Task, as_task
@@ -270,7 +271,7 @@ def sweep(task, points, out, *, seed: int = 0, client=None, workers: int | None 
     t0 = time.perf_counter()
 
     bar = None
-    if progress and todo:
+    if _progress_enabled(progress) and todo:  # off when stderr is not a terminal (physdl._progress)
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(todo), desc="sweep", unit="point", leave=False)

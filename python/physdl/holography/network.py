@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _backend
 from ..io import CorruptFileError, checkpoint_path
+from .._progress import enabled as _progress_enabled
 from .._validate import check_array, check_choice, check_float, check_int, check_seed
 from ..random import streams as _streams
 
@@ -279,7 +280,7 @@ class HolographicNetwork:
             e0, p, m, v, steps, history = _load_checkpoint(checkpoint, ident, p.shape, epochs)
         t0 = time.perf_counter()
         bar = None
-        if progress:
+        if _progress_enabled(progress):  # off when stderr is not a terminal (physdl._progress)
             from tqdm.auto import tqdm
 
             bar = tqdm(total=epochs, initial=e0, desc="holography fit", unit="epoch", leave=False)

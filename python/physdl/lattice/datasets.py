@@ -105,10 +105,10 @@ class ChainJob:
 
 
 def _serial_runner(jobs, progress):
-    from tqdm.auto import tqdm
+    from .._progress import bar
 
     desc = f"{jobs[0].geometry} L={jobs[0].L} configurations" if jobs else "configurations"
-    return [job() for job in tqdm(jobs, desc=desc, disable=not progress, leave=False)]
+    return [job() for job in bar(jobs, desc=desc, progress=progress, leave=False)]
 
 
 def ising_dataset(

@@ -635,7 +635,7 @@ class Simulation:
             Sweeps discarded first.
         measure_every : int
         progress : bool
-            Show a tqdm progress bar.
+            Show a tqdm progress bar (only on a terminal: see :mod:`physdl._progress`).
 
         Returns
         -------
@@ -647,7 +647,7 @@ class Simulation:
         if sweeps % every:
             raise ValueError(f"sweeps ({sweeps}) must be a multiple of measure_every ({every})")
         self._check_sweep_budget(sweeps + burn_in)
-        from tqdm.auto import tqdm
+        from .._progress import bar as _bar
 
         n_meas = sweeps // every
         E = np.zeros(n_meas)
@@ -655,7 +655,7 @@ class Simulation:
         dummy_e, dummy_m = np.zeros(1), np.zeros(1, np.int64)
         total = burn_in + sweeps
         chunk = max(1, total // 50)
-        with tqdm(total=total, desc=f"{self.update} beta={self.beta:.4g}", unit="sweep", disable=not progress,
+        with _bar(total=total, desc=f"{self.update} beta={self.beta:.4g}", unit="sweep", progress=progress,
                   leave=False) as bar:
             left = burn_in
             while left > 0:
@@ -700,7 +700,7 @@ class Simulation:
         if need > available_memory():
             raise LatticeTooLarge(f"{n} configurations need {need / 2**30:.3g} GiB, more than is available")
         self._check_sweep_budget(burn_in + n * every)
-        from tqdm.auto import tqdm
+        from .._progress import bar as _bar
 
         out = np.empty((n,) + self.model.shape, np.int8)
         e, m = np.zeros(1), np.zeros(1, np.int64)
@@ -720,14 +720,14 @@ class Simulation:
             chunk = max(1, min(n - first, _SAMPLE_WORK // per_sample))
             if progress:
                 chunk = max(1, min(chunk, (n - first) // 50))
-            with tqdm(total=n, initial=first, desc="configurations", disable=not progress, leave=False) as bar:
+            with _bar(total=n, initial=first, desc="configurations", progress=progress, leave=False) as bar:
                 for i0 in range(first, n, chunk):
                     k = min(chunk, n - i0)
                     with deferred_sigint():
                         self._sample(out[i0:i0 + k].reshape(k, -1), every)
                     bar.update(k)
             return out
-        for i in tqdm(range(first, n), desc="configurations", disable=not progress, leave=False):
+        for i in _bar(range(first, n), desc="configurations", progress=progress, leave=False):
             self._advance(every, 0, e, m)  # multi-spin words and device lattices: one sample per call
             out[i] = self.spins
         return out
@@ -1123,7 +1123,7 @@ class ParallelTempering:
 
     def _rounds(self, rounds: int, burn_in: int, progress: bool, configs=None):
         """burn_in + rounds exchange rounds; energies and magnetisations after each kept round."""
-        from tqdm.auto import tqdm
+        from .._progress import bar as _bar
 
         R = len(self.betas)
         E = np.zeros((R, rounds))
@@ -1142,14 +1142,14 @@ class ParallelTempering:
             # number, so the result does not depend on the cut
             from .._interrupt import run_in_pieces
 
-            with tqdm(total=total, initial=first, desc="parallel tempering", disable=not progress, leave=False) as bar:
+            with _bar(total=total, initial=first, desc="parallel tempering", progress=progress, leave=False) as bar:
                 def piece(a, count):
                     self._kernel_rounds(first + a, first + a + count, burn_in, E, M, configs)
                     bar.update(count)
 
                 run_in_pieces(piece, total - first)
             return E, M
-        with tqdm(total=burn_in + rounds, desc="parallel tempering", disable=not progress, leave=False) as bar:
+        with _bar(total=burn_in + rounds, desc="parallel tempering", progress=progress, leave=False) as bar:
             for r in range(burn_in + rounds):  # multi-spin words and device lattices: one round per pass
                 self._py_rounds(r, r + 1, burn_in, E, M, configs)
                 bar.update(1)
