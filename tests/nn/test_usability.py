@@ -259,3 +259,131 @@ def test_fit_argument_errors():
         model.fit(X, y, validation_split=0.2, patience=0)
     with pytest.raises(TypeError, match="callback must be callable"):
         model.fit(X, y, callback=3)
+
+
+# ----------------------------------------------------------------------------- initial states
+@pytest.mark.parametrize("kind,K", [("LSTM", 1), ("LSTM", 2), ("RNN", 1), ("RNN", 3)])
+def test_initial_state_equals_torch(kind, K, cpu_backend):
+    torch = pytest.importorskip("torch")
+    layer = getattr(nn, kind)(3, 4, num_layers=K, return_sequences=True)
+    model = nn.Sequential([layer], input_shape=(6, 3), seed=7, dtype="float64", backend=cpu_backend)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(5, 6, 3))
+    h0, c0 = rng.normal(size=(K, 5, 4)), rng.normal(size=(K, 5, 4))
+    tm = getattr(torch.nn, kind)(3, 4, num_layers=K, batch_first=True, dtype=torch.float64)
+    tm.load_state_dict({k.split(".", 1)[1]: v for k, v in model.to_torch_state_dict().items()})
+    if kind == "LSTM":
+        out_t, (h_t, c_t) = tm(torch.tensor(X), (torch.tensor(h0), torch.tensor(c0)))
+        out, (hT, cT) = model.predict(X, initial_state=(h0, c0), return_state=True)
+        np.testing.assert_allclose(cT, c_t.detach().numpy(), rtol=1e-12, atol=1e-14)
+    else:
+        out_t, h_t = tm(torch.tensor(X), torch.tensor(h0))
+        out, hT = model.predict(X, initial_state=h0, return_state=True)
+    np.testing.assert_allclose(out, out_t.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(hT, h_t.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+def _seq_model(backend, dtype="float64"):
+    # per-step Dense + tanh, an LSTM, a stacked RNN, a per-step readout: the states continue the sequences
+    return nn.Sequential([nn.Dense(2, 3), nn.Tanh(), nn.LSTM(3, 5, return_sequences=True),
+                          nn.RNN(5, 4, num_layers=2, return_sequences=True), nn.Dense(4, 2)],
+                         input_shape=(7, 2), seed=3, dtype=dtype, backend=backend)
+
+
+def test_final_states_continue_the_sequences(cpu_backend):
+    model = _seq_model(cpu_backend)
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(4, 7, 2))
+    # zero states: the engine's output, to rounding
+    np.testing.assert_allclose(model.predict(X, return_state=True)[0], model.predict(X), rtol=1e-12, atol=1e-14)
+    zeros = {2: (np.zeros((4, 5)), np.zeros((4, 5))), 3: np.zeros((2, 4, 4))}
+    np.testing.assert_allclose(model.predict(X, initial_state=zeros), model.predict(X), rtol=1e-12, atol=1e-14)
+    # the first 3 steps, then the last 4 from the states they ended in: the output of all 7 at once
+    first = nn.Sequential(model.layers, input_shape=(3, 2), seed=3, dtype="float64", backend=cpu_backend)
+    first.params[:] = model.params
+    _, st = first.predict(X[:, :3], return_state=True)
+    assert sorted(st) == [2, 3] and st[2][0].shape == (1, 4, 5) and st[3].shape == (2, 4, 4)
+    second = nn.Sequential(model.layers, input_shape=(4, 2), seed=3, dtype="float64", backend=cpu_backend)
+    second.params[:] = model.params
+    np.testing.assert_allclose(second.predict(X[:, 3:], initial_state=st, batch_size=3), model.predict(X)[:, 3:],
+                               rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match="several recurrent layers"):
+        model.predict(X, initial_state=np.zeros((4, 5)))
+    with pytest.raises(ValueError, match=r"initial_state\[3\] h0 of layer 3 .* must have shape \(2, n, 4\)"):
+        model.predict(X, initial_state={3: np.zeros((4, 4))})
+    with pytest.raises(ValueError, match="must be a pair"):
+        model.predict(X, initial_state={2: np.zeros((4, 5))})
+    with pytest.raises(ValueError, match="not the index of a recurrent layer"):
+        model.predict(X, initial_state={1: np.zeros((4, 5))})
+    with pytest.raises(ValueError, match="need an RNN or LSTM layer"):
+        nn.Sequential([nn.Dense(2, 2)]).predict(np.zeros((1, 2)), return_state=True)
+
+
+# ----------------------------------------------------------------------------- generation
+def _next_step_model(backend):
+    # (T, 2) -> the next step (2,)
+    return nn.Sequential([nn.LSTM(2, 6), nn.Dense(6, 2)], input_shape=(5, 2), seed=1, dtype="float64",
+                         backend=backend)
+
+
+def test_generate_in_a_window_is_predict_in_a_loop(cpu_backend):
+    model = _next_step_model(cpu_backend)
+    X = np.random.default_rng(2).normal(size=(3, 5, 2))
+    gen = model.generate(X, 6)
+    x, want = X.copy(), []
+    for _ in range(6):
+        y = model.predict(x)
+        want.append(y)
+        x = np.concatenate([x[:, 1:], y[:, None]], axis=1)
+    np.testing.assert_array_equal(gen, np.stack(want, axis=1))
+    # a model whose output is a sequence: its last step is the next input
+    seq = _seq_model(cpu_backend)
+    Xs = np.random.default_rng(3).normal(size=(2, 7, 2))
+    x, want = Xs.copy(), []
+    for _ in range(3):
+        y = seq.predict(x)[:, -1]
+        want.append(y)
+        x = np.concatenate([x[:, 1:], y[:, None]], axis=1)
+    np.testing.assert_array_equal(seq.generate(Xs, 3), np.stack(want, axis=1))
+
+
+@pytest.mark.parametrize("which", ["next_step", "sequence"])
+def test_generate_with_states_is_the_model_on_the_grown_sequence(which, cpu_backend):
+    model = _next_step_model(cpu_backend) if which == "next_step" else _seq_model(cpu_backend)
+    T = model.input_shape[0]
+    X = np.random.default_rng(4).normal(size=(3, T, 2))
+    gen = model.generate(X, 4, mode="state")
+    seq = X
+    for k in range(4):  # a fresh model on the whole sequence so far, from zero states
+        grown = nn.Sequential(model.layers, input_shape=(T + k, 2), seed=1, dtype="float64", backend=cpu_backend)
+        grown.params[:] = model.params
+        y = grown.predict(seq)
+        y = y if y.ndim == 2 else y[:, -1]
+        np.testing.assert_allclose(gen[:, k], y, rtol=1e-11, atol=1e-13)
+        seq = np.concatenate([seq, gen[:, k:k + 1]], axis=1)
+
+
+def test_generate_with_feedback_and_errors(cpu_backend):
+    # a classifier of the next symbol: feed back the one-hot of its argmax
+    model = nn.Sequential([nn.LSTM(4, 8), nn.Dense(8, 4)], input_shape=(3, 4), seed=0, dtype="float64",
+                          backend=cpu_backend)
+    X = np.eye(4)[np.random.default_rng(5).integers(0, 4, size=(2, 3))]
+    onehot = lambda y: np.eye(4)[y.argmax(axis=1)]  # noqa: E731
+    gen = model.generate(X, 5, feedback=onehot, mode="state")
+    x = X
+    for k in range(5):
+        grown = nn.Sequential(model.layers, input_shape=(3 + k, 4), seed=0, dtype="float64", backend=cpu_backend)
+        grown.params[:] = model.params
+        np.testing.assert_array_equal(gen[:, k], onehot(grown.predict(x)))
+        x = np.concatenate([x, gen[:, k:k + 1]], axis=1)
+    wide = nn.Sequential([nn.LSTM(4, 8), nn.Dense(8, 3)], input_shape=(3, 4), seed=0, backend=cpu_backend)
+    with pytest.raises(ValueError, match="predicts 3 features per step but takes 4: pass feedback="):
+        wide.generate(X, 2)
+    with pytest.raises(ValueError, match=r"feedback\(y\) must have shape \(2, 4\)"):
+        wide.generate(X, 2, feedback=lambda y: y)
+    flat = nn.Sequential([nn.Flatten(), nn.Dense(12, 4)], input_shape=(3, 4), seed=0, backend=cpu_backend)
+    with pytest.raises(ValueError, match=r"mode='state' needs layers .* layer 0 is Flatten\(\)"):
+        flat.generate(X, 2, mode="state")
+    assert flat.generate(X, 2).shape == (2, 2, 4)  # a window works for any sequence model
+    with pytest.raises(ValueError, match="initial_state goes with mode='state'"):
+        model.generate(X, 2, initial_state=(np.zeros((2, 8)),) * 2)

@@ -31,6 +31,13 @@ Notes
   every shape the tests cover (``tests/nn/test_threads.py``: MLP, convolution, LSTM).  A BLAS build
   whose threaded kernels split the summed dimension can differ in the last bits; pin it with
   ``threadpoolctl.threadpool_limits(1)`` when bit identity across machines matters.
+* scikit-learn / Keras conveniences: :meth:`Sequential.predict_proba` and :meth:`Sequential.score`
+  (accuracy, or R^2 for ``"mse"``); ``fit`` records the training accuracy of classifiers and takes
+  ``validation_split``, ``patience`` (early stopping that restores the best epoch) and a
+  ``callback(epoch, history)``; a first :class:`Conv2d` with one input channel takes configurations
+  ``(n, L, L)``; :class:`RNN`/:class:`LSTM` take ``num_layers`` (stacked), ``predict`` an
+  ``initial_state`` (and ``return_state``), and :meth:`Sequential.generate` rolls a sequence model
+  forward on its own predictions.
 * Beyond losses: :meth:`Sequential.backward` (any output gradient), :meth:`Sequential.per_sample_gradients`,
   :meth:`Sequential.double_backward` / :meth:`Sequential.gradient_penalty` (gradient of a function of
   the input gradient, WGAN-GP eq. 6.91) and :meth:`Sequential.apply_gradients`.

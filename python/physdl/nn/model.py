@@ -247,8 +247,10 @@ class Sequential:
         gen = Generator(self.seed, stream=_streams.stream("nn.weights"))
         flat = self._engine.params()
         self._blocks = []
+        self._layer_offsets = []
         off = 0
         for i, (l, s) in enumerate(zip(self.layers, self.shapes)):
+            self._layer_offsets.append(off)
             ps = l.param_shapes(s)
             n = sum(math.prod(sh) for _, sh in ps)
             units = [j for j, o in enumerate(owner) if o == i]
@@ -262,6 +264,7 @@ class Sequential:
                 self._blocks.append((i, name, o, sh))
                 o += math.prod(sh)
             off += n
+        self._layer_offsets.append(off)
         self.n_params = off
         self._sn_layers = [i for i, l in enumerate(self.layers) if getattr(l, "spectral_norm", False)]
         for i in self._sn_layers:  # u, v drawn after every weight (other layers' values unchanged)
@@ -429,7 +432,7 @@ class Sequential:
             raise ValueError(f"{yname} must contain only finite values (found NaN or inf)")
 
     # ------------------------------------------------------------------ computation
-    def predict(self, X, batch_size: int = 1024) -> np.ndarray:
+    def predict(self, X, batch_size: int = 1024, initial_state=None, return_state: bool = False):
         """Network output for inputs ``X`` of shape ``(n, *input_shape)``.
 
         Parameters
@@ -437,19 +440,210 @@ class Sequential:
         X : array
         batch_size : int
             Samples per engine call (bounds the workspace).
+        initial_state : optional
+            States the RNN/LSTM layers start from instead of zeros (PyTorch's ``h0`` / ``(h0, c0)``):
+            for RNN ``h0``, for LSTM a pair ``(h0, c0)``, each ``(n, hidden)`` or, for a layer with
+            ``num_layers = K``, ``(K, n, hidden)`` (layer k of the stack starts from ``h0[k]``).  A
+            model with several recurrent layers takes ``{layer index: state}`` (layers left out
+            start from zeros).
+        return_state : bool
+            Also return the final states: ``h_T`` (RNN) or ``(h_T, c_T)`` (LSTM), each
+            ``(num_layers, n, hidden)``, and ``{layer index: state}`` for a model with several
+            recurrent layers (the form ``initial_state`` takes): the ``initial_state`` that continues the
+            sequences (``predict(X2, initial_state=state)`` after ``predict(X1, return_state=True)``
+            is the output on ``X1`` followed by ``X2``).
+
+        With ``initial_state`` or ``return_state`` the recurrent layers are run by NumPy here (a loop
+        over the time steps, vectorised over the samples and the gates), the other layers by the
+        engine; the outputs agree with the engine's to rounding.  Training always starts from zero
+        states (the engines have no initial state).
 
         Returns
         -------
-        ndarray of shape ``(n, *output_shape)``
+        ndarray of shape ``(n, *output_shape)`` (and the dict of final states with ``return_state``)
         """
         X = self._check_X(X)
         batch_size = check_int(batch_size, "batch_size", minimum=1)
+        if initial_state is not None or return_state:
+            states = self._check_states(initial_state, X.shape[0])
+            outs, finals = [], []
+            for s in range(0, X.shape[0], batch_size):
+                o, f = self._forward_states(X[s:s + batch_size], {i: tuple(None if a is None else a[:, s:s + batch_size]
+                                                                           for a in st) for i, st in states.items()})
+                outs.append(o)
+                finals.append(f)
+            out = np.concatenate(outs)
+            if not return_state:
+                return out
+            cat = lambda i, k: (None if finals[0][i][k] is None  # noqa: E731
+                                else np.concatenate([f[i][k] for f in finals], axis=1))
+            fin = {i: (cat(i, 0) if finals[0][i][1] is None else (cat(i, 0), cat(i, 1))) for i in finals[0]}
+            return out, (next(iter(fin.values())) if len(fin) == 1 else fin)
         out = np.empty((X.shape[0],) + self.output_shape, self.dtype)
         for s in range(0, X.shape[0], batch_size):
             self._engine.forward(X[s:s + batch_size], out[s:s + batch_size])
         return out
 
     __call__ = predict
+
+    # ------------------------------------------------------------------ recurrent states
+    def _recurrent_indices(self) -> list[int]:
+        return [i for i, l in enumerate(self.layers) if isinstance(l, _layers._Recurrent)]
+
+    def _check_states(self, initial_state, n: int) -> dict:
+        """``{layer: (h0, c0 or None)}``, arrays ``(num_layers, n, hidden)`` of the model's dtype."""
+        rec = self._recurrent_indices()
+        if not rec:
+            raise ValueError("initial_state and return_state need an RNN or LSTM layer; the model has none")
+        if initial_state is None:
+            return {}
+        if not isinstance(initial_state, dict):
+            if len(rec) != 1:
+                raise ValueError(f"the model has several recurrent layers ({rec}): pass initial_state as "
+                                 "{layer index: state}")
+            initial_state = {rec[0]: initial_state}
+        out = {}
+        for i, st in initial_state.items():
+            if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or int(i) not in rec:
+                raise ValueError(f"initial_state: {i!r} is not the index of a recurrent layer (those are {rec})")
+            i = int(i)
+            l = self.layers[i]
+            lstm = isinstance(l, _layers.LSTM)
+            if lstm:
+                if not isinstance(st, (tuple, list)) or len(st) != 2:
+                    raise ValueError(f"initial_state of layer {i} ({l!r}) must be a pair (h0, c0)")
+                parts = st
+            else:
+                parts = (st,)
+            arrs = []
+            for nm, a in zip(("h0", "c0"), parts):
+                a = check_array(a, f"initial_state[{i}] {nm}", dtype=self.dtype, finite=True)
+                K, H = l.num_layers, l.hidden_size
+                if a.shape == (n, H) and K == 1:
+                    a = a[None]
+                if a.shape != (K, n, H):
+                    want = f"(n, {H}) or (1, n, {H})" if K == 1 else f"({K}, n, {H})"
+                    raise ValueError(f"initial_state[{i}] {nm} of layer {i} ({l!r}) must have shape {want} with "
+                                     f"n = {n}, got {a.shape}")
+                arrs.append(np.ascontiguousarray(a))
+            out[i] = (arrs[0], arrs[1] if lstm else None)
+        return out
+
+    def _sub(self, a: int, b: int, in_shape: tuple) -> "Sequential":
+        """Layers ``a:b`` as a network of their own on per-sample inputs ``in_shape``, with the current parameters."""
+        key = (a, b, tuple(in_shape))
+        sub = self._subs.get(key)
+        if sub is None:
+            sub = Sequential(self.layers[a:b], input_shape=in_shape, seed=self.seed, dtype=self.dtype,
+                             backend=self.backend)
+            self._subs[key] = sub
+        sub.params[:] = self.params[self._layer_offsets[a]:self._layer_offsets[b]]
+        for i in self._sn_layers:
+            if a <= i < b:
+                for nm in ("u", "v"):
+                    getattr(sub._engine, f"sn_{nm}")(sub._first_unit[i - a])[:] = \
+                        getattr(self._engine, f"sn_{nm}")(self._first_unit[i])
+        return sub
+
+    def _forward_states(self, x: np.ndarray, states: dict):
+        """Forward pass with the recurrent layers started from ``states``; returns (output, final states).
+
+        The recurrent layers run here (NumPy, a loop over time steps); the runs of other layers between
+        them run as sub-networks on the engine.  ``x`` is ``(n, T, ...)`` for any sequence length T
+        the layers accept.
+        """
+        h = x
+        finals = {}
+        i, nl = 0, len(self.layers)
+        while i < nl:
+            l = self.layers[i]
+            if isinstance(l, _layers._Recurrent):
+                h0, c0 = states.get(i, (None, None))
+                p = self.params[self._layer_offsets[i]:self._layer_offsets[i + 1]]
+                h, finals[i] = _recurrent_forward(l, p, h, h0, c0)
+                i += 1
+                continue
+            j = next((k for k in range(i, nl) if isinstance(self.layers[k], _layers._Recurrent)), nl)
+            h = self._sub(i, j, h.shape[1:]).predict(h)
+            i = j
+        return h, finals
+
+    def generate(self, X, steps: int, feedback=None, mode: str = "window", initial_state=None) -> np.ndarray:
+        """Roll a sequence model forward: feed its prediction back as the next input, ``steps`` times.
+
+        For a model whose per-sample input is a sequence ``(T, F)`` and whose output is the next
+        step ``(F_out,)`` (or a sequence ``(T, F_out)``, whose last step is taken).
+
+        Parameters
+        ----------
+        X : array ``(n, T, F)``
+            The sequences to continue.
+        steps : int
+        feedback : callable, optional
+            ``feedback(y) -> x``: the next input ``(n, F)`` from the prediction ``y`` ``(n, F_out)``
+            (e.g. a one-hot of the argmax for a classifier of the next symbol).  Default: ``y``
+            itself (needs ``F_out == F``).
+        mode : {"window", "state"}
+            ``"window"``: every step predicts from the last ``T`` inputs (the window slides by one),
+            exactly ``predict`` in a loop, for any sequence model.  ``"state"``: the recurrent
+            layers carry their state from step to step, so step k sees the whole sequence so far
+            (``T + k`` inputs), as the model applied to the grown sequence would; one time step per
+            prediction.  Needs a stack of RNN/LSTM layers with only Dense and element-wise layers
+            around them (which act on each time step).
+        initial_state : optional
+            With ``mode="state"``: the states the recurrent layers start ``X`` from (as :meth:`predict`).
+
+        Returns
+        -------
+        ndarray ``(n, steps, F)``: the generated inputs (with the default feedback, the predictions).
+        """
+        X = self._check_X(X)
+        steps = check_int(steps, "steps", minimum=1, maximum=2**40)
+        mode = check_choice(mode, "mode", ("window", "state"))
+        if len(self.input_shape) != 2 or len(self.output_shape) not in (1, 2):
+            raise ValueError(f"generate needs a sequence model: per-sample input (T, F) and output (F_out,) or "
+                             f"(T, F_out), got input {self.input_shape} and output {self.output_shape}")
+        n, F = X.shape[0], self.input_shape[1]
+        F_out = self.output_shape[-1]
+        if feedback is None:
+            if F_out != F:
+                raise ValueError(f"the model predicts {F_out} features per step but takes {F}: pass feedback= to "
+                                 "turn a prediction into the next input")
+            feedback = lambda y: y  # noqa: E731
+        elif not callable(feedback):
+            raise TypeError(f"feedback must be callable as feedback(y) -> x, got {type(feedback).__name__}")
+        last = (lambda out: out) if len(self.output_shape) == 1 else (lambda out: out[:, -1])  # noqa: E731
+
+        def step_input(y):
+            x = feedback(y)
+            x = check_array(x, "feedback(y)", dtype=self.dtype, finite=True)
+            if x.shape != (n, F):
+                raise ValueError(f"feedback(y) must have shape ({n}, {F}) (the next input of each sequence), got {x.shape}")
+            return x
+
+        gen = np.empty((n, steps, F), self.dtype)
+        if mode == "window":
+            if initial_state is not None:
+                raise ValueError("initial_state goes with mode='state' (in mode='window' every window starts afresh)")
+            x = X.copy()
+            for k in range(steps):
+                gen[:, k] = step_input(last(self.predict(x)))
+                x[:, :-1] = x[:, 1:]
+                x[:, -1] = gen[:, k]
+            return gen
+        rec = self._recurrent_indices()
+        for i, l in enumerate(self.layers):
+            if not isinstance(l, (_layers._Recurrent, _layers.Dense, _layers._Activation)):
+                raise ValueError(f"mode='state' needs layers that act on each time step (RNN, LSTM, Dense, "
+                                 f"element-wise); layer {i} is {l!r}; use mode='window'")
+        if not rec:
+            raise ValueError("mode='state' needs an RNN or LSTM layer; use mode='window'")
+        states = self._check_states(initial_state, n)
+        out, states = self._forward_states(X, states)
+        for k in range(steps):
+            gen[:, k] = step_input(last(out))
+            out, states = self._forward_states(gen[:, k:k + 1], states)
+        return gen
 
     def gradients(self, X, y, loss: str, input_grad: bool = False):
         """Loss and its gradient with respect to every parameter (and optionally to ``X``).
@@ -1276,6 +1470,44 @@ def _check_memory(nbytes: int, what: str) -> None:
     from .._validate import check_memory
 
     check_memory(nbytes, what)
+
+
+def _recurrent_forward(layer, p: np.ndarray, x: np.ndarray, h0, c0):
+    """An RNN/LSTM layer (all its stacked units) on ``x`` ``(n, T, input)`` from ``h0``/``c0`` ``(K, n, H)``.
+
+    The engines' equations (eq. 4.13-4.35, PyTorch's gate order i, f, g, o, one bias per gate),
+    vectorised over samples; the input products of all time steps are one matrix product.
+    Returns (output, (h_T, c_T or None)) with the final states ``(K, n, H)``.
+    """
+    lstm = isinstance(layer, _layers.LSTM)
+    H, dt = layer.hidden_size, x.dtype
+    G = (4 if lstm else 1) * H
+    n, T = x.shape[:2]
+    sig = lambda a: 0.5 * (1.0 + np.tanh(0.5 * a))  # noqa: E731  (the logistic function, without overflow)
+    seq, o, hT, cT = x, 0, [], []
+    for k, unit in enumerate(layer._units()):
+        I = unit.input_size
+        Wx = p[o:o + G * I].reshape(G, I)
+        Wh = p[o + G * I:o + G * I + G * H].reshape(G, H)
+        b = p[o + G * I + G * H:o + G * I + G * H + G]
+        o += G * I + G * H + G
+        A = (seq.reshape(n * T, I) @ Wx.T).reshape(n, T, G) + b
+        h = np.zeros((n, H), dt) if h0 is None else h0[k].astype(dt, copy=True)
+        c = (np.zeros((n, H), dt) if c0 is None else c0[k].astype(dt, copy=True)) if lstm else None
+        out = np.empty((n, T, H), dt)
+        for t in range(T):
+            a = A[:, t] + h @ Wh.T
+            if lstm:
+                c = sig(a[:, H:2 * H]) * c + sig(a[:, :H]) * np.tanh(a[:, 2 * H:3 * H])
+                h = sig(a[:, 3 * H:]) * np.tanh(c)
+            else:
+                h = np.tanh(a)
+            out[:, t] = h
+        seq = out
+        hT.append(h)
+        cT.append(c)
+    y = seq if layer.return_sequences else seq[:, -1]
+    return np.ascontiguousarray(y), (np.stack(hT), np.stack(cT) if lstm else None)
 
 
 def _fingerprint(X: np.ndarray, y: np.ndarray) -> str:
