@@ -185,7 +185,7 @@ def _nn():
     def fit(X, y, loss, epochs, batch_size, backend):
         m = nn.Sequential([nn.Dense(2, 3), nn.Tanh(), nn.Dense(3, 2)], backend=backend)
         h = m.fit(X, y, loss=loss, epochs=epochs, batch_size=batch_size)
-        return h.loss, m.predict(np.zeros((1, 2)))
+        return h["loss"], m.predict(np.zeros((1, 2)))
 
     def load(data):
         f = _tmp() / "model.npz"
@@ -259,4 +259,57 @@ def _tmp():
 
 
 def entries() -> list[Entry]:
-    return _random() + _info() + _sampling() + _lattice() + _io() + _cli() + _nn() + _phases()
+    from .entries_more import more_entries
+
+    return _random() + _info() + _sampling() + _lattice() + _io() + _cli() + _nn() + _phases() + more_entries()
+
+
+def _run_in_child(code: str):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, f"child crashed ({r.returncode}): {r.stderr[-800:]}"
+
+
+def run_entry(entry: Entry, report: bool = False) -> None:
+    """Run ``entry``'s hypothesis examples; ``report`` prints each example before it runs (so the
+    output of a child that crashed ends with the example that crashed it)."""
+    import subprocess
+    import sys
+
+    import pytest
+    from hypothesis import HealthCheck, given, settings
+
+    @settings(max_examples=entry.max_examples, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(entry.args)
+    def one(kwargs):
+        if report:
+            print(entry.name, {k: (type(v).__name__, getattr(v, "shape", v) if not isinstance(v, bytes) else len(v))
+                               for k, v in kwargs.items()}, flush=True)
+        kind = entry.extra.get("kind")
+        if entry.subprocess:
+            _run_in_child(entry.extra["code"].format(**kwargs))
+            return
+        if kind == "corrupt-file":
+            from physdl import io
+
+            p = _tmp() / f"c{kwargs['suffix']}"
+            p.write_bytes(kwargs["data"])
+            with pytest.raises((ValueError, FileNotFoundError)):
+                io.load_run(p)
+            return
+        if kind == "cli":
+            r = subprocess.run([sys.executable, "-m", "physdl", *kwargs["argv"]], capture_output=True, text=True,
+                               timeout=60, cwd=_tmp())
+            assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-800:]
+            assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+            return
+        try:
+            out = entry.call(**kwargs)
+        except entry.allowed:
+            return
+        assert entry.check(out), f"{entry.name}({kwargs}) returned {out!r}"
+
+    one()

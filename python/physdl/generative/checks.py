@@ -90,6 +90,9 @@ def distribution_test(a, b) -> dict:
     b = check_array(b, "b", dtype=np.float64).reshape(-1)
     if a.size < 2 or b.size < 2:
         raise ValueError("a and b need at least 2 values each")
+    for name, x in (("a", a), ("b", b)):
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"{name} must hold finite values only")
     r = ks_2samp(a, b)
     return {"statistic": float(r.statistic), "pvalue": float(r.pvalue), "mean_a": float(a.mean()),
             "mean_b": float(b.mean())}

@@ -146,7 +146,7 @@ def ising_observables(samples, L: int) -> dict:
     """
     L = check_int(L, "L", minimum=2, maximum=4096)
     X = check_array(samples, "samples", dtype=np.float64)
-    if X.ndim < 2 or X[0].size != L * L:
+    if X.ndim < 2 or X.shape[0] == 0 or int(np.prod(X.shape[1:])) != L * L:
         raise ValueError(f"samples must have shape (n, {L}, {L}) or (n, {L * L}), got {X.shape}")
     if not np.isfinite(X).all():
         raise ValueError("samples must contain only finite values")

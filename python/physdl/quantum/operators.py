@@ -90,7 +90,10 @@ class PauliSum:
                 raise TypeError(f"each term must be (coefficient, factors), got {t!r}") from None
             if not isinstance(c, (int, float, complex, np.number)) or isinstance(c, bool):
                 raise TypeError(f"coefficient must be a number, got {c!r}")
-            c = complex(c)
+            try:
+                c = complex(c)
+            except OverflowError:  # an integer beyond the float range
+                raise ValueError(f"coefficient must be finite, got {c!r}") from None
             if not (math.isfinite(c.real) and math.isfinite(c.imag)):
                 raise ValueError(f"coefficient must be finite, got {c!r}")
             factors = _parse(f, self.n_sites)
@@ -343,15 +346,17 @@ def transverse_field_ising(lattice, J: float = 1.0, h: float = 1.0) -> PauliSum:
 def heisenberg(lattice, J: float = 1.0) -> PauliSum:
     """``H = J sum_<ij> (sigma^x sigma^x + sigma^y sigma^y + sigma^z sigma^z)`` (eq. 11.5, Pauli units)."""
     J = check_float(J, "J")
-    return _heis(lattice.n_sites, _bonds(lattice), J)
+    bonds = _bonds(lattice)
+    return _heis(lattice.n_sites, bonds, J)
 
 
 def j1j2(lattice, J1: float = 1.0, J2: float = 0.5) -> PauliSum:
     """Heisenberg ``J1`` on nearest and ``J2`` on next-nearest bonds (diagonals / second neighbours)."""
     J1 = check_float(J1, "J1")
     J2 = check_float(J2, "J2")
+    b1, b2 = _bonds(lattice), _bonds(lattice, True)
     n = lattice.n_sites
-    return PauliSum(n, _heis(n, _bonds(lattice), J1).terms + _heis(n, _bonds(lattice, True), J2).terms)
+    return PauliSum(n, _heis(n, b1, J1).terms + _heis(n, b2, J2).terms)
 
 
 def _heis(n, bonds, J):
