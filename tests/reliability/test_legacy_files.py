@@ -47,7 +47,7 @@ def test_simulation_file_of_the_np_savez_format_resumes_bit_for_bit(tmp_path, up
 
 
 def test_damaged_simulation_file_of_the_old_format_is_refused_naming_it(tmp_path):
-    a = lattice.Simulation(lattice.Ising((8, 8)), T=2.3, seed=1)
+    a = lattice.Simulation(lattice.Ising((8, 8)), T=2.3, seed=1, storage="byte")  # a spin to damage
     a.save(tmp_path / "new")
     meta, arrays = _raw(tmp_path / "new.npz", "lattice/simulation")
     arrays["state"] = arrays["state"].copy()
@@ -114,3 +114,29 @@ def test_holography_fit_checkpoint_of_the_first_format_resumes_bit_for_bit(tmp_p
     np.savez(tmp_path / "edited.npz", **dict(old, p=old["p"] + 1.0))
     with pytest.raises(CorruptFileError, match="edited.npz.*checksum"):
         HolographicNetwork(10).fit(x, lab, epochs=6, checkpoint=tmp_path / "edited.npz", checkpoint_every=4, **kw)
+
+
+def test_vmc_checkpoint_of_the_first_format_resumes_bit_for_bit(tmp_path):
+    from physdl import quantum
+    from physdl.geometry import Lattice
+    from physdl.quantum.vmc import CHECKPOINT_KIND, RBM, VMC
+
+    n = 6
+    H = quantum.transverse_field_ising(Lattice("chain", n), h=1.0)
+    kw = dict(n_samples=64, n_chains=4, sampler="flip", sr=0.01, lr=0.05, seed=3)
+    full = VMC(H, RBM(n, alpha=1, seed=1), **kw)
+    hist = full.run(12)
+    part = VMC(H, RBM(n, alpha=1, seed=1), **kw)
+    part.run(5, checkpoint=tmp_path / "new.npz", checkpoint_every=5)
+    meta, arrays = _raw(tmp_path / "new.npz", CHECKPOINT_KIND)
+    old = dict(arrays, fingerprint=np.array(meta["fingerprint"], np.int64),
+               counter=np.array([meta["counter"], meta["steps_done"]], np.int64),
+               lr_sr=np.array([meta["lr"], -1.0 if meta["sr"] is None else meta["sr"]]))
+    np.savez(tmp_path / "old.npz", **old)
+    resumed = VMC(H, RBM(n, alpha=1, seed=1), **kw)
+    hist2 = resumed.run(12, checkpoint=tmp_path / "old.npz", checkpoint_every=100)
+    assert np.array_equal(resumed.psi.params, full.psi.params)
+    assert np.array_equal(hist2["energy"], hist["energy"])
+    np.savez(tmp_path / "bad.npz", **dict(old, counter=np.array([1.5, 2.0])))
+    with pytest.raises(CorruptFileError, match="bad.npz.*first format"):
+        VMC(H, RBM(n, alpha=1, seed=1), **kw).load(tmp_path / "bad.npz")

@@ -360,6 +360,19 @@ def sr_solve(O: np.ndarray, ec: np.ndarray, shift: float, mixed: bool = True, me
 CHECKPOINT_KIND = "quantum/vmc"
 
 
+def _legacy_vmc(z):
+    """VMC files of the first format (plain ``np.savez``: fingerprint, params, states, counter =
+    [counter, steps_done], m, v, lr_sr, h_*): ``(meta, arrays)`` in today's layout, else None."""
+    if not {"fingerprint", "params", "states", "counter", "m", "v", "lr_sr"} <= set(z):
+        return None
+    fp, ctr, lr_sr = z["fingerprint"], z["counter"], z["lr_sr"]
+    if fp.dtype.kind != "i" or fp.ndim != 1 or ctr.dtype.kind != "i" or ctr.shape != (2,) or lr_sr.shape != (2,):
+        raise ValueError("a VMC file of the first format with malformed counters or fingerprint")
+    meta = {"counter": int(ctr[0]), "steps_done": int(ctr[1]), "fingerprint": fp.tolist(), "lr": float(lr_sr[0]),
+            "sr": None if lr_sr[1] < 0 else float(lr_sr[1])}
+    return meta, {k: v for k, v in z.items() if k not in ("fingerprint", "counter", "lr_sr")}
+
+
 class VMC:
     """Variational Monte Carlo driver: sample, local energies, SR, update; checkpoint and resume.
 
@@ -555,7 +568,7 @@ class VMC:
         """Restore a state written by :meth:`save` by a driver with the same settings; a file of another
         kind, damaged, or written with other settings raises an error naming it."""
         p = checkpoint_path(path, existing=True)
-        meta, z = load_checkpoint(p, CHECKPOINT_KIND)
+        meta, z = load_checkpoint(p, CHECKPOINT_KIND, legacy=_legacy_vmc)
         need = {"params", "states", "m", "v"} | {"h_" + k for k in self.history}
         if not need <= set(z) or not {"counter", "steps_done", "fingerprint"} <= set(meta):
             raise CorruptFileError(f"{p} is not a complete VMC checkpoint")
