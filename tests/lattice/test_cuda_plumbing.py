@@ -82,7 +82,16 @@ def test_cuda_path_matches_cpp_and_copies_lazily(stand_in_device, update, tmp_pa
 
 def test_cuda_backend_rejects_byte_storage(stand_in_device):
     with pytest.raises(ValueError, match="backend='cuda' runs storage='multispin'"):
-        lattice.Simulation(lattice.Ising(shape=(8, 8)), beta=0.4, backend="cuda")
+        lattice.Simulation(lattice.Ising(shape=(8, 8)), beta=0.4, storage="byte", backend="cuda")
+    # the default storage is multi-spin where it applies, so the device takes the default ...
+    sim = lattice.Simulation(lattice.Ising(shape=(8, 8)), beta=0.4, backend="cuda")
+    assert sim.storage == "multispin" and sim.storage_auto
+    # ... and refuses, saying why, what multi-spin coding cannot run
+    for kw in (dict(update="wolff"), dict(sweep="sequential")):
+        with pytest.raises(ValueError, match="backend='cuda' runs storage='multispin' only.*storage='multispin'"):
+            lattice.Simulation(lattice.Ising(shape=(8, 8)), beta=0.4, backend="cuda", **kw)
+    with pytest.raises(ValueError, match="even sides"):
+        lattice.Simulation(lattice.Ising(shape=(8, 7)), beta=0.4, backend="cuda")
 
 
 def test_cuda_device_memory_is_checked(stand_in_device, monkeypatch):

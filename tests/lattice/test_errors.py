@@ -98,8 +98,10 @@ def test_bad_run_arguments():
         sim.run(1.5)
     with pytest.raises(ValueError, match="seed"):
         lattice.Simulation(lattice.Ising((4, 4)), beta=0.3, seed=-1)
-    with pytest.raises(ValueError, match="backend"):
-        lattice.Simulation(lattice.Ising((4, 4)), beta=0.3, backend="cuda")
+    with pytest.raises(ValueError, match="backend"):  # byte storage never runs on the device
+        lattice.Simulation(lattice.Ising((4, 4)), beta=0.3, storage="byte", backend="cuda")
+    with pytest.raises(ValueError, match="backend='cuda' runs storage='multispin' only"):
+        lattice.Simulation(lattice.Ising((4, 4)), beta=0.3, update="wolff", backend="cuda")
     with pytest.raises(TypeError, match="model"):
         lattice.Simulation("ising", beta=0.3)
     with pytest.raises(ValueError, match="shape"):

@@ -10,10 +10,11 @@ from physdl import lattice
 
 CASES = [
     (((600, 600), "triangular"), dict(update="metropolis")),
-    (((512, 512), "square"), dict()),
-    (((512, 512), "square"), dict(backend="numba")),
+    (((512, 512), "square"), dict(storage="byte")),  # explicit: the default is multi-spin here
+    (((512, 512), "square"), dict(storage="byte", backend="numba")),
     (((256, 256), "square"), dict(update="wolff")),
     (((512, 512), "square"), dict(storage="multispin")),
+    (((512, 512), "square"), dict(storage="multispin", backend="numba")),
     (((60, 60, 60), "cubic"), dict(update="swendsen_wang")),
 ]
 

@@ -56,12 +56,16 @@ class LatticeRun(Task):
     Returns the observables of :meth:`Simulation.run` as Estimates (``energy``,
     ``abs_magnetization``, ``m2``, ``m4``, ``specific_heat``, ``susceptibility``, ``binder``), the
     autocorrelation times and the energy series.
+
+    ``storage="auto"`` (the default) lets :class:`~physdl.lattice.Simulation` choose at each point:
+    multi-spin wherever it applies, byte otherwise; ``"byte"`` reproduces sweeps made before that
+    default (the two storages draw different random numbers).
     """
 
     model: str = "ising"
     geometry: str = "square"
     update: str = "metropolis"
-    storage: str = "byte"
+    storage: str = "auto"
     sweeps: int = 1000
     burn_in: int = 100
     measure_every: int = 1
@@ -71,6 +75,7 @@ class LatticeRun(Task):
 
     def __post_init__(self):
         check_choice(self.model, "model", _LATTICE_MODELS)
+        check_choice(self.storage, "storage", ("auto", "byte", "multispin"))
         check_int(self.sweeps, "sweeps", minimum=1, maximum=10**12)
         check_int(self.burn_in, "burn_in", minimum=0, maximum=10**12)
         check_int(self.measure_every, "measure_every", minimum=1, maximum=10**9)

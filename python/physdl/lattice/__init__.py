@@ -17,12 +17,13 @@ from .datasets import IsingDataset, ising_dataset
 from .models import (GEOMETRIES, SQUARE_TC, TRIANGULAR_TC, EdwardsAnderson, Ising, Model,
                      SherringtonKirkpatrick)
 from .simulation import (STORAGES, SWEEPS, UPDATES, Estimate, LatticeTooLarge, ParallelTempering, RunResult,
-                         Simulation, analyse, pack_multispin, unpack_multispin)
+                         Simulation, analyse, is_spin_glass, multispin_unsupported, pack_multispin,
+                         unpack_multispin)
 
 __all__ = [
     "GEOMETRIES", "UPDATES", "STORAGES", "SWEEPS", "SQUARE_TC", "TRIANGULAR_TC",
     "Model", "Ising", "EdwardsAnderson", "SherringtonKirkpatrick",
     "Simulation", "ParallelTempering", "RunResult", "Estimate", "LatticeTooLarge", "analyse",
-    "pack_multispin", "unpack_multispin", "exact", "enumerate", "datasets", "transition",
+    "multispin_unsupported", "is_spin_glass", "pack_multispin", "unpack_multispin", "exact", "enumerate", "datasets", "transition",
     "IsingDataset", "ising_dataset",
 ]

@@ -1,10 +1,11 @@
 """Monte Carlo simulation of lattice spin models (book sec. 5.2-5.3, 8.1).
 
 :class:`Simulation` runs Metropolis (eq. 5.69), heat bath (eq. 5.72), Wolff or Swendsen-Wang
-updates on a model from :mod:`physdl.lattice.models`, with byte or multi-spin storage, on the cpp
-or numba backend.  Random numbers are addressed by (seed, chain, sweep, site), so the same seed
-gives the same lattice on any number of threads and on either backend, and a saved run resumes
-bit for bit.
+updates on a model from :mod:`physdl.lattice.models`, with byte or multi-spin storage (multi-spin
+by default wherever it applies), on the cpp, numba or cuda backend.  Random numbers are addressed
+by (seed, chain, sweep, site), so the same seed gives the same lattice on any number of threads
+and on either backend, and a saved run resumes bit for bit.  :mod:`physdl.lattice.spinglass`
+measures replica overlaps on top of it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from .. import _backend
 from .._validate import available_memory, check_choice, check_float, check_int, check_seed
 from ..random import streams as _streams
 from .. import stats
-from .models import Ising, Model, SherringtonKirkpatrick
+from .models import EdwardsAnderson, Ising, Model, SherringtonKirkpatrick
 
 UPDATES = ("metropolis", "heat_bath", "wolff", "swendsen_wang")
 STORAGES = ("byte", "multispin")
@@ -46,6 +47,13 @@ class RunResult:
     ``susceptibility`` = beta N (<m^2> - <|m|>^2), ``binder`` = 1 - <m^4> / (3 <m^2>^2).
     Errors: binned jackknife; ``tau_energy`` / ``tau_abs_m``: integrated autocorrelation times in
     sweeps, as :class:`~physdl.stats.Estimate` with the Madras-Sokal error.
+
+    ``spin_glass`` is True for Edwards-Anderson models and Sherrington-Kirkpatrick models without a
+    ferromagnetic mean coupling (J0 <= 0).  There the magnetisation, ``susceptibility`` and
+    ``binder`` are still computed from the uniform magnetisation, but they are not the order
+    parameter (random-sign couplings: m averages to zero in both phases), so :meth:`summary` leaves
+    them out; the spin-glass order parameter is the overlap of two replicas,
+    :func:`physdl.lattice.overlap_run`.
     """
 
     beta: float
@@ -64,15 +72,28 @@ class RunResult:
     tau_energy: Estimate
     tau_abs_m: Estimate
     extra: dict = field(default_factory=dict)
+    spin_glass: bool = False
 
     def summary(self) -> str:
-        return (f"beta={self.beta:.6g} N={self.n_sites} sweeps={self.sweeps}: e={self.energy:.6g} "
-                f"|m|={self.abs_magnetization:.5g} C={self.specific_heat:.5g} chi={self.susceptibility:.5g} "
-                f"U={self.binder:.5g} tau_e={self.tau_energy:.3g} tau_|m|={self.tau_abs_m:.3g}")
+        """One line of the observables; for a spin glass without the ferromagnetic |m|, chi, U."""
+        head = f"beta={self.beta:.6g} N={self.n_sites} sweeps={self.sweeps}: e={self.energy:.6g} "
+        if self.spin_glass:
+            out = (head + f"C={self.specific_heat:.5g} tau_e={self.tau_energy:.3g} "
+                   f"(spin glass: ferromagnetic |m|, chi, U not shown; the overlap q is its order parameter)")
+        else:
+            out = (head + f"|m|={self.abs_magnetization:.5g} C={self.specific_heat:.5g} "
+                   f"chi={self.susceptibility:.5g} U={self.binder:.5g} tau_e={self.tau_energy:.3g} "
+                   f"tau_|m|={self.tau_abs_m:.3g}")
+        acc, k = self.extra.get("swap_acceptance"), self.extra.get("ladder_index")
+        if acc is not None and k is not None:
+            acc = np.asarray(acc, dtype=np.float64)
+            parts = [f"swap({j},{j + 1})={acc[j]:.3g}" for j in (k - 1, k) if 0 <= j < acc.size]
+            out += " " + " ".join(parts)
+        return out
 
 
 def analyse(energy, magnetization, beta: float, n_sites: int, measure_every: int = 1, n_bins: int = 32,
-            extra: dict | None = None) -> RunResult:
+            extra: dict | None = None, spin_glass: bool = False) -> RunResult:
     """Observables with binned-jackknife errors from per-site energy and magnetisation series.
 
     Parameters
@@ -84,6 +105,10 @@ def analyse(energy, magnetization, beta: float, n_sites: int, measure_every: int
         Sweeps between measurements (converts autocorrelation times to sweeps).
     n_bins : int
         Jackknife bins.
+    extra : dict, optional
+        Stored as ``RunResult.extra``.
+    spin_glass : bool
+        Marks the result as a spin glass's (see :class:`RunResult`).
 
     Returns
     -------
@@ -124,7 +149,17 @@ def analyse(energy, magnetization, beta: float, n_sites: int, measure_every: int
         tau_energy=tau(e),
         tau_abs_m=tau(am),
         extra=dict(extra or {}),
+        spin_glass=bool(spin_glass),
     )
+
+
+def is_spin_glass(model: Model) -> bool:
+    """True for the models whose uniform magnetisation is not an order parameter (random-sign
+    couplings): every :class:`EdwardsAnderson` model, and :class:`SherringtonKirkpatrick` with
+    mean coupling ``J0 <= 0``."""
+    if isinstance(model, EdwardsAnderson):
+        return True
+    return isinstance(model, SherringtonKirkpatrick) and model.J0 <= 0
 
 
 def _fixed(p) -> np.ndarray:
@@ -242,6 +277,40 @@ def _check_beta(beta, T):
     return beta
 
 
+def multispin_unsupported(model: Model, update: str, sweep: str | None = None) -> str | None:
+    """Why ``storage="multispin"`` cannot run this model and update, or None when it can.
+
+    Multi-spin coding (one bit per spin, :func:`pack_multispin`) needs all of: an :class:`Ising`
+    model (not a spin glass) on the square geometry, uniform couplings and field (scalar ``J`` and
+    ``h``, any values), even sides (its two-colour checkerboard), ``update`` Metropolis or heat
+    bath, and the checkerboard sweep (the default for the square lattice).  The backend does not
+    matter: cpp, numba and cuda all run it.  :class:`Simulation` picks multi-spin storage by
+    default exactly when this returns None.
+
+    Parameters
+    ----------
+    model : Model
+    update : str
+    sweep : {None, "checkerboard", "sequential"}
+        None: the model's default sweep (checkerboard, sequential for the SK model).
+
+    Returns
+    -------
+    str or None: the reason, as the ``ValueError`` an explicit ``storage="multispin"`` raises.
+    """
+    if sweep is None:
+        sweep = "sequential" if isinstance(model, SherringtonKirkpatrick) else "checkerboard"
+    if not (isinstance(model, Ising) and model.geometry == "square" and model.uniform):
+        return "storage='multispin' needs an Ising model on the square geometry with uniform J and h"
+    if update not in ("metropolis", "heat_bath"):
+        return "storage='multispin' supports update='metropolis' or 'heat_bath'"
+    if sweep != "checkerboard":
+        return "storage='multispin' sweeps the checkerboard only"
+    if any(s % 2 for s in model.shape):
+        return f"storage='multispin' needs even sides for its checkerboard, got shape {model.shape}"
+    return None
+
+
 class Simulation:
     """A Markov chain over spin configurations of a lattice model (book sec. 5.2.5, eq. 5.67).
 
@@ -255,9 +324,15 @@ class Simulation:
     update : {"metropolis", "heat_bath", "wolff", "swendsen_wang"}
         Metropolis (eq. 5.69) and heat bath (eq. 5.72) sweep colour by colour; the cluster updates
         need ferromagnetic couplings and no field.
-    storage : {"byte", "multispin"}
-        One byte per spin, or one bit per spin (square lattice, uniform J and h, Metropolis or heat
-        bath, even sides).
+    storage : {None, "auto", "byte", "multispin"}
+        One byte per spin, or one bit per spin (multi-spin coding, 64 spins per word, several times
+        faster).  Multi-spin storage needs an :class:`Ising` model on the square geometry with
+        uniform (scalar) J and h, even sides, Metropolis or heat bath, and the checkerboard sweep; it
+        runs on every backend (cpp, numba, cuda).  Default ``None`` (or ``"auto"``): multi-spin whenever these hold
+        (see :func:`multispin_unsupported`), byte otherwise; ``repr(sim)`` and ``sim.storage`` say
+        which was chosen (``sim.storage_auto`` is True when it was chosen for you).  The two storages
+        draw different random numbers, so the same seed gives different (equally valid) chains;
+        give ``storage="byte"`` to reproduce runs made before this default.
     sweep : {"checkerboard", "sequential"}, optional
         Order of local updates: sublattice colours (2 for bipartite lattices with even sides, 3 for
         the triangular lattice with sides divisible by 3), or site by site.  Default: checkerboard,
@@ -269,7 +344,7 @@ class Simulation:
     chain : int
         Independent chain number (< 2^23) under the same seed.
     backend : {None, "cpp", "numba", "cuda"}
-        ``"cuda"`` runs ``storage="multispin"`` on the GPU: the lattice stays on the device, energy and
+        ``"cuda"`` runs ``storage="multispin"`` only, on the GPU: the lattice stays on the device, energy and
         magnetisation are reduced there, and the words are copied to the host only when asked for
         (``spins``, ``save``); the same seed gives the same lattice as ``"cpp"``, bit for bit.
     start : {"random", "up"}
@@ -281,26 +356,44 @@ class Simulation:
         a sweep flips about N spins.
     """
 
-    def __init__(self, model: Model, beta=None, *, T=None, update: str = "metropolis", storage: str = "byte",
-                 sweep: str | None = None, seed: int = 0, chain: int = 0, backend: str | None = None,
-                 start: str = "random", clusters_per_sweep: int | None = None):
+    def __init__(self, model: Model, beta=None, *, T=None, update: str = "metropolis",
+                 storage: str | None = None, sweep: str | None = None, seed: int = 0, chain: int = 0,
+                 backend: str | None = None, start: str = "random", clusters_per_sweep: int | None = None):
         if not isinstance(model, Model):
             raise TypeError(f"model must be a physdl.lattice model (Ising, EdwardsAnderson, "
                             f"SherringtonKirkpatrick), got {type(model).__name__}")
         self.model = model
         self.beta = _check_beta(beta, T)
         self.update = check_choice(update, "update", UPDATES)
-        self.storage = check_choice(storage, "storage", STORAGES)
+        if isinstance(storage, str) and storage == "auto":
+            storage = None
+        if storage is not None:
+            storage = check_choice(storage, "storage", STORAGES)
         if sweep is None:
             sweep = "sequential" if isinstance(model, SherringtonKirkpatrick) else "checkerboard"
         self.sweep = check_choice(sweep, "sweep", SWEEPS)
         self.seed = check_seed(seed)
         self.chain = check_int(chain, "chain", minimum=0, maximum=_streams.MAX_CHAINS - 1)
         start = check_choice(start, "start", ("random", "up"))
-        if backend == "cuda" and self.storage != "multispin":
-            raise ValueError("backend='cuda' runs storage='multispin' (square lattice, Metropolis or heat bath); "
-                             "use backend='cpp' for byte storage")
+        why = multispin_unsupported(model, self.update, self.sweep)
+        self.storage_auto = storage is None
+        if storage is None:
+            storage = "byte" if why else "multispin"
+
+        def no_byte_on_device():
+            if storage == "byte":
+                if self.storage_auto:
+                    raise ValueError(f"backend='cuda' runs storage='multispin' only, and this simulation cannot "
+                                     f"use it: {why}; use backend='cpp' or 'numba' for byte storage")
+                raise ValueError("backend='cuda' runs storage='multispin' (square lattice, Metropolis or heat bath); "
+                                 "use backend='cpp' for byte storage")
+
+        if backend == "cuda":  # before looking for a device: the refusal does not depend on having one
+            no_byte_on_device()
         self.backend = _backend.resolve(backend, ("cpp", "numba", "cuda"))
+        if self.backend == "cuda":  # the default backend may be the device
+            no_byte_on_device()
+        self.storage = storage
         self._dev = None  # the device-resident lattice (backend="cuda")
         self._dev_newer = False  # True when the device holds sweeps the host copy has not seen
         cluster = self.update in ("wolff", "swendsen_wang")
@@ -308,14 +401,8 @@ class Simulation:
             raise ValueError(f"update={self.update!r} needs ferromagnetic couplings (all J >= 0) and no field; "
                              f"use 'metropolis' or 'heat_bath'")
         if self.storage == "multispin":
-            if not (isinstance(model, Ising) and model.geometry == "square" and model.uniform):
-                raise ValueError("storage='multispin' needs an Ising model on the square geometry with uniform J and h")
-            if self.update not in ("metropolis", "heat_bath"):
-                raise ValueError("storage='multispin' supports update='metropolis' or 'heat_bath'")
-            if self.sweep != "checkerboard":
-                raise ValueError("storage='multispin' sweeps the checkerboard only")
-            if any(s % 2 for s in model.shape):
-                raise ValueError(f"storage='multispin' needs even sides for its checkerboard, got shape {model.shape}")
+            if why:
+                raise ValueError(why)
         elif not cluster and self.sweep == "checkerboard" and isinstance(model, Ising):
             model.check_checkerboard()
         if self.backend == "cuda":
@@ -341,6 +428,12 @@ class Simulation:
         if self.backend == "cuda":
             ly, lx = model.shape
             self._dev = _backend.module("cuda").lattice.MultispinLattice(ly, lx, self._words_host.reshape(-1))
+
+    def __repr__(self) -> str:
+        how = " (auto)" if getattr(self, "storage_auto", False) else ""
+        return (f"Simulation({self.model!r}, beta={self.beta:.6g}, update={self.update!r}, "
+                f"storage={self.storage!r}{how}, sweep={self.sweep!r}, backend={self.backend!r}, seed={self.seed}, "
+                f"chain={self.chain}, sweeps_done={self.sweeps_done})")
 
     # ------------------------------------------------------------------ counters
     # Kept in one int64 array that the kernels advance after every completed sweep, together with
@@ -676,7 +769,7 @@ class Simulation:
         if self.update == "wolff":
             extra["clusters_per_sweep"] = self.clusters_per_sweep
             extra["flipped_per_sweep"] = self._flipped / max(self.sweeps_done - self._flipped_from, 1)
-        return analyse(E / N, M / N, self.beta, N, every, extra=extra)
+        return analyse(E / N, M / N, self.beta, N, every, extra=extra, spin_glass=is_spin_glass(self.model))
 
     def configurations(self, n: int, every: int = 1, burn_in: int = 0, progress: bool = False) -> np.ndarray:
         """Sample n configurations, `every` sweeps apart, as an int8 array ``(n, *shape)`` of +-1.
@@ -937,12 +1030,19 @@ class ParallelTempering:
     ----------
     model : Model
     betas : sequence of float, increasing or decreasing, all > 0
-    update, storage, sweep, seed, backend : as for :class:`Simulation`
+    update, sweep, seed, backend : as for :class:`Simulation`
+    storage : {"byte", "multispin", None}
+        Default ``"byte"``, unlike :class:`Simulation`: on the cpp and numba backends byte storage runs
+        many exchange rounds in one kernel call, while multi-spin replicas are stepped and swapped
+        one round at a time from Python.  None picks as :class:`Simulation` does.
     exchange_every : int
         Sweeps between exchange rounds.
+
+    Per-pair swap acceptance: :attr:`swap_acceptance`, and ``extra["swap_acceptance"]`` of every
+    :meth:`run` result (its :meth:`RunResult.summary` shows the pairs next to its temperature).
     """
 
-    def __init__(self, model: Model, betas, *, update: str = "metropolis", storage: str = "byte",
+    def __init__(self, model: Model, betas, *, update: str = "metropolis", storage: str | None = "byte",
                  sweep: str | None = None, seed: int = 0, backend: str | None = None, exchange_every: int = 1):
         from .._validate import check_array
 
@@ -1110,16 +1210,26 @@ class ParallelTempering:
         Returns
         -------
         list of RunResult, one per beta (in the order given); ``extra["swap_acceptance"]`` holds
-        the acceptance rate of each neighbouring pair.
+        the acceptance rate of each neighbouring pair (as :attr:`swap_acceptance`) and
+        ``extra["ladder_index"]`` the result's slot k; ``summary()`` shows the pairs (k-1, k) and
+        (k, k+1).
         """
         rounds = check_int(rounds, "rounds", minimum=1)
         burn_in = check_int(burn_in, "burn_in", minimum=0)
         R = len(self.betas)
         E, M = self._rounds(rounds, burn_in, progress)
         N = self.replicas[0].model.n_sites
-        rate = self.accepted / np.maximum(self.attempted, 1)
-        return [analyse(E[k] / N, M[k] / N, self.betas[k], N, self.exchange_every, extra={"swap_acceptance": rate})
+        rate = self.swap_acceptance
+        glass = is_spin_glass(self.replicas[0].model)
+        return [analyse(E[k] / N, M[k] / N, self.betas[k], N, self.exchange_every,
+                        extra={"swap_acceptance": rate, "ladder_index": k}, spin_glass=glass)
                 for k in range(R)]
+
+    @property
+    def swap_acceptance(self) -> np.ndarray:
+        """Acceptance rate of swaps between ``betas[k]`` and ``betas[k + 1]``, one per pair, over the
+        measured (post burn-in) rounds so far (0 for a pair not yet attempted)."""
+        return self.accepted / np.maximum(self.attempted, 1)
 
     def _rounds(self, rounds: int, burn_in: int, progress: bool, configs=None):
         """burn_in + rounds exchange rounds; energies and magnetisations after each kept round."""
