@@ -1,5 +1,6 @@
 """Lattice Monte Carlo (book ch. 5 and 8.1): Ising, Edwards-Anderson and SK models, Metropolis,
-heat bath, Wolff and Swendsen-Wang updates, multi-spin coding, parallel tempering.
+heat bath, Wolff and Swendsen-Wang updates, multi-spin coding, parallel tempering, replica overlaps
+of spin glasses and tuned temperature ladders.
 
 Examples
 --------
@@ -12,18 +13,22 @@ True
 
 from __future__ import annotations
 
-from . import datasets, enumerate, exact, transition
+from . import datasets, enumerate, exact, spinglass, transition
 from .datasets import IsingDataset, ising_dataset
 from .models import (GEOMETRIES, SQUARE_TC, TRIANGULAR_TC, EdwardsAnderson, Ising, Model,
                      SherringtonKirkpatrick)
 from .simulation import (STORAGES, SWEEPS, UPDATES, Estimate, LatticeTooLarge, ParallelTempering, RunResult,
                          Simulation, analyse, is_spin_glass, multispin_unsupported, pack_multispin,
                          unpack_multispin)
+from .spinglass import (OverlapResult, TunedLadder, geometric_ladder, overlap_analysis, overlap_run,
+                        overlap_tempering, overlaps, same_disorder, tuned_ladder)
 
 __all__ = [
     "GEOMETRIES", "UPDATES", "STORAGES", "SWEEPS", "SQUARE_TC", "TRIANGULAR_TC",
     "Model", "Ising", "EdwardsAnderson", "SherringtonKirkpatrick",
     "Simulation", "ParallelTempering", "RunResult", "Estimate", "LatticeTooLarge", "analyse",
-    "multispin_unsupported", "is_spin_glass", "pack_multispin", "unpack_multispin", "exact", "enumerate", "datasets", "transition",
-    "IsingDataset", "ising_dataset",
+    "multispin_unsupported", "is_spin_glass", "pack_multispin", "unpack_multispin",
+    "exact", "enumerate", "datasets", "transition",
+    "IsingDataset", "ising_dataset", "spinglass", "overlaps", "overlap_analysis", "overlap_run",
+    "overlap_tempering", "OverlapResult", "same_disorder", "geometric_ladder", "tuned_ladder", "TunedLadder",
 ]

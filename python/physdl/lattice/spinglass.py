@@ -1,0 +1,434 @@
+"""Spin-glass observables: replica overlaps, their moments and Binder ratio, and temperature ladders.
+
+Two replicas a and b of the same disorder (the same couplings J_ij, independent Markov chains)
+give the overlap ``q = (1/N) sum_i s_i^a s_i^b`` at every measurement; its distribution P(q) and
+the moments <q^2>, <q^4> carry the spin-glass order (the uniform magnetisation does not: with
+random-sign couplings it averages to zero in both phases).
+
+* :func:`overlap_run` -- two :class:`~physdl.lattice.Simulation` replicas at one temperature;
+* :func:`overlap_tempering` -- two independent :class:`~physdl.lattice.ParallelTempering` ladders
+  on the same couplings, one result per temperature;
+* :func:`overlaps` -- q of configuration arrays, :func:`overlap_analysis` -- the estimates of a
+  q series;
+* :func:`geometric_ladder`, :func:`tuned_ladder` -- temperature sets for parallel tempering.
+
+Errors are binned jackknife errors (:func:`physdl.stats.jackknife`), as in
+:func:`~physdl.lattice.analyse`.  For the disorder average, run several disorder seeds and average
+the per-sample results.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import stats
+from .._validate import available_memory, check_float, check_int
+from .models import Model, SherringtonKirkpatrick
+from .simulation import LatticeTooLarge, ParallelTempering, Simulation
+
+Estimate = stats.Estimate
+
+_CHUNK_BYTES = 1 << 24  # configurations held per replica while measuring (16 MiB)
+
+
+# ---------------------------------------------------------------------------------- overlaps
+def overlaps(a, b, n_site_dims: int | None = None) -> np.ndarray:
+    """Overlaps ``q = (1/N) sum_i a_i b_i`` of configurations of +-1, over their trailing site axes.
+
+    Parameters
+    ----------
+    a, b : arrays of +-1 of one shape ``(..., *site_shape)``
+    n_site_dims : int, optional
+        How many trailing axes are sites (default: all but the first, or the only axis of a 1-d
+        array).
+
+    Returns
+    -------
+    ndarray of float64 with the leading shape: the overlaps, exact multiples of 2/N.
+    """
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
+    if n_site_dims is None:
+        n_site_dims = max(a.ndim - 1, 1)
+    n_site_dims = check_int(n_site_dims, "n_site_dims", minimum=1, maximum=max(a.ndim, 1))
+    axes = tuple(range(a.ndim - n_site_dims, a.ndim))
+    N = math.prod(a.shape[a.ndim - n_site_dims:])
+    same = np.count_nonzero(a == b, axis=axes)  # +-1 spins: a_i b_i = +1 iff equal; no overflow
+    return (2.0 * same - N) / N
+
+
+def _tau(x: np.ndarray, every: int) -> Estimate:
+    if x.size < 4 or np.ptp(x) == 0:  # undefined for a constant or very short series
+        return Estimate(float("nan"), float("nan"), n=int(x.size))
+    a = stats.integrated_autocorrelation_time(x)
+    t, err = a.tau * every, a.error * every
+    return Estimate(t, err, tau=t, tau_error=err, n=int(x.size))
+
+
+@dataclass
+class OverlapResult:
+    """Overlap statistics of two replicas at one inverse temperature.
+
+    ``q_series``: q after every measurement; ``abs_q`` = <|q|>, ``q2`` = <q^2>, ``q4`` = <q^4>;
+    ``binder_g`` = (1/2)(3 - <q^4>/<q^2>^2) (1 for a two-peaked P(q) at +-q_EA, 0 for a Gaussian
+    around 0); ``chi_sg`` = N <q^2> (the spin-glass susceptibility); ``tau_q2``: integrated
+    autocorrelation time of q^2 in sweeps (rounds for tempering).  Errors: binned jackknife.
+    ``p_q``: fraction of the measurements in each bin of ``q_edges`` (it sums to 1);
+    ``q_centres``: the bin centres.
+    """
+
+    beta: float
+    n_sites: int
+    measure_every: int
+    q_series: np.ndarray
+    abs_q: Estimate
+    q2: Estimate
+    q4: Estimate
+    binder_g: Estimate
+    chi_sg: Estimate
+    tau_q2: Estimate
+    q_edges: np.ndarray
+    p_q: np.ndarray
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def q_centres(self) -> np.ndarray:
+        return 0.5 * (self.q_edges[1:] + self.q_edges[:-1])
+
+    def summary(self) -> str:
+        out = (f"beta={self.beta:.6g} N={self.n_sites} measurements={self.q_series.size}: <|q|>={self.abs_q:.5g} "
+               f"<q^2>={self.q2:.5g} <q^4>={self.q4:.5g} g={self.binder_g:.5g} chi_SG={self.chi_sg:.5g} "
+               f"tau_q2={self.tau_q2:.3g}")
+        k = self.extra.get("ladder_index")
+        for name in ("swap_acceptance_a", "swap_acceptance_b"):
+            acc = self.extra.get(name)
+            if acc is not None and k is not None:
+                acc = np.asarray(acc, dtype=np.float64)
+                out += f" {name[-1]}:" + ",".join(f"swap({j},{j + 1})={acc[j]:.3g}" for j in (k - 1, k)
+                                                  if 0 <= j < acc.size)
+        return out
+
+
+def _edges(n_sites: int, bins) -> np.ndarray:
+    N = n_sites
+    if bins is None:
+        bins = N + 1 if N <= 256 else 129
+    if isinstance(bins, (int, np.integer)) and not isinstance(bins, bool):
+        nb = check_int(bins, "bins", minimum=1)
+        # centred on the values q takes (-1, -1 + 2/N, ..., 1) when nb = N + 1
+        return np.linspace(-1.0 - 1.0 / N, 1.0 + 1.0 / N, nb + 1)
+    e = np.asarray(bins, dtype=np.float64)
+    if e.ndim != 1 or e.size < 2 or not np.all(np.isfinite(e)) or np.any(np.diff(e) <= 0):
+        raise ValueError("bins must be None, a number of bins, or increasing finite bin edges")
+    return e
+
+
+def overlap_analysis(q, beta: float, n_sites: int, measure_every: int = 1, n_bins: int = 32, bins=None,
+                     extra: dict | None = None) -> OverlapResult:
+    """Estimates with binned-jackknife errors from a series of overlaps.
+
+    Parameters
+    ----------
+    q : 1-d array of overlaps, one per measurement (in time order: the bins are consecutive)
+    beta : float
+    n_sites : int
+    measure_every : int
+        Sweeps (or tempering rounds) between measurements, for the autocorrelation time.
+    n_bins : int
+        Jackknife bins.
+    bins : None, int or array of edges
+        Histogram of P(q): default one bin per value q can take (N + 1 bins) up to N = 256, else
+        129 equal bins on [-1 - 1/N, 1 + 1/N].
+
+    Returns
+    -------
+    OverlapResult
+    """
+    q = np.asarray(q, dtype=np.float64).reshape(-1)
+    if q.size < 1:
+        raise ValueError("q must hold at least one overlap")
+    if not np.all(np.isfinite(q)) or np.any(np.abs(q) > 1.0 + 1e-12):
+        raise ValueError("overlaps must be finite and in [-1, 1]")
+    n_sites = check_int(n_sites, "n_sites", minimum=1)
+    every = check_int(measure_every, "measure_every", minimum=1)
+    q2 = q * q
+    ser = (np.abs(q), q2, q2 * q2)
+    nb = min(check_int(n_bins, "n_bins", minimum=2), q.size)
+
+    def est(f):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if nb < 2:
+                return Estimate(float(f(*(np.mean(s) for s in ser))), float("nan"))
+            return stats.jackknife(f, *ser, n_blocks=nb)
+
+    N = n_sites
+    edges = _edges(N, bins)
+    counts, _ = np.histogram(q, bins=edges)
+    return OverlapResult(
+        beta=float(beta), n_sites=N, measure_every=every, q_series=q,
+        abs_q=est(lambda a, b, c: a),
+        q2=est(lambda a, b, c: b),
+        q4=est(lambda a, b, c: c),
+        binder_g=est(lambda a, b, c: 0.5 * (3.0 - c / (b * b))),
+        chi_sg=est(lambda a, b, c: N * b),
+        tau_q2=_tau(q2, every),
+        q_edges=edges, p_q=counts / q.size,
+        extra=dict(extra or {}),
+    )
+
+
+# ---------------------------------------------------------------------------------- replicas
+def same_disorder(m1: Model, m2: Model) -> bool:
+    """True when two models have the same sites, couplings and fields (the same disorder sample)."""
+    if m1 is m2:
+        return True
+    if type(m1) is not type(m2) or m1.shape != m2.shape or m1.geometry != m2.geometry:
+        return False
+    if isinstance(m1, SherringtonKirkpatrick):
+        return bool(np.array_equal(m1.matrix, m2.matrix) and m1.h == m2.h)
+    return bool(np.array_equal(np.asarray(m1.J), np.asarray(m2.J)) and np.array_equal(np.asarray(m1.h),
+                                                                                     np.asarray(m2.h)))
+
+
+def _check_pair(a, b, kind):
+    if a is b:
+        raise ValueError(f"the two replicas must be two {kind} objects, got the same one twice")
+    ma = a.model if isinstance(a, Simulation) else a.replicas[0].model
+    mb = b.model if isinstance(b, Simulation) else b.replicas[0].model
+    if not same_disorder(ma, mb):
+        raise ValueError("the two replicas must simulate the same disorder (the same model, or one with "
+                         "identical couplings and fields)")
+
+
+def _chunk(n: int, per_measurement: int) -> int:
+    return max(1, min(n, _CHUNK_BYTES // max(per_measurement, 1)))
+
+
+def overlap_run(sim_a: Simulation, sim_b: Simulation, n: int, every: int = 1, burn_in: int = 0, n_bins: int = 32,
+                bins=None, progress: bool = False) -> OverlapResult:
+    """Overlaps of two replicas (two chains on the same couplings) after each of ``n`` measurements.
+
+    Both simulations advance ``burn_in`` sweeps, then ``n`` times ``every`` sweeps; after each,
+    q = (1/N) sum_i s_i^a s_i^b.  They run in chunks of measurements through
+    :meth:`Simulation.configurations` (one kernel call per chunk), so each chain is exactly the
+    one its own ``configurations`` or ``run`` would give.
+
+    Parameters
+    ----------
+    sim_a, sim_b : Simulation
+        The same model (or one with identical couplings), the same beta, different chains: give
+        them different ``seed`` or ``chain``.
+    n : int
+        Measurements.
+    every : int
+        Sweeps between measurements.
+    burn_in : int
+        Sweeps discarded first (by each replica).
+    n_bins, bins : as for :func:`overlap_analysis`
+    progress : bool
+        Progress bar (on a terminal only, :mod:`physdl._progress`).
+
+    Returns
+    -------
+    OverlapResult; ``extra`` holds the replicas' (seed, chain).
+    """
+    for s, name in ((sim_a, "sim_a"), (sim_b, "sim_b")):
+        if not isinstance(s, Simulation):
+            raise TypeError(f"{name} must be a physdl.lattice.Simulation, got {type(s).__name__}")
+    _check_pair(sim_a, sim_b, "Simulation")
+    if sim_a.beta != sim_b.beta:
+        raise ValueError(f"the replicas must share beta, got {sim_a.beta} and {sim_b.beta}")
+    if (sim_a.seed, sim_a.chain) == (sim_b.seed, sim_b.chain):
+        raise ValueError(f"the replicas must be independent chains: both are seed={sim_a.seed}, chain={sim_a.chain}; "
+                         f"give one another seed or chain")
+    n = check_int(n, "n", minimum=1)
+    every = check_int(every, "every", minimum=1)
+    burn_in = check_int(burn_in, "burn_in", minimum=0)
+    N = sim_a.model.n_sites
+    from .._progress import bar as _bar
+
+    q = np.empty(n)
+    k = _chunk(n, 2 * N)
+    with _bar(total=n, desc=f"overlaps beta={sim_a.beta:.4g}", progress=progress, leave=False) as bar:
+        for i0 in range(0, n, k):
+            m = min(k, n - i0)
+            b0 = burn_in if i0 == 0 else 0
+            ca = sim_a.configurations(m, every=every, burn_in=b0)
+            cb = sim_b.configurations(m, every=every, burn_in=b0)
+            q[i0:i0 + m] = overlaps(ca, cb)
+            bar.update(m)
+    extra = {"replicas": [(sim_a.seed, sim_a.chain), (sim_b.seed, sim_b.chain)], "update": sim_a.update,
+             "storage": [sim_a.storage, sim_b.storage]}
+    return overlap_analysis(q, sim_a.beta, N, every, n_bins=n_bins, bins=bins, extra=extra)
+
+
+def overlap_tempering(pt_a: ParallelTempering, pt_b: ParallelTempering, rounds: int, burn_in: int = 0,
+                      n_bins: int = 32, bins=None, progress: bool = False) -> list[OverlapResult]:
+    """Overlaps per temperature of two independent tempering ladders on the same couplings.
+
+    After each exchange round, the configuration at ``betas[k]`` of ladder a and the one at
+    ``betas[k]`` of ladder b give q_k.  The ladders run in chunks of rounds through
+    :meth:`ParallelTempering.configurations`.
+
+    Parameters
+    ----------
+    pt_a, pt_b : ParallelTempering
+        The same model (or identical couplings) and betas, different seeds (the seed picks every
+        random number of a ladder, its swaps included).
+    rounds : int
+        Exchange rounds measured.
+    burn_in : int
+        Rounds discarded first.
+    n_bins, bins : as for :func:`overlap_analysis`
+    progress : bool
+
+    Returns
+    -------
+    list of OverlapResult, one per beta in the ladder's order; ``extra`` holds
+    ``swap_acceptance_a`` / ``swap_acceptance_b`` (per pair, over the measured rounds) and
+    ``ladder_index``.
+    """
+    for p, name in ((pt_a, "pt_a"), (pt_b, "pt_b")):
+        if not isinstance(p, ParallelTempering):
+            raise TypeError(f"{name} must be a physdl.lattice.ParallelTempering, got {type(p).__name__}")
+    _check_pair(pt_a, pt_b, "ParallelTempering")
+    if list(pt_a.betas) != list(pt_b.betas):
+        raise ValueError(f"the ladders must share their betas, got {pt_a.betas} and {pt_b.betas}")
+    if pt_a.exchange_every != pt_b.exchange_every:
+        raise ValueError("the ladders must share exchange_every")
+    if pt_a.seed == pt_b.seed:
+        raise ValueError(f"the ladders must be independent: both have seed={pt_a.seed}; give one another seed")
+    rounds = check_int(rounds, "rounds", minimum=1)
+    burn_in = check_int(burn_in, "burn_in", minimum=0)
+    R = len(pt_a.betas)
+    N = pt_a.replicas[0].model.n_sites
+    if 2 * R * N > available_memory():
+        raise LatticeTooLarge("two ladders' configurations do not fit in the available memory")
+    from .._progress import bar as _bar
+
+    a0, t0 = pt_a.accepted.copy(), pt_a.attempted.copy()
+    b0, u0 = pt_b.accepted.copy(), pt_b.attempted.copy()
+    q = np.empty((R, rounds))
+    k = _chunk(rounds, 2 * R * N)
+    with _bar(total=rounds, desc="overlap tempering", progress=progress, leave=False) as bar:
+        for i0 in range(0, rounds, k):
+            m = min(k, rounds - i0)
+            bi = burn_in if i0 == 0 else 0
+            ca = pt_a.configurations(m, burn_in=bi)
+            cb = pt_b.configurations(m, burn_in=bi)
+            q[:, i0:i0 + m] = overlaps(ca, cb, n_site_dims=ca.ndim - 2)
+            bar.update(m)
+    acc_a = (pt_a.accepted - a0) / np.maximum(pt_a.attempted - t0, 1)
+    acc_b = (pt_b.accepted - b0) / np.maximum(pt_b.attempted - u0, 1)
+    return [overlap_analysis(q[j], pt_a.betas[j], N, pt_a.exchange_every, n_bins=n_bins, bins=bins,
+                             extra={"swap_acceptance_a": acc_a, "swap_acceptance_b": acc_b, "ladder_index": j})
+            for j in range(R)]
+
+
+# ---------------------------------------------------------------------------------- ladders
+def geometric_ladder(T_min: float, T_max: float, n: int) -> np.ndarray:
+    """``n`` temperatures from T_min to T_max in a geometric progression (constant ratio).
+
+    ``T_k = T_min (T_max / T_min)^(k / (n - 1))``, k = 0 .. n-1; the endpoints are exactly T_min and
+    T_max.  Parallel tempering takes ``betas = 1 / T``.
+    """
+    T_min = check_float(T_min, "T_min", positive=True)
+    T_max = check_float(T_max, "T_max", positive=True)
+    n = check_int(n, "n", minimum=2)
+    if not T_max > T_min:
+        raise ValueError(f"T_max must be > T_min, got {T_min}, {T_max}")
+    T = T_min * (T_max / T_min) ** (np.arange(n) / (n - 1))
+    T[0], T[-1] = T_min, T_max
+    return T
+
+
+@dataclass
+class TunedLadder:
+    """Result of :func:`tuned_ladder`.
+
+    ``temperatures``: the tuned ladder (increasing, endpoints fixed); ``history``: one entry per
+    iteration, ``(temperatures, swap_acceptance)`` of the ladder that iteration measured (the
+    first is the geometric start).
+    """
+
+    temperatures: np.ndarray
+    history: list
+
+    @property
+    def betas(self) -> np.ndarray:
+        return 1.0 / self.temperatures
+
+
+def _respace(betas: np.ndarray, acceptance: np.ndarray, attempts: np.ndarray) -> np.ndarray:
+    """Betas that divide the measured thermodynamic length into equal parts (endpoints kept)."""
+    from scipy.special import erfcinv
+
+    lo = 0.5 / (attempts + 1.0)
+    a = np.clip(acceptance, lo, 1.0 - lo)
+    d = erfcinv(a)  # length of each interval: A = erfc(sigma dbeta / 2) for Gaussian energy histograms
+    D = np.concatenate([[0.0], np.cumsum(d)])
+    target = np.linspace(0.0, D[-1], betas.size)
+    new = np.interp(target, D, betas)  # D increases strictly (d > 0): piecewise-linear inverse
+    new[0], new[-1] = betas[0], betas[-1]
+    return new
+
+
+def tuned_ladder(model: Model, T_min: float, T_max: float, n: int, *, iterations: int = 4, rounds: int = 2000,
+                 burn_in: int = 500, damping: float = 0.7, update: str = "metropolis", seed: int = 0,
+                 backend: str | None = None, exchange_every: int = 1, storage: str | None = "byte") -> TunedLadder:
+    """A temperature ladder whose neighbouring pairs swap with about equal acceptance.
+
+    Method (iterative, deterministic for a seed): start from :func:`geometric_ladder`; at each
+    iteration run a short parallel tempering (``burn_in`` + ``rounds`` rounds, seed ``seed + i`` at
+    iteration i), measure each pair's swap acceptance A_k, and give each interval the length
+    ``d_k = erfcinv(A_k)`` -- for Gaussian energy histograms of width sigma,
+    ``A = erfc(sigma |dbeta| / 2)``, so d_k is half the interval's thermodynamic length
+    ``int sigma(beta) dbeta``, additive over intervals.  The new inner betas divide the total
+    length into n - 1 equal parts (piecewise-linear in beta within each interval), and the ladder
+    moves a fraction ``damping`` of the way there (less overshoot from noisy acceptances).  The
+    endpoints stay exactly T_min and T_max.  Equal lengths mean equal acceptance (exactly so for
+    Gaussian histograms).  Acceptances are clipped to [1/(2(M+1)), 1 - 1/(2(M+1))] for M attempts.
+
+    Parameters
+    ----------
+    model : Model
+    T_min, T_max : float
+    n : int
+        Temperatures (>= 2; with 2 nothing moves).
+    iterations : int
+        Measure-and-move steps.
+    rounds, burn_in : int
+        Exchange rounds per measurement (and discarded first).
+    damping : float in (0, 1]
+    update, seed, backend, exchange_every, storage : as for :class:`ParallelTempering`
+
+    Returns
+    -------
+    TunedLadder
+    """
+    T = geometric_ladder(T_min, T_max, n)
+    iterations = check_int(iterations, "iterations", minimum=0)
+    rounds = check_int(rounds, "rounds", minimum=1)
+    burn_in = check_int(burn_in, "burn_in", minimum=0)
+    damping = check_float(damping, "damping", positive=True)
+    if damping > 1:
+        raise ValueError(f"damping must be in (0, 1], got {damping}")
+    betas = 1.0 / T
+    history = []
+    for it in range(iterations):
+        pt = ParallelTempering(model, betas, update=update, seed=seed + it, backend=backend,
+                               exchange_every=exchange_every, storage=storage)
+        pt._rounds(rounds, burn_in, False)  # only the swap counters are needed
+        acc = pt.swap_acceptance.copy()
+        history.append((1.0 / betas, acc))
+        if n > 2:
+            target = _respace(betas, acc, pt.attempted.astype(np.float64))
+            betas = (1.0 - damping) * betas + damping * target
+            betas[0], betas[-1] = 1.0 / T[0], 1.0 / T[-1]
+    temps = 1.0 / betas
+    temps[0], temps[-1] = T[0], T[-1]
+    return TunedLadder(temperatures=temps, history=history)
