@@ -186,10 +186,10 @@ class HamiltonianNetwork:
             x = np.zeros(self.n_basis)
             f, g = fg(x)
             state = dict(x=x, f=f, g=g, S=[], Y=[], it=0, history=[f], done=False)
-        from tqdm.auto import tqdm
+        from .._progress import bar as progress_bar
 
-        with tqdm(total=max_iter, initial=min(state["it"], max_iter), desc="hamiltonian network fit",
-                  disable=not progress, leave=False) as bar:
+        with progress_bar(progress=progress, total=max_iter, initial=min(state["it"], max_iter),
+                          desc="hamiltonian network fit", leave=False) as bar:
             while state["it"] < max_iter and not state["done"]:
                 x, f, g, S, Y = state["x"], state["f"], state["g"], state["S"], state["Y"]
                 done = float(np.max(np.abs(g))) <= 1e-5

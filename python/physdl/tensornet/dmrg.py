@@ -171,10 +171,10 @@ def dmrg(mpo: MPO, bond_dims=32, sweeps=10, tol=1e-10, cutoff=1e-14, seed=0, var
         result.energy = energy = float(saved["energy"])
         if saved["converged"]:
             return result
-    from tqdm.auto import tqdm
+    from .._progress import bar as progress_bar
 
-    bar = tqdm(range(start, sweeps), desc="DMRG sweeps", disable=not progress, leave=False,
-               initial=start, total=sweeps)
+    bar = progress_bar(range(start, sweeps), progress=progress, desc="DMRG sweeps", leave=False, initial=start,
+                       total=sweeps)
     for sw in bar:
         chi = sched[min(sw, len(sched) - 1)]
         trunc = 0.0

@@ -16,13 +16,13 @@ def box_muller(out: Path, quick: bool, progress: bool) -> Result:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from scipy import stats
-    from tqdm.auto import tqdm
+    from .._progress import bar as progress_bar
 
     from ..random import Generator
 
     n_chunks, chunk = (10, 100_000) if quick else (50, 200_000)
     gen = Generator(seed=2021, stream=0)
-    parts = [gen.normal(chunk) for _ in tqdm(range(n_chunks), desc="normals", disable=not progress, leave=False)]
+    parts = [gen.normal(chunk) for _ in progress_bar(range(n_chunks), progress=progress, desc="normals", leave=False)]
     z = np.concatenate(parts)
     n = z.size
     ks = stats.kstest(z, "norm")
