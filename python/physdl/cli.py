@@ -141,7 +141,7 @@ def main(argv=None) -> int:
         return 1 if (off and args.strict) else 0
     if args.command == "phases":
         from .distributed import DatasetRunner
-        from .phases.run import run_phases
+        from .phases.run import headline, run_phases
 
         if args.workers is not None and not 1 <= args.workers <= 4096:
             print(f"physdl phases: error: --workers must be between 1 and 4096, got {args.workers}", file=sys.stderr)
@@ -149,11 +149,12 @@ def main(argv=None) -> int:
         client = "serial" if args.serial else args.scheduler
         try:
             with DatasetRunner(Path(args.out) / "data", client=client, workers=args.workers) as runner:
-                run_phases(args.out, quick=args.quick, seed=args.seed, progress=not args.no_progress,
-                           networks=tuple(args.networks), runner=runner)
+                res = run_phases(args.out, quick=args.quick, seed=args.seed, progress=not args.no_progress,
+                                 networks=tuple(args.networks), runner=runner)
         except ConnectionError as e:
             print(f"physdl phases: {e}", file=sys.stderr)
             return 2
+        print("\n" + headline(res))
         print(f"\nresults: {args.out}/phases.json, {args.out}/beta_c_table.md and the PNG figures")
         return 0
     if args.command == "sweep":

@@ -65,6 +65,83 @@ def test_classifier_finds_triangular_transition(square16):
     assert abs(tc - phases.TC_TRIANGULAR) < 4 * err + 0.04 * phases.TC_TRIANGULAR, (tc, err)
 
 
+@pytest.fixture(scope="module")
+def square8():
+    temps = np.linspace(0.5 * phases.TC_SQUARE, 1.6 * phases.TC_SQUARE, 16)
+    ds = phases.ising_dataset("square", 8, temps, n_per_T=80, every=1, burn_in=100, seed=1, progress=False)
+    return ds.split(0.25, seed=0)
+
+
+def _distinct(configs):
+    return np.unique(configs.reshape(len(configs), -1), axis=0).shape[0]
+
+
+def test_default_cnn_is_not_degenerate_at_seeds_0_1_2(square8):
+    # The default CNN once gave every ordered configuration of one sign of m the same output (all
+    # hidden ReLUs off there; L = 32, seed 0/1 of `physdl phases`).  At L = 8, for seeds 0, 1 and 2:
+    # on ordered configurations of either sign the outputs vary (as many distinct values as distinct
+    # configurations) and say "ordered"; the crossings agree with each other within their errors, and
+    # their mean (error: bootstrap and seed spread in quadrature) with Onsager's T_c within 3 errors
+    # plus a finite-size allowance of 5% at L = 8 (the L = 16 test allows 4%).
+    train, test = square8
+    m = test.magnetization
+    ordered = test.T < 0.8 * phases.TC_SQUARE
+    outs, tcs = [], []
+    for seed in (0, 1, 2):
+        clf = phases.PhaseClassifier(8, kind="cnn", seed=seed)
+        clf.fit(train, epochs=20)
+        p = clf.disorder_probability(test.configs)
+        for sector in (m > 0, m < 0):
+            sel = ordered & sector
+            assert sel.sum() > 10
+            assert np.unique(p[sel]).size == _distinct(test.configs[sel]), seed
+            assert np.max(p[sel]) < 0.5 and np.mean(p[sel]) < 0.2, (seed, np.mean(p[sel]))
+        outs.append(p)
+        tcs.append(phases.crossing_temperature(test.T, p, seed=0))
+    for i in range(3):
+        for j in range(i):
+            assert abs(tcs[i].value - tcs[j].value) < 3 * math.hypot(tcs[i].error, tcs[j].error), tcs
+    tc, err = phases.crossing_temperature(test.T, np.stack(outs), seed=0)
+    assert tc == pytest.approx(np.mean([t.value for t in tcs]), abs=1e-12)
+    assert abs(tc - phases.TC_SQUARE) < 3 * err + 0.05 * phases.TC_SQUARE, (tc, err, tcs)
+
+
+def test_symmetrized_training_covers_the_unseen_sign(square8):
+    # Ordered training data of one sign of m only (as Markov chains that stayed in one sector): with
+    # the default flips s -> -s the network says "ordered" on the other sign too; without them it
+    # calls those configurations disordered (the mechanism behind the degenerate outputs)
+    train, test = square8
+    flip = np.where(train.magnetization < 0, -1, 1).astype(np.int8)
+    one_sign = phases.IsingDataset(train.configs * flip[:, None, None], train.T, "square", 8)
+    neg = test.configs[(test.T < 0.8 * phases.TC_SQUARE) & (test.magnetization < -0.5)]
+    clf = phases.PhaseClassifier(8, kind="cnn", seed=0)
+    clf.fit(one_sign, epochs=20)
+    p = clf.disorder_probability(neg)
+    assert np.max(p) < 0.5 and np.unique(p).size == _distinct(neg)
+    raw = phases.PhaseClassifier(8, kind="cnn", seed=0)
+    raw.fit(one_sign, epochs=20, symmetrize=False)
+    assert np.mean(raw.disorder_probability(neg)) > 0.5
+    with pytest.raises(TypeError, match="symmetrize must be True or False"):
+        raw.fit(one_sign, symmetrize=1)
+
+
+def test_crossing_over_training_seeds_adds_the_spread():
+    T = np.repeat(np.linspace(1, 3, 21), 50)
+    rng = np.random.default_rng(0)
+    outs = np.stack([1 / (1 + np.exp(-(T - c) / 0.1)) + 0.05 * rng.standard_normal(T.size) for c in (2.10, 2.13, 2.20)])
+    rows = [phases.crossing_temperature(T, o, seed=3) for o in outs]
+    vals = np.array([r.value for r in rows])
+    est = phases.crossing_temperature(T, outs, seed=3)
+    assert est.value == pytest.approx(vals.mean(), abs=1e-14)
+    want = math.sqrt(np.mean([r.error ** 2 for r in rows]) + vals.var(ddof=1))
+    assert est.error == pytest.approx(want, rel=1e-12)
+    assert est.error > 3 * max(r.error for r in rows)  # here the seed spread dominates
+    one = phases.crossing_temperature(T, outs[:1], seed=3)
+    assert (one.value, one.error) == (rows[0].value, rows[0].error)
+    with pytest.raises(ValueError, match=r"output must have shape \(1050,\) or \(n_seeds, 1050\)"):
+        phases.crossing_temperature(T, outs[:, :10])
+
+
 def test_crossing_temperature_on_a_known_step():
     T = np.repeat(np.linspace(1, 3, 21), 50)
     rng = np.random.default_rng(0)
@@ -257,3 +334,44 @@ def test_run_summary_writes_array_estimates_as_json():
     est = Estimate(np.array([1.0, 2.0]), np.array([0.1, 0.2]))
     out = json.loads(json.dumps({"c": _jsonable(est), "beta": _jsonable(np.array([0.4, 0.5]))}))
     assert out == {"c": {"value": [1.0, 2.0], "error": [0.1, 0.2]}, "beta": [0.4, 0.5]}
+
+
+def _fake_result():
+    table = "| L | beta_c CNN |\n|---|---|\n| 8 | 0.4300 ± 0.0100 |"
+    return {"settings": {"classifier_L": 16, "thermometer_sizes": [8, 16]}, "seed": 0, "quick": True,
+            "classifier": {"fc": {"Tc_square": 2.3, "Tc_square_err": 0.03, "Tc_triangular": 3.6, "Tc_triangular_err": 0.05,
+                                  "test_accuracy": 0.95, "network_seeds": [0, 1, 2]},
+                           "cnn": {"Tc_square": 2.25, "Tc_square_err": 0.02, "Tc_triangular": 3.5,
+                                   "Tc_triangular_err": 0.07, "test_accuracy": 0.96, "network_seeds": [0, 1, 2]}},
+            "beta_c_table": table, "three_unit": {"L": 16, "max_abs_corr_u_m": 0.99, "max_abs_corr_z_abs_m": 0.93}}
+
+
+def test_headline_states_the_numbers_against_the_exact_values():
+    from physdl.phases.run import headline
+
+    text = headline(_fake_result())
+    assert "mean of 3 training seeds [0, 1, 2]" in text
+    # (2.3 - 2.269185) / 0.03 = +1.0 errors; (3.5 - 3.640957) / 0.07 = -2.0 errors
+    assert "FC  square     T_c = 2.3000 ± 0.0300  (exact 2.2692, +1.0 sigma)" in text
+    assert "CNN triangular T_c = 3.5000 ± 0.0700  (exact 4/ln 3 = 3.6410, -2.0 sigma)" in text
+    assert "spread over training seeds" in text
+    assert "| 8 | 0.4300 ± 0.0100 |" in text and "max |corr(u_i, m)| = 0.990" in text
+
+
+def test_phases_command_prints_the_headline(monkeypatch, capsys, tmp_path):
+    # the quick run takes minutes on a shared 2-core machine: the command is run with the pipeline
+    # replaced by one returning a result, to check that what it prints is the headline
+    from physdl import cli
+    from physdl.phases import run
+
+    seen = {}
+
+    def fake_run(out, **kw):
+        seen.update(kw)
+        return _fake_result()
+
+    monkeypatch.setattr(run, "run_phases", fake_run)
+    assert cli.main(["phases", "--quick", "--serial", "--no-progress", "--out", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    assert seen["quick"] is True and seen["progress"] is False
+    assert run.headline(_fake_result()) in text and "results:" in text

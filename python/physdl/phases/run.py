@@ -42,6 +42,9 @@ class Settings:
     #: Class grids of the thermometer (beta ranges of the same width, centres 0.40 and 0.50): the
     #: estimate is made on both, so a reader can see that it does not follow the grid.
     thermometer_grids: tuple = ((0.20, 0.60), (0.30, 0.70))
+    #: Phase classifiers trained per network kind (network seeds seed, seed + 1, ...): the crossing
+    #: temperatures are their mean, with the spread over them in the error.
+    classifier_seeds: int = 3
 
     @classmethod
     def quick(cls) -> "Settings":
@@ -72,6 +75,11 @@ def _jsonable(v):
 def run_phases(out_dir="physdl-phases", quick: bool = False, seed: int = 0, progress: bool = True,
                cache_dir=None, networks=("fc", "cnn"), runner=None) -> dict:
     """Run the chapter-8 pipeline; write PNGs, ``phases.json`` and ``beta_c_table.md`` into ``out_dir``.
+
+    The phase classifiers are trained with ``Settings.classifier_seeds`` network seeds (``seed``,
+    ``seed + 1``, ...); their crossing temperatures are the mean over the seeds, with the seed spread
+    in the error (:data:`CLASSIFIER_ERROR_NOTE`; per-seed values in the JSON).  :func:`headline`
+    formats the numbers that ``physdl phases`` prints.
 
     Parameters
     ----------
@@ -122,27 +130,42 @@ def run_phases(out_dir="physdl-phases", quick: bool = False, seed: int = 0, prog
                         runner=runner)
     fig, ax = plt.subplots(figsize=(6, 4))
     res["classifier"] = {}
+    train, test = sq.split(0.2, seed=seed)
+    net_seeds = [seed + k for k in range(s.classifier_seeds)]
     for kind in networks:
-        say(f"phase classifier ({kind}) trained on the square lattice")
-        clf = PhaseClassifier(L, kind=kind, seed=seed)
-        train, test = sq.split(0.2, seed=seed)
-        clf.fit(train, Tc=TC_SQUARE, epochs=s.epochs, progress=progress)
-        p_test = clf.predict_proba(test.configs).argmax(axis=1)
-        acc = float(np.mean(p_test == (test.T > TC_SQUARE)))
-        sq_scan = clf.scan(test)
-        tri_scan = clf.scan(tri)
-        tc_sq, tc_sq_err = crossing_temperature(test.T, sq_scan["per_config"], seed=seed)
-        tc_tri, tc_tri_err = crossing_temperature(tri.T, tri_scan["per_config"], seed=seed)
-        res["classifier"][kind] = {"test_accuracy": acc, "Tc_square": tc_sq, "Tc_square_err": tc_sq_err,
-                                   "Tc_triangular": tc_tri, "Tc_triangular_err": tc_tri_err,
-                                   "T_triangular": tri_scan["T"].tolist(), "output_triangular": tri_scan["output"].value.tolist()}
-        ax.errorbar(tri_scan["T"], *tri_scan["output"], fmt="o-", ms=3,
-                    label=f"{kind.upper()}: T_c = {tc_tri:.3f} ± {tc_tri_err:.3f}")
+        p_sq, p_tri, accs, curves = [], [], [], []
+        for ns in net_seeds:
+            say(f"phase classifier ({kind}, network seed {ns}) trained on the square lattice")
+            clf = PhaseClassifier(L, kind=kind, seed=ns)
+            clf.fit(train, Tc=TC_SQUARE, epochs=s.epochs, progress=progress)
+            p_sq.append(clf.disorder_probability(test.configs))
+            accs.append(float(np.mean((p_sq[-1] > 0.5) == (test.T > TC_SQUARE))))
+            tri_scan = clf.scan(tri)
+            p_tri.append(tri_scan["per_config"])
+            curves.append(tri_scan["output"])
+        tc_sq = crossing_temperature(test.T, np.stack(p_sq), seed=seed)
+        tc_tri = crossing_temperature(tri.T, np.stack(p_tri), seed=seed)
+        # the mean output curve over the seeds; its error: standard errors and seed spread in quadrature
+        vals = np.stack([c.value for c in curves])
+        spread = vals.std(axis=0, ddof=1) if len(curves) > 1 else np.zeros(vals.shape[1])
+        curve_err = np.sqrt(np.mean([c.error ** 2 for c in curves], axis=0) + spread ** 2)
+        res["classifier"][kind] = {
+            "test_accuracy": float(np.mean(accs)), "Tc_square": tc_sq.value, "Tc_square_err": tc_sq.error,
+            "Tc_triangular": tc_tri.value, "Tc_triangular_err": tc_tri.error, "network_seeds": net_seeds,
+            "test_accuracy_per_seed": accs,
+            "Tc_square_per_seed": [_jsonable(crossing_temperature(test.T, p, seed=seed)) for p in p_sq],
+            "Tc_triangular_per_seed": [_jsonable(crossing_temperature(tri.T, p, seed=seed)) for p in p_tri],
+            "T_triangular": tri_scan["T"].tolist(), "output_triangular": vals.mean(axis=0).tolist(),
+            "output_triangular_err": curve_err.tolist()}
+        ax.errorbar(tri_scan["T"], vals.mean(axis=0), curve_err, fmt="o-", ms=3,
+                    label=f"{kind.upper()}: T_c = {tc_tri.value:.3f} ± {tc_tri.error:.3f}")
+    res["classifier_error_note"] = CLASSIFIER_ERROR_NOTE
     ax.axvline(TC_TRIANGULAR, color="k", ls="--", lw=1, label=f"exact 4/ln 3 = {TC_TRIANGULAR:.4f}")
     ax.axhline(0.5, color="gray", lw=0.5)
     ax.set_xlabel("T (triangular lattice)")
     ax.set_ylabel("network output P(T > T_c)")
-    ax.set_title(f"Fig. 8.1: square-lattice classifier on the triangular lattice, L = {L}")
+    ax.set_title(f"Fig. 8.1: square-lattice classifier on the triangular lattice, L = {L}\n"
+                 f"(mean of {len(net_seeds)} training seeds; bars: standard error and seed spread)", fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
     figures.append(out / "fig8_1_triangular.png")
@@ -299,18 +322,50 @@ def run_phases(out_dir="physdl-phases", quick: bool = False, seed: int = 0, prog
                                  "centre": 0.5 * (g[0] + g[1])} for g in grids]
     res["figures"] = [str(f) for f in figures]
     (out / "phases.json").write_text(json.dumps(res, indent=1, default=float))
-    if progress:
-        print(table)
-        print(note)
-        print(note2)
-        print(table2)
-        for kind, r in res["classifier"].items():
-            print(f"triangular T_c ({kind}): {r['Tc_triangular']:.4f} ± {r['Tc_triangular_err']:.4f} "
-                  f"(exact {TC_TRIANGULAR:.4f}); square T_c {r['Tc_square']:.4f} (exact {TC_SQUARE:.4f})")
-        t3 = res['three_unit']
-        print(f"three-unit network: max |corr(u_i, m)| = {t3['max_abs_corr_u_m']:.3f}, "
-              f"max |corr(z_i, |m|)| = {t3['max_abs_corr_z_abs_m']:.3f}")
     return res
+
+
+CLASSIFIER_ERROR_NOTE = (
+    "T_c of the phase classifier: the crossing of P(disordered) = 1/2 (physdl.phases.crossing_temperature), "
+    "the mean over the training seeds in network_seeds; its error is the bootstrap error over the test "
+    "configurations (mean of the seeds' bootstrap variances) and the standard deviation of the seeds' crossings "
+    "(ddof = 1), added in quadrature: the spread of one trained network's crossing, not the error of the mean.")
+
+
+def _sigmas(x: float, err: float, ref: float) -> str:
+    return f"{(x - ref) / err:+.1f} sigma" if err > 0 and math.isfinite(x) else "n/a"
+
+
+def headline(res: dict) -> str:
+    """The headline numbers of a ``run_phases`` result, as the ``physdl phases`` command prints them.
+
+    The classifier's crossing temperatures against the exact T_c (Onsager, 4/ln 3), with their
+    errors (the training-seed spread included) and the distance in errors; the thermometer's
+    beta_c table against the finite-size specific-heat peaks and beta_c; the three-unit network's
+    correlation with the magnetisation.
+    """
+    st = res["settings"]
+    seeds = next(iter(res["classifier"].values()), {}).get("network_seeds", [])
+    lines = [f"physdl phases ({'quick' if res.get('quick') else 'full'} settings, seed {res.get('seed', 0)}): "
+             f"phase classifier L = {st['classifier_L']}, thermometers L = "
+             f"{', '.join(map(str, st['thermometer_sizes']))}", "",
+             f"Phase classifier trained on the square lattice (Fig. 8.1), crossing of P(disordered) = 1/2, mean of "
+             f"{len(seeds)} training seeds {seeds}:"]
+    for kind, r in res["classifier"].items():
+        lines.append(f"  {kind.upper():3s} square     T_c = {r['Tc_square']:.4f} ± {r['Tc_square_err']:.4f}  "
+                     f"(exact {TC_SQUARE:.4f}, {_sigmas(r['Tc_square'], r['Tc_square_err'], TC_SQUARE)}); "
+                     f"test accuracy {r['test_accuracy']:.3f}")
+        lines.append(f"  {kind.upper():3s} triangular T_c = {r['Tc_triangular']:.4f} ± {r['Tc_triangular_err']:.4f}  "
+                     f"(exact 4/ln 3 = {TC_TRIANGULAR:.4f}, "
+                     f"{_sigmas(r['Tc_triangular'], r['Tc_triangular_err'], TC_TRIANGULAR)})")
+    lines.append("  (errors: bootstrap over the test configurations and the spread over training seeds, in quadrature)")
+    lines += ["", f"Thermometer beta_c (Table 8.1; exact beta_c = {BETA_C_SQUARE:.6f}, finite-L peaks in the table):",
+              res["beta_c_table"],
+              "  (± bootstrap error over held-out configurations; one training seed, its spread not included)"]
+    t3 = res["three_unit"]
+    lines += ["", f"Three-unit network (eq. 8.9-8.11, L = {t3['L']}): max |corr(u_i, m)| = {t3['max_abs_corr_u_m']:.3f}, "
+                  f"max |corr(z_i, |m|)| = {t3['max_abs_corr_z_abs_m']:.3f}"]
+    return "\n".join(lines)
 
 
 def rel_err(x: float, ref: float) -> float:
