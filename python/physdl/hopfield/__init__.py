@@ -214,15 +214,7 @@ class Hopfield:
         b = _backend.resolve(backend, ("cpp", "numba"))
         st0 = stream("hopfield", _CHAIN0)
         keep = self.tie == "keep"
-        if b == "cpp":
-            if self._Jint is not None:
-                es, est, sw, fl = _backend.module("cpp").ebm.hopfield_async_int(
-                    self._Jint, self._scale, S, max_sweeps, keep, np.uint64(seed), np.uint64(st0), record_steps)
-            else:
-                es, est, sw, fl = _backend.module("cpp").ebm.hopfield_async(self.J, S, max_sweeps, keep, seed, st0,
-                                                                             record_steps)
-        else:
-            es, est, sw, fl = self._run_numba(S, max_sweeps, keep, seed, st0, record_steps)
+        es, est, sw, fl = self._run_pieces(b, S, max_sweeps, keep, seed, st0, record_steps)
         if self._Jint is not None:
             # exact integer fields: a sweep without flips is a fixed point; check only the chains
             # that used every sweep
@@ -234,14 +226,20 @@ class Hopfield:
             conv = self._is_fixed(S)
         return AsyncResult(S, es, est if record_steps else None, sw, fl, conv)
 
-    def _run_numba(self, S, max_sweeps, keep, seed, st0, record_steps):
-        """The Numba twin, run over blocks of chains of bounded duration so that Ctrl-C is seen.
+    def _run_pieces(self, backend, S, max_sweeps, keep, seed, st0, record_steps):
+        """The kernel (C++ or its Numba twin) over blocks of chains of bounded duration, so that
+        Ctrl-C is seen between them.
 
-        Chain ``c`` draws from stream ``st0 + c`` whatever block it is in, so the result does not
-        depend on how the chains are cut (tested against the C++ kernel and a single call).
+        Chain ``c`` draws from stream ``st0 + c`` whatever block it is in (the kernels count its
+        sweeps from 0 and take ``stream0`` per call), so the result does not depend on how the
+        chains are cut (tested against a single call and the other backend).  One chain with all
+        its sweeps is the smallest piece.
         """
         from .._interrupt import run_in_pieces
-        from . import _numba
+        if backend == "cpp":
+            mod = _backend.module("cpp").ebm
+        else:
+            from . import _numba as mod
         m, n = S.shape
         es = np.empty((m, max_sweeps + 1))
         est = np.empty((m, max_sweeps * n + 1)) if record_steps else np.empty((0, 0))
@@ -249,13 +247,13 @@ class Hopfield:
         fl = np.zeros(m, np.int64)
 
         def piece(a, k):
-            rows = S[a:a + k]  # a view: the kernel updates the states in place
+            rows = S[a:a + k]  # a contiguous view: the kernel updates the states in place
             if self._Jint is not None:
-                r = _numba.hopfield_async_int(self._Jint, self._scale, rows, max_sweeps, keep, np.uint64(seed),
-                                              np.uint64(st0 + a), record_steps)
+                r = mod.hopfield_async_int(self._Jint, self._scale, rows, max_sweeps, keep, np.uint64(seed),
+                                           np.uint64(st0 + a), record_steps)
             else:
-                r = _numba.hopfield_async(self.J, rows, max_sweeps, keep, np.uint64(seed), np.uint64(st0 + a),
-                                          record_steps)
+                r = mod.hopfield_async(self.J, rows, max_sweeps, keep, np.uint64(seed), np.uint64(st0 + a),
+                                       record_steps)
             es[a:a + k] = r[0]
             if record_steps:
                 est[a:a + k] = r[1]
@@ -282,20 +280,22 @@ class Hopfield:
         max_steps = check_int(max_steps, "max_steps", minimum=1, maximum=1 << 30)
         b = _backend.resolve(backend, ("cpp", "numba"))
         keep = self.tie == "keep"
+        # the kernel (C++ or its Numba twin) over blocks of chains of bounded duration (Ctrl-C is
+        # seen between them); the chains are independent, so the cut does not change the result
+        from .._interrupt import run_in_pieces
         if b == "cpp":
-            prev, steps, per = _backend.module("cpp").ebm.hopfield_sync(self.J, S, max_steps, keep)
-        else:  # the Numba twin over blocks of chains of bounded duration (Ctrl-C is seen between them)
-            from .._interrupt import run_in_pieces
-            from ._numba import hopfield_sync
-            m = S.shape[0]
-            prev = np.empty_like(S, dtype=np.int8)
-            steps = np.zeros(m, np.int64)
-            per = np.zeros(m, np.int32)
+            sync = _backend.module("cpp").ebm.hopfield_sync
+        else:
+            from ._numba import hopfield_sync as sync
+        m = S.shape[0]
+        prev = np.empty_like(S, dtype=np.int8)
+        steps = np.zeros(m, np.int64)
+        per = np.zeros(m, np.int32)
 
-            def piece(a, k):
-                prev[a:a + k], steps[a:a + k], per[a:a + k] = hopfield_sync(self.J, S[a:a + k], max_steps, keep)
+        def piece(a, k):
+            prev[a:a + k], steps[a:a + k], per[a:a + k] = sync(self.J, S[a:a + k], max_steps, keep)
 
-            run_in_pieces(piece, m)
+        run_in_pieces(piece, m)
         return SyncResult(S, prev, steps, per)
 
 

@@ -184,9 +184,7 @@ def local_metropolis(model: PlaquetteIsing, beta: float, n_sweeps: int, n_chains
             E[:, t], M[:, t] = e[:, 0], m[:, 0]
             acc += a
             hist[:, t] = S
-    elif b == "cpp":
-        E, M, acc = call(S, n_sweeps, sweep_offset)
-    else:  # the Numba twin in pieces of bounded duration (Ctrl-C is seen between them)
+    else:  # the kernel (C++ or its Numba twin) in pieces of bounded duration (Ctrl-C is seen between them)
         E, M, acc = _in_pieces(lambda a, k: call(S, k, sweep_offset + a), n_chains, n_sweeps, 2)
     secs = time.perf_counter() - t0
     return ChainResult(E, M, S, acc / (n_sweeps * model.n), None, hist, secs)
@@ -256,22 +254,23 @@ class SLMC:
         st = stream("slmc", _CLUSTER)
         t0 = time.perf_counter()
         if b == "cpp":
-            E, M, C, acc = _backend.module("cpp").ebm.slmc_wolff(m.nbr, m.plaq, m.J, m.K, m.cnbr, self.Jc, S,
-                                                               self.beta, n_steps, nc, seed, st, step_offset)
+            wolff = _backend.module("cpp").ebm.slmc_wolff
         else:
-            from ._numba import slmc_wolff
-            E, M, C, acc = _in_pieces(
-                lambda a, k: slmc_wolff(m.nbr, m.plaq, m.J, m.K, m.cnbr, self.Jc, S, self.beta, k, nc,
-                                        np.uint64(seed), np.uint64(st), np.uint64(step_offset + a)),
-                n_chains, n_steps, 3)
+            from ._numba import slmc_wolff as wolff
+        # the kernel (C++ or its Numba twin) in pieces of bounded duration (Ctrl-C is seen between them)
+        E, M, C, acc = _in_pieces(
+            lambda a, k: wolff(m.nbr, m.plaq, m.J, m.K, m.cnbr, self.Jc, S, self.beta, k, nc, np.uint64(seed),
+                               np.uint64(st), np.uint64(step_offset + a)),
+            n_chains, n_steps, 3)
         return ChainResult(E, M, S, acc / n_steps, C, None, time.perf_counter() - t0)
 
 
 def _in_pieces(call, n_chains, n_steps, n_series):
     """Run ``call(start, count)`` (a chain kernel over sweeps ``start .. start+count`` that returns
     ``n_series`` (chains, count) series and then the (chains,) acceptance counts) through
-    :func:`physdl._interrupt.run_in_pieces`, joining the series.  The kernels take the absolute
-    sweep number and recompute their sums from the states, so the result does not depend on the cut.
+    :func:`physdl._interrupt.run_in_pieces`, joining the series.  The kernels (C++ and Numba) take
+    the absolute sweep number and recompute their sums (integer bond and plaquette sums, the cluster
+    energy) from the states at the start of a call, so the result does not depend on the cut.
     """
     from .._interrupt import run_in_pieces
     out = [None] * n_series
