@@ -13,8 +13,9 @@ products, Numba twin) runs many chains at once with Philox numbers from ``stream
 Training ascends the log-likelihood with the gradient of eq. 6.14: the data phase with ``E[h|v]``
 exactly, the model phase from CD-k chains started at the data (eq. 6.17-6.19) or from persistent
 chains (PCD, whose state is the chains' hidden sample).  A whole epoch (every minibatch's data
-phase, chain steps and the in-place update ``W += A^T G`` with stacked data and model rows) is one
-kernel call (C++ ``physdl::ebm::rbm_epoch`` or its Numba twin).  On machines small enough to enumerate, :meth:`RBM.log_partition`,
+phase, chain steps and the in-place update ``W += A^T G`` with stacked data and model rows) runs in
+the kernel (C++ ``physdl::ebm::rbm_epoch`` or its Numba twin), called on pieces of a few minibatches
+so that Ctrl-C is seen within a second; an interrupted epoch is undone whole.  On machines small enough to enumerate, :meth:`RBM.log_partition`,
 :meth:`RBM.exact_gradient` and :meth:`RBM.log_likelihood` are exact; :meth:`RBM.ais` estimates
 ``log Z`` by annealed importance sampling with its error.
 
@@ -30,12 +31,14 @@ True
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .. import _backend
+from .._interrupt import deferred_sigint, run_in_pieces
 from .._validate import check_array, check_choice, check_float, check_int, check_seed
 from ..lattice._spin_chains import all_states
 from ..random import normal, uniform
@@ -53,6 +56,30 @@ MAX_ENUM = 20
 
 def _stream(purpose: int) -> int:
     return stream("boltzmann", purpose << 32)
+
+
+def _gibbs_kernel(backend: str, dtype):
+    """``rbm_gibbs(W, b, c, pm, v, h, k, seed, stream0, t0)`` of the backend (C++ or its Numba twin)."""
+    if backend == "cpp":
+        core = _backend.module("cpp")
+        from ..nn._blas import ensure_blas
+        ensure_blas(core.nn)
+        return core.ebm.rbm_gibbs_f64 if np.dtype(dtype) == np.float64 else core.ebm.rbm_gibbs_f32
+    from ._numba import rbm_gibbs
+    return rbm_gibbs
+
+
+def _epoch_kernel(backend: str, dtype):
+    """``rbm_epoch(W, b, c, pm, data, order, B, persistent, k, lr, vchain, hchain, seed, stream0, t0)``
+    of the backend: the minibatches ``order[s B : s B + B)`` with the half-steps of minibatch ``s``
+    at ``2 (t0 + s k)``, so a run over a range of minibatches is the same as within the whole epoch."""
+    if backend == "cpp":
+        core = _backend.module("cpp")
+        from ..nn._blas import ensure_blas
+        ensure_blas(core.nn)
+        return core.ebm.rbm_epoch_f64 if np.dtype(dtype) == np.float64 else core.ebm.rbm_epoch_f32
+    from ._numba import rbm_epoch
+    return rbm_epoch
 
 
 def _softplus(x):
@@ -217,26 +244,17 @@ class RBM:
         b = _backend.resolve(backend, ("cpp", "numba"))
         pm = self.units == "spin"
         W, bb, cc = (np.ascontiguousarray(x, self.dtype) for x in (self.W, self.b, self.c))
-        if b == "cpp":
-            core = _backend.module("cpp")
-            from ..nn._blas import ensure_blas
-            ensure_blas(core.nn)
-            fn = core.ebm.rbm_gibbs_f64 if self.dtype == np.float64 else core.ebm.rbm_gibbs_f32
-            fn(W, bb, cc, pm, v, h, k, self.seed, _stream(purpose), self._t)
-            self._t += k
-        else:
-            # the Numba twin in pieces of bounded duration, so that Ctrl-C is seen between them; each
-            # piece takes the absolute step number, so the draws do not depend on the cut, and the
-            # step counter advances with the chains
-            from .._interrupt import run_in_pieces
-            from ._numba import rbm_gibbs
-            seed, st = np.uint64(self.seed), np.uint64(_stream(purpose))
+        kernel = _gibbs_kernel(b, self.dtype)
+        seed, st = np.uint64(self.seed), np.uint64(_stream(purpose))
 
-            def piece(a, cnt):
-                rbm_gibbs(W, bb, cc, pm, v, h, cnt, seed, st, self._t)
-                self._t += cnt
+        # in pieces of bounded duration (either backend), so that Ctrl-C is seen between them; each
+        # piece takes the absolute step number, so the draws do not depend on the cut, and the step
+        # counter advances with the chains
+        def piece(a, cnt):
+            kernel(W, bb, cc, pm, v, h, cnt, seed, st, self._t)
+            self._t += cnt
 
-            run_in_pieces(piece, k)
+        run_in_pieces(piece, k)
         return h
 
     def random_visible(self, n: int) -> np.ndarray:
@@ -253,15 +271,31 @@ class RBM:
         """
         v = self.check_data(v).copy()
         k = check_int(k, "k", minimum=1, maximum=1 << 30)
-        h = self._gibbs(v, k, _SAMPLE, backend)
+        with self._undone_on_error():
+            h = self._gibbs(v, k, _SAMPLE, backend)
         return v, h
 
     def sample(self, n: int, k: int = 1000, backend: str | None = None):
         """``n`` independent chains from uniform starts, ``k`` Gibbs steps each: ``(v, h)``."""
         k = check_int(k, "k", minimum=1, maximum=1 << 30)
-        v = self.random_visible(n)
-        h = self._gibbs(v, k, _SAMPLE, backend)
+        with self._undone_on_error():
+            v = self.random_visible(n)
+            h = self._gibbs(v, k, _SAMPLE, backend)
         return v, h
+
+    @contextmanager
+    def _undone_on_error(self):
+        """Run the block; when it raises (Ctrl-C, seen between pieces of Gibbs steps, included), put
+        the seed, the step counter and the persistent chains back as they were, so that the call
+        leaves no trace and running it again gives what an uninterrupted call would have."""
+        cp = lambda x: None if x is None else x.copy()  # noqa: E731
+        before = (self.seed, self._t, cp(self._chains), cp(self._hchains))
+        try:
+            yield
+        except BaseException:
+            with deferred_sigint():
+                self.seed, self._t, self._chains, self._hchains = before
+            raise
 
     # ---- scores -------------------------------------------------------------------------------
     def pseudo_log_likelihood(self, v) -> np.ndarray:
@@ -294,21 +328,30 @@ class RBM:
         v = self.check_data(v)
         k = check_int(k, "k", minimum=1, maximum=1 << 20)
         pos = self._moments(v.astype(np.float64), self.hidden_expectation(v))
+        nc = None
         if persistent:
             nc = v.shape[0] if n_chains is None else check_int(n_chains, "n_chains", minimum=1, maximum=MAX_CHAINS)
-            if self._chains is None or self._chains.shape[0] != nc:
-                self._chains = self.random_visible(nc)
-            vk = self._chains
-            self._gibbs(vk, k, _PCD, backend)
-        else:
-            vk = v.copy()
-            self._gibbs(vk, k, _CD, backend)
+        with self._undone_on_error():
+            if persistent:
+                if self._chains is None or self._chains.shape[0] != nc:
+                    self._chains = self.random_visible(nc)
+                vk = self._chains
+                self._gibbs(vk, k, _PCD, backend)
+            else:
+                vk = v.copy()
+                self._gibbs(vk, k, _CD, backend)
         vk64 = vk.astype(np.float64)
         neg = self._moments(vk64, self.hidden_expectation(vk))
         return tuple(p - q for p, q in zip(pos, neg))
 
     def _epoch(self, data, order, bs, lr, k, persistent, nc, backend):
-        """All minibatches of one epoch in one kernel call (C++ or its Numba twin)."""
+        """All minibatches of one epoch, in pieces of a few minibatches (C++ or its Numba twin).
+
+        A piece is the range of minibatches ``s0 .. s0 + cnt`` (``order[s0 B : (s0 + cnt) B]`` with
+        ``t0 = _t + s0 k``): the kernels address every draw by the absolute half-step, and W, b, c
+        and the persistent chains carry over, so the cut does not change the result.  Ctrl-C is seen
+        between pieces; :meth:`fit` then puts the machine back as at the start of the epoch.
+        """
         be = _backend.resolve(backend, ("cpp", "numba"))
         if persistent:
             if self._chains is None or self._chains.shape[0] != nc or self._hchains is None:
@@ -324,17 +367,24 @@ class RBM:
         pm = self.units == "spin"
         for name in ("W", "b", "c"):
             setattr(self, name, np.ascontiguousarray(getattr(self, name), self.dtype))
-        args = (self.W, self.b, self.c, pm, data, order, bs, persistent, k, lr, vch, hch, self.seed,
-                _stream(purpose), self._t)
-        if be == "cpp":
-            core = _backend.module("cpp")
-            from ..nn._blas import ensure_blas
-            ensure_blas(core.nn)
-            (core.ebm.rbm_epoch_f64 if self.dtype == np.float64 else core.ebm.rbm_epoch_f32)(*args)
-        else:
-            from ._numba import rbm_epoch
-            rbm_epoch(*args)
-        self._t += (order.shape[0] // bs) * k
+        kernel = _epoch_kernel(be, self.dtype)
+        order = np.ascontiguousarray(order, np.int64)
+        t0, st = self._t, _stream(purpose)
+
+        def piece(s0, cnt):
+            kernel(self.W, self.b, self.c, pm, data, order[s0 * bs:(s0 + cnt) * bs], bs, persistent, k, lr, vch,
+                   hch, self.seed, st, t0 + s0 * k)
+            self._t = t0 + (s0 + cnt) * k
+
+        run_in_pieces(piece, order.shape[0] // bs)
+
+    def _snapshot(self):
+        """Copies of everything an epoch changes (see :meth:`_restore`)."""
+        cp = lambda x: None if x is None else x.copy()  # noqa: E731
+        return self.W.copy(), self.b.copy(), self.c.copy(), cp(self._chains), cp(self._hchains), self._t
+
+    def _restore(self, snap) -> None:
+        self.W, self.b, self.c, self._chains, self._hchains, self._t = snap
 
     def fit(self, data, epochs: int = 10, learning_rate: float = 0.01, batch_size: int = 100, k: int = 1,
             method: str = "pcd", n_chains: int | None = None, monitor=None, progress: bool = False,
@@ -368,21 +418,35 @@ class RBM:
         n = data.shape[0]
         start = (self.history.epoch[-1] + 1) if self.history.epoch else 0
         for ep in range(start, start + epochs):
-            u = uniform(n, seed=self.seed, stream=_stream(_SHUFFLE), offset=ep * n)
-            order = np.argsort(u, kind="stable")
-            self._epoch(data, order.astype(np.int64), bs, lr, k, method == "pcd", nc, backend)
-            self.history.epoch.append(ep)
-            if mon is not None:
-                self.history.pseudo_log_likelihood.append(float(np.mean(self.pseudo_log_likelihood(mon))))
-                self.history.reconstruction_error.append(self.reconstruction_error(mon))
-            else:
-                self.history.pseudo_log_likelihood.append(float("nan"))
-                self.history.reconstruction_error.append(float("nan"))
+            # an epoch lands whole or not at all: on Ctrl-C (seen between pieces of minibatches) or any
+            # error before its history entry is written, the parameters, chains and step counter go
+            # back to the epoch's start, so a later fit (or save, load and fit) continues bit for bit
+            snap = self._snapshot()
+            recorded = False
+            try:
+                u = uniform(n, seed=self.seed, stream=_stream(_SHUFFLE), offset=ep * n)
+                order = np.argsort(u, kind="stable")
+                self._epoch(data, order.astype(np.int64), bs, lr, k, method == "pcd", nc, backend)
+                if mon is not None:
+                    pll = float(np.mean(self.pseudo_log_likelihood(mon)))
+                    rec = self.reconstruction_error(mon)
+                else:
+                    pll = rec = float("nan")
+                with deferred_sigint():
+                    self.history.epoch.append(ep)
+                    self.history.pseudo_log_likelihood.append(pll)
+                    self.history.reconstruction_error.append(rec)
+                    recorded = True
+                    if checkpoint is not None:
+                        self.save(checkpoint)
+            except BaseException:
+                if not recorded:
+                    with deferred_sigint():
+                        self._restore(snap)
+                raise
             if progress:
                 print(f"[rbm] epoch {ep + 1}: pseudo-log-likelihood {self.history.pseudo_log_likelihood[-1]:.4f}",
                       flush=True)
-            if checkpoint is not None:
-                self.save(checkpoint)
         return self
 
     # ---- AIS ---------------------------------------------------------------------------------
@@ -395,11 +459,16 @@ class RBM:
         Gibbs step per temperature.  The error is the delta-method standard error of the log of the
         mean importance weight.
         """
-        from scipy.special import logsumexp
         nc = check_int(n_chains, "n_chains", minimum=2, maximum=MAX_CHAINS)
         nb = check_int(n_betas, "n_betas", minimum=2, maximum=1 << 24)
+        seed = None if seed is None else check_seed(seed)
+        with self._undone_on_error():  # an interrupted estimate leaves the machine as before the call
+            return self._ais(nc, nb, seed, backend)
+
+    def _ais(self, nc, nb, seed, backend) -> Estimate:
+        from scipy.special import logsumexp
         if seed is not None:
-            self.seed = check_seed(seed)
+            self.seed = seed
         W, b, c = (x.astype(np.float64) for x in (self.W, self.b, self.c))
         spin = self.units == "spin"
         logz0 = self.n_hidden * np.log(2.0) + (self._logsum(b).sum())
@@ -478,6 +547,7 @@ class FullyVisibleBM:
         self.n = check_int(n, "n", minimum=1, maximum=MAX_ENUM)
         self.J = np.zeros((self.n, self.n))
         self.h = np.zeros(self.n)
+        self.steps_done = 0  # gradient steps taken by fit so far
         self._S = all_states(self.n).astype(np.float64)
 
     def _check(self, s, name="data"):
@@ -515,8 +585,10 @@ class FullyVisibleBM:
             m1, m2 = self.moments()
             g = m2d - m2
             np.fill_diagonal(g, 0.0)
-            self.J += lr * g
-            self.h += lr * (m1d - m1)
+            with deferred_sigint():  # J, h and the step count change together (Ctrl-C between steps)
+                self.J += lr * g
+                self.h += lr * (m1d - m1)
+                self.steps_done += 1
         return self
 
     def sample_exact(self, n: int, seed: int = 0) -> np.ndarray:
