@@ -166,8 +166,8 @@ class PhaseClassifier(_Trained):
         sector for long), and a network can end with every hidden ReLU inactive on the other sign:
         found for the default CNN at L = 32, seed 1 of ``physdl phases``, where all 64 hidden units
         were off on every ordered configuration with m < 0, so that each of them got the same
-        P(disordered) = 0.107 (the softmax of the last bias); the brief's report was the same at
-        seed 0, 0.351 for m > 0.  Trained with the flips, the outputs on ordered configurations of
+        P(disordered) = 0.107 (the softmax of the last bias); the same was seen at seed 0
+        of another run, 0.351 on every ordered configuration with m > 0.  Trained with the flips, the outputs on ordered configurations of
         both signs vary with the configuration and stay near 0.
         """
         ds = _check_dataset(dataset)
