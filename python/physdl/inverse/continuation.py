@@ -342,14 +342,66 @@ def spm_continuation(basis: IRBasis, G, lam, *, rho1: float = 1.0, rho2: float =
     v = np.ascontiguousarray(basis.v)
     be = _backend.resolve(backend, ("cpp", "numba"))
     if be == "cpp":
-        it = core_inverse().spm_admm(v, basis.s, gp, a, lam, rho1, rho2, x, z1, u1, z2, u2, tol, max_iter)
+        kernel = core_inverse().spm_admm
     else:
         from . import _numba
 
-        it = _numba.spm_admm(v, basis.s, gp, a, lam, rho1, rho2, x, z1, u1, z2, u2, tol, max_iter)
+        kernel = _numba.spm_admm
+    it = _spm_in_pieces(lambda st, k: kernel(v, basis.s, gp, a, lam, rho1, rho2, *st, tol, k), [x, z1, u1, z2, u2],
+                        v, tol, max_iter)
     rho = z2 / np.sqrt(basis.w_omega)
     r = gp - basis.s * x
     return SpMResult(lam, rho, x.copy(), float(r @ r + perp), int(it), basis.omega, (x, z1, u1, z2, u2))
+
+
+class _Stopped(Exception):
+    """The ADMM met its stopping test inside a piece (internal to :func:`_spm_in_pieces`)."""
+
+
+def _clearly_unconverged(state, v, absv, tol) -> bool:
+    """True when the primal residual of the ADMM state (after an iteration) is surely above the
+    stopping threshold of ``spm_admm`` however that kernel rounds ``V x`` and its sums."""
+    x, z1, _, z2, _ = state
+    eps = np.finfo(np.float64).eps
+    rp = float(np.sqrt(np.sum((x - z1) ** 2) + np.sum((v @ x - z2) ** 2)))
+    err = 4.0 * (x.size + 2) * eps * float(np.linalg.norm(absv @ np.abs(x)))  # the two V x differ by <= this
+    scale = max(1.0, float(np.sqrt(x @ x + z2 @ z2)))
+    return rp * (1.0 - 1e-9) - err > tol * scale * (1.0 + 1e-9)
+
+
+def _spm_in_pieces(call, state, v, tol, max_iter) -> int:
+    """Run the ADMM ``call(state, k)`` (at most ``k`` iterations in place on ``state`` = [x, z1, u1,
+    z2, u2], returning the iterations done) through :func:`physdl._interrupt.run_in_pieces`, so that
+    Ctrl-C is seen within a second; returns the iterations done in all.
+
+    An iteration depends only on (z1, u1, z2, u2), so the pieces follow the iterations of a single
+    call exactly; what a piece cannot tell is whether its last iteration met the stopping test (the
+    kernel returns ``k`` either way).  The primal residual of that iteration is recomputed here from
+    the state (``V x`` by another product, so with a rounding-error margin): when it is clearly above
+    the threshold the run goes on; otherwise the piece is run again from a copy of its start with one
+    iteration more, and the kernel's own answer decides.  The result is bit for bit that of one call.
+    """
+    from .._interrupt import run_in_pieces
+
+    done = [0]
+    absv = np.abs(v)
+
+    def piece(start, k):
+        saved = [s.copy() for s in state]
+        r = call(state, k)
+        done[0] = start + r
+        if r < k:
+            raise _Stopped
+        if done[0] == max_iter or _clearly_unconverged(state, v, absv, tol):
+            return
+        if call(saved, k + 1) == k:  # the stopping test was met at the piece's last iteration
+            raise _Stopped
+
+    try:
+        run_in_pieces(piece, max_iter)
+    except _Stopped:
+        pass
+    return done[0]
 
 
 @dataclass
