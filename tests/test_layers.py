@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[1] / "python" / "physdl"
 KINDS = {
     # foundation
     "random": "foundation", "stats": "foundation", "_backend": "foundation", "_validate": "foundation",
-    "_config": "foundation", "io": "foundation", "_interrupt": "foundation",
+    "_config": "foundation", "io": "foundation", "_interrupt": "foundation", "_pieces": "foundation",
+    "_progress": "foundation",
     # engines
     "geometry": "engine", "lattice": "engine", "nn": "engine", "tensornet": "engine", "sampling": "engine",
     "quantum": "engine", "operators": "engine",
