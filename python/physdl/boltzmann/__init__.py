@@ -15,9 +15,10 @@ exactly, the model phase from CD-k chains started at the data (eq. 6.17-6.19) or
 chains (PCD, whose state is the chains' hidden sample).  A whole epoch (every minibatch's data
 phase, chain steps and the in-place update ``W += A^T G`` with stacked data and model rows) runs in
 the kernel (C++ ``physdl::ebm::rbm_epoch`` or its Numba twin), called on pieces of a few minibatches
-so that Ctrl-C is seen within a second; an interrupted epoch is undone whole.  On machines small enough to enumerate, :meth:`RBM.log_partition`,
-:meth:`RBM.exact_gradient` and :meth:`RBM.log_likelihood` are exact; :meth:`RBM.ais` estimates
-``log Z`` by annealed importance sampling with its error.
+so that Ctrl-C is seen within a second; an interrupted epoch is undone whole.  On machines small
+enough to enumerate, :meth:`RBM.log_partition`, :meth:`RBM.exact_gradient` and
+:meth:`RBM.log_likelihood` are exact; :meth:`RBM.ais` estimates ``log Z`` by annealed importance
+sampling with its error.
 
 Examples
 --------
