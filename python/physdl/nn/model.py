@@ -1192,7 +1192,6 @@ class Sequential:
         yb = np.empty((bs,) + y.shape[1:], y.dtype)
         hist = History()
         early = _EarlyStopping(self, optimizer, patience) if patience is not None else None
-        from tqdm.auto import tqdm
 
         chunk = max(1, min(epochs, (1 << 21) // n))  # epochs whose shuffles are drawn in one call
         start, chunk_offset = 0, self._shuffle.offset
@@ -1217,7 +1216,9 @@ class Sequential:
                     orders = np.argsort(u, axis=1, kind="stable")
         if early is not None and early.stopped:
             start = epochs  # a stop by patience was recorded: the run is complete
-        bar = tqdm(range(start, epochs), desc="fit", disable=not progress, leave=False)
+        from .._progress import bar as progress_bar
+
+        bar = progress_bar(range(start, epochs), progress=progress, desc="fit", leave=False)
         for ep in bar:
             if shuffle and ep % chunk == 0:
                 # stable argsort of Philox uniforms, as Generator.permutation, for several epochs at once

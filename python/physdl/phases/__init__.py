@@ -113,14 +113,17 @@ class _Trained:
     kind: str
     L: int
 
-    def _fit(self, X, labels, epochs, batch_size, lr, progress):
+    def _fit(self, X, labels, epochs, batch_size, lr, progress, checkpoint=None):
+        """Adam on softmax cross entropy; ``checkpoint`` (a path) is :meth:`physdl.nn.Sequential.fit`'s:
+        the state is saved atomically after every epoch and a later ``fit`` with the same network,
+        data and settings resumes from it bit for bit."""
         from .. import nn
 
         epochs = check_int(epochs, "epochs", minimum=1)
         batch_size = check_int(batch_size, "batch_size", minimum=1)
         lr = check_float(lr, "lr", positive=True)
         return self.model.fit(X, labels, loss="softmax_cross_entropy", optimizer=nn.Adam(lr=lr), epochs=epochs,
-                              batch_size=batch_size, progress=progress)
+                              batch_size=batch_size, progress=progress, checkpoint=checkpoint)
 
     def _check_configs(self, configs) -> np.ndarray:
         c = check_array(configs, "configs", ndim=3, nonempty=True)
@@ -156,8 +159,11 @@ class PhaseClassifier(_Trained):
         self.Tc = None
 
     def fit(self, dataset: IsingDataset, Tc: float = TC_SQUARE, epochs: int = 10, batch_size: int = 64,
-            lr: float = 1e-3, progress: bool = False, symmetrize: bool = True):
+            lr: float = 1e-3, progress: bool = False, symmetrize: bool = True, checkpoint=None):
         """Train with d = 0 for T < Tc and d = 1 for T > Tc (configurations at T == Tc are dropped).
+
+        ``checkpoint`` (a path): saved after every epoch; a later ``fit`` of a classifier built with
+        the same arguments, on the same data, resumes from it bit for bit.
 
         ``symmetrize`` (default True) trains on every configuration and its global flip s -> -s, with
         the same label: the Ising energy is even in s, so the phase is, and the network sees both signs
@@ -183,7 +189,7 @@ class PhaseClassifier(_Trained):
         X = _inputs(self.kind, ds.configs[keep])
         if symmetrize:
             X, labels = np.concatenate([X, -X]), np.concatenate([labels, labels])
-        return self._fit(X, labels, epochs, batch_size, lr, progress)
+        return self._fit(X, labels, epochs, batch_size, lr, progress, checkpoint)
 
     def disorder_probability(self, configs) -> np.ndarray:
         """P(T > T_c | configuration): the output plotted in Fig. 8.1."""
@@ -540,8 +546,11 @@ class Thermometer(_Trained):
     _softmax_hidden = False  # ReLU hidden layer; the three-unit network of eq. 8.9 uses softmax
 
     def fit(self, dataset: IsingDataset, epochs: int = 10, batch_size: int = 64, lr: float = 1e-3,
-            progress: bool = False):
-        """Train with softmax cross entropy, class k = k-th temperature of the dataset's grid."""
+            progress: bool = False, checkpoint=None):
+        """Train with softmax cross entropy, class k = k-th temperature of the dataset's grid.
+
+        ``checkpoint`` (a path): saved after every epoch; a later ``fit`` of a thermometer built with
+        the same arguments, on the same data, resumes from it bit for bit."""
         ds = _check_dataset(dataset)
         if ds.L != self.L:
             raise ValueError(f"dataset has L = {ds.L} but the thermometer was built for L = {self.L}")
@@ -551,7 +560,7 @@ class Thermometer(_Trained):
         self.model = _network(self.kind, self.L, self.temperatures.size, self.hidden, self.channels, self.seed,
                               self.backend, softmax_hidden=self._softmax_hidden)
         labels = np.searchsorted(self.temperatures, ds.T).astype(np.int64)
-        return self._fit(_inputs(self.kind, ds.configs), labels, epochs, batch_size, lr, progress)
+        return self._fit(_inputs(self.kind, ds.configs), labels, epochs, batch_size, lr, progress, checkpoint)
 
     def _need_fit(self):
         if self.model is None:
@@ -627,9 +636,11 @@ class ThreeUnitNetwork(Thermometer):
     _softmax_hidden = True
 
     def fit(self, dataset: IsingDataset, epochs: int = 40, batch_size: int = 64, lr: float = 1e-2,
-            progress: bool = False):
-        """Train as a thermometer (softmax cross entropy over the dataset's temperature classes)."""
-        return super().fit(dataset, epochs=epochs, batch_size=batch_size, lr=lr, progress=progress)
+            progress: bool = False, checkpoint=None):
+        """Train as a thermometer (softmax cross entropy over the dataset's temperature classes);
+        ``checkpoint`` as for :meth:`Thermometer.fit`."""
+        return super().fit(dataset, epochs=epochs, batch_size=batch_size, lr=lr, progress=progress,
+                           checkpoint=checkpoint)
 
     def hidden_units(self, configs) -> tuple[np.ndarray, np.ndarray]:
         """(u, z): u = phi* s + bias (eq. 8.11) and z = softmax(u), each (n, 3)."""
