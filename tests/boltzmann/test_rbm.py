@@ -203,7 +203,7 @@ def test_bad_input():
         RBM(4, 3, units="ising")
     with pytest.raises(ValueError, match="<= 20"):
         RBM(30, 30).log_partition()
-    with pytest.raises(ValueError, match="not a readable RBM"):
+    with pytest.raises(ValueError, match="test_rbm.py is not a readable physdl checkpoint"):
         RBM.load(__file__)
 
 

@@ -140,3 +140,27 @@ def test_vmc_checkpoint_of_the_first_format_resumes_bit_for_bit(tmp_path):
     np.savez(tmp_path / "bad.npz", **dict(old, counter=np.array([1.5, 2.0])))
     with pytest.raises(CorruptFileError, match="bad.npz.*first format"):
         VMC(H, RBM(n, alpha=1, seed=1), **kw).load(tmp_path / "bad.npz")
+
+
+def test_rbm_file_of_the_np_savez_format_loads_and_fit_resumes_bit_for_bit(tmp_path):
+    from physdl.boltzmann import RBM
+
+    data = (np.random.default_rng(0).random((64, 8)) < 0.3).astype(np.float64)
+    full = RBM(8, 4, seed=2).fit(data, epochs=4, batch_size=16, monitor=False)
+    part = RBM(8, 4, seed=2).fit(data, epochs=2, batch_size=16, monitor=False)
+    np.savez(tmp_path / "old.npz", W=part.W, b=part.b, c=part.c, t=np.int64(part._t), seed=np.uint64(part.seed),
+             units=np.array(part.units), chains=part._chains, hchains=part._hchains,
+             epoch=np.array(part.history.epoch, np.int64), pll=np.array(part.history.pseudo_log_likelihood),
+             rec=np.array(part.history.reconstruction_error))
+    resumed = RBM.load(tmp_path / "old.npz").fit(data, epochs=2, batch_size=16, monitor=False)
+    assert np.array_equal(resumed.W, full.W) and np.array_equal(resumed.c, full.c)
+    assert resumed.history.epoch == full.history.epoch
+    resumed.save(tmp_path / "new")
+    again = RBM.load(tmp_path / "new")
+    assert np.array_equal(again.W, resumed.W) and again._t == resumed._t
+    with np.load(tmp_path / "old.npz") as z:
+        bad = dict(z)
+    bad["chains"] = bad["chains"] * 3
+    np.savez(tmp_path / "bad.npz", **bad)
+    with pytest.raises(CorruptFileError, match="bad.npz.*chains"):
+        RBM.load(tmp_path / "bad.npz")

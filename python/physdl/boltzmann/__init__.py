@@ -500,40 +500,77 @@ class RBM:
         return Estimate(float(logz0 + lmean), err, variance=float(w.var(ddof=1)), n=nc)
 
     # ---- persistence ---------------------------------------------------------------------------
+    KIND = "boltzmann/rbm"
+
     def save(self, path) -> None:
-        """Write the parameters, settings, Philox counter and history to an ``.npz`` file."""
-        p = Path(path)
-        np.savez(p, W=self.W, b=self.b, c=self.c, t=np.int64(self._t), seed=np.uint64(self.seed),
-                 units=np.array(self.units), chains=self._chains if self._chains is not None else np.zeros((0, 0)),
-                 hchains=self._hchains if self._hchains is not None else np.zeros((0, 0)),
-                 epoch=np.array(self.history.epoch, np.int64),
-                 pll=np.array(self.history.pseudo_log_likelihood), rec=np.array(self.history.reconstruction_error))
+        """Write the parameters, settings, Philox counter, chains and history as a checkpoint.
+
+        Through :func:`physdl.io.save_checkpoint`: atomic, kind tag ``"boltzmann/rbm"``, SHA-256;
+        ``.npz`` is appended unless the name ends in it.  :meth:`load` (and ``fit`` continued after
+        it) resumes bit for bit.
+        """
+        from ..io import save_checkpoint
+
+        save_checkpoint(path, self.KIND, {"t": int(self._t), "seed": int(self.seed), "units": self.units},
+                        dict(W=self.W, b=self.b, c=self.c,
+                             chains=self._chains if self._chains is not None else np.zeros((0, 0)),
+                             hchains=self._hchains if self._hchains is not None else np.zeros((0, 0)),
+                             epoch=np.array(self.history.epoch, np.int64),
+                             pll=np.array(self.history.pseudo_log_likelihood),
+                             rec=np.array(self.history.reconstruction_error)))
 
     @classmethod
     def load(cls, path) -> "RBM":
-        """Read a machine written by :meth:`save` (ValueError naming the file when it is not one)."""
-        p = Path(path)
+        """Read a machine written by :meth:`save` (or by the earlier plain ``np.savez`` format).
+
+        Anything wrong (not a file of this kind, truncated, edited, inconsistent shapes or values)
+        raises :class:`physdl.io.CorruptFileError` (a ``ValueError``) naming the file.
+        """
+        from ..io import CorruptFileError, checkpoint_path, load_checkpoint
+
+        p = checkpoint_path(path, existing=True)
+        meta, d = load_checkpoint(p, cls.KIND, legacy=_legacy_rbm)
         try:
-            with np.load(p, allow_pickle=False) as z:
-                d = {k: z[k] for k in z.files}
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"{p}: not a readable RBM file ({exc})") from None
-        need = {"W", "b", "c", "t", "seed", "units", "chains", "epoch", "pll", "rec"}
-        if not need <= set(d):
-            raise ValueError(f"{p}: not an RBM file (missing {sorted(need - set(d))})")
+            return cls._from_saved(meta, d)
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            what = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise CorruptFileError(f"{p}: not a valid RBM file: {what}") from None
+
+    @classmethod
+    def _from_saved(cls, meta, d) -> "RBM":
+        need = {"W", "b", "c", "chains", "epoch", "pll", "rec"}
+        if not need <= set(d) or not {"t", "seed", "units"} <= set(meta):
+            raise ValueError(f"missing {sorted((need - set(d)) | ({'t', 'seed', 'units'} - set(meta)))}")
         W = d["W"]
-        if W.ndim != 2 or not np.all(np.isfinite(W)):
-            raise ValueError(f"{p}: W must be a finite 2-D array")
-        rbm = cls(W.shape[0], W.shape[1], str(d["units"]), W.dtype, int(d["seed"]), 0.0)
+        if W.dtype not in (np.float32, np.float64) or W.ndim != 2 or not np.all(np.isfinite(W)):
+            raise ValueError("W must be a finite 2-D float32 or float64 array")
+        rbm = cls(W.shape[0], W.shape[1], str(meta["units"]), W.dtype, check_seed(meta["seed"]), 0.0)
         rbm.set_parameters(W, d["b"], d["c"])
-        rbm._t = int(d["t"])
-        rbm._chains = d["chains"].astype(W.dtype) if d["chains"].size else None
+        rbm._t = check_int(meta["t"], "t", minimum=0)
+        ch = d["chains"]
+        if ch.size:
+            if ch.ndim != 2 or ch.shape[1] != W.shape[0] or not np.all((ch == 1) | (ch == rbm._lo)):
+                raise ValueError(f"chains must be (n_chains, {W.shape[0]}) of the units' two values")
+            rbm._chains = ch.astype(W.dtype)
         hc = d.get("hchains")
         rbm._hchains = hc.astype(W.dtype) if hc is not None and hc.size else None
         if rbm._hchains is not None and (rbm._chains is None or rbm._hchains.shape != (rbm._chains.shape[0], W.shape[1])):
-            raise ValueError(f"{p}: hchains must have shape (n_chains, n_hidden)")
-        rbm.history = FitHistory(d["epoch"].tolist(), d["pll"].tolist(), d["rec"].tolist())
+            raise ValueError("hchains must have shape (n_chains, n_hidden)")
+        ep, pll, rec = d["epoch"], d["pll"], d["rec"]
+        if not (ep.ndim == pll.ndim == rec.ndim == 1 and ep.size == pll.size == rec.size) or ep.dtype.kind != "i":
+            raise ValueError("the history arrays must be 1-D of one length (integer epochs)")
+        rbm.history = FitHistory(ep.tolist(), pll.tolist(), rec.tolist())
         return rbm
+
+
+def _legacy_rbm(z):
+    """RBM files of the first format (plain ``np.savez``): ``(meta, arrays)``, or None."""
+    if not {"W", "b", "c", "t", "seed", "units", "chains", "epoch", "pll", "rec"} <= set(z):
+        return None
+    if z["t"].ndim or z["seed"].ndim or z["units"].ndim or z["units"].dtype.kind != "U":
+        raise ValueError("an RBM file of the first format with malformed settings")
+    meta = {"t": int(z["t"]), "seed": int(z["seed"]), "units": str(z["units"])}
+    return meta, {k: v for k, v in z.items() if k not in meta}
 
 
 class FullyVisibleBM:

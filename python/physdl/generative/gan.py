@@ -242,7 +242,7 @@ class Adversarial:
         checkpoint_every = check_int(checkpoint_every, "checkpoint_every", minimum=1, maximum=2**31)
         if callback is not None and not callable(callback):
             raise TypeError(f"callback must be callable, got {type(callback).__name__}")
-        from tqdm.auto import tqdm
+        from .._progress import bar as progress_bar
 
         fp = _fingerprint(data)
         if checkpoint is not None:
@@ -250,8 +250,8 @@ class Adversarial:
                 self.load_checkpoint(checkpoint, data_fingerprint=fp)
         hist = self._history
         n = data.shape[0]
-        bar = tqdm(total=steps, initial=min(self._step, steps), desc=type(self).__name__,
-                   disable=not progress or None, leave=False)
+        bar = progress_bar(progress=bool(progress), total=steps, initial=min(self._step, steps),
+                           desc=type(self).__name__, leave=False)
         try:
             while self._step < steps:
                 with deferred_sigint():
