@@ -1038,6 +1038,8 @@ class ParallelTempering:
     exchange_every : int
         Sweeps between exchange rounds.
 
+    Notes
+    -----
     Per-pair swap acceptance: :attr:`swap_acceptance`, and ``extra["swap_acceptance"]`` of every
     :meth:`run` result (its :meth:`RunResult.summary` shows the pairs next to its temperature).
     """

@@ -389,6 +389,8 @@ class RNN(_Recurrent):
         parameter layout, same initial values); the parameter blocks are ``weight_ih_l{k}``,
         ``weight_hh_l{k}`` and ``bias`` (k = 0) / ``bias_l{k}``.
 
+    Notes
+    -----
     The engines start every sequence from zero states; :meth:`Sequential.predict` and
     :meth:`Sequential.generate` take an ``initial_state`` (and return the final states).
     """
