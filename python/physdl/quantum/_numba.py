@@ -125,21 +125,6 @@ def connected(flips, offsets, zmasks, cre, cim, states, conn, mre, mim, counts):
         counts[b] = k
 
 
-def csr(flips, offsets, zmasks, cre, cim, n, basis, n_up, B):
-    D = basis.size
-    indptr = np.zeros(D + 1, np.int64)
-    dropped = _csr_count(flips, offsets, zmasks, cre, cim, n, basis, n_up, B, indptr)
-    if dropped:
-        raise ValueError(f"the operator does not conserve the sector: {dropped} nonzero elements leave it")
-    np.cumsum(indptr, out=indptr)
-    nnz = int(indptr[-1])
-    indices = np.empty(nnz, np.int32)
-    re = np.empty(nnz)
-    im = np.empty(nnz)
-    _csr_fill(flips, offsets, zmasks, cre, cim, n, basis, n_up, B, indptr, indices, re, im)
-    return indptr, indices, re, im
-
-
 @nb.jit(**_opts)
 def _csr_count(flips, offsets, zmasks, cre, cim, n, basis, n_up, B, indptr):
     dropped = 0
