@@ -66,19 +66,19 @@ def integrate(system: str, method: str, q, p, *, dt: float, steps: int, record_e
     backend = _backend.resolve(backend, ("cpp", "numba"))
     E = np.empty((q.shape[0], nrec))
     s, m = SYSTEMS.index(system), METHODS.index(method)
-    from .._interrupt import run_in_pieces
+    from .. import _pieces
 
-    # the states are independent: calls of ~20 ms over blocks of them (either backend), so Ctrl-C is
-    # seen between calls and every state is either integrated whole or left as it was
+    # the states are independent: calls of bounded duration over blocks of them (either backend), so
+    # Ctrl-C is seen between calls and every state is either integrated whole or left as it was
     if backend == "cpp":
-        fn = _backend.module("cpp").dynamics.integrate
-        run_in_pieces(lambda a, k: fn(s, m, q[a:a + k], p[a:a + k], dt, steps, record_every, E[a:a + k]),
-                      q.shape[0])
+        fn, extra = _backend.module("cpp").dynamics.integrate, ()
     else:
         from . import _numba
 
-        run_in_pieces(lambda a, k: _numba.integrate(s, m, q[a:a + k], p[a:a + k], dt, steps, record_every,
-                                                     E[a:a + k], True), q.shape[0])
+        fn, extra = _numba.integrate, (True,)
+    _pieces.run(("dynamics.integrate", backend, s, m, steps, record_every), q.shape[0],
+                lambda a, k: fn(s, m, q[a:a + k], p[a:a + k], dt, steps, record_every, E[a:a + k], *extra),
+                cpp=backend == "cpp")
     return q, p, E
 
 
@@ -113,9 +113,10 @@ def standard_map_lyapunov(q0, p0, *, K: float, iterations: int = 100_000, transi
     transient = check_int(transient, "transient", minimum=0, maximum=_MAX_STEPS)
     out = np.empty((q0.size, 2))
     fn = _backend.module("cpp").dynamics.standard_map_lyapunov
-    from .._interrupt import run_in_pieces
+    from .. import _pieces
 
-    run_in_pieces(lambda a, k: fn(q0[a:a + k], p0[a:a + k], K, iterations, transient, out[a:a + k]), q0.size)
+    _pieces.run(("dynamics.standard_map_lyapunov", iterations, transient), q0.size,
+                lambda a, k: fn(q0[a:a + k], p0[a:a + k], K, iterations, transient, out[a:a + k]), cpp=True)
     return out
 
 
@@ -130,7 +131,8 @@ def henon_heiles_lyapunov(q0, p0, *, dt: float = 0.02, time: float = 5000.0, ren
         raise ValueError(f"time / dt = {steps} steps must be in [renorm, {_MAX_STEPS}]")
     out = np.empty(q0.shape[0])
     fn = _backend.module("cpp").dynamics.henon_heiles_lyapunov
-    from .._interrupt import run_in_pieces
+    from .. import _pieces
 
-    run_in_pieces(lambda a, k: fn(q0[a:a + k], p0[a:a + k], dt, steps, renorm, out[a:a + k]), q0.shape[0])
+    _pieces.run(("dynamics.henon_heiles_lyapunov", steps, renorm), q0.shape[0],
+                lambda a, k: fn(q0[a:a + k], p0[a:a + k], dt, steps, renorm, out[a:a + k]), cpp=True)
     return out

@@ -235,7 +235,7 @@ class Hopfield:
         chains are cut (tested against a single call and the other backend).  One chain with all
         its sweeps is the smallest piece.
         """
-        from .._interrupt import run_in_pieces
+        from .. import _pieces
         if backend == "cpp":
             mod = _backend.module("cpp").ebm
         else:
@@ -260,7 +260,8 @@ class Hopfield:
             sw[a:a + k] = r[2]
             fl[a:a + k] = r[3]
 
-        run_in_pieces(piece, m)
+        _pieces.run(("hopfield.async", backend, n, max_sweeps, self._Jint is not None, record_steps), m, piece,
+                    cpp=backend == "cpp")
         return es, est, sw, fl
 
     def _is_fixed(self, S) -> np.ndarray:
@@ -282,7 +283,7 @@ class Hopfield:
         keep = self.tie == "keep"
         # the kernel (C++ or its Numba twin) over blocks of chains of bounded duration (Ctrl-C is
         # seen between them); the chains are independent, so the cut does not change the result
-        from .._interrupt import run_in_pieces
+        from .. import _pieces
         if b == "cpp":
             sync = _backend.module("cpp").ebm.hopfield_sync
         else:
@@ -295,7 +296,7 @@ class Hopfield:
         def piece(a, k):
             prev[a:a + k], steps[a:a + k], per[a:a + k] = sync(self.J, S[a:a + k], max_steps, keep)
 
-        run_in_pieces(piece, m)
+        _pieces.run(("hopfield.sync", b, S.shape[1], max_steps), m, piece, cpp=b == "cpp")
         return SyncResult(S, prev, steps, per)
 
 
