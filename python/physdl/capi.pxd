@@ -17,7 +17,7 @@ lengths (in elements) it is given before any kernel runs; see physdl/capi/capi.h
 ``include_path=[physdl.get_pxd_include()]``.
 """
 from libc.stdint cimport int8_t, int64_t, uint32_t, uint64_t
-from cpython.pycapsule cimport PyCapsule_Import
+from cpython.pycapsule cimport PyCapsule_Import, PyCapsule_GetPointer
 
 cdef extern from "physdl/capi/capi.h" nogil:
     enum:
@@ -28,9 +28,18 @@ cdef extern from "physdl/capi/capi.h" nogil:
         PHYSDL_ERR_ENUM
         PHYSDL_ERR_VALUE
         PHYSDL_ERR_INTERNAL
+        PHYSDL_ERR_TYPE
         PHYSDL_METROPOLIS
         PHYSDL_HEAT_BATH
+        PHYSDL_NN_MSE
+        PHYSDL_NN_BCE
+        PHYSDL_NN_BCE_LOGITS
+        PHYSDL_NN_SOFTMAX_CE
         PHYSDL_CAPI_VERSION
+
+    # opaque handle to a Sequential's engine (nn_handle below)
+    ctypedef struct physdl_nn_handle:
+        pass
 
     ctypedef struct physdl_capi:
         int version
@@ -62,6 +71,19 @@ cdef extern from "physdl/capi/capi.h" nogil:
                                  double h, double* energy, int64_t* mag) noexcept nogil
         int (*byte_measure)(const int8_t* spins, size_t spins_len, int64_t ly, int64_t lx, double J, double h,
                             double* energy, int64_t* mag) noexcept nogil
+        # version 2: the nn engine of a Sequential (cpp backend) on caller-owned buffers
+        int (*nn_sizes)(const physdl_nn_handle* h, int* itemsize, int64_t* input_size, int64_t* output_size,
+                        int64_t* label_count, int64_t* num_params, int* has_optimizer) noexcept nogil
+        int (*nn_forward_f64)(physdl_nn_handle* h, const double* x, size_t x_len, int64_t n, double* out,
+                              size_t out_len) noexcept nogil
+        int (*nn_forward_f32)(physdl_nn_handle* h, const float* x, size_t x_len, int64_t n, float* out,
+                              size_t out_len) noexcept nogil
+        int (*nn_train_step_f64)(physdl_nn_handle* h, const double* x, size_t x_len, int64_t n, int loss,
+                                 const double* targets, size_t targets_len, const int64_t* labels,
+                                 size_t labels_len, double* loss_out) noexcept nogil
+        int (*nn_train_step_f32)(physdl_nn_handle* h, const float* x, size_t x_len, int64_t n, int loss,
+                                 const float* targets, size_t targets_len, const int64_t* labels,
+                                 size_t labels_len, double* loss_out) noexcept nogil
 
 
 cdef inline const physdl_capi* import_capi() except NULL:
@@ -72,3 +94,31 @@ cdef inline const physdl_capi* import_capi() except NULL:
         raise ImportError(f"physdl._core exports C API version {api.version}, this extension was built "
                           f"against version {PHYSDL_CAPI_VERSION}: rebuild it against the installed physdl")
     return api
+
+
+cdef inline object nn_handle(object model, object optimizer=None):
+    """A capsule holding a ``physdl_nn_handle*`` to ``model``'s engine and, when given, the state of
+    ``optimizer`` for this model (bound on first use, as ``model.train_step`` binds it).
+
+    ``model`` is a built ``physdl.nn.Sequential`` on the cpp backend.  Keep the capsule alive while
+    the pointer from :func:`nn_handle_ptr` is in use (it holds references to the engine and the
+    optimizer state).  Take a new handle after anything that rebuilds the model's engine (``load``).
+    Call with the GIL held."""
+    import physdl._core as core
+    from physdl.nn import Optimizer, Sequential
+    if not isinstance(model, Sequential):
+        raise TypeError(f"model must be a physdl.nn.Sequential, got {type(model).__name__}")
+    if model.backend != "cpp":
+        raise ValueError(f"the C API runs the cpp engine; this model's backend is {model.backend!r}")
+    model._need_engine()
+    state = None
+    if optimizer is not None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"optimizer must be a physdl.nn optimizer (SGD, Adam), got {type(optimizer).__name__}")
+        state = optimizer._bind(model)
+    return core._nn_handle(model._engine, state)
+
+
+cdef inline physdl_nn_handle* nn_handle_ptr(object capsule) except NULL:
+    """The ``physdl_nn_handle*`` inside a capsule from :func:`nn_handle`."""
+    return <physdl_nn_handle*> PyCapsule_GetPointer(capsule, b"physdl._core.nn_handle")

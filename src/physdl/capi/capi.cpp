@@ -234,6 +234,9 @@ const physdl_capi* physdl_capi_table(void) {
       physdl_fill_uniform_float,  physdl_fill_uniform_double, physdl_fill_normal_double,
       physdl_lattice_table,       physdl_multispin_words_len, physdl_multispin_sweeps,
       physdl_byte_sweeps,         physdl_multispin_measure, physdl_byte_measure,
+      // version 2
+      physdl_nn_sizes,            physdl_nn_forward_f64,   physdl_nn_forward_f32,
+      physdl_nn_train_step_f64,   physdl_nn_train_step_f32,
   };
   return &table;
 }

@@ -28,13 +28,23 @@ extern "C" {
 #define PHYSDL_ERR_ENUM (-4)      /* an enum argument (update rule) is out of range */
 #define PHYSDL_ERR_VALUE (-5)     /* a value is out of range (a spin not +-1, a non-finite parameter) */
 #define PHYSDL_ERR_INTERNAL (-6)  /* the kernel threw (out of memory, ...) */
+#define PHYSDL_ERR_TYPE (-7)      /* a handle of another kind or dtype (a float32 model given to a _f64 entry) */
 
 /* Update rules (the codes of the lattice kernels). */
 #define PHYSDL_METROPOLIS 0
 #define PHYSDL_HEAT_BATH 1
 
-/* Version of the table below: grows when functions are appended (never reordered). */
-#define PHYSDL_CAPI_VERSION 1
+/* Losses of the nn training step (the codes of physdl/nn/layer_kinds.hpp). */
+#define PHYSDL_NN_MSE 0
+#define PHYSDL_NN_BCE 1
+#define PHYSDL_NN_BCE_LOGITS 2
+#define PHYSDL_NN_SOFTMAX_CE 3
+
+/* Version of the table below: grows when functions are appended (never reordered, never changed).
+ *   1: Philox block and fills, square-lattice table, sweeps and measurement.
+ *   2: the nn engine (nn_sizes, nn_forward_f64/f32, nn_train_step_f64/f32).
+ * An extension built against version k runs on any physdl exporting a version >= k. */
+#define PHYSDL_CAPI_VERSION 2
 
 /* out[0..3] = Philox4x32-10 block (seed, stream, counter). */
 int physdl_philox_block(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t* out, size_t out_len);
@@ -73,6 +83,35 @@ int physdl_multispin_measure(const uint64_t* words, size_t words_len, int64_t ly
 int physdl_byte_measure(const int8_t* spins, size_t spins_len, int64_t ly, int64_t lx, double J, double h,
                         double* energy, int64_t* mag);
 
+/* ---- nn engine (version 2) ----
+ * A handle to the engine of a physdl.nn.Sequential built in Python on the cpp backend (and optionally
+ * the state of its optimizer), from physdl.capi.nn_handle(model, optimizer) in Cython.  The handle does
+ * not lock: do not use the model from another thread (or from Python) during a call. */
+typedef struct physdl_nn_handle physdl_nn_handle;
+
+/* itemsize: 4 (float32 model) or 8 (float64); sizes per sample; labels per sample of softmax_ce;
+ * parameter count.  has_optimizer: 1 when the handle carries an optimizer state.  Any output may be NULL. */
+int physdl_nn_sizes(const physdl_nn_handle* h, int* itemsize, int64_t* input_size, int64_t* output_size,
+                    int64_t* label_count, int64_t* num_params, int* has_optimizer);
+
+/* Forward pass of n samples: x holds n * input_size values, out receives n * output_size values;
+ * equal bit for bit to Sequential.predict on the same samples. */
+int physdl_nn_forward_f64(physdl_nn_handle* h, const double* x, size_t x_len, int64_t n, double* out,
+                          size_t out_len);
+int physdl_nn_forward_f32(physdl_nn_handle* h, const float* x, size_t x_len, int64_t n, float* out,
+                          size_t out_len);
+
+/* One training step on a minibatch of n samples (forward, loss, backward, optimizer update), as
+ * Sequential.train_step(x, y, loss, optimizer): targets (n * output_size values) for MSE / BCE /
+ * BCE_LOGITS, labels (n * label_count values, -100 ignored) for SOFTMAX_CE; the other pointer may be
+ * NULL.  *loss_out (may be NULL) receives the minibatch loss before the update. */
+int physdl_nn_train_step_f64(physdl_nn_handle* h, const double* x, size_t x_len, int64_t n, int loss,
+                             const double* targets, size_t targets_len, const int64_t* labels,
+                             size_t labels_len, double* loss_out);
+int physdl_nn_train_step_f32(physdl_nn_handle* h, const float* x, size_t x_len, int64_t n, int loss,
+                             const float* targets, size_t targets_len, const int64_t* labels,
+                             size_t labels_len, double* loss_out);
+
 /* The table exported as the capsule "physdl._core._capi". */
 typedef struct physdl_capi {
   int version;
@@ -89,6 +128,14 @@ typedef struct physdl_capi {
                      uint64_t, uint64_t, int64_t, int64_t, double*, size_t, int64_t*, size_t);
   int (*multispin_measure)(const uint64_t*, size_t, int64_t, int64_t, double, double, double*, int64_t*);
   int (*byte_measure)(const int8_t*, size_t, int64_t, int64_t, double, double, double*, int64_t*);
+  /* version 2 */
+  int (*nn_sizes)(const physdl_nn_handle*, int*, int64_t*, int64_t*, int64_t*, int64_t*, int*);
+  int (*nn_forward_f64)(physdl_nn_handle*, const double*, size_t, int64_t, double*, size_t);
+  int (*nn_forward_f32)(physdl_nn_handle*, const float*, size_t, int64_t, float*, size_t);
+  int (*nn_train_step_f64)(physdl_nn_handle*, const double*, size_t, int64_t, int, const double*, size_t,
+                           const int64_t*, size_t, double*);
+  int (*nn_train_step_f32)(physdl_nn_handle*, const float*, size_t, int64_t, int, const float*, size_t,
+                           const int64_t*, size_t, double*);
 } physdl_capi;
 
 /* The filled table (what the capsule points to). */
