@@ -20,9 +20,11 @@ import physdl.nn as pnn
 
 PYX = textwrap.dedent(r'''
     # cython: language_level=3, boundscheck=False, wraparound=False
-    from libc.stdint cimport int64_t
+    from libc.stdint cimport int8_t, int64_t, uint64_t
+    from libc.stdlib cimport malloc, free
     import numpy as np
-    from physdl.capi cimport (physdl_capi, physdl_nn_handle, import_capi, nn_handle, nn_handle_ptr, PHYSDL_OK)
+    from physdl.capi cimport (physdl_capi, physdl_nn_handle, physdl_tn_program, import_capi, nn_handle,
+                              nn_handle_ptr, tn_handle, tn_handle_ptr, PHYSDL_OK)
 
     cdef const physdl_capi* api = import_capi()
 
@@ -96,6 +98,78 @@ PYX = textwrap.dedent(r'''
         cdef float y[4]
         return api.nn_forward_f32(nn_handle_ptr(cap), x, 4, 1, y, 4)
 
+    def rbm_gibbs64(double[::1] W, double[::1] b, double[::1] c, int64_t nv, int64_t nh, int pm, double[::1] v,
+                    double[::1] h, int64_t m, int64_t k, uint64_t seed, uint64_t stream0, uint64_t t0, W_len=None):
+        cdef size_t wl = W.shape[0] if W_len is None else W_len
+        cdef int rc
+        with nogil:
+            rc = api.rbm_gibbs_f64(&W[0], wl, &b[0], b.shape[0], &c[0], c.shape[0], nv, nh, pm, &v[0], v.shape[0],
+                                   &h[0], h.shape[0], m, k, seed, stream0, t0)
+        return rc
+
+    def rbm_gibbs32(float[::1] W, float[::1] b, float[::1] c, int64_t nv, int64_t nh, int pm, float[::1] v,
+                    float[::1] h, int64_t m, int64_t k, uint64_t seed, uint64_t stream0, uint64_t t0):
+        cdef int rc
+        with nogil:
+            rc = api.rbm_gibbs_f32(&W[0], W.shape[0], &b[0], b.shape[0], &c[0], c.shape[0], nv, nh, pm, &v[0],
+                                   v.shape[0], &h[0], h.shape[0], m, k, seed, stream0, t0)
+        return rc
+
+    def hopfield(double[::1] W, int64_t n, int8_t[::1] S, int64_t m, int64_t max_sweeps, int tie_keep, uint64_t seed,
+                 uint64_t stream0, double[::1] es, int64_t[::1] sw, int64_t[::1] fl, es_len=None):
+        cdef size_t el = es.shape[0] if es_len is None else es_len
+        cdef int rc
+        with nogil:
+            rc = api.hopfield_async(&W[0], W.shape[0], n, &S[0], S.shape[0], m, max_sweeps, tie_keep, seed, stream0,
+                                    &es[0], el, &sw[0], sw.shape[0], &fl[0], fl.shape[0])
+        return rc
+
+    def lasso(int solver, double[::1] xt, double[::1] y, int64_t n, int64_t p, double alpha, double[::1] beta,
+              double tol, int64_t max_iter, int positive, double param):
+        cdef int64_t it = 0
+        cdef double gap = 0
+        cdef int rc
+        with nogil:
+            rc = api.lasso_solve(solver, &xt[0], xt.shape[0], &y[0], y.shape[0], n, p, alpha, &beta[0],
+                                 beta.shape[0], tol, max_iter, positive, param, &it, &gap)
+        return rc, it, gap
+
+    def vmc_eloc(double[::1] params, int n, int m, uint64_t[::1] flips, int64_t[::1] offsets, uint64_t[::1] zmasks,
+                 double[::1] cre, double[::1] cim, uint64_t sign_mask, uint64_t[::1] states, double[::1] out):
+        cdef int rc
+        with nogil:
+            rc = api.vmc_local_energy(&params[0], params.shape[0], n, m, flips.shape[0], &flips[0], &offsets[0],
+                                      zmasks.shape[0], &zmasks[0], &cre[0], &cim[0], sign_mask, &states[0],
+                                      states.shape[0], states.shape[0], &out[0], out.shape[0])
+        return rc
+
+    def tn_run(expr, list operands, short_at=-1, int n_pass=-1):
+        """operands: C-contiguous float64 arrays; short_at >= 0 passes that operand's length as 1 too few."""
+        cap = tn_handle(expr)
+        cdef const physdl_tn_program* h = tn_handle_ptr(cap)
+        cdef int ni = 0, i, rc
+        cdef int64_t nout = 0, size = 0
+        api.tn_sizes(h, &ni, &nout)
+        if ni != len(operands):
+            return -100, None
+        cdef const double** ptrs = <const double**> malloc(max(ni, 1) * sizeof(double*))
+        cdef size_t* lens = <size_t*> malloc(max(ni, 1) * sizeof(size_t))
+        cdef double[::1] a
+        keep = []
+        for i in range(ni):
+            a = operands[i].reshape(-1)
+            keep.append(a)
+            ptrs[i] = &a[0]
+            api.tn_input_size(h, i, &size)
+            lens[i] = a.shape[0] - (1 if i == short_at else 0)
+        out = np.empty(nout)
+        cdef double[::1] o = out
+        with nogil:
+            rc = api.tn_execute_f64(h, ptrs, lens, ni if n_pass < 0 else n_pass, &o[0], o.shape[0])
+        free(ptrs)
+        free(lens)
+        return rc, out
+
     def nn_null():
         cdef double x[1]
         return api.nn_forward_f64(NULL, x, 1, 1, x, 1), api.nn_sizes(NULL, NULL, NULL, NULL, NULL, NULL, NULL)
@@ -134,7 +208,7 @@ MSE, CE = 0, 3
 
 
 def test_table_version(cy):
-    assert cy.version() == physdl._core._capi_version >= 2
+    assert cy.version() == physdl._core._capi_version >= 3
 
 
 def _mlp(seed=4, dtype="float64"):
@@ -225,3 +299,146 @@ def test_nn_bad_use(cy):
         cy.nn_sizes(pnn.Sequential([pnn.Conv2d(1, 1, 3)], backend="cpp"))  # shape unknown yet
     with pytest.raises(ValueError, match="another model"):
         cy.nn_sizes(_mlp(), opt)  # opt holds m's state
+
+
+# ---------------------------------------------------------------------------------------- version 3
+@pytest.mark.parametrize("units", ["binary", "spin"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_rbm_gibbs_equals_python(cy, units, dtype):
+    import physdl.boltzmann as pb
+
+    rbm = pb.RBM(7, 5, units=units, dtype=dtype, seed=11, init_std=0.5)
+    rbm.b[:] = np.linspace(-0.3, 0.4, 7)
+    rbm.c[:] = np.linspace(0.2, -0.1, 5)
+    rbm.gibbs(rbm.random_visible(3), k=2)  # the step counter is not at 0
+    v0 = rbm.random_visible(9)
+    t0 = rbm._t
+    vr, hr = rbm.gibbs(v0, k=4)
+    v, h = v0.astype(dtype).ravel().copy(), np.empty(9 * 5, dtype)
+    f = cy.rbm_gibbs64 if dtype == np.float64 else cy.rbm_gibbs32
+    assert f(rbm.W.ravel(), rbm.b, rbm.c, 7, 5, int(units == "spin"), v, h, 9, 4, rbm.seed,
+             pb._stream(pb._SAMPLE), t0) == OK
+    assert np.array_equal(v.reshape(9, 7), vr) and np.array_equal(h.reshape(9, 5), hr)
+    assert not np.array_equal(vr, v0)
+
+
+def test_rbm_gibbs_bad_use(cy):
+    W, b, c = np.zeros(6), np.zeros(3), np.zeros(2)
+    v, h = np.zeros(3), np.zeros(2)
+    assert cy.rbm_gibbs64(W, b, c, 3, 2, 0, v, h, 1, 1, 0, 0, 0, W_len=5) == SHORT
+    assert cy.rbm_gibbs64(W, b, c, 3, 2, 0, v, h, 2, 1, 0, 0, 0) == SHORT  # v holds one chain
+    assert cy.rbm_gibbs64(W, b, c, 3, 2, 2, v, h, 1, 1, 0, 0, 0) == ENUM
+    assert cy.rbm_gibbs64(W, b, c, 3, 2, 0, v, h, 1, -1, 0, 0, 0) == SIZE
+    W[0] = np.nan
+    assert cy.rbm_gibbs64(W, b, c, 3, 2, 0, v, h, 1, 1, 0, 0, 0) == VALUE
+
+
+@pytest.mark.parametrize("tie", ["minus", "keep"])
+def test_hopfield_equals_python(cy, tie):
+    from physdl.hopfield import Hopfield
+    from physdl.random.streams import stream
+
+    rng = np.random.default_rng(5)
+    N, m, sweeps = 40, 6, 30
+    pats = np.where(rng.random((3, N)) < 0.5, 1, -1)
+    J = pats.T @ pats / N
+    np.fill_diagonal(J, 0)
+    net = Hopfield(J, tie=tie)  # float couplings (from_patterns would run the integer kernel)
+    S0 = np.where(rng.random((m, N)) < 0.5, 1, -1).astype(np.int8)
+    res = net.run(S0.copy(), max_sweeps=sweeps, seed=9, backend="cpp")
+    S = S0.ravel().copy()
+    es, sw, fl = np.empty(m * (sweeps + 1)), np.empty(m, np.int64), np.empty(m, np.int64)
+    assert cy.hopfield(net.J.ravel(), N, S, m, sweeps, int(tie == "keep"), 9, stream("hopfield", 0), es, sw, fl) == OK
+    assert np.array_equal(S.reshape(m, N), res.states)
+    assert np.array_equal(es.reshape(m, -1), res.energy)
+    assert np.array_equal(sw, res.sweeps) and np.array_equal(fl, res.flips) and fl.sum() > 0
+
+
+def test_hopfield_bad_use(cy):
+    W = np.zeros(16)
+    S = np.ones(8, np.int8)
+    es, sw, fl = np.zeros(2 * 3), np.zeros(2, np.int64), np.zeros(2, np.int64)
+    assert cy.hopfield(W, 4, S, 2, 2, 0, 0, 0, es, sw, fl) == OK
+    assert cy.hopfield(W, 4, S, 2, 2, 0, 0, 0, es, sw, fl, es_len=5) == SHORT
+    assert cy.hopfield(W, 4, S, 3, 2, 0, 0, 0, es, sw, fl) == SHORT
+    assert cy.hopfield(W, 4, S, 2, 0, 0, 0, 0, es, sw, fl) == SIZE
+    assert cy.hopfield(W, 4, S, 2, 2, 3, 0, 0, es, sw, fl) == ENUM
+    S[3] = 0
+    assert cy.hopfield(W, 4, S, 2, 2, 0, 0, 0, es, sw, fl) == VALUE
+
+
+@pytest.mark.parametrize("solver,code", [("cd", 0), ("admm", 2)])
+@pytest.mark.parametrize("positive", [False, True])
+def test_lasso_equals_python(cy, solver, code, positive):
+    from physdl.inverse import lasso
+
+    rng = np.random.default_rng(8)
+    n, p = 40, 25
+    X = rng.normal(size=(n, p))
+    y = X[:, :4] @ np.array([1.5, -2.0, 0.7, 0.3]) + 0.05 * rng.normal(size=n)
+    r = lasso(X, y, 0.05, solver=solver, positive=positive, tol=1e-10, backend="cpp")
+    beta = np.zeros(p)
+    rc, it, gap = cy.lasso(code, np.ascontiguousarray(X.T).ravel(), y, n, p, 0.05, beta, 1e-10, 100_000,
+                           int(positive), -1.0)
+    assert rc == OK
+    assert np.array_equal(beta, r.coef) and (it, gap) == (r.n_iter, r.gap)
+    assert np.count_nonzero(beta) >= 3
+
+
+def test_lasso_bad_use(cy):
+    xt, y, b = np.zeros(6), np.zeros(3), np.zeros(2)
+    assert cy.lasso(3, xt, y, 3, 2, 0.1, b, 1e-6, 10, 0, -1.0)[0] == ENUM
+    assert cy.lasso(0, xt, y, 3, 3, 0.1, b, 1e-6, 10, 0, -1.0)[0] == SHORT
+    assert cy.lasso(0, xt, y, 3, 2, 0.0, b, 1e-6, 10, 0, -1.0)[0] == VALUE
+    assert cy.lasso(0, xt, y, 3, 2, 0.1, b, 1e-6, 0, 0, -1.0)[0] == SIZE
+
+
+def test_vmc_local_energy_equals_python(cy):
+    from physdl.geometry import Lattice
+    from physdl.quantum import heisenberg, transverse_field_ising
+    from physdl.quantum.vmc import RBM, local_energy, marshall_mask
+
+    rng = np.random.default_rng(4)
+    lat = Lattice("chain", 10)
+    for H, mask in ((heisenberg(lat), marshall_mask(lat)), (transverse_field_ising(lat, h=0.7), 0)):
+        psi = RBM(10, alpha=2, seed=3, scale=0.3, sign_mask=mask)
+        states = rng.integers(0, 2**10, size=50, dtype=np.uint64)
+        ref = local_energy(H, psi, states, backend="cpp")
+        fl, off, zm, cre, cim = H.numba_args()
+        out = np.empty(50)
+        assert cy.vmc_eloc(np.ascontiguousarray(psi.params), psi.n, psi.m, np.ascontiguousarray(fl, np.uint64),
+                           np.ascontiguousarray(off, np.int64), np.ascontiguousarray(zm, np.uint64), cre, cim,
+                           psi.sign_mask, states, out) == OK
+        assert np.array_equal(out, ref)
+    bad = states.copy()
+    bad[0] = 2**10  # a bit beyond the last site
+    assert cy.vmc_eloc(np.ascontiguousarray(psi.params), psi.n, psi.m, np.ascontiguousarray(fl, np.uint64),
+                       np.ascontiguousarray(off, np.int64), np.ascontiguousarray(zm, np.uint64), cre, cim, 0, bad,
+                       out) == VALUE
+    assert cy.vmc_eloc(np.ascontiguousarray(psi.params[:-1]), psi.n, psi.m, np.ascontiguousarray(fl, np.uint64),
+                       np.ascontiguousarray(off, np.int64), np.ascontiguousarray(zm, np.uint64), cre, cim, 0, states,
+                       out) == SHORT
+    cim2 = cim.copy()
+    cim2[0] = 0.5  # complex operators are refused, as by local_energy
+    assert cy.vmc_eloc(np.ascontiguousarray(psi.params), psi.n, psi.m, np.ascontiguousarray(fl, np.uint64),
+                       np.ascontiguousarray(off, np.int64), np.ascontiguousarray(zm, np.uint64), cre, cim2, 0, states,
+                       out) == VALUE
+
+
+def test_tensornet_expression_equals_python(cy):
+    from physdl.tensornet import contract_expression
+
+    rng = np.random.default_rng(6)
+    shapes = [(4, 5, 6), (6, 7), (7, 5, 3), (3, 3)]
+    ops = [rng.normal(size=s) for s in shapes]
+    for sub in ("abc,cd,dbe,ee->a", "abc,cd,dbe,ef->af"):
+        expr = contract_expression(sub, *shapes, backend="cpp")
+        rc, out = cy.tn_run(expr, ops)
+        assert rc == OK
+        ref = expr(*ops)
+        assert np.array_equal(out.reshape(ref.shape), ref)
+        assert np.allclose(out.reshape(ref.shape), np.einsum(sub, *ops))
+    assert cy.tn_run(expr, ops, short_at=2)[0] == SHORT
+    assert cy.tn_run(expr, ops, n_pass=3)[0] == SIZE
+    with pytest.raises(ValueError, match="zero-sized"):
+        cy.tn_run(contract_expression("ab,bc->ac", (2, 0), (0, 3)), [np.zeros((2, 0)), np.zeros((0, 3))])

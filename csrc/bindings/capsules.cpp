@@ -20,6 +20,11 @@ struct NnHolder {
   py::object engine, optimizer;  // references: the handle's pointers stay valid
 };
 
+struct TnHolder {
+  physdl_tn_program h;
+  py::object program;
+};
+
 template <class T>
 bool fill(NnHolder& k, const py::object& engine, const py::object& opt, int itemsize) {
   if (!py::isinstance<nn::Network<T>>(engine)) return false;
@@ -65,6 +70,25 @@ void register_capsules(py::module_& m) {
       },
       py::arg("engine"), py::arg("optimizer") = py::none(),
       "A capsule 'physdl._core.nn_handle' with a physdl_nn_handle* to this engine (for physdl.capi.nn_handle).");
+  m.def(
+      "_tn_handle",
+      [](py::object program) {
+        if (!py::isinstance<physdl::tensornet::Program>(program))
+          throw py::type_error("not a compiled contraction program (physdl._core.tensornet.Program)");
+        auto k = std::make_unique<TnHolder>();
+        k->h.prog = &program.cast<const physdl::tensornet::Program&>();
+        k->program = program;
+        TnHolder* raw = k.release();
+        py::capsule cap(static_cast<void*>(&raw->h), "physdl._core.tn_program",
+                        [](PyObject* c) { delete static_cast<TnHolder*>(PyCapsule_GetContext(c)); });
+        if (PyCapsule_SetContext(cap.ptr(), raw) != 0) {
+          delete raw;
+          throw py::error_already_set();
+        }
+        return cap;
+      },
+      py::arg("program"),
+      "A capsule 'physdl._core.tn_program' with a physdl_tn_program* (for physdl.capi.tn_handle).");
 }
 
 }  // namespace physdl::bindings

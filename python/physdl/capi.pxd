@@ -35,10 +35,16 @@ cdef extern from "physdl/capi/capi.h" nogil:
         PHYSDL_NN_BCE
         PHYSDL_NN_BCE_LOGITS
         PHYSDL_NN_SOFTMAX_CE
+        PHYSDL_LASSO_CD
+        PHYSDL_LASSO_FISTA
+        PHYSDL_LASSO_ADMM
         PHYSDL_CAPI_VERSION
 
     # opaque handle to a Sequential's engine (nn_handle below)
     ctypedef struct physdl_nn_handle:
+        pass
+    # opaque compiled tensor-network expression (tn_handle below)
+    ctypedef struct physdl_tn_program:
         pass
 
     ctypedef struct physdl_capi:
@@ -84,11 +90,44 @@ cdef extern from "physdl/capi/capi.h" nogil:
         int (*nn_train_step_f32)(physdl_nn_handle* h, const float* x, size_t x_len, int64_t n, int loss,
                                  const float* targets, size_t targets_len, const int64_t* labels,
                                  size_t labels_len, double* loss_out) noexcept nogil
+        # version 3: the engines of the other packages (physdl/capi/capi.h says what each argument is)
+        int (*rbm_gibbs_f64)(const double* W, size_t W_len, const double* b, size_t b_len, const double* c,
+                             size_t c_len, int64_t nv, int64_t nh, int pm, double* v, size_t v_len, double* h,
+                             size_t h_len, int64_t m, int64_t k, uint64_t seed, uint64_t stream0,
+                             uint64_t t0) noexcept nogil
+        int (*rbm_gibbs_f32)(const float* W, size_t W_len, const float* b, size_t b_len, const float* c,
+                             size_t c_len, int64_t nv, int64_t nh, int pm, float* v, size_t v_len, float* h,
+                             size_t h_len, int64_t m, int64_t k, uint64_t seed, uint64_t stream0,
+                             uint64_t t0) noexcept nogil
+        int (*hopfield_async)(const double* W, size_t W_len, int64_t n, int8_t* S, size_t S_len, int64_t m,
+                              int64_t max_sweeps, int tie_keep, uint64_t seed, uint64_t stream0,
+                              double* energy_sweep, size_t energy_sweep_len, int64_t* sweeps, size_t sweeps_len,
+                              int64_t* flips, size_t flips_len) noexcept nogil
+        int (*lasso_solve)(int solver, const double* xt, size_t xt_len, const double* y, size_t y_len, int64_t n,
+                           int64_t p, double alpha, double* beta, size_t beta_len, double tol, int64_t max_iter,
+                           int positive, double param, int64_t* n_iter, double* gap) noexcept nogil
+        int (*vmc_local_energy)(const double* params, size_t params_len, int n, int m, int64_t n_groups,
+                                const uint64_t* flips, const int64_t* offsets, int64_t n_terms,
+                                const uint64_t* zmasks, const double* coef_re, const double* coef_im,
+                                uint64_t sign_mask, const uint64_t* states, size_t states_len, int64_t count,
+                                double* out, size_t out_len) noexcept nogil
+        int (*tn_sizes)(const physdl_tn_program* h, int* n_inputs, int64_t* out_size) noexcept nogil
+        int (*tn_input_size)(const physdl_tn_program* h, int i, int64_t* size) noexcept nogil
+        int (*tn_execute_f64)(const physdl_tn_program* h, const double* const* inputs, const size_t* input_lens,
+                              int n_inputs, double* out, size_t out_len) noexcept nogil
+        int (*tn_execute_f32)(const physdl_tn_program* h, const float* const* inputs, const size_t* input_lens,
+                              int n_inputs, float* out, size_t out_len) noexcept nogil
 
 
 cdef inline const physdl_capi* import_capi() except NULL:
     """The C API table of the imported physdl._core (call with the GIL held, once)."""
     import physdl._core  # PyCapsule_Import reads attributes: the submodule must be loaded
+    # the matrix products of the nn, inverse and tensornet kernels go through SciPy's BLAS, as in
+    # the Python package (without it the core's plain loops would round differently)
+    from physdl.nn._blas import ensure_blas as _nn_blas
+    from physdl.tensornet._blas import ensure_blas as _tn_blas
+    _nn_blas(physdl._core.nn)
+    _tn_blas(physdl._core.tensornet)
     cdef const physdl_capi* api = <const physdl_capi*> PyCapsule_Import(b"physdl._core._capi", 0)
     if api.version < PHYSDL_CAPI_VERSION:
         raise ImportError(f"physdl._core exports C API version {api.version}, this extension was built "
@@ -122,3 +161,21 @@ cdef inline object nn_handle(object model, object optimizer=None):
 cdef inline physdl_nn_handle* nn_handle_ptr(object capsule) except NULL:
     """The ``physdl_nn_handle*`` inside a capsule from :func:`nn_handle`."""
     return <physdl_nn_handle*> PyCapsule_GetPointer(capsule, b"physdl._core.nn_handle")
+
+
+cdef inline object tn_handle(object expression):
+    """A capsule holding a ``physdl_tn_program*`` to the compiled program of a
+    ``physdl.tensornet.Expression`` (``contract_expression(...)``); keep it alive while the pointer
+    from :func:`tn_handle_ptr` is in use.  Call with the GIL held."""
+    from physdl.tensornet.contract import Expression
+    import physdl._core as core
+    if not isinstance(expression, Expression):
+        raise TypeError(f"expression must be a physdl.tensornet Expression, got {type(expression).__name__}")
+    if expression._empty:
+        raise ValueError("the expression has a zero-sized index: its value is zeros, there is nothing to run")
+    return core._tn_handle(expression._program())
+
+
+cdef inline physdl_tn_program* tn_handle_ptr(object capsule) except NULL:
+    """The ``physdl_tn_program*`` inside a capsule from :func:`tn_handle`."""
+    return <physdl_tn_program*> PyCapsule_GetPointer(capsule, b"physdl._core.tn_program")

@@ -237,6 +237,10 @@ const physdl_capi* physdl_capi_table(void) {
       // version 2
       physdl_nn_sizes,            physdl_nn_forward_f64,   physdl_nn_forward_f32,
       physdl_nn_train_step_f64,   physdl_nn_train_step_f32,
+      // version 3
+      physdl_rbm_gibbs_f64,       physdl_rbm_gibbs_f32,    physdl_hopfield_async,
+      physdl_lasso_solve,         physdl_vmc_local_energy, physdl_tn_sizes,
+      physdl_tn_input_size,       physdl_tn_execute_f64,   physdl_tn_execute_f32,
   };
   return &table;
 }

@@ -40,11 +40,18 @@ extern "C" {
 #define PHYSDL_NN_BCE_LOGITS 2
 #define PHYSDL_NN_SOFTMAX_CE 3
 
+/* LASSO solvers (physdl.inverse.lasso(solver=...)). */
+#define PHYSDL_LASSO_CD 0
+#define PHYSDL_LASSO_FISTA 1
+#define PHYSDL_LASSO_ADMM 2
+
 /* Version of the table below: grows when functions are appended (never reordered, never changed).
  *   1: Philox block and fills, square-lattice table, sweeps and measurement.
  *   2: the nn engine (nn_sizes, nn_forward_f64/f32, nn_train_step_f64/f32).
+ *   3: rbm_gibbs_f64/f32, hopfield_async, lasso_solve, vmc_local_energy, tn_sizes, tn_input_size,
+ *      tn_execute_f64/f32.
  * An extension built against version k runs on any physdl exporting a version >= k. */
-#define PHYSDL_CAPI_VERSION 2
+#define PHYSDL_CAPI_VERSION 3
 
 /* out[0..3] = Philox4x32-10 block (seed, stream, counter). */
 int physdl_philox_block(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t* out, size_t out_len);
@@ -112,6 +119,60 @@ int physdl_nn_train_step_f32(physdl_nn_handle* h, const float* x, size_t x_len, 
                              const float* targets, size_t targets_len, const int64_t* labels,
                              size_t labels_len, double* loss_out);
 
+/* ---- engines of the other packages (version 3) ---- */
+
+/* k block-Gibbs steps of m chains of an RBM with energy -b.v - c.h - v.W.h (W nv x nh row-major):
+ * v (m x nv) in/out, h (m x nh) out; pm = 1: units +-1, 0: units {0, 1}.  Row r draws from stream
+ * stream0 + r, steps t0, t0 + 1, ... (physdl/ebm/ebm.hpp), so RBM(...).gibbs(v, k) is this call with
+ * seed = rbm.seed, stream0 = the registered stream "boltzmann" (purpose 0) and t0 = the RBM's step
+ * counter before the call. */
+int physdl_rbm_gibbs_f64(const double* W, size_t W_len, const double* b, size_t b_len, const double* c,
+                         size_t c_len, int64_t nv, int64_t nh, int pm, double* v, size_t v_len, double* h,
+                         size_t h_len, int64_t m, int64_t k, uint64_t seed, uint64_t stream0, uint64_t t0);
+int physdl_rbm_gibbs_f32(const float* W, size_t W_len, const float* b, size_t b_len, const float* c, size_t c_len,
+                         int64_t nv, int64_t nh, int pm, float* v, size_t v_len, float* h, size_t h_len, int64_t m,
+                         int64_t k, uint64_t seed, uint64_t stream0, uint64_t t0);
+
+/* Asynchronous Hopfield updates (eq. 10.5) of m states S (m x n, entries +-1) with couplings W (n x n):
+ * chain r uses stream stream0 + r; energy_sweep (m x (max_sweeps + 1)) the energy after each sweep,
+ * sweeps (m) and flips (m) per chain.  tie_keep = 1: sgn(0) keeps the spin, 0: gives -1.
+ * n < 2^24, 1 <= max_sweeps < 2^39. */
+int physdl_hopfield_async(const double* W, size_t W_len, int64_t n, int8_t* S, size_t S_len, int64_t m,
+                          int64_t max_sweeps, int tie_keep, uint64_t seed, uint64_t stream0, double* energy_sweep,
+                          size_t energy_sweep_len, int64_t* sweeps, size_t sweeps_len, int64_t* flips,
+                          size_t flips_len);
+
+/* LASSO 1/(2n) ||y - X b||^2 + alpha ||b||_1 (b >= 0 when positive) in place on beta (p, the warm
+ * start): xt is X^T (p x n row-major).  param: CD: alpha of a previous path point or -1; FISTA: the
+ * Lipschitz constant ||X||_2^2 / n or <= 0 (estimated); ADMM: rho or <= 0 (default).  No intercept:
+ * centre X and y first for fit_intercept.  *n_iter, *gap may be NULL. */
+int physdl_lasso_solve(int solver, const double* xt, size_t xt_len, const double* y, size_t y_len, int64_t n,
+                       int64_t p, double alpha, double* beta, size_t beta_len, double tol, int64_t max_iter,
+                       int positive, double param, int64_t* n_iter, double* gap);
+
+/* VMC local energies E_loc(s) of an RBM wave function (eq. 11.4) for count states (bit i = spin i up):
+ * params = [a (n), b (m), W (m x n)] as physdl.quantum.RBM.params, the operator compiled into
+ * n_groups flip groups (flips, offsets (n_groups + 1), n_terms zmasks and coefficients; real
+ * operators only) as PauliSum.numba_args() gives them; sign_mask as RBM.sign_mask. */
+int physdl_vmc_local_energy(const double* params, size_t params_len, int n, int m, int64_t n_groups,
+                            const uint64_t* flips, const int64_t* offsets, int64_t n_terms, const uint64_t* zmasks,
+                            const double* coef_re, const double* coef_im, uint64_t sign_mask,
+                            const uint64_t* states, size_t states_len, int64_t count, double* out, size_t out_len);
+
+/* A compiled physdl.tensornet.Expression (cpp backend), from physdl.capi.tn_handle(expr) in Cython. */
+typedef struct physdl_tn_program physdl_tn_program;
+
+/* Number of operands and elements of the output; elements of operand i. */
+int physdl_tn_sizes(const physdl_tn_program* h, int* n_inputs, int64_t* out_size);
+int physdl_tn_input_size(const physdl_tn_program* h, int i, int64_t* size);
+
+/* The contraction of n_inputs C-contiguous operands (inputs[i] holds input_lens[i] >= its size
+ * elements) into out (C order, the output shape), as Expression(*operands) computes it. */
+int physdl_tn_execute_f64(const physdl_tn_program* h, const double* const* inputs, const size_t* input_lens,
+                          int n_inputs, double* out, size_t out_len);
+int physdl_tn_execute_f32(const physdl_tn_program* h, const float* const* inputs, const size_t* input_lens,
+                          int n_inputs, float* out, size_t out_len);
+
 /* The table exported as the capsule "physdl._core._capi". */
 typedef struct physdl_capi {
   int version;
@@ -136,6 +197,22 @@ typedef struct physdl_capi {
                            const int64_t*, size_t, double*);
   int (*nn_train_step_f32)(physdl_nn_handle*, const float*, size_t, int64_t, int, const float*, size_t,
                            const int64_t*, size_t, double*);
+  /* version 3 */
+  int (*rbm_gibbs_f64)(const double*, size_t, const double*, size_t, const double*, size_t, int64_t, int64_t, int,
+                       double*, size_t, double*, size_t, int64_t, int64_t, uint64_t, uint64_t, uint64_t);
+  int (*rbm_gibbs_f32)(const float*, size_t, const float*, size_t, const float*, size_t, int64_t, int64_t, int,
+                       float*, size_t, float*, size_t, int64_t, int64_t, uint64_t, uint64_t, uint64_t);
+  int (*hopfield_async)(const double*, size_t, int64_t, int8_t*, size_t, int64_t, int64_t, int, uint64_t, uint64_t,
+                        double*, size_t, int64_t*, size_t, int64_t*, size_t);
+  int (*lasso_solve)(int, const double*, size_t, const double*, size_t, int64_t, int64_t, double, double*, size_t,
+                     double, int64_t, int, double, int64_t*, double*);
+  int (*vmc_local_energy)(const double*, size_t, int, int, int64_t, const uint64_t*, const int64_t*, int64_t,
+                          const uint64_t*, const double*, const double*, uint64_t, const uint64_t*, size_t, int64_t,
+                          double*, size_t);
+  int (*tn_sizes)(const physdl_tn_program*, int*, int64_t*);
+  int (*tn_input_size)(const physdl_tn_program*, int, int64_t*);
+  int (*tn_execute_f64)(const physdl_tn_program*, const double* const*, const size_t*, int, double*, size_t);
+  int (*tn_execute_f32)(const physdl_tn_program*, const float* const*, const size_t*, int, float*, size_t);
 } physdl_capi;
 
 /* The filled table (what the capsule points to). */

@@ -11,3 +11,9 @@ struct physdl_nn_handle {
   physdl::nn::Optimizer<double>* opt64 = nullptr;      // optional: the training step needs it
   physdl::nn::Optimizer<float>* opt32 = nullptr;
 };
+
+#include "physdl/tensornet/contract.hpp"
+
+struct physdl_tn_program {
+  const physdl::tensornet::Program* prog = nullptr;  // a compiled physdl.tensornet.Expression
+};
