@@ -20,10 +20,10 @@ import physdl.nn as pnn
 
 PYX = textwrap.dedent(r'''
     # cython: language_level=3, boundscheck=False, wraparound=False
-    from libc.stdint cimport int8_t, int64_t, uint64_t
+    from libc.stdint cimport int8_t, int32_t, int64_t, uint64_t
     from libc.stdlib cimport malloc, free
     import numpy as np
-    from physdl.capi cimport (physdl_capi, physdl_nn_handle, physdl_tn_program, import_capi, nn_handle,
+    from physdl.capi cimport (physdl_capi, physdl_nn_handle, physdl_tn_program, physdl_graph, import_capi, nn_handle,
                               nn_handle_ptr, tn_handle, tn_handle_ptr, PHYSDL_OK)
 
     cdef const physdl_capi* api = import_capi()
@@ -170,6 +170,118 @@ PYX = textwrap.dedent(r'''
         free(lens)
         return rc, out
 
+    def graph_run(int kind, int32_t[::1] nbr, int z, int uniform, double J0, double h0, double[::1] Jb,
+                  double[::1] hs, int32_t[::1] order, int64_t[::1] off, int8_t[::1] spins, int update, double beta,
+                  uint64_t seed, uint64_t chain, uint64_t counter0, int64_t per, int64_t nsweeps, int64_t every):
+        """kind 0: Metropolis / heat bath, 1: Wolff, 2: Swendsen-Wang; one sweep per call in a nogil loop."""
+        cdef physdl_graph g
+        g.n = spins.shape[0]
+        g.z = z
+        g.nbr = &nbr[0]
+        g.uniform = uniform
+        g.J0 = J0
+        g.h0 = h0
+        g.J = &Jb[0] if Jb.shape[0] else NULL
+        g.h = &hs[0] if hs.shape[0] else NULL
+        g.order = &order[0]
+        g.col_off = &off[0]
+        g.ncol = off.shape[0] - 1
+        cdef uint64_t table[130]
+        cdef size_t ntab = 2 * (z + 1)
+        cdef uint64_t p_add = 0, nxt = counter0
+        cdef int rc = 0, i
+        for i in range(130):
+            table[i] = 0
+        if uniform:
+            rc = api.graph_table(update, z, beta, J0, h0, table, 130, &ntab) if kind == 0 else api.cluster_p_add(beta, J0, &p_add)
+            if rc != PHYSDL_OK:
+                return rc, None, None, None, None
+        E = np.zeros(nsweeps // every if every else 0)
+        M = np.zeros(E.shape[0], np.int64)
+        F = np.zeros(nsweeps, np.int64)
+        cdef double[::1] e = E
+        cdef int64_t[::1] m = M
+        cdef int64_t[::1] f = F
+        cdef int64_t t, k = 0
+        with nogil:
+            for t in range(nsweeps):
+                if kind == 0:
+                    rc = api.graph_sweeps(&g, &spins[0], spins.shape[0], update, beta, table, ntab, seed, chain,
+                                          counter0 + t, 1, 1 if (every and (t + 1) % every == 0) else 0, &e[k], 1, &m[k], 1)
+                elif kind == 1:
+                    rc = api.graph_wolff_sweeps(&g, &spins[0], spins.shape[0], beta, p_add, seed, chain, nxt, per, 1,
+                                                1 if (every and (t + 1) % every == 0) else 0, &e[k], 1, &m[k], 1,
+                                                &f[t], 1, &nxt)
+                else:
+                    rc = api.graph_sw_sweeps(&g, &spins[0], spins.shape[0], beta, p_add, seed, chain, counter0 + t,
+                                             1, 1 if (every and (t + 1) % every == 0) else 0, &e[k], 1, &m[k], 1)
+                if rc != PHYSDL_OK:
+                    break
+                if every and (t + 1) % every == 0:
+                    k += 1
+        cdef double e0 = 0
+        cdef int64_t m0 = 0
+        if rc == PHYSDL_OK:
+            rc = api.graph_measure(&g, &spins[0], spins.shape[0], &e0, &m0)
+        return rc, E, M, F, (nxt, e0, m0)
+
+    def graph_bad(int what):
+        cdef int32_t nbr[8]
+        cdef int32_t order[4]
+        cdef int64_t off[3]
+        cdef int8_t s[4]
+        cdef uint64_t table[6]
+        cdef double e
+        cdef int64_t m
+        cdef int i
+        for i in range(4):
+            nbr[2 * i] = (i + 1) % 4
+            nbr[2 * i + 1] = (i + 3) % 4
+            order[i] = (0, 2, 1, 3)[i]
+            s[i] = 1
+        off[0] = 0
+        off[1] = 2
+        off[2] = 4
+        for i in range(6):
+            table[i] = 0
+        cdef physdl_graph g
+        g.n = 4
+        g.z = 2
+        g.nbr = nbr
+        g.uniform = 1
+        g.J0 = 1.0
+        g.h0 = 0.0
+        g.J = NULL
+        g.h = NULL
+        g.order = order
+        g.col_off = off
+        g.ncol = 2
+        if what == 0:
+            return api.graph_sweeps(&g, s, 4, 0, 0.5, table, 6, 1, 0, 0, 2, 0, NULL, 0, NULL, 0)
+        if what == 1:
+            nbr[3] = 4  # outside [0, n)
+        elif what == 2:
+            off[2] = 3  # does not end at n
+        elif what == 3:
+            s[1] = 0
+        elif what == 4:
+            return api.graph_sweeps(&g, s, 3, 0, 0.5, table, 6, 1, 0, 0, 2, 0, NULL, 0, NULL, 0)
+        elif what == 5:
+            return api.graph_sweeps(&g, s, 4, 0, 0.5, table, 5, 1, 0, 0, 2, 0, NULL, 0, NULL, 0)
+        elif what == 6:
+            g.uniform = 0  # J, h missing
+        elif what == 7:
+            return api.graph_sweeps(&g, s, 4, 0, 0.5, table, 6, 1, 0, (1 << 38), 1 << 37, 0, NULL, 0, NULL, 0)
+        elif what == 8:  # no clusters per sweep
+            return api.graph_wolff_sweeps(&g, s, 4, 0.5, 1, 1, 0, 0, 0, 2, 0, NULL, 0, NULL, 0, NULL, 1, NULL)
+        elif what == 10:  # no flipped-count buffer
+            return api.graph_wolff_sweeps(&g, s, 4, 0.5, 1, 1, 0, 0, 1, 2, 0, NULL, 0, NULL, 0, NULL, 1, NULL)
+        elif what == 11:  # a flipped-count buffer of one sweep for two
+            return api.graph_wolff_sweeps(&g, s, 4, 0.5, 1, 1, 0, 0, 1, 2, 0, NULL, 0, NULL, 0, &m, 1, NULL)
+        elif what == 9:
+            return api.graph_measure(&g, s, 4, NULL, &m)
+        return api.graph_sweeps(&g, s, 4, 0, 0.5, table, 6, 1, 0, 0, 2, 0, NULL, 0, NULL, 0)
+
     def nn_null():
         cdef double x[1]
         return api.nn_forward_f64(NULL, x, 1, 1, x, 1), api.nn_sizes(NULL, NULL, NULL, NULL, NULL, NULL, NULL)
@@ -208,7 +320,7 @@ MSE, CE = 0, 3
 
 
 def test_table_version(cy):
-    assert cy.version() == physdl._core._capi_version >= 3
+    assert cy.version() == physdl._core._capi_version >= 4
 
 
 def _mlp(seed=4, dtype="float64"):
@@ -442,3 +554,70 @@ def test_tensornet_expression_equals_python(cy):
     assert cy.tn_run(expr, ops, n_pass=3)[0] == SIZE
     with pytest.raises(ValueError, match="zero-sized"):
         cy.tn_run(contract_expression("ab,bc->ac", (2, 0), (0, 3)), [np.zeros((2, 0)), np.zeros((0, 3))])
+
+
+# ---------------------------------------------------------------------------------------- version 4
+def _graph_args(sim):
+    m = sim.model
+    cluster = sim.update in ("wolff", "swendsen_wang")
+    if cluster:
+        order, off = np.arange(m.n_sites, dtype=np.int32), np.array([0, m.n_sites], np.int64)
+    else:
+        order, off = m.colouring(sim.sweep)
+    uniform = int(np.ndim(m.J) == 0 and np.ndim(m.h) == 0 and type(m).__name__ == "Ising")
+    Jb = np.zeros(0) if uniform else np.ascontiguousarray(m.bond_couplings(), np.float64)
+    hs = np.zeros(0) if uniform else np.ascontiguousarray(m.fields(), np.float64)
+    return (np.ascontiguousarray(m.neighbours(), np.int32).ravel(), m.z, uniform,
+            float(m.J) if uniform else 0.0, float(m.h) if uniform else 0.0, Jb, hs,
+            np.ascontiguousarray(order, np.int32), np.ascontiguousarray(off, np.int64))
+
+
+@pytest.mark.parametrize("model,update,sweep", [
+    (lambda: __import__("physdl.lattice", fromlist=["Ising"]).Ising((6, 6), geometry="triangular", h=0.2),
+     "metropolis", None),
+    (lambda: __import__("physdl.lattice", fromlist=["Ising"]).Ising((4, 4, 4), h=-0.1), "heat_bath", None),
+    (lambda: __import__("physdl.lattice", fromlist=["Ising"]).Ising((9,)), "metropolis", "sequential"),
+    (lambda: __import__("physdl.lattice", fromlist=["EdwardsAnderson"]).EdwardsAnderson((8, 8), seed=4),
+     "metropolis", None),
+    (lambda: __import__("physdl.lattice", fromlist=["Ising"]).Ising((6, 6), geometry="triangular"), "wolff", None),
+    (lambda: __import__("physdl.lattice", fromlist=["Ising"]).Ising((4, 4, 4)), "swendsen_wang", None),
+    (lambda: __import__("physdl.lattice", fromlist=["Ising"]).Ising(
+        (8, 8), J=np.random.default_rng(1).uniform(0.5, 1.5, (8, 8, 2))), "swendsen_wang", None),
+    (lambda: __import__("physdl.lattice", fromlist=["Ising"]).Ising(
+        (8, 8), J=np.random.default_rng(2).uniform(0.5, 1.5, (8, 8, 2))), "wolff", None),
+])
+def test_graph_sweeps_equal_simulation(cy, model, update, sweep):
+    """One sweep per C call in a nogil loop = Simulation(storage="byte").run(n) on other geometries."""
+    from physdl.lattice import Simulation
+
+    mdl = model()
+    kw = dict(clusters_per_sweep=3) if update == "wolff" else {}
+    if sweep:
+        kw["sweep"] = sweep
+    sim = Simulation(mdl, 0.35, update=update, storage="byte", seed=7, chain=3, backend="cpp", **kw)
+    s = sim.spins.ravel().copy()
+    args = _graph_args(sim)
+    assert bool(args[2]) == sim._uniform
+    kind = {"metropolis": 0, "heat_bath": 0, "wolff": 1, "swendsen_wang": 2}[update]
+    code = 1 if update == "heat_bath" else 0
+    n, every = 6, 2
+    rc, E, M, F, (nxt, e, m) = cy.graph_run(kind, *args, s, code, 0.35, 7, 3,
+                                            sim.cluster if kind == 1 else sim.sweeps_done, 3, n, every)
+    assert rc == OK
+    res = sim.run(n, measure_every=every)
+    N = mdl.n_sites
+    assert np.array_equal(s, sim.spins.ravel()) and not np.array_equal(s, Simulation(
+        mdl, 0.35, update=update, storage="byte", seed=7, chain=3, backend="cpp", **kw).spins.ravel())
+    assert np.array_equal(E / N, res.energy_series) and np.array_equal(M / N, res.magnetization_series)
+    assert (e, m) == sim.measure()
+    if kind == 1:
+        assert nxt == sim.cluster == 3 * n
+
+
+def test_graph_bad_use(cy):
+    assert cy.graph_bad(0) == OK
+    assert cy.graph_bad(1) == VALUE and cy.graph_bad(2) == VALUE and cy.graph_bad(3) == VALUE
+    assert cy.graph_bad(4) == SHORT and cy.graph_bad(5) == SHORT
+    assert cy.graph_bad(6) == NULL and cy.graph_bad(7) == SIZE
+    assert cy.graph_bad(8) == SIZE  # Wolff needs clusters_per_sweep >= 1
+    assert cy.graph_bad(9) == NULL and cy.graph_bad(10) == NULL and cy.graph_bad(11) == SHORT

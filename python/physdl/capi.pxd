@@ -16,7 +16,7 @@ lengths (in elements) it is given before any kernel runs; see physdl/capi/capi.h
 ``physdl.get_include()``.  Build with ``include_dirs=[physdl.get_include()]`` and
 ``include_path=[physdl.get_pxd_include()]``.
 """
-from libc.stdint cimport int8_t, int64_t, uint32_t, uint64_t
+from libc.stdint cimport int8_t, int32_t, int64_t, uint32_t, uint64_t
 from cpython.pycapsule cimport PyCapsule_Import, PyCapsule_GetPointer
 
 cdef extern from "physdl/capi/capi.h" nogil:
@@ -43,6 +43,20 @@ cdef extern from "physdl/capi/capi.h" nogil:
     # opaque handle to a Sequential's engine (nn_handle below)
     ctypedef struct physdl_nn_handle:
         pass
+    # a periodic graph in byte storage (version 4; physdl/capi/capi.h says what each field is)
+    ctypedef struct physdl_graph:
+        int64_t n
+        int z
+        const int32_t* nbr
+        int uniform
+        double J0
+        double h0
+        const double* J
+        const double* h
+        const int32_t* order
+        const int64_t* col_off
+        int ncol
+
     # opaque compiled tensor-network expression (tn_handle below)
     ctypedef struct physdl_tn_program:
         pass
@@ -117,6 +131,25 @@ cdef extern from "physdl/capi/capi.h" nogil:
                               int n_inputs, double* out, size_t out_len) noexcept nogil
         int (*tn_execute_f32)(const physdl_tn_program* h, const float* const* inputs, const size_t* input_lens,
                               int n_inputs, float* out, size_t out_len) noexcept nogil
+        # version 4: Ising kernels on any periodic graph (byte storage)
+        int (*graph_table)(int update, int z, double beta, double J, double h, uint64_t* out, size_t out_len,
+                           size_t* written) noexcept nogil
+        int (*cluster_p_add)(double beta, double J, uint64_t* p_add) noexcept nogil
+        int (*graph_measure)(const physdl_graph* g, const int8_t* spins, size_t spins_len, double* energy,
+                             int64_t* mag) noexcept nogil
+        int (*graph_sweeps)(const physdl_graph* g, int8_t* spins, size_t spins_len, int update, double beta,
+                            const uint64_t* table, size_t table_len, uint64_t seed, uint64_t chain, uint64_t sweep0,
+                            int64_t nsweeps, int64_t measure_every, double* energy, size_t energy_len, int64_t* mag,
+                            size_t mag_len) noexcept nogil
+        int (*graph_wolff_sweeps)(const physdl_graph* g, int8_t* spins, size_t spins_len, double beta,
+                                  uint64_t p_add, uint64_t seed, uint64_t chain, uint64_t cluster0,
+                                  int64_t clusters_per_sweep, int64_t nsweeps, int64_t measure_every,
+                                  double* energy, size_t energy_len, int64_t* mag, size_t mag_len,
+                                  int64_t* flipped, size_t flipped_len, uint64_t* next_cluster) noexcept nogil
+        int (*graph_sw_sweeps)(const physdl_graph* g, int8_t* spins, size_t spins_len, double beta,
+                               uint64_t p_add, uint64_t seed, uint64_t chain, uint64_t sweep0, int64_t nsweeps,
+                               int64_t measure_every, double* energy, size_t energy_len, int64_t* mag,
+                               size_t mag_len) noexcept nogil
 
 
 cdef inline const physdl_capi* import_capi() except NULL:

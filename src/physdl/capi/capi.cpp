@@ -241,6 +241,9 @@ const physdl_capi* physdl_capi_table(void) {
       physdl_rbm_gibbs_f64,       physdl_rbm_gibbs_f32,    physdl_hopfield_async,
       physdl_lasso_solve,         physdl_vmc_local_energy, physdl_tn_sizes,
       physdl_tn_input_size,       physdl_tn_execute_f64,   physdl_tn_execute_f32,
+      // version 4
+      physdl_graph_table,         physdl_cluster_p_add,    physdl_graph_measure,
+      physdl_graph_sweeps,        physdl_graph_wolff_sweeps, physdl_graph_sw_sweeps,
   };
   return &table;
 }

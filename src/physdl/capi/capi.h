@@ -50,8 +50,10 @@ extern "C" {
  *   2: the nn engine (nn_sizes, nn_forward_f64/f32, nn_train_step_f64/f32).
  *   3: rbm_gibbs_f64/f32, hopfield_async, lasso_solve, vmc_local_energy, tn_sizes, tn_input_size,
  *      tn_execute_f64/f32.
+ *   4: any periodic graph in byte storage: graph_table, cluster_p_add, graph_measure, graph_sweeps,
+ *      graph_wolff_sweeps, graph_sw_sweeps.
  * An extension built against version k runs on any physdl exporting a version >= k. */
-#define PHYSDL_CAPI_VERSION 3
+#define PHYSDL_CAPI_VERSION 4
 
 /* out[0..3] = Philox4x32-10 block (seed, stream, counter). */
 int physdl_philox_block(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t* out, size_t out_len);
@@ -173,6 +175,54 @@ int physdl_tn_execute_f64(const physdl_tn_program* h, const double* const* input
 int physdl_tn_execute_f32(const physdl_tn_program* h, const float* const* inputs, const size_t* input_lens,
                           int n_inputs, float* out, size_t out_len);
 
+/* ---- Ising kernels on any periodic graph, byte storage (version 4) ----
+ * H = -sum_<ij> J_ij s_i s_j - sum_i h_i s_i on n sites of coordination z: nbr (n * z) the directed
+ * neighbour table, uniform = 1: couplings J0, h0, else J (n * z, per directed bond) and h (n); order
+ * (n) the sites sorted by colour, col_off (ncol + 1) the colour offsets (no two sites of one colour
+ * neighbours; sequential sweeps: ncol = n, order = 0..n-1).  For a physdl.lattice model these are
+ * model.neighbours(), model.bond_couplings(), model.fields(), model.colouring(sweep); Wolff and
+ * Swendsen-Wang take order = 0..n-1 and col_off = {0, n}.  Streams and counters as in
+ * physdl/lattice/lattice.hpp, so the spins equal Simulation(model, beta, update=...)'s after the same
+ * sweeps (storage="byte"). */
+typedef struct physdl_graph {
+  int64_t n;
+  int z;
+  const int32_t* nbr;
+  int uniform;
+  double J0, h0;
+  const double* J;
+  const double* h;
+  const int32_t* order;
+  const int64_t* col_off;
+  int ncol;
+} physdl_graph;
+
+/* Threshold table of the byte kernels for coordination z (2 (z + 1) entries), as Simulation builds it
+ * for uniform couplings; non-uniform couplings take 2 (z + 1) zeros (the kernel uses beta and J). */
+int physdl_graph_table(int update, int z, double beta, double J, double h, uint64_t* out, size_t out_len,
+                       size_t* written);
+/* Bond probability 1 - exp(-2 beta J) of the cluster kernels in 53-bit fixed point (uniform couplings;
+ * non-uniform couplings take 0: the kernel uses beta and J_ij). */
+int physdl_cluster_p_add(double beta, double J, uint64_t* p_add);
+int physdl_graph_measure(const physdl_graph* g, const int8_t* spins, size_t spins_len, double* energy, int64_t* mag);
+/* Metropolis / heat-bath sweeps, colour by colour; (sweep0 + nsweeps) * ncol < 2^39. */
+int physdl_graph_sweeps(const physdl_graph* g, int8_t* spins, size_t spins_len, int update, double beta,
+                        const uint64_t* table, size_t table_len, uint64_t seed, uint64_t chain, uint64_t sweep0,
+                        int64_t nsweeps, int64_t measure_every, double* energy, size_t energy_len, int64_t* mag,
+                        size_t mag_len);
+/* Wolff sweeps of clusters_per_sweep clusters from cluster number cluster0; flipped (nsweeps) the
+ * spins flipped per sweep, *next_cluster (may be NULL) the next cluster number;
+ * cluster0 + nsweeps * clusters_per_sweep < 2^39. */
+int physdl_graph_wolff_sweeps(const physdl_graph* g, int8_t* spins, size_t spins_len, double beta,
+                              uint64_t p_add, uint64_t seed, uint64_t chain, uint64_t cluster0,
+                              int64_t clusters_per_sweep, int64_t nsweeps, int64_t measure_every, double* energy,
+                              size_t energy_len, int64_t* mag, size_t mag_len, int64_t* flipped,
+                              size_t flipped_len, uint64_t* next_cluster);
+/* Swendsen-Wang sweeps sweep0, sweep0 + 1, ... (< 2^39). */
+int physdl_graph_sw_sweeps(const physdl_graph* g, int8_t* spins, size_t spins_len, double beta, uint64_t p_add,
+                           uint64_t seed, uint64_t chain, uint64_t sweep0, int64_t nsweeps, int64_t measure_every,
+                           double* energy, size_t energy_len, int64_t* mag, size_t mag_len);
+
 /* The table exported as the capsule "physdl._core._capi". */
 typedef struct physdl_capi {
   int version;
@@ -213,6 +263,16 @@ typedef struct physdl_capi {
   int (*tn_input_size)(const physdl_tn_program*, int, int64_t*);
   int (*tn_execute_f64)(const physdl_tn_program*, const double* const*, const size_t*, int, double*, size_t);
   int (*tn_execute_f32)(const physdl_tn_program*, const float* const*, const size_t*, int, float*, size_t);
+  /* version 4 */
+  int (*graph_table)(int, int, double, double, double, uint64_t*, size_t, size_t*);
+  int (*cluster_p_add)(double, double, uint64_t*);
+  int (*graph_measure)(const physdl_graph*, const int8_t*, size_t, double*, int64_t*);
+  int (*graph_sweeps)(const physdl_graph*, int8_t*, size_t, int, double, const uint64_t*, size_t, uint64_t, uint64_t,
+                      uint64_t, int64_t, int64_t, double*, size_t, int64_t*, size_t);
+  int (*graph_wolff_sweeps)(const physdl_graph*, int8_t*, size_t, double, uint64_t, uint64_t, uint64_t, uint64_t,
+                            int64_t, int64_t, int64_t, double*, size_t, int64_t*, size_t, int64_t*, size_t, uint64_t*);
+  int (*graph_sw_sweeps)(const physdl_graph*, int8_t*, size_t, double, uint64_t, uint64_t, uint64_t, uint64_t, int64_t,
+                         int64_t, double*, size_t, int64_t*, size_t);
 } physdl_capi;
 
 /* The filled table (what the capsule points to). */
