@@ -41,6 +41,7 @@ __all__ = [
     "ising_dataset",
     "PhaseClassifier",
     "crossing_temperature",
+    "combine_seeds",
     "Thermometer",
     "estimate_beta_c",
     "bootstrap_beta_c",
@@ -222,6 +223,51 @@ def _first_crossing(x: np.ndarray, y: np.ndarray, level: float) -> float:
     return float(x0 + (level - y0) * (x1 - x0) / (y1 - y0))
 
 
+def combine_seeds(estimates) -> Estimate:
+    """One estimate from the same measurement on networks trained with different seeds.
+
+    A number read off a trained network depends on its training (initial weights, minibatch order)
+    as well as on the test sample.  Given one :class:`~physdl.stats.Estimate` per training seed (its
+    error being the sample error, e.g. a bootstrap over test configurations), the value is the mean
+    over seeds and the error is the root of the mean squared sample error plus the sample variance
+    of the seeds' values (ddof = 1): the spread of one network trained this way, not the error of
+    the mean (it is not divided by sqrt(n_seeds)).  With one seed it is that seed's estimate.  NaN
+    propagates: a seed whose measurement failed makes the result NaN rather than being dropped.
+
+    Parameters
+    ----------
+    estimates : sequence of Estimate (or (value, error) pairs), one per training seed
+
+    Returns
+    -------
+    Estimate
+        ``n`` is the sum of the inputs' ``n`` (0 where unknown).
+    """
+    rows = list(estimates)
+    if not rows:
+        raise ValueError("estimates must hold at least one (value, error) per training seed, got none")
+    vals, errs, ns = [], [], 0
+    for i, r in enumerate(rows):
+        if isinstance(r, Estimate):
+            v, e, n = r.value, r.error, r.n
+        else:
+            try:
+                v, e = r
+            except (TypeError, ValueError):
+                raise TypeError(f"estimates[{i}] must be an Estimate or a (value, error) pair, got {r!r}") from None
+            n = 0
+        if np.ndim(v) != 0 or np.ndim(e) != 0:
+            raise ValueError(f"estimates[{i}] must be a scalar estimate, got value of shape {np.shape(v)}")
+        vals.append(float(v))
+        errs.append(float(e))
+        ns += int(n or 0)
+    vals_a, errs_a = np.array(vals), np.array(errs)
+    if np.any(errs_a < 0):
+        raise ValueError(f"estimates hold a negative error: {errs_a.tolist()}")
+    spread_var = float(vals_a.var(ddof=1)) if vals_a.size > 1 else 0.0
+    return Estimate(float(vals_a.mean()), math.sqrt(float(np.mean(errs_a ** 2)) + spread_var), n=ns)
+
+
 def crossing_temperature(T, output, level: float = 0.5, n_boot: int = 200, seed: int = 0) -> Estimate:
     """Temperature where the per-temperature mean output crosses ``level``, with a bootstrap error.
 
@@ -258,10 +304,8 @@ def crossing_temperature(T, output, level: float = 0.5, n_boot: int = 200, seed:
         if out.shape[1] != T.size or out.shape[0] < 1:
             raise ValueError(f"output must have shape ({T.size},) or (n_seeds, {T.size}), got {out.shape}")
         rows = [crossing_temperature(T, r, level, n_boot, seed) for r in out]
-        vals = np.array([r.value for r in rows])
-        boot_var = float(np.mean([r.error ** 2 for r in rows]))
-        spread_var = float(vals.var(ddof=1)) if vals.size > 1 else 0.0
-        return Estimate(float(vals.mean()), math.sqrt(boot_var + spread_var), n=int(T.size))
+        est = combine_seeds(rows)
+        return Estimate(est.value, est.error, n=int(T.size))  # the same test sample under every seed
     out = check_array(output, "output", dtype=np.float64, shape=(T.size,), finite=True)
     n_boot = check_int(n_boot, "n_boot", minimum=2)
     temps = np.unique(T)

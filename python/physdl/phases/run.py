@@ -18,6 +18,7 @@ from . import (
     PhaseClassifier,
     Thermometer,
     ThreeUnitNetwork,
+    combine_seeds,
     crossing_temperature,
     ising_dataset,
 )
@@ -45,6 +46,9 @@ class Settings:
     #: Phase classifiers trained per network kind (network seeds seed, seed + 1, ...): the crossing
     #: temperatures are their mean, with the spread over them in the error.
     classifier_seeds: int = 3
+    #: Thermometers trained per network kind, size and grid (network seeds seed, seed + 1, ...): the
+    #: beta_c estimate is their mean, with the spread over them in the error (:func:`combine_seeds`).
+    thermometer_seeds: int = 2
 
     @classmethod
     def quick(cls) -> "Settings":
@@ -177,6 +181,7 @@ def run_phases(out_dir="physdl-phases", quick: bool = False, seed: int = 0, prog
     curves = {}
     heat = {}
     grids = [(float(lo), float(hi)) for lo, hi in s.thermometer_grids]
+    th_seeds = [seed + k for k in range(s.thermometer_seeds)]
     gname = lambda g: f"{g[0]:.2f}-{g[1]:.2f}"  # noqa: E731
     for Lt in s.thermometer_sizes:
         peak = exact_specific_heat_peak(Lt)
@@ -191,12 +196,20 @@ def run_phases(out_dir="physdl-phases", quick: bool = False, seed: int = 0, prog
             train, test = ds.split(s.thermometer_test_fraction, seed=seed)
             for kind in networks:
                 say(f"thermometer ({kind}), L = {Lt}, beta in [{g[0]:.2f}, {g[1]:.2f}]")
-                th = Thermometer(Lt, kind=kind, seed=seed)
-                th.fit(train, epochs=s.thermometer_epochs[0 if kind == "fc" else 1], progress=progress)
-                bc, err = th.beta_c(test, n_boot=100, seed=seed)
+                per_seed = []
+                for ns in th_seeds:
+                    t_ns = Thermometer(Lt, kind=kind, seed=ns)
+                    t_ns.fit(train, epochs=s.thermometer_epochs[0 if kind == "fc" else 1], progress=progress)
+                    per_seed.append(t_ns.beta_c(test, n_boot=100, seed=seed))
+                    if ns == th_seeds[0]:
+                        th = t_ns  # heat map, learned specific heat and accuracy: the first seed's network
+                bc, err = combine_seeds(per_seed)
                 cv = th.specific_heat(test)
                 entry.setdefault(kind, {})[gname(g)] = {
                     "grid_centre": 0.5 * (g[0] + g[1]), "beta_c": bc, "beta_c_err": err,
+                    "beta_c_per_seed": [float(e.value) for e in per_seed],
+                    "beta_c_bootstrap_err_per_seed": [float(e.error) for e in per_seed],
+                    "network_seeds": list(th_seeds),
                     "rel_err_vs_exact_beta_c": rel_err(bc, BETA_C_SQUARE),
                     "heatmap_pc1_midpoint": th.heatmap_midpoint(),
                     "accuracy_within_1_class": th.accuracy(test, tolerance=1),
@@ -311,8 +324,9 @@ def run_phases(out_dir="physdl-phases", quick: bool = False, seed: int = 0, prog
     table = "\n".join(rows)
     table2 = "\n".join(rows2)
     note = ("beta_c: peak of the specific heat the thermometer learned (physdl.phases.estimate_beta_c), on "
-            "held-out configurations, ± bootstrap error over those configurations (the spread over training seeds "
-            "is not included); it approaches the finite-L specific-heat peak, not the grid centre.")
+            f"held-out configurations, the mean over {len(th_seeds)} training seeds; ± the bootstrap error over those "
+            "configurations and the spread over the training seeds (ddof = 1) in quadrature (physdl.phases.combine_seeds); "
+            "it approaches the finite-L specific-heat peak, not the grid centre.")
     note2 = ("For contrast, the half-height crossing of the heat map's leading principal component "
              "(heatmap_step_midpoint), which follows the class grid:")
     (out / "beta_c_table.md").write_text(f"{table}\n\n{note}\n\n{note2}\n\n{table2}\n")
