@@ -162,3 +162,72 @@ def test_binder_crossing_near_exact_tc():
     shifted["binder"] = np.where(res.table["L"] == 12, res.table["binder"] + 1.0, res.table["binder"])
     with pytest.raises(ValueError, match="do not cross"):
         ScanResult(shifted, res.params).binder_crossing(8, 12)
+
+
+def test_scan_docstring_examples():
+    import doctest
+
+    import physdl.lattice.scan as mod
+
+    r = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert r.attempted > 0 and r.failed == 0
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return lattice.ising_dataset(L=4, temperatures=[1.5, 2.5, 3.5], n_per_T=6, every=2, burn_in=20, seed=3,
+                                 progress=False)
+
+
+@pytest.mark.parametrize("suffix", [".h5", ".npz"])
+def test_dataset_round_trip_and_refusal(dataset, tmp_path, suffix):
+    p = tmp_path / f"ds{suffix}"
+    dataset.save(p)
+    back = lattice.IsingDataset.load(p)
+    np.testing.assert_array_equal(back.configs, dataset.configs)
+    np.testing.assert_array_equal(back.T, dataset.T)
+    assert (back.geometry, back.L) == (dataset.geometry, dataset.L) and back.to_dict() == dataset.to_dict() | {
+        "params": back.params}
+    train, _ = dataset.split(0.5, seed=1)
+    train.save(tmp_path / f"train{suffix}")
+    np.testing.assert_array_equal(lattice.IsingDataset.load(tmp_path / f"train{suffix}").configs, train.configs)
+    # spins other than +-1 written with a valid checksum are refused, naming the file
+    io.save_run(tmp_path / f"bad{suffix}", {"configs": dataset.configs * 2, "T": dataset.T},
+                dict(dataset.params, geometry="square", L=4), kind="phases/ising-dataset")
+    with pytest.raises(ValueError, match=f"bad{suffix}"):
+        lattice.IsingDataset.load(tmp_path / f"bad{suffix}")
+    with pytest.raises(ValueError, match=f"ds{suffix}"):
+        ScanResult.load(p)
+
+
+def test_dataset_repr_and_plot(dataset):
+    r = repr(dataset)
+    assert "L=4" in r and "(18, 4, 4)" in r and len(r) < 200
+    fig, ax = plt.subplots()
+    assert dataset.plot(ax=ax) is ax and ax.get_xlabel() and ax.get_ylabel()
+    # the plotted means are the per-temperature mean |m| computed directly
+    y = ax.lines[0].get_ydata()
+    m = np.abs(dataset.configs.reshape(18, -1).mean(axis=1))
+    np.testing.assert_allclose(y, [m[dataset.T == t].mean() for t in dataset.temperatures])
+    plt.close(fig)
+
+
+def test_history_round_trip_refusal_plot(tmp_path):
+    from physdl import nn
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 3))
+    y = (x[:, 0] > 0).astype(np.float64)[:, None]
+    model = nn.Sequential([nn.Dense(3, 1), nn.Sigmoid()], input_shape=(3,), seed=0)
+    h = model.fit(x, y, loss="bce", epochs=3, batch_size=16)
+    for suffix in (".h5", ".npz"):
+        p = tmp_path / f"hist{suffix}"
+        h.save(p, seed=0, parameters={"lr": 0.05})
+        back = nn.History.load(p) if hasattr(nn, "History") else type(h).load(p)
+        assert back.to_dict() == h.to_dict()
+        assert io.read_params(p)["kind"] == "nn/history"
+        with pytest.raises(ValueError, match=f"hist{suffix}"):
+            lattice.RunResult.load(p)
+    fig, ax = plt.subplots()
+    assert h.plot(ax=ax) is ax and ax.get_xlabel() == "epoch" and ax.get_ylabel() == "loss"
+    plt.close(fig)
