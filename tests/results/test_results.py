@@ -231,3 +231,28 @@ def test_history_round_trip_refusal_plot(tmp_path):
     fig, ax = plt.subplots()
     assert h.plot(ax=ax) is ax and ax.get_xlabel() == "epoch" and ax.get_ylabel() == "loss"
     plt.close(fig)
+
+
+def test_phase_scan_result(dataset, tmp_path):
+    from physdl import phases
+    from physdl.phases._results import PhaseScan
+
+    clf = phases.PhaseClassifier(4, kind="fc", hidden=8, seed=0)
+    clf.fit(dataset, Tc=2.269, epochs=2, batch_size=6)
+    sc = clf.scan(dataset)
+    assert isinstance(sc, dict) and set(sc) == {"T", "output", "per_config"}
+    # the means are the per-temperature means of the outputs computed directly
+    p = clf.disorder_probability(dataset.configs)
+    np.testing.assert_allclose(sc["output"].value, [p[dataset.T == t].mean() for t in dataset.temperatures])
+    assert len(repr(sc)) < 250 and "PhaseScan(3 temperatures" in repr(sc)
+    for suffix in (".h5", ".npz"):
+        path = tmp_path / f"scan{suffix}"
+        sc.save(path)
+        back = PhaseScan.load(path)
+        assert back.to_dict() == sc.to_dict()
+        np.testing.assert_array_equal(back["per_config"], sc["per_config"])
+        with pytest.raises(ValueError, match=f"scan{suffix}"):
+            lattice.IsingDataset.load(path)
+    fig, ax = plt.subplots()
+    assert sc.plot(ax=ax, Tc=2.269) is ax and ax.get_ylabel() == "P(disordered)" and ax.get_xlabel()
+    plt.close(fig)
