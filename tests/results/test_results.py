@@ -256,3 +256,14 @@ def test_phase_scan_result(dataset, tmp_path):
     fig, ax = plt.subplots()
     assert sc.plot(ax=ax, Tc=2.269) is ax and ax.get_ylabel() == "P(disordered)" and ax.get_xlabel()
     plt.close(fig)
+
+
+@pytest.mark.slow
+def test_binder_crossing_larger_sizes_slow():
+    """L = 12 and 24 with longer runs: the crossing within 3 errors + 0.015 (finite-size allowance) of T_c."""
+    tc = 2.0 / math.log(1.0 + math.sqrt(2.0))
+    res = scan(lambda L: lattice.Ising((L, L)), np.linspace(2.20, 2.34, 8), sizes=[12, 24], sweeps=10000,
+               burn_in=500, seed=11)
+    c = res.binder_crossing(12, 24)
+    assert 0 < c.error < 0.02
+    assert abs(c.value - tc) <= 3 * c.error + 0.015, (c, tc)
