@@ -28,7 +28,7 @@ DATASET_KIND = "phases/ising-dataset"
 DATASET_GEOMETRIES = ("square", "triangular")
 
 
-@dataclass
+@dataclass(repr=False)
 class IsingDataset:
     """Ising configurations with the temperature each was sampled at.
 
@@ -59,6 +59,73 @@ class IsingDataset:
 
     def __len__(self) -> int:
         return len(self.T)
+
+    def to_dict(self) -> dict:
+        """Plain dict of the data set: geometry, L, params, shapes and per-temperature counts and mean |m|
+        (not the configurations; :meth:`save` writes those)."""
+        temps = self.temperatures
+        am = np.abs(self.magnetization)
+        return {"geometry": self.geometry, "L": int(self.L), "n": len(self), "configs_shape": list(self.configs.shape),
+                "temperatures": temps.tolist(), "count": [int(np.sum(self.T == t)) for t in temps],
+                "mean_abs_m": [float(am[self.T == t].mean()) for t in temps], "params": dict(self.params)}
+
+    def __repr__(self) -> str:
+        temps = self.temperatures
+        rng = f"[{temps.min():.4g}, {temps.max():.4g}]" if temps.size else "[]"
+        return (f"IsingDataset({self.geometry}, L={self.L}, {len(self)} configs {self.configs.dtype}"
+                f"{tuple(self.configs.shape)}, {temps.size} temperatures in {rng}, seed={self.params.get('seed')})")
+
+    def save(self, path) -> None:
+        """Write the configurations, temperatures and params to ``path`` (``.h5``/``.hdf5`` or ``.npz``)
+        with kind ``"phases/ising-dataset"`` (the cache format of :func:`ising_dataset`)."""
+        save_run(path, {"configs": self.configs, "T": self.T},
+                 dict(self.params, geometry=self.geometry, L=int(self.L)), kind=DATASET_KIND)
+
+    @classmethod
+    def load(cls, path) -> "IsingDataset":
+        """Read a data set written by :meth:`save` or cached by :func:`ising_dataset`; a file of another
+        kind, edited or damaged, or holding other than +-1 spins of shape (n, L, L) is refused naming it."""
+        from ..io import CorruptFileError
+
+        arrays, p = load_run(path, kind=DATASET_KIND)
+        try:
+            L = check_int(p["L"], "L", minimum=1)
+            geometry = check_choice(p["geometry"], "geometry", DATASET_GEOMETRIES)
+            T = np.asarray(arrays["T"])
+            temps = np.unique(T)
+            n_per_T = T.size // max(1, temps.size)
+            if T.size != temps.size * n_per_T or not np.array_equal(np.sort(T), np.repeat(temps, n_per_T)):
+                raise ValueError("T must hold each temperature equally often")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CorruptFileError(f"{path}: not a valid Ising data set ({exc})") from None
+        if not np.array_equal(T, np.repeat(temps, n_per_T)):  # a split: same checks without the ordering
+            configs = arrays.get("configs")
+            if configs is None or configs.dtype != np.int8 or configs.shape != (T.size, L, L) or \
+                    np.any((configs != 1) & (configs != -1)):
+                raise CorruptFileError(f"{path}: not a valid Ising data set (configs must be int8 +-1 of shape "
+                                       f"{(T.size, L, L)})")
+            return cls(configs, T, geometry, L, p)
+        return cls(*_check_cached(path, arrays, temps, n_per_T, L), geometry, L, p)
+
+    def plot(self, ax=None):
+        """Mean |m| per temperature with its standard error (over the configurations at that T);
+        returns the matplotlib Axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots()
+        temps = self.temperatures
+        idx = np.searchsorted(temps, self.T)
+        am = np.abs(self.magnetization)
+        cnt = np.bincount(idx, minlength=temps.size)
+        mean = np.bincount(idx, am, minlength=temps.size) / cnt
+        var = np.bincount(idx, (am - mean[idx]) ** 2, minlength=temps.size) / np.maximum(cnt - 1, 1)
+        ax.errorbar(temps, mean, yerr=np.sqrt(var / cnt), marker="o", ms=3, capsize=2, label=f"L = {self.L}")
+        ax.set_xlabel("temperature T")
+        ax.set_ylabel("mean |m| per site")
+        ax.set_title(f"Ising data set ({self.geometry}, L = {self.L})")
+        ax.legend()
+        return ax
 
     def split(self, test_fraction: float = 0.25, seed: int = 0):
         """Split into (train, test) datasets, stratified by temperature (Philox permutation)."""

@@ -39,7 +39,22 @@ class LatticeTooLarge(MemoryError, ValueError):
 Estimate = stats.Estimate
 
 
-@dataclass
+def _plain(x):
+    """``x`` with NumPy arrays and scalars turned into lists and Python numbers (for JSON)."""
+    if isinstance(x, dict):
+        return {str(k): _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, Estimate):
+        return x.to_dict()
+    return x
+
+
+@dataclass(repr=False)
 class RunResult:
     """Observables of one run: means with errors, autocorrelation times and time series.
 
@@ -73,6 +88,88 @@ class RunResult:
     tau_abs_m: Estimate
     extra: dict = field(default_factory=dict)
     spin_glass: bool = False
+
+    _KIND = "lattice/run-result"
+    _ESTIMATES = ("energy", "abs_magnetization", "m2", "m4", "specific_heat", "susceptibility", "binder",
+                  "tau_energy", "tau_abs_m")
+
+    def to_dict(self) -> dict:
+        """Plain dict: the run's parameters, every estimate as ``Estimate.to_dict()``, the series as lists."""
+        d = {"beta": float(self.beta), "n_sites": int(self.n_sites), "sweeps": int(self.sweeps),
+             "measure_every": int(self.measure_every), "spin_glass": bool(self.spin_glass)}
+        for k in self._ESTIMATES:
+            d[k] = getattr(self, k).to_dict()
+        d["energy_series"] = np.asarray(self.energy_series, dtype=np.float64).tolist()
+        d["magnetization_series"] = np.asarray(self.magnetization_series, dtype=np.float64).tolist()
+        d["extra"] = _plain(self.extra)
+        return d
+
+    def __repr__(self) -> str:
+        T = 1.0 / self.beta if self.beta > 0 else float("inf")
+        head = (f"RunResult(T={T:.6g}, N={self.n_sites}, sweeps={self.sweeps}, "
+                f"measurements={np.size(self.energy_series)}, e={self.energy}")
+        if self.spin_glass:
+            return head + f", C={self.specific_heat}, spin_glass=True)"
+        return head + f", |m|={self.abs_magnetization}, chi={self.susceptibility}, U={self.binder})"
+
+    def save(self, path, seed: int | None = None, parameters: dict | None = None):
+        """Write the result to ``path`` (``.h5``/``.hdf5`` or ``.npz``) through :func:`physdl.io.save_run`.
+
+        The file holds kind ``"lattice/run-result"``, the physdl version, ``seed`` and ``parameters``
+        (optional, JSON-serialisable: e.g. the model and update), every estimate and the series.
+        :meth:`load` reads it back.
+        """
+        from .. import io
+
+        params = {k: v for k, v in self.to_dict().items() if k not in ("energy_series", "magnetization_series")}
+        params["seed"] = None if seed is None else check_seed(seed)
+        params["parameters"] = _plain(parameters or {})
+        io.save_run(path, {"energy_series": np.asarray(self.energy_series, dtype=np.float64),
+                           "magnetization_series": np.asarray(self.magnetization_series, dtype=np.float64)},
+                    params, kind=self._KIND)
+
+    @classmethod
+    def load(cls, path) -> "RunResult":
+        """Read a result written by :meth:`save`; a file of another kind, edited or damaged is refused
+        with a ``ValueError`` naming it."""
+        from .. import io
+
+        arrays, p = io.load_run(path, kind=cls._KIND)
+        try:
+            e = np.asarray(arrays["energy_series"], dtype=np.float64)
+            m = np.asarray(arrays["magnetization_series"], dtype=np.float64)
+            if e.ndim != 1 or m.shape != e.shape:
+                raise ValueError("energy_series and magnetization_series must be 1-d of one length")
+            return cls(beta=check_float(p["beta"], "beta", positive=True),
+                       n_sites=check_int(p["n_sites"], "n_sites", minimum=1),
+                       sweeps=check_int(p["sweeps"], "sweeps", minimum=0),
+                       measure_every=check_int(p["measure_every"], "measure_every", minimum=1),
+                       energy_series=e, magnetization_series=m,
+                       extra=dict(p.get("extra") or {}), spin_glass=bool(p.get("spin_glass", False)),
+                       **{k: Estimate.from_dict(p[k]) for k in cls._ESTIMATES})
+        except (KeyError, TypeError, ValueError) as exc:
+            raise io.CorruptFileError(f"{path}: not a valid RunResult file ({exc})") from None
+
+    def plot(self, ax=None, observable: str = "energy"):
+        """Time series of ``observable`` (``"energy"`` or ``"magnetization"``, per site) against the
+        sweep, with its mean and error band; returns the matplotlib Axes."""
+        check_choice(observable, "observable", ("energy", "magnetization"))
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots()
+        y = self.energy_series if observable == "energy" else self.magnetization_series
+        t = (np.arange(np.size(y)) + 1) * self.measure_every
+        ax.plot(t, y, lw=0.6, label=observable)
+        if observable == "energy":
+            v, e = self.energy
+            ax.axhline(v, color="k", lw=1, label=f"mean {self.energy}")
+            ax.axhspan(v - e, v + e, color="k", alpha=0.2)
+        ax.set_xlabel("sweep")
+        ax.set_ylabel("energy per site e" if observable == "energy" else "magnetisation per site m")
+        ax.set_title(f"T = {1.0 / self.beta:.4g}, N = {self.n_sites}")
+        ax.legend()
+        return ax
 
     def summary(self) -> str:
         """One line of the observables; for a spin glass without the ferromagnetic |m|, chi, U."""

@@ -93,6 +93,75 @@ class History:
         last = {k: round(v[-1], 6) for k, v in self.history.items() if v}
         return f"History(epochs={len(self.epoch)}, last={last})"
 
+    _KIND = "nn/history"
+
+    def to_dict(self) -> dict:
+        """Plain dict: ``epoch``, ``history`` (lists) and the early-stopping fields."""
+        return {"epoch": [int(e) for e in self.epoch], "history": {k: list(v) for k, v in self.history.items()},
+                "best_epoch": self.best_epoch, "stopped_epoch": self.stopped_epoch, "stop_reason": self.stop_reason}
+
+    def save(self, path, seed: int | None = None, parameters: dict | None = None) -> None:
+        """Write the history to ``path`` (``.h5``/``.hdf5`` or ``.npz``) through :func:`physdl.io.save_run`,
+        with kind ``"nn/history"``, ``seed`` and ``parameters`` (JSON-serialisable, optional)."""
+        from .. import io
+
+        d = self.to_dict()
+        params = {k: d[k] for k in ("best_epoch", "stopped_epoch", "stop_reason")}
+        params["seed"] = None if seed is None else check_seed(seed)
+        params["parameters"] = dict(parameters or {})
+        params["keys"] = sorted(self.history)
+        arrays = {"epoch": np.asarray(self.epoch, dtype=np.int64)}
+        arrays.update({"h_" + k: np.asarray(v, dtype=np.float64) for k, v in self.history.items()})
+        io.save_run(path, arrays, params, kind=self._KIND)
+
+    @classmethod
+    def load(cls, path) -> "History":
+        """Read a history written by :meth:`save`; a file of another kind, edited or damaged is refused
+        with a ``ValueError`` naming it."""
+        from .. import io
+
+        arrays, p = io.load_run(path, kind=cls._KIND)
+        h = cls()
+        try:
+            epoch = arrays["epoch"]
+            keys = list(p["keys"])
+            if epoch.ndim != 1 or set(arrays) != {"epoch"} | {"h_" + k for k in keys}:
+                raise ValueError(f"entries {sorted(arrays)} do not match the keys {keys}")
+            for k in keys:
+                if arrays["h_" + k].shape != epoch.shape:
+                    raise ValueError(f"{k!r} has {arrays['h_' + k].shape[0]} values for {epoch.size} epochs")
+                h.history[k] = arrays["h_" + k].tolist()
+            h.epoch = epoch.tolist()
+            h.best_epoch, h.stopped_epoch, h.stop_reason = p["best_epoch"], p["stopped_epoch"], p["stop_reason"]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise io.CorruptFileError(f"{path}: not a valid training history ({exc})") from None
+        return h
+
+    def plot(self, ax=None):
+        """Loss (and accuracy, on a second axis) against the epoch; returns the matplotlib Axes of the loss."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots()
+        ep = np.asarray(self.epoch) + 1
+        for k in ("loss", "val_loss"):
+            if k in self.history:
+                ax.plot(ep, self.history[k], marker="o", ms=3, label=k)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+        acc = [k for k in ("accuracy", "val_accuracy") if k in self.history]
+        if acc:
+            ax2 = ax.twinx()
+            for k in acc:
+                ax2.plot(ep, self.history[k], ls="--", marker="s", ms=3, label=k)
+            ax2.set_ylabel("accuracy")
+            ax2.legend(loc="center right")
+        if self.best_epoch is not None:
+            ax.axvline(self.best_epoch + 1, color="k", lw=0.8, ls=":", label="best epoch")
+        ax.set_title("training history")
+        ax.legend(loc="upper right")
+        return ax
+
 
 def _loss_code(loss) -> int:
     check_choice(loss, "loss", tuple(LOSSES))

@@ -201,7 +201,8 @@ class PhaseClassifier(_Trained):
 
         Returns
         -------
-        dict with ``T`` (the temperatures), ``output`` (an array :class:`~physdl.stats.Estimate`:
+        :class:`~physdl.phases._results.PhaseScan`, a dict (with ``to_dict``, ``save``/``load``,
+        ``plot``) with ``T`` (the temperatures), ``output`` (an array :class:`~physdl.stats.Estimate`:
         the mean output and its standard error per temperature) and ``per_config`` (every output).
         """
         ds = _check_dataset(dataset)
@@ -209,7 +210,10 @@ class PhaseClassifier(_Trained):
         temps = ds.temperatures
         mean = np.array([p[ds.T == t].mean() for t in temps])
         sem = np.array([p[ds.T == t].std(ddof=1) / math.sqrt(max((ds.T == t).sum() - 1, 1)) for t in temps])
-        return {"T": temps, "output": Estimate(mean, sem, n=int(p.size)), "per_config": p}
+        from ._results import PhaseScan
+
+        return PhaseScan(temps, Estimate(mean, sem, n=int(p.size)), p,
+                         {"L": int(self.L), "network": self.kind, "Tc": None if self.Tc is None else float(self.Tc)})
 
 
 def _first_crossing(x: np.ndarray, y: np.ndarray, level: float) -> float:

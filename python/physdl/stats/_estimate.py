@@ -11,12 +11,21 @@ import numpy as np
 def format_value_error(value: float, error: float, digits: int = 2) -> str:
     """``value ± error`` with the error to ``digits`` significant digits and the value to match.
 
+    The rule every estimate of physdl prints by (``str``/``repr`` of :class:`Estimate`, result
+    objects, scan tables): the error is rounded to ``digits`` (default 2) significant digits, and
+    the value is rounded to the same decimal place, so ``-1.040213, 0.002614`` prints as
+    ``-1.0402 ± 0.0026``.  Errors of 10 or more print as integers at that place
+    (``12345 ± 67``); a zero error prints the value to 6 significant digits;
+    non-finite numbers print as they are.
+
     Examples
     --------
     >>> format_value_error(3.14159, 0.0123)
     '3.142 ± 0.012'
     >>> format_value_error(12345.0, 67.0)
     '12345 ± 67'
+    >>> format_value_error(-1.040213, 0.002614)
+    '-1.0402 ± 0.0026'
     """
     v, e = float(value), float(error)
     if not math.isfinite(v) or not math.isfinite(e):
@@ -24,6 +33,8 @@ def format_value_error(value: float, error: float, digits: int = 2) -> str:
     if e <= 0.0:
         return f"{v:.6g} ± 0"
     exp = math.floor(math.log10(e)) - (digits - 1)
+    if round(e, -exp) >= 10.0 ** (exp + digits):  # 0.00996 -> 0.010: the rounded error gained a digit
+        exp += 1
     if exp >= 0:
         q = 10.0 ** exp
         return f"{round(v / q) * q:.0f} ± {round(e / q) * q:.0f}"
