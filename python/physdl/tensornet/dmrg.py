@@ -1,7 +1,8 @@
 """Two-site DMRG for the ground state of an MPO (beyond the book; what a tensor-network user expects).
 
 Each sweep goes left to right and back; at every bond the two-site wave function is the lowest
-eigenvector of the effective Hamiltonian (dense ``eigh`` when small, Lanczos ``eigsh`` otherwise),
+eigenvector of the effective Hamiltonian (dense ``eigh`` when small, Lanczos on the
+three-GEMM product otherwise),
 split by SVD truncated to the bond dimension of the sweep.  Energy, variance <H^2> - <H>^2 and the
 largest discarded weight are recorded per sweep.
 """
@@ -13,7 +14,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg as sla
-import scipy.sparse.linalg as spla
 
 from .._interrupt import deferred_sigint
 from .._validate import check_float, check_int
@@ -37,10 +37,6 @@ class DMRGResult:
     def to_dict(self):
         return {"energy": self.energy, "energies": list(self.energies), "variances": list(self.variances),
                 "truncation_errors": list(self.truncation_errors), "bond_dims": list(self.bond_dims)}
-
-
-def _heff_apply(Le, W1, W2, Re, theta):
-    return _Heff(Le, W1, W2, Re)(theta)
 
 
 class _Heff:
