@@ -291,10 +291,51 @@ Mat<T> prepare(const View<T>& v, const OperandSpec& op, T* work) {
   return apply_plan(plan_operand<T>(*v.shape, v.stride, op), v.p, work);
 }
 
+// C[m,N] = A[m,K] B[K,N], N and K fixed so the compiler unrolls and vectorises; the same order of the sums
+// over K as the direct loop of the core.
+template <class T, int N, int K>
+void small_nn(long m, const T* a, long lda, const T* b, long ldb, T* c) {
+  T bl[K][N];
+  for (int p = 0; p < K; ++p)
+    for (int j = 0; j < N; ++j) bl[p][j] = b[p * ldb + j];
+  for (long i = 0; i < m; ++i) {
+    T acc[N];
+    for (int j = 0; j < N; ++j) acc[j] = T(0);
+    const T* ai = a + i * lda;
+    for (int p = 0; p < K; ++p) {
+      const T aip = ai[p];
+      for (int j = 0; j < N; ++j) acc[j] += aip * bl[p][j];
+    }
+    for (int j = 0; j < N; ++j) c[i * N + j] = acc[j];
+  }
+}
+
+template <class T>
+using small_fn = void (*)(long, const T*, long, const T*, long, T*);
+
+// The fixed-size kernel for n, k in {2, 4, 8} (row-major, neither operand transposed), else null.
+template <class T>
+small_fn<T> small_kernel(long n, long k) {
+  auto code = [](long v) { return v == 2 ? 0 : v == 4 ? 1 : v == 8 ? 2 : -1; };
+  const int cn = code(n), ck = code(k);
+  if (cn < 0 || ck < 0) return nullptr;
+  static const small_fn<T> table[3][3] = {
+      {small_nn<T, 2, 2>, small_nn<T, 2, 4>, small_nn<T, 2, 8>},
+      {small_nn<T, 4, 2>, small_nn<T, 4, 4>, small_nn<T, 4, 8>},
+      {small_nn<T, 8, 2>, small_nn<T, 8, 4>, small_nn<T, 8, 8>}};
+  return table[cn][ck];
+}
+
 template <class T>
 void run_step(const Mat<T>& A, const Mat<T>& B, T* C) {
   const long m = A.r, k = A.c, n = B.c;
   const long nb = A.nb;
+  if (!A.trans && !B.trans && m * n * k <= small_gemm_threshold()) {
+    if (const small_fn<T> f = small_kernel<T>(n, k)) {
+      for (long b = 0; b < nb; ++b) f(m, A.p + b * A.sb, A.ld, B.p + b * B.sb, B.ld, C + b * m * n);
+      return;
+    }
+  }
   if (m == 1 && n == 1) {  // batched dot products
     for (long b = 0; b < nb; ++b) {
       const T* a = A.p + b * A.sb;
