@@ -252,3 +252,29 @@ def test_blas_path_all_dtypes(dtype):
     np.testing.assert_allclose(got, ref, rtol=tol, atol=tol * np.abs(ref).max())
     got = tn.contract("bji,bjk->bik", X.transpose(0, 2, 1), Y.transpose(0, 2, 1))
     np.testing.assert_allclose(got, ref, rtol=tol, atol=tol * np.abs(ref).max())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64, np.complex128])
+@pytest.mark.parametrize("D", [2, 3, 4, 8])
+def test_batched_ring_small_products_equal_opt_einsum(dtype, D):
+    """Rings of D x D matrices with mixed bond sizes (the fixed-size product kernels for 2, 4, 8 and the
+    general loop for 3) equal opt_einsum sample by sample, in every dtype."""
+    rng = np.random.default_rng(8 + D)
+    L, d, S = 5, 3, 40
+    dims = [D, 2 * D if D < 8 else D, D, 4, D][:L]
+
+    def t(*shape):
+        a = rng.normal(size=shape)
+        if np.issubdtype(dtype, np.complexfloating):
+            a = a + 1j * rng.normal(size=shape)
+        return a.astype(dtype)
+
+    A = [t(dims[i], d, dims[(i + 1) % L]) for i in range(L)]
+    conf = rng.integers(0, d, size=(S, L))
+    expr = Expression([[i, (i + 1) % L] for i in range(L)], *[(dims[i], dims[(i + 1) % L]) for i in range(L)],
+                      output=[])
+    got = expr.batched(*[Sliced(A[i], (1,), conf[:, i:i + 1]) for i in range(L)])
+    ref = np.array([oe.contract(*[x for i in range(L) for x in (A[i][:, c[i], :], [i, (i + 1) % L])], [])
+                    for c in conf])
+    tol = 1e-4 if dtype in (np.float32, np.complex64) else 1e-11
+    np.testing.assert_allclose(got, ref, rtol=tol, atol=tol * np.abs(ref).max())

@@ -221,16 +221,25 @@ struct Mat {
   bool trans;
 };
 
-// Bring an operand into (batch, rows, cols) form: in place when the strides allow, else into work.
+// How an operand comes into (batch, rows, cols) form: read in place when the strides allow, else gathered
+// into a work buffer.  The choice depends on the slot's shape and strides only, which are the same for every
+// sample of a batch, so it is made once per call and applied to each sample's base pointer.
 template <class T>
-Mat<T> prepare(const View<T>& v, const OperandSpec& op, T* work) {
-  const auto& shape = *v.shape;
-  Dims d;
-  add_group(d, shape, v.stride, op.batch);
+struct OpPlan {
+  bool direct = false;
+  Mat<T> m{};
+  Dims d, s;
+};
+
+template <class T>
+OpPlan<T> plan_operand(const std::vector<long>& shape, const long* strides, const OperandSpec& op) {
+  OpPlan<T> pl;
+  Dims& d = pl.d;
+  add_group(d, shape, strides, op.batch);
   const int nbd = d.n;
-  add_group(d, shape, v.stride, op.rows);
+  add_group(d, shape, strides, op.rows);
   const int nrd = d.n;
-  add_group(d, shape, v.stride, op.cols);
+  add_group(d, shape, strides, op.cols);
   bool simple = op.sums.empty();
   if (simple)
     for (const auto* g : {&op.batch, &op.rows, &op.cols})
@@ -241,27 +250,92 @@ Mat<T> prepare(const View<T>& v, const OperandSpec& op, T* work) {
     if (nb <= 1) sb = 0;
     if (c <= 1 || sc == 1) {
       const long ld = (r <= 1) ? std::max(c, 1L) : sr;
-      if (ld >= std::max(c, 1L)) return Mat<T>{v.p, nb, r, c, sb, ld, false};
+      if (ld >= std::max(c, 1L)) {
+        pl.direct = true;
+        pl.m = Mat<T>{nullptr, nb, r, c, sb, ld, false};
+        return pl;
+      }
     }
     if (r <= 1 || sr == 1) {
       const long ld = (c <= 1) ? std::max(r, 1L) : sc;
-      if (ld >= std::max(r, 1L)) return Mat<T>{v.p, nb, r, c, sb, ld, true};
+      if (ld >= std::max(r, 1L)) {
+        pl.direct = true;
+        pl.m = Mat<T>{nullptr, nb, r, c, sb, ld, true};
+        return pl;
+      }
     }
   }
   nb = r = c = 1;
   for (int i = 0; i < nbd; ++i) nb *= d.size[i];
   for (int i = nbd; i < nrd; ++i) r *= d.size[i];
   for (int i = nrd; i < d.n; ++i) c *= d.size[i];
-  Dims s;
-  add_group(s, shape, v.stride, op.sums);
-  gather(v.p, d, s, work);
-  return Mat<T>{work, nb, r, c, r * c, std::max(c, 1L), false};
+  add_group(pl.s, shape, strides, op.sums);
+  pl.m = Mat<T>{nullptr, nb, r, c, r * c, std::max(c, 1L), false};
+  return pl;
+}
+
+template <class T>
+inline Mat<T> apply_plan(const OpPlan<T>& pl, const T* p, T* work) {
+  Mat<T> m = pl.m;
+  if (pl.direct) {
+    m.p = p;
+  } else {
+    gather(p, pl.d, pl.s, work);
+    m.p = work;
+  }
+  return m;
+}
+
+template <class T>
+Mat<T> prepare(const View<T>& v, const OperandSpec& op, T* work) {
+  return apply_plan(plan_operand<T>(*v.shape, v.stride, op), v.p, work);
+}
+
+// C[m,N] = A[m,K] B[K,N], N and K fixed so the compiler unrolls and vectorises; the same order of the sums
+// over K as the direct loop of the core.
+template <class T, int N, int K>
+void small_nn(long m, const T* a, long lda, const T* b, long ldb, T* c) {
+  T bl[K][N];
+  for (int p = 0; p < K; ++p)
+    for (int j = 0; j < N; ++j) bl[p][j] = b[p * ldb + j];
+  for (long i = 0; i < m; ++i) {
+    T acc[N];
+    for (int j = 0; j < N; ++j) acc[j] = T(0);
+    const T* ai = a + i * lda;
+    for (int p = 0; p < K; ++p) {
+      const T aip = ai[p];
+      for (int j = 0; j < N; ++j) acc[j] += aip * bl[p][j];
+    }
+    for (int j = 0; j < N; ++j) c[i * N + j] = acc[j];
+  }
+}
+
+template <class T>
+using small_fn = void (*)(long, const T*, long, const T*, long, T*);
+
+// The fixed-size kernel for n, k in {2, 4, 8} (row-major, neither operand transposed), else null.
+template <class T>
+small_fn<T> small_kernel(long n, long k) {
+  auto code = [](long v) { return v == 2 ? 0 : v == 4 ? 1 : v == 8 ? 2 : -1; };
+  const int cn = code(n), ck = code(k);
+  if (cn < 0 || ck < 0) return nullptr;
+  static const small_fn<T> table[3][3] = {
+      {small_nn<T, 2, 2>, small_nn<T, 2, 4>, small_nn<T, 2, 8>},
+      {small_nn<T, 4, 2>, small_nn<T, 4, 4>, small_nn<T, 4, 8>},
+      {small_nn<T, 8, 2>, small_nn<T, 8, 4>, small_nn<T, 8, 8>}};
+  return table[cn][ck];
 }
 
 template <class T>
 void run_step(const Mat<T>& A, const Mat<T>& B, T* C) {
   const long m = A.r, k = A.c, n = B.c;
   const long nb = A.nb;
+  if (!A.trans && !B.trans && m * n * k <= small_gemm_threshold()) {
+    if (const small_fn<T> f = small_kernel<T>(n, k)) {
+      for (long b = 0; b < nb; ++b) f(m, A.p + b * A.sb, A.ld, B.p + b * B.sb, B.ld, C + b * m * n);
+      return;
+    }
+  }
   if (m == 1 && n == 1) {  // batched dot products
     for (long b = 0; b < nb; ++b) {
       const T* a = A.p + b * A.sb;
@@ -352,6 +426,20 @@ void execute(const Program& prog, const std::vector<InputView<T>>& inputs, long 
 
   const long osz = prog.out_size();
   const auto& fin = prog.final_op();
+  // layouts of the per-sample operands and of the output, planned once for the whole batch
+  auto slot_strides = [&](int slot) -> const long* {
+    return slot < ni ? inputs[slot].strides.data() : cstr[slot].data();
+  };
+  std::vector<OpPlan<T>> plans(2 * steps.size());
+  for (size_t i = 0; i < steps.size(); ++i)
+    for (int w = 0; w < 2; ++w) {
+      const OperandSpec& op = w == 0 ? steps[i].a : steps[i].b;
+      if (!shared[ni + i] && !shared[op.slot])
+        plans[2 * i + w] = plan_operand<T>(prog.slot_shape(op.slot), slot_strides(op.slot), op);
+    }
+  Dims fin_o, fin_s;
+  add_group(fin_o, prog.slot_shape(fin.slot), slot_strides(fin.slot), fin.rows);
+  add_group(fin_s, prog.slot_shape(fin.slot), slot_strides(fin.slot), fin.sums);
   auto body = [&](long s0, long s1) {
     std::vector<std::vector<T>> buf(ns), work(2 * steps.size());
     for (size_t i = 0; i < steps.size(); ++i) {
@@ -362,6 +450,7 @@ void execute(const Program& prog, const std::vector<InputView<T>>& inputs, long 
       }
     }
     std::vector<const T*> ptr(ns, nullptr);
+    for (int s = ni; s < ns; ++s) ptr[s] = shared[s] ? shared_buf[s].data() : buf[s].data();
     for (long s = s0; s < s1; ++s) {
       for (int i = 0; i < ni; ++i) {
         const auto& in = inputs[i];
@@ -370,24 +459,15 @@ void execute(const Program& prog, const std::vector<InputView<T>>& inputs, long 
         for (size_t j = 0; j < nsel; ++j) off += in.select_index[s * long(nsel) + long(j)] * in.select_strides[j];
         ptr[i] = in.base + off;
       }
-      auto view = [&](int slot) {
-        if (slot < ni) return View<T>{ptr[slot], &prog.slot_shape(slot), inputs[slot].strides.data()};
-        if (shared[slot]) return View<T>{shared_buf[slot].data(), &prog.slot_shape(slot), cstr[slot].data()};
-        return View<T>{buf[slot].data(), &prog.slot_shape(slot), cstr[slot].data()};
-      };
       for (size_t i = 0; i < steps.size(); ++i) {
         if (shared[ni + i]) continue;
         const auto& st = steps[i];
-        const Mat<T> A = shared[st.a.slot] ? shared_mat[2 * i] : prepare(view(st.a.slot), st.a, work[2 * i].data());
-        const Mat<T> B =
-            shared[st.b.slot] ? shared_mat[2 * i + 1] : prepare(view(st.b.slot), st.b, work[2 * i + 1].data());
+        const Mat<T> A = shared[st.a.slot] ? shared_mat[2 * i] : apply_plan(plans[2 * i], ptr[st.a.slot], work[2 * i].data());
+        const Mat<T> B = shared[st.b.slot] ? shared_mat[2 * i + 1]
+                                           : apply_plan(plans[2 * i + 1], ptr[st.b.slot], work[2 * i + 1].data());
         run_step(A, B, buf[ni + i].data());
       }
-      const View<T> v = view(fin.slot);
-      Dims o, sm;
-      add_group(o, *v.shape, v.stride, fin.rows);
-      add_group(sm, *v.shape, v.stride, fin.sums);
-      gather(v.p, o, sm, out + s * osz);
+      gather(ptr[fin.slot], fin_o, fin_s, out + s * osz);
     }
   };
 #ifdef _OPENMP
