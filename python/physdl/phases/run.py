@@ -375,7 +375,8 @@ def headline(res: dict) -> str:
     lines.append("  (errors: bootstrap over the test configurations and the spread over training seeds, in quadrature)")
     lines += ["", f"Thermometer beta_c (Table 8.1; exact beta_c = {BETA_C_SQUARE:.6f}, finite-L peaks in the table):",
               res["beta_c_table"],
-              "  (± bootstrap error over held-out configurations; one training seed, its spread not included)"]
+              "  (mean of " + str(res["settings"].get("thermometer_seeds", 1)) + " training seeds; ± bootstrap error over "
+              "held-out configurations and the spread over training seeds, in quadrature)"]
     t3 = res["three_unit"]
     lines += ["", f"Three-unit network (eq. 8.9-8.11, L = {t3['L']}): max |corr(u_i, m)| = {t3['max_abs_corr_u_m']:.3f}, "
                   f"max |corr(z_i, |m|)| = {t3['max_abs_corr_z_abs_m']:.3f}"]
