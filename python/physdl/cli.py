@@ -89,9 +89,11 @@ def _parser() -> argparse.ArgumentParser:
     eb.add_argument("--quick", action="store_true", help="small sizes (seconds to a minute)")
     eb.add_argument("--out", default=None, help="output folder (default: ./physdl-ebm-TOPIC)")
     eb.add_argument("--no-progress", action="store_true", help="hide progress")
-    from .generative import _cli as _generative_cli
-
-    _generative_cli.add_parser(sub)
+    ge = sub.add_parser("generative", help="GANs: mode coverage, Ising histograms, memorisation check (book ch. 6.3-6.4)")
+    ge.add_argument("what", choices=["gan"], help="the experiment (gan)")
+    ge.add_argument("--quick", action="store_true", help="shorter training (minutes)")
+    ge.add_argument("--out", default="physdl-generative", help="output folder (default: ./physdl-generative)")
+    ge.add_argument("--no-progress", action="store_true", help="hide progress bars")
     iv = sub.add_parser("inverse", help="Tikhonov, LASSO and sparse-modelling analytic continuation (book ch. 7)")
     iv.add_argument("--quick", action="store_true", help="small continuation grids (seconds)")
     iv.add_argument("--out", default="physdl-inverse", help="output folder (default: ./physdl-inverse)")

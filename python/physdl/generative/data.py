@@ -16,7 +16,7 @@ __all__ = ["STREAMS", "ring_modes", "ring_of_gaussians", "mode_coverage", "ising
 # nn engine's streams 0-1 and the lattice's disorder stream 2^62).
 # Philox streams, from the "generative" range of the stream register
 STREAMS = {name: _streams.stream("generative", k) for k, name in enumerate(("data", "latent", "interpolation",
-                                                                             "batches"))}
+                                                                             "batches", "spins"))}
 
 
 def ring_modes(n_modes: int = 8, radius: float = 2.0) -> np.ndarray:
@@ -142,7 +142,7 @@ def ising_observables(samples, L: int) -> dict:
 
     Returns
     -------
-    dict with ``energy`` and ``abs_magnetisation`` (per sample, ``(n,)``)
+    dict with ``energy``, ``magnetisation`` and ``abs_magnetisation`` (per sample, ``(n,)``)
     """
     L = check_int(L, "L", minimum=2, maximum=4096)
     X = check_array(samples, "samples", dtype=np.float64)
@@ -152,4 +152,5 @@ def ising_observables(samples, L: int) -> dict:
         raise ValueError("samples must contain only finite values")
     s = np.where(X.reshape(-1, L, L) >= 0, 1.0, -1.0)
     e = -(s * (np.roll(s, 1, axis=1) + np.roll(s, 1, axis=2))).sum(axis=(1, 2)) / (L * L)
-    return {"energy": e, "abs_magnetisation": np.abs(s.mean(axis=(1, 2)))}
+    m = s.mean(axis=(1, 2))
+    return {"energy": e, "abs_magnetisation": np.abs(m), "magnetisation": m}
