@@ -127,7 +127,7 @@ struct Elementwise : Layer<T> {
         for (long i = 0; i < m; ++i) y[i] = x[i] * x[i] * x[i];
         break;
       case kSoftplus:  // log(1 + e^x), evaluated without overflow
-        for (long i = 0; i < m; ++i) y[i] = std::max(x[i], T(0)) + std::log1p(std::exp(-std::abs(x[i])));
+        vmath::softplus_array(x, y, m);
         break;
       case kFlatten:
         std::memcpy(y, x, sizeof(T) * std::size_t(m));
@@ -179,7 +179,7 @@ struct Elementwise : Layer<T> {
         for (long i = 0; i < m; ++i) dx[i] = T(3) * x[i] * x[i] * dy[i];
         break;
       case kSoftplus:
-        for (long i = 0; i < m; ++i) dx[i] = dy[i] * sigm(x[i]);
+        vmath::softplus_backward(x, dy, dx, m);
         break;
       case kFlatten:
         std::memcpy(dx, dy, sizeof(T) * std::size_t(m));

@@ -22,6 +22,14 @@ inline void tanh_impl(const T* x, T* y, long n) {
   for (long i = 0; i < n; ++i) y[i] = tanh_one(x[i]);
 }
 template <class T>
+inline void softplus_impl(const T* x, T* y, long n) {
+  for (long i = 0; i < n; ++i) y[i] = softplus_one(x[i]);
+}
+template <class T>
+inline void softplus_b_impl(const T* __restrict x, const T* __restrict dy, T* __restrict dx, long n) {
+  for (long i = 0; i < n; ++i) dx[i] = dy[i] * sigmoid_one(x[i]);
+}
+template <class T>
 inline void relu_f_impl(const T* __restrict x, T* __restrict y, long n) {
   for (long i = 0; i < n; ++i) y[i] = x[i] > T(0) ? x[i] : T(0);
 }
@@ -65,6 +73,14 @@ PHYSDL_NN_CLONES void sigmoid_array(const float* x, float* y, long n) { sigmoid_
 PHYSDL_NN_CLONES void sigmoid_array(const double* x, double* y, long n) { sigmoid_impl(x, y, n); }
 PHYSDL_NN_CLONES void tanh_array(const float* x, float* y, long n) { tanh_impl(x, y, n); }
 PHYSDL_NN_CLONES void tanh_array(const double* x, double* y, long n) { tanh_impl(x, y, n); }
+PHYSDL_NN_CLONES void softplus_array(const float* x, float* y, long n) { softplus_impl(x, y, n); }
+PHYSDL_NN_CLONES void softplus_array(const double* x, double* y, long n) { softplus_impl(x, y, n); }
+PHYSDL_NN_CLONES void softplus_backward(const float* x, const float* dy, float* dx, long n) {
+  softplus_b_impl(x, dy, dx, n);
+}
+PHYSDL_NN_CLONES void softplus_backward(const double* x, const double* dy, double* dx, long n) {
+  softplus_b_impl(x, dy, dx, n);
+}
 PHYSDL_NN_CLONES void relu_forward(const float* x, float* y, long n) { relu_f_impl(x, y, n); }
 PHYSDL_NN_CLONES void relu_forward(const double* x, double* y, long n) { relu_f_impl(x, y, n); }
 PHYSDL_NN_CLONES void relu_backward(const float* x, const float* dy, float* dx, long n) { relu_b_impl(x, dy, dx, n); }

@@ -75,6 +75,48 @@ inline T tanh_one(T x) {
   return x < T(0) ? -t : t;
 }
 
+// log(1 + t) for t in [0, 1] without forming 1 + t: 2 atanh(s) with s = t / (2 + t) in [0, 1/3], the odd
+// series of atanh to s^33 (double) / s^15 (float), so the relative error stays at rounding level down to
+// t -> 0 (where log1p(t) ~ t).
+inline double log1p_unit(double t) {
+  const double s = t / (2.0 + t), z = s * s;
+  double p = 1.0 / 33.0;
+  p = p * z + 1.0 / 31.0;
+  p = p * z + 1.0 / 29.0;
+  p = p * z + 1.0 / 27.0;
+  p = p * z + 1.0 / 25.0;
+  p = p * z + 1.0 / 23.0;
+  p = p * z + 1.0 / 21.0;
+  p = p * z + 1.0 / 19.0;
+  p = p * z + 1.0 / 17.0;
+  p = p * z + 1.0 / 15.0;
+  p = p * z + 1.0 / 13.0;
+  p = p * z + 1.0 / 11.0;
+  p = p * z + 1.0 / 9.0;
+  p = p * z + 1.0 / 7.0;
+  p = p * z + 1.0 / 5.0;
+  p = p * z + 1.0 / 3.0;
+  return 2.0 * s + 2.0 * s * (z * p);
+}
+inline float log1p_unit(float t) {
+  const float s = t / (2.0f + t), z = s * s;
+  float p = 1.0f / 15.0f;
+  p = p * z + 1.0f / 13.0f;
+  p = p * z + 1.0f / 11.0f;
+  p = p * z + 1.0f / 9.0f;
+  p = p * z + 1.0f / 7.0f;
+  p = p * z + 1.0f / 5.0f;
+  p = p * z + 1.0f / 3.0f;
+  return 2.0f * s + 2.0f * s * (z * p);
+}
+
+// softplus x = max(x, 0) + log(1 + e^{-|x|}): no overflow, branch-free.
+template <class T>
+inline T softplus_one(T x) {
+  const T ax = x < T(0) ? -x : x;
+  return (x > T(0) ? x : T(0)) + log1p_unit(exp_one(-ax));
+}
+
 // Array versions (vmath.cpp), compiled for AVX-512, AVX2 and baseline x86-64 with run-time dispatch.
 void exp_array(const float* x, float* y, long n);
 void exp_array(const double* x, double* y, long n);
@@ -82,6 +124,11 @@ void sigmoid_array(const float* x, float* y, long n);
 void sigmoid_array(const double* x, double* y, long n);
 void tanh_array(const float* x, float* y, long n);
 void tanh_array(const double* x, double* y, long n);
+void softplus_array(const float* x, float* y, long n);
+void softplus_array(const double* x, double* y, long n);
+// dx = dy * sigmoid(x): the derivative of softplus
+void softplus_backward(const float* x, const float* dy, float* dx, long n);
+void softplus_backward(const double* x, const double* dy, double* dx, long n);
 void relu_forward(const float* x, float* y, long n);
 void relu_forward(const double* x, double* y, long n);
 void relu_backward(const float* x, const float* dy, float* dx, long n);
