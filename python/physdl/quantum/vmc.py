@@ -382,7 +382,7 @@ def sr_solve(O: np.ndarray, ec: np.ndarray, shift: float, mixed: bool = True, me
                 # the corrections shrink geometrically by q = |dx_k| / |dx_k-1| (~1e-5 here), so the error
                 # left is about |dx| q / (1 - q): stop once that (or |dx| itself) is below 1e-13 of x
                 ndx, nx = float(np.linalg.norm(dx)), float(np.linalg.norm(x))
-                q = ndx / prev if prev > 0 else 1.0
+                q = ndx / prev if math.isfinite(prev) and prev > 0 else 1.0  # no rate after one step
                 if ndx <= 1e-13 * nx or (q < 0.1 and ndx * q / (1 - q) <= 1e-13 * nx):
                     return x if param else otv(x)
                 prev = ndx
