@@ -450,8 +450,8 @@ class VMC:
 
     Parameters
     ----------
-    H : PauliSum (real)
-    psi : RBM
+    H : PauliSum (real; complex allowed for a complex RBM)
+    psi : RBM (real or complex parameters)
     n_samples : int
         Samples per step, a multiple of ``n_chains``.
     n_chains : int
