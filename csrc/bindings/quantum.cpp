@@ -1,6 +1,9 @@
 // Bindings of the quantum kernels: sizes checked here, physics in src/physdl/quantum.
+#include <complex>
 #include <cstdint>
 #include <string>
+
+#include <pybind11/complex.h>
 
 #include "common.hpp"
 #include "physdl/quantum/quantum.hpp"
@@ -40,6 +43,32 @@ q::RBM make_rbm(const carray<double>& a, const carray<double>& b, const carray<d
   r.b = b.data();
   r.w = w.data();
   return r;
+}
+
+using cplx = std::complex<double>;
+
+q::RBMc make_rbmc(const carray<cplx>& a, const carray<cplx>& b, const carray<cplx>& w) {
+  q::RBMc r;
+  r.n = int(a.size());
+  r.m = int(b.size());
+  if (r.n < 1 || r.n > 64) throw py::value_error("the RBM needs 1..64 visible units");
+  if (long(w.size()) != long(r.n) * r.m) throw py::value_error("W must have shape (m, n)");
+  r.a = a.data();
+  r.b = b.data();
+  r.w = w.data();
+  return r;
+}
+
+void check_moves(int move, const carray<std::int64_t>& bonds, int n, long n_samples, long sweep, long n_discard) {
+  if (move != 0 && move != 1) throw py::value_error("move must be 0 (flip) or 1 (exchange)");
+  const long nb = long(bonds.size()) / 2;
+  if (move == 1 && (nb < 1 || long(bonds.size()) != 2 * nb)) throw py::value_error("bonds must have shape (E, 2)");
+  for (long e = 0; e < 2 * nb; ++e)
+    if (bonds.data()[e] < 0 || bonds.data()[e] >= n) throw py::value_error("bond site out of range");
+  if (move == 1)
+    for (long e = 0; e < nb; ++e)
+      if (bonds.data()[2 * e] == bonds.data()[2 * e + 1]) throw py::value_error("a bond joins a site to itself");
+  if (n_samples < 1 || sweep < 1 || n_discard < 0) throw py::value_error("bad sample counts");
 }
 
 }  // namespace
@@ -240,6 +269,85 @@ void register_quantum(py::module_& m) {
     py::gil_scoped_release nogil;
     q::rbm_local_energy_theta(r, op, sign_mask, s, th, c, o);
     return out;
+  });
+  m.def("quantum_rbmc_theta", [](carray<cplx> a, carray<cplx> b, carray<cplx> w, carray<std::uint64_t> states) {
+    const auto r = make_rbmc(a, b, w);
+    const long c = long(states.size());
+    carray<cplx> out({py::ssize_t(c), py::ssize_t(r.m)});
+    auto* o = out.mutable_data();
+    const auto* s = states.data();
+    py::gil_scoped_release nogil;
+    q::rbmc_theta(r, s, c, o);
+    return out;
+  });
+  m.def("quantum_rbmc_log_psi", [](carray<cplx> a, carray<cplx> b, carray<cplx> w, carray<std::uint64_t> states) {
+    const auto r = make_rbmc(a, b, w);
+    const long c = long(states.size());
+    carray<cplx> out{py::ssize_t(c)};
+    auto* o = out.mutable_data();
+    const auto* s = states.data();
+    py::gil_scoped_release nogil;
+    q::rbmc_log_psi(r, s, c, o);
+    return out;
+  });
+  m.def("quantum_rbmc_log_derivs", [](carray<cplx> a, carray<cplx> b, carray<cplx> w,
+                                      carray<std::uint64_t> states) {
+    const auto r = make_rbmc(a, b, w);
+    const long c = long(states.size());
+    const long P = long(r.n) + r.m + long(r.m) * r.n;
+    carray<cplx> out({py::ssize_t(c), py::ssize_t(P)});
+    auto* o = out.mutable_data();
+    const auto* s = states.data();
+    py::gil_scoped_release nogil;
+    q::rbmc_log_derivs(r, s, c, o);
+    return out;
+  });
+  m.def("quantum_rbmc_local_energy", [](carray<cplx> a, carray<cplx> b, carray<cplx> w, const q::PauliOperator& op,
+                                        std::uint64_t sign_mask, carray<std::uint64_t> states) {
+    const auto r = make_rbmc(a, b, w);
+    if (op.n_sites != r.n) throw py::value_error("operator and RBM differ in the number of sites");
+    const long c = long(states.size());
+    carray<cplx> out{py::ssize_t(c)};
+    auto* o = out.mutable_data();
+    const auto* s = states.data();
+    py::gil_scoped_release nogil;
+    q::rbmc_local_energy(r, op, sign_mask, s, c, o);
+    return out;
+  });
+  m.def("quantum_rbmc_vmc_sample", [](carray<cplx> a, carray<cplx> b, carray<cplx> w, const q::PauliOperator& op,
+                                      std::uint64_t sign_mask, int move, carray<std::int64_t> bonds,
+                                      carray<std::uint64_t> states, long n_samples, long sweep, long n_discard,
+                                      std::uint64_t seed, std::uint64_t stream0, std::uint64_t counter0,
+                                      bool with_O) {
+    const auto r = make_rbmc(a, b, w);
+    if (op.n_sites != r.n) throw py::value_error("operator and RBM differ in the number of sites");
+    check_moves(move, bonds, r.n, n_samples, sweep, n_discard);
+    const long nb = long(bonds.size()) / 2;
+    const long C = long(states.size());
+    const long P = long(r.n) + r.m + long(r.m) * r.n;
+    auto* st = mutable_data(states, "states");
+    carray<std::uint64_t> samples({py::ssize_t(C), py::ssize_t(n_samples)});
+    carray<cplx> eloc({py::ssize_t(C), py::ssize_t(n_samples)});
+    carray<std::int64_t> acc{py::ssize_t(C)};
+    carray<cplx> theta({py::ssize_t(C), py::ssize_t(r.m)});
+    py::object Oobj = py::none();
+    cplx* po = nullptr;
+    if (with_O) {
+      carray<cplx> O({py::ssize_t(C * n_samples), py::ssize_t(P)});
+      po = O.mutable_data();
+      Oobj = O;
+    }
+    auto* ps = samples.mutable_data();
+    auto* pe = eloc.mutable_data();
+    auto* pa = acc.mutable_data();
+    auto* pt = theta.mutable_data();
+    const auto* pb = bonds.data();
+    {
+      py::gil_scoped_release nogil;
+      q::rbmc_vmc_sample(r, op, sign_mask, move, pb, nb, st, C, n_samples, sweep, n_discard, seed, stream0,
+                         counter0, ps, pe, po, pa, pt);
+    }
+    return py::make_tuple(samples, eloc, Oobj, acc, theta);
   });
 }
 

@@ -315,3 +315,29 @@ def test_recipe_l22_reaches_1e3():
     est = vmc.estimate(8064)
     assert abs(est.value - e0) / abs(e0) < 1e-3, (est, e0)
     assert abs(est.value - e0) < 1e-3 * abs(e0) + 4 * est.error
+
+
+def test_vmc_optimisation_with_fast_sr_equals_dense_float64_solve(monkeypatch):
+    # 40 steps at the setting scaled down (Heisenberg ring, S^z = 0, exchange moves, SR 0.1): the
+    # driver's solve (float32 factor, float64 refinement, early stop) against numpy.linalg.solve of the
+    # float64 S = cov(O, O) + shift in the same run; the trajectories agree to rounding
+    import physdl.quantum.vmc as qvmc
+
+    L = 12
+    lat = Lattice("chain", L)
+    H = quantum.heisenberg(lat)
+
+    def dense(O, ec, shift, mean=None, mixed=True):
+        Oc = O - mean
+        S = Oc.T @ Oc / O.shape[0] + shift * np.eye(O.shape[1])
+        return np.linalg.solve(S, 2 * Oc.T @ ec / O.shape[0])
+
+    runs = []
+    for solver in (qvmc.sr_solve, dense):
+        monkeypatch.setattr(qvmc, "sr_solve", solver)
+        v = VMC(H, RBM(L, alpha=1, seed=1, sign_mask=marshall_mask(lat)), n_samples=192, n_chains=8,
+                sampler="exchange", sr=0.1, lr=0.02, seed=0)
+        runs.append((v.run(40)["energy"], v.psi.params.copy()))
+    (e1, p1), (e2, p2) = runs
+    assert np.allclose(p1, p2, rtol=1e-9, atol=1e-11)
+    assert np.allclose(e1, e2, rtol=1e-10, atol=1e-10)

@@ -535,3 +535,233 @@ def rbm_vmc_sample(a, b, w, flips, offsets, zmasks, cre, cim, sign_mask, move, b
                 k += 1
         states[c] = s
         accepted[c] = acc
+
+
+# ---------------------------------------------------------------------------- complex RBM
+@nb.jit(**_opts)
+def _thetac_of(b, w, s, th):
+    m, n = w.shape
+    for h in range(m):
+        v = b[h]
+        for i in range(n):
+            if (s >> np.uint64(i)) & _ONE:
+                v += w[h, i]
+            else:
+                v -= w[h, i]
+        th[h] = v
+
+
+@nb.jit(**_opts)
+def _log2cosh_c(z):
+    s = -z if z.real < 0 else z
+    return s + np.log(1.0 + np.exp(-2.0 * s))
+
+
+@nb.jit(**_opts)
+def rbmc_theta(a, b, w, states, out):
+    for k in range(states.size):
+        _thetac_of(b, w, np.uint64(states[k]), out[k])
+
+
+@nb.jit(**_opts)
+def rbmc_log_psi(a, b, w, states, out):
+    m, n = w.shape
+    th = np.empty(m, np.complex128)
+    for k in range(states.size):
+        s = np.uint64(states[k])
+        _thetac_of(b, w, s, th)
+        v = 0j
+        for i in range(n):
+            v += a[i] if (s >> np.uint64(i)) & _ONE else -a[i]
+        for j in range(m):
+            v += _log2cosh_c(th[j])
+        out[k] = v
+
+
+@nb.jit(**_opts)
+def rbmc_log_derivs(a, b, w, states, out):
+    m, n = w.shape
+    th = np.empty(m, np.complex128)
+    for k in range(states.size):
+        s = np.uint64(states[k])
+        for i in range(n):
+            out[k, i] = 1.0 if (s >> np.uint64(i)) & _ONE else -1.0
+        _thetac_of(b, w, s, th)
+        for j in range(m):
+            t = np.tanh(th[j])
+            out[k, n + j] = t
+            for i in range(n):
+                out[k, n + m + j * n + i] = t * out[k, i]
+
+
+@nb.jit(**_opts)
+def _cmove_tables(a, w, masks):
+    """Twin of CMoveTables: per mask of 1-2 sites and spin pattern, cosh d, sinh d, d and exp(da)."""
+    m, n = w.shape
+    G = masks.size
+    off = np.full(G, -1, np.int64)
+    npat = 0
+    for g in range(G):
+        k = _popcount(masks[g])
+        if k >= 1 and k <= 2:
+            off[g] = npat
+            npat += 1 << k
+    tab = np.zeros((max(npat, 1), 3, m), np.complex128)
+    ea = np.ones(max(npat, 1), np.complex128)
+    sites = np.zeros(2, np.int64)
+    for g in range(G):
+        if off[g] < 0:
+            continue
+        k = 0
+        x = np.uint64(masks[g])
+        while x:
+            sites[k] = _ctz(x)
+            k += 1
+            x &= x - _ONE
+        for p in range(1 << k):
+            da = 0j
+            for q in range(k):
+                sg = -2.0 if (p >> q) & 1 else 2.0
+                da += sg * a[sites[q]]
+                for h in range(m):
+                    tab[off[g] + p, 2, h] += sg * w[h, sites[q]]
+            for h in range(m):
+                d = tab[off[g] + p, 2, h]
+                tab[off[g] + p, 0, h] = np.cosh(d)
+                tab[off[g] + p, 1, h] = np.sinh(d)
+            ea[off[g] + p] = np.exp(da)
+    return off, tab, ea
+
+
+@nb.jit(**_opts)
+def _ctable_ratio(tab, ea, pat, T):
+    p = ea[pat]
+    for h in range(T.size):
+        p *= tab[pat, 0, h] + T[h] * tab[pat, 1, h]
+    return p
+
+
+@nb.jit(**_opts)
+def _cflip_ratio(a, w, s, f, T, d):
+    m, n = w.shape
+    da = 0j
+    for h in range(m):
+        d[h] = 0j
+    x = np.uint64(f)
+    while x:
+        i = _ctz(x)
+        sg = -2.0 if (s >> np.uint64(i)) & _ONE else 2.0
+        da += sg * a[i]
+        for h in range(m):
+            d[h] += sg * w[h, i]
+        x &= x - _ONE
+    p = np.exp(da)
+    for h in range(m):
+        p *= np.cosh(d[h]) + T[h] * np.sinh(d[h])
+    return p
+
+
+@nb.jit(**_opts)
+def _celoc_with_T(a, w, flips, offsets, zmasks, cre, cim, goff, gtab, gea, gsign, s, T, d):
+    e = 0j
+    for g in range(flips.size):
+        re, im = _group_value(flips, offsets, zmasks, cre, cim, g, s)
+        if re == 0.0 and im == 0.0:
+            continue
+        mel = complex(re, -im)
+        f = flips[g]
+        if f == 0:
+            e += mel
+            continue
+        if goff[g] >= 0:
+            rt = _ctable_ratio(gtab, gea, _pattern(goff, flips, g, s), T)
+        else:
+            rt = _cflip_ratio(a, w, s, f, T, d)
+        e += gsign[g] * mel * rt
+    return e
+
+
+@nb.jit(**_opts)
+def _group_signs(flips, sign_mask):
+    gsign = np.empty(flips.size)
+    for g in range(flips.size):
+        gsign[g] = -1.0 if _popcount(flips[g] & np.uint64(sign_mask)) & 1 else 1.0
+    return gsign
+
+
+@nb.jit(**_opts)
+def rbmc_local_energy(a, b, w, flips, offsets, zmasks, cre, cim, sign_mask, states, out):
+    m, n = w.shape
+    goff, gtab, gea = _cmove_tables(a, w, flips)
+    gsign = _group_signs(flips, sign_mask)
+    T = np.empty(m, np.complex128)
+    d = np.empty(m, np.complex128)
+    for k in range(states.size):
+        s = np.uint64(states[k])
+        _thetac_of(b, w, s, T)
+        for h in range(m):
+            T[h] = np.tanh(T[h])
+        out[k] = _celoc_with_T(a, w, flips, offsets, zmasks, cre, cim, goff, gtab, gea, gsign, s, T, d)
+
+
+@nb.jit(**_opts)
+def rbmc_vmc_sample(a, b, w, flips, offsets, zmasks, cre, cim, sign_mask, move, bonds, states, n_samples, sweep,
+                    n_discard, seed, stream0, counter0, with_O, samples, eloc, O, accepted, theta_out):
+    """Twin of rbmc_vmc_sample (complex RBM): same chains, acceptance |ratio|^2, live theta."""
+    m, n = w.shape
+    goff, gtab, gea = _cmove_tables(a, w, flips)
+    gsign = _group_signs(flips, sign_mask)
+    if move == 0:
+        mmasks = np.empty(n, np.uint64)
+        for i in range(n):
+            mmasks[i] = _ONE << np.uint64(i)
+    else:
+        mmasks = np.empty(bonds.shape[0], np.uint64)
+        for e in range(bonds.shape[0]):
+            mmasks[e] = (_ONE << np.uint64(bonds[e, 0])) | (_ONE << np.uint64(bonds[e, 1]))
+    moff, mtab, mea = _cmove_tables(a, w, mmasks)
+    nmoves = np.uint64(mmasks.size)
+    total = n_discard + n_samples * sweep
+    th = np.empty(m, np.complex128)
+    T = np.empty(m, np.complex128)
+    d = np.empty(m, np.complex128)
+    for c in range(states.size):
+        s = np.uint64(states[c])
+        _thetac_of(b, w, s, th)
+        for h in range(m):
+            T[h] = np.tanh(th[h])
+        acc = 0
+        k = 0
+        for t in range(total):
+            w0, w1, w2, w3 = philox_block(seed, np.uint64(stream0) + np.uint64(c), np.uint64(counter0) + np.uint64(t))
+            e = np.int64((w0 * nmoves) >> np.uint64(32))
+            f = mmasks[e]
+            if move == 1 and _popcount(s & f) != 1:
+                acc += 1
+            else:
+                pat = _pattern(moff, mmasks, e, s)
+                r = _ctable_ratio(mtab, mea, pat, T)
+                u = uniform_double(w2, w3)
+                if u < r.real * r.real + r.imag * r.imag:
+                    for h in range(m):
+                        th[h] += mtab[pat, 2, h]
+                        T[h] = np.tanh(th[h])
+                    s ^= f
+                    acc += 1
+            if t >= n_discard and (t - n_discard + 1) % sweep == 0:
+                samples[c, k] = s
+                eloc[c, k] = _celoc_with_T(a, w, flips, offsets, zmasks, cre, cim, goff, gtab, gea, gsign, s, T, d)
+                if with_O:
+                    row = c * n_samples + k
+                    for i in range(n):
+                        O[row, i] = 1.0 if (s >> np.uint64(i)) & _ONE else -1.0
+                    for j in range(m):
+                        O[row, n + j] = T[j]
+                        base = n + m + j * n
+                        for i in range(n):
+                            O[row, base + i] = T[j] * O[row, i]
+                k += 1
+        states[c] = s
+        accepted[c] = acc
+        for h in range(m):
+            theta_out[c, h] = th[h]

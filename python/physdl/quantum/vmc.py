@@ -2,7 +2,12 @@
 
 ``psi(s) = exp(sum_i a_i s_i) prod_j 2 cosh(b_j + sum_i W_ji s_i)`` with real parameters (enough
 for the transverse-field Ising model and, with the Marshall sign rule, the Heisenberg model on a
-bipartite lattice, book lines 4120-4140; complex parameters are not supported).  |psi|^2 is sampled by
+bipartite lattice, book lines 4120-4140) or complex ones (``RBM(..., dtype="complex")``: the phase
+of psi is learnt, so the Heisenberg sign structure needs no sign rule and complex Hamiltonians are
+allowed).  For a complex RBM, |psi|^2 = exp(2 Re log psi) is sampled, local energies and the
+(holomorphic) log-derivatives are complex, and SR solves ``(S + eps 1) dp = 2 F`` with
+``S = <O* O> - <O*><O>`` and ``F = <O* E_loc> - <O*><E_loc>``; ``p -= lr dp`` updates real and
+imaginary parts together (for real parameters this is the real rule, ``2 F`` the energy gradient).  |psi|^2 is sampled by
 Metropolis chains (single flips or S^z-conserving exchanges on bonds) in C++ with the hidden sums
 theta updated on each accepted move; local energies ``E_loc(s) = sum_s' H_ss' psi(s')/psi(s)`` and
 log-derivatives ``O_k = d log psi / d p_k`` come from batched kernels; the update is stochastic
@@ -80,9 +85,14 @@ class RBM:
     scale : float
     sign_mask : int
         Sites whose up spins each contribute a factor -1 to psi (``marshall_mask(lattice)``), 0 for none.
+    dtype : {"real", "complex"}
+        Real (float64) or complex (complex128) parameters; complex ones are drawn with real and
+        imaginary parts each N(0, scale^2).
     """
 
-    def __init__(self, n_sites: int, alpha: float = 1, seed: int = 0, scale: float = 0.01, sign_mask: int = 0):
+    def __init__(self, n_sites: int, alpha: float = 1, seed: int = 0, scale: float = 0.01, sign_mask: int = 0,
+                 dtype: str = "real"):
+        self.is_complex = check_choice(dtype, "dtype", ("real", "complex")) == "complex"
         self.n = check_int(n_sites, "n_sites", minimum=1, maximum=64)
         alpha = check_float(alpha, "alpha")
         if not alpha > 0:
@@ -92,7 +102,9 @@ class RBM:
         sign_mask = check_int(sign_mask, "sign_mask", minimum=0, maximum=2**self.n - 1)
         self.sign_mask = sign_mask
         g = Generator(check_seed(seed), stream=streams.stream("quantum", 0))
-        self.params = g.normal((self.n_params,), scale=scale) if scale > 0 else np.zeros(self.n_params)
+        P = self.n_params * (2 if self.is_complex else 1)
+        p = g.normal((P,), scale=scale) if scale > 0 else np.zeros(P)
+        self.params = p.view(np.complex128) if self.is_complex else p
 
     @property
     def n_params(self) -> int:
@@ -102,9 +114,16 @@ class RBM:
     def params(self) -> np.ndarray:
         return self._p
 
+    @property
+    def dtype(self):
+        return np.dtype(np.complex128 if self.is_complex else np.float64)
+
     @params.setter
     def params(self, p):
-        p = np.ascontiguousarray(p, dtype=np.float64)
+        p = np.asarray(p)
+        if not self.is_complex and np.iscomplexobj(p):
+            raise ValueError("params of a real RBM must be real (use RBM(..., dtype='complex'))")
+        p = np.ascontiguousarray(p, dtype=self.dtype)
         if p.shape != (self.n_params,):
             raise ValueError(f"params must have shape ({self.n_params},), got {p.shape}")
         if not np.all(np.isfinite(p)):
@@ -124,7 +143,9 @@ class RBM:
         return s
 
     def log_psi(self, states, backend: str | None = None) -> np.ndarray:
-        """``log |psi(s)|`` for a batch (the sign, when ``sign_mask``, is :meth:`sign`)."""
+        """``log |psi(s)|`` for a batch (the sign, when ``sign_mask``, is :meth:`sign`); for a complex RBM
+        the complex ``log psi`` (imaginary part on the branch of ``log(2 cosh)`` continuous near the real
+        axis, not reduced mod 2 pi; ``sign`` not included)."""
         s = self._check(states)
         return self._over_states("log_psi", s, (), backend)
 
@@ -150,14 +171,15 @@ class RBM:
         a, b, W = self.split()
         W = np.ascontiguousarray(W)
         be = _backend.resolve(backend, ("cpp", "numba"))
-        key = ("quantum." + kernel, be, self.n, self.m)
+        pre = "rbmc_" if self.is_complex else "rbm_"
+        key = ("quantum." + pre + kernel, be, self.n, self.m)
         if be == "cpp":
-            fn = getattr(_backend.module("cpp"), "quantum_rbm_" + kernel)
+            fn = getattr(_backend.module("cpp"), "quantum_" + pre + kernel)
             return _pieces.joined(key, s.size, lambda i, k: (fn(a, b, W, s[i:i + k]),), cpp=True)[0]
         from . import _numba
 
-        fn = getattr(_numba, "rbm_" + kernel)
-        out = np.empty((s.size,) + row)
+        fn = getattr(_numba, pre + kernel)
+        out = np.empty((s.size,) + row, self.dtype)
         _pieces.run(key, s.size, lambda i, k: fn(a, b, W, s[i:i + k], out[i:i + k]))
         return out
 
@@ -168,23 +190,26 @@ def local_energy(H: PauliSum, psi: RBM, states, backend: str | None = None) -> n
         raise TypeError("local_energy needs a PauliSum and an RBM")
     if H.n_sites != psi.n:
         raise ValueError(f"H has {H.n_sites} sites, psi {psi.n}")
-    if not H.is_real:
-        raise ValueError("the real RBM supports real operators only (no imaginary matrix elements)")
+    if not H.is_real and not psi.is_complex:
+        raise ValueError("the real RBM supports real operators only (no imaginary matrix elements); use "
+                         "RBM(..., dtype='complex')")
     s = psi._check(states)
     a, b, W = psi.split()
     W = np.ascontiguousarray(W)
     be = _backend.resolve(backend, ("cpp", "numba"))
+    pre = "rbmc_" if psi.is_complex else "rbm_"
     # in pieces over the states (each state's energy depends on it alone): Ctrl-C is seen between them
-    key = ("quantum.local_energy", be, psi.n, psi.m, H.n_groups)
+    key = ("quantum." + pre + "local_energy", be, psi.n, psi.m, H.n_groups)
     if be == "cpp":
-        fn, op = _backend.module("cpp").quantum_rbm_local_energy, H.core()
+        fn, op = getattr(_backend.module("cpp"), "quantum_" + pre + "local_energy"), H.core()
         return _pieces.joined(key, s.size, lambda i, k: (fn(a, b, W, op, psi.sign_mask, s[i:i + k]),),
                               cpp=True)[0]
     from . import _numba
 
-    out = np.empty(s.size)
+    out = np.empty(s.size, psi.dtype)
     args, mask = H.numba_args(), np.uint64(psi.sign_mask)
-    _pieces.run(key, s.size, lambda i, k: _numba.rbm_local_energy(a, b, W, *args, mask, s[i:i + k], out[i:i + k]))
+    fn = getattr(_numba, pre + "local_energy")
+    _pieces.run(key, s.size, lambda i, k: fn(a, b, W, *args, mask, s[i:i + k], out[i:i + k]))
     return out
 
 
@@ -196,6 +221,10 @@ def sample(psi: RBM, states, n_per_chain: int, *, move: str = "flip", bonds=None
     ``theta`` is the incrementally updated hidden sum of each chain's final state.
     """
     move = check_choice(move, "move", ("flip", "exchange"))
+    if not isinstance(psi, RBM):
+        raise TypeError("sample needs an RBM")
+    if psi.is_complex:
+        raise ValueError("sample() is for real RBMs; a complex RBM is sampled by VMC (VMC.step, VMC.estimate)")
     st = psi._check(states).copy()
     if st.size > MAX_CHAINS:
         raise ValueError(f"at most {MAX_CHAINS} chains")
@@ -242,9 +271,9 @@ def exact_energy(H: PauliSum, psi: RBM, hilbert: SpinHilbert | None = None) -> f
     hilbert = SpinHilbert(psi.n) if hilbert is None else hilbert
     basis = hilbert.states()
     lp = psi.log_psi(basis)
-    v = psi.sign(basis) * np.exp(lp - lp.max())
+    v = psi.sign(basis) * np.exp(lp - lp.real.max())
     M = H.to_sparse(hilbert)
-    return float(v @ (M @ v) / (v @ v))
+    return float(np.real(np.vdot(v, M @ v)) / np.real(np.vdot(v, v)))
 
 
 # ---------------------------------------------------------------------------- statistics
@@ -301,8 +330,11 @@ def sr_solve(O: np.ndarray, ec: np.ndarray, shift: float, mixed: bool = True, me
     ``N x N`` Gram ``Oc Oc^T / N``, with ``x = Oc^T y``), as one symmetric rank-k product and a
     Cholesky factor.  With ``mixed`` the product and factor are float32 (twice the speed) and the
     float64 solution comes from iterative refinement with float64 residuals ``r = rhs - A x`` (each
-    two matrix-vector products with ``O``), stopped when a correction is below 1e-13 of the solution;
-    should it stall, the float64 factor is used.
+    two matrix-vector products with ``O``), stopped when the error left, estimated from the geometric
+    decrease of the corrections, is below 1e-13 of the solution; should it stall, the float64 factor is
+    used.  (At the issue's shape, N = 1008 >= P = 528, this dense parameter-space solve is the cheapest
+    exact one: matrix-free CG needs 40-65 iterations of two matrix-vector products each once the
+    optimisation is under way, and the sample-space Gram is N x N; see benchmarks/RESULTS.md.)
     """
     import scipy.linalg as sla
     from scipy.linalg import lapack
@@ -343,17 +375,57 @@ def sr_solve(O: np.ndarray, ec: np.ndarray, shift: float, mixed: bool = True, me
         c, info = lapack.spotrf(A, lower=0, clean=0, overwrite_a=1)
         if info == 0:
             x = lapack.spotrs(c, rhs.astype(np.float32), lower=0)[0].astype(np.float64)
+            prev = math.inf
             for _ in range(12):
                 dx = lapack.spotrs(c, (rhs - apply(x)).astype(np.float32), lower=0)[0]
                 x += dx
-                if float(np.linalg.norm(dx)) <= 1e-13 * float(np.linalg.norm(x)):
+                # the corrections shrink geometrically by q = |dx_k| / |dx_k-1| (~1e-5 here), so the error
+                # left is about |dx| q / (1 - q): stop once that (or |dx| itself) is below 1e-13 of x
+                ndx, nx = float(np.linalg.norm(dx)), float(np.linalg.norm(x))
+                q = ndx / prev if math.isfinite(prev) and prev > 0 else 1.0  # no rate after one step
+                if ndx <= 1e-13 * nx or (q < 0.1 and ndx * q / (1 - q) <= 1e-13 * nx):
                     return x if param else otv(x)
+                prev = ndx
     Oc = O - mu
     A = dsyrk(1.0 / N, Oc.T, trans=0 if param else 1, lower=0)
     A[np.diag_indices(K)] += shift
     x = sla.cho_solve((sla.cholesky(A, lower=False, overwrite_a=True, check_finite=False), False), rhs,
                       check_finite=False)
     return x if param else otv(x)
+
+
+def sr_solve_complex(O: np.ndarray, ec: np.ndarray, shift: float, mean=None) -> np.ndarray:
+    """Holomorphic SR: solve ``(Oc^H Oc / N + shift 1) x = 2 Oc^H ec / N`` for complex ``O (N, P)``.
+
+    ``Oc = O - mean`` (``mean`` the column means, or None for an already centred ``O``), ``ec (N,)``
+    centred complex local energies; so ``S = <O* O> - <O*><O>`` and the right side is twice
+    ``F = <O* E_loc> - <O*><E_loc>``.  Hermitian positive definite: one Cholesky factor, in parameter
+    space when ``N >= P``, else in sample space (``x = Oc^H y`` with ``(Oc Oc^H / N + shift) y = 2 ec / N``).
+    """
+    import scipy.linalg as sla
+
+    O = np.asarray(O)
+    if O.ndim != 2 or O.dtype != np.complex128:
+        raise ValueError("O must be a complex128 (N, P) array")
+    N, P = O.shape
+    ec = np.asarray(ec, dtype=np.complex128)
+    if ec.shape != (N,):
+        raise ValueError(f"ec must have shape ({N},), got {ec.shape}")
+    shift = check_float(shift, "shift", positive=True)
+    Oc = O if mean is None else O - np.asarray(mean, dtype=np.complex128)
+    if Oc.shape != (N, P):
+        raise ValueError(f"mean must have shape ({P},)")
+    if N >= P:
+        A = Oc.conj().T @ Oc / N
+        A[np.diag_indices(P)] += shift
+        rhs = 2.0 * (Oc.conj().T @ ec) / N
+        return sla.cho_solve(sla.cho_factor(A, lower=False, overwrite_a=True, check_finite=False), rhs,
+                             check_finite=False)
+    A = Oc @ Oc.conj().T / N
+    A[np.diag_indices(N)] += shift
+    y = sla.cho_solve(sla.cho_factor(A, lower=False, overwrite_a=True, check_finite=False), 2.0 * ec / N,
+                      check_finite=False)
+    return Oc.conj().T @ y
 
 
 # ---------------------------------------------------------------------------- driver
@@ -378,8 +450,8 @@ class VMC:
 
     Parameters
     ----------
-    H : PauliSum (real)
-    psi : RBM
+    H : PauliSum (real; complex allowed for a complex RBM)
+    psi : RBM (real or complex parameters)
     n_samples : int
         Samples per step, a multiple of ``n_chains``.
     n_chains : int
@@ -414,8 +486,8 @@ class VMC:
             raise TypeError("VMC needs a PauliSum H and an RBM psi")
         if H.n_sites != psi.n:
             raise ValueError(f"H has {H.n_sites} sites, psi {psi.n}")
-        if not H.is_real:
-            raise ValueError("the real RBM supports real operators only")
+        if not H.is_real and not psi.is_complex:
+            raise ValueError("the real RBM supports real operators only; use RBM(..., dtype='complex')")
         self.H, self.psi = H, psi
         self.n_chains = check_int(n_chains, "n_chains", minimum=1, maximum=MAX_CHAINS)
         self.n_samples = check_int(n_samples, "n_samples", minimum=1)
@@ -446,8 +518,8 @@ class VMC:
         self.states = self.hilbert.random_states(self.n_chains, self.seed, streams.stream("quantum", INIT_STREAM))
         self.counter = 0
         self.steps_done = 0
-        self._m = np.zeros(psi.n_params)
-        self._v = np.zeros(psi.n_params)
+        self._m = np.zeros(psi.n_params, psi.dtype)
+        self._v = np.zeros(psi.n_params, psi.dtype)  # complex RBM: real and imaginary parts' moments
         self.history: dict[str, list] = {k: [] for k in ("energy", "error", "variance", "tau", "acceptance", "rhat")}
         self.last_samples = None
 
@@ -457,13 +529,23 @@ class VMC:
         N = O.shape[0]
         mu = O.mean(axis=0)
         ec = e - e.mean()
+        if self.psi.is_complex:
+            if self.sr is None:
+                return 2.0 * (O.conj().T @ ec) / N
+            return sr_solve_complex(O, ec, self.sr, mean=mu)
         if self.sr is None:
             return 2.0 * (O.T @ ec) / N
         return sr_solve(O, ec, self.sr, mean=mu)
 
     def _sample_step(self, n_per_chain: int, with_O: bool):
+        """:meth:`_sample_kernel` without the final hidden sums."""
+        return self._sample_kernel(n_per_chain, with_O)[:5]
+
+    def _sample_kernel(self, n_per_chain: int, with_O: bool):
         """The chains' moves, samples, local energies (and the O matrix) from the current states and
-        counter; returns ``(samples, eloc, O, accepted, new_states)`` and changes nothing of the driver.
+        counter; returns ``(samples, eloc, O, accepted, new_states, theta)`` and changes nothing of the driver
+        (``theta (chains, m)``: the chains' final hidden sums, as updated move by move, for a complex RBM;
+        None for a real one).
 
         The kernel runs over blocks of chains of bounded duration, so that Ctrl-C is seen between them;
         chain ``c`` draws stream ``s0 + c`` at counter ``self.counter + move`` whatever block it is in
@@ -478,7 +560,9 @@ class VMC:
         C = st.size
         s0 = streams.stream("quantum", CHAIN_STREAM0)
         key = ("quantum.vmc_sample", self.backend, psi.n, psi.m, mv, n_per_chain, self.sweep, self.n_discard,
-               bool(with_O))
+               bool(with_O), psi.is_complex)
+        if psi.is_complex:
+            return self._sample_complex(key, a, b, W, mv, bonds, st, s0, n_per_chain, with_O)
         if self.backend == "cpp":
             fn, op = _backend.module("cpp").quantum_rbm_vmc_sample, self.H.core()
 
@@ -505,7 +589,37 @@ class VMC:
 
             _pieces.run(key, C, call)
             O = O if with_O else None
-        return smp, eloc, O, acc, st
+        return smp, eloc, O, acc, st, None
+
+    def _sample_complex(self, key, a, b, W, mv, bonds, st, s0, n_per_chain, with_O):
+        psi = self.psi
+        C = st.size
+        if self.backend == "cpp":
+            fn, op = _backend.module("cpp").quantum_rbmc_vmc_sample, self.H.core()
+
+            def call(c, k):
+                return fn(a, b, W, op, psi.sign_mask, mv, bonds, st[c:c + k], n_per_chain, self.sweep,
+                          self.n_discard, self.seed, s0 + c, self.counter, with_O)
+
+            smp, eloc, O, acc, th = _pieces.joined(key, C, call, cpp=True)
+            return smp, eloc, O, acc, st, th
+        from . import _numba
+
+        smp = np.zeros((C, n_per_chain), np.uint64)
+        eloc = np.zeros((C, n_per_chain), np.complex128)
+        O = np.zeros((C * n_per_chain, psi.n_params), np.complex128) if with_O else np.zeros((1, 1), np.complex128)
+        acc = np.zeros(C, np.int64)
+        th = np.zeros((C, psi.m), np.complex128)
+        args, mask = self.H.numba_args(), np.uint64(psi.sign_mask)
+
+        def call(c, k):
+            rows = O[c * n_per_chain:(c + k) * n_per_chain] if with_O else O
+            _numba.rbmc_vmc_sample(a, b, W, *args, mask, mv, bonds, st[c:c + k], n_per_chain, self.sweep,
+                                   self.n_discard, np.uint64(self.seed), np.uint64(s0 + c), np.uint64(self.counter),
+                                   with_O, smp[c:c + k], eloc[c:c + k], rows, acc[c:c + k], th[c:c + k])
+
+        _pieces.run(key, C, call)
+        return smp, eloc, (O if with_O else None), acc, st, th
 
     def _advance(self, states, n_per_chain: int) -> None:
         """The chains' new states and the move counter, together (callers hold Ctrl-C around it)."""
@@ -521,12 +635,18 @@ class VMC:
         """
         psi = self.psi
         smp, eloc, O, acc, st = self._sample_step(self.per_chain, True)
-        est, rhat = energy_estimate(eloc)
+        est, rhat = energy_estimate(eloc.real)
         d = self._update_direction(O, eloc.reshape(-1))
         p = psi.params
         m, v = self._m, self._v
         if self.optimizer == "sgd":
             p = p - self.lr * d
+        elif psi.is_complex:  # Adam on the real and imaginary parts as separate real parameters
+            t = self.steps_done + 1
+            m = 0.9 * m + 0.1 * d
+            v = 0.999 * v + 0.001 * (d.real * d.real + 1j * (d.imag * d.imag))
+            mh, vh = m / (1 - 0.9**t), v / (1 - 0.999**t)
+            p = p - self.lr * (mh.real / (np.sqrt(vh.real) + 1e-8) + 1j * (mh.imag / (np.sqrt(vh.imag) + 1e-8)))
         else:
             t = self.steps_done + 1
             m = 0.9 * m + 0.1 * d
@@ -552,8 +672,9 @@ class VMC:
 
     # ------------------------------------------------------------------ checkpoints
     def _fingerprint(self) -> np.ndarray:
-        return np.array([self.psi.n, self.psi.m, self.n_samples, self.n_chains, self.seed, self.sweep,
-                         self.n_discard, int(self.sampler == "exchange"), int(self.optimizer == "adam")], np.int64)
+        fp = [self.psi.n, self.psi.m, self.n_samples, self.n_chains, self.seed, self.sweep,
+              self.n_discard, int(self.sampler == "exchange"), int(self.optimizer == "adam")]
+        return np.array(fp + ([1] if self.psi.is_complex else []), np.int64)
 
     def save(self, path) -> None:
         """Write the full state (parameters, chains, counters, optimiser moments, history) atomically,
@@ -586,7 +707,10 @@ class VMC:
             raise CorruptFileError(f"{p}: {exc}") from None
         self.states = st.copy()
         self.counter, self.steps_done = int(meta["counter"]), int(meta["steps_done"])
-        self._m, self._v = z["m"].astype(np.float64), z["v"].astype(np.float64)
+        for k in ("m", "v"):
+            if np.iscomplexobj(z[k]) and not self.psi.is_complex:
+                raise CorruptFileError(f"{p}: optimiser moment {k} is complex for a real RBM")
+        self._m, self._v = z["m"].astype(self.psi.dtype), z["v"].astype(self.psi.dtype)
         for k in self.history:
             self.history[k] = z["h_" + k].tolist()
 
@@ -619,4 +743,4 @@ class VMC:
         _, e, _, _, st = self._sample_step(per, False)
         with deferred_sigint():
             self._advance(st, per)
-        return energy_estimate(e)[0]
+        return energy_estimate(e.real)[0]

@@ -567,4 +567,255 @@ void rbm_vmc_sample(const RBM& r, const PauliOperator& op, std::uint64_t sign_ma
   }
 }
 
+// ------------------------------------------------------------------ complex RBM
+namespace {
+
+inline void thetac_of(const RBMc& r, std::uint64_t s, cplx* th) {
+  for (int h = 0; h < r.m; ++h) {
+    cplx v = r.b[h];
+    const cplx* wh = r.w + long(h) * r.n;
+    for (int i = 0; i < r.n; ++i) v += ((s >> i) & 1u) ? wh[i] : -wh[i];
+    th[h] = v;
+  }
+}
+
+// Per-mask tables (masks of one or two sites) for the complex RBM: for each spin pattern p on the mask's
+// sites (as MoveTables), d_h = sum_q (up ? -2 : 2) W_{h i_q}, cosh d, sinh d and exp(da).  A move's
+// amplitude ratio psi(s ^ f) / psi(s) = exp(da) prod_h (cosh d_h + tanh theta_h sinh d_h).
+struct CMoveTables {
+  int m = 0;
+  std::vector<std::uint64_t> masks;
+  std::vector<long> off;   // -1: generic mask (computed on the fly)
+  std::vector<cplx> tab;   // per pattern: ch[m], sh[m], d[m]
+  std::vector<cplx> ea;
+  CMoveTables(const RBMc& r, const std::vector<std::uint64_t>& ms) : m(r.m), masks(ms), off(ms.size(), -1) {
+    long np = 0;
+    for (std::size_t g = 0; g < ms.size(); ++g) {
+      const int k = popcount(ms[g]);
+      if (k >= 1 && k <= 2) {
+        off[g] = np;
+        np += 1L << k;
+      }
+    }
+    tab.assign(std::size_t(np) * 3 * std::size_t(m), cplx(0.0));
+    ea.assign(std::size_t(np), cplx(1.0));
+    for (std::size_t g = 0; g < ms.size(); ++g) {
+      if (off[g] < 0) continue;
+      int sites[2] = {0, 0};
+      int k = 0;
+      for (std::uint64_t x = ms[g]; x; x &= x - 1) sites[k++] = __builtin_ctzll(x);
+      for (long p = 0; p < (1L << k); ++p) {
+        cplx* ch = tab.data() + std::size_t(off[g] + p) * 3 * std::size_t(m);
+        cplx* sh = ch + m;
+        cplx* d = sh + m;
+        cplx da = 0.0;
+        for (int q = 0; q < k; ++q) {
+          const double sg = ((p >> q) & 1) ? -2.0 : 2.0;
+          da += sg * r.a[sites[q]];
+          for (int h = 0; h < m; ++h) d[h] += sg * r.w[long(h) * r.n + sites[q]];
+        }
+        for (int h = 0; h < m; ++h) {
+          ch[h] = std::cosh(d[h]);
+          sh[h] = std::sinh(d[h]);
+        }
+        ea[std::size_t(off[g] + p)] = std::exp(da);
+      }
+    }
+  }
+  long pattern(long g, std::uint64_t s) const {
+    std::uint64_t f = masks[std::size_t(g)];
+    long p = long((s >> __builtin_ctzll(f)) & 1u);
+    f &= f - 1;
+    if (f) p |= long((s >> __builtin_ctzll(f)) & 1u) << 1;
+    return off[std::size_t(g)] + p;
+  }
+  const cplx* row(long pat) const { return tab.data() + std::size_t(pat) * 3 * std::size_t(m); }
+};
+
+inline cplx ctable_ratio(const CMoveTables& mt, long pat, const cplx* T) {
+  const int m = mt.m;
+  const cplx* ch = mt.row(pat);
+  const cplx* sh = ch + m;
+  cplx p = mt.ea[std::size_t(pat)];
+  for (int h = 0; h < m; ++h) p *= ch[h] + T[h] * sh[h];
+  return p;
+}
+
+// The same ratio for any flip mask, d computed on the fly (into d, length m).
+inline cplx cflip_ratio(const RBMc& r, std::uint64_t s, std::uint64_t f, const cplx* T, cplx* d) {
+  cplx da = 0.0;
+  for (int h = 0; h < r.m; ++h) d[h] = 0.0;
+  for (std::uint64_t x = f; x; x &= x - 1) {
+    const int i = __builtin_ctzll(x);
+    const double sg = ((s >> i) & 1u) ? -2.0 : 2.0;
+    da += sg * r.a[i];
+    for (int h = 0; h < r.m; ++h) d[h] += sg * r.w[long(h) * r.n + i];
+  }
+  cplx p = std::exp(da);
+  for (int h = 0; h < r.m; ++h) p *= std::cosh(d[h]) + T[h] * std::sinh(d[h]);
+  return p;
+}
+
+struct CGroupTables {
+  CMoveTables mt;
+  std::vector<double> sign;
+  CGroupTables(const RBMc& r, const PauliOperator& op, std::uint64_t sign_mask)
+      : mt(r, op.flips), sign(op.flips.size()) {
+    for (std::size_t g = 0; g < op.flips.size(); ++g) sign[g] = (popcount(op.flips[g] & sign_mask) & 1) ? -1.0 : 1.0;
+  }
+};
+
+inline cplx celoc_with_T(const RBMc& r, const PauliOperator& op, const CGroupTables& gt, std::uint64_t s,
+                         const cplx* T, cplx* d) {
+  const long G = op.n_groups();
+  cplx e = 0.0;
+  for (long g = 0; g < G; ++g) {
+    double re, im;
+    group_value(op, g, s, re, im);
+    if (re == 0.0 && im == 0.0) continue;
+    const cplx mel(re, -im);  // <s|H|s ^ f> = conj(<s ^ f|H|s>)
+    const std::uint64_t f = op.flips[std::size_t(g)];
+    if (f == 0) {
+      e += mel;
+      continue;
+    }
+    const cplx rt = gt.mt.off[std::size_t(g)] >= 0 ? ctable_ratio(gt.mt, gt.mt.pattern(g, s), T)
+                                                   : cflip_ratio(r, s, f, T, d);
+    e += gt.sign[std::size_t(g)] * mel * rt;
+  }
+  return e;
+}
+
+}  // namespace
+
+void rbmc_theta(const RBMc& r, const std::uint64_t* states, long count, cplx* theta) {
+#pragma omp parallel for schedule(static)
+  for (long b = 0; b < count; ++b) thetac_of(r, states[b], theta + b * r.m);
+}
+
+void rbmc_log_psi(const RBMc& r, const std::uint64_t* states, long count, cplx* out) {
+#pragma omp parallel
+  {
+    std::vector<cplx> th(std::size_t(r.m > 0 ? r.m : 1));
+#pragma omp for schedule(static)
+    for (long b = 0; b < count; ++b) {
+      thetac_of(r, states[b], th.data());
+      cplx v = 0.0;
+      for (int i = 0; i < r.n; ++i) v += r.a[i] * spin(states[b], i);
+      for (int j = 0; j < r.m; ++j) v += log2cosh(th[j]);
+      out[b] = v;
+    }
+  }
+}
+
+void rbmc_log_derivs(const RBMc& r, const std::uint64_t* states, long count, cplx* out) {
+  const long P = long(r.n) + r.m + long(r.m) * r.n;
+#pragma omp parallel
+  {
+    std::vector<cplx> th(std::size_t(r.m > 0 ? r.m : 1));
+#pragma omp for schedule(static)
+    for (long b = 0; b < count; ++b) {
+      const std::uint64_t s = states[b];
+      cplx* o = out + b * P;
+      for (int i = 0; i < r.n; ++i) o[i] = spin(s, i);
+      thetac_of(r, s, th.data());
+      for (int j = 0; j < r.m; ++j) {
+        const cplx t = std::tanh(th[j]);
+        o[r.n + j] = t;
+        cplx* ow = o + r.n + r.m + long(j) * r.n;
+        for (int i = 0; i < r.n; ++i) ow[i] = t * spin(s, i);
+      }
+    }
+  }
+}
+
+void rbmc_local_energy(const RBMc& r, const PauliOperator& op, std::uint64_t sign_mask,
+                       const std::uint64_t* states, long count, cplx* out) {
+  const CGroupTables gt(r, op, sign_mask);
+  const std::size_t M = std::size_t(r.m > 0 ? r.m : 1);
+#pragma omp parallel
+  {
+    std::vector<cplx> th(M), d(M);
+#pragma omp for schedule(static)
+    for (long b = 0; b < count; ++b) {
+      thetac_of(r, states[b], th.data());
+      for (int h = 0; h < r.m; ++h) th[h] = std::tanh(th[h]);
+      out[b] = celoc_with_T(r, op, gt, states[b], th.data(), d.data());
+    }
+  }
+}
+
+void rbmc_vmc_sample(const RBMc& r, const PauliOperator& op, std::uint64_t sign_mask, int move,
+                     const std::int64_t* bonds, long n_bonds, std::uint64_t* states, long chains, long n_samples,
+                     long sweep, long n_discard, std::uint64_t seed, std::uint64_t stream0, std::uint64_t counter0,
+                     std::uint64_t* samples, cplx* eloc, cplx* O, std::int64_t* accepted, cplx* theta_out) {
+  const random::PhiloxKeys keys = random::philox_keys(seed);
+  const long total = n_discard + n_samples * sweep;
+  const CGroupTables gt(r, op, sign_mask);
+  std::vector<std::uint64_t> mmasks;
+  if (move == 0) {
+    for (int i = 0; i < r.n; ++i) mmasks.push_back(std::uint64_t(1) << i);
+  } else {
+    for (long e = 0; e < n_bonds; ++e)
+      mmasks.push_back((std::uint64_t(1) << bonds[2 * e]) | (std::uint64_t(1) << bonds[2 * e + 1]));
+  }
+  const CMoveTables mv(r, mmasks);
+  const long nmoves = long(mmasks.size());
+  const int n = r.n, m = r.m;
+  const long P = long(n) + m + long(m) * n;
+  const std::size_t M = std::size_t(m > 0 ? m : 1);
+#pragma omp parallel
+  {
+    std::vector<cplx> th(M), T(M), d(M);
+#pragma omp for schedule(static)
+    for (long c = 0; c < chains; ++c) {
+      std::uint64_t s = states[c];
+      thetac_of(r, s, th.data());
+      for (int h = 0; h < m; ++h) T[h] = std::tanh(th[h]);
+      std::int64_t acc = 0;
+      long k = 0;
+      for (long t = 0; t < total; ++t) {
+        const random::Philox4x32 w =
+            random::philox_block_keyed(keys, stream0 + std::uint64_t(c), counter0 + std::uint64_t(t));
+        const long e = long((std::uint64_t(w.v[0]) * std::uint64_t(nmoves)) >> 32);
+        const std::uint64_t f = mmasks[std::size_t(e)];
+        if (move == 1 && popcount(s & f) != 1) {
+          ++acc;
+        } else {
+          const long pat = mv.pattern(e, s);
+          const double ratio2 = std::norm(ctable_ratio(mv, pat, T.data()));
+          const double u = random::uniform_double(w.v[2], w.v[3]);
+          if (u < ratio2) {
+            const cplx* dd = mv.row(pat) + 2 * m;
+            for (int h = 0; h < m; ++h) {
+              th[h] += dd[h];
+              T[h] = std::tanh(th[h]);
+            }
+            s ^= f;
+            ++acc;
+          }
+        }
+        if (t >= n_discard && (t - n_discard + 1) % sweep == 0) {
+          const long row = c * n_samples + k++;
+          samples[row] = s;
+          eloc[row] = celoc_with_T(r, op, gt, s, T.data(), d.data());
+          if (O != nullptr) {
+            cplx* o = O + row * P;
+            for (int i = 0; i < n; ++i) o[i] = spin(s, i);
+            for (int j = 0; j < m; ++j) {
+              const cplx tj = T[std::size_t(j)];
+              o[n + j] = tj;
+              cplx* ow = o + n + m + long(j) * n;
+              for (int i = 0; i < n; ++i) ow[i] = tj * spin(s, i);
+            }
+          }
+        }
+      }
+      states[c] = s;
+      accepted[c] = acc;
+      for (int h = 0; h < m; ++h) theta_out[c * m + h] = th[h];
+    }
+  }
+}
+
 }  // namespace physdl::quantum

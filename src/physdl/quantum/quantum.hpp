@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cmath>
+#include <complex>
 #include <cstdint>
 #include <vector>
 
@@ -93,5 +94,38 @@ void rbm_vmc_sample(const RBM& r, const PauliOperator& op, std::uint64_t sign_ma
 /// instance from a sampler), through the same per-group tables as rbm_vmc_sample: no theta rebuild.
 void rbm_local_energy_theta(const RBM& r, const PauliOperator& op, std::uint64_t sign_mask,
                             const std::uint64_t* states, const double* theta, long count, double* out);
+
+// ------------------------------------------------------------------ RBM (complex parameters)
+/// The RBM of eq. 11.4 with complex a, b, W: log psi is complex, |psi|^2 = exp(2 Re log psi).
+using cplx = std::complex<double>;
+struct RBMc {
+  int n = 0, m = 0;
+  const cplx* a = nullptr;  // (n,)
+  const cplx* b = nullptr;  // (m,)
+  const cplx* w = nullptr;  // (m, n) row-major
+};
+
+/// log(2 cosh z) on the branch continuous in z near the real axis (imaginary part not reduced mod 2 pi).
+inline cplx log2cosh(cplx z) {
+  const cplx s = z.real() < 0 ? -z : z;
+  return s + std::log(1.0 + std::exp(-2.0 * s));
+}
+
+void rbmc_theta(const RBMc& r, const std::uint64_t* states, long count, cplx* theta);
+void rbmc_log_psi(const RBMc& r, const std::uint64_t* states, long count, cplx* out);
+/// d log psi / d (a, b, W) (holomorphic): (count, n + m + m n) = [s_i, tanh theta_j, tanh theta_j s_i].
+void rbmc_log_derivs(const RBMc& r, const std::uint64_t* states, long count, cplx* out);
+/// E_loc(s) = sum_s' <s|H|s'> sign(s') psi(s') / (sign(s) psi(s)), complex; <s|H|s'> = conj(<s'|H|s>)
+/// (the operator is Hermitian), so complex operators are allowed.  theta rebuilt from s.
+void rbmc_local_energy(const RBMc& r, const PauliOperator& op, std::uint64_t sign_mask,
+                       const std::uint64_t* states, long count, cplx* out);
+/// The fused VMC step of rbm_vmc_sample for a complex RBM: the same chains (same Philox blocks, same
+/// move rule), acceptance |psi(s')/psi(s)|^2, theta updated by d on each accepted move and tanh theta
+/// recomputed; local energies eloc and (O not null) rows O = [s_i, tanh theta_j, tanh theta_j s_i]
+/// from the live theta; theta_out (chains, m) the final hidden sums of each chain (not null).
+void rbmc_vmc_sample(const RBMc& r, const PauliOperator& op, std::uint64_t sign_mask, int move,
+                     const std::int64_t* bonds, long n_bonds, std::uint64_t* states, long chains, long n_samples,
+                     long sweep, long n_discard, std::uint64_t seed, std::uint64_t stream0, std::uint64_t counter0,
+                     std::uint64_t* samples, cplx* eloc, cplx* O, std::int64_t* accepted, cplx* theta_out);
 
 }  // namespace physdl::quantum
