@@ -158,18 +158,48 @@ def lasso_cd(xt, y, alpha, b, tol, max_iter, positive, first=None):
     return st[0], st[1] / n
 
 
+@njit(cache=True)
+def _cd_path_piece(xt, y, alphas, tol_abs, max_iter, positive, norms2, b, r, c, active, coefs, gaps, iters, a, it,
+                   npass):
+    """Up to ``npass`` rounds along the path, from alpha number ``a`` (``it`` epochs done there); each
+    alpha warm-starts from the last and screens afresh.  Returns (a, it)."""
+    n = xt.shape[1]
+    k = alphas.shape[0]
+    used = 0
+    while a < k and used < npass:
+        fin, it, gap = _cd_piece(xt, y, alphas[a] * n, b, tol_abs, max_iter, positive, norms2, r, c, active, it, 1)
+        used += 1
+        if fin:
+            coefs[a] = b
+            gaps[a] = gap / n
+            iters[a] = it
+            a += 1
+            it = 0
+            active[:] = True
+    return a, it
+
+
 def lasso_path_cd(xt, y, alphas, tol, max_iter, positive, first=None):
-    p = xt.shape[0]
+    p, n = xt.shape
     k = alphas.shape[0]
     coefs = np.zeros((k, p))
     gaps = np.zeros(k)
     iters = np.zeros(k, dtype=np.int64)
     b = np.zeros(p)
-    for a in range(k):
-        it, g = lasso_cd(xt, y, float(alphas[a]), b, tol, max_iter, positive, first)
-        coefs[a] = b
-        gaps[a] = g
-        iters[a] = it
+    tol_abs = tol * float(y @ y)
+    with _interrupt.deferred_sigint():
+        norms2 = _cd_setup(xt, b, positive)
+    r = np.empty(n)
+    c = np.empty(p)
+    active = np.ones(p, dtype=np.bool_)
+    st = [0, 0]
+
+    def step(kk):
+        st[0], st[1] = _cd_path_piece(xt, y, alphas, tol_abs, max_iter, positive, norms2, b, r, c, active, coefs,
+                                      gaps, iters, st[0], st[1], kk)
+        return st[0] == k
+
+    _drive(("cd_path", xt.shape), step, first)
     return coefs, gaps, iters
 
 
@@ -215,6 +245,28 @@ def _gram_piece(gram, xty, yty, lam, b, q, tol_abs, max_iter, positive, it, gap,
     return it, gap
 
 
+@njit(cache=True)
+def _gram_path_piece(gram, xty, yty, n, alphas, tol_abs, max_iter, positive, b, q, coefs, gaps, iters, a, it, gap,
+                     npass):
+    """Up to ``npass`` passes (or moves to the next alpha) along the path from alpha number ``a``, whose
+    ``it`` passes so far left duality gap ``gap``.  Returns (a, it, gap)."""
+    k = alphas.shape[0]
+    used = 0
+    while a < k and used < npass:
+        used += 1
+        if gap > tol_abs and it < max_iter:
+            it, gap = _gram_piece(gram, xty, yty, alphas[a] * n, b, q, tol_abs, max_iter, positive, it, gap, 1)
+            continue
+        coefs[a] = b
+        gaps[a] = gap / n
+        iters[a] = it
+        a += 1
+        it = 0
+        if a < k:
+            gap = _gram_gap(xty, yty, b, q, alphas[a] * n, positive)
+    return a, it, gap
+
+
 def lasso_path_gram(gram, xty, yty, n, alphas, tol, max_iter, positive, first=None):
     """Twin of lasso_path_gram: coordinate descent on G = X^T X with q = G b kept up to date (plain cyclic
     passes over all features, no active set)."""
@@ -226,20 +278,15 @@ def lasso_path_gram(gram, xty, yty, n, alphas, tol, max_iter, positive, first=No
     b = np.zeros(p)
     q = np.zeros(p)
     tol_abs = tol * yty
-    for a in range(k):
-        lam = alphas[a] * n
-        with _interrupt.deferred_sigint():
-            st = [0, _gram_gap(xty, yty, b, q, lam, positive)]
+    with _interrupt.deferred_sigint():
+        st = [0, 0, _gram_gap(xty, yty, b, q, alphas[0] * n, positive)]
 
-        def step(kk):
-            st[0], st[1] = _gram_piece(gram, xty, yty, lam, b, q, tol_abs, max_iter, positive, st[0], st[1], kk)
-            return not (st[1] > tol_abs and st[0] < max_iter)
+    def step(kk):
+        st[0], st[1], st[2] = _gram_path_piece(gram, xty, yty, n, alphas, tol_abs, max_iter, positive, b, q, coefs,
+                                               gaps, iters, st[0], st[1], st[2], kk)
+        return st[0] == k
 
-        if st[1] > tol_abs:
-            _drive(("gram", gram.shape), step, first)
-        coefs[a] = b
-        gaps[a] = st[1] / n
-        iters[a] = st[0]
+    _drive(("gram_path", gram.shape), step, first)
     return coefs, gaps, iters
 
 
