@@ -48,6 +48,21 @@ inline void x_times(const double* xt, const double* b, long n, long p, double* o
   gemm<double>(true, false, n, 1, p, 1.0, xt, n, b, 1, 0.0, out, 1);
 }
 
+// C = op(A) op(B) (C: m x nn, inner dimension k) in blocks of rows of C of about 2^26 multiply-adds
+// (at least 32 rows, so that each block stays an efficient product), polling ctl between blocks;
+// false when stopped (C then partly written).
+bool gemm_rows(bool ta, bool tb, long m, long nn, long k, const double* a, long lda, const double* b, long ldb,
+               double* c, long ldc, Interrupt* ctl) {
+  const double per_row = std::max(1.0, double(nn) * double(k));
+  const long rows = std::max<long>(32, long(double(1L << 26) / per_row));
+  for (long i0 = 0; i0 < m; i0 += rows) {
+    const long mm = std::min(rows, m - i0);
+    gemm<double>(ta, tb, mm, nn, k, 1.0, ta ? a + i0 : a + i0 * lda, lda, b, ldb, 0.0, c + i0 * ldc, ldc);
+    if (stop_now(ctl)) return false;
+  }
+  return true;
+}
+
 // Unscaled duality gap from the sufficient statistics rr = ||r||^2, ry = r.y, l1 = ||b||_1 and
 // cmax = the dual norm of c = X^T r (Fercoq et al. 2015, with theta = r / max(lam, cmax)).
 inline double gap_from(double rr, double ry, double l1, double cmax, double lam) {
@@ -69,6 +84,7 @@ struct Problem {
   std::vector<double> cache;  // cached Gram rows (p each), slot per feature
   std::vector<long> slot;
   long used = 0;
+  Interrupt* ctl = nullptr;  // polled between blocks of the Gram-row products
 
   Problem(const double* xt_, const double* y_, long n_, long p_, bool pos) : xt(xt_), y(y_), n(n_), p(p_), positive(pos) {
     norms2.resize(p);
@@ -113,7 +129,7 @@ struct Problem {
     std::vector<double> xs(size_t(k) * n);
     for (long a = 0; a < k; ++a) std::copy(xt + need[a] * n, xt + need[a] * n + n, xs.begin() + a * n);
     if (cache.size() < size_t(used + k) * p) cache.resize(size_t(std::max(used + k, std::min(p, 2 * (used + k)))) * p);
-    gemm<double>(false, true, k, p, n, 1.0, xs.data(), n, xt, n, 0.0, cache.data() + size_t(used) * p, p);
+    if (!gemm_rows(false, true, k, p, n, xs.data(), n, xt, n, cache.data() + size_t(used) * p, p, ctl)) return;
     for (long a = 0; a < k; ++a) slot[need[a]] = used + a;
     used += k;
   }
@@ -305,6 +321,7 @@ LassoInfo cd_solve(Problem& P, double alpha, double* b, double tol, long max_ite
     double rr, ry;
     if (P.gram) {
       P.ensure_rows(nz);
+      if (ctl != nullptr && ctl->stopped) break;
       std::copy(P.xty.begin(), P.xty.end(), c.begin());
       for (long j : nz) axpy(-b[j], P.row(j), c.data(), p);
       double bc = 0.0;
@@ -354,6 +371,7 @@ LassoInfo cd_solve(Problem& P, double alpha, double* b, double tol, long max_ite
     }
     if (ws.empty()) continue;
     if (P.gram) P.ensure_rows(ws, c.data());
+    if (ctl != nullptr && ctl->stopped) break;
     epochs = cd_inner(P, ws, c, r, b, lam, tol_abs, epochs, max_iter, ctl);
     if (ctl != nullptr && ctl->stopped) break;
   }
@@ -444,6 +462,7 @@ double lasso_gap(const double* c, const double* r, const double* y, const double
 LassoInfo lasso_cd(const double* xt, const double* y, long n, long p, double alpha, double* beta, double tol,
                    long max_iter, bool positive, double alpha_prev, Interrupt* ctl) {
   Problem P(xt, y, n, p, positive);
+  P.ctl = ctl;
   return cd_solve(P, alpha, beta, tol, max_iter, alpha_prev, ctl);
 }
 
@@ -451,6 +470,7 @@ void lasso_path_cd(const double* xt, const double* y, long n, long p, const doub
                    double* coefs, double* gaps, long* n_iter, double tol, long max_iter, bool positive,
                    Interrupt* ctl) {
   Problem P(xt, y, n, p, positive);
+  P.ctl = ctl;
   std::vector<double> b(p, 0.0);
   double cmax = 0.0;
   for (long j = 0; j < p; ++j) cmax = std::max(cmax, dual_corr(P.xty[j], positive));
@@ -527,8 +547,12 @@ LassoInfo lasso_admm(const double* xt, const double* y, long n, long p, double a
   const bool primal_form = p <= n;
   const long d = primal_form ? p : n;
   std::vector<double> m(size_t(d) * d);
-  if (primal_form) gemm<double>(false, true, p, p, n, 1.0, xt, n, xt, n, 0.0, m.data(), p);      // X^T X
-  else gemm<double>(true, false, n, n, p, 1.0, xt, n, xt, n, 0.0, m.data(), n);                  // X X^T
+  if (primal_form) gemm_rows(false, true, p, p, n, xt, n, xt, n, m.data(), p, ctl);  // X^T X
+  else gemm_rows(true, false, n, n, p, xt, n, xt, n, m.data(), n, ctl);              // X X^T
+  if (ctl != nullptr && ctl->stopped) {
+    info.stopped = true;
+    return info;
+  }
   for (long i = 0; i < d; ++i) m[i * d + i] += double(n) * rho;
   cholesky(m, d, ctl);  // positive definite: a Gram matrix plus n rho I
   if (ctl != nullptr && ctl->stopped) {
