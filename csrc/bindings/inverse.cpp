@@ -25,6 +25,21 @@ std::pair<long, long> dims(const carray<double>& xt, const carray<double>& y) {
   return {n, p};
 }
 
+// Polled by the solvers without the GIL: take it and run Python's signal handlers; true when one
+// raised (the exception stays set for the binding to rethrow once the solver has returned).
+bool poll_signals(void*) {
+  const PyGILState_STATE st = PyGILState_Ensure();
+  const bool raised = PyErr_CheckSignals() != 0;
+  PyGILState_Release(st);
+  return raised;
+}
+
+inv::Interrupt make_interrupt() {
+  inv::Interrupt c;
+  c.stop = poll_signals;
+  return c;
+}
+
 }  // namespace
 
 void register_inverse(py::module_& root) {
@@ -41,10 +56,12 @@ void register_inverse(py::module_& root) {
     double* c = coefs.mutable_data();
     double* g = gaps.mutable_data();
     long* it = iters.mutable_data();
+    inv::Interrupt ctl = make_interrupt();
     {
       py::gil_scoped_release nogil;
-      inv::lasso_path_cd(xt.data(), y.data(), n, p, alphas.data(), k, c, g, it, tol, max_iter, positive);
+      inv::lasso_path_cd(xt.data(), y.data(), n, p, alphas.data(), k, c, g, it, tol, max_iter, positive, &ctl);
     }
+    if (ctl.stopped) throw py::error_already_set();
     return py::make_tuple(coefs, gaps, iters);
   }, py::arg("xt"), py::arg("y"), py::arg("alphas"), py::arg("tol"), py::arg("max_iter"), py::arg("positive"),
      "Coordinate-descent LASSO path (warm starts, working sets, gap-safe screening).");
@@ -63,10 +80,13 @@ void register_inverse(py::module_& root) {
     double* c = coefs.mutable_data();
     double* g = gaps.mutable_data();
     long* it = iters.mutable_data();
+    inv::Interrupt ctl = make_interrupt();
     {
       py::gil_scoped_release nogil;
-      inv::lasso_path_gram(gram.data(), xty.data(), yty, n, p, alphas.data(), k, c, g, it, tol, max_iter, positive);
+      inv::lasso_path_gram(gram.data(), xty.data(), yty, n, p, alphas.data(), k, c, g, it, tol, max_iter, positive,
+                           &ctl);
     }
+    if (ctl.stopped) throw py::error_already_set();
     return py::make_tuple(coefs, gaps, iters);
   }, py::arg("gram"), py::arg("xty"), py::arg("yty"), py::arg("n"), py::arg("alphas"), py::arg("tol"),
      py::arg("max_iter"), py::arg("positive"),
@@ -79,16 +99,21 @@ void register_inverse(py::module_& root) {
     double* b = mutable_data(beta, "beta");
     inv::LassoInfo info;
     need(solver == "cd" || solver == "fista" || solver == "admm", "solver must be 'cd', 'fista' or 'admm'");
+    inv::Interrupt ctl = make_interrupt();
     {
       py::gil_scoped_release nogil;
-      if (solver == "cd") info = inv::lasso_cd(xt.data(), y.data(), n, p, alpha, b, tol, max_iter, positive, param);
-      else if (solver == "fista") info = inv::lasso_fista(xt.data(), y.data(), n, p, alpha, b, tol, max_iter, positive, param);
-      else info = inv::lasso_admm(xt.data(), y.data(), n, p, alpha, b, tol, max_iter, positive, param);
+      if (solver == "cd")
+        info = inv::lasso_cd(xt.data(), y.data(), n, p, alpha, b, tol, max_iter, positive, param, &ctl);
+      else if (solver == "fista")
+        info = inv::lasso_fista(xt.data(), y.data(), n, p, alpha, b, tol, max_iter, positive, param, &ctl);
+      else info = inv::lasso_admm(xt.data(), y.data(), n, p, alpha, b, tol, max_iter, positive, param, &ctl);
     }
+    if (ctl.stopped) throw py::error_already_set();
     return py::make_tuple(info.n_iter, info.gap);
   }, py::arg("solver"), py::arg("xt"), py::arg("y"), py::arg("alpha"), py::arg("beta"), py::arg("tol"),
      py::arg("max_iter"), py::arg("positive"), py::arg("param"),
-     "One LASSO fit in place on beta; returns (n_iter, gap).");
+     "One LASSO fit in place on beta; returns (n_iter, gap).  Python's signals are polled every 2 ms;\n"
+     "a raised KeyboardInterrupt leaves beta partly updated (callers pass a private copy).");
 
   m.def("spm_admm", [](carray<double> v, carray<double> s, carray<double> g, carray<double> a, double lam, double rho1,
                        double rho2, carray<double> x, carray<double> z1, carray<double> u1, carray<double> z2,

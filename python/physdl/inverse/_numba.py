@@ -4,12 +4,21 @@ Same objective, same duality-gap stopping test (gap of the unscaled objective <=
 the same FISTA / ADMM / sparse-modelling iterations.  The coordinate-descent twin is the plain cyclic
 form with gap-safe screening over all features (no working sets, Gram cache or extrapolation), so
 it reaches the same solution to the requested gap by a slower route.
+
+Each solver runs as a loop of kernel calls of a bounded number of passes (about
+:data:`physdl._interrupt.PIECE_SECONDS` each) carrying its state, so Ctrl-C is seen between two
+calls; the result is bit for bit that of one unbroken loop, whatever the cut (``first`` fixes the
+passes per call, for tests).
 """
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from numba import njit
+
+from .. import _interrupt
 
 
 @njit(cache=True, inline="always")
@@ -45,25 +54,67 @@ def _gap(xt, y, b, r, c, lam, positive):
     return 0.5 * rr + lam * l1 - (t * ry - 0.5 * t * t * rr), cmax
 
 
+# ---------------------------------------------------------------------------------------------
+# Interrupt safety: a Numba call cannot see Ctrl-C, so every solver runs as a Python loop over
+# kernel calls of a bounded number of passes (about PIECE_SECONDS each, the count adapted to the
+# measured rate).  A piece takes the solver state (coefficients, auxiliary vectors, counters) and
+# returns it advanced; the loop inside a piece is the loop of an unbroken solve, so the result
+# does not depend on how the passes are cut (tests compare cuts bit for bit).  A KeyboardInterrupt
+# is raised between two pieces; the state lives in the caller's private arrays.  Every kernel call
+# runs with SIGINT held back (deferred_sigint): a Python handler run from inside a Numba LAPACK
+# wrapper would leave an exception set under a returned result (SystemError).
+
+_RATE: dict = {}  # (solver, shape) -> passes per second in the last piece
+
+
+def _drive(key, step, first=None):
+    """Call ``step(k)`` (k passes; True when the solve has finished) until it finishes.
+
+    ``first`` given (tests): every piece has that many passes.  Otherwise the first piece has as many
+    passes as the rate measured last time on the same solver and shape fits in a piece (1 the first
+    time), and the following ones adapt to the measured rate."""
+    target = _interrupt.PIECE_SECONDS
+    rate = _RATE.get(key)
+    if first is not None:
+        k = max(1, int(first))
+    else:
+        k = 1 if rate is None else max(1, int(rate * target))
+    if len(_RATE) > 1024:
+        _RATE.clear()
+    while True:
+        t0 = time.perf_counter()
+        with _interrupt.deferred_sigint():
+            done = step(k)
+        dt = time.perf_counter() - t0
+        if done:
+            return
+        if first is not None:
+            continue
+        rate = k / max(dt, 1e-7)
+        _RATE[key] = rate
+        # grow at most 4x at a time (the first piece may include compilation or a cold cache)
+        k = int(min(4 * k, max(1, rate * target)))
+
+
 @njit(cache=True)
-def lasso_cd(xt, y, alpha, b, tol, max_iter, positive):
-    p, n = xt.shape
-    lam = alpha * n
-    tol_abs = tol * (y @ y)
+def _cd_setup(xt, b, positive):
+    p = xt.shape[0]
     norms2 = np.empty(p)
     for j in range(p):
         norms2[j] = xt[j] @ xt[j]
         if positive and b[j] < 0:
             b[j] = 0.0
-    r = np.empty(n)
-    c = np.empty(p)
-    active = np.ones(p, dtype=np.bool_)
-    it = 0
-    gap = 0.0
-    while True:
+    return norms2
+
+
+@njit(cache=True)
+def _cd_piece(xt, y, lam, b, tol_abs, max_iter, positive, norms2, r, c, active, it, npass):
+    """Up to ``npass`` rounds (gap, screening, five epochs); returns (done, it, gap)."""
+    p, n = xt.shape
+    for _ in range(npass):
         gap, cmax = _gap(xt, y, b, r, c, lam, positive)
         if gap <= tol_abs or it >= max_iter:
-            break
+            return True, it, gap
         s = max(lam, cmax)
         radius = np.sqrt(2.0 * max(gap, 0.0)) / lam
         for j in range(p):  # gap-safe screening
@@ -84,22 +135,71 @@ def lasso_cd(xt, y, alpha, b, tol, max_iter, positive):
                     b[j] = nb
                     r -= (nb - old) * xt[j]
             it += 1
-    return it, gap / n
+    return False, it, 0.0
+
+
+def lasso_cd(xt, y, alpha, b, tol, max_iter, positive, first=None):
+    """Cyclic coordinate descent with gap-safe screening, in place on ``b``; returns (n_iter, gap)."""
+    p, n = xt.shape
+    lam = alpha * n
+    tol_abs = tol * float(y @ y)
+    with _interrupt.deferred_sigint():
+        norms2 = _cd_setup(xt, b, positive)
+    r = np.empty(n)
+    c = np.empty(p)
+    active = np.ones(p, dtype=np.bool_)
+    st = [0, 0.0]
+
+    def step(k):
+        done, st[0], st[1] = _cd_piece(xt, y, lam, b, tol_abs, max_iter, positive, norms2, r, c, active, st[0], k)
+        return done
+
+    _drive(("cd", xt.shape), step, first)
+    return st[0], st[1] / n
 
 
 @njit(cache=True)
-def lasso_path_cd(xt, y, alphas, tol, max_iter, positive):
-    p = xt.shape[0]
+def _cd_path_piece(xt, y, alphas, tol_abs, max_iter, positive, norms2, b, r, c, active, coefs, gaps, iters, a, it,
+                   npass):
+    """Up to ``npass`` rounds along the path, from alpha number ``a`` (``it`` epochs done there); each
+    alpha warm-starts from the last and screens afresh.  Returns (a, it)."""
+    n = xt.shape[1]
+    k = alphas.shape[0]
+    used = 0
+    while a < k and used < npass:
+        fin, it, gap = _cd_piece(xt, y, alphas[a] * n, b, tol_abs, max_iter, positive, norms2, r, c, active, it, 1)
+        used += 1
+        if fin:
+            coefs[a] = b
+            gaps[a] = gap / n
+            iters[a] = it
+            a += 1
+            it = 0
+            active[:] = True
+    return a, it
+
+
+def lasso_path_cd(xt, y, alphas, tol, max_iter, positive, first=None):
+    p, n = xt.shape
     k = alphas.shape[0]
     coefs = np.zeros((k, p))
     gaps = np.zeros(k)
     iters = np.zeros(k, dtype=np.int64)
     b = np.zeros(p)
-    for a in range(k):
-        it, g = lasso_cd(xt, y, alphas[a], b, tol, max_iter, positive)
-        coefs[a] = b
-        gaps[a] = g
-        iters[a] = it
+    tol_abs = tol * float(y @ y)
+    with _interrupt.deferred_sigint():
+        norms2 = _cd_setup(xt, b, positive)
+    r = np.empty(n)
+    c = np.empty(p)
+    active = np.ones(p, dtype=np.bool_)
+    st = [0, 0]
+
+    def step(kk):
+        st[0], st[1] = _cd_path_piece(xt, y, alphas, tol_abs, max_iter, positive, norms2, b, r, c, active, coefs,
+                                      gaps, iters, st[0], st[1], kk)
+        return st[0] == k
+
+    _drive(("cd_path", xt.shape), step, first)
     return coefs, gaps, iters
 
 
@@ -122,8 +222,52 @@ def _gram_gap(xty, yty, b, q, lam, positive):
     return 0.5 * rr + lam * l1 - (t * (yty - bx) - 0.5 * t * t * rr)
 
 
+
 @njit(cache=True)
-def lasso_path_gram(gram, xty, yty, n, alphas, tol, max_iter, positive):
+def _gram_piece(gram, xty, yty, lam, b, q, tol_abs, max_iter, positive, it, gap, npass):
+    """Up to ``npass`` cyclic passes over all features; returns (it, gap)."""
+    p = xty.shape[0]
+    k = 0
+    while gap > tol_abs and it < max_iter and k < npass:
+        for j in range(p):
+            gjj = gram[j, j]
+            if gjj <= 0.0:
+                continue
+            old = b[j]
+            nb = _soft(xty[j] - q[j] + gjj * old, lam, positive) / gjj
+            d = nb - old
+            if d != 0.0:
+                b[j] = nb
+                q += d * gram[j]
+        it += 1
+        k += 1
+        gap = _gram_gap(xty, yty, b, q, lam, positive)
+    return it, gap
+
+
+@njit(cache=True)
+def _gram_path_piece(gram, xty, yty, n, alphas, tol_abs, max_iter, positive, b, q, coefs, gaps, iters, a, it, gap,
+                     npass):
+    """Up to ``npass`` passes (or moves to the next alpha) along the path from alpha number ``a``, whose
+    ``it`` passes so far left duality gap ``gap``.  Returns (a, it, gap)."""
+    k = alphas.shape[0]
+    used = 0
+    while a < k and used < npass:
+        used += 1
+        if gap > tol_abs and it < max_iter:
+            it, gap = _gram_piece(gram, xty, yty, alphas[a] * n, b, q, tol_abs, max_iter, positive, it, gap, 1)
+            continue
+        coefs[a] = b
+        gaps[a] = gap / n
+        iters[a] = it
+        a += 1
+        it = 0
+        if a < k:
+            gap = _gram_gap(xty, yty, b, q, alphas[a] * n, positive)
+    return a, it, gap
+
+
+def lasso_path_gram(gram, xty, yty, n, alphas, tol, max_iter, positive, first=None):
     """Twin of lasso_path_gram: coordinate descent on G = X^T X with q = G b kept up to date (plain cyclic
     passes over all features, no active set)."""
     p = xty.shape[0]
@@ -134,26 +278,15 @@ def lasso_path_gram(gram, xty, yty, n, alphas, tol, max_iter, positive):
     b = np.zeros(p)
     q = np.zeros(p)
     tol_abs = tol * yty
-    for a in range(k):
-        lam = alphas[a] * n
-        it = 0
-        gap = _gram_gap(xty, yty, b, q, lam, positive)
-        while gap > tol_abs and it < max_iter:
-            for j in range(p):
-                gjj = gram[j, j]
-                if gjj <= 0.0:
-                    continue
-                old = b[j]
-                nb = _soft(xty[j] - q[j] + gjj * old, lam, positive) / gjj
-                d = nb - old
-                if d != 0.0:
-                    b[j] = nb
-                    q += d * gram[j]
-            it += 1
-            gap = _gram_gap(xty, yty, b, q, lam, positive)
-        coefs[a] = b
-        gaps[a] = gap / n
-        iters[a] = it
+    with _interrupt.deferred_sigint():
+        st = [0, 0, _gram_gap(xty, yty, b, q, alphas[0] * n, positive)]
+
+    def step(kk):
+        st[0], st[1], st[2] = _gram_path_piece(gram, xty, yty, n, alphas, tol_abs, max_iter, positive, b, q, coefs,
+                                               gaps, iters, st[0], st[1], st[2], kk)
+        return st[0] == k
+
+    _drive(("gram_path", gram.shape), step, first)
     return coefs, gaps, iters
 
 
@@ -178,27 +311,13 @@ def _top_eigenvalue(xt):
     return lam
 
 
+
 @njit(cache=True)
-def lasso_fista(xt, y, alpha, b, tol, max_iter, positive, lipschitz):
+def _fista_piece(xt, y, alpha, lam, L, b, z, bn, r, c, t, it, gap, tol_abs, max_iter, positive, npass):
+    """Up to ``npass`` FISTA iterations; returns (t, it, gap)."""
     p, n = xt.shape
-    lam = alpha * n
-    L = lipschitz if lipschitz > 0 else 1.01 * _top_eigenvalue(xt) / n
-    for j in range(p):
-        if positive and b[j] < 0:
-            b[j] = 0.0
-    r = np.empty(n)
-    c = np.empty(p)
-    tol_abs = tol * (y @ y)
-    gap, _ = _gap(xt, y, b, r, c, lam, positive)
-    if L <= 0.0:
-        b[:] = 0.0
-        gap, _ = _gap(xt, y, b, r, c, lam, positive)
-        return 0, gap / n
-    z = b.copy()
-    bn = np.empty(p)
-    t = 1.0
-    it = 0
-    while gap > tol_abs and it < max_iter:
+    k = 0
+    while gap > tol_abs and it < max_iter and k < npass:
         rz = y - xt.T @ z
         cz = xt @ rz
         restart = 0.0
@@ -215,15 +334,45 @@ def lasso_fista(xt, y, alpha, b, tol, max_iter, positive, lipschitz):
             t = tn
         b[:] = bn
         it += 1
+        k += 1
         if it % 10 == 0 or it == max_iter:
             gap, _ = _gap(xt, y, b, r, c, lam, positive)
-    return it, gap / n
+    return t, it, gap
+
+
+def lasso_fista(xt, y, alpha, b, tol, max_iter, positive, lipschitz, first=None):
+    p, n = xt.shape
+    lam = alpha * n
+    with _interrupt.deferred_sigint():
+        L = lipschitz if lipschitz > 0 else 1.01 * _top_eigenvalue(xt) / n
+    if positive:
+        b[b < 0] = 0.0
+    r = np.empty(n)
+    c = np.empty(p)
+    tol_abs = tol * float(y @ y)
+    with _interrupt.deferred_sigint():
+        if L <= 0.0:
+            b[:] = 0.0
+        gap, _ = _gap(xt, y, b, r, c, lam, positive)
+    if L <= 0.0:
+        return 0, gap / n
+    z = b.copy()
+    bn = np.empty(p)
+    st = [1.0, 0, gap]
+
+    def step(k):
+        st[0], st[1], st[2] = _fista_piece(xt, y, alpha, lam, L, b, z, bn, r, c, st[0], st[1], st[2], tol_abs,
+                                           max_iter, positive, k)
+        return not (st[2] > tol_abs and st[1] < max_iter)
+
+    if gap > tol_abs:
+        _drive(("fista", xt.shape), step, first)
+    return st[1], st[2] / n
 
 
 @njit(cache=True)
-def lasso_admm(xt, y, alpha, b, tol, max_iter, positive, rho):
+def _admm_setup(xt, y, b, positive, rho):
     p, n = xt.shape
-    lam = alpha * n
     if rho <= 0.0:
         rho = 0.0
         for j in range(p):
@@ -231,42 +380,109 @@ def lasso_admm(xt, y, alpha, b, tol, max_iter, positive, rho):
         rho = rho / p / n
         if rho <= 0.0:
             rho = 1.0
-    primal_form = p <= n
-    if primal_form:
+    if p <= n:
         m = xt @ xt.T + n * rho * np.eye(p)
     else:
         m = xt.T @ xt + n * rho * np.eye(n)
-    chol = np.linalg.cholesky(m)
     xty = xt @ y
     z = b.copy()
     for j in range(p):
         if positive and z[j] < 0:
             z[j] = 0.0
-    u = np.zeros(p)
-    r = np.empty(n)
-    c = np.empty(p)
-    tol_abs = tol * (y @ y)
-    b[:] = z
-    gap, _ = _gap(xt, y, b, r, c, lam, positive)
-    it = 0
-    while gap > tol_abs and it < max_iter:
+    return rho, m, xty, z
+
+
+@njit(cache=True)
+def _cholesky_piece(a, j0, npass):
+    """Columns j0 .. j0 + npass of the in-place lower Cholesky factor of a (the C++ loop; the upper
+    triangle is left as it was).  Returns the next column."""
+    d = a.shape[0]
+    j1 = min(d, j0 + npass)
+    for j in range(j0, j1):
+        s = a[j, j]
+        for q in range(j):
+            s -= a[j, q] * a[j, q]
+        ljj = np.sqrt(s)  # s > 0: a Gram matrix plus n rho I
+        a[j, j] = ljj
+        for i in range(j + 1, d):
+            t = a[i, j]
+            for q in range(j):
+                t -= a[i, q] * a[j, q]
+            a[i, j] = t / ljj
+    return j1
+
+
+@njit(cache=True)
+def _cho_solve(l, x):
+    """x <- (L L^T)^{-1} x for the lower factor in l (upper triangle ignored)."""
+    d = l.shape[0]
+    for i in range(d):
+        t = x[i]
+        for q in range(i):
+            t -= l[i, q] * x[q]
+        x[i] = t / l[i, i]
+    for i in range(d - 1, -1, -1):
+        t = x[i]
+        for q in range(i + 1, d):
+            t -= l[q, i] * x[q]
+        x[i] = t / l[i, i]
+
+
+@njit(cache=True)
+def _admm_piece(xt, y, alpha, lam, rho, chol, xty, b, z, u, r, c, it, gap, tol_abs, max_iter, positive, npass):
+    """Up to ``npass`` ADMM iterations; returns (it, gap)."""
+    p, n = xt.shape
+    primal_form = p <= n
+    k = 0
+    while gap > tol_abs and it < max_iter and k < npass:
         q = xty + n * rho * (z - u)
         if primal_form:
-            w = np.linalg.solve(chol, q)
-            bb = np.linalg.solve(chol.T, w)
+            bb = q.copy()
+            _cho_solve(chol, bb)
         else:
-            w = np.linalg.solve(chol, xt.T @ q)
-            w = np.linalg.solve(chol.T, w)
+            w = xt.T @ q
+            _cho_solve(chol, w)
             bb = (q - xt @ w) / (n * rho)
         for j in range(p):
             z[j] = _soft(bb[j] + u[j], alpha / rho, positive)
             u[j] += bb[j] - z[j]
         it += 1
+        k += 1
         if it % 10 == 0 or it == max_iter:
             b[:] = z
             gap, _ = _gap(xt, y, b, r, c, lam, positive)
+    return it, gap
+
+
+def lasso_admm(xt, y, alpha, b, tol, max_iter, positive, rho, first=None):
+    p, n = xt.shape
+    lam = alpha * n
+    u = np.zeros(p)
+    r = np.empty(n)
+    c = np.empty(p)
+    tol_abs = tol * float(y @ y)
+    with _interrupt.deferred_sigint():
+        rho, chol, xty, z = _admm_setup(xt, y, b, positive, rho)
+        b[:] = z
+        gap, _ = _gap(xt, y, b, r, c, lam, positive)
+    col = [0]  # the factor, column by column (O(d^3): pieces too)
+
+    def factor(k):
+        col[0] = _cholesky_piece(chol, col[0], k)
+        return col[0] == chol.shape[0]
+
+    _drive(("chol", chol.shape), factor, first)
+    st = [0, gap]
+
+    def step(k):
+        st[0], st[1] = _admm_piece(xt, y, alpha, lam, rho, chol, xty, b, z, u, r, c, st[0], st[1], tol_abs,
+                                   max_iter, positive, k)
+        return not (st[1] > tol_abs and st[0] < max_iter)
+
+    if gap > tol_abs:
+        _drive(("admm", xt.shape), step, first)
     b[:] = z
-    return it, gap / n
+    return st[0], st[1] / n
 
 
 @njit(cache=True)

@@ -20,6 +20,9 @@ inline double soft(double z, double t, bool positive) {
 
 inline double dual_corr(double c, bool positive) { return positive ? c : std::fabs(c); }
 
+// True when the solve should return now (see Interrupt); no control block: never.
+inline bool stop_now(Interrupt* ctl) { return ctl != nullptr && ctl->poll(); }
+
 // Eight independent partial sums, so the loop pipelines and vectorises without -ffast-math.
 inline double dot(const double* a, const double* b, long n) {
   double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -45,6 +48,21 @@ inline void x_times(const double* xt, const double* b, long n, long p, double* o
   gemm<double>(true, false, n, 1, p, 1.0, xt, n, b, 1, 0.0, out, 1);
 }
 
+// C = op(A) op(B) (C: m x nn, inner dimension k) in blocks of rows of C of about 2^26 multiply-adds
+// (at least 32 rows, so that each block stays an efficient product), polling ctl between blocks;
+// false when stopped (C then partly written).
+bool gemm_rows(bool ta, bool tb, long m, long nn, long k, const double* a, long lda, const double* b, long ldb,
+               double* c, long ldc, Interrupt* ctl) {
+  const double per_row = std::max(1.0, double(nn) * double(k));
+  const long rows = std::max<long>(32, long(double(1L << 26) / per_row));
+  for (long i0 = 0; i0 < m; i0 += rows) {
+    const long mm = std::min(rows, m - i0);
+    gemm<double>(ta, tb, mm, nn, k, 1.0, ta ? a + i0 : a + i0 * lda, lda, b, ldb, 0.0, c + i0 * ldc, ldc);
+    if (stop_now(ctl)) return false;
+  }
+  return true;
+}
+
 // Unscaled duality gap from the sufficient statistics rr = ||r||^2, ry = r.y, l1 = ||b||_1 and
 // cmax = the dual norm of c = X^T r (Fercoq et al. 2015, with theta = r / max(lam, cmax)).
 inline double gap_from(double rr, double ry, double l1, double cmax, double lam) {
@@ -66,6 +84,7 @@ struct Problem {
   std::vector<double> cache;  // cached Gram rows (p each), slot per feature
   std::vector<long> slot;
   long used = 0;
+  Interrupt* ctl = nullptr;  // polled between blocks of the Gram-row products
 
   Problem(const double* xt_, const double* y_, long n_, long p_, bool pos) : xt(xt_), y(y_), n(n_), p(p_), positive(pos) {
     norms2.resize(p);
@@ -110,7 +129,7 @@ struct Problem {
     std::vector<double> xs(size_t(k) * n);
     for (long a = 0; a < k; ++a) std::copy(xt + need[a] * n, xt + need[a] * n + n, xs.begin() + a * n);
     if (cache.size() < size_t(used + k) * p) cache.resize(size_t(std::max(used + k, std::min(p, 2 * (used + k)))) * p);
-    gemm<double>(false, true, k, p, n, 1.0, xs.data(), n, xt, n, 0.0, cache.data() + size_t(used) * p, p);
+    if (!gemm_rows(false, true, k, p, n, xs.data(), n, xt, n, cache.data() + size_t(used) * p, p, ctl)) return;
     for (long a = 0; a < k; ++a) slot[need[a]] = used + a;
     used += k;
   }
@@ -149,7 +168,7 @@ bool small_solve(std::vector<double> a, std::vector<double>& x, long k) {
 // objective.  Gram mode keeps the correlations cw = X_W^T r through the compact Gram block G_WW;
 // residual mode keeps r.  Returns the updated epoch count.
 long cd_inner(Problem& P, const std::vector<long>& ws, const std::vector<double>& c, std::vector<double>& r,
-              double* b, double lam, double tol_abs, long epochs, long max_iter) {
+              double* b, double lam, double tol_abs, long epochs, long max_iter, Interrupt* ctl) {
   const long n = P.n, k = long(ws.size());
   const bool pos = P.positive, gram = P.gram;
   constexpr long K = 5;
@@ -204,6 +223,7 @@ long cd_inner(Problem& P, const std::vector<long>& ws, const std::vector<double>
       }
     }
     ++epochs;
+    if (stop_now(ctl)) break;
     const bool check = gram || (nhist + 1) % (K + 1) == 0;
     if (check && !gram) refresh_cw(r, cw);
     // Anderson extrapolation over the last K+1 iterates
@@ -272,7 +292,8 @@ long cd_inner(Problem& P, const std::vector<long>& ws, const std::vector<double>
 }
 
 // Working-set coordinate descent at one alpha (both modes).
-LassoInfo cd_solve(Problem& P, double alpha, double* b, double tol, long max_iter, double alpha_prev) {
+LassoInfo cd_solve(Problem& P, double alpha, double* b, double tol, long max_iter, double alpha_prev,
+                   Interrupt* ctl) {
   const long n = P.n, p = P.p;
   const bool pos = P.positive;
   const double lam = alpha * double(n);
@@ -300,6 +321,7 @@ LassoInfo cd_solve(Problem& P, double alpha, double* b, double tol, long max_ite
     double rr, ry;
     if (P.gram) {
       P.ensure_rows(nz);
+      if (ctl != nullptr && ctl->stopped) break;
       std::copy(P.xty.begin(), P.xty.end(), c.begin());
       for (long j : nz) axpy(-b[j], P.row(j), c.data(), p);
       double bc = 0.0;
@@ -318,7 +340,7 @@ LassoInfo cd_solve(Problem& P, double alpha, double* b, double tol, long max_ite
     const double gap = gap_from(rr, ry, l1, cmax, lam);
     info.gap = gap / double(n);
     ++epochs;
-    if (gap <= tol_abs || epochs >= max_iter) break;
+    if (gap <= tol_abs || epochs >= max_iter || stop_now(ctl)) break;
 
     // gap-safe screening: features that are zero at every solution
     const double s = std::max(lam, cmax);
@@ -349,14 +371,17 @@ LassoInfo cd_solve(Problem& P, double alpha, double* b, double tol, long max_ite
     }
     if (ws.empty()) continue;
     if (P.gram) P.ensure_rows(ws, c.data());
-    epochs = cd_inner(P, ws, c, r, b, lam, tol_abs, epochs, max_iter);
+    if (ctl != nullptr && ctl->stopped) break;
+    epochs = cd_inner(P, ws, c, r, b, lam, tol_abs, epochs, max_iter, ctl);
+    if (ctl != nullptr && ctl->stopped) break;
   }
   info.n_iter = epochs;
+  info.stopped = ctl != nullptr && ctl->stopped;
   return info;
 }
 
 // Power iteration for ||X||_2^2 (largest eigenvalue of X^T X).
-double top_eigenvalue(const double* xt, long n, long p) {
+double top_eigenvalue(const double* xt, long n, long p, Interrupt* ctl) {
   std::vector<double> v(p), xv(n), w(p);
   for (long j = 0; j < p; ++j) v[j] = 1.0 + 0.01 * double(j % 7);
   double lam = 0.0;
@@ -368,6 +393,7 @@ double top_eigenvalue(const double* xt, long n, long p) {
     xt_times(xt, xv.data(), n, p, w.data());
     const double nl = dot(v.data(), w.data(), p);
     v.swap(w);
+    if (stop_now(ctl)) return nl;
     if (it > 5 && std::fabs(nl - lam) <= 1e-10 * nl) {
       lam = nl;
       break;
@@ -387,8 +413,10 @@ double full_gap(const double* xt, const double* y, long n, long p, double alpha,
 }
 
 // In-place Cholesky (lower, row-major d x d); returns false when not positive definite.
-bool cholesky(std::vector<double>& a, long d) {
+// Polls ctl after every column (returns false when stopped).
+bool cholesky(std::vector<double>& a, long d, Interrupt* ctl) {
   for (long j = 0; j < d; ++j) {
+    if (stop_now(ctl)) return false;
     double s = a[j * d + j];
     for (long q = 0; q < j; ++q) s -= a[j * d + q] * a[j * d + q];
     if (!(s > 0.0)) return false;
@@ -432,20 +460,24 @@ double lasso_gap(const double* c, const double* r, const double* y, const double
 }
 
 LassoInfo lasso_cd(const double* xt, const double* y, long n, long p, double alpha, double* beta, double tol,
-                   long max_iter, bool positive, double alpha_prev) {
+                   long max_iter, bool positive, double alpha_prev, Interrupt* ctl) {
   Problem P(xt, y, n, p, positive);
-  return cd_solve(P, alpha, beta, tol, max_iter, alpha_prev);
+  P.ctl = ctl;
+  return cd_solve(P, alpha, beta, tol, max_iter, alpha_prev, ctl);
 }
 
 void lasso_path_cd(const double* xt, const double* y, long n, long p, const double* alphas, long n_alphas,
-                   double* coefs, double* gaps, long* n_iter, double tol, long max_iter, bool positive) {
+                   double* coefs, double* gaps, long* n_iter, double tol, long max_iter, bool positive,
+                   Interrupt* ctl) {
   Problem P(xt, y, n, p, positive);
+  P.ctl = ctl;
   std::vector<double> b(p, 0.0);
   double cmax = 0.0;
   for (long j = 0; j < p; ++j) cmax = std::max(cmax, dual_corr(P.xty[j], positive));
   double prev = cmax / double(n);
   for (long k = 0; k < n_alphas; ++k) {
-    const LassoInfo info = cd_solve(P, alphas[k], b.data(), tol, max_iter, prev);
+    const LassoInfo info = cd_solve(P, alphas[k], b.data(), tol, max_iter, prev, ctl);
+    if (info.stopped) return;
     std::copy(b.begin(), b.end(), coefs + k * p);
     gaps[k] = info.gap;
     n_iter[k] = info.n_iter;
@@ -454,9 +486,13 @@ void lasso_path_cd(const double* xt, const double* y, long n, long p, const doub
 }
 
 LassoInfo lasso_fista(const double* xt, const double* y, long n, long p, double alpha, double* beta, double tol,
-                      long max_iter, bool positive, double lipschitz) {
+                      long max_iter, bool positive, double lipschitz, Interrupt* ctl) {
   LassoInfo info;
-  double L = lipschitz > 0 ? lipschitz : 1.01 * top_eigenvalue(xt, n, p) / double(n);
+  double L = lipschitz > 0 ? lipschitz : 1.01 * top_eigenvalue(xt, n, p, ctl) / double(n);
+  if (ctl != nullptr && ctl->stopped) {
+    info.stopped = true;
+    return info;
+  }
   std::vector<double> r(n), c(p), z(beta, beta + p), bn(p);
   for (long j = 0; j < p; ++j)
     if (positive && beta[j] < 0) beta[j] = z[j] = 0.0;
@@ -491,13 +527,15 @@ LassoInfo lasso_fista(const double* xt, const double* y, long n, long p, double 
     std::copy(bn.begin(), bn.end(), beta);
     ++it;
     if (it % 10 == 0 || it == max_iter) info.gap = full_gap(xt, y, n, p, alpha, beta, positive, r, c);
+    if (stop_now(ctl)) break;
   }
   info.n_iter = it;
+  info.stopped = ctl != nullptr && ctl->stopped;
   return info;
 }
 
 LassoInfo lasso_admm(const double* xt, const double* y, long n, long p, double alpha, double* beta, double tol,
-                     long max_iter, bool positive, double rho) {
+                     long max_iter, bool positive, double rho, Interrupt* ctl) {
   LassoInfo info;
   std::vector<double> r(n), c(p);
   if (rho <= 0.0) {
@@ -509,10 +547,18 @@ LassoInfo lasso_admm(const double* xt, const double* y, long n, long p, double a
   const bool primal_form = p <= n;
   const long d = primal_form ? p : n;
   std::vector<double> m(size_t(d) * d);
-  if (primal_form) gemm<double>(false, true, p, p, n, 1.0, xt, n, xt, n, 0.0, m.data(), p);      // X^T X
-  else gemm<double>(true, false, n, n, p, 1.0, xt, n, xt, n, 0.0, m.data(), n);                  // X X^T
+  if (primal_form) gemm_rows(false, true, p, p, n, xt, n, xt, n, m.data(), p, ctl);  // X^T X
+  else gemm_rows(true, false, n, n, p, xt, n, xt, n, m.data(), n, ctl);              // X X^T
+  if (ctl != nullptr && ctl->stopped) {
+    info.stopped = true;
+    return info;
+  }
   for (long i = 0; i < d; ++i) m[i * d + i] += double(n) * rho;
-  cholesky(m, d);  // positive definite: a Gram matrix plus n rho I
+  cholesky(m, d, ctl);  // positive definite: a Gram matrix plus n rho I
+  if (ctl != nullptr && ctl->stopped) {
+    info.stopped = true;
+    return info;
+  }
   std::vector<double> xty(p), z(beta, beta + p), u(p, 0.0), q(p), w(n), bb(p);
   xt_times(xt, y, n, p, xty.data());
   for (long j = 0; j < p; ++j)
@@ -542,9 +588,11 @@ LassoInfo lasso_admm(const double* xt, const double* y, long n, long p, double a
       std::copy(z.begin(), z.end(), beta);
       info.gap = full_gap(xt, y, n, p, alpha, beta, positive, r, c);
     }
+    if (stop_now(ctl)) break;
   }
   std::copy(z.begin(), z.end(), beta);
   info.n_iter = it;
+  info.stopped = ctl != nullptr && ctl->stopped;
   return info;
 }
 
@@ -599,7 +647,7 @@ long spm_admm(const double* v, const double* s, const double* g, const double* a
 
 void lasso_path_gram(const double* gram, const double* xty, double yty, long n, long p, const double* alphas,
                      long n_alphas, double* coefs, double* gaps, long* n_iter, double tol, long max_iter,
-                     bool positive) {
+                     bool positive, Interrupt* ctl) {
   // q = G b, so that c = X^T r = xty - q and ||r||^2 = yty - 2 b.xty + b.q: every quantity of the
   // gap is O(p) once q is kept up to date (one O(p) axpy per changed coordinate).
   std::vector<double> b(p, 0.0), q(p, 0.0);
@@ -640,6 +688,7 @@ void lasso_path_gram(const double* gram, const double* xty, double yty, long n, 
     while (gap > tol_abs && it < max_iter) {
       for (long j = 0; j < p; ++j) update(j, lam);  // a full pass (KKT check over every feature)
       ++it;
+      if (stop_now(ctl)) return;
       // passes over the active set until its coordinates stop moving, then the gap on the full set
       for (long inner = 0; inner < 1000 && it < max_iter; ++inner) {
         double dmax = 0.0, bmax = 0.0;
@@ -648,6 +697,7 @@ void lasso_path_gram(const double* gram, const double* xty, double yty, long n, 
           bmax = std::max(bmax, std::fabs(b[j]) * std::sqrt(std::max(gram[j * p + j], 0.0)));
         }
         ++it;
+        if (stop_now(ctl)) return;
         if (dmax <= 1e-3 * std::max(bmax, 1e-300) || gap_now(lam) <= tol_abs) break;
       }
       gap = gap_now(lam);

@@ -8,11 +8,39 @@
 // BLAS; see physdl/nn/blas.hpp).
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+
 namespace physdl::inverse {
 
 struct LassoInfo {
   long n_iter = 0;    // passes over the data (epochs / iterations)
   double gap = 0.0;   // final duality gap in the 1/(2n) scaling
+  bool stopped = false;  // the solve was interrupted (Interrupt::stop said so); the outputs are partial
+};
+
+/// Interruption of a long solve.  The solvers call poll() after every pass (epoch / iteration) and
+/// every few coordinate updates or factor columns; at most every interval_ns it asks stop(ctx) and,
+/// when that says so, the solver returns at once with `stopped` set (the binding polls Python's
+/// signals there).  Polling never changes the arithmetic: an unstopped solve is bit for bit the same.
+struct Interrupt {
+  bool (*stop)(void*) = nullptr;
+  void* ctx = nullptr;
+  std::int64_t interval_ns = 2000000;
+  bool stopped = false;  // out: the call returned early
+
+  bool poll() {
+    if (stopped) return true;
+    if (!stop) return false;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::nanoseconds(interval_ns)) return false;
+    last_ = now;
+    stopped = stop(ctx);
+    return stopped;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
 // Duality gap (1/(2n) scaling) of b, given its residual r = y - X b and the correlations c = X^T r.
@@ -23,30 +51,31 @@ double lasso_gap(const double* c, const double* r, const double* y, const double
 // `beta` (length p) is the warm start and receives the solution.  `lam_prev` (unscaled, n*alpha of a
 // previous path point, or <= 0) enables the sequential strong rule for the first working set.
 LassoInfo lasso_cd(const double* xt, const double* y, long n, long p, double alpha, double* beta, double tol,
-                   long max_iter, bool positive, double alpha_prev = -1.0);
+                   long max_iter, bool positive, double alpha_prev = -1.0, Interrupt* ctl = nullptr);
 
 // The regularisation path: alphas in the given (decreasing) order, each warm-started from the previous
 // solution.  coefs: n_alphas x p; gaps, n_iter: n_alphas.
 void lasso_path_cd(const double* xt, const double* y, long n, long p, const double* alphas, long n_alphas,
-                   double* coefs, double* gaps, long* n_iter, double tol, long max_iter, bool positive);
+                   double* coefs, double* gaps, long* n_iter, double tol, long max_iter, bool positive,
+                   Interrupt* ctl = nullptr);
 
 // The same path by coordinate descent on the Gram matrix (for n >> p): gram = X^T X (p x p, row-major,
 // symmetric), xty = X^T y, yty = y.y.  Each coordinate update costs O(p); passes alternate between the
 // full set (the KKT check) and the active set.  Same stopping test and outputs as lasso_path_cd.
 void lasso_path_gram(const double* gram, const double* xty, double yty, long n, long p, const double* alphas,
                      long n_alphas, double* coefs, double* gaps, long* n_iter, double tol, long max_iter,
-                     bool positive);
+                     bool positive, Interrupt* ctl = nullptr);
 
 // FISTA (Beck & Teboulle 2009) with gradient-based adaptive restart; step 1/L with L = ||X||_2^2 / n
 // (lipschitz <= 0: estimated here by power iteration).
 LassoInfo lasso_fista(const double* xt, const double* y, long n, long p, double alpha, double* beta, double tol,
-                      long max_iter, bool positive, double lipschitz = -1.0);
+                      long max_iter, bool positive, double lipschitz = -1.0, Interrupt* ctl = nullptr);
 
 // ADMM on b = z (Boyd et al. 2011, sec. 6.4), penalty rho (rho <= 0: mean squared column norm / n).
 // The b-step solves with a Cholesky factor of X^T X / n + rho I (p <= n) or, through the Woodbury
 // identity, of X X^T / n + rho I (p > n).
 LassoInfo lasso_admm(const double* xt, const double* y, long n, long p, double alpha, double* beta, double tol,
-                     long max_iter, bool positive, double rho = -1.0);
+                     long max_iter, bool positive, double rho = -1.0, Interrupt* ctl = nullptr);
 
 // Sparse-modelling analytic continuation in the SVD (intermediate-representation) basis (Otsuki et al.,
 // PRE 95, 061302 (2017)): minimise 1/2 ||g - s * x||^2 + lam ||x||_1 subject to V x >= 0 and
