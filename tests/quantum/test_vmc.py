@@ -341,3 +341,24 @@ def test_vmc_optimisation_with_fast_sr_equals_dense_float64_solve(monkeypatch):
     (e1, p1), (e2, p2) = runs
     assert np.allclose(p1, p2, rtol=1e-9, atol=1e-11)
     assert np.allclose(e1, e2, rtol=1e-10, atol=1e-10)
+
+
+def test_blas_threads_change_nothing_but_speed():
+    # SR under a 1-thread BLAS (the default) and under whatever BLAS has: the same optimisation, bit for bit
+    from threadpoolctl import threadpool_limits
+
+    from physdl.geometry import Lattice
+    from physdl.quantum import heisenberg
+    from physdl.quantum.vmc import RBM, VMC, marshall_mask
+
+    lat = Lattice("chain", 10)
+    runs = []
+    for bt in (1, None):
+        psi = RBM(10, alpha=1, seed=3, sign_mask=marshall_mask(lat))
+        vmc = VMC(heisenberg(lat), psi, n_samples=256, n_chains=8, sampler="exchange", seed=4, blas_threads=bt)
+        with threadpool_limits(2):
+            vmc.run(5)
+        runs.append(psi.params.copy())
+    assert np.array_equal(runs[0], runs[1])
+    with pytest.raises(ValueError, match="blas_threads"):
+        VMC(heisenberg(lat), RBM(10, seed=3), n_samples=256, n_chains=8, blas_threads=0)
