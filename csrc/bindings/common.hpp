@@ -22,6 +22,16 @@ inline T* mutable_data(carray<T>& a, const char* name) {
   return a.mutable_data();
 }
 
+// The stop callback of physdl::core::StopPoll for kernels running without the GIL: take it and run
+// Python's signal handlers; true when one raised (the exception stays set for the binding to rethrow
+// once the kernel has returned).
+inline bool poll_signals(void*) {
+  const PyGILState_STATE st = PyGILState_Ensure();
+  const bool raised = PyErr_CheckSignals() != 0;
+  PyGILState_Release(st);
+  return raised;
+}
+
 }  // namespace physdl::bindings
 
 namespace physdl::bindings {

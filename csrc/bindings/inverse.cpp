@@ -25,15 +25,6 @@ std::pair<long, long> dims(const carray<double>& xt, const carray<double>& y) {
   return {n, p};
 }
 
-// Polled by the solvers without the GIL: take it and run Python's signal handlers; true when one
-// raised (the exception stays set for the binding to rethrow once the solver has returned).
-bool poll_signals(void*) {
-  const PyGILState_STATE st = PyGILState_Ensure();
-  const bool raised = PyErr_CheckSignals() != 0;
-  PyGILState_Release(st);
-  return raised;
-}
-
 inv::Interrupt make_interrupt() {
   inv::Interrupt c;
   c.stop = poll_signals;

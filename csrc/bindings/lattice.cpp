@@ -80,15 +80,6 @@ void check_spins(const carray<std::int8_t>& s) {
   if (bad) throw py::value_error("spins must hold only +1 and -1 (found " + std::to_string(bad) + " other values)");
 }
 
-// Polled between sweeps without the GIL: take it and run Python's signal handlers; true when one
-// raised (the exception stays set for the binding to rethrow once the kernel has returned).
-bool poll_signals(void*) {
-  const PyGILState_STATE st = PyGILState_Ensure();
-  const bool raised = PyErr_CheckSignals() != 0;
-  PyGILState_Release(st);
-  return raised;
-}
-
 // The kernel's control block: Python signals polled every 2 ms between sweeps; with `counters`
 // (a writeable int64 array of 3: sweeps done, next Wolff cluster, spins flipped) the kernel
 // advances them after each sweep, together with the state.

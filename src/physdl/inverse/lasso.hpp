@@ -8,8 +8,9 @@
 // BLAS; see physdl/nn/blas.hpp).
 #pragma once
 
-#include <chrono>
 #include <cstdint>
+
+#include "physdl/core/stop_poll.hpp"
 
 namespace physdl::inverse {
 
@@ -23,25 +24,7 @@ struct LassoInfo {
 /// every few coordinate updates or factor columns; at most every interval_ns it asks stop(ctx) and,
 /// when that says so, the solver returns at once with `stopped` set (the binding polls Python's
 /// signals there).  Polling never changes the arithmetic: an unstopped solve is bit for bit the same.
-struct Interrupt {
-  bool (*stop)(void*) = nullptr;
-  void* ctx = nullptr;
-  std::int64_t interval_ns = 2000000;
-  bool stopped = false;  // out: the call returned early
-
-  bool poll() {
-    if (stopped) return true;
-    if (!stop) return false;
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_ < std::chrono::nanoseconds(interval_ns)) return false;
-    last_ = now;
-    stopped = stop(ctx);
-    return stopped;
-  }
-
- private:
-  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
-};
+using Interrupt = physdl::core::StopPoll;
 
 // Duality gap (1/(2n) scaling) of b, given its residual r = y - X b and the correlations c = X^T r.
 double lasso_gap(const double* c, const double* r, const double* y, const double* b, long n, long p,

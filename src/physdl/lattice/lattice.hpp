@@ -21,8 +21,9 @@
 // stream ((chain << 40) | t | (1 << 39)) is 1.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
+
+#include "physdl/core/stop_poll.hpp"
 
 namespace physdl::lattice {
 
@@ -47,30 +48,18 @@ struct Graph {
 /// *sweeps (and, for Wolff, stores the next cluster number and adds the flipped spins), so the
 /// counters always describe the state in memory; between sweeps, at most every interval_ns, it
 /// calls stop(ctx) and returns early when that says so (the binding polls Python's signals there).
-struct Control {
+struct Control : physdl::core::StopPoll {
   std::int64_t* sweeps = nullptr;
   std::int64_t* cluster = nullptr;
   std::int64_t* flipped = nullptr;
-  bool (*stop)(void*) = nullptr;
-  void* ctx = nullptr;
-  std::int64_t interval_ns = 2000000;
-  bool stopped = false;  // out: the call returned early
 
   // Call after each completed sweep; true = stop now.
   bool after_sweep(std::int64_t flipped_now = 0, std::uint64_t next_cluster = 0) {
     if (sweeps) ++*sweeps;
     if (cluster) *cluster = static_cast<std::int64_t>(next_cluster);
     if (flipped) *flipped += flipped_now;
-    if (!stop) return false;
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_ < std::chrono::nanoseconds(interval_ns)) return false;
-    last_ = now;
-    stopped = stop(ctx);
-    return stopped;
+    return poll();
   }
-
- private:
-  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
 constexpr int kMetropolis = 0;
