@@ -214,3 +214,23 @@ def test_cli_sweep_spec(tmp_path, serial):
     assert main(["sweep", str(bad), "--serial"]) == 2
     with pytest.raises(SpecError, match="bad.toml"):
         dist.run_spec(bad, serial=True)
+
+
+def test_sweep_table_as_a_scan_shares_the_scan_helpers(serial, tmp_path):
+    """A lattice sweep's table becomes a lattice ScanResult: same values and errors per point, the
+    scan's Binder crossing and a save/load round trip."""
+    from physdl.lattice.scan import OBSERVABLES, ScanResult
+
+    sc = serial.to_scan()
+    assert sc.sizes == [4, 6] and sc.params["seed"] == 3 and sc.params["sweeps"] == TASK.sweeps
+    for k, (p, r) in enumerate(zip(serial.params, serial.results)):
+        row = np.flatnonzero((sc.table["L"] == p["L"]) & (sc.table["T"] == p["T"]))
+        assert row.size == 1
+        for name in OBSERVABLES:
+            assert sc.table[name][row[0]] == r[name].value and sc.table[name + "_error"][row[0]] == r[name].error
+    sc.save(tmp_path / "scan.h5")
+    back = ScanResult.load(tmp_path / "scan.h5")
+    assert np.array_equal(back.table["binder"], sc.table["binder"])
+    with pytest.raises(ValueError, match="L and T"):
+        dist.sweep(lambda i, seed: {"i": i}, dist.grid(i=[1]), tmp_path / "f.h5", client="serial",
+                   progress=False).table.to_scan()
