@@ -63,7 +63,9 @@ def problems(fig, name: str = "figure", exact_points=()) -> list[str]:
             if t.get_text().strip():
                 titles.append((f"axes {i} title", t))
         if ax.axison:
-            if not ax.get_xlabel().strip():
+            # a twin (twinx) shares the x axis of an axes that carries the label
+            twin_labelled = any(o is not ax and o.get_xlabel().strip() for o in ax.get_shared_x_axes().get_siblings(ax))
+            if not ax.get_xlabel().strip() and not twin_labelled:
                 out.append(f"{where}: no x label")
             if not ax.get_ylabel().strip():
                 out.append(f"{where}: no y label")
