@@ -137,9 +137,9 @@ class OverlapResult:
         return 0.5 * (self.q_edges[1:] + self.q_edges[:-1])
 
     def summary(self) -> str:
-        out = (f"beta={self.beta:.6g} N={self.n_sites} measurements={self.q_series.size}: <|q|>={self.abs_q:.5g} "
-               f"<q^2>={self.q2:.5g} <q^4>={self.q4:.5g} g={self.binder_g:.5g} chi_SG={self.chi_sg:.5g} "
-               f"tau_q2={self.tau_q2:.3g}")
+        out = (f"beta={self.beta:.6g} N={self.n_sites} measurements={self.q_series.size}: <|q|>={self.abs_q} "
+               f"<q^2>={self.q2} <q^4>={self.q4} g={self.binder_g} chi_SG={self.chi_sg} "
+               f"tau_q2={self.tau_q2}")  # every estimate rounded to its error (stats.format_value_error)
         k = self.extra.get("ladder_index")
         for name in ("swap_acceptance_a", "swap_acceptance_b"):
             acc = self.extra.get(name)
