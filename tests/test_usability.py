@@ -96,3 +96,20 @@ def test_readme_command_line_table_names_every_subcommand_and_flag():
             if not a.option_strings and a.choices:
                 for c in a.choices:
                     assert f"`{c}`" in rows[name] or c in rows[name].split("|")[1], (name, c)
+
+
+def test_readme_links_the_docs_and_every_tutorial():
+    """The README links the documentation's sources and each tutorial, and every relative link resolves."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "README.md").read_text()
+    links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
+    local = [l for l in links if "://" not in l and not l.startswith("mailto:")]
+    missing = [l for l in local if not (root / l).exists()]
+    assert not missing, missing
+    for t in sorted((root / "docs" / "tutorials").glob("ch*.py")):
+        assert f"](docs/tutorials/{t.name})" in text, t.name
+    for page in ("docs/index.md", "docs/getting-started.md", "docs/tasks.md"):
+        assert f"]({page})" in text, page

@@ -245,6 +245,10 @@ def test_phase_scan_result(dataset, tmp_path):
     # the means are the per-temperature means of the outputs computed directly
     p = clf.disorder_probability(dataset.configs)
     np.testing.assert_allclose(sc["output"].value, [p[dataset.T == t].mean() for t in dataset.temperatures])
+    # and the errors their standard errors, s / sqrt(n) with n = 6 configurations per temperature
+    np.testing.assert_allclose(sc["output"].error, [p[dataset.T == t].std(ddof=1) / math.sqrt(6)
+                                                    for t in dataset.temperatures])
+    assert phases.PhaseScan is PhaseScan
     assert len(repr(sc)) < 250 and "PhaseScan(3 temperatures" in repr(sc)
     for suffix in (".h5", ".npz"):
         path = tmp_path / f"scan{suffix}"
