@@ -150,8 +150,13 @@ def test_scan_of_a_spin_glass_prints_no_ferromagnetic_observables():
     text = str(res)
     assert res.params["spin_glass"] is True
     assert "|m|" not in text and " U" not in text and "C" in text.splitlines()[1]
-    ferro = str(lattice.scan_temperatures(lattice.Ising((4, 4)), [2.0], sweeps=50, seed=1))
-    assert "|m|" in ferro
+    ferro = lattice.scan_temperatures(lattice.Ising((4, 4)), [2.0], sweeps=50, seed=1)
+    assert "|m|" in str(ferro)
+    # the default plot: the energy for the glass, the Binder cumulant for the ferromagnet
+    for r, label in ((res, "energy per site e"), (ferro, "Binder cumulant U")):
+        fig, ax = plt.subplots()
+        assert r.plot(ax=ax).get_ylabel() == label and not problems(fig, label)
+        plt.close(fig)
 
 
 def test_scan_function_is_re_exported_without_shadowing_the_module():

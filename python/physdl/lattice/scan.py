@@ -242,8 +242,13 @@ class ScanResult:
             lines.append(f"{self.table['L'][i]:>4} {self.table['T'][i]:>8.5g}  " + " ".join(f"{x:>20}" for x in f))
         return "\n".join(lines)
 
-    def plot(self, observable: str = "binder", ax=None):
-        """``observable`` against T with error bars, one curve per size; returns the matplotlib Axes."""
+    def plot(self, observable: str | None = None, ax=None):
+        """``observable`` against T with error bars, one curve per size; returns the matplotlib Axes.
+
+        The default is the Binder cumulant, or the energy for a spin glass (``params["spin_glass"]``),
+        whose ferromagnetic Binder cumulant is no order parameter."""
+        if observable is None:
+            observable = "energy" if self.params.get("spin_glass") else "binder"
         check_choice(observable, "observable", OBSERVABLES)
         import matplotlib.pyplot as plt
 
