@@ -126,6 +126,21 @@ def test_tuned_ladder_round_trip_repr_plot(ladder, tmp_path, suffix):
     plt.close(fig)
     with pytest.raises(ValueError, match=f"ladder{suffix}"):
         lattice.OverlapTempering.load(p)
+    with pytest.raises(ValueError, match="iteration"):
+        ladder.acceptance_error(5)
+
+
+def test_result_arguments_are_validated(overlap, tempering, tmp_path):
+    with pytest.raises(ValueError, match="path must end in"):
+        overlap.save(tmp_path / "q.txt")
+    with pytest.raises(ValueError, match="seed"):
+        overlap.save(tmp_path / "q.h5", seed=-1)
+    with pytest.raises(ValueError, match="params must be JSON"):
+        tempering.save(tmp_path / "t.h5", parameters={"x": object()})
+    with pytest.raises(ValueError, match="empty"):
+        lattice.OverlapTempering().save(tmp_path / "e.h5")
+    with pytest.raises(ValueError, match="L must be"):
+        lattice.ScanResult.from_runs([lattice.Simulation(lattice.Ising((4, 4)), T=2.0, seed=1).run(5)], L=0)
 
 
 def test_scan_from_tempering_runs(tmp_path):

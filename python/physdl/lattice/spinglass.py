@@ -597,6 +597,10 @@ class TunedLadder:
 
     def acceptance_error(self, iteration: int = -1) -> np.ndarray:
         """Binomial standard errors of the acceptances measured at ``iteration`` (NaN if unknown)."""
+        n = len(self.history)
+        if n == 0:
+            raise ValueError("this ladder has no measured iterations (iterations=0)")
+        iteration = check_int(iteration, "iteration", minimum=-n, maximum=n - 1)
         _, acc = self.history[iteration]
         acc = np.asarray(acc, dtype=np.float64)
         if not self.attempts:
