@@ -23,3 +23,12 @@ T, g = lattice.OverlapTempering.load(os.path.join(folder, "pt.npz")).estimate("b
 print("g(T):", ", ".join(f"{t:.3g}: {v:.3f}" for t, v in zip(T, g.value)))
 pt.plot("binder_g")
 print(lattice.ScanResult.from_runs(pts[0].run(500), L=6))  # e and C only: a spin glass
+
+# the disorder average: one pair of replicas per coupling sample, errors over the samples
+samples = []
+for d in range(4):
+    m = lattice.EdwardsAnderson((6, 6), seed=10 + d)
+    a, b = (lattice.Simulation(m, T=1.0, update="metropolis", seed=s) for s in (1, 2))
+    samples.append(lattice.overlap_run(a, b, 1000, burn_in=200))
+avg = lattice.disorder_average(samples)
+print(f"[<q^2>] = {avg['q2']}, g = {avg['binder_g']} over {avg['n_samples']} disorder samples")

@@ -191,3 +191,39 @@ def test_nan_estimates_survive_the_round_trip(tmp_path):
     r.save(tmp_path / "c.npz")
     back = lattice.OverlapResult.load(tmp_path / "c.npz")
     assert math.isnan(back.tau_q2.value) and back.q2.value == 1.0
+
+
+def test_disorder_average_is_the_leave_one_sample_out_jackknife():
+    """[<q^2>], [<q^4>] and g = (3 - [<q^4>]/[<q^2>]^2)/2 over samples, errors by leaving out one sample,
+    computed here by hand; the tempering form gives the same numbers per temperature."""
+    rng = np.random.default_rng(8)
+    N = 16
+    per_sample = []
+    for s in range(7):  # seven "disorder samples", two temperatures each, overlaps on the grid 2k/N - 1
+        per_sample.append([lattice.overlap_analysis((2 * rng.integers(0, N + 1, size=200) - N) / N * w, b, N)
+                           for b, w in ((1.0, 0.3 + 0.05 * s), (0.5, 1.0))])
+    q2 = np.array([[r.q2.value for r in x] for x in per_sample])
+    q4 = np.array([[r.q4.value for r in x] for x in per_sample])
+    n = len(per_sample)
+
+    def g(a2, a4):
+        return 0.5 * (3 - a4 / a2 ** 2)
+
+    for j in range(2):
+        full = g(q2[:, j].mean(), q4[:, j].mean())
+        loo = np.array([g(np.delete(q2[:, j], i).mean(), np.delete(q4[:, j], i).mean()) for i in range(n)])
+        value = n * full - (n - 1) * loo.mean()
+        error = math.sqrt((n - 1) / n * np.sum((loo - loo.mean()) ** 2))
+        one = lattice.disorder_average([x[j] for x in per_sample])
+        assert one["binder_g"].value == pytest.approx(value) and one["binder_g"].error == pytest.approx(error)
+        assert one["q2"].value == pytest.approx(q2[:, j].mean())
+        assert one["q2"].error == pytest.approx(q2[:, j].std(ddof=1) / math.sqrt(n))
+        assert one["chi_sg"].value == pytest.approx(N * q2[:, j].mean()) and one["n_samples"] == n
+        ladder = lattice.disorder_average([lattice.OverlapTempering(x) for x in per_sample])
+        assert ladder["binder_g"].value[j] == pytest.approx(value) and ladder["binder_g"].error[j] == pytest.approx(error)
+    with pytest.raises(ValueError, match="at least 2"):
+        lattice.disorder_average(per_sample[0][:1])
+    with pytest.raises(ValueError, match="share their betas"):
+        lattice.disorder_average([per_sample[0][0], per_sample[1][1]])
+    with pytest.raises(TypeError, match="OverlapResult"):
+        lattice.disorder_average([1, 2])

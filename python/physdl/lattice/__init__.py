@@ -25,8 +25,8 @@ from .simulation import (STORAGES, SWEEPS, UPDATES, Estimate, LatticeTooLarge, P
                          unpack_multispin)
 from .scan import ScanResult
 from .scan import scan as scan_temperatures  # physdl.lattice.scan stays the module
-from .spinglass import (OverlapResult, OverlapTempering, TunedLadder, geometric_ladder, overlap_analysis,
-                        overlap_run, overlap_tempering, overlaps, same_disorder, tuned_ladder)
+from .spinglass import (OverlapResult, OverlapTempering, TunedLadder, disorder_average, geometric_ladder,
+                        overlap_analysis, overlap_run, overlap_tempering, overlaps, same_disorder, tuned_ladder)
 
 __all__ = [
     "GEOMETRIES", "UPDATES", "STORAGES", "SWEEPS", "SQUARE_TC", "TRIANGULAR_TC",
@@ -36,5 +36,5 @@ __all__ = [
     "exact", "enumerate", "datasets", "transition",
     "IsingDataset", "ising_dataset", "spinglass", "overlaps", "overlap_analysis", "overlap_run",
     "overlap_tempering", "OverlapResult", "OverlapTempering", "same_disorder", "geometric_ladder", "tuned_ladder",
-    "TunedLadder", "scan", "scan_temperatures", "ScanResult",
+    "TunedLadder", "disorder_average", "scan", "scan_temperatures", "ScanResult",
 ]

@@ -9,12 +9,12 @@ random-sign couplings it averages to zero in both phases).
 * :func:`overlap_tempering` -- two independent :class:`~physdl.lattice.ParallelTempering` ladders
   on the same couplings, one result per temperature;
 * :func:`overlaps` -- q of configuration arrays, :func:`overlap_analysis` -- the estimates of a
-  q series;
+  q series; :func:`disorder_average` -- averages over disorder samples with jackknife errors;
 * :func:`geometric_ladder`, :func:`tuned_ladder` -- temperature sets for parallel tempering.
 
 Errors are binned jackknife errors (:func:`physdl.stats.jackknife`), as in
 :func:`~physdl.lattice.analyse`.  For the disorder average, run several disorder seeds and average
-the per-sample results.
+the per-sample results with :func:`disorder_average`.
 """
 
 from __future__ import annotations
@@ -404,6 +404,60 @@ def overlap_analysis(q, beta: float, n_sites: int, measure_every: int = 1, n_bin
         q_edges=edges, p_q=counts / q.size,
         extra=dict(extra or {}),
     )
+
+
+def disorder_average(samples) -> dict:
+    """Averages over disorder samples, with jackknife errors over the samples.
+
+    Physical spin-glass observables are averages ``[.]`` over the couplings of the thermal
+    averages ``<.>`` of each sample: ``[<|q|>]``, ``[<q^2>]``, ``[<q^4>]``, ``chi_SG = N [<q^2>]``
+    and the Binder ratio ``g = (1/2)(3 - [<q^4>] / [<q^2>]^2)`` (the ratio of the averages, not the
+    average of the per-sample ratios).  The errors are leave-one-sample-out jackknife errors, so
+    they hold the sample-to-sample spread, which dominates for spin glasses; the thermal errors of
+    each sample are not added (they are part of that spread).
+
+    Parameters
+    ----------
+    samples : sequence of OverlapResult (one per disorder sample, one beta and N) or of
+        OverlapTempering (one per sample, the same betas)
+
+    Returns
+    -------
+    dict with ``beta`` (float, or array for tempering), ``n_sites``, ``n_samples`` and the
+    :class:`~physdl.stats.Estimate` of ``abs_q``, ``q2``, ``q4``, ``chi_sg``, ``binder_g``
+    (array-valued, one per beta, for tempering).
+    """
+    samples = list(samples)
+    if len(samples) < 2:
+        raise ValueError(f"samples must hold at least 2 disorder samples, got {len(samples)}")
+    if all(isinstance(x, OverlapResult) for x in samples):
+        per = [[x] for x in samples]
+        ladder = False
+    elif all(isinstance(x, OverlapTempering) and len(x) > 0 for x in samples):
+        per = [list(x) for x in samples]
+        ladder = True
+    else:
+        raise TypeError("samples must be OverlapResult objects, or non-empty OverlapTempering objects, "
+                        "one per disorder sample")
+    betas = np.array([[r.beta for r in x] for x in per]) if len({len(x) for x in per}) == 1 else None
+    N = {r.n_sites for x in per for r in x}
+    if betas is None or np.any(betas != betas[0]) or len(N) != 1:
+        raise ValueError("the samples must share their betas and number of sites")
+    N = N.pop()
+    m = {k: np.array([[getattr(r, k).value for r in x] for x in per], dtype=np.float64)
+         for k in ("abs_q", "q2", "q4")}  # (samples, betas)
+    n = len(samples)
+    fns = {"abs_q": lambda a, b, c: a, "q2": lambda a, b, c: b, "q4": lambda a, b, c: c,
+           "chi_sg": lambda a, b, c: N * b, "binder_g": lambda a, b, c: 0.5 * (3.0 - c / (b * b))}
+    out = {"beta": betas[0] if ladder else float(betas[0, 0]), "n_sites": int(N), "n_samples": n}
+    for name, f in fns.items():
+        ests = [stats.jackknife(f, m["abs_q"][:, j], m["q2"][:, j], m["q4"][:, j], n_blocks=n)
+                for j in range(betas.shape[1])]  # one small jackknife per temperature
+        if ladder:
+            out[name] = Estimate(np.array([e.value for e in ests]), np.array([e.error for e in ests]), n=n)
+        else:
+            out[name] = Estimate(ests[0].value, ests[0].error, n=n)
+    return out
 
 
 # ---------------------------------------------------------------------------------- replicas
