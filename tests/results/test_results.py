@@ -335,3 +335,11 @@ def test_phases_figures_pass_the_figure_checks(monkeypatch, tmp_path):
     assert set(seen) == {"fig8_1_triangular.png", "fig8_2_thermometer_heatmaps.png",
                          "fig8_2b_thermometer_specific_heat.png", "fig8_3_three_units.png"}
     assert not any(seen.values()), seen
+
+
+def test_run_summary_rounds_each_value_to_its_error(run):
+    """The one-line summary prints every estimate as format_value_error does (no unrounded digits)."""
+    s = run.summary()
+    for key, est in (("e", run.energy), ("|m|", run.abs_magnetization), ("C", run.specific_heat),
+                     ("chi", run.susceptibility), ("U", run.binder), ("tau_e", run.tau_energy)):
+        assert f"{key}={format_value_error(est.value, est.error)} " in s + " ", (key, s)
