@@ -50,16 +50,17 @@ CHILD = CHILD_PRELUDE + textwrap.dedent("""
     interrupted(work, unchanged=lambda: bool(np.array_equal(start, keep)), after=after)
 """)
 
-CASES = [(kind, be) for kind in ("cd", "fista", "admm", "path", "gram", "cv") for be in ("cpp", "numba")]
+CASES = [(kind, be) for kind in ("cd", "fista", "admm", "path", "gram", "cv", "cvgram") for be in ("cpp", "numba")]
 SIZES = {"cd": (300, 600), "fista": (300, 600), "admm": (600, 400), "path": (300, 600), "gram": (2000, 300),
-         "cv": (300, 600)}
+         "cv": (300, 600), "cvgram": (2000, 200)}  # cvgram: training parts of >= 2p rows (the Gram route)
+CHILD_KIND = {"gram": "path", "cvgram": "cv"}
 
 
 @pytest.mark.parametrize("kind,backend", CASES)
 def test_lasso_sigint_reaction(kind, backend):
     n, p = SIZES[kind]
     delay = float(np.random.default_rng(zlib.crc32(f"{kind}/{backend}".encode())).uniform(0.3, 0.8))
-    reaction, res = sigint_reaction(CHILD, "path" if kind == "gram" else kind, backend, n, p, delay=delay)
+    reaction, res = sigint_reaction(CHILD, CHILD_KIND.get(kind, kind), backend, n, p, delay=delay)
     assert reaction < 1.0, f"SIGINT seen after {reaction:.2f} s"
     assert res["unchanged"]
     # the process is usable after the interrupt: a fresh solve equals one made here

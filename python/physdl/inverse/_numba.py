@@ -290,6 +290,52 @@ def lasso_path_gram(gram, xty, yty, n, alphas, tol, max_iter, positive, first=No
     return coefs, gaps, iters
 
 
+
+def lasso_cv_gram(x, y, bounds, alphas, fit_intercept, tol, max_iter, positive):
+    """Twin of the C++ lasso_cv_gram: the held-out blocks' Gram matrices by NumPy, the training Grams as
+    their sum less the block's, centred by rank-one corrections, each fold's path by the Numba Gram
+    kernel (in pieces), the held-out errors by predicting the held-out rows directly, and a cold-started
+    refit at the chosen alpha on the whole centred Gram matrix.  Returns (mse, coef, best, gap, n_iter)."""
+    n, p = x.shape
+    nf = len(bounds) - 1
+    mu = x.mean(axis=0) if fit_intercept else np.zeros(p)
+    ymu = float(y.mean()) if fit_intercept else 0.0
+    blocks = []
+    for f in range(nf):
+        z = x[bounds[f]:bounds[f + 1]] - mu
+        yf = y[bounds[f]:bounds[f + 1]] - ymu
+        with _interrupt.deferred_sigint():
+            blocks.append((z.T @ z, z.T @ yf, z.sum(axis=0), float(yf.sum()), float(yf @ yf)))
+    gall = sum(b[0] for b in blocks)
+    call = sum(b[1] for b in blocks)
+    sall = sum(b[2] for b in blocks)
+    syall = sum(b[3] for b in blocks)
+    yyall = sum(b[4] for b in blocks)
+    mse = np.empty((len(alphas), nf))
+    mean = np.zeros((len(alphas), p))
+
+    def centred(g, c, s, sy, yy, m):
+        if fit_intercept:
+            g = g - np.outer(s, s) / m
+            c = c - s * (sy / m)
+            yy = yy - sy * sy / m
+        return g, c, max(yy, 0.0)
+
+    for f in range(nf):
+        t, c, s, sy, yy = blocks[f]
+        m = n - (bounds[f + 1] - bounds[f])
+        g, xty, yty = centred(gall - t, call - c, sall - s, syall - sy, yyall - yy, m)
+        coefs, _, _ = lasso_path_gram(g, xty, yty, m, alphas, tol, max_iter, positive)
+        b0 = ((syall - sy) - coefs @ (sall - s)) / m if fit_intercept else np.zeros(len(alphas))
+        z = x[bounds[f]:bounds[f + 1]] - mu
+        res = (y[bounds[f]:bounds[f + 1]] - ymu)[:, None] - z @ coefs.T - b0
+        mse[:, f] = np.mean(res * res, axis=0)
+        mean += coefs / nf
+    best = int(np.argmin(mse.mean(axis=1)))
+    g, xty, yty = centred(gall, call, sall, syall, yyall, n)
+    coefs, gaps, iters = lasso_path_gram(g, xty, yty, n, alphas[best:best + 1], tol, max_iter, positive)
+    return mse, coefs[0], best, float(gaps[0]), int(iters[0])
+
 @njit(cache=True)
 def _top_eigenvalue(xt):
     p, n = xt.shape

@@ -106,8 +106,8 @@ def alpha_max(X, y, *, fit_intercept=False, positive=False) -> float:
     1.5
     """
     X, y = _check_xy(X, y)
-    Xc, yc, _, _ = _center(X, y, fit_intercept)
-    c = Xc.T @ yc
+    # (X - mean)^T (y - mean(y)) = X^T (y - mean(y)): no centred copy of X is needed
+    c = X.T @ (y - y.mean()) if fit_intercept else X.T @ y
     m = c.max() if positive else np.abs(c).max()
     return float(max(m, 0.0) / X.shape[0])
 
@@ -286,7 +286,11 @@ def lasso_cv(X, y, *, alphas=None, n_alphas=100, eps=1e-3, cv=5, fit_intercept=T
 
     The grid comes from the whole (centred) data; on each fold the path is fitted on the centred
     training part and scored by the mean squared error on the held-out part; the alpha with the
-    least mean error is refitted on all the data.
+    least mean error is refitted on all the data.  When every training part has at least 2p rows,
+    the folds run on Gram matrices: one product X_f^T X_f per held-out block f, the training Grams
+    as their sum less X_f^T X_f with the centring as rank-one corrections, coordinate descent on
+    them, the held-out errors from the same blocks' sums, and the refit on the whole Gram matrix
+    (C++: one call; ``numba``: the same formulas in NumPy around the Numba path kernel).
 
     Examples
     --------
@@ -303,12 +307,29 @@ def lasso_cv(X, y, *, alphas=None, n_alphas=100, eps=1e-3, cv=5, fit_intercept=T
     fit_intercept = bool(fit_intercept)
     if alphas is None:
         alphas = alpha_grid(X, y, n_alphas=n_alphas, eps=eps, fit_intercept=fit_intercept, positive=positive)
-    n = X.shape[0]
+    else:
+        alphas = check_array(alphas, "alphas", dtype=np.float64, ndim=1, finite=True, nonempty=True)
+        if np.any(alphas <= 0):
+            raise ValueError("alphas must all be > 0")
+        alphas = np.sort(alphas)[::-1].copy()
+    n, p = X.shape
     # KFold without shuffling: the first n % cv folds get one extra sample
     sizes = np.full(cv, n // cv)
     sizes[: n % cv] += 1
-    bounds = np.concatenate([[0], np.cumsum(sizes)])
-    mse = np.empty((len(np.atleast_1d(alphas)), cv))
+    bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    be = _backend.resolve(backend, ("cpp", "numba"))
+    if n - sizes.max() >= 2 * p and _gram_cv_fits(p, cv):
+        # n_train >> p: everything from the held-out blocks' Gram matrices (no training copies of X)
+        args = (np.ascontiguousarray(X), y, bounds, alphas, fit_intercept, tol, max_iter, positive)
+        if be == "cpp":
+            mse, coef, best, _, _ = core_inverse().lasso_cv_gram(*args)
+        else:
+            from . import _numba
+
+            mse, coef, best, _, _ = _numba.lasso_cv_gram(*args)
+        intercept = float(y.mean() - X.mean(axis=0) @ coef) if fit_intercept else 0.0
+        return LassoCVResult(float(alphas[best]), alphas, mse, coef, intercept)
+    mse = np.empty((len(alphas), cv))
     path = None
     fold_coefs = []
     for f in range(cv):
@@ -328,6 +349,11 @@ def lasso_cv(X, y, *, alphas=None, n_alphas=100, eps=1e-3, cv=5, fit_intercept=T
                 coef_init=start, backend=backend)
     return LassoCVResult(float(alphas[best]), alphas, mse, fit.coef, fit.intercept)
 
+
+def _gram_cv_fits(p, cv) -> bool:
+    """The Gram route of lasso_cv holds about cv + 3 matrices of p x p doubles (fold Grams kept up to 1 GiB,
+    recomputed beyond); refuse it above 4 GiB of them."""
+    return 3 * p * p * 8 <= 4 * 2**30
 
 def kkt_violation(X, y, coef, alpha, *, positive=False, intercept=0.0) -> float:
     """Largest violation of the LASSO optimality (KKT) conditions, relative to alpha.
