@@ -71,3 +71,29 @@ def test_lasso_sigint_reaction(kind, backend):
     amax = np.abs(X.T @ y).max() / n
     here = inverse.lasso(X[:20, :8], y[:20], 0.01 * amax, tol=1e-10, backend=backend)
     np.testing.assert_array_equal(np.array(res["after"]), here.coef)
+
+
+BIG_ADMM = CHILD_PRELUDE + textwrap.dedent("""
+    import numpy as np
+    from physdl import inverse
+    n, p = int(sys.argv[1]), int(sys.argv[2])
+    small = np.random.default_rng(1).standard_normal((30, 20))
+    inverse.lasso(small, small[:, 0], 0.01, solver="admm", rho=0.1, backend="numba", max_iter=5)  # compile
+    X = np.random.default_rng(2).standard_normal((n, p))
+    y = X[:, :5].sum(axis=1)
+    start = np.zeros(p)
+
+    def work():
+        inverse.lasso(X, y, 0.01, solver="admm", rho=0.01, tol=1e-300, max_iter=10**12, coef_init=start,
+                      backend="numba")
+
+    interrupted(work, unchanged=lambda: bool(not start.any()))
+""")
+
+
+def test_numba_admm_gram_sees_sigint():
+    """The Numba ADMM's X^T X (8000 x 2500: seconds of BLAS work) is built in blocks of rows, run in
+    pieces: a SIGINT sent during it is seen within a second."""
+    reaction, res = sigint_reaction(BIG_ADMM, 8000, 2500, delay=1.5)
+    assert reaction < 1.0, f"SIGINT seen after {reaction:.2f} s"
+    assert res["unchanged"]

@@ -426,16 +426,47 @@ def _admm_setup(xt, y, b, positive, rho):
         rho = rho / p / n
         if rho <= 0.0:
             rho = 1.0
-    if p <= n:
-        m = xt @ xt.T + n * rho * np.eye(p)
-    else:
-        m = xt.T @ xt + n * rho * np.eye(n)
     xty = xt @ y
     z = b.copy()
     for j in range(p):
         if positive and z[j] < 0:
             z[j] = 0.0
-    return rho, m, xty, z
+    return rho, xty, z
+
+
+GRAM_ROWS = 64  # rows of X^T X (or X X^T) per product of the ADMM setup: the unit of its pieces
+
+
+def _admm_gram(xt, rho, first=None):
+    """The lower triangle of X^T X + n rho I (p <= n) or X X^T + n rho I (p > n), all the Cholesky
+    factorisation reads (the upper triangle is 0), by products of GRAM_ROWS rows at a time (block i
+    against blocks 0..i) run in pieces of about PIECE_SECONDS: one product over a large X would hold
+    off Ctrl-C for seconds.  The blocks are fixed, so the matrix does not depend on how the pieces
+    cut them."""
+    p, n = xt.shape
+    primal = p <= n
+    d = p if primal else n
+    m = np.zeros((d, d))
+    nblk = -(-d // GRAM_ROWS)
+    done = [0]
+
+    def step(k):
+        # at most k blocks, and none started after PIECE_SECONDS (block i costs i + 1 units, so the
+        # rate of the early blocks would over-estimate the later ones)
+        t0 = time.perf_counter()
+        stop = min(nblk, done[0] + k)
+        while done[0] < stop and time.perf_counter() - t0 < _interrupt.PIECE_SECONDS:
+            i0, i1 = done[0] * GRAM_ROWS, min(d, (done[0] + 1) * GRAM_ROWS)
+            if primal:
+                m[i0:i1, :i1] = xt[i0:i1] @ xt[:i1].T
+            else:
+                m[i0:i1, :i1] = xt[:, i0:i1].T @ xt[:, :i1]
+            done[0] += 1
+        return done[0] == nblk
+
+    _drive(("admm_gram", xt.shape), step, first)
+    m[np.diag_indices(d)] += n * rho
+    return m
 
 
 @njit(cache=True)
@@ -508,7 +539,9 @@ def lasso_admm(xt, y, alpha, b, tol, max_iter, positive, rho, first=None):
     c = np.empty(p)
     tol_abs = tol * float(y @ y)
     with _interrupt.deferred_sigint():
-        rho, chol, xty, z = _admm_setup(xt, y, b, positive, rho)
+        rho, xty, z = _admm_setup(xt, y, b, positive, rho)
+    chol = _admm_gram(xt, rho, first)
+    with _interrupt.deferred_sigint():
         b[:] = z
         gap, _ = _gap(xt, y, b, r, c, lam, positive)
     col = [0]  # the factor, column by column (O(d^3): pieces too)

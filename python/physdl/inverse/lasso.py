@@ -88,6 +88,41 @@ def _center(X, y, fit_intercept):
     return X - xm, y - ym, xm, ym
 
 
+_COPY_BLOCK = 1 << 21  # elements per block of the copies below (~20-100 ms each): Ctrl-C is seen between blocks
+
+
+def _columns(X, xm=None):
+    """X^T as a C-contiguous (p, n) array (X's columns contiguous), less ``xm`` from every row of X when
+    given; copied by blocks of columns, so that a KeyboardInterrupt is raised within a block's time
+    even for a large X (one transposing copy of 10^8 entries takes seconds)."""
+    if xm is None and X.flags.f_contiguous:
+        return X.T
+    n, p = X.shape
+    xt = np.empty((p, n))
+    step = max(1, _COPY_BLOCK // max(n, 1))
+    for j0 in range(0, p, step):
+        j1 = min(p, j0 + step)
+        if xm is None:
+            xt[j0:j1] = X[:, j0:j1].T
+        else:
+            np.subtract(X[:, j0:j1].T, xm[j0:j1, None], out=xt[j0:j1])
+    return xt
+
+
+def _gram(X):
+    """X^T X as the sum of the Gram matrices of blocks of rows of X (each a BLAS rank-k update of about
+    2^27 multiply-adds, so a KeyboardInterrupt is seen between blocks), without a transposed copy."""
+    n, p = X.shape
+    rows = max(64, (1 << 28) // max(p * p, 1))
+    if rows >= n:
+        return X.T @ X
+    g = np.zeros((p, p))
+    for r0 in range(0, n, rows):
+        blk = X[r0:r0 + rows]
+        g += blk.T @ blk
+    return g
+
+
 def _common(tol, max_iter, positive):
     tol = check_float(tol, "tol", positive=True)
     max_iter = check_int(max_iter, "max_iter", minimum=1, maximum=2**40)
@@ -165,8 +200,13 @@ def lasso(X, y, alpha, *, solver="cd", positive=False, fit_intercept=False, tol=
         b = check_array(coef_init, "coef_init", dtype=np.float64, ndim=1, shape=(p,), finite=True).copy()
     if rho is not None:
         rho = check_float(rho, "rho", positive=True)
-    Xc, yc, xm, ym = _center(X, y, bool(fit_intercept))
-    xt = np.ascontiguousarray(Xc.T)
+    if fit_intercept:
+        xm, ym = X.mean(axis=0), float(y.mean())
+        yc = y - ym
+        xt = _columns(X, xm)
+    else:
+        xm, ym, yc = np.zeros(p), 0.0, y
+        xt = _columns(X)
     be = _backend.resolve(backend, ("cpp", "numba"))
     param = -1.0
     if solver == "admm" and rho is not None:
@@ -185,7 +225,7 @@ def lasso(X, y, alpha, *, solver="cd", positive=False, fit_intercept=False, tol=
         else:
             it, gap = _numba.lasso_admm(xt, yc, alpha, b, tol, max_iter, positive, param)
     intercept = float(ym - xm @ b) if fit_intercept else 0.0
-    r = yc - Xc @ b
+    r = yc - (X @ b - xm @ b)
     obj = float(0.5 / n * (r @ r) + alpha * np.abs(b).sum())
     return LassoResult(b, intercept, alpha, float(gap), int(it), obj, solver)
 
@@ -258,12 +298,11 @@ def lasso_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, positive=False, tol
         if np.any(alphas <= 0):
             raise ValueError("alphas must all be > 0")
         alphas = np.sort(alphas)[::-1].copy()
-    xt = np.ascontiguousarray(X.T)
     be = _backend.resolve(backend, ("cpp", "numba"))
     n, p = X.shape
-    if n >= 2 * p:  # n >> p: coordinate descent on the Gram matrix X^T X (one BLAS product, O(p) updates)
-        gram = xt @ xt.T
-        xty = xt @ y
+    if n >= 2 * p:  # n >> p: coordinate descent on the Gram matrix X^T X (BLAS products, O(p) updates)
+        gram = _gram(X)
+        xty = X.T @ y
         args = (gram, xty, float(y @ y), n, alphas, tol, max_iter, positive)
         if be == "cpp":
             coefs, gaps, iters = core_inverse().lasso_path_gram(*args)
@@ -272,11 +311,11 @@ def lasso_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, positive=False, tol
 
             coefs, gaps, iters = _numba.lasso_path_gram(*args)
     elif be == "cpp":
-        coefs, gaps, iters = core_inverse().lasso_path_cd(xt, y, alphas, tol, max_iter, positive)
+        coefs, gaps, iters = core_inverse().lasso_path_cd(_columns(X), y, alphas, tol, max_iter, positive)
     else:
         from . import _numba
 
-        coefs, gaps, iters = _numba.lasso_path_cd(xt, y, alphas, tol, max_iter, positive)
+        coefs, gaps, iters = _numba.lasso_path_cd(_columns(X), y, alphas, tol, max_iter, positive)
     return LassoPath(alphas, coefs, gaps, np.asarray(iters, dtype=np.int64))
 
 
