@@ -296,17 +296,21 @@ def lasso_cv_gram(x, y, bounds, alphas, fit_intercept, tol, max_iter, positive):
     their sum less the block's, centred by rank-one corrections, each fold's path by the Numba Gram
     kernel (in pieces), the held-out errors by predicting the held-out rows directly, and a cold-started
     refit at the chosen alpha on the whole centred Gram matrix.  Returns (mse, coef, best, gap, n_iter)."""
+    from .lasso import _gram  # X^T X by blocks of rows (Ctrl-C between them)
+
     n, p = x.shape
     nf = len(bounds) - 1
     mu = x.mean(axis=0) if fit_intercept else np.zeros(p)
     ymu = float(y.mean()) if fit_intercept else 0.0
+    keep = (nf + 2) * p * p * 8 <= 2**30  # keep the blocks' Grams, else compute them again per fold (as C++)
     blocks = []
+    gall = np.zeros((p, p))
     for f in range(nf):
         z = x[bounds[f]:bounds[f + 1]] - mu
         yf = y[bounds[f]:bounds[f + 1]] - ymu
-        with _interrupt.deferred_sigint():
-            blocks.append((z.T @ z, z.T @ yf, z.sum(axis=0), float(yf.sum()), float(yf @ yf)))
-    gall = sum(b[0] for b in blocks)
+        t = _gram(z)
+        gall += t
+        blocks.append((t if keep else None, z.T @ yf, z.sum(axis=0), float(yf.sum()), float(yf @ yf)))
     call = sum(b[1] for b in blocks)
     sall = sum(b[2] for b in blocks)
     syall = sum(b[3] for b in blocks)
@@ -323,6 +327,8 @@ def lasso_cv_gram(x, y, bounds, alphas, fit_intercept, tol, max_iter, positive):
 
     for f in range(nf):
         t, c, s, sy, yy = blocks[f]
+        if t is None:
+            t = _gram(x[bounds[f]:bounds[f + 1]] - mu)
         m = n - (bounds[f + 1] - bounds[f])
         g, xty, yty = centred(gall - t, call - c, sall - s, syall - sy, yyall - yy, m)
         coefs, _, _ = lasso_path_gram(g, xty, yty, m, alphas, tol, max_iter, positive)

@@ -110,12 +110,13 @@ def _columns(X, xm=None):
 
 
 def _gram(X):
-    """X^T X as the sum of the Gram matrices of blocks of rows of X (each a BLAS rank-k update of about
-    2^27 multiply-adds, so a KeyboardInterrupt is seen between blocks), without a transposed copy."""
+    """X^T X without a transposed copy: one BLAS symmetric product when it is small (<= ~2^30
+    multiply-adds), else the sum of the Gram matrices of blocks of rows (each ~2^27 multiply-adds, so
+    that a KeyboardInterrupt is seen between blocks)."""
     n, p = X.shape
-    rows = max(64, (1 << 28) // max(p * p, 1))
-    if rows >= n:
+    if n * p * p <= 1 << 31:  # up to ~2^30 multiply-adds (a symmetric rank-k update): one call
         return X.T @ X
+    rows = max(64, (1 << 28) // max(p * p, 1))
     g = np.zeros((p, p))
     for r0 in range(0, n, rows):
         blk = X[r0:r0 + rows]
