@@ -93,3 +93,19 @@ def test_gram_cv_user_alphas_sorted_and_checked():
         lasso_cv(X, y, alphas=[0.1, -0.2], cv=3)
     with pytest.raises(ValueError, match="alphas"):
         lasso_cv(X, y, alphas=[0.1, np.nan], cv=3)
+
+
+@pytest.mark.parametrize("n,p", [(60, 150), (400, 40)])  # residual route (screening, working sets); Gram route
+@pytest.mark.parametrize("positive", [False, True])
+def test_path_kkt_at_every_alpha(cpu_backend, n, p, positive):
+    """No screening rule or working set leaves out a feature that belongs in the solution: at a tight
+    tolerance the KKT conditions hold to 1e-6 (relative to alpha) at every point of the path."""
+    from physdl.inverse import lasso_path
+
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((n, p))
+    X = X + 1.5 * np.roll(X, 1, axis=1)
+    y = X[:, :8] @ np.linspace(-2.0, 2.0, 8) + 0.3 * rng.standard_normal(n)
+    path = lasso_path(X, y, n_alphas=25, eps=1e-3, tol=1e-14, positive=positive, backend=cpu_backend)
+    for k, a in enumerate(path.alphas):
+        assert kkt_violation(X, y, path.coefs[k], a, positive=positive) < 1e-6, k
