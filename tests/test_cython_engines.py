@@ -335,7 +335,7 @@ MSE, CE = 0, 3
 
 
 def test_table_version(cy):
-    assert cy.version() == physdl._core._capi_version >= 4
+    assert cy.version() == physdl._core._capi_version >= 5
 
 
 def _mlp(seed=4, dtype="float64"):

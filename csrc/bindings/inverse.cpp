@@ -89,12 +89,14 @@ void register_inverse(py::module_& root) {
     need(y.ndim() == 1, "y must be 1-dimensional");
     const long n = long(x.shape(0)), p = long(x.shape(1));
     need(n > 0 && p > 0, "X must not be empty");
-    need(long(y.shape(0)) == n, "y has " + std::to_string(y.shape(0)) + " entries, X has " + std::to_string(n) + " rows");
+    need(long(y.shape(0)) == n,
+         "y has " + std::to_string(y.shape(0)) + " entries, X has " + std::to_string(n) + " rows");
     need(bounds.ndim() == 1 && bounds.shape(0) >= 3, "bounds must be 1-dimensional with at least 3 entries");
     const long nf = long(bounds.shape(0)) - 1;
     const long* bd = bounds.data();
     need(bd[0] == 0 && bd[nf] == n, "bounds must run from 0 to n");
-    for (long f = 0; f < nf; ++f) need(bd[f + 1] > bd[f] && bd[f + 1] - bd[f] < n, "bounds must increase, each fold non-empty");
+    for (long f = 0; f < nf; ++f)
+      need(bd[f + 1] > bd[f] && bd[f + 1] - bd[f] < n, "bounds must increase, each fold non-empty and not all rows");
     need(alphas.ndim() == 1 && alphas.shape(0) > 0, "alphas must be 1-dimensional and non-empty");
     const long k = long(alphas.shape(0));
     carray<double> mse({k, nf});

@@ -3,9 +3,9 @@
  * functions as the capsule physdl._core._capi (see python/physdl/capi.pxd), so a Cython extension
  * calls exactly the kernels the Python package runs, with no link step.
  *
- * Every function returns PHYSDL_OK (0) or a negative code (an error, or PHYSDL_STOPPED), checks every pointer and length
- * it is given before any kernel runs, and never writes outside the buffers as described by their
- * lengths (lengths count elements, not bytes).  Safe to call without the GIL.
+ * Every function returns PHYSDL_OK (0) or a negative code (an error, or PHYSDL_STOPPED), checks
+ * every pointer and length it is given before any kernel runs, and never writes outside the buffers
+ * as described by their lengths (lengths count elements, not bytes).  Safe to call without the GIL.
  *
  * Random numbers follow the addressing of physdl/random/philox.hpp: key = seed, counter words =
  * (counter lo, counter hi, stream lo, stream hi); fill routines read blocks offset, offset + 1, ...

@@ -1,4 +1,5 @@
-// The entries of the C API (physdl/capi/capi.h, version 3; lasso_solve_stop: 5) over the engines of the other packages:
+// The entries of the C API (physdl/capi/capi.h, version 3; lasso_solve_stop: version 5) over the engines of
+// the other packages:
 // RBM block Gibbs sampling and Hopfield asynchronous updates (physdl/ebm), LASSO (physdl/inverse),
 // VMC local energies (physdl/quantum).  Argument checks, then the core function with the arguments
 // the Python package passes; no logic of their own.
