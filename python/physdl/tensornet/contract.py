@@ -113,6 +113,44 @@ class Sliced:
     index: Any
 
 
+def _layout_score(labels, groups):
+    """2 when the slot's axes (in memory order) are exactly ``groups`` concatenated (read in place, not
+    transposed), 1 when each group is in memory order but the groups are permuted (in place, transposed),
+    0 otherwise (gathered); repeated labels (diagonals) score 0."""
+    if len(set(labels)) != len(labels):
+        return 0
+    flat = [l for g in groups for l in g]
+    order = [l for l in labels if l in set(flat)]
+    if order == flat:
+        return 2
+    pos = {l: i for i, l in enumerate(labels)}
+    for g in groups:
+        if [pos[l] for l in g] != sorted(pos[l] for l in g):
+            return 0
+        if g and max(pos[l] for l in g) - min(pos[l] for l in g) != len(g) - 1:
+            return 0
+    return 1
+
+
+def _pair_step(ia, ib, slot_labels, needed):
+    """Operand specs of the step contracting slots ``ia`` (as a) and ``ib`` (as b), the result's labels
+    (batch + rows of a + cols of b) and the layout score of the two operands."""
+    la, lb = slot_labels[ia], slot_labels[ib]
+    ua, ub = list(dict.fromkeys(la)), list(dict.fromkeys(lb))
+    sa, sb = set(ua), set(ub)
+    batch = [l for l in ua if l in sb and l in needed]
+    k = [l for l in ua if l in sb and l not in needed]
+    m = [l for l in ua if l not in sb and l in needed]
+    nn = [l for l in ub if l not in sa and l in needed]
+    suma = [l for l in ua if l not in sb and l not in needed]
+    sumb = [l for l in ub if l not in sa and l not in needed]
+    a = _operand_spec(ia, la, batch, m, k, suma)
+    b = _operand_spec(ib, lb, batch, k, nn, sumb)
+    score = _layout_score([l for l in la if l not in suma], [batch, m, k]) + \
+        _layout_score([l for l in lb if l not in sumb], [batch, k, nn])
+    return a, b, tuple(batch + m + nn), score
+
+
 def _operand_spec(slot, labels, batch, rows, cols, sums):
     def axes(lab):
         return [i for i, l in enumerate(labels) if l == lab]
@@ -226,22 +264,14 @@ class Expression:
             ia, ib = live[pos[0]], live[pos[1]]
             for p in reversed(pos):
                 live.pop(p)
-            la, lb = slot_labels[ia], slot_labels[ib]
             needed = set(outset)
             for s in live:
                 needed.update(slot_labels[s])
-            ua, ub = list(dict.fromkeys(la)), list(dict.fromkeys(lb))
-            sb = set(ub)
-            sa = set(ua)
-            batch = [l for l in ua if l in sb and l in needed]
-            k = [l for l in ua if l in sb and l not in needed]
-            m = [l for l in ua if l not in sb and l in needed]
-            nn = [l for l in ub if l not in sa and l in needed]
-            suma = [l for l in ua if l not in sb and l not in needed]
-            sumb = [l for l in ub if l not in sa and l not in needed]
-            a = _operand_spec(ia, la, batch, m, k, suma)
-            b = _operand_spec(ib, lb, batch, k, nn, sumb)
-            new = tuple(batch + m + nn)
+            # both operand orders; the one whose operands are read in place in memory order (rows of a
+            # and b contiguous) makes the executor's products cheapest; ties keep the path's order
+            first = _pair_step(ia, ib, slot_labels, needed)
+            second = _pair_step(ib, ia, slot_labels, needed)
+            a, b, new, score = second if second[3] > first[3] else first
             slot_labels.append(new)
             slot_shapes.append([self.size[l] for l in new])
             steps.append((a, b))
