@@ -221,6 +221,7 @@ class Expression:
         self.path = self._find_path(optimize)
         self._plan = self._make_plan()
         self._programs: dict = {}
+        self._flop_split: dict = {}  # operand kinds -> multiply-adds of shared and per-sample steps
         self._sample_expr: dict = {}  # the Numba twin's networks with a sample hyperedge (tensornet._numba)
 
     # ------------------------------------------------------------------ planning
@@ -406,16 +407,20 @@ class Expression:
                 if idx.ndim != 2 or idx.shape[1] != len(axes) or idx.dtype.kind not in "iu":
                     raise ValueError(f"operand {i} (Sliced): index must be an integer array of shape "
                                      f"(n_samples, {len(axes)}), got {idx.shape} {idx.dtype}")
-                for j, ax in enumerate(axes):
-                    if idx.size and (idx[:, j].min() < 0 or idx[:, j].max() >= t.shape[ax]):
-                        raise ValueError(f"operand {i} (Sliced): index column {j} outside 0..{t.shape[ax] - 1}")
+                idx = np.ascontiguousarray(idx, dtype=np.int64)
+                if idx.size:
+                    # one pass per operand: as unsigned, a negative index is larger than any bound
+                    top = idx.view(np.uint64).max(axis=0)
+                    for j, ax in enumerate(axes):
+                        if top[j] >= t.shape[ax]:
+                            raise ValueError(f"operand {i} (Sliced): index column {j} outside 0..{t.shape[ax] - 1}")
                 if tuple(rest) != tuple(self.shapes[i]):
                     raise ValueError(f"operand {i} (Sliced) leaves shape {rest} but the expression was built "
                                      f"for {self.shapes[i]}")
                 if t.dtype.kind in "fc" and not np.all(np.isfinite(t)):
                     raise ValueError(f"operand {i} contains NaN or inf")
                 ns = idx.shape[0]
-                items.append(("s", t, list(axes), np.ascontiguousarray(idx, dtype=np.int64)))
+                items.append(("s", t, list(axes), idx))
             else:
                 a = self._check_operand(i, x)
                 items.append(("p", a, [], None))
@@ -454,7 +459,9 @@ class Expression:
         prog = self._program()
         ins = [(a, k == "b", ax, idx) for k, a, ax, idx in items]
         kinds = tuple(k for k, _, _, _ in items)
-        shared_f, sample_f = self._split_flops(kinds)
+        if kinds not in self._flop_split:
+            self._flop_split[kinds] = self._split_flops(kinds)
+        shared_f, sample_f = self._flop_split[kinds]
         least = int(min(n_samples, np.ceil(50.0 * shared_f / max(sample_f, 1.0))))
 
         def call(s, k):

@@ -581,39 +581,76 @@ void execute(const Program& prog, const std::vector<InputView<T>>& inputs, long 
       buf[runs[j].out].resize(size_t(slot_size[runs[j].out]));
       for (int w = 0; w < 2; ++w) work[2 * j + w].resize(size_t(runs[j].work[w]));
     }
-    std::vector<const T*> ptr(ns, nullptr);
+    std::vector<const T*> ptr(ns + 2 * runs.size(), nullptr);
     for (int s = ni; s < ns; ++s) ptr[s] = shared[s] ? shared_buf[s].data() : buf[s].data();
+    // this thread's program: every pointer the sample loop needs resolved, so that a small step is a
+    // pointer load per operand, an optional table gather and one kernel call
+    struct Exec {
+      detail::small_kernel_fn<T> fn;  // null: a general step (runs[j])
+      const detail::SmallArgs* g;
+      const T* const* src[2];  // slot pointer (or the fixed pointer of a shared operand)
+      const long* off[2];      // gather table, null when read in place
+      long noff[2];
+      const long* soff[2];
+      long nsoff[2];
+      T* work[2];
+      T* c;
+    };
+    std::vector<Exec> ex(runs.size());
+    for (size_t j = 0; j < runs.size(); ++j) {
+      const Run& r = runs[j];
+      Exec& e = ex[j];
+      e.fn = r.small ? r.fn : nullptr;
+      e.g = &r.g;
+      for (int w = 0; w < 2; ++w) {
+        if (r.fixed[w]) {
+          ptr[ns + 2 * j + w] = r.fixed[w];
+          e.src[w] = &ptr[ns + 2 * j + w];
+        } else {
+          e.src[w] = &ptr[r.slot[w]];
+        }
+        const bool tab = r.small && !r.op[w].direct;
+        e.off[w] = tab ? r.op[w].off.data() : nullptr;
+        e.noff[w] = tab ? long(r.op[w].off.size()) : 0;
+        e.soff[w] = tab ? r.op[w].soff.data() : nullptr;
+        e.nsoff[w] = tab ? long(r.op[w].soff.size()) : 0;
+        e.work[w] = work[2 * j + w].data();
+      }
+      e.c = buf[r.out].data();
+    }
     const In* in = ins.data();
-    const Run* rs = runs.data();
-    const size_t nr = runs.size();
+    const Exec* xs = ex.data();
+    const size_t nr = ex.size();
+    const T** pin = ptr.data();
     for (long s = s0; s < s1; ++s) {
       for (int i = 0; i < ni; ++i) {
-        long off = s * in[i].sample_stride;
-        const std::int64_t* idx = in[i].sel_index + s * in[i].nsel;
-        for (long j = 0; j < in[i].nsel; ++j) off += long(idx[j]) * in[i].sel_stride[j];
-        ptr[i] = in[i].base + off;
+        const In& u = in[i];
+        long off = s * u.sample_stride;
+        const std::int64_t* idx = u.sel_index + s * u.nsel;
+        for (long j = 0; j < u.nsel; ++j) off += long(idx[j]) * u.sel_stride[j];
+        pin[i] = u.base + off;
       }
       for (size_t j = 0; j < nr; ++j) {
-        const Run& r = rs[j];
-        T* c = buf[r.out].data();
-        if (r.small) {
-          const T* p[2];
-          for (int w = 0; w < 2; ++w) {
-            p[w] = r.fixed[w] ? r.fixed[w] : ptr[r.slot[w]];
-            if (!r.op[w].direct) {
-              T* dst = work[2 * j + w].data();
-              gather_table(p[w], r.op[w].off.data(), long(r.op[w].off.size()), r.op[w].soff.data(),
-                           long(r.op[w].soff.size()), dst);
-              p[w] = dst;
-            }
+        const Exec& e = xs[j];
+        if (e.fn) {
+          const T* pa = *e.src[0];
+          const T* pb = *e.src[1];
+          if (e.off[0]) {
+            gather_table(pa, e.off[0], e.noff[0], e.soff[0], e.nsoff[0], e.work[0]);
+            pa = e.work[0];
           }
-          r.fn(r.g, p[0], p[1], c);
+          if (e.off[1]) {
+            gather_table(pb, e.off[1], e.noff[1], e.soff[1], e.nsoff[1], e.work[1]);
+            pb = e.work[1];
+          }
+          e.fn(*e.g, pa, pb, e.c);
         } else {
+          const Run& r = runs[j];
           const Mat<T> A = r.fixed[0] ? shared_mat[2 * size_t(r.out - ni)]
-                                      : apply_plan(gplans[2 * j], ptr[r.slot[0]], work[2 * j].data());
+                                      : apply_plan(gplans[2 * j], ptr[r.slot[0]], e.work[0]);
           const Mat<T> B = r.fixed[1] ? shared_mat[2 * size_t(r.out - ni) + 1]
-                                      : apply_plan(gplans[2 * j + 1], ptr[r.slot[1]], work[2 * j + 1].data());
-          run_step(A, B, c, small);
+                                      : apply_plan(gplans[2 * j + 1], ptr[r.slot[1]], e.work[1]);
+          run_step(A, B, e.c, small);
         }
       }
       if (fin_table) {
