@@ -7,7 +7,10 @@ batched matrix product of two operands in (batch, rows, cols) form, and runs the
 one call of the compiled core (BLAS ``?gemm`` through SciPy's pointers).  The same structure
 contracts a leading batch of inputs in one call (:meth:`Expression.batched`), with OpenMP across
 samples, and slices one-hot physical legs by index (:class:`Sliced`) instead of multiplying by
-one-hot vectors.
+one-hot vectors.  The per-sample steps are planned once per call: small products (up to
+``small_gemm_threshold`` multiply-adds) run in kernels with their sizes fixed at compile time, compiled
+for AVX2 + FMA and chosen at run time when the CPU has them (the environment variable
+``PHYSDL_TENSORNET_ISA=default`` forces the baseline set; the two may differ in the last bit).
 """
 
 from __future__ import annotations
