@@ -6,7 +6,7 @@
 namespace physdl::tensornet::detail {
 
 namespace isa_default {
-#define PHYSDL_TN_TARGET __attribute__((optimize("no-tree-loop-vectorize")))
+#define PHYSDL_TN_TARGET PHYSDL_TN_NO_LOOP_VEC
 #include "physdl/tensornet/small_gemm_kernels.inc"
 #undef PHYSDL_TN_TARGET
 }  // namespace isa_default

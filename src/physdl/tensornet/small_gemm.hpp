@@ -11,6 +11,14 @@
 
 #include <complex>
 
+// The kernels are compiled without GCC's loop vectoriser (see small_gemm_kernels.inc); other compilers
+// get no such attribute.
+#if defined(__GNUC__) && !defined(__clang__)
+#define PHYSDL_TN_NO_LOOP_VEC __attribute__((optimize("no-tree-loop-vectorize")))
+#else
+#define PHYSDL_TN_NO_LOOP_VEC
+#endif
+
 namespace physdl::tensornet::detail {
 
 struct SmallArgs {

@@ -5,7 +5,7 @@
 #if defined(__GNUC__) && defined(__x86_64__)
 namespace physdl::tensornet::detail::isa_avx2 {
 
-#define PHYSDL_TN_TARGET __attribute__((target("avx2,fma"), optimize("no-tree-loop-vectorize")))
+#define PHYSDL_TN_TARGET __attribute__((target("avx2,fma"))) PHYSDL_TN_NO_LOOP_VEC
 #include "physdl/tensornet/small_gemm_kernels.inc"
 #undef PHYSDL_TN_TARGET
 
