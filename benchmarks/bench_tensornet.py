@@ -61,6 +61,9 @@ def mps_ring(S, L=6, D=4, d=2, seed=0):
         return oex(*[A[i].transpose(1, 0, 2)[conf[:, i]] for i in range(L)])
 
     peers = {"hand NumPy gather+matmul": hand, "opt_einsum batched": oe_numpy}
+    ctx = _cotengra_expression(_eq([["z", i, (i + 1) % L] for i in range(L)], ["z"]), [(S, D, D)] * L)
+    if ctx is not None:
+        peers["cotengra batched"] = lambda: ctx(*[A[i].transpose(1, 0, 2)[conf[:, i]] for i in range(L)])
     try:
         import torch
 
@@ -73,7 +76,7 @@ def mps_ring(S, L=6, D=4, d=2, seed=0):
         peers["opt_einsum batched (torch)"] = oe_torch
     except ImportError:  # pragma: no cover
         pass
-    return physdl_, peers, S
+    return physdl_, peers, S, _flops([[i, (i + 1) % L] for i in range(L)], [(D, D)] * L)
 
 
 def peps(S, n=4, D=2, d=2, seed=1):
@@ -111,7 +114,51 @@ def peps(S, n=4, D=2, d=2, seed=1):
     def oe_numpy():
         return oex(*gathered())
 
-    return physdl_, {"opt_einsum batched": oe_numpy}, S
+    # every site as (up, left, right, down) with size-1 legs on the boundary, for the hand formulation
+    full = [(D if r > 0 else 1, D if c > 0 else 1, D if c < n - 1 else 1, D if r < n - 1 else 1)
+            for r in range(n) for c in range(n)]
+
+    def rows_hand():
+        """Row transfer matrices by batched matmul (the row's up legs to its down legs), then the
+        boundary vector through the rows."""
+        g = [x.reshape((S,) + f) for x, f in zip(gathered(), full)]
+        v = np.ones((S, 1, 1))
+        for r in range(n):
+            t = g[r * n]  # (S, u, 1, h, d)
+            R = t[:, :, 0].transpose(0, 1, 3, 2)  # (S, U, Dn, h)
+            for c in range(1, n):
+                t = g[r * n + c]  # (S, u, l, h', d)
+                U, Dn, h = R.shape[1:]
+                u, _, hh, d_ = t.shape[1:]
+                P = R.reshape(S, U * Dn, h) @ t.transpose(0, 2, 1, 4, 3).reshape(S, h, u * d_ * hh)
+                R = P.reshape(S, U, Dn, u, d_, hh).transpose(0, 1, 3, 2, 4, 5).reshape(S, U * u, Dn * d_, hh)
+            v = v @ R[..., 0]
+        return v[:, 0, 0]
+
+    def boundary_hand():
+        """The boundary vector (the previous row's down legs) taken through the row site by site, one
+        batched matmul per site (legs (left, up) contracted); cheaper than whole row matrices."""
+        g = [x.reshape((S,) + f) for x, f in zip(gathered(), full)]  # (S, u, l, h, d)
+        v = np.ones((S, 1))
+        for r in range(n):
+            W = v.reshape(S, 1, 1, -1)  # (S, new down legs, left leg, old down legs still to take)
+            for c in range(n):
+                t = g[r * n + c]
+                u, l, hh, d_ = t.shape[1:]
+                Dnew, _, rest = W.shape[1:]
+                rest //= u
+                Wt = W.reshape(S, Dnew, l, u, rest).transpose(0, 1, 4, 2, 3).reshape(S, Dnew * rest, l * u)
+                P = Wt @ t.transpose(0, 2, 1, 3, 4).reshape(S, l * u, hh * d_)
+                W = P.reshape(S, Dnew, rest, hh, d_).transpose(0, 1, 4, 3, 2).reshape(S, Dnew * d_, hh, rest)
+            v = W.reshape(S, -1)
+        return v[:, 0]
+
+    peers = {"opt_einsum batched": oe_numpy, "hand NumPy row transfer matrices": rows_hand,
+             "hand NumPy boundary vector": boundary_hand}
+    ctx = _cotengra_expression(_eq([["z"] + l for l in labels], ["z"]), [(S,) + s for s in shapes])
+    if ctx is not None:
+        peers["cotengra batched"] = lambda: ctx(*gathered())
+    return physdl_, peers, S, _flops(labels, shapes)
 
 
 def mps_norm(L=20, D=32, seed=2):
@@ -131,7 +178,8 @@ def mps_norm(L=20, D=32, seed=2):
             E = np.tensordot(b, E, axes=([0, 1], [0, 1]))
         return E[0, 0]
 
-    return (lambda: expr(*ops)), {"hand tensordot sweep": sweep, "opt_einsum cached": lambda: oex(*ops)}, 1
+    return ((lambda: expr(*ops)), {"hand tensordot sweep": sweep, "opt_einsum cached": lambda: oex(*ops)}, 1,
+            _flops(ins, [o.shape for o in ops]))
 
 
 def many_small(n_calls=200, seed=3):
@@ -150,7 +198,34 @@ def many_small(n_calls=200, seed=3):
     def oe_expr():
         return np.array([oex(*m) for m in mats])
 
-    return physdl_, {"opt_einsum.contract each call": oe_each, "opt_einsum expression": oe_expr}, n_calls
+    return (physdl_, {"opt_einsum.contract each call": oe_each, "opt_einsum expression": oe_expr}, n_calls,
+            _flops([["a", "b"], ["b", "c"], ["c", "d"], ["d", "a"]], [(4, 4)] * 4))
+
+
+def _cotengra_expression(eq, shapes):
+    """cotengra's batched expression (its own path search, 'auto' preset), or None when not installed."""
+    try:
+        import cotengra as ctg
+    except ImportError:
+        return None
+    return ctg.contract_expression(eq, *shapes, optimize="auto")
+
+
+def _flops(inputs, shapes):
+    """Floating-point operations of one network (one sample): opt_einsum's path info (opt_cost, which
+    counts a multiply and an add per multiply-add) on its 'auto' path."""
+    _, info = oe.contract_path(_eq(inputs, []), *shapes, shapes=True)
+    return float(info.opt_cost)
+
+
+def blas_peak(n=2048, repeat=5):
+    """The machine's one-thread BLAS peak in GFLOP/s: a large dgemm (2 n^3 flops), best of ``repeat``."""
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(n, n)), rng.normal(size=(n, n))
+    c = np.empty((n, n))
+    np.dot(a, b, out=c)
+    t = _best(lambda: np.dot(a, b, out=c), repeat)
+    return 2.0 * n ** 3 / t / 1e9
 
 
 PROBLEMS = {
@@ -190,14 +265,14 @@ def _one_thread():
 
 @pytest.mark.parametrize("problem", list(PROBLEMS))
 def test_physdl(benchmark, problem):
-    ours, peers, _ = PROBLEMS[problem](True)
+    ours, peers, _, _ = PROBLEMS[problem](True)
     _check(ours, peers)
     benchmark(ours)
 
 
 @pytest.mark.parametrize("problem", list(PROBLEMS))
 def test_peer(benchmark, problem):
-    ours, peers, _ = PROBLEMS[problem](True)
+    ours, peers, _, _ = PROBLEMS[problem](True)
     name, f = next(iter(peers.items()))
     benchmark.extra_info["peer"] = name
     benchmark(f)
@@ -280,16 +355,30 @@ def main():
     core = _backend.module("cpp")
     core.set_num_threads(THREADS)
     with threadpool_limits(THREADS):
+        peak = blas_peak()
+        print("load average %.1f %.1f %.1f" % os.getloadavg())
+        print(f"BLAS peak: dgemm 2048^3 on {THREADS} thread(s) {peak:.1f} GFLOP/s; rates below from opt_einsum's "
+              f"flop count of each network (per sample), fraction of that peak in brackets")
         for name, make in PROBLEMS.items():
-            ours, peers, n = make(False)
+            ours, peers, n, flops = make(False)
             _check(ours, peers)
             rep = 5 if n > 1 else 30
             t = _best(ours, rep)
             unit, scale = ("us/sample", 1e6 / n) if n > 1 else ("ms", 1e3)
-            print(f"{name}: physdl {t * scale:.3f} {unit}")
+
+            def rate(tt):
+                g = flops * n / tt / 1e9
+                return f"{g:7.3f} GFLOP/s ({100 * g / peak:5.2f}% of peak)"
+
+            print(f"{name}: {flops:.4g} flops per network; physdl {t * scale:.3f} {unit}   {rate(t)}")
+            fastest = None
             for pn, f in peers.items():
                 tp = _best(f, rep)
-                print(f"    {pn:32s} {tp * scale:.3f} {unit}   peer/physdl = {tp / t:.2f}")
+                if fastest is None or tp < fastest[1]:
+                    fastest = (pn, tp)
+                print(f"    {pn:34s} {tp * scale:.3f} {unit}   peer/physdl = {tp / t:5.2f}   {rate(tp)}")
+            print(f"    fastest peer: {fastest[0]}, peer/physdl = {fastest[1] / t:.2f}")
+        print("load average %.1f %.1f %.1f" % os.getloadavg())
         if "--dmrg" in sys.argv:
             dmrg_table()
 

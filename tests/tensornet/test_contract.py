@@ -143,7 +143,7 @@ def test_zero_size_dimension_gives_zeros_like_numpy():
 
 # ---------------------------------------------------------------------------- batched
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128, np.float32])
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(12))
 def test_batched_equals_loop(seed, dtype):
     rng = np.random.default_rng(200 + seed)
     sub, size = random_network(rng, int(rng.integers(2, 5)))
@@ -278,3 +278,90 @@ def test_batched_ring_small_products_equal_opt_einsum(dtype, D):
                     for c in conf])
     tol = 1e-4 if dtype in (np.float32, np.complex64) else 1e-11
     np.testing.assert_allclose(got, ref, rtol=tol, atol=tol * np.abs(ref).max())
+
+
+# ---------------------------------------------------------------------------- small-product kernels
+SMALL_M = [1, 2, 3, 4, 5, 7, 9]
+SMALL_K = [1, 2, 3, 4, 5, 8, 16]
+SMALL_N = [1, 2, 3, 4, 6, 8]
+
+
+@pytest.mark.parametrize("layout", ["bij,bjk->bik", "bji,bjk->bik", "bij,bkj->bik", "bji,bkj->bki"])
+def test_small_kernels_every_size_and_layout_equal_einsum(layout):
+    """Every fixed-size kernel (n in 1-8, k in 1-16, rows in blocks of 4, 2, 1, the dot products) and the
+    general loop, with operands read in place, transposed (B copied) or gathered, per sample of a batch
+    and with a batch index, equal numpy.einsum."""
+    rng = np.random.default_rng(11)
+    ins, out = layout.split("->")
+    la, lb = ins.split(",")
+    S = 3
+    for t, (k, n) in enumerate([(k, n) for k in SMALL_K for n in SMALL_N]):
+        m = SMALL_M[t % len(SMALL_M)]  # every (k, n) kernel, the row counts in turn
+        nb = 2 if (m + k + n) % 3 == 0 else 1
+        size = {"b": nb, "i": m, "j": k, "k": n}
+        A = rng.normal(size=(S,) + tuple(size[c] for c in la))
+        B = rng.normal(size=tuple(size[c] for c in lb))
+        expr = Expression(layout, A.shape[1:], B.shape)
+        got = expr.batched(Batched(A), B)
+        ref = np.einsum("s" + la + "," + lb + "->s" + out, A, B)
+        np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12, err_msg=f"{layout} m={m} k={k} n={n}")
+        # both operands per sample
+        B2 = rng.normal(size=(S,) + B.shape)
+        got = expr.batched(Batched(A), Batched(B2))
+        ref = np.einsum("s" + la + ",s" + lb + "->s" + out, A, B2)
+        np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12, err_msg=f"{layout} m={m} k={k} n={n}")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.complex64, np.complex128])
+def test_small_kernels_other_dtypes_equal_einsum(dtype):
+    rng = np.random.default_rng(12)
+    for m, k, n in [(1, 16, 1), (2, 8, 1), (4, 4, 4), (3, 2, 8), (5, 3, 3), (9, 16, 2), (2, 5, 6)]:
+        A = rng.normal(size=(4, m, k)) + (1j * rng.normal(size=(4, m, k)) if np.dtype(dtype).kind == "c" else 0)
+        B = rng.normal(size=(4, k, n)) + (1j * rng.normal(size=(4, k, n)) if np.dtype(dtype).kind == "c" else 0)
+        A, B = A.astype(dtype), B.astype(dtype)
+        expr = Expression("ij,jk->ik", (m, k), (k, n))
+        got = expr.batched(Batched(A), Batched(B))
+        wide = np.complex128 if np.dtype(dtype).kind == "c" else np.float64
+        ref = np.einsum("sij,sjk->sik", A.astype(wide), B.astype(wide))
+        tol = 1e-5 if dtype in (np.float32, np.complex64) else 1e-12
+        np.testing.assert_allclose(got, ref, rtol=tol, atol=tol * np.abs(ref).max())
+
+
+def test_default_instruction_set_equals_avx2_and_einsum():
+    """The kernels compiled for the baseline instruction set (forced by PHYSDL_TENSORNET_ISA=default, in a
+    fresh process) give numpy.einsum's values and agree with this process's kernels to rounding."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from physdl.tensornet import Expression, Sliced\n"
+        "rng = np.random.default_rng(5)\n"
+        "L, D, d, S = 6, 4, 2, 200\n"
+        "A = [rng.normal(size=(D, d, D)) for _ in range(L)]\n"
+        "conf = rng.integers(0, d, size=(S, L))\n"
+        "expr = Expression([[i, (i + 1) % L] for i in range(L)], *[(D, D)] * L, output=[])\n"
+        "out = expr.batched(*[Sliced(A[i], (1,), conf[:, i:i + 1]) for i in range(L)])\n"
+        "np.save(__import__('sys').argv[1], out)\n"
+    )
+    results = {}
+    for isa in ("default", "native"):
+        path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"physdl_tn_isa_{os.getpid()}_{isa}.npy")
+        env = dict(os.environ)
+        if isa == "default":
+            env["PHYSDL_TENSORNET_ISA"] = "default"
+        else:
+            env.pop("PHYSDL_TENSORNET_ISA", None)
+        subprocess.run([sys.executable, "-c", code, path], check=True, env=env, timeout=120)
+        results[isa] = np.load(path)
+        os.unlink(path)
+    rng = np.random.default_rng(5)
+    L, D, d, S = 6, 4, 2, 200
+    A = [rng.normal(size=(D, d, D)) for _ in range(L)]
+    conf = rng.integers(0, d, size=(S, L))
+    ref = np.array([np.trace(np.linalg.multi_dot([A[i][:, c[i], :] for i in range(L)])) for c in conf])
+    scale = np.abs(ref).max()
+    for isa, got in results.items():
+        np.testing.assert_allclose(got, ref, rtol=1e-11, atol=1e-13 * scale, err_msg=isa)
+    np.testing.assert_allclose(results["default"], results["native"], rtol=1e-12, atol=1e-14 * scale)

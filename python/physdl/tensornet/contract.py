@@ -7,7 +7,10 @@ batched matrix product of two operands in (batch, rows, cols) form, and runs the
 one call of the compiled core (BLAS ``?gemm`` through SciPy's pointers).  The same structure
 contracts a leading batch of inputs in one call (:meth:`Expression.batched`), with OpenMP across
 samples, and slices one-hot physical legs by index (:class:`Sliced`) instead of multiplying by
-one-hot vectors.
+one-hot vectors.  The per-sample steps are planned once per call: small products (up to
+``small_gemm_threshold`` multiply-adds) run in kernels with their sizes fixed at compile time, compiled
+for AVX2 + FMA and chosen at run time when the CPU has them (the environment variable
+``PHYSDL_TENSORNET_ISA=default`` forces the baseline set; the two may differ in the last bit).
 """
 
 from __future__ import annotations
@@ -113,6 +116,44 @@ class Sliced:
     index: Any
 
 
+def _layout_score(labels, groups):
+    """2 when the slot's axes (in memory order) are exactly ``groups`` concatenated (read in place, not
+    transposed), 1 when each group is in memory order but the groups are permuted (in place, transposed),
+    0 otherwise (gathered); repeated labels (diagonals) score 0."""
+    if len(set(labels)) != len(labels):
+        return 0
+    flat = [l for g in groups for l in g]
+    order = [l for l in labels if l in set(flat)]
+    if order == flat:
+        return 2
+    pos = {l: i for i, l in enumerate(labels)}
+    for g in groups:
+        if [pos[l] for l in g] != sorted(pos[l] for l in g):
+            return 0
+        if g and max(pos[l] for l in g) - min(pos[l] for l in g) != len(g) - 1:
+            return 0
+    return 1
+
+
+def _pair_step(ia, ib, slot_labels, needed):
+    """Operand specs of the step contracting slots ``ia`` (as a) and ``ib`` (as b), the result's labels
+    (batch + rows of a + cols of b) and the layout score of the two operands."""
+    la, lb = slot_labels[ia], slot_labels[ib]
+    ua, ub = list(dict.fromkeys(la)), list(dict.fromkeys(lb))
+    sa, sb = set(ua), set(ub)
+    batch = [l for l in ua if l in sb and l in needed]
+    k = [l for l in ua if l in sb and l not in needed]
+    m = [l for l in ua if l not in sb and l in needed]
+    nn = [l for l in ub if l not in sa and l in needed]
+    suma = [l for l in ua if l not in sb and l not in needed]
+    sumb = [l for l in ub if l not in sa and l not in needed]
+    a = _operand_spec(ia, la, batch, m, k, suma)
+    b = _operand_spec(ib, lb, batch, k, nn, sumb)
+    score = _layout_score([l for l in la if l not in suma], [batch, m, k]) + \
+        _layout_score([l for l in lb if l not in sumb], [batch, k, nn])
+    return a, b, tuple(batch + m + nn), score
+
+
 def _operand_spec(slot, labels, batch, rows, cols, sums):
     def axes(lab):
         return [i for i, l in enumerate(labels) if l == lab]
@@ -183,6 +224,7 @@ class Expression:
         self.path = self._find_path(optimize)
         self._plan = self._make_plan()
         self._programs: dict = {}
+        self._flop_split: dict = {}  # operand kinds -> multiply-adds of shared and per-sample steps
         self._sample_expr: dict = {}  # the Numba twin's networks with a sample hyperedge (tensornet._numba)
 
     # ------------------------------------------------------------------ planning
@@ -226,22 +268,14 @@ class Expression:
             ia, ib = live[pos[0]], live[pos[1]]
             for p in reversed(pos):
                 live.pop(p)
-            la, lb = slot_labels[ia], slot_labels[ib]
             needed = set(outset)
             for s in live:
                 needed.update(slot_labels[s])
-            ua, ub = list(dict.fromkeys(la)), list(dict.fromkeys(lb))
-            sb = set(ub)
-            sa = set(ua)
-            batch = [l for l in ua if l in sb and l in needed]
-            k = [l for l in ua if l in sb and l not in needed]
-            m = [l for l in ua if l not in sb and l in needed]
-            nn = [l for l in ub if l not in sa and l in needed]
-            suma = [l for l in ua if l not in sb and l not in needed]
-            sumb = [l for l in ub if l not in sa and l not in needed]
-            a = _operand_spec(ia, la, batch, m, k, suma)
-            b = _operand_spec(ib, lb, batch, k, nn, sumb)
-            new = tuple(batch + m + nn)
+            # both operand orders; the one whose operands are read in place in memory order (rows of a
+            # and b contiguous) makes the executor's products cheapest; ties keep the path's order
+            first = _pair_step(ia, ib, slot_labels, needed)
+            second = _pair_step(ib, ia, slot_labels, needed)
+            a, b, new, score = second if second[3] > first[3] else first
             slot_labels.append(new)
             slot_shapes.append([self.size[l] for l in new])
             steps.append((a, b))
@@ -376,16 +410,20 @@ class Expression:
                 if idx.ndim != 2 or idx.shape[1] != len(axes) or idx.dtype.kind not in "iu":
                     raise ValueError(f"operand {i} (Sliced): index must be an integer array of shape "
                                      f"(n_samples, {len(axes)}), got {idx.shape} {idx.dtype}")
-                for j, ax in enumerate(axes):
-                    if idx.size and (idx[:, j].min() < 0 or idx[:, j].max() >= t.shape[ax]):
-                        raise ValueError(f"operand {i} (Sliced): index column {j} outside 0..{t.shape[ax] - 1}")
+                idx = np.ascontiguousarray(idx, dtype=np.int64)
+                if idx.size:
+                    # one pass per operand: as unsigned, a negative index is larger than any bound
+                    top = idx.view(np.uint64).max(axis=0)
+                    for j, ax in enumerate(axes):
+                        if top[j] >= t.shape[ax]:
+                            raise ValueError(f"operand {i} (Sliced): index column {j} outside 0..{t.shape[ax] - 1}")
                 if tuple(rest) != tuple(self.shapes[i]):
                     raise ValueError(f"operand {i} (Sliced) leaves shape {rest} but the expression was built "
                                      f"for {self.shapes[i]}")
                 if t.dtype.kind in "fc" and not np.all(np.isfinite(t)):
                     raise ValueError(f"operand {i} contains NaN or inf")
                 ns = idx.shape[0]
-                items.append(("s", t, list(axes), np.ascontiguousarray(idx, dtype=np.int64)))
+                items.append(("s", t, list(axes), idx))
             else:
                 a = self._check_operand(i, x)
                 items.append(("p", a, [], None))
@@ -424,7 +462,9 @@ class Expression:
         prog = self._program()
         ins = [(a, k == "b", ax, idx) for k, a, ax, idx in items]
         kinds = tuple(k for k, _, _, _ in items)
-        shared_f, sample_f = self._split_flops(kinds)
+        if kinds not in self._flop_split:
+            self._flop_split[kinds] = self._split_flops(kinds)
+        shared_f, sample_f = self._flop_split[kinds]
         least = int(min(n_samples, np.ceil(50.0 * shared_f / max(sample_f, 1.0))))
 
         def call(s, k):

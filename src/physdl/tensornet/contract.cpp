@@ -6,6 +6,7 @@
 #include <string>
 
 #include "physdl/tensornet/blas.hpp"
+#include "physdl/tensornet/small_gemm.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -291,64 +292,112 @@ Mat<T> prepare(const View<T>& v, const OperandSpec& op, T* work) {
   return apply_plan(plan_operand<T>(*v.shape, v.stride, op), v.p, work);
 }
 
-// C[m,N] = A[m,K] B[K,N], N and K fixed so the compiler unrolls and vectorises; the same order of the sums
-// over K as the direct loop of the core.
-template <class T, int N, int K>
-void small_nn(long m, const T* a, long lda, const T* b, long ldb, T* c) {
-  T bl[K][N];
-  for (int p = 0; p < K; ++p)
-    for (int j = 0; j < N; ++j) bl[p][j] = b[p * ldb + j];
-  for (long i = 0; i < m; ++i) {
-    T acc[N];
-    for (int j = 0; j < N; ++j) acc[j] = T(0);
-    const T* ai = a + i * lda;
-    for (int p = 0; p < K; ++p) {
-      const T aip = ai[p];
-      for (int j = 0; j < N; ++j) acc[j] += aip * bl[p][j];
-    }
-    for (int j = 0; j < N; ++j) c[i * N + j] = acc[j];
-  }
+// The kernel arguments of a product of two matrices in (batch, rows, cols) form.
+template <class T>
+inline detail::SmallArgs small_args(const Mat<T>& A, const Mat<T>& B) {
+  detail::SmallArgs g;
+  g.nb = A.nb;
+  g.m = A.r;
+  g.k = A.c;
+  g.n = B.c;
+  g.a_bs = A.nb > 1 ? A.sb : 0;
+  g.a_rs = A.trans ? 1 : A.ld;
+  g.a_cs = A.trans ? A.ld : 1;
+  g.b_bs = B.nb > 1 ? B.sb : 0;
+  g.b_rs = B.trans ? 1 : B.ld;
+  g.b_cs = B.trans ? B.ld : 1;
+  return g;
 }
 
 template <class T>
-using small_fn = void (*)(long, const T*, long, const T*, long, T*);
-
-// The fixed-size kernel for n, k in {2, 4, 8} (row-major, neither operand transposed), else null.
-template <class T>
-small_fn<T> small_kernel(long n, long k) {
-  auto code = [](long v) { return v == 2 ? 0 : v == 4 ? 1 : v == 8 ? 2 : -1; };
-  const int cn = code(n), ck = code(k);
-  if (cn < 0 || ck < 0) return nullptr;
-  static const small_fn<T> table[3][3] = {
-      {small_nn<T, 2, 2>, small_nn<T, 2, 4>, small_nn<T, 2, 8>},
-      {small_nn<T, 4, 2>, small_nn<T, 4, 4>, small_nn<T, 4, 8>},
-      {small_nn<T, 8, 2>, small_nn<T, 8, 4>, small_nn<T, 8, 8>}};
-  return table[cn][ck];
-}
-
-template <class T>
-void run_step(const Mat<T>& A, const Mat<T>& B, T* C) {
+void run_step(const Mat<T>& A, const Mat<T>& B, T* C, long small) {
   const long m = A.r, k = A.c, n = B.c;
   const long nb = A.nb;
-  if (!A.trans && !B.trans && m * n * k <= small_gemm_threshold()) {
-    if (const small_fn<T> f = small_kernel<T>(n, k)) {
-      for (long b = 0; b < nb; ++b) f(m, A.p + b * A.sb, A.ld, B.p + b * B.sb, B.ld, C + b * m * n);
-      return;
-    }
-  }
-  if (m == 1 && n == 1) {  // batched dot products
-    for (long b = 0; b < nb; ++b) {
-      const T* a = A.p + b * A.sb;
-      const T* bb = B.p + b * B.sb;
-      const long sa = A.trans ? A.ld : 1, sbk = B.trans ? 1 : B.ld;
-      T acc(0);
-      for (long p = 0; p < k; ++p) acc += a[p * sa] * bb[p * sbk];
-      C[b] = acc;
-    }
+  if (m * n * k <= small) {
+    const detail::SmallArgs g = small_args(A, B);
+    detail::pick_small_kernel<T>(g)(g, A.p, B.p, C);
     return;
   }
   for (long b = 0; b < nb; ++b)
     gemm<T>(A.trans, B.trans, m, n, k, A.p + b * A.sb, A.ld, B.p + b * B.sb, B.ld, C + b * m * n, n);
+}
+
+// Offsets of every entry of dims d in row-major order (the last dim fastest), as the gathers walk them.
+void enumerate(const Dims& d, std::vector<long>& out) {
+  long total = 1;
+  for (int i = 0; i < d.n; ++i) total *= d.size[i];
+  out.assign(size_t(total), 0);
+  if (d.n == 0) return;
+  long idx[kMaxRank] = {0};
+  long off = 0;
+  for (long t = 0; t < total; ++t) {
+    out[size_t(t)] = off;
+    for (int k = d.n - 1; k >= 0; --k) {
+      off += d.stride[k];
+      if (++idx[k] < d.size[k]) break;
+      off -= d.stride[k] * d.size[k];
+      idx[k] = 0;
+    }
+  }
+}
+
+// dst[i] = src[off[i]], or with summed dims the sum over soff in order (as gather/sum_over).
+template <class T>
+inline void gather_table(const T* __restrict src, const long* __restrict off, long n, const long* __restrict soff,
+                         long ns, T* __restrict dst) {
+  if (ns == 0) {
+    for (long i = 0; i < n; ++i) dst[i] = src[off[i]];
+    return;
+  }
+  for (long i = 0; i < n; ++i) {
+    const T* q = src + off[i];
+    T acc(0);
+    for (long j = 0; j < ns; ++j) acc += q[soff[j]];
+    dst[i] = acc;
+  }
+}
+
+// An operand of a small per-sample step: read in place through (batch, row, col) strides, or gathered
+// through precomputed offset tables (a permutation, diagonal or sum) into a contiguous block.  Planned
+// once per call from the slot's strides, which are the same for every sample.
+struct SmallOp {
+  bool direct = true;
+  long nb = 1, r = 1, c = 1, bs = 0, rs = 0, cs = 0;
+  std::vector<long> off, soff;
+};
+
+constexpr long kMaxTable = 1L << 15;  // largest gathered operand of the small path (entries)
+
+// false when the operand is too large for a table
+bool plan_small(const std::vector<long>& shape, const long* strides, const OperandSpec& op, SmallOp& so) {
+  Dims d, sd;
+  add_group(d, shape, strides, op.batch);
+  const int nbd = d.n;
+  add_group(d, shape, strides, op.rows);
+  const int nrd = d.n;
+  add_group(d, shape, strides, op.cols);
+  so.nb = so.r = so.c = 1;
+  for (int i = 0; i < nbd; ++i) so.nb *= d.size[i];
+  for (int i = nbd; i < nrd; ++i) so.r *= d.size[i];
+  for (int i = nrd; i < d.n; ++i) so.c *= d.size[i];
+  long nb, r, c;
+  if (op.sums.empty() && merge(d, 0, nbd, nb, so.bs) && merge(d, nbd, nrd, r, so.rs) && merge(d, nrd, d.n, c, so.cs)) {
+    so.direct = true;
+    if (so.nb <= 1) so.bs = 0;
+    return true;
+  }
+  if (so.nb * so.r * so.c > kMaxTable) return false;
+  add_group(sd, shape, strides, op.sums);
+  long nsum = 1;
+  for (int i = 0; i < sd.n; ++i) nsum *= sd.size[i];
+  if (nsum > kMaxTable) return false;
+  so.direct = false;
+  enumerate(d, so.off);
+  if (sd.n > 0) enumerate(sd, so.soff);
+  so.bs = so.r * so.c;
+  so.rs = so.c;
+  so.cs = 1;
+  return true;
 }
 
 long prod(const std::vector<long>& s) {
@@ -384,6 +433,7 @@ void execute(const Program& prog, const std::vector<InputView<T>>& inputs, long 
   }
   const auto& steps = prog.steps();
   for (size_t i = 0; i < steps.size(); ++i) shared[ni + i] = shared[steps[i].a.slot] && shared[steps[i].b.slot];
+  const long small = small_gemm_threshold();
 
   // contiguous strides of every intermediate
   std::vector<std::vector<long>> cstr(ns);
@@ -420,54 +470,194 @@ void execute(const Program& prog, const std::vector<InputView<T>>& inputs, long 
     }
     if (shared[ni + i]) {
       shared_buf[ni + i].resize(size_t(slot_size[ni + i]));
-      run_step(shared_mat[2 * i], shared_mat[2 * i + 1], shared_buf[ni + i].data());
+      run_step(shared_mat[2 * i], shared_mat[2 * i + 1], shared_buf[ni + i].data(), small);
     }
   }
 
   const long osz = prog.out_size();
   const auto& fin = prog.final_op();
-  // layouts of the per-sample operands and of the output, planned once for the whole batch
   auto slot_strides = [&](int slot) -> const long* {
     return slot < ni ? inputs[slot].strides.data() : cstr[slot].data();
   };
-  std::vector<OpPlan<T>> plans(2 * steps.size());
-  for (size_t i = 0; i < steps.size(); ++i)
+  // The per-sample program, planned once for the whole batch: for every step that depends on a sample,
+  // either a small product (kernel picked for its sizes, operands in place or through offset tables) or a
+  // general one (BLAS, operands laid out as before).  Nothing in the sample loop depends on more than the
+  // slot pointers.
+  struct Run {
+    int out = 0;
+    bool small = false;
+    detail::SmallArgs g;
+    detail::small_kernel_fn<T> fn = nullptr;
+    int slot[2] = {0, 0};
+    const T* fixed[2] = {nullptr, nullptr};  // shared operands (prepared once)
+    SmallOp op[2];
+    long work[2] = {0, 0};  // entries of the work buffer of each gathered operand
+  };
+  std::vector<Run> runs;
+  std::vector<OpPlan<T>> gplans;  // operand layouts of the general steps, two per run
+  for (size_t i = 0; i < steps.size(); ++i) {
+    if (shared[ni + i]) continue;
+    const auto& st = steps[i];
+    Run r;
+    r.out = ni + int(i);
+    const OperandSpec* ops[2] = {&st.a, &st.b};
+    long dims[2][3];  // nb, rows, cols of each operand
+    bool fits = true;
     for (int w = 0; w < 2; ++w) {
-      const OperandSpec& op = w == 0 ? steps[i].a : steps[i].b;
-      if (!shared[ni + i] && !shared[op.slot])
-        plans[2 * i + w] = plan_operand<T>(prog.slot_shape(op.slot), slot_strides(op.slot), op);
+      const OperandSpec& op = *ops[w];
+      r.slot[w] = op.slot;
+      if (shared[op.slot]) {
+        const Mat<T>& m = shared_mat[2 * i + w];
+        r.fixed[w] = m.p;
+        r.op[w].direct = true;
+        r.op[w].nb = m.nb;
+        r.op[w].r = m.r;
+        r.op[w].c = m.c;
+        r.op[w].bs = m.nb > 1 ? m.sb : 0;
+        r.op[w].rs = m.trans ? 1 : m.ld;
+        r.op[w].cs = m.trans ? m.ld : 1;
+      } else if (!plan_small(prog.slot_shape(op.slot), slot_strides(op.slot), op, r.op[w])) {
+        fits = false;
+      }
+      dims[w][0] = r.op[w].nb;
+      dims[w][1] = r.op[w].r;
+      dims[w][2] = r.op[w].c;
     }
+    r.small = fits && dims[0][1] * dims[0][2] * dims[1][2] <= small;
+    if (r.small) {
+      detail::SmallArgs& g = r.g;
+      g.nb = dims[0][0];
+      g.m = dims[0][1];
+      g.k = dims[0][2];
+      g.n = dims[1][2];
+      g.a_bs = r.op[0].bs;
+      g.a_rs = r.op[0].rs;
+      g.a_cs = r.op[0].cs;
+      g.b_bs = r.op[1].bs;
+      g.b_rs = r.op[1].rs;
+      g.b_cs = r.op[1].cs;
+      r.fn = detail::pick_small_kernel<T>(g);
+      for (int w = 0; w < 2; ++w) r.work[w] = r.op[w].direct ? 0 : long(r.op[w].off.size());
+    }
+    gplans.emplace_back();
+    gplans.emplace_back();
+    if (!r.small) {
+      for (int w = 0; w < 2; ++w)
+        if (!shared[ops[w]->slot]) {
+          gplans[2 * runs.size() + w] =
+              plan_operand<T>(prog.slot_shape(ops[w]->slot), slot_strides(ops[w]->slot), *ops[w]);
+          r.work[w] = op_size(*ops[w]);
+        }
+    }
+    runs.push_back(std::move(r));
+  }
   Dims fin_o, fin_s;
   add_group(fin_o, prog.slot_shape(fin.slot), slot_strides(fin.slot), fin.rows);
   add_group(fin_s, prog.slot_shape(fin.slot), slot_strides(fin.slot), fin.sums);
+  long fin_nsum = 1;
+  for (int i = 0; i < fin_s.n; ++i) fin_nsum *= fin_s.size[i];
+  const bool fin_table = osz <= kMaxTable && fin_nsum <= kMaxTable;
+  std::vector<long> fin_off, fin_soff;
+  if (fin_table) {
+    enumerate(fin_o, fin_off);
+    if (fin_s.n > 0) enumerate(fin_s, fin_soff);
+  }
+  // per-sample inputs: base pointer, sample stride and sliced axes
+  struct In {
+    const T* base;
+    long sample_stride;
+    long nsel;
+    const long* sel_stride;
+    const std::int64_t* sel_index;
+  };
+  std::vector<In> ins(ni);
+  for (int i = 0; i < ni; ++i)
+    ins[i] = In{inputs[i].base, inputs[i].sample_stride, long(inputs[i].select_sizes.size()),
+                inputs[i].select_strides.data(), inputs[i].select_index};
   auto body = [&](long s0, long s1) {
-    std::vector<std::vector<T>> buf(ns), work(2 * steps.size());
-    for (size_t i = 0; i < steps.size(); ++i) {
-      if (!shared[ni + i]) buf[ni + i].resize(size_t(slot_size[ni + i]));
-      for (int w = 0; w < 2; ++w) {
-        const OperandSpec& op = w == 0 ? steps[i].a : steps[i].b;
-        if (!shared[op.slot]) work[2 * i + w].resize(size_t(op_size(op)));
-      }
+    std::vector<std::vector<T>> buf(ns);
+    std::vector<std::vector<T>> work(2 * runs.size());
+    for (size_t j = 0; j < runs.size(); ++j) {
+      buf[runs[j].out].resize(size_t(slot_size[runs[j].out]));
+      for (int w = 0; w < 2; ++w) work[2 * j + w].resize(size_t(runs[j].work[w]));
     }
-    std::vector<const T*> ptr(ns, nullptr);
+    std::vector<const T*> ptr(ns + 2 * runs.size(), nullptr);
     for (int s = ni; s < ns; ++s) ptr[s] = shared[s] ? shared_buf[s].data() : buf[s].data();
+    // this thread's program: every pointer the sample loop needs resolved, so that a small step is a
+    // pointer load per operand, an optional table gather and one kernel call
+    struct Exec {
+      detail::small_kernel_fn<T> fn;  // null: a general step (runs[j])
+      const detail::SmallArgs* g;
+      const T* const* src[2];  // slot pointer (or the fixed pointer of a shared operand)
+      const long* off[2];      // gather table, null when read in place
+      long noff[2];
+      const long* soff[2];
+      long nsoff[2];
+      T* work[2];
+      T* c;
+    };
+    std::vector<Exec> ex(runs.size());
+    for (size_t j = 0; j < runs.size(); ++j) {
+      const Run& r = runs[j];
+      Exec& e = ex[j];
+      e.fn = r.small ? r.fn : nullptr;
+      e.g = &r.g;
+      for (int w = 0; w < 2; ++w) {
+        if (r.fixed[w]) {
+          ptr[ns + 2 * j + w] = r.fixed[w];
+          e.src[w] = &ptr[ns + 2 * j + w];
+        } else {
+          e.src[w] = &ptr[r.slot[w]];
+        }
+        const bool tab = r.small && !r.op[w].direct;
+        e.off[w] = tab ? r.op[w].off.data() : nullptr;
+        e.noff[w] = tab ? long(r.op[w].off.size()) : 0;
+        e.soff[w] = tab ? r.op[w].soff.data() : nullptr;
+        e.nsoff[w] = tab ? long(r.op[w].soff.size()) : 0;
+        e.work[w] = work[2 * j + w].data();
+      }
+      e.c = buf[r.out].data();
+    }
+    const In* in = ins.data();
+    const Exec* xs = ex.data();
+    const size_t nr = ex.size();
+    const T** pin = ptr.data();
     for (long s = s0; s < s1; ++s) {
       for (int i = 0; i < ni; ++i) {
-        const auto& in = inputs[i];
-        long off = s * in.sample_stride;
-        const size_t nsel = in.select_sizes.size();
-        for (size_t j = 0; j < nsel; ++j) off += in.select_index[s * long(nsel) + long(j)] * in.select_strides[j];
-        ptr[i] = in.base + off;
+        const In& u = in[i];
+        long off = s * u.sample_stride;
+        const std::int64_t* idx = u.sel_index + s * u.nsel;
+        for (long j = 0; j < u.nsel; ++j) off += long(idx[j]) * u.sel_stride[j];
+        pin[i] = u.base + off;
       }
-      for (size_t i = 0; i < steps.size(); ++i) {
-        if (shared[ni + i]) continue;
-        const auto& st = steps[i];
-        const Mat<T> A = shared[st.a.slot] ? shared_mat[2 * i] : apply_plan(plans[2 * i], ptr[st.a.slot], work[2 * i].data());
-        const Mat<T> B = shared[st.b.slot] ? shared_mat[2 * i + 1]
-                                           : apply_plan(plans[2 * i + 1], ptr[st.b.slot], work[2 * i + 1].data());
-        run_step(A, B, buf[ni + i].data());
+      for (size_t j = 0; j < nr; ++j) {
+        const Exec& e = xs[j];
+        if (e.fn) {
+          const T* pa = *e.src[0];
+          const T* pb = *e.src[1];
+          if (e.off[0]) {
+            gather_table(pa, e.off[0], e.noff[0], e.soff[0], e.nsoff[0], e.work[0]);
+            pa = e.work[0];
+          }
+          if (e.off[1]) {
+            gather_table(pb, e.off[1], e.noff[1], e.soff[1], e.nsoff[1], e.work[1]);
+            pb = e.work[1];
+          }
+          e.fn(*e.g, pa, pb, e.c);
+        } else {
+          const Run& r = runs[j];
+          const Mat<T> A = r.fixed[0] ? shared_mat[2 * size_t(r.out - ni)]
+                                      : apply_plan(gplans[2 * j], ptr[r.slot[0]], e.work[0]);
+          const Mat<T> B = r.fixed[1] ? shared_mat[2 * size_t(r.out - ni) + 1]
+                                      : apply_plan(gplans[2 * j + 1], ptr[r.slot[1]], e.work[1]);
+          run_step(A, B, e.c, small);
+        }
       }
-      gather(ptr[fin.slot], fin_o, fin_s, out + s * osz);
+      if (fin_table) {
+        gather_table(ptr[fin.slot], fin_off.data(), osz, fin_soff.data(), long(fin_soff.size()), out + s * osz);
+      } else {
+        gather(ptr[fin.slot], fin_o, fin_s, out + s * osz);
+      }
     }
   };
 #ifdef _OPENMP
