@@ -101,6 +101,12 @@ def _inverse():
         Entry("inverse.lasso_path", lambda X, y, n_alphas, eps: inverse.lasso_path(X, y, n_alphas=n_alphas, eps=eps).coefs,
               st.fixed_dictionaries({"X": X, "y": y, "n_alphas": tiny, "eps": weird_scalars}),
               max_examples=30, extra={"isolate": True}),
+        Entry("inverse.lasso_cv", lambda X, y, cv, n_alphas, backend: inverse.lasso_cv(
+            X, y, cv=cv, n_alphas=n_alphas, backend=backend).coef,
+              st.fixed_dictionaries({"X": st.one_of(X, st.just(np.random.default_rng(0).standard_normal((24, 3)))),
+                                     "y": st.one_of(y, st.just(np.arange(24.0))), "cv": tiny, "n_alphas": tiny,
+                                     "backend": backends}),
+              max_examples=30, extra={"isolate": True}),
         Entry("inverse.Tikhonov", lambda J, y, lam: inverse.Tikhonov(J, y).solve(lam),
               st.fixed_dictionaries({"J": X, "y": y, "lam": weird_scalars})),
         Entry("inverse.kernels", lambda tau, omega, beta: (inverse.fermionic_kernel(tau, omega, beta),
