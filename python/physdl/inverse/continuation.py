@@ -311,10 +311,12 @@ def spm_continuation(basis: IRBasis, G, lam, *, rho1: float = 1.0, rho2: float =
     lam : float
         L1 weight (>= 0) in 1/2 ||g - S x||^2 + lam ||x||_1 (g in the weighted IR basis).
     rho1, rho2 : float
-        ADMM penalties of the L1 and the non-negativity splittings (the paper's mu, mu').
+        Initial ADMM penalties of the L1 and the non-negativity splittings (the paper's mu, mu');
+        the ADMM adapts both by residual balancing (Boyd et al. 2011, sec. 3.4.1) every 10 iterations.
     tol, max_iter : stopping: primal and dual residuals <= tol (relative), or max_iter iterations.
     state : tuple, optional
-        A previous result's ``state`` for a warm start.
+        A previous result's ``state`` for a warm start (the ADMM variables and the adapted penalties;
+        ``rho1``, ``rho2`` are then ignored).
     backend : {None, "cpp", "numba"}
 
     Returns
@@ -333,12 +335,16 @@ def spm_continuation(basis: IRBasis, G, lam, *, rho1: float = 1.0, rho2: float =
     l, m = basis.size, basis.omega.size
     a = np.ascontiguousarray(basis.v.T @ np.sqrt(basis.w_omega))  # sum rule: a . x = int rho
     if state:
-        x, z1, u1, z2, u2 = (np.array(s, dtype=np.float64, copy=True) for s in state)
-        if x.shape != (l,) or z2.shape != (m,):
+        if len(state) != 6:
+            raise ValueError("state must be a previous SpMResult.state")
+        x, z1, u1, z2, u2, params = (np.array(s, dtype=np.float64, copy=True) for s in state)
+        if x.shape != (l,) or z2.shape != (m,) or params.shape != (3,):
             raise ValueError("state does not match this basis")
+        params[2] = 0.0  # the balancing schedule restarts with each call
     else:
         x, z1, u1 = np.zeros(l), np.zeros(l), np.zeros(l)
         z2, u2 = np.zeros(m), np.zeros(m)
+        params = np.array([rho1, rho2, 0.0])
     v = np.ascontiguousarray(basis.v)
     be = _backend.resolve(backend, ("cpp", "numba"))
     if be == "cpp":
@@ -347,11 +353,11 @@ def spm_continuation(basis: IRBasis, G, lam, *, rho1: float = 1.0, rho2: float =
         from . import _numba
 
         kernel = _numba.spm_admm
-    it = _spm_in_pieces(lambda st, k: kernel(v, basis.s, gp, a, lam, rho1, rho2, *st, tol, k), [x, z1, u1, z2, u2],
-                        v, tol, max_iter)
+    it = _spm_in_pieces(lambda st, k: kernel(v, basis.s, gp, a, lam, st[5], *st[:5], tol, k),
+                        [x, z1, u1, z2, u2, params], v, tol, max_iter)
     rho = z2 / np.sqrt(basis.w_omega)
     r = gp - basis.s * x
-    return SpMResult(lam, rho, x.copy(), float(r @ r + perp), int(it), basis.omega, (x, z1, u1, z2, u2))
+    return SpMResult(lam, rho, x.copy(), float(r @ r + perp), int(it), basis.omega, (x, z1, u1, z2, u2, params))
 
 
 class _Stopped(Exception):
@@ -361,7 +367,7 @@ class _Stopped(Exception):
 def _clearly_unconverged(state, v, absv, tol) -> bool:
     """True when the primal residual of the ADMM state (after an iteration) is surely above the
     stopping threshold of ``spm_admm`` however that kernel rounds ``V x`` and its sums."""
-    x, z1, _, z2, _ = state
+    x, z1, _, z2 = state[:4]
     eps = np.finfo(np.float64).eps
     rp = float(np.sqrt(np.sum((x - z1) ** 2) + np.sum((v @ x - z2) ** 2)))
     err = 4.0 * (x.size + 2) * eps * float(np.linalg.norm(absv @ np.abs(x)))  # the two V x differ by <= this
@@ -371,10 +377,10 @@ def _clearly_unconverged(state, v, absv, tol) -> bool:
 
 def _spm_in_pieces(call, state, v, tol, max_iter) -> int:
     """Run the ADMM ``call(state, k)`` (at most ``k`` iterations in place on ``state`` = [x, z1, u1,
-    z2, u2], returning the iterations done) through :func:`physdl._interrupt.run_in_pieces`, so that
+    z2, u2, params], returning the iterations done) through :func:`physdl._interrupt.run_in_pieces`, so that
     Ctrl-C is seen within a second; returns the iterations done in all.
 
-    An iteration depends only on (z1, u1, z2, u2), so the pieces follow the iterations of a single
+    An iteration depends only on (z1, u1, z2, u2, params), so the pieces follow the iterations of a single
     call exactly; what a piece cannot tell is whether its last iteration met the stopping test (the
     kernel returns ``k`` either way).  The primal residual of that iteration is recomputed here from
     the state (``V x`` by another product, so with a rounding-error margin): when it is clearly above
