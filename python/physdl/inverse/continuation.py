@@ -447,10 +447,33 @@ def elbow(lams, chi2) -> int:
     return int(np.argmax(chord - y))  # the point farthest below the chord
 
 
-def spm_lambda_scan(basis: IRBasis, G, *, lams=None, n_lams: int = 25, lam_min: float = 1e-9, lam_max=None,
-                    rho1: float = 1.0, rho2: float = 1.0, tol: float = 1e-8, max_iter: int = 20000,
+def spm_lambda_scan(basis: IRBasis, G, *, lams=None, n_lams: int = 25, lam_min: float = 1e-10, lam_max=None,
+                    rho1: float = 1.0, rho2: float = 1.0, tol: float = 2e-7, max_iter: int = 3000,
                     backend=None) -> SpMScan:
     """Scan lambda from large to small with warm starts and pick it at the elbow of chi^2(lambda).
+
+    The objective is the paper's, 1/2 chi^2 + lambda ||x||_1, in the weighted basis of
+    :func:`ir_basis`.  On uniform grids the paper's unweighted quantities (kernel K(tau_i, omega_j)
+    d omega, data G', coefficients rho' = V^T rho) relate to these by s = sqrt(d tau / d omega) S',
+    x = sqrt(d omega) rho', chi^2 = d tau chi'^2, so its lambda' = lambda sqrt(d omega) / d tau; the
+    elbow of log chi^2 against log lambda does not change under such rescalings.
+
+    Parameters
+    ----------
+    basis : IRBasis
+    G : (n_tau,) array
+    lams : array, optional
+        The lambdas to scan (sorted into decreasing order); default ``n_lams`` log-spaced values from
+        ``lam_max`` (default max_l |s_l g_l|, where the L1 term alone decides) down to ``lam_min``.
+    rho1, rho2 : float
+        Initial ADMM penalties (adapted by residual balancing, carried from one lambda to the next).
+    tol, max_iter : the ADMM's stopping test per lambda (see :func:`spm_continuation`).
+    backend : {None, "cpp", "numba"}
+
+    Returns
+    -------
+    SpMScan
+        ``chosen`` is the solution at the elbow (:func:`elbow`).
 
     Examples
     --------
