@@ -65,13 +65,17 @@ def test_spm_semicircle_nonnegative_sum_rule_and_error_falls_with_the_noise(semi
         assert 0 < scan.best < len(scan.lams) - 1
         assert sigma**2 * 40.0 * 0.5 < scan.chi2[scan.best] < 5 * sigma**2 * 40.0
         errs.append(spectral_error(b.omega, rho, exact))
-    assert errs[0] > errs[1] > errs[2] > errs[3]
-    assert errs[2] < 0.08  # measured 0.074 at noise 1e-4 (the issue's goal of 0.05 is not met, see below)
+    # the error falls from noise 1e-2 to 1e-4 and then stays on a floor (measured 0.378, 0.181, 0.058,
+    # 0.062): below 1e-4 the data fix only one or two more IR coefficients and the L1 prior with
+    # rho >= 0 decides the rest (converged ADMM runs give 0.052-0.06 at both 1e-4 and 1e-5)
+    assert errs[0] > errs[1] > errs[2]
+    assert errs[3] < 1.1 * errs[2]
+    assert errs[2] < 0.065  # the issue's goal of 0.05 is not met, see below
 
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason="issue 15's goal (L1 error < 5% at noise 1e-4 at the elbow's lambda) is not "
-                   "reached: 7.4% at the elbow; even the best lambda of the scan gives 5.8%")
+                   "reached: 5.8% at the elbow, which is also the best lambda of the scan")
 def test_spm_semicircle_goal_five_percent_at_noise_1e_4(semicircle_problem):
     b, G, exact = semicircle_problem
     scan = spm_lambda_scan(b, add_noise(G, 1e-4, seed=1))

@@ -447,7 +447,7 @@ def elbow(lams, chi2) -> int:
     return int(np.argmax(chord - y))  # the point farthest below the chord
 
 
-def spm_lambda_scan(basis: IRBasis, G, *, lams=None, n_lams: int = 25, lam_min: float = 1e-10, lam_max=None,
+def spm_lambda_scan(basis: IRBasis, G, *, lams=None, n_lams: int = 30, lam_min: float = 1e-12, lam_max=None,
                     rho1: float = 1.0, rho2: float = 1.0, tol: float = 2e-7, max_iter: int = 3000,
                     backend=None) -> SpMScan:
     """Scan lambda from large to small with warm starts and pick it at the elbow of chi^2(lambda).
@@ -465,6 +465,8 @@ def spm_lambda_scan(basis: IRBasis, G, *, lams=None, n_lams: int = 25, lam_min: 
     lams : array, optional
         The lambdas to scan (sorted into decreasing order); default ``n_lams`` log-spaced values from
         ``lam_max`` (default max_l |s_l g_l|, where the L1 term alone decides) down to ``lam_min``.
+        The elbow is the point farthest below the chord of the log-log curve, so the scan should
+        reach well into the plateau of chi^2 (the default goes 11-12 decades below lam_max).
     rho1, rho2 : float
         Initial ADMM penalties (adapted by residual balancing, carried from one lambda to the next).
     tol, max_iter : the ADMM's stopping test per lambda (see :func:`spm_continuation`).
