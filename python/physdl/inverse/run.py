@@ -63,8 +63,7 @@ def run_inverse(out="physdl-inverse", quick: bool = False, seed: int = 0, progre
         G = green_function(basis.tau, beta, SPECTRA[name])
         exact = SPECTRA[name](basis.omega)
         for sigma in (1e-2, 1e-3, 1e-4):
-            scan = spm_lambda_scan(basis, add_noise(G, sigma, seed=seed, stream=2), n_lams=20, lam_min=1e-8,
-                                   tol=1e-7, max_iter=3000 if quick else 20000)
+            scan = spm_lambda_scan(basis, add_noise(G, sigma, seed=seed, stream=2))
             c = scan.chosen
             spm[f"{name}/{sigma:g}"] = {
                 "lambda": float(c.lam), "l1_error": spectral_error(basis.omega, c.rho, exact),
