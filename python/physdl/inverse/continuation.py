@@ -39,6 +39,7 @@ __all__ = [
     "SpMResult",
     "spm_continuation",
     "spm_lambda_scan",
+    "discrepancy",
 ]
 
 
@@ -412,12 +413,19 @@ def _spm_in_pieces(call, state, v, tol, max_iter) -> int:
 
 @dataclass
 class SpMScan:
-    """A lambda scan: the lambdas (decreasing), chi^2 per lambda, the solutions and the elbow's index."""
+    """A lambda scan: the lambdas (decreasing), chi^2 per lambda, the solutions and the chosen index.
+
+    ``best`` follows the scan's ``criterion``; ``elbow_index`` and ``discrepancy_index`` hold both
+    choices, and ``noise`` the noise deviation per tau point estimated from the part of G outside the
+    basis (:func:`discrepancy`)."""
 
     lams: np.ndarray
     chi2: np.ndarray
     results: list
     best: int
+    elbow_index: int = 0
+    discrepancy_index: int = 0
+    noise: float = 0.0
 
     @property
     def chosen(self) -> SpMResult:
@@ -447,9 +455,32 @@ def elbow(lams, chi2) -> int:
     return int(np.argmax(chord - y))  # the point farthest below the chord
 
 
+def discrepancy(basis: IRBasis, G, chi2) -> tuple[int, float]:
+    """Morozov's discrepancy principle for the lambda scan, with the noise estimated from the data.
+
+    The signal lies inside the basis (to its cutoff), so the part of the weighted data outside it,
+    ``perp``, is noise alone: E[perp] = sigma^2 (tr W - tr U^T W U) with W the tau weights, which gives
+    sigma.  The solution with the true spectrum leaves an in-basis residual of about L sigma_w^2
+    (sigma_w^2 = sigma^2 tr U^T W U / L, the noise per basis coefficient); the choice is the largest
+    lambda whose in-basis residual chi^2 - perp is at most that, or the smallest chi^2 if none is.
+
+    Returns (index, sigma).
+    """
+    gp, perp = _project(basis, G)
+    chi2 = check_array(chi2, "chi2", dtype=np.float64, ndim=1, finite=True, nonempty=True)
+    w = basis.w_tau
+    inside = float(np.sum(w[:, None] * basis.u * basis.u))  # tr U^T W U
+    outside = float(w.sum()) - inside
+    if outside <= 0:
+        raise ValueError("the basis spans the data: no noise estimate (use more tau points than basis functions)")
+    sigma2 = perp / outside
+    ok = np.nonzero(chi2 - perp <= sigma2 * inside)[0]
+    return (int(ok[0]) if ok.size else int(np.argmin(chi2))), float(np.sqrt(sigma2))
+
+
 def spm_lambda_scan(basis: IRBasis, G, *, lams=None, n_lams: int = 30, lam_min: float = 1e-12, lam_max=None,
                     rho1: float = 1.0, rho2: float = 1.0, tol: float = 2e-7, max_iter: int = 3000,
-                    backend=None) -> SpMScan:
+                    criterion: str = "elbow", backend=None) -> SpMScan:
     """Scan lambda from large to small with warm starts and pick it at the elbow of chi^2(lambda).
 
     The objective is the paper's, 1/2 chi^2 + lambda ||x||_1, in the weighted basis of
@@ -470,12 +501,15 @@ def spm_lambda_scan(basis: IRBasis, G, *, lams=None, n_lams: int = 30, lam_min: 
     rho1, rho2 : float
         Initial ADMM penalties (adapted by residual balancing, carried from one lambda to the next).
     tol, max_iter : the ADMM's stopping test per lambda (see :func:`spm_continuation`).
+    criterion : {"elbow", "discrepancy"}
+        How ``best`` is chosen: the paper's elbow of chi^2 (:func:`elbow`), or Morozov's discrepancy
+        principle with the noise estimated from the data (:func:`discrepancy`).  Both are recorded.
     backend : {None, "cpp", "numba"}
 
     Returns
     -------
     SpMScan
-        ``chosen`` is the solution at the elbow (:func:`elbow`).
+        ``chosen`` is the solution at the chosen lambda.
 
     Examples
     --------
@@ -487,6 +521,7 @@ def spm_lambda_scan(basis: IRBasis, G, *, lams=None, n_lams: int = 30, lam_min: 
     True
     """
     gp, _ = _project(basis, G)
+    check_choice(criterion, "criterion", ("elbow", "discrepancy"))
     if lams is None:
         n_lams = check_int(n_lams, "n_lams", minimum=1, maximum=10**4)
         lam_min = check_float(lam_min, "lam_min", positive=True)
@@ -507,7 +542,9 @@ def spm_lambda_scan(basis: IRBasis, G, *, lams=None, n_lams: int = 30, lam_min: 
         state = res.state
         results.append(res)
     chi2 = np.array([r.chi2 for r in results])
-    return SpMScan(lams, chi2, results, elbow(lams, np.maximum(chi2, 1e-300)))
+    k_elbow = elbow(lams, np.maximum(chi2, 1e-300))
+    k_disc, sigma = discrepancy(basis, G, chi2)
+    return SpMScan(lams, chi2, results, k_elbow if criterion == "elbow" else k_disc, k_elbow, k_disc, sigma)
 
 
 def spectral_error(omega, rho, rho_exact) -> float:
