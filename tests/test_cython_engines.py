@@ -134,6 +134,21 @@ PYX = textwrap.dedent(r'''
                                  beta.shape[0], tol, max_iter, positive, param, &it, &gap)
         return rc, it, gap
 
+    def lasso_stop(int solver, double[::1] xt, double[::1] y, int64_t n, int64_t p, double alpha, double[::1] beta,
+                   double tol, int64_t max_iter, int positive, double param, int32_t[::1] flag, it=-7, gap=-7.0):
+        """lasso_solve_stop with the stop flag flag[0] (another thread may set it meanwhile); flag of
+        length 0: NULL.  n_iter / gap start at the given sentinels."""
+        cdef int64_t it_ = it
+        cdef double gap_ = gap
+        cdef const volatile int* stop = NULL
+        if flag.shape[0] > 0:
+            stop = <const volatile int*> &flag[0]
+        cdef int rc
+        with nogil:
+            rc = api.lasso_solve_stop(solver, &xt[0], xt.shape[0], &y[0], y.shape[0], n, p, alpha, &beta[0],
+                                      beta.shape[0], tol, max_iter, positive, param, &it_, &gap_, stop)
+        return rc, it_, gap_
+
     def vmc_eloc(double[::1] params, int n, int m, uint64_t[::1] flips, int64_t[::1] offsets, uint64_t[::1] zmasks,
                  double[::1] cre, double[::1] cim, uint64_t sign_mask, uint64_t[::1] states, double[::1] out):
         cdef int rc
@@ -315,12 +330,12 @@ def cy(tmp_path_factory):
     return mod
 
 
-OK, NULL, SHORT, SIZE, ENUM, VALUE, TYPE = 0, -1, -2, -3, -4, -5, -7
+OK, NULL, SHORT, SIZE, ENUM, VALUE, TYPE, STOPPED = 0, -1, -2, -3, -4, -5, -7, -8
 MSE, CE = 0, 3
 
 
 def test_table_version(cy):
-    assert cy.version() == physdl._core._capi_version >= 4
+    assert cy.version() == physdl._core._capi_version >= 5
 
 
 def _mlp(seed=4, dtype="float64"):
@@ -503,6 +518,77 @@ def test_lasso_bad_use(cy):
     assert cy.lasso(0, xt, y, 3, 3, 0.1, b, 1e-6, 10, 0, -1.0)[0] == SHORT
     assert cy.lasso(0, xt, y, 3, 2, 0.0, b, 1e-6, 10, 0, -1.0)[0] == VALUE
     assert cy.lasso(0, xt, y, 3, 2, 0.1, b, 1e-6, 0, 0, -1.0)[0] == SIZE
+
+
+def _lasso_long(n=300, p=600, seed=5):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    X = X + 1.9 * np.roll(X, 1, axis=1)
+    y = X[:, :10] @ np.linspace(-1.0, 1.0, 10) + 0.3 * rng.standard_normal(n)
+    return X, y, 1e-4 * np.abs(X.T @ y).max() / n
+
+
+@pytest.mark.parametrize("solver,code", [("cd", 0), ("fista", 1), ("admm", 2)])
+def test_lasso_stop_flag_clear_or_null_equals_lasso_solve(cy, solver, code):
+    """Version 5: with the flag at 0 (or NULL) the solve is lasso_solve's, bit for bit."""
+    rng = np.random.default_rng(8)
+    n, p = 40, 25
+    X = rng.normal(size=(n, p))
+    y = X[:, :4] @ np.array([1.5, -2.0, 0.7, 0.3]) + 0.05 * rng.normal(size=n)
+    xt = np.ascontiguousarray(X.T).ravel()
+    ref = np.zeros(p)
+    rc0, it0, gap0 = cy.lasso(code, xt, y, n, p, 0.05, ref, 1e-10, 100_000, 0, -1.0)
+    assert rc0 == OK
+    for flag in (np.zeros(1, dtype=np.int32), np.zeros(0, dtype=np.int32)):
+        beta = np.zeros(p)
+        rc, it, gap = cy.lasso_stop(code, xt, y, n, p, 0.05, beta, 1e-10, 100_000, 0, -1.0, flag)
+        assert rc == OK and (it, gap) == (it0, gap0)
+        assert np.array_equal(beta, ref)
+
+
+@pytest.mark.parametrize("code", [0, 1, 2])
+def test_lasso_stop_flag_set_before_the_call(cy, code):
+    X, y, alpha = _lasso_long(60, 80)
+    beta = np.full(80, 0.01)
+    keep = beta.copy()
+    rc, it, gap = cy.lasso_stop(code, np.ascontiguousarray(X.T).ravel(), y, 60, 80, alpha, beta, 1e-8, 1000, 0,
+                                -1.0, np.ones(1, dtype=np.int32))
+    assert rc == STOPPED and (it, gap) == (-7, -7.0)
+    assert np.array_equal(beta, keep)
+
+
+@pytest.mark.parametrize("code", [0, 1, 2])
+def test_lasso_stop_flag_set_by_another_thread(cy, code):
+    """A thread sets the flag 0.3 s into a solve that would run for minutes: the call returns
+    PHYSDL_STOPPED within a second, with the caller's beta, n_iter and gap untouched; the same solve
+    with a bounded iteration count then runs to its end as before."""
+    import threading
+    import time
+
+    n, p = (600, 400) if code == 2 else (300, 600)
+    X, y, alpha = _lasso_long(n, p)
+    xt = np.ascontiguousarray(X.T).ravel()
+    beta = np.full(p, 0.01)
+    keep = beta.copy()
+    flag = np.zeros(1, dtype=np.int32)
+    param = 0.01 if code == 2 else -1.0
+    timer = threading.Timer(0.3, lambda: flag.__setitem__(0, 1))
+    t0 = time.perf_counter()
+    timer.start()
+    rc, it, gap = cy.lasso_stop(code, xt, y, n, p, alpha, beta, 0.0, 10**12, 0, param, flag)
+    took = time.perf_counter() - t0
+    timer.join()
+    assert rc == STOPPED, (rc, it, gap)
+    assert (it, gap) == (-7, -7.0)
+    assert np.array_equal(beta, keep)
+    assert 0.3 <= took < 1.3, took
+    # the buffers are as good as new: a bounded solve from them equals lasso_solve's
+    ref = keep.copy()
+    rc0, it0, gap0 = cy.lasso(code, xt, y, n, p, alpha, ref, 0.0, 3, 0, param)
+    flag[0] = 0
+    rc, it, gap = cy.lasso_stop(code, xt, y, n, p, alpha, beta, 0.0, 3, 0, param, flag)
+    assert rc == rc0 == OK and (it, gap) == (it0, gap0)
+    assert np.array_equal(beta, ref) and not np.array_equal(beta, keep)
 
 
 def test_vmc_local_energy_equals_python(cy):

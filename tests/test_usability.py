@@ -62,3 +62,54 @@ def test_tour_row_status_follows_from_value_tolerance_and_reference():
     assert Row.measured("T_c", 3.462, 0.027, 3.6410, sigmas=3).ok is False
     with pytest.raises(ValueError, match="error, sigmas and allowance"):
         Row.measured("x", 1.0, -0.1, 1.0)
+
+
+def test_readme_command_line_table_names_every_subcommand_and_flag():
+    """The README's Command line section has a row per subcommand naming each of its flags and choices,
+    read from the parser itself (so a flag added to the CLI without a README entry fails here)."""
+    import argparse
+    import re
+    from pathlib import Path
+
+    from physdl.cli import _parser
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text.split("## Command line", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        m = re.match(r"\| `physdl (\w[\w-]*)", line)
+        if m:
+            rows[m.group(1)] = line
+    p = _parser()
+    top = next(line for line in section.splitlines() if line.startswith("| `physdl --version`"))
+    for a in p._actions:
+        for o in a.option_strings:
+            if o.startswith("--") and o != "--help":
+                assert o in top, o
+    (sub,) = [a for a in p._actions if isinstance(a, argparse._SubParsersAction)]
+    assert set(sub.choices) == set(rows), (set(sub.choices) ^ set(rows))
+    for name, sp in sub.choices.items():
+        for a in sp._actions:
+            for o in a.option_strings:
+                if o.startswith("--") and o != "--help":
+                    assert f"`{o}" in rows[name], (name, o)
+            if not a.option_strings and a.choices:
+                for c in a.choices:
+                    assert f"`{c}`" in rows[name] or c in rows[name].split("|")[1], (name, c)
+
+
+def test_readme_links_the_docs_and_every_tutorial():
+    """The README links the documentation's sources and each tutorial, and every relative link resolves."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "README.md").read_text()
+    links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
+    local = [l for l in links if "://" not in l and not l.startswith("mailto:")]
+    missing = [l for l in local if not (root / l).exists()]
+    assert not missing, missing
+    for t in sorted((root / "docs" / "tutorials").glob("ch*.py")):
+        assert f"](docs/tutorials/{t.name})" in text, t.name
+    for page in ("docs/index.md", "docs/getting-started.md", "docs/tasks.md"):
+        assert f"]({page})" in text, page

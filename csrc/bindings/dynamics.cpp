@@ -34,10 +34,13 @@ void register_dynamics(py::module_& root) {
       [](std::array<double, 3> x0, double sg, double rho, double be, double dt, long steps, long renorm,
          long transient) {
         std::array<double, 3> out{};
+        physdl::core::StopPoll ctl;
+        ctl.stop = poll_signals;
         {
           py::gil_scoped_release nogil;
-          dy::lorenz_lyapunov(x0.data(), sg, rho, be, dt, steps, renorm, transient, out.data());
+          dy::lorenz_lyapunov(x0.data(), sg, rho, be, dt, steps, renorm, transient, out.data(), &ctl);
         }
+        if (ctl.stopped) throw py::error_already_set();
         return out;
       },
       py::arg("x0"), py::arg("sigma"), py::arg("rho"), py::arg("beta"), py::arg("dt"), py::arg("steps"),

@@ -84,6 +84,40 @@ void register_inverse(py::module_& root) {
      py::arg("max_iter"), py::arg("positive"),
      "Coordinate-descent LASSO path on the Gram matrix X^T X (n >> p).");
 
+  m.def("lasso_cv_gram", [](carray<double> x, carray<double> y, py::array_t<long, py::array::c_style> bounds,
+                            carray<double> alphas, bool fit_intercept, double tol, long max_iter, bool positive) {
+    need(x.ndim() == 2, "x must be 2-dimensional (n x p)");
+    need(y.ndim() == 1, "y must be 1-dimensional");
+    const long n = long(x.shape(0)), p = long(x.shape(1));
+    need(n > 0 && p > 0, "X must not be empty");
+    need(long(y.shape(0)) == n,
+         "y has " + std::to_string(y.shape(0)) + " entries, X has " + std::to_string(n) + " rows");
+    need(bounds.ndim() == 1 && bounds.shape(0) >= 3, "bounds must be 1-dimensional with at least 3 entries");
+    const long nf = long(bounds.shape(0)) - 1;
+    const long* bd = bounds.data();
+    need(bd[0] == 0 && bd[nf] == n, "bounds must run from 0 to n");
+    for (long f = 0; f < nf; ++f)
+      need(bd[f + 1] > bd[f] && bd[f + 1] - bd[f] < n, "bounds must increase, each fold non-empty and not all rows");
+    need(alphas.ndim() == 1 && alphas.shape(0) > 0, "alphas must be 1-dimensional and non-empty");
+    const long k = long(alphas.shape(0));
+    carray<double> mse({k, nf});
+    carray<double> coef({p});
+    double* pm = mse.mutable_data();
+    double* pc = coef.mutable_data();
+    inv::LassoCVInfo info;
+    inv::Interrupt ctl = make_interrupt();
+    {
+      py::gil_scoped_release nogil;
+      info = inv::lasso_cv_gram(x.data(), y.data(), n, p, bd, nf, alphas.data(), k, fit_intercept, tol, max_iter,
+                                positive, pm, pc, &ctl);
+    }
+    if (ctl.stopped) throw py::error_already_set();
+    return py::make_tuple(mse, coef, info.best, info.gap, info.n_iter);
+  }, py::arg("x"), py::arg("y"), py::arg("bounds"), py::arg("alphas"), py::arg("fit_intercept"), py::arg("tol"),
+     py::arg("max_iter"), py::arg("positive"),
+     "LassoCV on the held-out blocks' Gram matrices (folds: rows bounds[f] .. bounds[f+1]-1); returns\n"
+     "(mse (n_alphas x n_folds), refitted coef, index of the chosen alpha, refit gap, refit passes).");
+
   m.def("lasso_solve", [](const std::string& solver, carray<double> xt, carray<double> y, double alpha,
                           carray<double> beta, double tol, long max_iter, bool positive, double param) {
     auto [n, p] = dims(xt, y);

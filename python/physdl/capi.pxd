@@ -11,7 +11,7 @@ Python package runs.  Get the table once, with the GIL held, then call through i
     with nogil:
         rc = api.philox_block(seed, stream, counter, w, 4)
 
-Every function returns PHYSDL_OK (0) or a negative PHYSDL_ERR_* code and checks the pointers and
+Every function returns PHYSDL_OK (0) or a negative PHYSDL_ERR_* code (or PHYSDL_STOPPED) and checks the pointers and
 lengths (in elements) it is given before any kernel runs; see physdl/capi/capi.h in
 ``physdl.get_include()``.  Build with ``include_dirs=[physdl.get_include()]`` and
 ``include_path=[physdl.get_pxd_include()]``.
@@ -29,6 +29,7 @@ cdef extern from "physdl/capi/capi.h" nogil:
         PHYSDL_ERR_VALUE
         PHYSDL_ERR_INTERNAL
         PHYSDL_ERR_TYPE
+        PHYSDL_STOPPED
         PHYSDL_METROPOLIS
         PHYSDL_HEAT_BATH
         PHYSDL_NN_MSE
@@ -150,6 +151,12 @@ cdef extern from "physdl/capi/capi.h" nogil:
                                uint64_t p_add, uint64_t seed, uint64_t chain, uint64_t sweep0, int64_t nsweeps,
                                int64_t measure_every, double* energy, size_t energy_len, int64_t* mag,
                                size_t mag_len) noexcept nogil
+        # version 5: lasso_solve with a stop flag (set *stop non-zero from another thread: PHYSDL_STOPPED,
+        # beta untouched)
+        int (*lasso_solve_stop)(int solver, const double* xt, size_t xt_len, const double* y, size_t y_len,
+                                int64_t n, int64_t p, double alpha, double* beta, size_t beta_len, double tol,
+                                int64_t max_iter, int positive, double param, int64_t* n_iter, double* gap,
+                                const volatile int* stop) noexcept nogil
 
 
 cdef inline const physdl_capi* import_capi() except NULL:

@@ -27,8 +27,7 @@ POINTS = dist.grid(L=[4, 6], T=[1.5, 2.0, 2.5, 3.0])
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=":0")
+    cluster = dist.local_cluster(2)  # the cluster sweep(client=None) starts
     c = distributed.Client(cluster)
     yield c
     c.close()
@@ -52,6 +51,42 @@ def same_tables(a, b):
             else:
                 assert ra[k] == rb[k], k
     return True
+
+
+def _nap(i):
+    import time
+
+    time.sleep(0.4)
+    return i
+
+
+def test_local_cluster_hands_each_worker_one_point_at_a_time(client):
+    """With Dask's default worker-saturation (1.1) a one-thread worker is sent a second task to hold in
+    reserve; physdl's clusters keep the rest queued on the scheduler, so no worker sits on a point
+    while another is idle at the end of a sweep."""
+    import time
+
+    futs = client.map(_nap, range(6), pure=False)
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            processing = client.run_on_scheduler(
+                lambda dask_scheduler: sorted(len(ws.processing) for ws in dask_scheduler.workers.values()))
+            if sum(processing) >= 2:
+                break
+            time.sleep(0.02)
+        queued = client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.queued))
+        assert processing == [1, 1] and queued == 4, (processing, queued)
+        assert client.gather(futs) == list(range(6))
+    finally:
+        client.cancel(futs)
+
+
+def test_local_cluster_checks_its_arguments():
+    with pytest.raises(ValueError, match="n_workers"):
+        dist.local_cluster(0)
+    with pytest.raises(ValueError, match="threads_per_worker"):
+        dist.local_cluster(1, threads_per_worker=0)
 
 
 def test_serial_point_is_an_independent_lattice_run(serial):
@@ -179,3 +214,23 @@ def test_cli_sweep_spec(tmp_path, serial):
     assert main(["sweep", str(bad), "--serial"]) == 2
     with pytest.raises(SpecError, match="bad.toml"):
         dist.run_spec(bad, serial=True)
+
+
+def test_sweep_table_as_a_scan_shares_the_scan_helpers(serial, tmp_path):
+    """A lattice sweep's table becomes a lattice ScanResult: same values and errors per point, the
+    scan's Binder crossing and a save/load round trip."""
+    from physdl.lattice.scan import OBSERVABLES, ScanResult
+
+    sc = serial.to_scan()
+    assert sc.sizes == [4, 6] and sc.params["seed"] == 3 and sc.params["sweeps"] == TASK.sweeps
+    for k, (p, r) in enumerate(zip(serial.params, serial.results)):
+        row = np.flatnonzero((sc.table["L"] == p["L"]) & (sc.table["T"] == p["T"]))
+        assert row.size == 1
+        for name in OBSERVABLES:
+            assert sc.table[name][row[0]] == r[name].value and sc.table[name + "_error"][row[0]] == r[name].error
+    sc.save(tmp_path / "scan.h5")
+    back = ScanResult.load(tmp_path / "scan.h5")
+    assert np.array_equal(back.table["binder"], sc.table["binder"])
+    with pytest.raises(ValueError, match="L and T"):
+        dist.sweep(lambda i, seed: {"i": i}, dist.grid(i=[1]), tmp_path / "f.h5", client="serial",
+                   progress=False).table.to_scan()

@@ -157,11 +157,14 @@ DYN_CHILD = textwrap.dedent("""
     dynamics.integrate("pendulum", "leapfrog", q[:2], np.zeros((2, 1)), dt=0.01, steps=10, backend=backend)
     q0, p0 = np.random.default_rng(0).uniform(-0.3, 0.3, (2, 2000, 2))
     dynamics.henon_heiles_lyapunov(q0[:1], p0[:1], time=1.0)
+    dynamics.lorenz_lyapunov(time=1.0, transient=0.0)
     print("ready", flush=True)
     try:
         if sys.argv[2] == "integrate":
             dynamics.integrate("pendulum", "leapfrog", q, np.zeros_like(q), dt=0.01, steps=200000,
                                record_every=200000, backend=backend)
+        elif sys.argv[2] == "lorenz":
+            dynamics.lorenz_lyapunov(time=10.0**6)  # 10^8 RK4 steps of one trajectory in one kernel call
         else:
             dynamics.henon_heiles_lyapunov(q0, p0, time=20000.0)
         print(json.dumps({"t": None}), flush=True)
@@ -170,9 +173,11 @@ DYN_CHILD = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("backend,what", [("numba", "integrate"), ("cpp", "integrate"), ("cpp", "henon_heiles")])
+@pytest.mark.parametrize("backend,what", [("numba", "integrate"), ("cpp", "integrate"), ("cpp", "henon_heiles"),
+                                          ("cpp", "lorenz")])
 def test_sigint_inside_a_long_integrate_is_seen_within_a_second(backend, what):
-    """dynamics.integrate and the Lyapunov scans run in ~20 ms calls over blocks of states."""
+    """dynamics.integrate and the Lyapunov scans run in ~20 ms calls over blocks of states; the single
+    Lorenz trajectory polls the signal flag inside its kernel."""
     from .sigint import sigint_reaction
 
     reaction, res = sigint_reaction(DYN_CHILD, backend, what)

@@ -50,16 +50,17 @@ CHILD = CHILD_PRELUDE + textwrap.dedent("""
     interrupted(work, unchanged=lambda: bool(np.array_equal(start, keep)), after=after)
 """)
 
-CASES = [(kind, be) for kind in ("cd", "fista", "admm", "path", "gram", "cv") for be in ("cpp", "numba")]
+CASES = [(kind, be) for kind in ("cd", "fista", "admm", "path", "gram", "cv", "cvgram") for be in ("cpp", "numba")]
 SIZES = {"cd": (300, 600), "fista": (300, 600), "admm": (600, 400), "path": (300, 600), "gram": (2000, 300),
-         "cv": (300, 600)}
+         "cv": (300, 600), "cvgram": (2000, 200)}  # cvgram: training parts of >= 2p rows (the Gram route)
+CHILD_KIND = {"gram": "path", "cvgram": "cv"}
 
 
 @pytest.mark.parametrize("kind,backend", CASES)
 def test_lasso_sigint_reaction(kind, backend):
     n, p = SIZES[kind]
     delay = float(np.random.default_rng(zlib.crc32(f"{kind}/{backend}".encode())).uniform(0.3, 0.8))
-    reaction, res = sigint_reaction(CHILD, "path" if kind == "gram" else kind, backend, n, p, delay=delay)
+    reaction, res = sigint_reaction(CHILD, CHILD_KIND.get(kind, kind), backend, n, p, delay=delay)
     assert reaction < 1.0, f"SIGINT seen after {reaction:.2f} s"
     assert res["unchanged"]
     # the process is usable after the interrupt: a fresh solve equals one made here
@@ -70,3 +71,29 @@ def test_lasso_sigint_reaction(kind, backend):
     amax = np.abs(X.T @ y).max() / n
     here = inverse.lasso(X[:20, :8], y[:20], 0.01 * amax, tol=1e-10, backend=backend)
     np.testing.assert_array_equal(np.array(res["after"]), here.coef)
+
+
+BIG_ADMM = CHILD_PRELUDE + textwrap.dedent("""
+    import numpy as np
+    from physdl import inverse
+    n, p = int(sys.argv[1]), int(sys.argv[2])
+    small = np.random.default_rng(1).standard_normal((30, 20))
+    inverse.lasso(small, small[:, 0], 0.01, solver="admm", rho=0.1, backend="numba", max_iter=5)  # compile
+    X = np.random.default_rng(2).standard_normal((n, p))
+    y = X[:, :5].sum(axis=1)
+    start = np.zeros(p)
+
+    def work():
+        inverse.lasso(X, y, 0.01, solver="admm", rho=0.01, tol=1e-300, max_iter=10**12, coef_init=start,
+                      backend="numba")
+
+    interrupted(work, unchanged=lambda: bool(not start.any()))
+""")
+
+
+def test_numba_admm_gram_sees_sigint():
+    """The Numba ADMM's X^T X (8000 x 2500: seconds of BLAS work) is built in blocks of rows, run in
+    pieces: a SIGINT sent during it is seen within a second."""
+    reaction, res = sigint_reaction(BIG_ADMM, 8000, 2500, delay=1.5)
+    assert reaction < 1.0, f"SIGINT seen after {reaction:.2f} s"
+    assert res["unchanged"]

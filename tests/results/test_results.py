@@ -1,6 +1,7 @@
 """Result objects: round trips through physdl.io, refusal of edited files, printing rounded to the error, plots."""
 
 import math
+from pathlib import Path
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import matplotlib
@@ -244,6 +245,10 @@ def test_phase_scan_result(dataset, tmp_path):
     # the means are the per-temperature means of the outputs computed directly
     p = clf.disorder_probability(dataset.configs)
     np.testing.assert_allclose(sc["output"].value, [p[dataset.T == t].mean() for t in dataset.temperatures])
+    # and the errors their standard errors, s / sqrt(n) with n = 6 configurations per temperature
+    np.testing.assert_allclose(sc["output"].error, [p[dataset.T == t].std(ddof=1) / math.sqrt(6)
+                                                    for t in dataset.temperatures])
+    assert phases.PhaseScan is PhaseScan
     assert len(repr(sc)) < 250 and "PhaseScan(3 temperatures" in repr(sc)
     for suffix in (".h5", ".npz"):
         path = tmp_path / f"scan{suffix}"
@@ -255,6 +260,8 @@ def test_phase_scan_result(dataset, tmp_path):
             lattice.IsingDataset.load(path)
     fig, ax = plt.subplots()
     assert sc.plot(ax=ax, Tc=2.269) is ax and ax.get_ylabel() == "P(disordered)" and ax.get_xlabel()
+    from .figcheck import problems
+    assert not problems(fig, "PhaseScan")
     plt.close(fig)
 
 
@@ -267,3 +274,72 @@ def test_binder_crossing_larger_sizes_slow():
     c = res.binder_crossing(12, 24)
     assert 0 < c.error < 0.02
     assert abs(c.value - tc) <= 3 * c.error + 0.015, (c, tc)
+
+
+def test_plot_methods_pass_the_figure_checks(run, small_scan, dataset):
+    """Every result's plot: labelled axes, a legend, error bars on the Monte Carlo points, a title that fits."""
+    from physdl import nn
+
+    from .figcheck import problems
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(48, 3))
+    y = (x[:, :1] > 0).astype(np.float64)
+    model = nn.Sequential([nn.Dense(3, 1), nn.Sigmoid()], input_shape=(3,), seed=0)
+    h = model.fit(x, y, loss="bce", epochs=3, batch_size=16, validation=(x[:8], y[:8]))
+    plots = {"RunResult energy": lambda ax: run.plot(ax=ax),
+             "RunResult magnetization": lambda ax: run.plot(ax=ax, observable="magnetization"),
+             "ScanResult binder": lambda ax: small_scan.plot("binder", ax=ax),
+             "ScanResult energy": lambda ax: small_scan.plot("energy", ax=ax),
+             "IsingDataset": lambda ax: dataset.plot(ax=ax),
+             "History": lambda ax: h.plot(ax=ax)}
+    for name, draw in plots.items():
+        fig, ax = plt.subplots()
+        draw(ax)
+        assert not problems(fig, name), problems(fig, name)
+        plt.close(fig)
+    # the checker itself: an image without a colour bar, unlabelled axes, bare points are each reported
+    fig, ax = plt.subplots()
+    ax.imshow(np.eye(3))
+    ax.plot([1, 2], [1, 2], "o", label="a")
+    ax.plot([1, 2], [2, 1], label="b")
+    found = problems(fig, "bad")
+    assert any("colour bar" in p for p in found) and any("x label" in p for p in found)
+    assert any("error bars" in p for p in found) and any("no legend" in p for p in found)
+    assert any("no title" in p for p in found)
+    ax.set_title("a title far too long for this figure " * 6)
+    assert any("does not fit" in p for p in problems(fig, "bad"))
+    plt.close(fig)
+
+
+def test_phases_figures_pass_the_figure_checks(monkeypatch, tmp_path):
+    """The four figures of ``physdl phases``, made by the real pipeline on tiny settings (seconds):
+    labelled axes, legends, a colour bar on the weight heat maps, error bars on the estimates, titles
+    that fit."""
+    from matplotlib.figure import Figure
+
+    from physdl.phases import run as ph
+
+    from .figcheck import problems
+
+    tiny = ph.Settings(8, 12, 8, (4, 6), 40, 6, 0.4, (2, 2), 20, 2, 1, 20, classifier_seeds=2, thermometer_seeds=2)
+    monkeypatch.setattr(ph.Settings, "quick", classmethod(lambda cls: tiny))
+    original, seen = Figure.savefig, {}
+
+    def checked(fig, fname, *args, **kwargs):
+        seen[Path(str(fname)).name] = problems(fig, Path(str(fname)).name)
+        return original(fig, fname, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", checked)
+    ph.run_phases(tmp_path, quick=True, progress=False)
+    assert set(seen) == {"fig8_1_triangular.png", "fig8_2_thermometer_heatmaps.png",
+                         "fig8_2b_thermometer_specific_heat.png", "fig8_3_three_units.png"}
+    assert not any(seen.values()), seen
+
+
+def test_run_summary_rounds_each_value_to_its_error(run):
+    """The one-line summary prints every estimate as format_value_error does (no unrounded digits)."""
+    s = run.summary()
+    for key, est in (("e", run.energy), ("|m|", run.abs_magnetization), ("C", run.specific_heat),
+                     ("chi", run.susceptibility), ("U", run.binder), ("tau_e", run.tau_energy)):
+        assert f"{key}={format_value_error(est.value, est.error)} " in s + " ", (key, s)

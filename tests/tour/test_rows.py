@@ -66,11 +66,52 @@ def test_no_tour_module_builds_a_row_without_measured_or_check():
     assert not bare, bare
 
 
+# markers-only lines of these entries are deterministic values, not Monte Carlo estimates (no error bars due)
+EXACT_POINTS = {"holography": ("learned (emergent)",),   # the metric of the one trained network
+                "inverse": ("|u_p . y|", "ratio")}      # Picard coefficients of the exact SVD
+# figures of entries owned by other areas that still miss a title or axis labels: xfail(strict), so the
+# test says when one is fixed and its entry should leave this list
+FIGURE_GAPS = {"inverse": "panels without axis labels"}
+FIGURES = {}
+
+
 @pytest.fixture(scope="module")
 def quick_results(tmp_path_factory):
+    """Every quick entry run once; each figure it saves is checked (tests/results/figcheck.py) as it is saved."""
+    from matplotlib.figure import Figure
+
+    from tests.results.figcheck import problems
+
     out = tmp_path_factory.mktemp("tour")
     reg = registry()
-    return {name: reg[name].func(out, True, False) for name in QUICK}
+    original = Figure.savefig
+    current = [None]
+
+    def checked(fig, fname, *args, **kwargs):
+        FIGURES.setdefault(current[0], []).append(
+            (Path(str(fname)).name, problems(fig, Path(str(fname)).name, EXACT_POINTS.get(current[0], ()))))
+        return original(fig, fname, *args, **kwargs)
+
+    res = {}
+    Figure.savefig = checked
+    try:
+        for name in QUICK:
+            current[0] = name
+            res[name] = reg[name].func(out, True, False)
+    finally:
+        Figure.savefig = original
+    return res
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=FIGURE_GAPS[n]))
+                                  if n in FIGURE_GAPS else n for n in QUICK])
+def test_quick_figures_are_readable(quick_results, name):
+    """Labelled axes, a legend for several curves, colour bars on images, error bars on Monte Carlo points
+    and a title that fits, for every figure of the entry (and every figure the entry lists was checked)."""
+    figs = FIGURES.get(name, [])
+    assert {f for f, _ in figs} == {Path(f).name for f in quick_results[name].figures}
+    bad = [p for _, ps in figs for p in ps]
+    assert not bad, bad
 
 
 @pytest.mark.parametrize("name", QUICK)

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from .datasets import DatasetRunner
 from .store import SweepStore, SweepTable, load_sweep
-from .sweep import SweepResult, gpu_cluster, grid, point_key, point_seed, sweep
+from .sweep import SweepResult, gpu_cluster, grid, local_cluster, point_key, point_seed, sweep
 from .tasks import DatasetChains, FunctionTask, LatticeRun, Task, as_task
 
 __all__ = [
-    "sweep", "grid", "point_seed", "point_key", "SweepResult", "gpu_cluster",
+    "sweep", "grid", "point_seed", "point_key", "SweepResult", "gpu_cluster", "local_cluster",
     "Task", "LatticeRun", "FunctionTask", "DatasetChains", "as_task", "DatasetRunner",
     "SweepStore", "SweepTable", "load_sweep",
 ]

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from .._validate import check_int
-from .sweep import sweep
+from .sweep import local_cluster, sweep
 from .tasks import DatasetChains
 
 __all__ = ["DatasetRunner"]
@@ -66,13 +66,10 @@ class DatasetRunner:
         if self._given is not None:
             return self._given
         if self._client is None:
-            import logging
-
             import distributed
 
             n = self.workers if self.workers is not None else max(1, os.cpu_count() or 1)
-            self._cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                                     dashboard_address=":0", silence_logs=logging.ERROR)
+            self._cluster = local_cluster(n)
             self._client = distributed.Client(self._cluster)
         return self._client
 

@@ -228,6 +228,35 @@ class SweepTable:
         return ax
 
 
+def _to_scan(self):
+    """The points of a lattice sweep (parameters ``L`` and ``T`` or ``beta``, results with the
+    observables of :data:`physdl.lattice.scan.OBSERVABLES` as Estimates) as a
+    :class:`physdl.lattice.scan.ScanResult`: ``to_pandas()``, ``plot(observable)`` against T per size,
+    ``binder_crossing(L1, L2)``, ``save``/``load``, the same code as :func:`physdl.lattice.scan.scan`'s."""
+    from ..lattice.scan import OBSERVABLES, ScanResult
+
+    if not self.params:
+        raise ValueError("the sweep has no finished points")
+    T = []
+    for k, p in enumerate(self.params):
+        if "L" not in p or not ("T" in p or "beta" in p):
+            raise ValueError(f"point {k} ({p}) has no L and T (or beta): to_scan needs a lattice sweep over them")
+        T.append(float(p["T"]) if "T" in p else 1.0 / float(p["beta"]))
+    table = {"L": np.array([int(p["L"]) for p in self.params]), "T": np.array(T),
+             "chain": np.array([int(p.get("chain", i)) for i, p in zip(self.index, self.params)])}
+    for name in OBSERVABLES:
+        table[name] = self.values(name)
+        table[name + "_error"] = self.errors(name)
+    task = self.definition.get("task", {})
+    params = {"update": task.get("update"), "sweeps": task.get("sweeps"), "burn_in": task.get("burn_in"),
+              "seed": self.definition.get("seed"), "model": task.get("model"), "task": task,
+              "point_seeds": self.seeds.tolist()}
+    return ScanResult(table, params)
+
+
+SweepTable.to_scan = _to_scan
+
+
 def load_sweep(path) -> SweepTable:
     """Read a sweep store as a :class:`SweepTable` (points in grid order); errors name the file."""
     import h5py

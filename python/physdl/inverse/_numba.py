@@ -290,6 +290,58 @@ def lasso_path_gram(gram, xty, yty, n, alphas, tol, max_iter, positive, first=No
     return coefs, gaps, iters
 
 
+
+def lasso_cv_gram(x, y, bounds, alphas, fit_intercept, tol, max_iter, positive):
+    """Twin of the C++ lasso_cv_gram: the held-out blocks' Gram matrices by NumPy, the training Grams as
+    their sum less the block's, centred by rank-one corrections, each fold's path by the Numba Gram
+    kernel (in pieces), the held-out errors by predicting the held-out rows directly, and a cold-started
+    refit at the chosen alpha on the whole centred Gram matrix.  Returns (mse, coef, best, gap, n_iter)."""
+    from .lasso import _gram  # X^T X by blocks of rows (Ctrl-C between them)
+
+    n, p = x.shape
+    nf = len(bounds) - 1
+    mu = x.mean(axis=0) if fit_intercept else np.zeros(p)
+    ymu = float(y.mean()) if fit_intercept else 0.0
+    keep = (nf + 2) * p * p * 8 <= 2**30  # keep the blocks' Grams, else compute them again per fold (as C++)
+    blocks = []
+    gall = np.zeros((p, p))
+    for f in range(nf):
+        z = x[bounds[f]:bounds[f + 1]] - mu
+        yf = y[bounds[f]:bounds[f + 1]] - ymu
+        t = _gram(z)
+        gall += t
+        blocks.append((t if keep else None, z.T @ yf, z.sum(axis=0), float(yf.sum()), float(yf @ yf)))
+    call = sum(b[1] for b in blocks)
+    sall = sum(b[2] for b in blocks)
+    syall = sum(b[3] for b in blocks)
+    yyall = sum(b[4] for b in blocks)
+    mse = np.empty((len(alphas), nf))
+    mean = np.zeros((len(alphas), p))
+
+    def centred(g, c, s, sy, yy, m):
+        if fit_intercept:
+            g = g - np.outer(s, s) / m
+            c = c - s * (sy / m)
+            yy = yy - sy * sy / m
+        return g, c, max(yy, 0.0)
+
+    for f in range(nf):
+        t, c, s, sy, yy = blocks[f]
+        if t is None:
+            t = _gram(x[bounds[f]:bounds[f + 1]] - mu)
+        m = n - (bounds[f + 1] - bounds[f])
+        g, xty, yty = centred(gall - t, call - c, sall - s, syall - sy, yyall - yy, m)
+        coefs, _, _ = lasso_path_gram(g, xty, yty, m, alphas, tol, max_iter, positive)
+        b0 = ((syall - sy) - coefs @ (sall - s)) / m if fit_intercept else np.zeros(len(alphas))
+        z = x[bounds[f]:bounds[f + 1]] - mu
+        res = (y[bounds[f]:bounds[f + 1]] - ymu)[:, None] - z @ coefs.T - b0
+        mse[:, f] = np.mean(res * res, axis=0)
+        mean += coefs / nf
+    best = int(np.argmin(mse.mean(axis=1)))
+    g, xty, yty = centred(gall, call, sall, syall, yyall, n)
+    coefs, gaps, iters = lasso_path_gram(g, xty, yty, n, alphas[best:best + 1], tol, max_iter, positive)
+    return mse, coefs[0], best, float(gaps[0]), int(iters[0])
+
 @njit(cache=True)
 def _top_eigenvalue(xt):
     p, n = xt.shape
@@ -380,16 +432,47 @@ def _admm_setup(xt, y, b, positive, rho):
         rho = rho / p / n
         if rho <= 0.0:
             rho = 1.0
-    if p <= n:
-        m = xt @ xt.T + n * rho * np.eye(p)
-    else:
-        m = xt.T @ xt + n * rho * np.eye(n)
     xty = xt @ y
     z = b.copy()
     for j in range(p):
         if positive and z[j] < 0:
             z[j] = 0.0
-    return rho, m, xty, z
+    return rho, xty, z
+
+
+GRAM_ROWS = 64  # rows of X^T X (or X X^T) per product of the ADMM setup: the unit of its pieces
+
+
+def _admm_gram(xt, rho, first=None):
+    """The lower triangle of X^T X + n rho I (p <= n) or X X^T + n rho I (p > n), all the Cholesky
+    factorisation reads (the upper triangle is 0), by products of GRAM_ROWS rows at a time (block i
+    against blocks 0..i) run in pieces of about PIECE_SECONDS: one product over a large X would hold
+    off Ctrl-C for seconds.  The blocks are fixed, so the matrix does not depend on how the pieces
+    cut them."""
+    p, n = xt.shape
+    primal = p <= n
+    d = p if primal else n
+    m = np.zeros((d, d))
+    nblk = -(-d // GRAM_ROWS)
+    done = [0]
+
+    def step(k):
+        # at most k blocks, and none started after PIECE_SECONDS (block i costs i + 1 units, so the
+        # rate of the early blocks would over-estimate the later ones)
+        t0 = time.perf_counter()
+        stop = min(nblk, done[0] + k)
+        while done[0] < stop and time.perf_counter() - t0 < _interrupt.PIECE_SECONDS:
+            i0, i1 = done[0] * GRAM_ROWS, min(d, (done[0] + 1) * GRAM_ROWS)
+            if primal:
+                m[i0:i1, :i1] = xt[i0:i1] @ xt[:i1].T
+            else:
+                m[i0:i1, :i1] = xt[:, i0:i1].T @ xt[:, :i1]
+            done[0] += 1
+        return done[0] == nblk
+
+    _drive(("admm_gram", xt.shape), step, first)
+    m[np.diag_indices(d)] += n * rho
+    return m
 
 
 @njit(cache=True)
@@ -462,7 +545,9 @@ def lasso_admm(xt, y, alpha, b, tol, max_iter, positive, rho, first=None):
     c = np.empty(p)
     tol_abs = tol * float(y @ y)
     with _interrupt.deferred_sigint():
-        rho, chol, xty, z = _admm_setup(xt, y, b, positive, rho)
+        rho, xty, z = _admm_setup(xt, y, b, positive, rho)
+    chol = _admm_gram(xt, rho, first)
+    with _interrupt.deferred_sigint():
         b[:] = z
         gap, _ = _gap(xt, y, b, r, c, lam, positive)
     col = [0]  # the factor, column by column (O(d^3): pieces too)

@@ -88,6 +88,42 @@ def _center(X, y, fit_intercept):
     return X - xm, y - ym, xm, ym
 
 
+_COPY_BLOCK = 1 << 21  # elements per block of the copies below (~20-100 ms each): Ctrl-C is seen between blocks
+
+
+def _columns(X, xm=None):
+    """X^T as a C-contiguous (p, n) array (X's columns contiguous), less ``xm`` from every row of X when
+    given; copied by blocks of columns, so that a KeyboardInterrupt is raised within a block's time
+    even for a large X (one transposing copy of 10^8 entries takes seconds)."""
+    if xm is None and X.flags.f_contiguous:
+        return X.T
+    n, p = X.shape
+    xt = np.empty((p, n))
+    step = max(1, _COPY_BLOCK // max(n, 1))
+    for j0 in range(0, p, step):
+        j1 = min(p, j0 + step)
+        if xm is None:
+            xt[j0:j1] = X[:, j0:j1].T
+        else:
+            np.subtract(X[:, j0:j1].T, xm[j0:j1, None], out=xt[j0:j1])
+    return xt
+
+
+def _gram(X):
+    """X^T X without a transposed copy: one BLAS symmetric product when it is small (<= ~2^30
+    multiply-adds), else the sum of the Gram matrices of blocks of rows (each ~2^27 multiply-adds, so
+    that a KeyboardInterrupt is seen between blocks)."""
+    n, p = X.shape
+    if n * p * p <= 1 << 31:  # up to ~2^30 multiply-adds (a symmetric rank-k update): one call
+        return X.T @ X
+    rows = max(64, (1 << 28) // max(p * p, 1))
+    g = np.zeros((p, p))
+    for r0 in range(0, n, rows):
+        blk = X[r0:r0 + rows]
+        g += blk.T @ blk
+    return g
+
+
 def _common(tol, max_iter, positive):
     tol = check_float(tol, "tol", positive=True)
     max_iter = check_int(max_iter, "max_iter", minimum=1, maximum=2**40)
@@ -106,8 +142,8 @@ def alpha_max(X, y, *, fit_intercept=False, positive=False) -> float:
     1.5
     """
     X, y = _check_xy(X, y)
-    Xc, yc, _, _ = _center(X, y, fit_intercept)
-    c = Xc.T @ yc
+    # (X - mean)^T (y - mean(y)) = X^T (y - mean(y)): no centred copy of X is needed
+    c = X.T @ (y - y.mean()) if fit_intercept else X.T @ y
     m = c.max() if positive else np.abs(c).max()
     return float(max(m, 0.0) / X.shape[0])
 
@@ -165,8 +201,13 @@ def lasso(X, y, alpha, *, solver="cd", positive=False, fit_intercept=False, tol=
         b = check_array(coef_init, "coef_init", dtype=np.float64, ndim=1, shape=(p,), finite=True).copy()
     if rho is not None:
         rho = check_float(rho, "rho", positive=True)
-    Xc, yc, xm, ym = _center(X, y, bool(fit_intercept))
-    xt = np.ascontiguousarray(Xc.T)
+    if fit_intercept:
+        xm, ym = X.mean(axis=0), float(y.mean())
+        yc = y - ym
+        xt = _columns(X, xm)
+    else:
+        xm, ym, yc = np.zeros(p), 0.0, y
+        xt = _columns(X)
     be = _backend.resolve(backend, ("cpp", "numba"))
     param = -1.0
     if solver == "admm" and rho is not None:
@@ -185,7 +226,7 @@ def lasso(X, y, alpha, *, solver="cd", positive=False, fit_intercept=False, tol=
         else:
             it, gap = _numba.lasso_admm(xt, yc, alpha, b, tol, max_iter, positive, param)
     intercept = float(ym - xm @ b) if fit_intercept else 0.0
-    r = yc - Xc @ b
+    r = yc - (X @ b - xm @ b)
     obj = float(0.5 / n * (r @ r) + alpha * np.abs(b).sum())
     return LassoResult(b, intercept, alpha, float(gap), int(it), obj, solver)
 
@@ -258,12 +299,11 @@ def lasso_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, positive=False, tol
         if np.any(alphas <= 0):
             raise ValueError("alphas must all be > 0")
         alphas = np.sort(alphas)[::-1].copy()
-    xt = np.ascontiguousarray(X.T)
     be = _backend.resolve(backend, ("cpp", "numba"))
     n, p = X.shape
-    if n >= 2 * p:  # n >> p: coordinate descent on the Gram matrix X^T X (one BLAS product, O(p) updates)
-        gram = xt @ xt.T
-        xty = xt @ y
+    if n >= 2 * p:  # n >> p: coordinate descent on the Gram matrix X^T X (BLAS products, O(p) updates)
+        gram = _gram(X)
+        xty = X.T @ y
         args = (gram, xty, float(y @ y), n, alphas, tol, max_iter, positive)
         if be == "cpp":
             coefs, gaps, iters = core_inverse().lasso_path_gram(*args)
@@ -272,11 +312,11 @@ def lasso_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, positive=False, tol
 
             coefs, gaps, iters = _numba.lasso_path_gram(*args)
     elif be == "cpp":
-        coefs, gaps, iters = core_inverse().lasso_path_cd(xt, y, alphas, tol, max_iter, positive)
+        coefs, gaps, iters = core_inverse().lasso_path_cd(_columns(X), y, alphas, tol, max_iter, positive)
     else:
         from . import _numba
 
-        coefs, gaps, iters = _numba.lasso_path_cd(xt, y, alphas, tol, max_iter, positive)
+        coefs, gaps, iters = _numba.lasso_path_cd(_columns(X), y, alphas, tol, max_iter, positive)
     return LassoPath(alphas, coefs, gaps, np.asarray(iters, dtype=np.int64))
 
 
@@ -286,7 +326,11 @@ def lasso_cv(X, y, *, alphas=None, n_alphas=100, eps=1e-3, cv=5, fit_intercept=T
 
     The grid comes from the whole (centred) data; on each fold the path is fitted on the centred
     training part and scored by the mean squared error on the held-out part; the alpha with the
-    least mean error is refitted on all the data.
+    least mean error is refitted on all the data.  When every training part has at least 2p rows,
+    the folds run on Gram matrices: one product X_f^T X_f per held-out block f, the training Grams
+    as their sum less X_f^T X_f with the centring as rank-one corrections, coordinate descent on
+    them, the held-out errors from the same blocks' sums, and the refit on the whole Gram matrix
+    (C++: one call; ``numba``: the same formulas in NumPy around the Numba path kernel).
 
     Examples
     --------
@@ -303,12 +347,29 @@ def lasso_cv(X, y, *, alphas=None, n_alphas=100, eps=1e-3, cv=5, fit_intercept=T
     fit_intercept = bool(fit_intercept)
     if alphas is None:
         alphas = alpha_grid(X, y, n_alphas=n_alphas, eps=eps, fit_intercept=fit_intercept, positive=positive)
-    n = X.shape[0]
+    else:
+        alphas = check_array(alphas, "alphas", dtype=np.float64, ndim=1, finite=True, nonempty=True)
+        if np.any(alphas <= 0):
+            raise ValueError("alphas must all be > 0")
+        alphas = np.sort(alphas)[::-1].copy()
+    n, p = X.shape
     # KFold without shuffling: the first n % cv folds get one extra sample
     sizes = np.full(cv, n // cv)
     sizes[: n % cv] += 1
-    bounds = np.concatenate([[0], np.cumsum(sizes)])
-    mse = np.empty((len(np.atleast_1d(alphas)), cv))
+    bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    be = _backend.resolve(backend, ("cpp", "numba"))
+    if n - sizes.max() >= 2 * p and _gram_cv_fits(p, cv):
+        # n_train >> p: everything from the held-out blocks' Gram matrices (no training copies of X)
+        args = (np.ascontiguousarray(X), y, bounds, alphas, fit_intercept, tol, max_iter, positive)
+        if be == "cpp":
+            mse, coef, best, _, _ = core_inverse().lasso_cv_gram(*args)
+        else:
+            from . import _numba
+
+            mse, coef, best, _, _ = _numba.lasso_cv_gram(*args)
+        intercept = float(y.mean() - X.mean(axis=0) @ coef) if fit_intercept else 0.0
+        return LassoCVResult(float(alphas[best]), alphas, mse, coef, intercept)
+    mse = np.empty((len(alphas), cv))
     path = None
     fold_coefs = []
     for f in range(cv):
@@ -328,6 +389,11 @@ def lasso_cv(X, y, *, alphas=None, n_alphas=100, eps=1e-3, cv=5, fit_intercept=T
                 coef_init=start, backend=backend)
     return LassoCVResult(float(alphas[best]), alphas, mse, fit.coef, fit.intercept)
 
+
+def _gram_cv_fits(p, cv) -> bool:
+    """The Gram route of lasso_cv holds about cv + 3 matrices of p x p doubles (fold Grams kept up to 1 GiB,
+    recomputed beyond); refuse it above 4 GiB of them."""
+    return 3 * p * p * 8 <= 4 * 2**30
 
 def kkt_violation(X, y, coef, alpha, *, positive=False, intercept=0.0) -> float:
     """Largest violation of the LASSO optimality (KKT) conditions, relative to alpha.

@@ -7,7 +7,12 @@ per size, ``binder_crossing(L1, L2)`` and ``save``/``load``.
 
 Point ``k`` of the scan (sizes outer, temperatures inner, in the order given) is the run
 ``Simulation(model(L), T=T, update=update, seed=seed, chain=k).run(sweeps, burn_in, measure_every)``,
-so any single point can be reproduced without the scan.
+so any single point can be reproduced without the scan.  :meth:`ScanResult.from_runs` makes the
+same table from a list of :class:`RunResult` (e.g. those of :meth:`ParallelTempering.run`).
+
+The function is also :func:`physdl.lattice.scan_temperatures` (``physdl.lattice.scan`` is this
+module, so the function keeps a name that does not shadow it): ``lattice.scan_temperatures(...)``
+and ``from physdl.lattice.scan import scan`` are the same function.
 
 Examples
 --------
@@ -29,7 +34,7 @@ from .. import _progress
 from .._validate import check_choice, check_int, check_seed
 from ..stats import Estimate, format_value_error
 from .models import Model
-from .simulation import UPDATES, Simulation
+from .simulation import UPDATES, Simulation, is_spin_glass
 
 __all__ = ["scan", "ScanResult", "OBSERVABLES"]
 
@@ -124,7 +129,8 @@ def scan(model, temperatures, *, sizes=None, sweeps: int = 2000, burn_in: int = 
                 pb.update(1)
     params = {"sweeps": sweeps, "burn_in": burn_in, "measure_every": measure_every, "update": update,
               "seed": seed, "model": repr(models[0][1]) if len(models) == 1 else repr(model),
-              "simulation": {k: v for k, v in simulation_kwargs.items() if isinstance(v, (str, int, float))}}
+              "simulation": {k: v for k, v in simulation_kwargs.items() if isinstance(v, (str, int, float))},
+              "spin_glass": bool(is_spin_glass(models[0][1]))}
     return ScanResult(cols, params)
 
 
@@ -143,6 +149,36 @@ class ScanResult:
     def __init__(self, table: dict, params: dict):
         self.table = {k: np.asarray(v) for k, v in table.items()}
         self.params = dict(params)
+
+    @classmethod
+    def from_runs(cls, runs, L: int, params: dict | None = None) -> "ScanResult":
+        """One table of a list of :class:`RunResult` of one lattice size, e.g. the per-temperature
+        results of :meth:`ParallelTempering.run`, so that they print, plot, save and go to pandas
+        like a scan.  Row ``k`` is ``runs[k]`` (column ``chain`` = k, the position in the list; ``T``
+        = 1 / beta).
+
+        >>> from physdl import lattice
+        >>> pt = lattice.ParallelTempering(lattice.Ising((6, 6)), [0.3, 0.4, 0.5], seed=1)
+        >>> res = ScanResult.from_runs(pt.run(200, burn_in=20), L=6)
+        >>> res.sizes, res.table["T"].round(4).tolist()
+        ([6], [3.3333, 2.5, 2.0])
+        """
+        from .simulation import RunResult
+
+        runs = list(runs)
+        if not runs or not all(isinstance(r, RunResult) for r in runs):
+            raise TypeError("runs must be a non-empty sequence of physdl.lattice.RunResult")
+        L = check_int(L, "L", minimum=1)
+        n = len(runs)
+        cols = {"L": np.full(n, L, dtype=np.int64), "T": np.array([1.0 / r.beta for r in runs]),
+                "chain": np.arange(n, dtype=np.int64)}
+        for o in OBSERVABLES:
+            cols[o] = np.array([getattr(r, o).value for r in runs], dtype=np.float64)
+            cols[o + "_error"] = np.array([getattr(r, o).error for r in runs], dtype=np.float64)
+        p = {"sweeps": int(runs[0].sweeps), "measure_every": int(runs[0].measure_every), "source": "runs",
+             "spin_glass": bool(runs[0].spin_glass)}
+        p.update(params or {})
+        return cls(cols, p)
 
     @property
     def sizes(self) -> list[int]:
@@ -193,15 +229,26 @@ class ScanResult:
                 f"seed={self.params.get('seed')})")
 
     def __str__(self) -> str:
-        lines = [repr(self), f"{'L':>4} {'T':>8}  {'e':>20} {'|m|':>20} {'U':>20}"]
+        """The table, rounded to the errors: e, |m| and U; for a spin glass (``params["spin_glass"]``)
+        e and C only -- the ferromagnetic |m| and U are no order parameter there (the replica overlap
+        of :mod:`physdl.lattice.spinglass` is)."""
+        if self.params.get("spin_glass"):
+            cols, heads = ("energy", "specific_heat"), ("e", "C")
+        else:
+            cols, heads = ("energy", "abs_magnetization", "binder"), ("e", "|m|", "U")
+        lines = [repr(self), f"{'L':>4} {'T':>8}  " + " ".join(f"{h:>20}" for h in heads)]
         for i in range(self.table["T"].size):
-            f = [format_value_error(self.table[o][i], self.table[o + "_error"][i])
-                 for o in ("energy", "abs_magnetization", "binder")]
-            lines.append(f"{self.table['L'][i]:>4} {self.table['T'][i]:>8.5g}  {f[0]:>20} {f[1]:>20} {f[2]:>20}")
+            f = [format_value_error(self.table[o][i], self.table[o + "_error"][i]) for o in cols]
+            lines.append(f"{self.table['L'][i]:>4} {self.table['T'][i]:>8.5g}  " + " ".join(f"{x:>20}" for x in f))
         return "\n".join(lines)
 
-    def plot(self, observable: str = "binder", ax=None):
-        """``observable`` against T with error bars, one curve per size; returns the matplotlib Axes."""
+    def plot(self, observable: str | None = None, ax=None):
+        """``observable`` against T with error bars, one curve per size; returns the matplotlib Axes.
+
+        The default is the Binder cumulant, or the energy for a spin glass (``params["spin_glass"]``),
+        whose ferromagnetic Binder cumulant is no order parameter."""
+        if observable is None:
+            observable = "energy" if self.params.get("spin_glass") else "binder"
         check_choice(observable, "observable", OBSERVABLES)
         import matplotlib.pyplot as plt
 

@@ -172,15 +172,16 @@ class RunResult:
         return ax
 
     def summary(self) -> str:
-        """One line of the observables; for a spin glass without the ferromagnetic |m|, chi, U."""
-        head = f"beta={self.beta:.6g} N={self.n_sites} sweeps={self.sweeps}: e={self.energy:.6g} "
+        """One line of the observables, each rounded to its error (:func:`physdl.stats.format_value_error`);
+        for a spin glass without the ferromagnetic |m|, chi, U."""
+        head = f"beta={self.beta:.6g} N={self.n_sites} sweeps={self.sweeps}: e={self.energy} "
         if self.spin_glass:
-            out = (head + f"C={self.specific_heat:.5g} tau_e={self.tau_energy:.3g} "
+            out = (head + f"C={self.specific_heat} tau_e={self.tau_energy} "
                    f"(spin glass: ferromagnetic |m|, chi, U not shown; the overlap q is its order parameter)")
         else:
-            out = (head + f"|m|={self.abs_magnetization:.5g} C={self.specific_heat:.5g} "
-                   f"chi={self.susceptibility:.5g} U={self.binder:.5g} tau_e={self.tau_energy:.3g} "
-                   f"tau_|m|={self.tau_abs_m:.3g}")
+            out = (head + f"|m|={self.abs_magnetization} C={self.specific_heat} "
+                   f"chi={self.susceptibility} U={self.binder} tau_e={self.tau_energy} "
+                   f"tau_|m|={self.tau_abs_m}")
         acc, k = self.extra.get("swap_acceptance"), self.extra.get("ladder_index")
         if acc is not None and k is not None:
             acc = np.asarray(acc, dtype=np.float64)

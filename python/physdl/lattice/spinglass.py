@@ -9,12 +9,12 @@ random-sign couplings it averages to zero in both phases).
 * :func:`overlap_tempering` -- two independent :class:`~physdl.lattice.ParallelTempering` ladders
   on the same couplings, one result per temperature;
 * :func:`overlaps` -- q of configuration arrays, :func:`overlap_analysis` -- the estimates of a
-  q series;
+  q series; :func:`disorder_average` -- averages over disorder samples with jackknife errors;
 * :func:`geometric_ladder`, :func:`tuned_ladder` -- temperature sets for parallel tempering.
 
 Errors are binned jackknife errors (:func:`physdl.stats.jackknife`), as in
 :func:`~physdl.lattice.analyse`.  For the disorder average, run several disorder seeds and average
-the per-sample results.
+the per-sample results with :func:`disorder_average`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,14 @@ import numpy as np
 from .. import stats
 from .._validate import available_memory, check_float, check_int
 from .models import Model, SherringtonKirkpatrick
-from .simulation import LatticeTooLarge, ParallelTempering, Simulation
+from .simulation import LatticeTooLarge, ParallelTempering, Simulation, _plain
+
+_OVERLAP_KIND = "lattice/overlap-result"
+_TEMPERING_KIND = "lattice/overlap-tempering"
+_LADDER_KIND = "lattice/tuned-ladder"
+_ESTIMATES = ("abs_q", "q2", "q4", "binder_g", "chi_sg", "tau_q2")
+_LABELS = {"abs_q": "<|q|>", "q2": "<q^2>", "q4": "<q^4>", "binder_g": "Binder ratio g",
+           "chi_sg": "spin-glass susceptibility chi_SG", "tau_q2": "tau_int of q^2"}
 
 Estimate = stats.Estimate
 
@@ -69,6 +76,36 @@ def _tau(x: np.ndarray, every: int) -> Estimate:
     return Estimate(t, err, tau=t, tau_error=err, n=int(x.size))
 
 
+
+def _num(x):
+    """A float for JSON: non-finite numbers as the strings "nan", "inf", "-inf"."""
+    x = float(x)
+    return x if math.isfinite(x) else repr(x)
+
+
+def _unnum(x):
+    return float(x)  # float("nan"), float("inf") read the strings back
+
+
+def _est_plain(e: Estimate) -> dict:
+    return {k: (_num(v) if k != "n" else v) for k, v in e.to_dict().items()}
+
+
+def _est_back(d: dict) -> Estimate:
+    return Estimate.from_dict({k: (_unnum(v) if k != "n" else int(v)) for k, v in d.items()})
+
+
+def _block_errors(q: np.ndarray, edges: np.ndarray, n_blocks: int = 16) -> np.ndarray:
+    """Standard errors of the P(q) bin fractions from ``n_blocks`` consecutive blocks of the series
+    (the spread of the block histograms over sqrt(n_blocks)); NaN with fewer than 2 blocks."""
+    nb = min(n_blocks, q.size)
+    if nb < 2:
+        return np.full(edges.size - 1, np.nan)
+    m = q.size // nb
+    h = np.stack([np.histogram(b, bins=edges)[0] / m for b in q[:nb * m].reshape(nb, m)])
+    return h.std(axis=0, ddof=1) / math.sqrt(nb)
+
+
 @dataclass
 class OverlapResult:
     """Overlap statistics of two replicas at one inverse temperature.
@@ -100,9 +137,9 @@ class OverlapResult:
         return 0.5 * (self.q_edges[1:] + self.q_edges[:-1])
 
     def summary(self) -> str:
-        out = (f"beta={self.beta:.6g} N={self.n_sites} measurements={self.q_series.size}: <|q|>={self.abs_q:.5g} "
-               f"<q^2>={self.q2:.5g} <q^4>={self.q4:.5g} g={self.binder_g:.5g} chi_SG={self.chi_sg:.5g} "
-               f"tau_q2={self.tau_q2:.3g}")
+        out = (f"beta={self.beta:.6g} N={self.n_sites} measurements={self.q_series.size}: <|q|>={self.abs_q} "
+               f"<q^2>={self.q2} <q^4>={self.q4} g={self.binder_g} chi_SG={self.chi_sg} "
+               f"tau_q2={self.tau_q2}")  # every estimate rounded to its error (stats.format_value_error)
         k = self.extra.get("ladder_index")
         for name in ("swap_acceptance_a", "swap_acceptance_b"):
             acc = self.extra.get(name)
@@ -111,6 +148,194 @@ class OverlapResult:
                 out += f" {name[-1]}:" + ",".join(f"swap({j},{j + 1})={acc[j]:.3g}" for j in (k - 1, k)
                                                   if 0 <= j < acc.size)
         return out
+
+    @property
+    def T(self) -> float:
+        """The temperature 1 / beta."""
+        return 1.0 / self.beta if self.beta > 0 else math.inf
+
+    @property
+    def p_q_error(self) -> np.ndarray:
+        """Standard errors of ``p_q`` from 16 consecutive blocks of ``q_series``."""
+        return _block_errors(self.q_series, self.q_edges)
+
+    def to_dict(self) -> dict:
+        """Plain dict: beta, N, measure_every, every estimate as ``Estimate.to_dict()`` (non-finite
+        numbers as the strings "nan"/"inf"), the series and the histogram as lists, ``extra``."""
+        d = {"beta": float(self.beta), "n_sites": int(self.n_sites), "measure_every": int(self.measure_every)}
+        for k in _ESTIMATES:
+            d[k] = _est_plain(getattr(self, k))
+        d["q_series"] = self.q_series.tolist()
+        d["q_edges"] = np.asarray(self.q_edges, dtype=np.float64).tolist()
+        d["p_q"] = np.asarray(self.p_q, dtype=np.float64).tolist()
+        d["extra"] = _plain(self.extra)
+        return d
+
+    def __repr__(self) -> str:
+        return (f"OverlapResult(T={self.T:.6g}, N={self.n_sites}, measurements={self.q_series.size}, "
+                f"q2={self.q2}, g={self.binder_g}, chi_SG={self.chi_sg})")
+
+    def _params(self) -> dict:
+        d = self.to_dict()
+        for k in ("q_series", "q_edges", "p_q"):
+            d.pop(k)
+        return d
+
+    def save(self, path, seed: int | None = None, parameters: dict | None = None) -> None:
+        """Write to ``path`` (``.h5``/``.hdf5`` or ``.npz``) through :func:`physdl.io.save_run`: kind
+        ``"lattice/overlap-result"``, the physdl version, ``seed`` and ``parameters`` (optional,
+        JSON-serialisable: e.g. the model and disorder seed), the estimates, the q series and P(q).
+        :meth:`load` reads it back."""
+        from .. import io
+        from .._validate import check_seed
+
+        params = self._params()
+        params["seed"] = None if seed is None else check_seed(seed)
+        params["parameters"] = _plain(parameters or {})
+        io.save_run(path, {"q_series": self.q_series, "q_edges": np.asarray(self.q_edges, dtype=np.float64),
+                           "p_q": np.asarray(self.p_q, dtype=np.float64)}, params, kind=_OVERLAP_KIND)
+
+    @classmethod
+    def _build(cls, path, p: dict, q, edges, p_q) -> "OverlapResult":
+        from .. import io
+
+        try:
+            q = np.asarray(q, dtype=np.float64)
+            edges = np.asarray(edges, dtype=np.float64)
+            p_q = np.asarray(p_q, dtype=np.float64)
+            if q.ndim != 1 or edges.ndim != 1 or p_q.shape != (edges.size - 1,) or np.any(np.diff(edges) <= 0):
+                raise ValueError("q_series must be 1-d, q_edges increasing and p_q one shorter than q_edges")
+            if np.any(np.abs(q) > 1.0 + 1e-12):
+                raise ValueError("overlaps must be in [-1, 1]")
+            return cls(beta=check_float(p["beta"], "beta", positive=True),
+                       n_sites=check_int(p["n_sites"], "n_sites", minimum=1),
+                       measure_every=check_int(p["measure_every"], "measure_every", minimum=1),
+                       q_series=q, q_edges=edges, p_q=p_q, extra=dict(p.get("extra") or {}),
+                       **{k: _est_back(p[k]) for k in _ESTIMATES})
+        except (KeyError, TypeError, ValueError) as exc:
+            raise io.CorruptFileError(f"{path}: not a valid overlap result ({exc})") from None
+
+    @classmethod
+    def load(cls, path) -> "OverlapResult":
+        """Read a result written by :meth:`save`; a file of another kind, edited or damaged is refused
+        with a ``ValueError`` naming it."""
+        from .. import io
+
+        arrays, p = io.load_run(path, kind=_OVERLAP_KIND)
+        if set(arrays) != {"q_series", "q_edges", "p_q"}:
+            raise io.CorruptFileError(f"{path}: not a valid overlap result (entries {sorted(arrays)})")
+        return cls._build(path, p, arrays["q_series"], arrays["q_edges"], arrays["p_q"])
+
+    def plot(self, ax=None):
+        """P(q) as a density against q (a step histogram) with block error bars; returns the Axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots()
+        w = np.diff(self.q_edges)
+        dens, err = self.p_q / w, self.p_q_error / w
+        ax.stairs(dens, self.q_edges, color="C0", label=f"P(q), {self.q_series.size} measurements")
+        ax.errorbar(self.q_centres, dens, yerr=err, fmt="none", ecolor="C0", elinewidth=0.8, capsize=1.5,
+                    label="block error")
+        ax.set_xlabel("overlap q")
+        ax.set_ylabel("P(q) (density)")
+        ax.set_title(f"T = {self.T:.4g}, N = {self.n_sites}: g = {self.binder_g}")
+        ax.legend(fontsize="small")
+        return ax
+
+
+class OverlapTempering(list):
+    """The per-temperature :class:`OverlapResult` list of :func:`overlap_tempering` (a list, as
+    before), with
+
+    - ``temperatures``, ``betas``, ``swap_acceptance`` (per neighbouring pair, each ladder) and
+      ``estimate(name)`` -> ``(T, Estimate)`` of one observable along the ladder;
+    - ``to_dict()``, a short ``repr``;
+    - ``save(path)`` / ``OverlapTempering.load(path)`` through :mod:`physdl.io` (kind
+      ``"lattice/overlap-tempering"``);
+    - ``plot(observable="binder_g", ax=None)`` against T with error bars.
+    """
+
+    @property
+    def betas(self) -> np.ndarray:
+        return np.array([r.beta for r in self])
+
+    @property
+    def temperatures(self) -> np.ndarray:
+        return 1.0 / self.betas
+
+    @property
+    def swap_acceptance(self) -> tuple[np.ndarray, np.ndarray]:
+        """Swap acceptance of each neighbouring pair over the measured rounds, ladder a and ladder b."""
+        ex = self[0].extra if self else {}
+        return (np.asarray(ex.get("swap_acceptance_a", []), dtype=np.float64),
+                np.asarray(ex.get("swap_acceptance_b", []), dtype=np.float64))
+
+    def estimate(self, observable: str) -> tuple[np.ndarray, Estimate]:
+        """``(T, Estimate)`` of ``observable`` (one of ``abs_q, q2, q4, binder_g, chi_sg, tau_q2``)
+        in the ladder's order; the estimate is array-valued."""
+        from .._validate import check_choice
+
+        check_choice(observable, "observable", _ESTIMATES)
+        es = [getattr(r, observable) for r in self]
+        return self.temperatures, Estimate(np.array([e.value for e in es], dtype=np.float64),
+                                           np.array([e.error for e in es], dtype=np.float64))
+
+    def to_dict(self) -> dict:
+        """``{"results": [OverlapResult.to_dict(), ...]}`` in the ladder's order."""
+        return {"results": [r.to_dict() for r in self]}
+
+    def __repr__(self) -> str:
+        if not self:
+            return "OverlapTempering(0 temperatures)"
+        T = self.temperatures
+        a, b = self.swap_acceptance
+        acc = f", swap acceptance {min(a.min(), b.min()):.3g}..{max(a.max(), b.max()):.3g}" if a.size else ""
+        return (f"OverlapTempering({len(self)} temperatures in [{T.min():.4g}, {T.max():.4g}], N={self[0].n_sites}, "
+                f"rounds={self[0].q_series.size}, g={self[0].binder_g} at T={T[0]:.4g}{acc})")
+
+    def save(self, path, seed: int | None = None, parameters: dict | None = None) -> None:
+        """Write to ``path`` (``.h5``/``.hdf5`` or ``.npz``): kind ``"lattice/overlap-tempering"``, the
+        physdl version, ``seed``, ``parameters``, every temperature's estimates, q series and P(q)."""
+        from .. import io
+        from .._validate import check_seed
+
+        if not self:
+            raise ValueError("an empty OverlapTempering has nothing to save")
+        params = {"results": [r._params() for r in self], "seed": None if seed is None else check_seed(seed),
+                  "parameters": _plain(parameters or {})}
+        io.save_run(path, {"q_series": np.stack([r.q_series for r in self]),
+                           "q_edges": np.stack([np.asarray(r.q_edges, dtype=np.float64) for r in self]),
+                           "p_q": np.stack([np.asarray(r.p_q, dtype=np.float64) for r in self])},
+                    params, kind=_TEMPERING_KIND)
+
+    @classmethod
+    def load(cls, path) -> "OverlapTempering":
+        """Read what :meth:`save` wrote; another kind, an edited or damaged file is refused with a
+        ``ValueError`` naming it."""
+        from .. import io
+
+        arrays, p = io.load_run(path, kind=_TEMPERING_KIND)
+        res = p.get("results")
+        if set(arrays) != {"q_series", "q_edges", "p_q"} or not isinstance(res, list) or not res or \
+                any(np.ndim(arrays[k]) != 2 or len(arrays[k]) != len(res) for k in arrays):
+            raise io.CorruptFileError(f"{path}: not a valid overlap-tempering file")
+        return cls(OverlapResult._build(path, r, arrays["q_series"][j], arrays["q_edges"][j], arrays["p_q"][j])
+                   for j, r in enumerate(res))
+
+    def plot(self, observable: str = "binder_g", ax=None):
+        """``observable`` against T with error bars (one point per temperature); returns the Axes."""
+        import matplotlib.pyplot as plt
+
+        T, est = self.estimate(observable)
+        if ax is None:
+            _, ax = plt.subplots()
+        ax.errorbar(T, est.value, yerr=est.error, fmt="o-", ms=3, capsize=2, label=f"N = {self[0].n_sites}")
+        ax.set_xlabel("temperature T")
+        ax.set_ylabel(_LABELS[observable])
+        ax.set_title(f"{_LABELS[observable]} along the tempering ladder")
+        ax.legend()
+        return ax
 
 
 def _edges(n_sites: int, bins) -> np.ndarray:
@@ -179,6 +404,60 @@ def overlap_analysis(q, beta: float, n_sites: int, measure_every: int = 1, n_bin
         q_edges=edges, p_q=counts / q.size,
         extra=dict(extra or {}),
     )
+
+
+def disorder_average(samples) -> dict:
+    """Averages over disorder samples, with jackknife errors over the samples.
+
+    Physical spin-glass observables are averages ``[.]`` over the couplings of the thermal
+    averages ``<.>`` of each sample: ``[<|q|>]``, ``[<q^2>]``, ``[<q^4>]``, ``chi_SG = N [<q^2>]``
+    and the Binder ratio ``g = (1/2)(3 - [<q^4>] / [<q^2>]^2)`` (the ratio of the averages, not the
+    average of the per-sample ratios).  The errors are leave-one-sample-out jackknife errors, so
+    they hold the sample-to-sample spread, which dominates for spin glasses; the thermal errors of
+    each sample are not added (they are part of that spread).
+
+    Parameters
+    ----------
+    samples : sequence of OverlapResult (one per disorder sample, one beta and N) or of
+        OverlapTempering (one per sample, the same betas)
+
+    Returns
+    -------
+    dict with ``beta`` (float, or array for tempering), ``n_sites``, ``n_samples`` and the
+    :class:`~physdl.stats.Estimate` of ``abs_q``, ``q2``, ``q4``, ``chi_sg``, ``binder_g``
+    (array-valued, one per beta, for tempering).
+    """
+    samples = list(samples)
+    if len(samples) < 2:
+        raise ValueError(f"samples must hold at least 2 disorder samples, got {len(samples)}")
+    if all(isinstance(x, OverlapResult) for x in samples):
+        per = [[x] for x in samples]
+        ladder = False
+    elif all(isinstance(x, OverlapTempering) and len(x) > 0 for x in samples):
+        per = [list(x) for x in samples]
+        ladder = True
+    else:
+        raise TypeError("samples must be OverlapResult objects, or non-empty OverlapTempering objects, "
+                        "one per disorder sample")
+    betas = np.array([[r.beta for r in x] for x in per]) if len({len(x) for x in per}) == 1 else None
+    N = {r.n_sites for x in per for r in x}
+    if betas is None or np.any(betas != betas[0]) or len(N) != 1:
+        raise ValueError("the samples must share their betas and number of sites")
+    N = N.pop()
+    m = {k: np.array([[getattr(r, k).value for r in x] for x in per], dtype=np.float64)
+         for k in ("abs_q", "q2", "q4")}  # (samples, betas)
+    n = len(samples)
+    fns = {"abs_q": lambda a, b, c: a, "q2": lambda a, b, c: b, "q4": lambda a, b, c: c,
+           "chi_sg": lambda a, b, c: N * b, "binder_g": lambda a, b, c: 0.5 * (3.0 - c / (b * b))}
+    out = {"beta": betas[0] if ladder else float(betas[0, 0]), "n_sites": int(N), "n_samples": n}
+    for name, f in fns.items():
+        ests = [stats.jackknife(f, m["abs_q"][:, j], m["q2"][:, j], m["q4"][:, j], n_blocks=n)
+                for j in range(betas.shape[1])]  # one small jackknife per temperature
+        if ladder:
+            out[name] = Estimate(np.array([e.value for e in ests]), np.array([e.error for e in ests]), n=n)
+        else:
+            out[name] = Estimate(ests[0].value, ests[0].error, n=n)
+    return out
 
 
 # ---------------------------------------------------------------------------------- replicas
@@ -288,7 +567,7 @@ def overlap_tempering(pt_a: ParallelTempering, pt_b: ParallelTempering, rounds: 
 
     Returns
     -------
-    list of OverlapResult, one per beta in the ladder's order; ``extra`` holds
+    OverlapTempering (a list of OverlapResult, one per beta in the ladder's order); ``extra`` holds
     ``swap_acceptance_a`` / ``swap_acceptance_b`` (per pair, over the measured rounds) and
     ``ladder_index``.
     """
@@ -324,9 +603,10 @@ def overlap_tempering(pt_a: ParallelTempering, pt_b: ParallelTempering, rounds: 
             bar.update(m)
     acc_a = (pt_a.accepted - a0) / np.maximum(pt_a.attempted - t0, 1)
     acc_b = (pt_b.accepted - b0) / np.maximum(pt_b.attempted - u0, 1)
-    return [overlap_analysis(q[j], pt_a.betas[j], N, pt_a.exchange_every, n_bins=n_bins, bins=bins,
-                             extra={"swap_acceptance_a": acc_a, "swap_acceptance_b": acc_b, "ladder_index": j})
-            for j in range(R)]
+    return OverlapTempering(
+        overlap_analysis(q[j], pt_a.betas[j], N, pt_a.exchange_every, n_bins=n_bins, bins=bins,
+                         extra={"swap_acceptance_a": acc_a, "swap_acceptance_b": acc_b, "ladder_index": j})
+        for j in range(R))
 
 
 # ---------------------------------------------------------------------------------- ladders
@@ -352,15 +632,100 @@ class TunedLadder:
 
     ``temperatures``: the tuned ladder (increasing, endpoints fixed); ``history``: one entry per
     iteration, ``(temperatures, swap_acceptance)`` of the ladder that iteration measured (the
-    first is the geometric start).
+    first is the geometric start); ``attempts``: the swap attempts per pair behind each
+    iteration's acceptances (binomial errors ``sqrt(A (1 - A) / attempts)``).
+
+    ``to_dict()``, a short ``repr``, ``save(path)`` / ``TunedLadder.load(path)`` (kind
+    ``"lattice/tuned-ladder"``) and ``plot(ax=None)`` (acceptance per pair, one curve per
+    iteration, with error bars).
     """
 
     temperatures: np.ndarray
     history: list
+    attempts: list = field(default_factory=list)
+    params: dict = field(default_factory=dict)
 
     @property
     def betas(self) -> np.ndarray:
         return 1.0 / self.temperatures
+
+    def acceptance_error(self, iteration: int = -1) -> np.ndarray:
+        """Binomial standard errors of the acceptances measured at ``iteration`` (NaN if unknown)."""
+        n = len(self.history)
+        if n == 0:
+            raise ValueError("this ladder has no measured iterations (iterations=0)")
+        iteration = check_int(iteration, "iteration", minimum=-n, maximum=n - 1)
+        _, acc = self.history[iteration]
+        acc = np.asarray(acc, dtype=np.float64)
+        if not self.attempts:
+            return np.full(acc.shape, np.nan)
+        m = np.maximum(np.asarray(self.attempts[iteration], dtype=np.float64), 1.0)
+        return np.sqrt(acc * (1.0 - acc) / m)
+
+    def to_dict(self) -> dict:
+        """Plain dict: temperatures, every iteration's (temperatures, acceptance), attempts, params."""
+        return {"temperatures": np.asarray(self.temperatures, dtype=np.float64).tolist(),
+                "history": [[np.asarray(t, dtype=np.float64).tolist(), np.asarray(a, dtype=np.float64).tolist()]
+                            for t, a in self.history],
+                "attempts": [np.asarray(m).astype(np.int64).tolist() for m in self.attempts],
+                "params": _plain(self.params)}
+
+    def __repr__(self) -> str:
+        T = np.asarray(self.temperatures)
+        last = ""
+        if self.history:
+            a = np.asarray(self.history[-1][1])
+            last = f", last measured acceptance {a.min():.3g}..{a.max():.3g}"
+        return (f"TunedLadder({T.size} temperatures in [{T.min():.4g}, {T.max():.4g}], "
+                f"{len(self.history)} iterations{last})")
+
+    def save(self, path) -> None:
+        """Write to ``path`` (``.h5``/``.hdf5`` or ``.npz``) with kind ``"lattice/tuned-ladder"``,
+        the tuning parameters (seed included) and the physdl version."""
+        from .. import io
+
+        n = len(self.history)
+        R = np.asarray(self.temperatures).size
+        arrays = {"temperatures": np.asarray(self.temperatures, dtype=np.float64),
+                  "history_temperatures": np.array([t for t, _ in self.history], dtype=np.float64).reshape(n, R),
+                  "history_acceptance": np.array([a for _, a in self.history], dtype=np.float64).reshape(n, R - 1),
+                  "attempts": np.array(self.attempts, dtype=np.int64).reshape(len(self.attempts), R - 1)}
+        io.save_run(path, arrays, _plain(self.params), kind=_LADDER_KIND)
+
+    @classmethod
+    def load(cls, path) -> "TunedLadder":
+        """Read what :meth:`save` wrote; another kind, an edited or damaged file is refused with a
+        ``ValueError`` naming it."""
+        from .. import io
+
+        arrays, p = io.load_run(path, kind=_LADDER_KIND)
+        need = {"temperatures", "history_temperatures", "history_acceptance", "attempts"}
+        T = arrays.get("temperatures")
+        if set(arrays) != need or T is None or T.ndim != 1 or T.size < 2 or np.any(T <= 0) or \
+                arrays["history_temperatures"].shape[1:] != T.shape or \
+                arrays["history_acceptance"].shape != (arrays["history_temperatures"].shape[0], T.size - 1) or \
+                arrays["attempts"].shape[1:] != (T.size - 1,):
+            raise io.CorruptFileError(f"{path}: not a valid tuned-ladder file")
+        hist = [(t, a) for t, a in zip(arrays["history_temperatures"], arrays["history_acceptance"])]
+        return cls(temperatures=T, history=hist, attempts=list(arrays["attempts"]), params=p)
+
+    def plot(self, ax=None):
+        """Swap acceptance of each neighbouring pair, one curve per iteration, with binomial error
+        bars; returns the Axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots()
+        for i, (_, acc) in enumerate(self.history):
+            k = np.arange(np.size(acc))
+            ax.errorbar(k + 0.5, acc, yerr=self.acceptance_error(i), fmt="o-", ms=3, capsize=2,
+                        label="geometric start" if i == 0 else f"iteration {i}")
+        ax.set_xlabel("pair (k, k + 1) of the ladder")
+        ax.set_ylabel("swap acceptance")
+        ax.set_ylim(0, 1.05)
+        ax.set_title("swap acceptance per pair while tuning the ladder")
+        ax.legend(fontsize="small")
+        return ax
 
 
 def _respace(betas: np.ndarray, acceptance: np.ndarray, attempts: np.ndarray) -> np.ndarray:
@@ -418,17 +783,21 @@ def tuned_ladder(model: Model, T_min: float, T_max: float, n: int, *, iterations
     if damping > 1:
         raise ValueError(f"damping must be in (0, 1], got {damping}")
     betas = 1.0 / T
-    history = []
+    history, attempts = [], []
     for it in range(iterations):
         pt = ParallelTempering(model, betas, update=update, seed=seed + it, backend=backend,
                                exchange_every=exchange_every, storage=storage)
         pt._rounds(rounds, burn_in, False)  # only the swap counters are needed
         acc = pt.swap_acceptance.copy()
         history.append((1.0 / betas, acc))
+        attempts.append(pt.attempted.astype(np.int64).copy())
         if n > 2:
             target = _respace(betas, acc, pt.attempted.astype(np.float64))
             betas = (1.0 - damping) * betas + damping * target
             betas[0], betas[-1] = 1.0 / T[0], 1.0 / T[-1]
     temps = 1.0 / betas
     temps[0], temps[-1] = T[0], T[-1]
-    return TunedLadder(temperatures=temps, history=history)
+    params = {"T_min": float(T[0]), "T_max": float(T[-1]), "n": int(n), "iterations": iterations, "rounds": rounds,
+              "burn_in": burn_in, "damping": damping, "update": update, "seed": int(seed),
+              "exchange_every": int(exchange_every), "storage": storage, "model": repr(model)}
+    return TunedLadder(temperatures=temps, history=history, attempts=attempts, params=params)

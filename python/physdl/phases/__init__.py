@@ -31,6 +31,7 @@ from ..lattice.datasets import DATASET_GEOMETRIES as GEOMETRIES  # noqa: F401
 from ..lattice.datasets import DATASET_KIND, IsingDataset, ising_dataset  # noqa: F401
 from ..random import streams as _streams
 from ..stats import Estimate
+from ._results import PhaseScan
 
 __all__ = [
     "TC_SQUARE",
@@ -48,6 +49,7 @@ __all__ = [
     "thermometer_specific_heat",
     "heatmap_step_midpoint",
     "ThreeUnitNetwork",
+    "PhaseScan",
 ]
 
 # The critical points are defined once, in physdl.lattice.exact; these are the same numbers.
@@ -201,7 +203,7 @@ class PhaseClassifier(_Trained):
 
         Returns
         -------
-        :class:`~physdl.phases._results.PhaseScan`, a dict (with ``to_dict``, ``save``/``load``,
+        :class:`~physdl.phases.PhaseScan`, a dict (with ``to_dict``, ``save``/``load``,
         ``plot``) with ``T`` (the temperatures), ``output`` (an array :class:`~physdl.stats.Estimate`:
         the mean output and its standard error per temperature) and ``per_config`` (every output).
         """
@@ -209,9 +211,10 @@ class PhaseClassifier(_Trained):
         p = self.disorder_probability(ds.configs)
         temps = ds.temperatures
         mean = np.array([p[ds.T == t].mean() for t in temps])
-        sem = np.array([p[ds.T == t].std(ddof=1) / math.sqrt(max((ds.T == t).sum() - 1, 1)) for t in temps])
-        from ._results import PhaseScan
-
+        # standard error of each mean: sample standard deviation over sqrt(n) (NaN for a single configuration)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sem = np.array([p[ds.T == t].std(ddof=1) / math.sqrt((ds.T == t).sum()) if (ds.T == t).sum() > 1
+                            else float("nan") for t in temps])
         return PhaseScan(temps, Estimate(mean, sem, n=int(p.size)), p,
                          {"L": int(self.L), "network": self.kind, "Tc": None if self.Tc is None else float(self.Tc)})
 

@@ -226,8 +226,9 @@ def run_phases(out_dir="physdl-phases", quick: bool = False, seed: int = 0, prog
             order = np.argsort(b)
             ax = axes[i, j]
             lim = float(np.abs(W).max())
-            ax.imshow(W[:, order], aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim,
-                      extent=(b[order][0], b[order][-1], W.shape[0], 0))
+            im = ax.imshow(W[:, order], aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim,
+                           extent=(b[order][0], b[order][-1], W.shape[0], 0))
+            fig.colorbar(im, ax=ax, label="weight W_mk")
             ax.axvline(BETA_C_SQUARE, color="k", lw=1)
             bc = res["thermometer"][str(Lt)][kind][gname(grids[0])]["beta_c"]
             if np.isfinite(bc):

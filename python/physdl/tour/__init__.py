@@ -13,6 +13,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import importlib
 import math
@@ -138,6 +139,36 @@ class Row:
             parts.append(f"{self.allowance:.2g}{reason}")
         return "tolerance " + " + ".join(parts) + f" = {self.tolerance:.2g}"
 
+    _FLOATS = ("value", "error", "reference_value", "sigmas", "allowance")
+
+    def to_dict(self) -> dict:
+        """Plain dict of the row's fields (non-finite numbers as the strings "nan", "inf"), with the
+        derived ``ok`` and ``tolerance`` and the ``basis`` of the status; :meth:`from_dict` rebuilds the
+        row, deriving ``ok`` again from the numbers of a numeric row."""
+        d = dataclasses.asdict(self)
+        for k in self._FLOATS:
+            if d[k] is not None and not math.isfinite(d[k]):
+                d[k] = repr(float(d[k]))
+        tol = self.tolerance
+        d["tolerance"] = None if tol is None else (tol if math.isfinite(tol) else repr(tol))
+        d["basis"] = self.basis
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Row":
+        """Inverse of :meth:`to_dict` (the derived entries are recomputed, not read)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        kw = {k: v for k, v in d.items() if k in names}
+        for k in cls._FLOATS:
+            if isinstance(kw.get(k), str):
+                kw[k] = float(kw[k])
+        if kw.get("value") is not None:
+            kw["ok"] = None  # a numeric row's status is derived again, never read
+        return cls(**kw)
+
+    def __repr__(self) -> str:
+        return f"Row({self.quantity!r}: {self.reproduced} vs {self.reference} [{'ok' if self.ok else 'OFF'}])"
+
     @classmethod
     def measured(cls, quantity: str, value: float, error: float, reference_value: float, *,
                  sigmas: float = 3.0, allowance: float = 0.0, allowance_reason: str = "", source: str = "",
@@ -200,6 +231,21 @@ class Result:
     def ok(self) -> bool:
         return all(r.ok for r in self.rows)
 
+    def to_dict(self) -> dict:
+        """Plain dict: title, summary, rows (:meth:`Row.to_dict`), figure file names, seconds, ok."""
+        return {"title": self.title, "summary": self.summary, "rows": [r.to_dict() for r in self.rows],
+                "figures": [str(f) for f in self.figures], "seconds": float(self.seconds), "ok": self.ok}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Result":
+        return cls(d["title"], d["summary"], [Row.from_dict(r) for r in d["rows"]],
+                   [Path(f) for f in d.get("figures", [])], float(d.get("seconds", 0.0)))
+
+    def __repr__(self) -> str:
+        off = sum(not r.ok for r in self.rows)
+        return (f"Result({self.title!r}: {len(self.rows)} rows, {len(self.rows) - off} ok, {off} off, "
+                f"{len(self.figures)} figures, {self.seconds:.1f} s)")
+
 
 @dataclass(frozen=True)
 class Reproduction:
@@ -229,7 +275,8 @@ def registry() -> dict[str, Reproduction]:
 
 
 def run_tour(out_dir="physdl-tour", quick: bool = False, only=None, progress: bool = True) -> list[Result]:
-    """Run the reproductions and write ``index.md`` and ``index.html`` into ``out_dir``.
+    """Run the reproductions and write ``index.md``, ``index.html`` and ``report.npz`` (the rows, for
+    :func:`load_report`) into ``out_dir``.
 
     Parameters
     ----------
@@ -263,8 +310,35 @@ def run_tour(out_dir="physdl-tour", quick: bool = False, only=None, progress: bo
     return results
 
 
+_REPORT_KIND = "tour/report"
+
+
+def save_report(path, results: list[Result], quick: bool) -> None:
+    """Write tour results to ``path`` (``.h5``/``.hdf5`` or ``.npz``) through :func:`physdl.io.save_run`
+    (kind ``"tour/report"``, the settings and the physdl version).  :func:`run_tour` writes
+    ``report.npz`` beside ``index.md``; :func:`load_report` reads it back."""
+    from .. import io
+
+    io.save_run(path, {}, {"quick": bool(quick), "results": [r.to_dict() for r in results]}, kind=_REPORT_KIND)
+
+
+def load_report(path) -> tuple[list[Result], bool]:
+    """``(results, quick)`` of a report written by :func:`save_report`.  Each numeric row's status is
+    derived again from its value, error, reference and tolerance; another kind, an edited or damaged
+    file is refused with a ``ValueError`` naming it."""
+    from .. import io
+
+    _, p = io.load_run(path, kind=_REPORT_KIND)
+    try:
+        return [Result.from_dict(r) for r in p["results"]], bool(p["quick"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise io.CorruptFileError(f"{path}: not a valid tour report ({exc})") from None
+
+
 def _write_report(out: Path, results: list[Result], quick: bool) -> None:
     from .. import __version__
+
+    save_report(out / "report.npz", results, quick)
 
     mode = "quick" if quick else "full"
     md = [f"# physdl tour ({mode} settings)", "", f"physdl {__version__}", ""]

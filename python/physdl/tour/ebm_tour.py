@@ -66,6 +66,7 @@ def hopfield_capacity(out: Path, quick: bool, progress: bool) -> Result:
     ax.axvline(0.138, color="k", ls="--", lw=1, label="alpha_c = 0.138")
     ax.set_xlabel("alpha = P / N")
     ax.set_ylabel("retrieval overlap")
+    ax.set_title("Hopfield retrieval against the load P/N")
     ax.legend()
     fig.tight_layout()
     png = out / "hopfield_capacity.png"
@@ -158,6 +159,7 @@ def slmc_plaquette(out: Path, quick: bool, progress: bool) -> Result:
                     label=lab)
     ax.set_xlabel("L")
     ax.set_ylabel("tau_int(|m|)")
+    ax.set_title("Autocorrelation of |m| at T_c: local vs SLMC")
     ax.set_yscale("log")
     ax.legend()
     fig.tight_layout()
@@ -205,6 +207,7 @@ def rbm_thermodynamics(out: Path, quick: bool, progress: bool) -> Result:
         ax.set_xlabel("T")
         ax.set_ylabel(lab)
     axes[0].legend()
+    fig.suptitle("RBM samples against Monte Carlo (4 x 4 Ising)")
     fig.tight_layout()
     png = out / "rbm_thermodynamics.png"
     fig.savefig(png, dpi=110)

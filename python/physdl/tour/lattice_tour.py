@@ -41,15 +41,15 @@ def ising_kaufman(out: Path, quick: bool, progress: bool) -> Result:
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     axes[0].plot(grid, ex["energy"], "k-", lw=1.2, label="exact (Kaufman), L = 16")
     axes[1].plot(grid, ex["specific_heat"], "k-", lw=1.2, label="exact (Kaufman), L = 16")
-    for b, e, c in pts:
-        axes[0].errorbar(b, e.value, yerr=e.error, fmt="o", color="C3")
-        axes[1].errorbar(b, c.value, yerr=c.error, fmt="o", color="C3")
-    axes[0].plot([], [], "o", color="C3", label=f"Wolff, {sweeps:,} sweeps")
-    axes[1].plot([], [], "o", color="C3", label=f"Wolff, {sweeps:,} sweeps")
+    for i, (b, e, c) in enumerate(pts):
+        lab = f"Wolff, {sweeps:,} sweeps" if i == 0 else None
+        axes[0].errorbar(b, e.value, yerr=e.error, fmt="o", color="C3", capsize=2, label=lab)
+        axes[1].errorbar(b, c.value, yerr=c.error, fmt="o", color="C3", capsize=2, label=lab)
     for ax, lab in zip(axes, ["energy per spin", "specific heat per spin"]):
-        ax.axvline(1.0 / critical_temperature("square"), color="grey", ls=":", lw=1)
+        ax.axvline(1.0 / critical_temperature("square"), color="grey", ls=":", lw=1, label="beta_c (Onsager)")
         ax.set_xlabel("beta")
         ax.set_ylabel(lab)
+        ax.set_title(f"{lab}: Monte Carlo vs exact, L = {L}")
         ax.legend()
     fig.tight_layout()
     png = out / "ising_kaufman.png"

@@ -50,6 +50,7 @@ def nbit_relu_tour(out: Path, quick: bool, progress: bool) -> Result:
     ax.plot(z, np.maximum(z, 0), "k--", lw=1, label="max(z, 0)")
     ax.set_xlabel("z = Jx + J")
     ax.set_ylabel("<h>")
+    ax.set_title("N-bit Hamiltonian ReLU (Fig. 3.4)")
     ax.legend()
     fig.tight_layout()
     png = out / "nbit_relu.png"
@@ -84,6 +85,8 @@ def deep_vs_wide_tour(out: Path, quick: bool, progress: bool) -> Result:
     ax.plot(r["x"], r["deep"], ":", lw=2, label=f"deep, MSE {r['deep_mse']:.3f}")
     ax.legend()
     ax.set_xlabel("x")
+    ax.set_ylabel("network output y(x)")
+    ax.set_title("deep vs wide with z^3 activations")
     fig.tight_layout()
     png = out / "deep_vs_wide.png"
     fig.savefig(png, dpi=110)
@@ -107,6 +110,9 @@ def universal_approximation_tour(out: Path, quick: bool, progress: bool) -> Resu
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(r["x"], r["target"], "k-", lw=2, label="f(x)")
     ax.plot(r["x"], r["fit"], "r--", label="32 sigmoid units")
+    ax.set_xlabel("x")
+    ax.set_ylabel("f(x) = sin 2x + 0.3 x^2")
+    ax.set_title("universal approximation with one hidden layer")
     ax.legend()
     fig.tight_layout()
     png = out / "universal_approximation.png"
@@ -156,8 +162,11 @@ def checkerboard_tour(out: Path, quick: bool, progress: bool) -> Result:
                               str(sorted(set(np.outer(count1d, count1d)[k:-k, k:-k].ravel().astype(int).tolist()))),
                               bool(np.array_equal(c, np.outer(count1d, count1d))),
                               comparison="every count equal to the brute-force count", source="eq. 4.9"))
-        ax.imshow(c, cmap="gray")
+        im = ax.imshow(c, cmap="gray")
+        fig.colorbar(im, ax=ax, shrink=0.8, label="kernel overlap count")
         ax.set_title(f"kernel {k}, stride {s}")
+        ax.set_xlabel("output column")
+        ax.set_ylabel("output row")
     fig.tight_layout()
     png = out / "checkerboard.png"
     fig.savefig(png, dpi=110)
@@ -192,15 +201,15 @@ def automata_tour(out: Path, quick: bool, progress: bool) -> Result:
                               comparison="equal to sorted(v)", source="book lines 1926-1935"))
     plt = _plt()
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.8))
-    axes[0].imshow(r90, cmap="binary", interpolation="nearest")
-    axes[0].set_title("rule 90")
-    axes[1].imshow(r110, cmap="binary", interpolation="nearest")
-    axes[1].set_title("rule 110")
     h = box_ball(box_ball_state([3, 2, 1], length=60), 12)
-    axes[2].imshow(h, cmap="binary", interpolation="nearest")
-    axes[2].set_title("box-ball [3, 2, 1] -> [1, 2, 3]")
-    axes[2].set_xlabel("box")
-    axes[2].set_ylabel("time")
+    for ax, img, title, xl in ((axes[0], r90, "rule 90", "cell"), (axes[1], r110, "rule 110", "cell"),
+                               (axes[2], h, "box-ball [3, 2, 1] -> [1, 2, 3]", "box")):
+        im = ax.imshow(img, cmap="binary", interpolation="nearest", vmin=0, vmax=1)
+        cb = fig.colorbar(im, ax=ax, shrink=0.7, ticks=[0, 1])
+        cb.ax.set_yticklabels(["0 (empty)", "1 (ball)"] if xl == "box" else ["0", "1"])
+        ax.set_title(title)
+        ax.set_xlabel(xl)
+        ax.set_ylabel("time step")
     fig.tight_layout()
     png = out / "automata.png"
     fig.savefig(png, dpi=110)

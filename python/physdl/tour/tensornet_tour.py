@@ -78,6 +78,7 @@ def tensornet_dmrg(out: Path, quick: bool, progress: bool) -> Result:
     ax[1].semilogy(np.abs(np.diff(rb.energies)) + 1e-16, "o-")
     ax[1].set_xlabel("sweep")
     ax[1].set_ylabel("|E change| between sweeps")
+    fig.suptitle(f"DMRG of the Heisenberg chain (L = {L})")
     fig.tight_layout()
     png = out / "tensornet_dmrg.png"
     fig.savefig(png, dpi=110)

@@ -244,6 +244,8 @@ const physdl_capi* physdl_capi_table(void) {
       // version 4
       physdl_graph_table,         physdl_cluster_p_add,    physdl_graph_measure,
       physdl_graph_sweeps,        physdl_graph_wolff_sweeps, physdl_graph_sw_sweeps,
+      // version 5
+      physdl_lasso_solve_stop,
   };
   return &table;
 }

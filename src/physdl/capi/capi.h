@@ -3,9 +3,9 @@
  * functions as the capsule physdl._core._capi (see python/physdl/capi.pxd), so a Cython extension
  * calls exactly the kernels the Python package runs, with no link step.
  *
- * Every function returns PHYSDL_OK (0) or a negative error code, checks every pointer and length
- * it is given before any kernel runs, and never writes outside the buffers as described by their
- * lengths (lengths count elements, not bytes).  Safe to call without the GIL.
+ * Every function returns PHYSDL_OK (0) or a negative code (an error, or PHYSDL_STOPPED), checks
+ * every pointer and length it is given before any kernel runs, and never writes outside the buffers
+ * as described by their lengths (lengths count elements, not bytes).  Safe to call without the GIL.
  *
  * Random numbers follow the addressing of physdl/random/philox.hpp: key = seed, counter words =
  * (counter lo, counter hi, stream lo, stream hi); fill routines read blocks offset, offset + 1, ...
@@ -29,6 +29,7 @@ extern "C" {
 #define PHYSDL_ERR_VALUE (-5)     /* a value is out of range (a spin not +-1, a non-finite parameter) */
 #define PHYSDL_ERR_INTERNAL (-6)  /* the kernel threw (out of memory, ...) */
 #define PHYSDL_ERR_TYPE (-7)      /* a handle of another kind or dtype (a float32 model given to a _f64 entry) */
+#define PHYSDL_STOPPED (-8)       /* the caller's stop flag was set: the call returned early (version 5) */
 
 /* Update rules (the codes of the lattice kernels). */
 #define PHYSDL_METROPOLIS 0
@@ -52,8 +53,9 @@ extern "C" {
  *      tn_execute_f64/f32.
  *   4: any periodic graph in byte storage: graph_table, cluster_p_add, graph_measure, graph_sweeps,
  *      graph_wolff_sweeps, graph_sw_sweeps.
+ *   5: lasso_solve_stop (lasso_solve with a stop flag; the code PHYSDL_STOPPED).
  * An extension built against version k runs on any physdl exporting a version >= k. */
-#define PHYSDL_CAPI_VERSION 4
+#define PHYSDL_CAPI_VERSION 5
 
 /* out[0..3] = Philox4x32-10 block (seed, stream, counter). */
 int physdl_philox_block(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t* out, size_t out_len);
@@ -151,6 +153,16 @@ int physdl_hopfield_async(const double* W, size_t W_len, int64_t n, int8_t* S, s
 int physdl_lasso_solve(int solver, const double* xt, size_t xt_len, const double* y, size_t y_len, int64_t n,
                        int64_t p, double alpha, double* beta, size_t beta_len, double tol, int64_t max_iter,
                        int positive, double param, int64_t* n_iter, double* gap);
+
+/* Version 5: physdl_lasso_solve with a stop flag.  The solve reads *stop (another thread sets it to
+ * non-zero to stop the call; stop may be NULL: never) before it starts and at its safe points, at
+ * most every 2 ms of work (after each pass, every few coordinate updates, factor columns and blocks of
+ * the Gram products).  When it finds the flag set it returns PHYSDL_STOPPED and leaves beta, *n_iter
+ * and *gap exactly as they were (the solve runs on a private copy of beta); otherwise it is
+ * physdl_lasso_solve, with the same results bit for bit. */
+int physdl_lasso_solve_stop(int solver, const double* xt, size_t xt_len, const double* y, size_t y_len, int64_t n,
+                            int64_t p, double alpha, double* beta, size_t beta_len, double tol, int64_t max_iter,
+                            int positive, double param, int64_t* n_iter, double* gap, const volatile int* stop);
 
 /* VMC local energies E_loc(s) of an RBM wave function (eq. 11.4) for count states (bit i = spin i up):
  * params = [a (n), b (m), W (m x n)] as physdl.quantum.RBM.params, the operator compiled into
@@ -273,6 +285,9 @@ typedef struct physdl_capi {
                             int64_t, int64_t, int64_t, double*, size_t, int64_t*, size_t, int64_t*, size_t, uint64_t*);
   int (*graph_sw_sweeps)(const physdl_graph*, int8_t*, size_t, double, uint64_t, uint64_t, uint64_t, uint64_t, int64_t,
                          int64_t, double*, size_t, int64_t*, size_t);
+  /* version 5 */
+  int (*lasso_solve_stop)(int, const double*, size_t, const double*, size_t, int64_t, int64_t, double, double*, size_t,
+                          double, int64_t, int, double, int64_t*, double*, const volatile int*);
 } physdl_capi;
 
 /* The filled table (what the capsule points to). */

@@ -1,12 +1,15 @@
-// The entries of the C API (physdl/capi/capi.h, version 3) over the engines of the other packages:
+// The entries of the C API (physdl/capi/capi.h, version 3; lasso_solve_stop: version 5) over the engines of
+// the other packages:
 // RBM block Gibbs sampling and Hopfield asynchronous updates (physdl/ebm), LASSO (physdl/inverse),
 // VMC local energies (physdl/quantum).  Argument checks, then the core function with the arguments
 // the Python package passes; no logic of their own.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <new>
 #include <stdexcept>
+#include <vector>
 
 #include "physdl/capi/capi.h"
 #include "physdl/ebm/ebm.hpp"
@@ -66,6 +69,9 @@ int rbm_gibbs(const T* W, std::size_t W_len, const T* b, std::size_t b_len, cons
   return guarded([&] { physdl::ebm::rbm_gibbs<T>(W, b, c, nv, nh, pm == 1, v, h, m, k, seed, stream0, t0); });
 }
 
+// The stop test of physdl_lasso_solve_stop: the caller's flag (ctx) is non-zero.
+bool flag_set(void* ctx) { return *static_cast<const volatile int*>(ctx) != 0; }
+
 }  // namespace
 
 extern "C" {
@@ -105,9 +111,9 @@ int physdl_hopfield_async(const double* W, size_t W_len, int64_t n, int8_t* S, s
   });
 }
 
-int physdl_lasso_solve(int solver, const double* xt, size_t xt_len, const double* y, size_t y_len, int64_t n,
-                       int64_t p, double alpha, double* beta, size_t beta_len, double tol, int64_t max_iter,
-                       int positive, double param, int64_t* n_iter, double* gap) {
+int physdl_lasso_solve_stop(int solver, const double* xt, size_t xt_len, const double* y, size_t y_len, int64_t n,
+                            int64_t p, double alpha, double* beta, size_t beta_len, double tol, int64_t max_iter,
+                            int positive, double param, int64_t* n_iter, double* gap, const volatile int* stop) {
   if (solver < PHYSDL_LASSO_CD || solver > PHYSDL_LASSO_ADMM) return PHYSDL_ERR_ENUM;
   if (positive != 0 && positive != 1) return PHYSDL_ERR_ENUM;
   if (n < 1 || p < 1 || n > kMaxDim || p > kMaxDim || max_iter < 1) return PHYSDL_ERR_SIZE;
@@ -117,21 +123,38 @@ int physdl_lasso_solve(int solver, const double* xt, size_t xt_len, const double
   if (!(alpha > 0) || !std::isfinite(alpha) || !(tol >= 0) || !std::isfinite(tol) || std::isnan(param))
     return PHYSDL_ERR_VALUE;
   if (!all_finite(xt, n * p) || !all_finite(y, n) || !all_finite(beta, p)) return PHYSDL_ERR_VALUE;
+  if (stop != nullptr && *stop != 0) return PHYSDL_STOPPED;
   namespace inv = physdl::inverse;
   inv::LassoInfo info;
-  const int rc = guarded([&] {
-    if (solver == PHYSDL_LASSO_CD)
-      info = inv::lasso_cd(xt, y, long(n), long(p), alpha, beta, tol, long(max_iter), positive == 1, param);
-    else if (solver == PHYSDL_LASSO_FISTA)
-      info = inv::lasso_fista(xt, y, long(n), long(p), alpha, beta, tol, long(max_iter), positive == 1, param);
-    else
-      info = inv::lasso_admm(xt, y, long(n), long(p), alpha, beta, tol, long(max_iter), positive == 1, param);
-  });
-  if (rc == PHYSDL_OK) {
-    if (n_iter) *n_iter = info.n_iter;
-    if (gap) *gap = info.gap;
+  inv::Interrupt ctl;
+  if (stop != nullptr) {
+    ctl.stop = flag_set;
+    ctl.ctx = const_cast<int*>(stop);  // read only, through flag_set
   }
-  return rc;
+  inv::Interrupt* pc = stop != nullptr ? &ctl : nullptr;
+  std::vector<double> b;
+  const int rc = guarded([&] {
+    b.assign(beta, beta + p);  // private: a stopped solve leaves the caller's beta as it was
+    if (solver == PHYSDL_LASSO_CD)
+      info = inv::lasso_cd(xt, y, long(n), long(p), alpha, b.data(), tol, long(max_iter), positive == 1, param, pc);
+    else if (solver == PHYSDL_LASSO_FISTA)
+      info = inv::lasso_fista(xt, y, long(n), long(p), alpha, b.data(), tol, long(max_iter), positive == 1, param, pc);
+    else
+      info = inv::lasso_admm(xt, y, long(n), long(p), alpha, b.data(), tol, long(max_iter), positive == 1, param, pc);
+  });
+  if (rc != PHYSDL_OK) return rc;
+  if (info.stopped) return PHYSDL_STOPPED;
+  std::copy(b.begin(), b.end(), beta);
+  if (n_iter) *n_iter = info.n_iter;
+  if (gap) *gap = info.gap;
+  return PHYSDL_OK;
+}
+
+int physdl_lasso_solve(int solver, const double* xt, size_t xt_len, const double* y, size_t y_len, int64_t n,
+                       int64_t p, double alpha, double* beta, size_t beta_len, double tol, int64_t max_iter,
+                       int positive, double param, int64_t* n_iter, double* gap) {
+  return physdl_lasso_solve_stop(solver, xt, xt_len, y, y_len, n, p, alpha, beta, beta_len, tol, max_iter, positive,
+                                 param, n_iter, gap, nullptr);
 }
 
 int physdl_vmc_local_energy(const double* params, size_t params_len, int n, int m, int64_t n_groups,

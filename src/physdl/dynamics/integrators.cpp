@@ -142,8 +142,8 @@ void integrate(System s, Method m, double* q, double* p, long n, double dt, long
   }
 }
 
-void lorenz_lyapunov(const double* x0, double sg, double rho, double be, double dt, long steps, long renorm,
-                     long transient, double* spectrum) {
+bool lorenz_lyapunov(const double* x0, double sg, double rho, double be, double dt, long steps, long renorm,
+                     long transient, double* spectrum, core::StopPoll* poll) {
   if (!(dt > 0) || steps < 1 || renorm < 1 || transient < 0)
     throw std::invalid_argument("dynamics: lorenz_lyapunov needs dt > 0, steps >= 1, renorm >= 1, transient >= 0");
   double x[3] = {x0[0], x0[1], x0[2]};
@@ -152,6 +152,7 @@ void lorenz_lyapunov(const double* x0, double sg, double rho, double be, double 
   double k1x[3], k2x[3], k3x[3], k4x[3], k1v[9], k2v[9], k3v[9], k4v[9], tx[3], tv[9];
   double elapsed = 0.0;
   for (long t = 0; t < transient + steps; ++t) {
+    if (poll && (t & 1023) == 0 && poll->poll()) return false;
     lorenz_rhs(x, v, sg, rho, be, k1x, k1v);
     for (int j = 0; j < 3; ++j) tx[j] = x[j] + 0.5 * dt * k1x[j];
     for (int j = 0; j < 9; ++j) tv[j] = v[j] + 0.5 * dt * k1v[j];
@@ -181,6 +182,7 @@ void lorenz_lyapunov(const double* x0, double sg, double rho, double be, double 
     }
   }
   for (int k = 0; k < 3; ++k) spectrum[k] = elapsed > 0 ? sum[k] / elapsed : 0.0;
+  return true;
 }
 
 void standard_map_lyapunov(const double* q0, const double* p0, long n, double K, long iterations, long transient,

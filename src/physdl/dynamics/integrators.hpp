@@ -9,6 +9,8 @@
 // 4th-order composition of leapfrog steps, and classical RK4 (not symplectic, for contrast).
 #pragma once
 
+#include "physdl/core/stop_poll.hpp"
+
 #include <cstdint>
 
 namespace physdl::dynamics {
@@ -28,8 +30,10 @@ void integrate(System s, Method m, double* q, double* p, long n, double dt, long
 
 // Lyapunov spectrum of the Lorenz flow (sigma, rho, beta) by Benettin's method: RK4 for the flow and
 // its tangent map, Gram-Schmidt re-orthonormalisation every `renorm` steps, `transient` steps skipped.
-void lorenz_lyapunov(const double* x0, double sigma, double rho, double beta, double dt, long steps, long renorm,
-                     long transient, double* spectrum /*3*/);
+// `poll` (optional) is asked every 1024 steps; once it says stop, the call returns false at once and
+// leaves `spectrum` unwritten (the run has no other state).  Returns true when the run finished.
+bool lorenz_lyapunov(const double* x0, double sigma, double rho, double beta, double dt, long steps, long renorm,
+                     long transient, double* spectrum /*3*/, core::StopPoll* poll = nullptr);
 
 // Largest and second Lyapunov exponents of Chirikov's standard map p' = p + K sin q, q' = q + p'
 // (per iteration), for n initial points: out[n, 2].

@@ -596,16 +596,42 @@ LassoInfo lasso_admm(const double* xt, const double* y, long n, long p, double a
   return info;
 }
 
-void lasso_path_gram(const double* gram, const double* xty, double yty, long n, long p, const double* alphas,
-                     long n_alphas, double* coefs, double* gaps, long* n_iter, double tol, long max_iter,
-                     bool positive, Interrupt* ctl) {
-  // q = G b, so that c = X^T r = xty - q and ||r||^2 = yty - 2 b.xty + b.q: every quantity of the
-  // gap is O(p) once q is kept up to date (one O(p) axpy per changed coordinate).
-  std::vector<double> b(p, 0.0), q(p, 0.0);
+namespace {
+
+// Coordinate descent on a Gram matrix G (p x p, row-major, symmetric) with q = G b kept up to date,
+// so that c = X^T r = xty - q and ||r||^2 = yty - 2 b.xty + b.q: every quantity of the gap is O(p)
+// and a changed coordinate costs one O(p) axpy.  Passes alternate between the full set (the KKT
+// check over every feature) and the active set (coordinates that have been non-zero).
+struct GramCD {
+  const double* g;
+  const double* xty;
+  double yty;
+  long p;
+  bool positive;
+  std::vector<double> b, q;
   std::vector<long> active;
-  std::vector<char> in_active(p, 0);
-  const double tol_abs = tol * yty;
-  auto gap_now = [&](double lam) {
+  std::vector<char> in_active;
+
+  GramCD(const double* g_, const double* xty_, double yty_, long p_, bool pos)
+      : g(g_), xty(xty_), yty(yty_), p(p_), positive(pos), b(p_, 0.0), q(p_, 0.0), in_active(p_, 0) {}
+
+  // b = b0 (q = G b0, the non-zeros active)
+  void start(const double* b0) {
+    std::fill(q.begin(), q.end(), 0.0);
+    active.clear();
+    std::fill(in_active.begin(), in_active.end(), 0);
+    for (long j = 0; j < p; ++j) {
+      b[j] = b0[j];
+      if (positive && b[j] < 0.0) b[j] = 0.0;
+      if (b[j] != 0.0) {
+        axpy(b[j], g + j * p, q.data(), p);
+        in_active[j] = 1;
+        active.push_back(j);
+      }
+    }
+  }
+
+  double gap(double lam) const {
     double bx = 0.0, bq = 0.0, l1 = 0.0, cmax = 0.0;
     for (long j = 0; j < p; ++j) {
       bx += b[j] * xty[j];
@@ -615,48 +641,227 @@ void lasso_path_gram(const double* gram, const double* xty, double yty, long n, 
     }
     const double rr = std::max(yty - 2.0 * bx + bq, 0.0);
     return gap_from(rr, yty - bx, l1, cmax, lam);
-  };
-  auto update = [&](long j, double lam) {
-    const double gjj = gram[j * p + j];
+  }
+
+  double update(long j, double lam) {
+    const double gjj = g[j * p + j];
     if (gjj <= 0.0) return 0.0;
     const double old = b[j];
     const double nb = soft(xty[j] - q[j] + gjj * old, lam, positive) / gjj;
     const double d = nb - old;
     if (d != 0.0) {
       b[j] = nb;
-      axpy(d, gram + j * p, q.data(), p);  // G is symmetric: row j = column j
+      axpy(d, g + j * p, q.data(), p);  // G is symmetric: row j = column j
       if (!in_active[j]) {
         in_active[j] = 1;
         active.push_back(j);
       }
     }
     return std::fabs(d) * std::sqrt(gjj);
-  };
-  for (long k = 0; k < n_alphas; ++k) {
-    const double lam = alphas[k] * double(n);
-    long it = 0;
-    double gap = gap_now(lam);
-    while (gap > tol_abs && it < max_iter) {
-      for (long j = 0; j < p; ++j) update(j, lam);  // a full pass (KKT check over every feature)
+  }
+
+  // Solve at lam (unscaled, n alpha) until the gap is <= tol_abs or max_iter passes; `it` receives the
+  // passes and the return value the final gap.  Returns early (stopped set in ctl) when interrupted.
+  double solve(double lam, double tol_abs, long max_iter, Interrupt* ctl, long& it) {
+    it = 0;
+    double gp = gap(lam);
+    while (gp > tol_abs && it < max_iter) {
+      for (long j = 0; j < p; ++j) update(j, lam);
       ++it;
-      if (stop_now(ctl)) return;
-      // passes over the active set until its coordinates stop moving, then the gap on the full set
+      if (stop_now(ctl)) return gp;
       for (long inner = 0; inner < 1000 && it < max_iter; ++inner) {
         double dmax = 0.0, bmax = 0.0;
         for (long j : active) {
           dmax = std::max(dmax, update(j, lam));
-          bmax = std::max(bmax, std::fabs(b[j]) * std::sqrt(std::max(gram[j * p + j], 0.0)));
+          bmax = std::max(bmax, std::fabs(b[j]) * std::sqrt(std::max(g[j * p + j], 0.0)));
         }
         ++it;
-        if (stop_now(ctl)) return;
-        if (dmax <= 1e-3 * std::max(bmax, 1e-300) || gap_now(lam) <= tol_abs) break;
+        if (stop_now(ctl)) return gp;
+        if (dmax <= 1e-3 * std::max(bmax, 1e-300) || gap(lam) <= tol_abs) break;
       }
-      gap = gap_now(lam);
+      gp = gap(lam);
     }
-    std::copy(b.begin(), b.end(), coefs + k * p);
+    return gp;
+  }
+};
+
+// out (p x p, row-major, full) = Z^T Z for Z (m x p, row-major), computed on and below the diagonal
+// by blocks of rows of out (each one gemm over the columns up to the block's end, about half of a
+// full product's work) and mirrored.  Rows of Z are taken in chunks, accumulated, so that one gemm
+// stays below ~2^27 multiply-adds between two polls.  False when stopped (out then partial).
+bool gram_of_rows(const double* z, long m, long p, double* out, Interrupt* ctl) {
+  const long bs = std::max<long>(64, (p + 7) / 8);
+  const double per_row = 0.5 * double(p) * double(p) / double((p + bs - 1) / bs) + 1.0;
+  const long chunk = std::max<long>(256, long(double(1L << 27) / per_row));
+  if (m == 0) std::fill(out, out + p * p, 0.0);
+  for (long r0 = 0; r0 < m; r0 += chunk) {
+    const long mr = std::min(chunk, m - r0);
+    const double beta = r0 == 0 ? 0.0 : 1.0;
+    for (long i0 = 0; i0 < p; i0 += bs) {
+      const long i1 = std::min(p, i0 + bs);
+      gemm<double>(true, false, i1 - i0, i1, mr, 1.0, z + r0 * p + i0, p, z + r0 * p, p, beta, out + i0 * p, p);
+      if (stop_now(ctl)) return false;
+    }
+  }
+  for (long i = 0; i < p; ++i)
+    for (long j = i + 1; j < p; ++j) out[i * p + j] = out[j * p + i];
+  return true;
+}
+
+}  // namespace
+
+void lasso_path_gram(const double* gram, const double* xty, double yty, long n, long p, const double* alphas,
+                     long n_alphas, double* coefs, double* gaps, long* n_iter, double tol, long max_iter,
+                     bool positive, Interrupt* ctl) {
+  GramCD cd(gram, xty, yty, p, positive);
+  const double tol_abs = tol * yty;
+  for (long k = 0; k < n_alphas; ++k) {
+    long it = 0;
+    const double gap = cd.solve(alphas[k] * double(n), tol_abs, max_iter, ctl, it);
+    if (ctl != nullptr && ctl->stopped) return;
+    std::copy(cd.b.begin(), cd.b.end(), coefs + k * p);
     gaps[k] = gap / double(n);
     n_iter[k] = it;
   }
+}
+
+LassoCVInfo lasso_cv_gram(const double* x, const double* y, long n, long p, const long* bounds, long n_folds,
+                          const double* alphas, long n_alphas, bool fit_intercept, double tol, long max_iter,
+                          bool positive, double* mse, double* coef, Interrupt* ctl) {
+  LassoCVInfo info;
+  const auto pp = size_t(p) * size_t(p);
+  // Shift by the means of all the data (with an intercept; the slopes do not change), so that the
+  // rank-one corrections below of the folds' own means are small and cancel nothing.
+  std::vector<double> mu(p, 0.0);
+  double ymu = 0.0;
+  if (fit_intercept) {
+    for (long i = 0; i < n; ++i) {
+      axpy(1.0, x + i * p, mu.data(), p);
+      ymu += y[i];
+    }
+    for (auto& e : mu) e /= double(n);
+    ymu /= double(n);
+  }
+  long maxf = 0;
+  for (long f = 0; f < n_folds; ++f) maxf = std::max(maxf, bounds[f + 1] - bounds[f]);
+  // per fold (held-out part, shifted): T_f = Z_f^T Z_f, c_f = Z_f^T y_f, s_f = column sums, sy_f, yy_f
+  const bool keep = double(n_folds + 2) * double(pp) * 8.0 <= double(1L << 30);
+  std::vector<double> tf(keep ? pp * size_t(n_folds) : pp), gall(pp, 0.0), gtr(pp);
+  std::vector<double> cf(size_t(n_folds) * p), sf(size_t(n_folds) * p, 0.0), syf(n_folds, 0.0), yyf(n_folds, 0.0);
+  std::vector<double> zf(size_t(maxf) * p), yf(maxf);
+  auto fold_block = [&](long f) {  // Z_f, y_f into zf, yf
+    const long r0 = bounds[f], m = bounds[f + 1] - r0;
+    for (long i = 0; i < m; ++i) {
+      const double* xi = x + (r0 + i) * p;
+      double* zi = zf.data() + i * p;
+      for (long j = 0; j < p; ++j) zi[j] = xi[j] - mu[j];
+      yf[i] = y[r0 + i] - ymu;
+    }
+    return m;
+  };
+  auto stopped = [&]() {
+    info.stopped = true;
+    return info;
+  };
+  for (long f = 0; f < n_folds; ++f) {
+    const long m = fold_block(f);
+    double* t = keep ? tf.data() + pp * size_t(f) : tf.data();
+    if (!gram_of_rows(zf.data(), m, p, t, ctl)) return stopped();
+    for (size_t e = 0; e < pp; ++e) gall[e] += t[e];
+    gemm<double>(true, false, p, 1, m, 1.0, zf.data(), p, yf.data(), 1, 0.0, cf.data() + f * p, 1);
+    for (long i = 0; i < m; ++i) {
+      axpy(1.0, zf.data() + i * p, sf.data() + f * p, p);
+      syf[f] += yf[i];
+      yyf[f] += yf[i] * yf[i];
+    }
+  }
+  std::vector<double> sall(p, 0.0), call(p, 0.0);
+  double syall = 0.0, yyall = 0.0;
+  for (long f = 0; f < n_folds; ++f) {
+    axpy(1.0, sf.data() + f * p, sall.data(), p);
+    axpy(1.0, cf.data() + f * p, call.data(), p);
+    syall += syf[f];
+    yyall += yyf[f];
+  }
+  std::fill(mse, mse + n_alphas * n_folds, 0.0);
+  std::vector<double> mean(size_t(n_alphas) * p, 0.0), xty(p), s(p), tb(p);
+  for (long f = 0; f < n_folds; ++f) {
+    const long mte = bounds[f + 1] - bounds[f], mtr = n - mte;
+    const double* t = tf.data() + (keep ? pp * size_t(f) : 0);
+    if (!keep) {
+      fold_block(f);
+      if (!gram_of_rows(zf.data(), mte, p, tf.data(), ctl)) return stopped();
+    }
+    // the training part, centred by its own means: Z^T Z - T_f - s s^T / m_tr, ...
+    for (long j = 0; j < p; ++j) s[j] = sall[j] - sf[f * p + j];
+    const double sy = syall - syf[f];
+    double yty = yyall - yyf[f];
+    for (long j = 0; j < p; ++j) xty[j] = call[j] - cf[f * p + j];
+    for (size_t e = 0; e < pp; ++e) gtr[e] = gall[e] - t[e];
+    if (fit_intercept) {
+      for (long i = 0; i < p; ++i) axpy(-s[i] / double(mtr), s.data(), gtr.data() + i * p, p);
+      axpy(-sy / double(mtr), s.data(), xty.data(), p);
+      yty -= sy * sy / double(mtr);
+    }
+    yty = std::max(yty, 0.0);
+    GramCD cd(gtr.data(), xty.data(), yty, p, positive);
+    const double tol_abs = tol * yty;
+    const double* c = cf.data() + f * p;
+    const double* sfp = sf.data() + f * p;
+    for (long k = 0; k < n_alphas; ++k) {
+      long it = 0;
+      cd.solve(alphas[k] * double(mtr), tol_abs, max_iter, ctl, it);
+      if (ctl != nullptr && ctl->stopped) return stopped();
+      // held-out error ||y_f - b0 - Z_f b||^2 from the fold's sums: b0 = (sy - s.b) / m_tr
+      std::fill(tb.begin(), tb.end(), 0.0);
+      double bc = 0.0, bs = 0.0, sb = 0.0;
+      for (long j : cd.active)
+        if (cd.b[j] != 0.0) axpy(cd.b[j], t + j * p, tb.data(), p);
+      double btb = 0.0;
+      for (long j : cd.active) {
+        const double bj = cd.b[j];
+        btb += bj * tb[j];
+        bc += bj * c[j];
+        bs += bj * sfp[j];
+        sb += bj * s[j];
+      }
+      const double b0 = fit_intercept ? (sy - sb) / double(mtr) : 0.0;
+      const double e2 = yyf[f] - 2.0 * b0 * syf[f] + double(mte) * b0 * b0 - 2.0 * bc + 2.0 * b0 * bs + btb;
+      mse[k * n_folds + f] = std::max(e2, 0.0) / double(mte);
+      axpy(1.0 / double(n_folds), cd.b.data(), mean.data() + k * p, p);
+    }
+  }
+  // the alpha of least mean error (the first), refitted on all the data from the folds' mean solution
+  long best = 0;
+  double least = 0.0;
+  for (long k = 0; k < n_alphas; ++k) {
+    double sacc = 0.0;
+    for (long f = 0; f < n_folds; ++f) sacc += mse[k * n_folds + f];
+    const double v = sacc / double(n_folds);
+    if (k == 0 || v < least) {
+      least = v;
+      best = k;
+    }
+  }
+  std::copy(gall.begin(), gall.end(), gtr.begin());
+  std::copy(call.begin(), call.end(), xty.begin());
+  double yty = yyall;
+  if (fit_intercept) {
+    for (long i = 0; i < p; ++i) axpy(-sall[i] / double(n), sall.data(), gtr.data() + i * p, p);
+    axpy(-syall / double(n), sall.data(), xty.data(), p);
+    yty -= syall * syall / double(n);
+  }
+  yty = std::max(yty, 0.0);
+  GramCD cd(gtr.data(), xty.data(), yty, p, positive);
+  cd.start(mean.data() + best * p);
+  long it = 0;
+  const double gap = cd.solve(alphas[best] * double(n), tol * yty, max_iter, ctl, it);
+  if (ctl != nullptr && ctl->stopped) return stopped();
+  std::copy(cd.b.begin(), cd.b.end(), coef);
+  info.best = best;
+  info.gap = gap / double(n);
+  info.n_iter = it;
+  return info;
 }
 
 }  // namespace physdl::inverse

@@ -49,6 +49,26 @@ void lasso_path_gram(const double* gram, const double* xty, double yty, long n, 
                      long n_alphas, double* coefs, double* gaps, long* n_iter, double tol, long max_iter,
                      bool positive, Interrupt* ctl = nullptr);
 
+struct LassoCVInfo {
+  long best = 0;      // index of the chosen alpha
+  long n_iter = 0;    // passes of the refit
+  double gap = 0.0;   // duality gap of the refit (1/(2n) scaling)
+  bool stopped = false;
+};
+
+// LassoCV on Gram matrices (for n_train >= p): x is X (n x p, row-major), fold f holds out the rows
+// bounds[f] .. bounds[f + 1] - 1.  One Gram product per held-out block, T_f = X_f^T X_f (half of
+// a full product each); the training Grams are sum_g T_g - T_f with the centring (fit_intercept) as
+// rank-one corrections of the training means, the held-out errors come from T_f, X_f^T y_f and the
+// block's sums, so no training copy of X is made.  On each fold, the path over `alphas`
+// (decreasing) by lasso_path_gram's descent, stopped at gap <= tol ||y_train - mean||^2; mse
+// (n_alphas x n_folds, row-major) receives the mean squared held-out errors.  The alpha of least
+// mean error (the first such) is refitted on all the data, warm-started from the folds' mean
+// solution; coef (p) receives it (slopes; the intercept is mean(y) - mean(X) . coef).
+LassoCVInfo lasso_cv_gram(const double* x, const double* y, long n, long p, const long* bounds, long n_folds,
+                          const double* alphas, long n_alphas, bool fit_intercept, double tol, long max_iter,
+                          bool positive, double* mse, double* coef, Interrupt* ctl = nullptr);
+
 // FISTA (Beck & Teboulle 2009) with gradient-based adaptive restart; step 1/L with L = ||X||_2^2 / n
 // (lipschitz <= 0: estimated here by power iteration).
 LassoInfo lasso_fista(const double* xt, const double* y, long n, long p, double alpha, double* beta, double tol,
