@@ -4,6 +4,7 @@
 
 #include "common.hpp"
 #include "physdl/inverse/lasso.hpp"
+#include "physdl/inverse/spm.hpp"
 
 namespace physdl::bindings {
 
@@ -140,26 +141,30 @@ void register_inverse(py::module_& root) {
      "One LASSO fit in place on beta; returns (n_iter, gap).  Python's signals are polled every 2 ms;\n"
      "a raised KeyboardInterrupt leaves beta partly updated (callers pass a private copy).");
 
-  m.def("spm_admm", [](carray<double> v, carray<double> s, carray<double> g, carray<double> a, double lam, double rho1,
-                       double rho2, carray<double> x, carray<double> z1, carray<double> u1, carray<double> z2,
-                       carray<double> u2, double tol, long max_iter) {
+  m.def("spm_admm", [](carray<double> v, carray<double> s, carray<double> g, carray<double> a, double lam,
+                       carray<double> params, carray<double> x, carray<double> z1, carray<double> u1,
+                       carray<double> z2, carray<double> u2, double tol, long max_iter) {
     need(v.ndim() == 2, "v must be 2-dimensional (m x l)");
     const long mm = long(v.shape(0)), l = long(v.shape(1));
     for (auto* arr : {&s, &g, &a, &x, &z1, &u1})
       need(arr->ndim() == 1 && long(arr->shape(0)) == l, "IR-basis vectors must have length l = " + std::to_string(l));
     for (auto* arr : {&z2, &u2})
       need(arr->ndim() == 1 && long(arr->shape(0)) == mm, "frequency vectors must have length m = " + std::to_string(mm));
+    need(params.ndim() == 1 && long(params.shape(0)) == inv::kSpmParams,
+         "params must have length " + std::to_string(inv::kSpmParams) + " (mu, mu', iterations)");
+    double* pp = mutable_data(params, "params");
     double* px = mutable_data(x, "x");
     double* pz1 = mutable_data(z1, "z1");
     double* pu1 = mutable_data(u1, "u1");
     double* pz2 = mutable_data(z2, "z2");
     double* pu2 = mutable_data(u2, "u2");
     py::gil_scoped_release nogil;
-    return inv::spm_admm(v.data(), s.data(), g.data(), a.data(), mm, l, lam, rho1, rho2, px, pz1, pu1, pz2, pu2, tol,
+    return inv::spm_admm(v.data(), s.data(), g.data(), a.data(), mm, l, lam, pp, px, pz1, pu1, pz2, pu2, tol,
                          max_iter);
-  }, py::arg("v"), py::arg("s"), py::arg("g"), py::arg("a"), py::arg("lam"), py::arg("rho1"), py::arg("rho2"),
-     py::arg("x"), py::arg("z1"), py::arg("u1"), py::arg("z2"), py::arg("u2"), py::arg("tol"), py::arg("max_iter"),
-     "Sparse-modelling ADMM in the SVD basis, state updated in place; returns the iteration count.");
+  }, py::arg("v"), py::arg("s"), py::arg("g"), py::arg("a"), py::arg("lam"), py::arg("params"), py::arg("x"),
+     py::arg("z1"), py::arg("u1"), py::arg("z2"), py::arg("u2"), py::arg("tol"), py::arg("max_iter"),
+     "Sparse-modelling ADMM in the SVD basis with residual-balanced penalties params = [mu, mu', iterations];\n"
+     "state and params updated in place; returns the iteration count of this call.");
 }
 
 }  // namespace physdl::bindings

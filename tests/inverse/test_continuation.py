@@ -43,21 +43,122 @@ def test_ir_basis_against_sparse_ir():
         assert np.max(np.abs(sign * u[:, l] - uref[:, l])) < 1e-2 * np.max(np.abs(uref[:, l]))
 
 
-def test_spm_recovers_spectrum_nonnegative_with_sum_rule_and_improves_with_less_noise(cpu_backend):
+@pytest.fixture(scope="module")
+def semicircle_problem():
+    """The semicircle (half width 1) at beta = 40 on 4000 tau and 1000 omega points in [-2, 2]: omega_max
+    is four standard deviations of the spectrum (its second moment, which -G'(0) - G'(beta) gives)."""
     beta = 40.0
-    b = ir_basis(beta, 4.0, n_tau=201, n_omega=301)
-    G = green_function(b.tau, beta, semicircle)
-    exact = semicircle(b.omega)
+    b = ir_basis(beta, 2.0, n_tau=4000, n_omega=1000, cutoff=1e-12)
+    return b, green_function(b.tau, beta, semicircle), semicircle(b.omega)
+
+
+def test_spm_semicircle_nonnegative_sum_rule_and_error_falls_with_the_noise(semicircle_problem, cpu_backend):
+    b, G, exact = semicircle_problem
     errs = []
-    for sigma in [1e-2, 1e-3, 1e-4]:
-        scan = spm_lambda_scan(b, add_noise(G, sigma, seed=1), n_lams=20, lam_min=1e-8, tol=1e-7, max_iter=5000,
-                               backend=cpu_backend)
+    for sigma in [1e-2, 1e-3, 1e-4, 1e-5]:
+        scan = spm_lambda_scan(b, add_noise(G, sigma, seed=1), backend=cpu_backend)
         rho = scan.chosen.rho
         assert np.all(rho >= 0)
         assert abs(np.trapezoid(rho, b.omega) - 1) < 1e-6
+        # the elbow lies where chi^2 has fallen to within a few times the noise floor sigma^2 beta
+        # (the data's noise in the weighted norm), not at either end of the scan
+        assert 0 < scan.best < len(scan.lams) - 1
+        assert sigma**2 * 40.0 * 0.5 < scan.chi2[scan.best] < 5 * sigma**2 * 40.0
         errs.append(spectral_error(b.omega, rho, exact))
+    # the error falls from noise 1e-2 to 1e-4 and then stays on a floor (measured 0.378, 0.181, 0.058,
+    # 0.062): below 1e-4 the data fix only one or two more IR coefficients and the L1 prior with
+    # rho >= 0 decides the rest (converged ADMM runs give 0.052-0.06 at both 1e-4 and 1e-5)
     assert errs[0] > errs[1] > errs[2]
-    assert errs[2] < 0.2
+    assert errs[3] < 1.1 * errs[2]
+    assert errs[2] < 0.065  # the issue's goal of 0.05 is not met, see below
+
+
+def test_spm_discrepancy_choice_estimates_the_noise_and_beats_the_elbow_at_large_noise(semicircle_problem):
+    import physdl.inverse.continuation as C
+
+    b, G, exact = semicircle_problem
+    errs = []
+    for sigma in [1e-2, 1e-3, 1e-4]:
+        Gn = add_noise(G, sigma, seed=1)
+        scan = spm_lambda_scan(b, Gn, criterion="discrepancy")
+        # the noise estimate from the data outside the basis: relative deviation of sigma^2 is
+        # sqrt(2 / (n_tau - L)) = 2.3%, so 5% on sigma is four of its standard deviations
+        assert abs(scan.noise / sigma - 1) < 0.05
+        assert scan.best == scan.discrepancy_index
+        _, perp = C._project(b, Gn)
+        inside = float(np.sum(b.w_tau[:, None] * b.u * b.u))
+        # the largest lambda whose in-basis residual is within the noise's share of the basis
+        ok = scan.chi2 - perp <= scan.noise**2 * inside
+        assert scan.best == (int(np.argmax(ok)) if ok.any() else int(np.argmin(scan.chi2)))
+        rho = scan.chosen.rho
+        assert np.all(rho >= 0) and abs(np.trapezoid(rho, b.omega) - 1) < 1e-6
+        err = spectral_error(b.omega, rho, exact)
+        err_elbow = spectral_error(b.omega, scan.results[scan.elbow_index].rho, exact)
+        if sigma >= 1e-3:  # measured 0.106 vs 0.379 and 0.058 vs 0.181
+            assert err < 0.5 * err_elbow
+        errs.append(err)
+    # measured 0.106, 0.058, 0.063: at 1e-4 the error is on the floor the elbow test describes
+    assert errs[0] > errs[1]
+    assert errs[2] < 1.15 * errs[1]
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="issue 15's goal (L1 error < 5% at noise 1e-4 at the elbow's lambda) is not "
+                   "reached: 5.8% at the elbow, which is also the best lambda of the scan")
+def test_spm_semicircle_goal_five_percent_at_noise_1e_4(semicircle_problem):
+    b, G, exact = semicircle_problem
+    scan = spm_lambda_scan(b, add_noise(G, 1e-4, seed=1))
+    assert spectral_error(b.omega, scan.chosen.rho, exact) < 0.05
+
+
+def test_spm_admm_reaches_the_constrained_optimum_of_a_small_problem():
+    """The ADMM (with its adapted penalties) against SciPy's SLSQP on the same convex problem:
+    min 1/2 ||g - s x||^2 + lam ||x||_1 with V x >= 0 and a . x = 1, x = p - q with p, q >= 0."""
+    import scipy.optimize
+
+    import physdl.inverse.continuation as C
+
+    b = ir_basis(10.0, 3.0, n_tau=61, n_omega=41, cutoff=1e-6)
+    G = add_noise(green_function(b.tau, 10.0, insulator_spectrum), 1e-3, seed=3)
+    gp, _ = C._project(b, G)
+    a = b.v.T @ np.sqrt(b.w_omega)
+    l = b.size
+    for lam in (1e-3, 1e-5):
+        res = spm_continuation(b, G, lam, tol=1e-10, max_iter=100000)
+
+        def f(pq):
+            x = pq[:l] - pq[l:]
+            r = gp - b.s * x
+            return 0.5 * r @ r + lam * pq.sum()
+
+        def grad(pq):
+            x = pq[:l] - pq[l:]
+            gx = -b.s * (gp - b.s * x)
+            return np.concatenate([gx + lam, -gx + lam])
+
+        cons = [{"type": "eq", "fun": lambda pq: a @ (pq[:l] - pq[l:]) - 1.0,
+                 "jac": lambda pq: np.concatenate([a, -a])},
+                {"type": "ineq", "fun": lambda pq: b.v @ (pq[:l] - pq[l:]), "jac": lambda pq: np.hstack([b.v, -b.v])}]
+        x0 = np.full(2 * l, 1e-3)
+        ref = scipy.optimize.minimize(f, x0, jac=grad, bounds=[(0, None)] * (2 * l), constraints=cons, method="SLSQP",
+                                      options={"ftol": 1e-15, "maxiter": 2000})
+        assert ref.success
+        ours = 0.5 * np.sum((gp - b.s * res.coef) ** 2) + lam * np.abs(res.coef).sum()
+        assert ours <= ref.fun * (1 + 1e-6) + 1e-12
+        assert abs(ours - ref.fun) <= 1e-5 * ref.fun
+
+
+def test_spm_penalties_adapt_and_carry_across_the_scan(semicircle_problem):
+    b, G, _ = semicircle_problem
+    scan = spm_lambda_scan(b, add_noise(G, 1e-4, seed=1), n_lams=6, lam_min=1e-6)
+    mus = np.array([r.state[5][:2] for r in scan.results])
+    assert np.all(mus > 0)
+    assert np.any(mus != 1.0)  # residual balancing moved the penalties from their start
+    # a warm start from a result continues with its penalties: one more call at the same lambda
+    # starts from that state and changes the solution by no more than the stopping tolerance allows
+    last = scan.results[-1]
+    again = spm_continuation(b, add_noise(G, 1e-4, seed=1), last.lam, state=last.state, tol=1e-9, max_iter=20000)
+    assert np.max(np.abs(again.rho - last.rho)) < 0.05
 
 
 def test_backends_agree_for_spm():

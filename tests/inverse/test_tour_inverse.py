@@ -11,7 +11,8 @@ from physdl.tour import run_tour
 @pytest.mark.slow
 def test_inverse_tour_quick(tmp_path):
     (res,) = run_tour(tmp_path, quick=True, only=["inverse"], progress=False)
-    # the semicircle row at noise 1e-4 is judged by the open 5% goal and is OFF (17% measured);
+    # the semicircle rows at noise 1e-4 are judged by the open 5% goal and are OFF (about 10% on
+    # the tour's shared grid, 5.8% on the CI test's grid);
     # every other row must hold
     off = [r for r in res.rows if not r.ok]
     assert all(r.quantity.startswith("SpM semicircle/0.0001") for r in off), off

@@ -338,8 +338,9 @@ def test_spm_admm_does_not_depend_on_the_piece_size(monkeypatch, spm_problem):
     stopped_early = 0
     for be, kernel in (("cpp", core_inverse().spm_admm), ("numba", _numba.spm_admm)):
         for lam, tol, max_iter in ((1e-2, 1e-5, 3000), (1e-6, 1e-4, 3000), (1e-9, 1e-8, 400)):
-            st = [np.zeros(b.size), np.zeros(b.size), np.zeros(b.size), np.zeros(v.shape[0]), np.zeros(v.shape[0])]
-            it = kernel(v, b.s, gp, a, lam, 1.0, 1.0, *st, tol, max_iter)  # one call, as before the pieces
+            st = [np.zeros(b.size), np.zeros(b.size), np.zeros(b.size), np.zeros(v.shape[0]), np.zeros(v.shape[0]),
+                  np.array([1.0, 1.0, 0.0])]
+            it = kernel(v, b.s, gp, a, lam, st[5], *st[:5], tol, max_iter)  # one call, as before the pieces
             stopped_early += it < max_iter
             for seconds, screen in ((0.02, C._clearly_unconverged), (1e-12, C._clearly_unconverged),
                                     (1e-12, never_sure), (0.002, never_sure)):

@@ -570,39 +570,72 @@ def lasso_admm(xt, y, alpha, b, tol, max_iter, positive, rho, first=None):
     return st[0], st[1] / n
 
 
+@njit(cache=True, inline="always")
+def _balance(primal, dual, mu):
+    if primal > 10.0 * dual and mu < 1e10:
+        return 2.0
+    if dual > 10.0 * primal and mu > 1e-10:
+        return 0.5
+    return 1.0
+
+
+SPM_BALANCE_EVERY = 10  # as kSpmBalanceEvery in spm.hpp
+
+
 @njit(cache=True)
-def spm_admm(v, s, g, a, lam, rho1, rho2, x, z1, u1, z2, u2, tol, max_iter):
+def spm_admm(v, s, g, a, lam, params, x, z1, u1, z2, u2, tol, max_iter):
+    """Twin of physdl::inverse::spm_admm (spm.cpp): ADMM with residual-balanced penalties
+    params = [mu, mu', iterations done], state updated in place; returns this call's iterations."""
     m, l = v.shape
-    dinv = 1.0 / (s * s + rho1 + rho2)
+    mu1 = params[0]
+    mu2 = params[1]
+    dinv = 1.0 / (s * s + mu1 + mu2)
     ada = np.sum(a * a * dinv)
     it = 0
     while it < max_iter:
         vt = v.T @ (z2 - u2)
-        rhs = s * g + rho1 * (z1 - u1) + rho2 * vt
+        rhs = s * g + mu1 * (z1 - u1) + mu2 * vt
         nu = (np.sum(a * dinv * rhs) - 1.0) / ada
         x[:] = dinv * (rhs - nu * a)
         vx = v @ x
-        rp = 0.0
-        rd = 0.0
+        rp1 = 0.0
+        rp2 = 0.0
+        dz1 = 0.0
+        dz2 = 0.0
         nx = 0.0
         nz = 0.0
         for k in range(l):
             old = z1[k]
-            z1[k] = _soft(x[k] + u1[k], lam / rho1, False)
+            z1[k] = _soft(x[k] + u1[k], lam / mu1, False)
             u1[k] += x[k] - z1[k]
-            rp += (x[k] - z1[k]) ** 2
-            rd += rho1 * rho1 * (z1[k] - old) ** 2
+            rp1 += (x[k] - z1[k]) ** 2
+            dz1 += (z1[k] - old) ** 2
             nx += x[k] * x[k]
         for i in range(m):
             old = z2[i]
             t = vx[i] + u2[i]
             z2[i] = t if t > 0.0 else 0.0
             u2[i] += vx[i] - z2[i]
-            rp += (vx[i] - z2[i]) ** 2
-            rd += rho2 * rho2 * (z2[i] - old) ** 2
+            rp2 += (vx[i] - z2[i]) ** 2
+            dz2 += (z2[i] - old) ** 2
             nz += z2[i] * z2[i]
         it += 1
+        params[2] += 1.0
         scale = max(1.0, np.sqrt(nx + nz))
-        if np.sqrt(rp) <= tol * scale and np.sqrt(rd) <= tol * scale:
+        rp = np.sqrt(rp1 + rp2)
+        rd = np.sqrt(mu1 * mu1 * dz1 + mu2 * mu2 * dz2)
+        if rp <= tol * scale and rd <= tol * scale:
             break
+        if np.fmod(params[2], float(SPM_BALANCE_EVERY)) == 0.0:
+            f1 = _balance(np.sqrt(rp1), mu1 * np.sqrt(dz1), mu1)
+            f2 = _balance(np.sqrt(rp2), mu2 * np.sqrt(dz2), mu2)
+            if f1 != 1.0 or f2 != 1.0:
+                mu1 *= f1
+                mu2 *= f2
+                u1 /= f1
+                u2 /= f2
+                params[0] = mu1
+                params[1] = mu2
+                dinv = 1.0 / (s * s + mu1 + mu2)
+                ada = np.sum(a * a * dinv)
     return it

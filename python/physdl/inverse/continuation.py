@@ -39,6 +39,7 @@ __all__ = [
     "SpMResult",
     "spm_continuation",
     "spm_lambda_scan",
+    "discrepancy",
 ]
 
 
@@ -311,10 +312,12 @@ def spm_continuation(basis: IRBasis, G, lam, *, rho1: float = 1.0, rho2: float =
     lam : float
         L1 weight (>= 0) in 1/2 ||g - S x||^2 + lam ||x||_1 (g in the weighted IR basis).
     rho1, rho2 : float
-        ADMM penalties of the L1 and the non-negativity splittings (the paper's mu, mu').
+        Initial ADMM penalties of the L1 and the non-negativity splittings (the paper's mu, mu');
+        the ADMM adapts both by residual balancing (Boyd et al. 2011, sec. 3.4.1) every 10 iterations.
     tol, max_iter : stopping: primal and dual residuals <= tol (relative), or max_iter iterations.
     state : tuple, optional
-        A previous result's ``state`` for a warm start.
+        A previous result's ``state`` for a warm start (the ADMM variables and the adapted penalties;
+        ``rho1``, ``rho2`` are then ignored).
     backend : {None, "cpp", "numba"}
 
     Returns
@@ -333,12 +336,16 @@ def spm_continuation(basis: IRBasis, G, lam, *, rho1: float = 1.0, rho2: float =
     l, m = basis.size, basis.omega.size
     a = np.ascontiguousarray(basis.v.T @ np.sqrt(basis.w_omega))  # sum rule: a . x = int rho
     if state:
-        x, z1, u1, z2, u2 = (np.array(s, dtype=np.float64, copy=True) for s in state)
-        if x.shape != (l,) or z2.shape != (m,):
+        if len(state) != 6:
+            raise ValueError("state must be a previous SpMResult.state")
+        x, z1, u1, z2, u2, params = (np.array(s, dtype=np.float64, copy=True) for s in state)
+        if x.shape != (l,) or z2.shape != (m,) or params.shape != (3,):
             raise ValueError("state does not match this basis")
+        params[2] = 0.0  # the balancing schedule restarts with each call
     else:
         x, z1, u1 = np.zeros(l), np.zeros(l), np.zeros(l)
         z2, u2 = np.zeros(m), np.zeros(m)
+        params = np.array([rho1, rho2, 0.0])
     v = np.ascontiguousarray(basis.v)
     be = _backend.resolve(backend, ("cpp", "numba"))
     if be == "cpp":
@@ -347,11 +354,11 @@ def spm_continuation(basis: IRBasis, G, lam, *, rho1: float = 1.0, rho2: float =
         from . import _numba
 
         kernel = _numba.spm_admm
-    it = _spm_in_pieces(lambda st, k: kernel(v, basis.s, gp, a, lam, rho1, rho2, *st, tol, k), [x, z1, u1, z2, u2],
-                        v, tol, max_iter)
+    it = _spm_in_pieces(lambda st, k: kernel(v, basis.s, gp, a, lam, st[5], *st[:5], tol, k),
+                        [x, z1, u1, z2, u2, params], v, tol, max_iter)
     rho = z2 / np.sqrt(basis.w_omega)
     r = gp - basis.s * x
-    return SpMResult(lam, rho, x.copy(), float(r @ r + perp), int(it), basis.omega, (x, z1, u1, z2, u2))
+    return SpMResult(lam, rho, x.copy(), float(r @ r + perp), int(it), basis.omega, (x, z1, u1, z2, u2, params))
 
 
 class _Stopped(Exception):
@@ -361,7 +368,7 @@ class _Stopped(Exception):
 def _clearly_unconverged(state, v, absv, tol) -> bool:
     """True when the primal residual of the ADMM state (after an iteration) is surely above the
     stopping threshold of ``spm_admm`` however that kernel rounds ``V x`` and its sums."""
-    x, z1, _, z2, _ = state
+    x, z1, _, z2 = state[:4]
     eps = np.finfo(np.float64).eps
     rp = float(np.sqrt(np.sum((x - z1) ** 2) + np.sum((v @ x - z2) ** 2)))
     err = 4.0 * (x.size + 2) * eps * float(np.linalg.norm(absv @ np.abs(x)))  # the two V x differ by <= this
@@ -371,10 +378,10 @@ def _clearly_unconverged(state, v, absv, tol) -> bool:
 
 def _spm_in_pieces(call, state, v, tol, max_iter) -> int:
     """Run the ADMM ``call(state, k)`` (at most ``k`` iterations in place on ``state`` = [x, z1, u1,
-    z2, u2], returning the iterations done) through :func:`physdl._interrupt.run_in_pieces`, so that
+    z2, u2, params], returning the iterations done) through :func:`physdl._interrupt.run_in_pieces`, so that
     Ctrl-C is seen within a second; returns the iterations done in all.
 
-    An iteration depends only on (z1, u1, z2, u2), so the pieces follow the iterations of a single
+    An iteration depends only on (z1, u1, z2, u2, params), so the pieces follow the iterations of a single
     call exactly; what a piece cannot tell is whether its last iteration met the stopping test (the
     kernel returns ``k`` either way).  The primal residual of that iteration is recomputed here from
     the state (``V x`` by another product, so with a rounding-error margin): when it is clearly above
@@ -406,12 +413,19 @@ def _spm_in_pieces(call, state, v, tol, max_iter) -> int:
 
 @dataclass
 class SpMScan:
-    """A lambda scan: the lambdas (decreasing), chi^2 per lambda, the solutions and the elbow's index."""
+    """A lambda scan: the lambdas (decreasing), chi^2 per lambda, the solutions and the chosen index.
+
+    ``best`` follows the scan's ``criterion``; ``elbow_index`` and ``discrepancy_index`` hold both
+    choices, and ``noise`` the noise deviation per tau point estimated from the part of G outside the
+    basis (:func:`discrepancy`)."""
 
     lams: np.ndarray
     chi2: np.ndarray
     results: list
     best: int
+    elbow_index: int = 0
+    discrepancy_index: int = 0
+    noise: float = 0.0
 
     @property
     def chosen(self) -> SpMResult:
@@ -441,10 +455,61 @@ def elbow(lams, chi2) -> int:
     return int(np.argmax(chord - y))  # the point farthest below the chord
 
 
-def spm_lambda_scan(basis: IRBasis, G, *, lams=None, n_lams: int = 25, lam_min: float = 1e-9, lam_max=None,
-                    rho1: float = 1.0, rho2: float = 1.0, tol: float = 1e-8, max_iter: int = 20000,
-                    backend=None) -> SpMScan:
+def discrepancy(basis: IRBasis, G, chi2) -> tuple[int, float]:
+    """Morozov's discrepancy principle for the lambda scan, with the noise estimated from the data.
+
+    The signal lies inside the basis (to its cutoff), so the part of the weighted data outside it,
+    ``perp``, is noise alone: E[perp] = sigma^2 (tr W - tr U^T W U) with W the tau weights, which gives
+    sigma.  The solution with the true spectrum leaves an in-basis residual of about L sigma_w^2
+    (sigma_w^2 = sigma^2 tr U^T W U / L, the noise per basis coefficient); the choice is the largest
+    lambda whose in-basis residual chi^2 - perp is at most that, or the smallest chi^2 if none is.
+
+    Returns (index, sigma).
+    """
+    gp, perp = _project(basis, G)
+    chi2 = check_array(chi2, "chi2", dtype=np.float64, ndim=1, finite=True, nonempty=True)
+    w = basis.w_tau
+    inside = float(np.sum(w[:, None] * basis.u * basis.u))  # tr U^T W U
+    outside = float(w.sum()) - inside
+    if outside <= 0:
+        raise ValueError("the basis spans the data: no noise estimate (use more tau points than basis functions)")
+    sigma2 = perp / outside
+    ok = np.nonzero(chi2 - perp <= sigma2 * inside)[0]
+    return (int(ok[0]) if ok.size else int(np.argmin(chi2))), float(np.sqrt(sigma2))
+
+
+def spm_lambda_scan(basis: IRBasis, G, *, lams=None, n_lams: int = 30, lam_min: float = 1e-12, lam_max=None,
+                    rho1: float = 1.0, rho2: float = 1.0, tol: float = 2e-7, max_iter: int = 3000,
+                    criterion: str = "elbow", backend=None) -> SpMScan:
     """Scan lambda from large to small with warm starts and pick it at the elbow of chi^2(lambda).
+
+    The objective is the paper's, 1/2 chi^2 + lambda ||x||_1, in the weighted basis of
+    :func:`ir_basis`.  On uniform grids the paper's unweighted quantities (kernel K(tau_i, omega_j)
+    d omega, data G', coefficients rho' = V^T rho) relate to these by s = sqrt(d tau / d omega) S',
+    x = sqrt(d omega) rho', chi^2 = d tau chi'^2, so its lambda' = lambda sqrt(d omega) / d tau; the
+    elbow of log chi^2 against log lambda does not change under such rescalings.
+
+    Parameters
+    ----------
+    basis : IRBasis
+    G : (n_tau,) array
+    lams : array, optional
+        The lambdas to scan (sorted into decreasing order); default ``n_lams`` log-spaced values from
+        ``lam_max`` (default max_l |s_l g_l|, where the L1 term alone decides) down to ``lam_min``.
+        The elbow is the point farthest below the chord of the log-log curve, so the scan should
+        reach well into the plateau of chi^2 (the default goes 11-12 decades below lam_max).
+    rho1, rho2 : float
+        Initial ADMM penalties (adapted by residual balancing, carried from one lambda to the next).
+    tol, max_iter : the ADMM's stopping test per lambda (see :func:`spm_continuation`).
+    criterion : {"elbow", "discrepancy"}
+        How ``best`` is chosen: the paper's elbow of chi^2 (:func:`elbow`), or Morozov's discrepancy
+        principle with the noise estimated from the data (:func:`discrepancy`).  Both are recorded.
+    backend : {None, "cpp", "numba"}
+
+    Returns
+    -------
+    SpMScan
+        ``chosen`` is the solution at the chosen lambda.
 
     Examples
     --------
@@ -456,6 +521,7 @@ def spm_lambda_scan(basis: IRBasis, G, *, lams=None, n_lams: int = 25, lam_min: 
     True
     """
     gp, _ = _project(basis, G)
+    check_choice(criterion, "criterion", ("elbow", "discrepancy"))
     if lams is None:
         n_lams = check_int(n_lams, "n_lams", minimum=1, maximum=10**4)
         lam_min = check_float(lam_min, "lam_min", positive=True)
@@ -476,7 +542,9 @@ def spm_lambda_scan(basis: IRBasis, G, *, lams=None, n_lams: int = 25, lam_min: 
         state = res.state
         results.append(res)
     chi2 = np.array([r.chi2 for r in results])
-    return SpMScan(lams, chi2, results, elbow(lams, np.maximum(chi2, 1e-300)))
+    k_elbow = elbow(lams, np.maximum(chi2, 1e-300))
+    k_disc, sigma = discrepancy(basis, G, chi2)
+    return SpMScan(lams, chi2, results, k_elbow if criterion == "elbow" else k_disc, k_elbow, k_disc, sigma)
 
 
 def spectral_error(omega, rho, rho_exact) -> float:

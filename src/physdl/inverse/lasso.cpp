@@ -596,55 +596,6 @@ LassoInfo lasso_admm(const double* xt, const double* y, long n, long p, double a
   return info;
 }
 
-long spm_admm(const double* v, const double* s, const double* g, const double* a, long m, long l, double lam,
-              double rho1, double rho2, double* x, double* z1, double* u1, double* z2, double* u2, double tol,
-              long max_iter) {
-  // x-step: minimise 1/2||g - s x||^2 + rho1/2 ||x - z1 + u1||^2 + rho2/2 ||V x - z2 + u2||^2 with a.x = 1.
-  // V has orthonormal columns, so the quadratic form is diagonal: D = s^2 + rho1 + rho2.
-  std::vector<double> dinv(l), rhs(l), w(m), vx(m), z2old(m), vt(l);
-  double ada = 0.0;
-  for (long k = 0; k < l; ++k) {
-    dinv[k] = 1.0 / (s[k] * s[k] + rho1 + rho2);
-    ada += a[k] * a[k] * dinv[k];
-  }
-  long it = 0;
-  for (; it < max_iter;) {
-    for (long i = 0; i < m; ++i) w[i] = z2[i] - u2[i];
-    gemm<double>(true, false, l, 1, m, 1.0, v, l, w.data(), 1, 0.0, vt.data(), 1);  // V^T (z2 - u2)
-    double adb = 0.0;
-    for (long k = 0; k < l; ++k) {
-      rhs[k] = s[k] * g[k] + rho1 * (z1[k] - u1[k]) + rho2 * vt[k];
-      adb += a[k] * dinv[k] * rhs[k];
-    }
-    const double nu = (adb - 1.0) / ada;  // Lagrange multiplier of the sum rule
-    for (long k = 0; k < l; ++k) x[k] = dinv[k] * (rhs[k] - nu * a[k]);
-    gemm<double>(false, false, m, 1, l, 1.0, v, l, x, 1, 0.0, vx.data(), 1);  // V x
-    double rp = 0.0, rd = 0.0, nx = 0.0, nz = 0.0;
-    for (long k = 0; k < l; ++k) {
-      const double old = z1[k];
-      z1[k] = soft(x[k] + u1[k], lam / rho1, false);
-      u1[k] += x[k] - z1[k];
-      rp += (x[k] - z1[k]) * (x[k] - z1[k]);
-      rd += rho1 * rho1 * (z1[k] - old) * (z1[k] - old);
-      nx += x[k] * x[k];
-    }
-    for (long i = 0; i < m; ++i) {
-      const double old = z2[i];
-      const double t = vx[i] + u2[i];
-      z2[i] = t > 0.0 ? t : 0.0;
-      u2[i] += vx[i] - z2[i];
-      rp += (vx[i] - z2[i]) * (vx[i] - z2[i]);
-      rd += rho2 * rho2 * (z2[i] - old) * (z2[i] - old);
-      nz += z2[i] * z2[i];
-    }
-    ++it;
-    const double scale = std::max(1.0, std::sqrt(nx + nz));
-    if (std::sqrt(rp) <= tol * scale && std::sqrt(rd) <= tol * scale) break;
-  }
-  return it;
-}
-
-
 namespace {
 
 // Coordinate descent on a Gram matrix G (p x p, row-major, symmetric) with q = G b kept up to date,

@@ -1,4 +1,4 @@
-// LASSO (book eq. 7.15) and the sparse-modelling ADMM of analytic continuation (eq. 7.16-7.17).
+// LASSO (book eq. 7.15); the sparse-modelling ADMM of analytic continuation is in spm.hpp.
 //
 // Objective (scikit-learn's scaling):  P(b) = 1/(2n) ||y - X b||^2 + alpha ||b||_1,  b >= 0 when
 // `positive`.  X is passed by its columns: `xt` is the p x n row-major array X^T (X in Fortran
@@ -79,15 +79,5 @@ LassoInfo lasso_fista(const double* xt, const double* y, long n, long p, double 
 // identity, of X X^T / n + rho I (p > n).
 LassoInfo lasso_admm(const double* xt, const double* y, long n, long p, double alpha, double* beta, double tol,
                      long max_iter, bool positive, double rho = -1.0, Interrupt* ctl = nullptr);
-
-// Sparse-modelling analytic continuation in the SVD (intermediate-representation) basis (Otsuki et al.,
-// PRE 95, 061302 (2017)): minimise 1/2 ||g - s * x||^2 + lam ||x||_1 subject to V x >= 0 and
-// a . x = 1 (the sum rule), by ADMM with the splittings z1 = x (L1) and z2 = V x (non-negativity).
-// v: m x l row-major with orthonormal columns, s, g, a: length l.  x, z1, u1 (l) and z2, u2 (m) are
-// the warm start and receive the final state.  Stops when the primal and dual residuals are <= tol
-// (relative to sqrt(l) and sqrt(m)).  Returns the number of iterations.
-long spm_admm(const double* v, const double* s, const double* g, const double* a, long m, long l, double lam,
-              double rho1, double rho2, double* x, double* z1, double* u1, double* z2, double* u2, double tol,
-              long max_iter);
 
 }  // namespace physdl::inverse
