@@ -71,7 +71,7 @@ EXACT_POINTS = {"holography": ("learned (emergent)",),   # the metric of the one
                 "inverse": ("|u_p . y|", "ratio")}      # Picard coefficients of the exact SVD
 # figures of entries owned by other areas that still miss a title or axis labels: xfail(strict), so the
 # test says when one is fixed and its entry should leave this list
-FIGURE_GAPS = {"inverse": "panels without axis labels"}
+FIGURE_GAPS = {}
 FIGURES = {}
 
 
