@@ -154,8 +154,10 @@ class RBM:
         a = np.asarray(v)
         if a.ndim == 1:
             a = a[None, :]
-        a = check_array(a, name, ndim=2, shape=(None, n), nonempty=True, finite=True)
-        if not np.all((a == 1) | (a == self._lo)):
+        a = check_array(a, name, ndim=2, shape=(None, n), nonempty=True)
+        if not np.all((a == 1) | (a == self._lo)):  # also rejects NaN and inf; the message names them
+            if not np.all(np.isfinite(a)):
+                raise ValueError(f"{name} must contain only finite values (found NaN or inf)")
             vals = "{-1, +1}" if self.units == "spin" else "{0, 1}"
             raise ValueError(f"{name} must hold only the values {vals} of {self.units} units")
         return np.ascontiguousarray(a, dtype=self.dtype)
@@ -377,7 +379,9 @@ class RBM:
                    hch, self.seed, st, t0 + s0 * k)
             self._t = t0 + (s0 + cnt) * k
 
-        run_in_pieces(piece, order.shape[0] // bs)
+        # pieces of about a quarter of a second (Ctrl-C is still seen well within a second): each call
+        # costs a work buffer, the chains' copies and the signal bookkeeping
+        run_in_pieces(piece, order.shape[0] // bs, target=0.25)
 
     def _snapshot(self):
         """Copies of everything an epoch changes (see :meth:`_restore`)."""

@@ -2,7 +2,11 @@
 // minibatch's data phase, Gibbs chain, gradient and in-place update, on caller-owned buffers.
 // See ebm.hpp for the layout of the work buffer and the random-number addresses.
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 #include "physdl/ebm/ebm.hpp"
 #include "physdl/nn/blas.hpp"
@@ -10,23 +14,17 @@
 
 // FP exceptions are never inspected here; without this the clamps in exp_fast block vectorisation.
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("no-trapping-math")
+#pragma GCC optimize("no-trapping-math", "fp-contract=off")
 #endif
 
 namespace physdl::ebm {
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__AVX2__)
-#define PHYSDL_EBM_CLONES_P __attribute__((target_clones("avx2", "default")))
-#else
-#define PHYSDL_EBM_CLONES_P
-#endif
-
 namespace {
 
 // Philox blocks (seed, stream, (q << 24) | jb) for jb in [0, nb): lanes into out[4 jb + lane].
-// Structure of arrays over the blocks so that the ten rounds vectorise.
-PHYSDL_EBM_CLONES_P void philox_row(const physdl::random::PhiloxKeys& keys, std::uint64_t stream, std::uint64_t q, std::int64_t nb,
-                std::uint32_t* out) {
+// Baseline: structure of arrays over the blocks so that the ten rounds vectorise.
+void philox_row_scalar(const physdl::random::PhiloxKeys& keys, std::uint64_t stream, std::uint64_t q, std::int64_t nb,
+                       std::uint32_t* out) {
   constexpr std::int64_t C = 64;
   alignas(64) std::uint32_t x0[C], x1[C], x2[C], x3[C];
   const std::uint64_t base = q << 24;
@@ -63,6 +61,87 @@ PHYSDL_EBM_CLONES_P void philox_row(const physdl::random::PhiloxKeys& keys, std:
     }
   }
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define PHYSDL_EBM_X86 1
+// The same blocks kept as they are stored (array of structures): one 128-bit lane holds one block
+// (x0, x1, x2, x3).  One unsigned 32 x 32 -> 64 multiply per 64-bit lane forms x0 M0 and x2 M1 at
+// once, i.e. the words (lo0, hi0, lo1, hi1); the round is then (hi1, lo1, hi0, lo0) ^ (x1, 0, x3, 0)
+// ^ (k0, 0, k1, 0): a word reversal, a 64-bit shift and the xors.  Four registers in flight hide
+// the multiply latency; the output needs no transposition.
+__attribute__((target("avx2"))) void philox_row_avx2(const physdl::random::PhiloxKeys& keys, std::uint64_t stream,
+                                                     std::uint64_t q, std::int64_t nb, std::uint32_t* out) {
+  const std::uint64_t base = q << 24;
+  const __m256i init = _mm256_broadcastsi128_si256(
+      _mm_set_epi32(static_cast<int>(stream >> 32), static_cast<int>(stream), static_cast<int>(base >> 32),
+                    static_cast<int>(static_cast<std::uint32_t>(base))));
+  const __m256i mul = _mm256_set_epi64x(0xCD9E8D57ll, 0xD2511F53ll, 0xCD9E8D57ll, 0xD2511F53ll);
+  const __m256i inc = _mm256_set_epi32(0, 0, 0, 1, 0, 0, 0, 0);
+  __m256i key[10];
+  for (int r = 0; r < 10; ++r)
+    key[r] = _mm256_broadcastsi128_si256(_mm_set_epi32(0, static_cast<int>(keys.k[2 * r + 1]), 0, static_cast<int>(keys.k[2 * r])));
+  constexpr int V = 4;  // registers in flight, two blocks each
+  std::int64_t j = 0;
+  for (; j + 2 * V <= nb; j += 2 * V) {
+    __m256i x[V];
+    for (int v = 0; v < V; ++v)
+      x[v] = _mm256_or_si256(init, _mm256_add_epi32(inc, _mm256_set_epi32(0, 0, 0, static_cast<int>(j + 2 * v), 0, 0, 0,
+                                                                            static_cast<int>(j + 2 * v))));
+    for (int r = 0; r < 10; ++r) {
+      for (int v = 0; v < V; ++v) {
+        const __m256i p = _mm256_mul_epu32(x[v], mul);
+        x[v] = _mm256_xor_si256(_mm256_xor_si256(_mm256_shuffle_epi32(p, 0x1B), _mm256_srli_epi64(x[v], 32)), key[r]);
+      }
+    }
+    for (int v = 0; v < V; ++v) _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 4 * (j + 2 * v)), x[v]);
+  }
+  for (; j < nb; ++j) {
+    const auto blk = physdl::random::philox_block_keyed(keys, stream, base | static_cast<std::uint64_t>(j));
+    std::memcpy(out + 4 * j, blk.v, sizeof(blk.v));
+  }
+}
+
+__attribute__((target("avx512f"))) void philox_row_avx512(const physdl::random::PhiloxKeys& keys, std::uint64_t stream,
+                                                          std::uint64_t q, std::int64_t nb, std::uint32_t* out) {
+  const std::uint64_t base = q << 24;
+  const __m512i init = _mm512_broadcast_i32x4(
+      _mm_set_epi32(static_cast<int>(stream >> 32), static_cast<int>(stream), static_cast<int>(base >> 32),
+                    static_cast<int>(static_cast<std::uint32_t>(base))));
+  const __m512i mul = _mm512_set_epi64(0xCD9E8D57ll, 0xD2511F53ll, 0xCD9E8D57ll, 0xD2511F53ll, 0xCD9E8D57ll,
+                                       0xD2511F53ll, 0xCD9E8D57ll, 0xD2511F53ll);
+  const __m512i inc = _mm512_set_epi32(0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0);
+  const __m512i w0 = _mm512_set_epi32(0, 0, 0, -1, 0, 0, 0, -1, 0, 0, 0, -1, 0, 0, 0, -1);
+  __m512i key[10];
+  for (int r = 0; r < 10; ++r)
+    key[r] = _mm512_broadcast_i32x4(_mm_set_epi32(0, static_cast<int>(keys.k[2 * r + 1]), 0, static_cast<int>(keys.k[2 * r])));
+  constexpr int V = 4;  // registers in flight, four blocks each
+  std::int64_t j = 0;
+  for (; j + 4 * V <= nb; j += 4 * V) {
+    __m512i x[V];
+    for (int v = 0; v < V; ++v)
+      x[v] = _mm512_or_si512(init, _mm512_add_epi32(inc, _mm512_and_si512(w0, _mm512_set1_epi32(static_cast<int>(j + 4 * v)))));
+    for (int r = 0; r < 10; ++r) {
+      for (int v = 0; v < V; ++v) {
+        const __m512i p = _mm512_mul_epu32(x[v], mul);
+        x[v] = _mm512_ternarylogic_epi32(_mm512_shuffle_epi32(p, _MM_PERM_ABCD), _mm512_srli_epi64(x[v], 32), key[r], 0x96);
+      }
+    }
+    for (int v = 0; v < V; ++v) _mm512_storeu_si512(out + 4 * (j + 4 * v), x[v]);
+  }
+  for (; j + 4 <= nb; j += 4) {
+    __m512i x = _mm512_or_si512(init, _mm512_add_epi32(inc, _mm512_and_si512(w0, _mm512_set1_epi32(static_cast<int>(j)))));
+    for (int r = 0; r < 10; ++r) {
+      const __m512i p = _mm512_mul_epu32(x, mul);
+      x = _mm512_ternarylogic_epi32(_mm512_shuffle_epi32(p, _MM_PERM_ABCD), _mm512_srli_epi64(x, 32), key[r], 0x96);
+    }
+    _mm512_storeu_si512(out + 4 * j, x);
+  }
+  for (; j < nb; ++j) {
+    const auto blk = physdl::random::philox_block_keyed(keys, stream, base | static_cast<std::uint64_t>(j));
+    std::memcpy(out + 4 * j, blk.v, sizeof(blk.v));
+  }
+}
+#endif
 
 }  // namespace
 
@@ -145,28 +224,72 @@ __attribute__((always_inline)) inline void sigmoid_row_impl(T* pre, const T* bia
   }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__AVX2__)
-#define PHYSDL_EBM_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define PHYSDL_EBM_CLONES
+#define PHYSDL_EBM_SIGMOID_ROWS(ATTR, SUFFIX)                                                                 \
+  ATTR void sigmoid_row_##SUFFIX(float* pre, const float* bias, std::int64_t nu, bool pm, const std::uint32_t* rnd, \
+                                 float* out, bool expect, float escale) {                                          \
+    sigmoid_row_impl<float>(pre, bias, nu, pm, rnd, out, expect, escale);                                          \
+  }                                                                                                                \
+  ATTR void sigmoid_row_##SUFFIX(double* pre, const double* bias, std::int64_t nu, bool pm,                        \
+                                 const std::uint32_t* rnd, double* out, bool expect, double escale) {             \
+    sigmoid_row_impl<double>(pre, bias, nu, pm, rnd, out, expect, escale);                                         \
+  }
+PHYSDL_EBM_SIGMOID_ROWS(, scalar)
+#ifdef PHYSDL_EBM_X86
+PHYSDL_EBM_SIGMOID_ROWS(__attribute__((target("avx2"))), avx2)
+PHYSDL_EBM_SIGMOID_ROWS(__attribute__((target("avx512f"))), avx512)
 #endif
+#undef PHYSDL_EBM_SIGMOID_ROWS
 
-PHYSDL_EBM_CLONES void sigmoid_row_f(float* pre, const float* bias, std::int64_t nu, bool pm, const std::uint32_t* rnd,
-                                     float* out, bool expect, float escale) {
-  sigmoid_row_impl<float>(pre, bias, nu, pm, rnd, out, expect, escale);
+// The vector width: the widest the CPU has, or the narrower one PHYSDL_EBM_ISA (scalar, avx2) names,
+// read once at load so that tests can run every path on one machine.  Every path performs the same
+// IEEE operations in the same order (contraction into FMA is off in this file), so the samples and
+// the updates do not depend on it.
+enum class Isa { kScalar, kAvx2, kAvx512 };
+
+Isa choose_isa() {
+  Isa best = Isa::kScalar;
+#ifdef PHYSDL_EBM_X86
+  if (__builtin_cpu_supports("avx2")) best = __builtin_cpu_supports("avx512f") ? Isa::kAvx512 : Isa::kAvx2;
+#endif
+  const char* env = std::getenv("PHYSDL_EBM_ISA");
+  if (env != nullptr && std::strcmp(env, "scalar") == 0) return Isa::kScalar;
+  if (env != nullptr && std::strcmp(env, "avx2") == 0 && best == Isa::kAvx512) return Isa::kAvx2;
+  return best;
 }
-PHYSDL_EBM_CLONES void sigmoid_row_d(double* pre, const double* bias, std::int64_t nu, bool pm,
-                                     const std::uint32_t* rnd, double* out, bool expect, double escale) {
-  sigmoid_row_impl<double>(pre, bias, nu, pm, rnd, out, expect, escale);
+
+const Isa kIsa = choose_isa();
+
+inline void philox_row(const physdl::random::PhiloxKeys& keys, std::uint64_t stream, std::uint64_t q, std::int64_t nb,
+                       std::uint32_t* out) {
+  switch (kIsa) {
+#ifdef PHYSDL_EBM_X86
+    case Isa::kAvx512: return philox_row_avx512(keys, stream, q, nb, out);
+    case Isa::kAvx2: return philox_row_avx2(keys, stream, q, nb, out);
+#endif
+    default: return philox_row_scalar(keys, stream, q, nb, out);
+  }
 }
+
+#ifdef PHYSDL_EBM_X86
+#define PHYSDL_EBM_SIGMOID_DISPATCH                                                         \
+  switch (kIsa) {                                                                           \
+    case Isa::kAvx512: return sigmoid_row_avx512(pre, bias, nu, pm, rnd, out, expect, escale); \
+    case Isa::kAvx2: return sigmoid_row_avx2(pre, bias, nu, pm, rnd, out, expect, escale);     \
+    default: return sigmoid_row_scalar(pre, bias, nu, pm, rnd, out, expect, escale);           \
+  }
+#else
+#define PHYSDL_EBM_SIGMOID_DISPATCH return sigmoid_row_scalar(pre, bias, nu, pm, rnd, out, expect, escale);
+#endif
 inline void sigmoid_row(float* pre, const float* bias, std::int64_t nu, bool pm, const std::uint32_t* rnd, float* out,
                         bool expect, float escale) {
-  sigmoid_row_f(pre, bias, nu, pm, rnd, out, expect, escale);
+  PHYSDL_EBM_SIGMOID_DISPATCH
 }
 inline void sigmoid_row(double* pre, const double* bias, std::int64_t nu, bool pm, const std::uint32_t* rnd,
                         double* out, bool expect, double escale) {
-  sigmoid_row_d(pre, bias, nu, pm, rnd, out, expect, escale);
+  PHYSDL_EBM_SIGMOID_DISPATCH
 }
+#undef PHYSDL_EBM_SIGMOID_DISPATCH
+
 
 }  // namespace
 
