@@ -309,9 +309,10 @@ class RBM:
         F = -(v @ b) - self._logsum(a).sum(axis=1)
         delta = (-2.0 * v) if self.units == "spin" else (1.0 - 2.0 * v)
         out = np.zeros(v.shape[0])
+        S = self._logsum(a).sum(axis=1)
         for i in range(self.n_visible):  # one vectorised pass per site over all rows
             a2 = a + delta[:, i:i + 1] * W[i]
-            F2 = F - delta[:, i] * b[i] + self._logsum(a).sum(axis=1) - self._logsum(a2).sum(axis=1)
+            F2 = F - delta[:, i] * b[i] + S - self._logsum(a2).sum(axis=1)
             out -= _softplus(F - F2)
         return out
 
