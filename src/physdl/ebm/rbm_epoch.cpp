@@ -193,9 +193,10 @@ __attribute__((always_inline)) inline double uniform_of<double>(std::uint32_t w)
 }
 
 // One row: p = sigmoid(scale (pre + bias)) = 1 / (1 + e); out = (u < p) ? 1 : lo when out (as
-// u (1 + e) < 1 when only the samples are wanted); pre <- escale * E[u] when expect (E = p for {0,1} units, 2 p - 1 for +-1 units).  Branch-free loops in chunks so the
-// compiler vectorises them; built for AVX2 (without FMA, so the rounding is the baseline's) and
-// the baseline, picked at run time.
+// u (1 + e) < 1 when only the samples are wanted); pre <- escale * E[u] when expect (E = p for
+// {0,1} units, 2 p - 1 for +-1 units).  Branch-free loops in chunks so the compiler vectorises
+// them; this template is the reference (and the double rows on every path), the float rows have
+// AVX-512 / AVX2 intrinsics below with the same operations.
 template <class T>
 __attribute__((always_inline)) inline void sigmoid_row_impl(T* pre, const T* bias, std::int64_t nu, bool pm, const std::uint32_t* rnd, T* out,
                              bool expect, T escale) {
