@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import _backend
+from .. import _interrupt
 from .._interrupt import deferred_sigint, run_in_pieces
 from .._validate import check_array, check_choice, check_float, check_int, check_seed
 from ..lattice._spin_chains import all_states
@@ -53,6 +54,7 @@ _SAMPLE, _CD, _PCD, _AIS, _INIT, _SHUFFLE, _START = range(7)
 MAX_UNITS = (1 << 25) - 1
 MAX_CHAINS = 1 << 32
 MAX_ENUM = 20
+_EPOCH_PIECE = 12.5  # a training piece lasts this many PIECE_SECONDS (0.25 s by default)
 
 
 def _stream(purpose: int) -> int:
@@ -382,7 +384,7 @@ class RBM:
 
         # pieces of about a quarter of a second (Ctrl-C is still seen well within a second): each call
         # costs a work buffer, the chains' copies and the signal bookkeeping
-        run_in_pieces(piece, order.shape[0] // bs, target=0.25)
+        run_in_pieces(piece, order.shape[0] // bs, target=_EPOCH_PIECE * _interrupt.PIECE_SECONDS)
 
     def _snapshot(self):
         """Copies of everything an epoch changes (see :meth:`_restore`)."""
