@@ -270,3 +270,99 @@ def test_torlai_melko_thermodynamics_several_temperatures():
             d, s = r["data"][key], r["rbm"][key]
             assert abs(d.value - s.value) < 3 * np.hypot(d.error, s.error), (T, key, d, s)
         assert r["data"]["C"].value > 0.3  # the observable is not trivially small
+
+
+_ISA_SCRIPT = """
+import hashlib
+import numpy as np
+import physdl
+from physdl.boltzmann import RBM
+g = np.random.default_rng(4)
+digest = hashlib.sha256()
+for units, lo in (("binary", 0), ("spin", -1)):
+    for dt in (np.float64, np.float32):
+        X = np.where(g.random((240, 37)) < 0.5, 1, lo).astype(dt)
+        for method in ("pcd", "cd"):
+            for nt in (1, 2):
+                physdl.set_num_threads(nt)
+                r = RBM(37, 19, units=units, dtype=dt, seed=5, init_std=0.2)
+                r.fit(X, epochs=2, learning_rate=0.05, batch_size=40, k=2, method=method, monitor=False,
+                      backend="cpp")
+                for a in (r.W, r.b, r.c) + ((r._chains, r._hchains) if method == "pcd" else ()):
+                    digest.update(np.ascontiguousarray(a).tobytes())
+print(digest.hexdigest())
+"""
+
+
+def test_every_vector_path_gives_the_same_epoch():
+    # the one-call epoch's Philox rows and sigmoids exist as scalar, AVX2 and AVX-512 code (picked at
+    # load from PHYSDL_EBM_ISA, hence fresh interpreters); all must give the same bits, on 1 and 2
+    # threads, with 37 visible and 19 hidden units so that every vector loop has a remainder
+    import os
+    import subprocess
+    import sys
+
+    if not physdl.backends()["cpp"].available:
+        pytest.skip("needs the cpp backend")
+    digests = []
+    for isa in ("scalar", "avx2", None):
+        env = dict(os.environ)
+        env.pop("PHYSDL_EBM_ISA", None)
+        if isa is not None:
+            env["PHYSDL_EBM_ISA"] = isa
+        proc = subprocess.run([sys.executable, "-c", _ISA_SCRIPT], env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        digests.append(proc.stdout.strip())
+    assert len(digests[0]) == 64
+    assert digests[0] == digests[1] == digests[2]
+
+
+@pytest.mark.parametrize("dt", [np.float64, np.float32])
+@pytest.mark.parametrize("method", ["pcd", "cd"])
+def test_checkpoint_resume_bit_for_bit(tmp_path, dt, method):
+    # fit 4 epochs == fit 2 (checkpoint after each), load, fit 2: parameters, chains, Philox counter
+    # and history identical, for both precisions and both methods
+    g = np.random.default_rng(8)
+    X = (g.random((200, 12)) < 0.4).astype(dt)
+    kw = dict(learning_rate=0.05, batch_size=20, k=2, method=method, monitor=X[:50])
+    a = RBM(12, 7, dtype=dt, seed=4, init_std=0.1).fit(X, epochs=4, **kw)
+    b = RBM(12, 7, dtype=dt, seed=4, init_std=0.1).fit(X, epochs=2, checkpoint=tmp_path / "rbm", **kw)
+    c = RBM.load(tmp_path / "rbm")  # ".npz" appended on save, found on load
+    assert c.dtype == np.dtype(dt) and c._t == b._t
+    c.fit(X, epochs=2, **kw)
+    for name in ("W", "b", "c", "_chains", "_hchains"):
+        x, y = getattr(a, name), getattr(c, name)
+        assert (x is None and y is None) or (x.dtype == y.dtype and np.array_equal(x, y)), name
+    assert a._t == c._t and a.seed == c.seed
+    assert c.history.epoch == a.history.epoch == [0, 1, 2, 3]
+    assert c.history.pseudo_log_likelihood == a.history.pseudo_log_likelihood
+    assert c.history.reconstruction_error == a.history.reconstruction_error
+
+
+def test_checkpoint_refused_naming_the_file(tmp_path):
+    from physdl.io import CorruptFileError, save_checkpoint
+    r = RBM(6, 3, seed=1).fit((np.arange(60).reshape(10, 6) % 3 == 0).astype(float), epochs=1, batch_size=5)
+    p = tmp_path / "m.npz"
+    r.save(p)
+    good = p.read_bytes()
+    p.write_bytes(good[: len(good) // 2])  # truncated
+    with pytest.raises(CorruptFileError, match="m.npz"):
+        RBM.load(p)
+    import zipfile
+    W = r.W.copy()
+    W[0, 0] += 1.0  # edited: same layout, other numbers, the old checksum
+    p.write_bytes(good)
+    with zipfile.ZipFile(tmp_path / "edited.npz", "w") as z, zipfile.ZipFile(p) as src:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "W.npy":
+                i = data.index(r.W.tobytes())
+                data = data[:i] + W.tobytes() + data[i + W.nbytes:]
+            z.writestr(info, data)
+    with pytest.raises(CorruptFileError, match="edited.npz: checksum mismatch"):
+        RBM.load(tmp_path / "edited.npz")
+    save_checkpoint(tmp_path / "other", "hopfield/network", {}, {"J": np.zeros((2, 2))})
+    with pytest.raises(CorruptFileError, match="other.npz holds 'hopfield/network', not 'boltzmann/rbm'"):
+        RBM.load(tmp_path / "other.npz")
+    with pytest.raises(FileNotFoundError, match="missing"):
+        RBM.load(tmp_path / "missing")

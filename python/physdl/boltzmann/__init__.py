@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import _backend
+from .. import _interrupt
 from .._interrupt import deferred_sigint, run_in_pieces
 from .._validate import check_array, check_choice, check_float, check_int, check_seed
 from ..lattice._spin_chains import all_states
@@ -53,6 +54,7 @@ _SAMPLE, _CD, _PCD, _AIS, _INIT, _SHUFFLE, _START = range(7)
 MAX_UNITS = (1 << 25) - 1
 MAX_CHAINS = 1 << 32
 MAX_ENUM = 20
+_EPOCH_PIECE = 12.5  # a training piece lasts this many PIECE_SECONDS (0.25 s by default)
 
 
 def _stream(purpose: int) -> int:
@@ -154,8 +156,10 @@ class RBM:
         a = np.asarray(v)
         if a.ndim == 1:
             a = a[None, :]
-        a = check_array(a, name, ndim=2, shape=(None, n), nonempty=True, finite=True)
-        if not np.all((a == 1) | (a == self._lo)):
+        a = check_array(a, name, ndim=2, shape=(None, n), nonempty=True)
+        if not np.all((a == 1) | (a == self._lo)):  # also rejects NaN and inf; the message names them
+            if not np.all(np.isfinite(a)):
+                raise ValueError(f"{name} must contain only finite values (found NaN or inf)")
             vals = "{-1, +1}" if self.units == "spin" else "{0, 1}"
             raise ValueError(f"{name} must hold only the values {vals} of {self.units} units")
         return np.ascontiguousarray(a, dtype=self.dtype)
@@ -307,9 +311,10 @@ class RBM:
         F = -(v @ b) - self._logsum(a).sum(axis=1)
         delta = (-2.0 * v) if self.units == "spin" else (1.0 - 2.0 * v)
         out = np.zeros(v.shape[0])
+        S = self._logsum(a).sum(axis=1)
         for i in range(self.n_visible):  # one vectorised pass per site over all rows
             a2 = a + delta[:, i:i + 1] * W[i]
-            F2 = F - delta[:, i] * b[i] + self._logsum(a).sum(axis=1) - self._logsum(a2).sum(axis=1)
+            F2 = F - delta[:, i] * b[i] + S - self._logsum(a2).sum(axis=1)
             out -= _softplus(F - F2)
         return out
 
@@ -377,7 +382,9 @@ class RBM:
                    hch, self.seed, st, t0 + s0 * k)
             self._t = t0 + (s0 + cnt) * k
 
-        run_in_pieces(piece, order.shape[0] // bs)
+        # pieces of about a quarter of a second (Ctrl-C is still seen well within a second): each call
+        # costs a work buffer, the chains' copies and the signal bookkeeping
+        run_in_pieces(piece, order.shape[0] // bs, target=_EPOCH_PIECE * _interrupt.PIECE_SECONDS)
 
     def _snapshot(self):
         """Copies of everything an epoch changes (see :meth:`_restore`)."""

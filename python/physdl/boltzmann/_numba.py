@@ -78,7 +78,8 @@ def _exp_fast64(y):
 
 @nb.jit(**_opts)
 def _sigmoid_row(pre, bias, pm, seed, stream, q, out, draw, expect, escale):
-    """pre <- escale * E[u] when expect; out <- samples when draw (same formulas as sigmoid_row)."""
+    """pre <- escale * E[u] when expect; out <- samples when draw (same formulas as sigmoid_row; a
+    row that only draws compares u (1 + e) < 1 instead of u < 1 / (1 + e))."""
     nu = pre.shape[0]
     f32 = pre.itemsize == 4
     one = pre.dtype.type(1.0)
@@ -89,9 +90,10 @@ def _sigmoid_row(pre, bias, pm, seed, stream, q, out, draw, expect, escale):
     for j in range(nu):
         x = scale * (pre[j] + bias[j])
         if f32:
-            p = one / (one + _exp_fast32(np.float32(-x)))
+            den = one + _exp_fast32(np.float32(-x))
         else:
-            p = one / (one + _exp_fast64(np.float64(-x)))
+            den = one + _exp_fast64(np.float64(-x))
+        p = one / den if expect else one
         if draw:
             if (j & 3) == 0:
                 b0, b1, b2, b3 = philox_block(seed, stream, (np.uint64(q) << _S24) | np.uint64(j >> 2))
@@ -101,7 +103,10 @@ def _sigmoid_row(pre, bias, pm, seed, stream, q, out, draw, expect, escale):
                 u = np.float32(np.uint32(w) >> np.uint32(8)) * np.float32(5.9604644775390625e-8)
             else:
                 u = np.float64(w) * 2.3283064365386963e-10
-            out[j] = one if u < p else lo
+            if expect:
+                out[j] = one if u < p else lo
+            else:  # samples only: u < 1 / den as u den < 1, without the division
+                out[j] = one if u * den < one else lo
         if expect:
             pre[j] = escale * (two * p - one if pm else p)
 

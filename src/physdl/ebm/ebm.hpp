@@ -56,7 +56,10 @@ void rbm_gibbs(const T* W, const T* b, const T* c, std::int64_t nv, std::int64_t
 // the draws (PCD: v, h, v, h, ...; CD: h from the data, v, h, ..., v); unit j of row r draws
 // w = lane (j & 3) of Philox(seed, stream0 + r, (q << 24) | (j >> 2)), u = (w >> 8) / 2^24 (float)
 // or w / 2^32 (double), and is 1 when u < sigmoid(scale a) (scale 2 for +-1 units, which are -1
-// otherwise).  The sigmoid uses a polynomial exp (about one unit in the last place, vectorised).
+// otherwise), computed as u < 1 / (1 + e) where the expectation is also needed (the chains' hidden
+// rows) and as u (1 + e) < 1 where only the sample is (e = exp(-scale a)).  The sigmoid uses a
+// polynomial exp (about one unit in the last place); the rows run as scalar, AVX2 or AVX-512 code
+// chosen once at load (PHYSDL_EBM_ISA=scalar|avx2 narrows it), with the same bits on every path.
 // work holds rbm_epoch_workspace<T>(nv, nh, B, nc) elements.
 template <class T>
 std::int64_t rbm_epoch_workspace(std::int64_t nv, std::int64_t nh, std::int64_t B, std::int64_t nc);
