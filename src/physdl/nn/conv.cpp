@@ -11,6 +11,87 @@ namespace physdl::nn::detail {
 
 namespace {
 
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__AVX2__)
+#define PHYSDL_CONV_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define PHYSDL_CONV_CLONES
+#endif
+
+// d[r * dld + t] = s[r * sld + t] for r < rows, t < len: the short row copies of im2col, in 64-byte
+// moves (one vector register each where the CPU has 512-bit registers) instead of library calls.
+template <class T>
+__attribute__((always_inline)) inline void copy_rows_impl(const T* __restrict s, long sld, T* __restrict d, long dld, long rows, long len) {
+  constexpr long V = long(64 / sizeof(T)), V4 = long(16 / sizeof(T));
+  for (long r = 0; r < rows; ++r) {
+    const T* sr = s + r * sld;
+    T* dr = d + r * dld;
+    long t = 0;
+    for (; t + V <= len; t += V) std::memcpy(dr + t, sr + t, 64);
+    for (; t + V4 <= len; t += V4) std::memcpy(dr + t, sr + t, 16);
+    for (; t < len; ++t) dr[t] = sr[t];
+  }
+}
+PHYSDL_CONV_CLONES void copy_rows(const float* s, long sld, float* d, long dld, long rows, long len) {
+  copy_rows_impl(s, sld, d, dld, rows, len);
+}
+PHYSDL_CONV_CLONES void copy_rows(const double* s, long sld, double* d, long dld, long rows, long len) {
+  copy_rows_impl(s, sld, d, dld, rows, len);
+}
+
+// Direct unit-stride convolution of one sample's padded planes xp[cin, Hp, Wpp] (rows of the
+// output computed VL = 64 bytes at a time, CB output channels at once, the accumulators held in
+// vector registers): y[co, oh, ow] = bias[co] + sum_{c, a, b} w[co * wstride + (c kh + a) kw + b]
+// xp[c, oh + a, ow + b].  Wpp leaves room for loads past the last output column.
+template <class T, int CB>
+__attribute__((always_inline)) inline void direct_rows(const T* __restrict xp, long cin, long Hp, long Wpp, const T* __restrict w, long wstride,
+                        long kh, long kw, long OH, long OW, T* __restrict y, long ystride, const T* bias) {
+  constexpr int VL = int(64 / sizeof(T));
+  typedef T V __attribute__((vector_size(64)));
+  for (long oh = 0; oh < OH; ++oh)
+    for (long ow0 = 0; ow0 < OW; ow0 += VL) {
+      V acc[CB];
+      for (int k = 0; k < CB; ++k) acc[k] = (V){} + (bias ? bias[k] : T(0));
+      for (long c = 0; c < cin; ++c)
+        for (long a = 0; a < kh; ++a) {
+          const T* xr = xp + (c * Hp + oh + a) * Wpp + ow0;
+          const T* wr = w + (c * kh + a) * kw;
+          for (long b = 0; b < kw; ++b) {
+            V xv;
+            std::memcpy(&xv, xr + b, 64);
+            for (int k = 0; k < CB; ++k) acc[k] += wr[k * wstride + b] * xv;
+          }
+        }
+      const long len = std::min(long(VL), OW - ow0);
+      for (int k = 0; k < CB; ++k) {
+        T* yr = y + k * ystride + oh * OW + ow0;
+        if (len == VL)
+          std::memcpy(yr, &acc[k], 64);
+        else
+          std::memcpy(yr, &acc[k], sizeof(T) * std::size_t(len));
+      }
+    }
+}
+template <class T>
+__attribute__((always_inline)) inline void direct_conv_impl(const T* xp, long cin, long Hp, long Wpp, const T* w, long cout, long kh, long kw,
+                             long OH, long OW, T* y, const T* bias) {
+  const long ws = cin * kh * kw, ys = OH * OW;
+  long co = 0;
+  for (; co + 8 <= cout; co += 8)
+    direct_rows<T, 8>(xp, cin, Hp, Wpp, w + co * ws, ws, kh, kw, OH, OW, y + co * ys, ys, bias ? bias + co : nullptr);
+  for (; co + 4 <= cout; co += 4)
+    direct_rows<T, 4>(xp, cin, Hp, Wpp, w + co * ws, ws, kh, kw, OH, OW, y + co * ys, ys, bias ? bias + co : nullptr);
+  for (; co < cout; ++co)
+    direct_rows<T, 1>(xp, cin, Hp, Wpp, w + co * ws, ws, kh, kw, OH, OW, y + co * ys, ys, bias ? bias + co : nullptr);
+}
+PHYSDL_CONV_CLONES void direct_conv(const float* xp, long cin, long Hp, long Wpp, const float* w, long cout, long kh,
+                                    long kw, long OH, long OW, float* y, const float* bias) {
+  direct_conv_impl(xp, cin, Hp, Wpp, w, cout, kh, kw, OH, OW, y, bias);
+}
+PHYSDL_CONV_CLONES void direct_conv(const double* xp, long cin, long Hp, long Wpp, const double* w, long cout,
+                                    long kh, long kw, long OH, long OW, double* y, const double* bias) {
+  direct_conv_impl(xp, cin, Hp, Wpp, w, cout, kh, kw, OH, OW, y, bias);
+}
+
 // ------------------------------------------------------------------ convolution geometry
 // Maps the images x[n, C, H, W] onto the columns of col[C*kh*kw, ld] (eq. 4.4-4.8), sample s in
 // columns s*P .. s*P + P - 1 (P = OH*OW, ld >= n*P): column (s, oh, ow) of row (c, a, b) holds
@@ -83,10 +164,70 @@ struct Geometry {
     const long* cj = colidx.data() + b * OW;
     for (long ow = 0; ow < OW; ++ow) r[ow] = cj[ow] < 0 ? T(0) : xr[cj[ow]];
   }
-  // Row by row of col (one sequential write stream; the rows of one channel re-read its planes).
+  // Unit strides: the plane xc[H, W] padded to xp[OH + kh - 1, Wpp] (row r is input row r - ph, column
+  // q input column q - pw, wrapped or zero; columns from OW + kw - 1 on are zero).
+  template <class T>
+  void pad_plane(const T* xc, T* xp, long Wpp) const {
+    const long Hp = OH + kh - 1, Wp = OW + kw - 1;
+    for (long r = 0; r < Hp; ++r) {
+      long i = r - ph;
+      if (periodic) i = ((i % H) + H) % H;
+      T* d = xp + r * Wpp;
+      std::fill(d + Wp, d + Wpp, T(0));
+      if (i < 0 || i >= H) {
+        std::fill(d, d + Wp, T(0));
+        continue;
+      }
+      const T* xr = xc + i * W;
+      for (long q = 0; q < Wp;) {
+        long j = q - pw;
+        if (periodic) j = ((j % W) + W) % W;
+        if (j < 0 || j >= W) {
+          d[q++] = T(0);
+          continue;
+        }
+        const long len = std::min(Wp - q, W - j);
+        std::memcpy(d + q, xr + j, sizeof(T) * std::size_t(len));
+        q += len;
+      }
+    }
+  }
+  // Unit-stride direct convolution of n samples: y[s] = conv(x[s]) with weights w[cout, C, kh, kw]
+  // (+ bias), through direct_conv on padded planes (no im2col).
+  template <class T>
+  void direct(const T* x, long n, const T* w, long cout, const T* bias, T* y) const {
+    constexpr long VL = long(64 / sizeof(T));
+    const long Hp = OH + kh - 1, Wpp = (OW + VL - 1) / VL * VL + kw - 1;
+    thread_local std::vector<T> xp;
+    if (xp.size() < std::size_t(C * Hp * Wpp)) xp.resize(std::size_t(C * Hp * Wpp));
+    for (long s = 0; s < n; ++s) {
+      for (long c = 0; c < C; ++c) pad_plane(x + (s * C + c) * H * W, xp.data() + c * Hp * Wpp, Wpp);
+      direct_conv(xp.data(), C, Hp, Wpp, w, cout, kh, kw, OH, OW, y + s * cout * OH * OW, bias);
+    }
+  }
+  // Unit strides: each image plane is first copied into a padded plane xp[OH + kh - 1, OW + kw - 1]
+  // (wrapped or zero rows and columns), so that row (c, a, b) of col holds, for every output row oh,
+  // the OW contiguous values xp[oh + a, b ..]: one fixed-length copy per output row.  Other strides
+  // go row by row through the index tables.
   template <class T>
   void im2col(const T* x, long n, T* col, long ld) const {
     const long P_ = P();
+    if (sh == 1 && sw == 1) {
+      const long Hp = OH + kh - 1, Wp = OW + kw - 1;
+      thread_local std::vector<T> xp;
+      if (xp.size() < std::size_t(Hp * Wp)) xp.resize(std::size_t(Hp * Wp));
+      for (long s = 0; s < n; ++s)
+        for (long c = 0; c < C; ++c) {
+          pad_plane(x + (s * C + c) * H * W, xp.data(), Wp);
+          for (long a = 0; a < kh; ++a)
+            for (long b = 0; b < kw; ++b) {
+              T* row = col + ((c * kh + a) * kw + b) * ld + s * P_;
+              const T* src = xp.data() + a * Wp + b;
+              copy_rows(src, Wp, row, OW, OH, OW);
+            }
+        }
+      return;
+    }
     for (long c = 0; c < C; ++c)
       for (long a = 0; a < kh; ++a)
         for (long b = 0; b < kw; ++b) {
@@ -177,7 +318,7 @@ std::vector<long> check_image(const char* what, const std::vector<long>& ishape,
 template <class T>
 struct Conv2d : Layer<T> {
   Geometry g{}, gt{};  // gt: the input-gradient convolution on dy (when fast_dx)
-  bool fast_dx = false;
+  bool fast_dx = false, direct_ok = false;
   long cin = 0, cout = 0, Q = 0, nb = 1;  // Q = H * W; nb samples per chunk
   std::vector<T> col, ybuf, dyc, wf;
   Conv2d(const std::vector<long>& s, const std::vector<long>& ishape) {
@@ -210,6 +351,8 @@ struct Conv2d : Layer<T> {
       // the flipped-kernel product writes cout*kh*kw rows where the scatter writes and re-reads K rows
       if (gt.K() > 2 * g.K()) fast_dx = false;
     }
+    // direct convolution (no im2col) for unit strides and rows of at least half a vector
+    direct_ok = g.sh == 1 && g.sw == 1 && g.OW >= long(32 / sizeof(T)) && (!fast_dx || g.W >= long(32 / sizeof(T)));
     const long rows = std::max(g.K() * g.P(), fast_dx ? gt.K() * Q : 0L);
     nb = std::max(1L, long((std::size_t(1) << 20) / sizeof(T)) / std::max(1L, rows));
     this->in_shape = ishape;
@@ -226,6 +369,10 @@ struct Conv2d : Layer<T> {
   // y = conv(x) (+ bias when given), chunk by chunk
   void conv(const T* x, T* y, long n, const T* p, const T* bias) {
     const long K = g.K(), P = g.P();
+    if (direct_ok) {
+      g.direct(x, n, p, cout, bias, y);
+      return;
+    }
     for (long s0 = 0; s0 < n; s0 += nb) {
       const long m = std::min(nb, n - s0), N = m * P;
       g.im2col(x + s0 * this->in_size, m, col.data(), N);
@@ -243,6 +390,10 @@ struct Conv2d : Layer<T> {
       for (long ci = 0; ci < cin; ++ci)
         for (long co = 0; co < cout; ++co)
           for (long q = 0; q < kk; ++q) wf[std::size_t(ci * Kt + co * kk + q)] = p[(co * cin + ci) * kk + (kk - 1 - q)];
+      if (direct_ok) {
+        gt.direct(dy, n, wf.data(), cin, static_cast<const T*>(nullptr), dx);
+        return;
+      }
       for (long s0 = 0; s0 < n; s0 += nb) {
         const long m = std::min(nb, n - s0), N = m * Q;
         gt.im2col(dy + s0 * this->out_size, m, col.data(), N);
