@@ -92,6 +92,57 @@ PHYSDL_CONV_CLONES void direct_conv(const double* xp, long cin, long Hp, long Wp
   direct_conv_impl(xp, cin, Hp, Wpp, w, cout, kh, kw, OH, OW, y, bias);
 }
 
+// Direct weight gradient of one sample, lane-wise partial sums: for each q = (c kh + a) kw + b and
+// output channel co < CB, gwp[co * gstride + q * VL + lane] += sum_{oh, ow = ow0 + lane}
+// dyp[co * dstride + oh * Wq + ow] xp[c, oh + a, ow + b], with dyp zero beyond the OW columns of each
+// row (Wq = OW rounded up to VL).  The CB partial sums of one q stay in registers over the sample.
+template <class T, int CB>
+__attribute__((always_inline)) inline void wgrad_rows(const T* __restrict xp, long cin, long Hp, long Wpp,
+                                                      const T* __restrict dyp, long dstride, long Wq, long kh,
+                                                      long kw, long OH, T* __restrict gwp, long gstride) {
+  constexpr int VL = int(64 / sizeof(T));
+  typedef T V __attribute__((vector_size(64)));
+  for (long c = 0; c < cin; ++c)
+    for (long a = 0; a < kh; ++a)
+      for (long b = 0; b < kw; ++b) {
+        const long q = (c * kh + a) * kw + b;
+        V acc[CB];
+        for (int k = 0; k < CB; ++k) std::memcpy(&acc[k], gwp + k * gstride + q * VL, 64);
+        for (long oh = 0; oh < OH; ++oh) {
+          const T* xr = xp + (c * Hp + oh + a) * Wpp + b;
+          const T* dr = dyp + oh * Wq;
+          for (long ow0 = 0; ow0 < Wq; ow0 += VL) {
+            V xv;
+            std::memcpy(&xv, xr + ow0, 64);
+            for (int k = 0; k < CB; ++k) {
+              V dv;
+              std::memcpy(&dv, dr + k * dstride + ow0, 64);
+              acc[k] += dv * xv;
+            }
+          }
+        }
+        for (int k = 0; k < CB; ++k) std::memcpy(gwp + k * gstride + q * VL, &acc[k], 64);
+      }
+}
+template <class T>
+__attribute__((always_inline)) inline void wgrad_impl(const T* xp, long cin, long Hp, long Wpp, const T* dyp,
+                                                      long cout, long Wq, long kh, long kw, long OH, T* gwp) {
+  constexpr long VL = long(64 / sizeof(T));
+  const long ds = OH * Wq, gs = cin * kh * kw * VL;
+  long co = 0;
+  for (; co + 8 <= cout; co += 8) wgrad_rows<T, 8>(xp, cin, Hp, Wpp, dyp + co * ds, ds, Wq, kh, kw, OH, gwp + co * gs, gs);
+  for (; co + 4 <= cout; co += 4) wgrad_rows<T, 4>(xp, cin, Hp, Wpp, dyp + co * ds, ds, Wq, kh, kw, OH, gwp + co * gs, gs);
+  for (; co < cout; ++co) wgrad_rows<T, 1>(xp, cin, Hp, Wpp, dyp + co * ds, ds, Wq, kh, kw, OH, gwp + co * gs, gs);
+}
+PHYSDL_CONV_CLONES void direct_wgrad(const float* xp, long cin, long Hp, long Wpp, const float* dyp, long cout, long Wq,
+                                     long kh, long kw, long OH, float* gwp) {
+  wgrad_impl(xp, cin, Hp, Wpp, dyp, cout, Wq, kh, kw, OH, gwp);
+}
+PHYSDL_CONV_CLONES void direct_wgrad(const double* xp, long cin, long Hp, long Wpp, const double* dyp, long cout,
+                                     long Wq, long kh, long kw, long OH, double* gwp) {
+  wgrad_impl(xp, cin, Hp, Wpp, dyp, cout, Wq, kh, kw, OH, gwp);
+}
+
 // ------------------------------------------------------------------ convolution geometry
 // Maps the images x[n, C, H, W] onto the columns of col[C*kh*kw, ld] (eq. 4.4-4.8), sample s in
 // columns s*P .. s*P + P - 1 (P = OH*OW, ld >= n*P): column (s, oh, ow) of row (c, a, b) holds
@@ -203,6 +254,29 @@ struct Geometry {
     for (long s = 0; s < n; ++s) {
       for (long c = 0; c < C; ++c) pad_plane(x + (s * C + c) * H * W, xp.data() + c * Hp * Wpp, Wpp);
       direct_conv(xp.data(), C, Hp, Wpp, w, cout, kh, kw, OH, OW, y + s * cout * OH * OW, bias);
+    }
+  }
+  // Unit-stride weight gradient summed over n samples into lane-wise partial sums gwp[cout, K, VL]
+  // (added to; the caller reduces the lanes): dy[n, cout, OH, OW].
+  template <class T>
+  void direct_wgrad(const T* x, const T* dy, long n, long cout, T* gwp) const {
+    constexpr long VL = long(64 / sizeof(T));
+    const long Hp = OH + kh - 1, Wq = (OW + VL - 1) / VL * VL, Wpp = Wq + kw - 1;
+    thread_local std::vector<T> xp, dyp;
+    if (xp.size() < std::size_t(C * Hp * Wpp)) xp.resize(std::size_t(C * Hp * Wpp));
+    const bool copy_dy = Wq != OW;
+    if (copy_dy && dyp.size() < std::size_t(cout * OH * Wq)) dyp.resize(std::size_t(cout * OH * Wq));
+    for (long s = 0; s < n; ++s) {
+      for (long c = 0; c < C; ++c) pad_plane(x + (s * C + c) * H * W, xp.data() + c * Hp * Wpp, Wpp);
+      const T* ds = dy + s * cout * OH * OW;
+      if (copy_dy) {  // rows of Wq with zero tails
+        for (long r = 0; r < cout * OH; ++r) {
+          std::memcpy(dyp.data() + r * Wq, ds + r * OW, sizeof(T) * std::size_t(OW));
+          std::fill(dyp.data() + r * Wq + OW, dyp.data() + (r + 1) * Wq, T(0));
+        }
+        ds = dyp.data();
+      }
+      physdl::nn::detail::direct_wgrad(xp.data(), C, Hp, Wpp, ds, cout, Wq, kh, kw, OH, gwp);
     }
   }
   // Unit strides: each image plane is first copied into a padded plane xp[OH + kh - 1, OW + kw - 1]
@@ -320,7 +394,7 @@ struct Conv2d : Layer<T> {
   Geometry g{}, gt{};  // gt: the input-gradient convolution on dy (when fast_dx)
   bool fast_dx = false, direct_ok = false;
   long cin = 0, cout = 0, Q = 0, nb = 1;  // Q = H * W; nb samples per chunk
-  std::vector<T> col, ybuf, dyc, wf;
+  std::vector<T> col, ybuf, dyc, wf, gwp;
   Conv2d(const std::vector<long>& s, const std::vector<long>& ishape) {
     if (s.size() != 9) fail("Conv2d needs 9 settings");
     cin = s[0];
@@ -414,6 +488,24 @@ struct Conv2d : Layer<T> {
   // gW (+)= sum over chunks of dy col(x)^T, gb = sum of dy (when bias)
   void weight_grad(const T* x, const T* dy, long n, T* gr, bool acc, bool bias) {
     const long K = g.K(), P = g.P();
+    if (direct_ok) {
+      constexpr long VL = long(64 / sizeof(T));
+      gwp.assign(std::size_t(cout * K * VL), T(0));
+      g.direct_wgrad(x, dy, n, cout, gwp.data());
+      for (long i = 0; i < cout * K; ++i) {
+        const T* l = gwp.data() + i * VL;
+        T t = T(0);
+        for (long v = 0; v < VL; ++v) t += l[v];
+        gr[i] = acc ? gr[i] + t : t;
+      }
+      if (bias)
+        for (long co = 0; co < cout; ++co) {
+          T t = T(0);
+          for (long s = 0; s < n; ++s) t += vmath::sum_array(dy + (s * cout + co) * P, P);
+          gr[cout * K + co] = t;
+        }
+      return;
+    }
     grow(dyc, std::size_t(cout * nb * P));
     if (bias)
       for (long co = 0; co < cout; ++co) gr[cout * K + co] = T(0);
