@@ -267,6 +267,10 @@ struct Elementwise : Layer<T> {
       for (long i = 0; i < m; ++i) yd[i] = (T(1) - y[i] * y[i]) * xd[i];
       return;
     }
+    if (kind == kReLU) {
+      vmath::relu_backward(x, xd, yd, m);
+      return;
+    }
     T d1, d2;
     for (long i = 0; i < m; ++i) {
       derivs(x[i], y[i], d1, d2);
@@ -278,6 +282,11 @@ struct Elementwise : Layer<T> {
     const long m = n * this->in_size;
     if (kind == kSoftplus && dxd) {
       vmath::softplus_backward_tangent(x, xd, dy, dyd, dx, dxd, m);
+      return;
+    }
+    if (kind == kReLU) {  // piecewise linear: d2 = 0
+      if (dx) vmath::relu_backward(x, dy, dx, m);
+      if (dxd) vmath::relu_backward(x, dyd, dxd, m);
       return;
     }
     T d1, d2;
