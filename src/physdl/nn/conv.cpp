@@ -96,33 +96,43 @@ PHYSDL_CONV_CLONES void direct_conv(const double* xp, long cin, long Hp, long Wp
 // output channel co < CB, gwp[co * gstride + q * VL + lane] += sum_{oh, ow = ow0 + lane}
 // dyp[co * dstride + oh * Wq + ow] xp[c, oh + a, ow + b], with dyp zero beyond the OW columns of each
 // row (Wq = OW rounded up to VL).  The CB partial sums of one q stay in registers over the sample.
+template <class T, int CB, int TB>
+__attribute__((always_inline)) inline void wgrad_taps(const T* __restrict xp, long Hp, long Wpp, const T* __restrict dyp,
+                                                      long dstride, long Wq, long kh, long kw, long OH,
+                                                      T* __restrict gwp, long gstride, long c, long a, long b) {
+  constexpr int VL = int(64 / sizeof(T));
+  typedef T V __attribute__((vector_size(64)));
+  const long q = (c * kh + a) * kw + b;
+  V acc[TB][CB];
+  for (int t = 0; t < TB; ++t)
+    for (int k = 0; k < CB; ++k) std::memcpy(&acc[t][k], gwp + k * gstride + (q + t) * VL, 64);
+  for (long oh = 0; oh < OH; ++oh) {
+    const T* xr = xp + (c * Hp + oh + a) * Wpp + b;
+    const T* dr = dyp + oh * Wq;
+    for (long ow0 = 0; ow0 < Wq; ow0 += VL) {
+      V dv[CB];
+      for (int k = 0; k < CB; ++k) std::memcpy(&dv[k], dr + k * dstride + ow0, 64);
+      for (int t = 0; t < TB; ++t) {
+        V xv;
+        std::memcpy(&xv, xr + ow0 + t, 64);
+        for (int k = 0; k < CB; ++k) acc[t][k] += dv[k] * xv;
+      }
+    }
+  }
+  for (int t = 0; t < TB; ++t)
+    for (int k = 0; k < CB; ++k) std::memcpy(gwp + k * gstride + (q + t) * VL, &acc[t][k], 64);
+}
+// (two kernel taps per pass share the loads of the output gradient)
 template <class T, int CB>
 __attribute__((always_inline)) inline void wgrad_rows(const T* __restrict xp, long cin, long Hp, long Wpp,
                                                       const T* __restrict dyp, long dstride, long Wq, long kh,
                                                       long kw, long OH, T* __restrict gwp, long gstride) {
-  constexpr int VL = int(64 / sizeof(T));
-  typedef T V __attribute__((vector_size(64)));
   for (long c = 0; c < cin; ++c)
-    for (long a = 0; a < kh; ++a)
-      for (long b = 0; b < kw; ++b) {
-        const long q = (c * kh + a) * kw + b;
-        V acc[CB];
-        for (int k = 0; k < CB; ++k) std::memcpy(&acc[k], gwp + k * gstride + q * VL, 64);
-        for (long oh = 0; oh < OH; ++oh) {
-          const T* xr = xp + (c * Hp + oh + a) * Wpp + b;
-          const T* dr = dyp + oh * Wq;
-          for (long ow0 = 0; ow0 < Wq; ow0 += VL) {
-            V xv;
-            std::memcpy(&xv, xr + ow0, 64);
-            for (int k = 0; k < CB; ++k) {
-              V dv;
-              std::memcpy(&dv, dr + k * dstride + ow0, 64);
-              acc[k] += dv * xv;
-            }
-          }
-        }
-        for (int k = 0; k < CB; ++k) std::memcpy(gwp + k * gstride + q * VL, &acc[k], 64);
-      }
+    for (long a = 0; a < kh; ++a) {
+      long b = 0;
+      for (; b + 2 <= kw; b += 2) wgrad_taps<T, CB, 2>(xp, Hp, Wpp, dyp, dstride, Wq, kh, kw, OH, gwp, gstride, c, a, b);
+      for (; b < kw; ++b) wgrad_taps<T, CB, 1>(xp, Hp, Wpp, dyp, dstride, Wq, kh, kw, OH, gwp, gstride, c, a, b);
+    }
 }
 template <class T>
 __attribute__((always_inline)) inline void wgrad_impl(const T* xp, long cin, long Hp, long Wpp, const T* dyp,
@@ -191,7 +201,31 @@ struct Geometry {
       }
     }
     runoff[std::size_t(kw)] = long(runs.size());
+    // padded planes (unit strides): source row of padded row r, runs (q, j, len) of a padded row
+    const long Hp = OH + kh - 1, Wp = OW + kw - 1;
+    padrow.assign(std::size_t(std::max(0L, Hp)), -1);
+    for (long r = 0; r < Hp; ++r) {
+      long i = r - ph;
+      if (periodic) i = ((i % H) + H) % H;
+      padrow[std::size_t(r)] = (i >= 0 && i < H) ? i : -1;
+    }
+    padruns.clear();
+    padgaps = false;
+    for (long q = 0; q < Wp;) {
+      long j = q - pw;
+      if (periodic) j = ((j % W) + W) % W;
+      if (j < 0 || j >= W) {
+        padgaps = true;
+        ++q;
+        continue;
+      }
+      const long len = std::min(Wp - q, W - j);
+      padruns.insert(padruns.end(), {q, j, len});
+      q += len;
+    }
   }
+  std::vector<long> padrow, padruns;
+  bool padgaps = false;
   long K() const { return C * kh * kw; }
   long P() const { return OH * OW; }
   // One output row (kernel offset a, b; input row xr of the image, or null for a zero row) of length OW.
@@ -218,29 +252,19 @@ struct Geometry {
   // Unit strides: the plane xc[H, W] padded to xp[OH + kh - 1, Wpp] (row r is input row r - ph, column
   // q input column q - pw, wrapped or zero; columns from OW + kw - 1 on are zero).
   template <class T>
-  void pad_plane(const T* xc, T* xp, long Wpp) const {
+  void pad_plane(const T* xc, T* __restrict xp, long Wpp) const {
     const long Hp = OH + kh - 1, Wp = OW + kw - 1;
     for (long r = 0; r < Hp; ++r) {
-      long i = r - ph;
-      if (periodic) i = ((i % H) + H) % H;
-      T* d = xp + r * Wpp;
-      std::fill(d + Wp, d + Wpp, T(0));
-      if (i < 0 || i >= H) {
-        std::fill(d, d + Wp, T(0));
-        continue;
-      }
-      const T* xr = xc + i * W;
-      for (long q = 0; q < Wp;) {
-        long j = q - pw;
-        if (periodic) j = ((j % W) + W) % W;
-        if (j < 0 || j >= W) {
-          d[q++] = T(0);
-          continue;
-        }
-        const long len = std::min(Wp - q, W - j);
-        std::memcpy(d + q, xr + j, sizeof(T) * std::size_t(len));
-        q += len;
-      }
+      const long i = padrow[std::size_t(r)];
+      T* __restrict d = xp + r * Wpp;
+      if (i < 0 || padgaps)
+        for (long q = 0; q < Wpp; ++q) d[q] = T(0);
+      else
+        for (long q = Wp; q < Wpp; ++q) d[q] = T(0);
+      if (i < 0) continue;
+      const T* __restrict xr = xc + i * W;
+      for (std::size_t u = 0; u < padruns.size(); u += 3)
+        copy_rows_impl(xr + padruns[u + 1], 0, d + padruns[u], 0, 1, padruns[u + 2]);
     }
   }
   // Unit-stride direct convolution of n samples: y[s] = conv(x[s]) with weights w[cout, C, kh, kw]
