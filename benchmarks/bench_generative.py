@@ -212,7 +212,9 @@ def _conv_floor_products(B=CONV_B, L=CONV_L):
     input gradient ``(P, cout) x (cout, 9 cin)``, weight gradient ``(cout, P) x (P, 9 cin)``; the latent
     projection ``(B, 16) x (16, 8 L^2)``; the critic's dense layer ``(B, 8 (L/2)^2) x (., 1)``.  The same
     passes as the MLP's floor (:func:`_floor_products`).  Pooling, activations, padding copies and the
-    im2col gathers themselves are left out, so this floor is lower than any implementation's time.
+    im2col gathers themselves are left out, so this floor is lower than any im2col implementation's
+    time; physdl's unit-stride convolutions form no im2col matrix (direct convolution on padded planes
+    with the accumulators in vector registers), so they can run below it.
     """
     P = lambda n: n * L * L  # noqa: E731
     fd = 8 * (L // 2) ** 2

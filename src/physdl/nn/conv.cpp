@@ -446,11 +446,12 @@ struct Conv2d : Layer<T> {
       gt = Geometry{cout, g.OH, g.OW, g.kh, g.kw, 1, 1, g.kh - 1 - g.ph, g.kw - 1 - g.pw, g.H, g.W, g.periodic,
                     {}, {}, {}, {}};
       gt.build();
-      // the flipped-kernel product writes cout*kh*kw rows where the scatter writes and re-reads K rows
-      if (gt.K() > 2 * g.K()) fast_dx = false;
     }
     // direct convolution (no im2col) for unit strides and rows of at least half a vector
     direct_ok = g.sh == 1 && g.sw == 1 && g.OW >= long(32 / sizeof(T)) && (!fast_dx || g.W >= long(32 / sizeof(T)));
+    // through im2col, the flipped-kernel product writes cout*kh*kw rows where the scatter writes and
+    // re-reads K rows
+    if (fast_dx && !direct_ok && gt.K() > 2 * g.K()) fast_dx = false;
     const long rows = std::max(g.K() * g.P(), fast_dx ? gt.K() * Q : 0L);
     nb = std::max(1L, long((std::size_t(1) << 20) / sizeof(T)) / std::max(1L, rows));
     this->in_shape = ishape;
