@@ -118,3 +118,24 @@ def test_conv_paths_same_on_cpp_and_numba():
         np.testing.assert_allclose(ga.flat, gb.flat, rtol=1e-10, atol=1e-12, err_msg=case)
         np.testing.assert_allclose(a.backward(X, dY, input_grad=True).input, b.backward(X, dY, input_grad=True).input,
                                    rtol=1e-10, atol=1e-12, err_msg=case)
+
+
+POOLS = {  # non-overlapping average windows (the row-sum path) on sizes the windows do not divide, and an overlapping one
+    "avg2_odd": (2, None, (2, 7, 9)),
+    "avg3x2": ((3, 2), None, (2, 8, 7)),
+    "avg3_stride2_overlapping": (3, 2, (2, 9, 8)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(POOLS))
+def test_average_pooling_paths_equal_torch(case, cpu_backend):
+    k, st, shape = POOLS[case]
+    probe = nn.Sequential([nn.Conv2d(shape[0], 3, 3, padding=1, padding_mode="periodic"), nn.AvgPool2d(k, st)],
+                          input_shape=shape, seed=0, dtype="float64")
+    m = int(np.prod(probe.output_shape))
+    model = nn.Sequential([nn.Conv2d(shape[0], 3, 3, padding=1, padding_mode="periodic"), nn.Softplus(),
+                           nn.AvgPool2d(k, st), nn.Flatten(), nn.Dense(m, 1)], input_shape=shape, seed=5,
+                          dtype="float64", backend=cpu_backend)
+    rng = np.random.default_rng(12)
+    X, dY = rng.normal(size=(3,) + shape), rng.normal(size=(3, 1))
+    _compare(model, X, dY, dict(rtol=1e-6, atol=1e-10))

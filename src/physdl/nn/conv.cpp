@@ -657,6 +657,7 @@ struct Pool : Layer<T> {
   bool is_max;
   long C, H, W, kh, kw, sh, sw, OH, OW;
   std::vector<long> arg;
+  std::vector<T> rowsum;
   Pool(bool mx, const std::vector<long>& s, const std::vector<long>& ishape) : is_max(mx) {
     if (s.size() != 4 || s[0] < 1 || s[1] < 1 || s[2] < 1 || s[3] < 1) fail("pooling needs settings {kh, kw, sh, sw} >= 1");
     if (ishape.size() != 3) fail("pooling expects input of shape (C, H, W), got " + shape_str(ishape));
@@ -677,8 +678,34 @@ struct Pool : Layer<T> {
   void reserve(long cap) override {
     if (is_max) grow(arg, std::size_t(cap * this->out_size));
   }
+  // Non-overlapping average pooling (window = stride): the kh rows of a window row summed first
+  // (contiguous, vectorisable), then kw neighbours of the row sum.
+  bool tiles() const { return !is_max && kh == sh && kw == sw; }
   void forward(const T* x, T* y, long n, const T*) override {
     const T inv = T(1) / T(kh * kw);
+    if (tiles()) {
+      const long Wc = OW * kw;
+      grow(rowsum, std::size_t(Wc));
+      T* __restrict r = rowsum.data();
+      for (long sc = 0; sc < n * C; ++sc) {
+        const T* xc = x + sc * H * W;
+        T* yc = y + sc * OH * OW;
+        for (long oh = 0; oh < OH; ++oh) {
+          const T* x0 = xc + oh * kh * W;
+          for (long j = 0; j < Wc; ++j) r[j] = x0[j];
+          for (long a = 1; a < kh; ++a) {
+            const T* xa = x0 + a * W;
+            for (long j = 0; j < Wc; ++j) r[j] += xa[j];
+          }
+          for (long ow = 0; ow < OW; ++ow) {
+            T t = r[ow * kw];
+            for (long b = 1; b < kw; ++b) t += r[ow * kw + b];
+            yc[oh * OW + ow] = t * inv;
+          }
+        }
+      }
+      return;
+    }
     for (long sc = 0; sc < n * C; ++sc) {
       const T* xc = x + sc * H * W;
       for (long oh = 0; oh < OH; ++oh)
@@ -719,8 +746,28 @@ struct Pool : Layer<T> {
   }
   void backward(const T*, const T*, const T* dy, T* dx, long n, const T*, T*) override {
     if (!dx) return;
-    std::fill(dx, dx + n * this->in_size, T(0));
     const T inv = T(1) / T(kh * kw);
+    if (tiles()) {  // each input of a window gets dy / (kh kw); rows and columns past the last window get 0
+      const long Wc = OW * kw;
+      grow(rowsum, std::size_t(Wc));
+      T* __restrict r = rowsum.data();
+      for (long sc = 0; sc < n * C; ++sc) {
+        const T* dc = dy + sc * OH * OW;
+        T* xc = dx + sc * H * W;
+        for (long oh = 0; oh < OH; ++oh) {
+          for (long ow = 0; ow < OW; ++ow)
+            for (long b = 0; b < kw; ++b) r[ow * kw + b] = dc[oh * OW + ow] * inv;
+          for (long a = 0; a < kh; ++a) {
+            T* xa = xc + (oh * kh + a) * W;
+            std::memcpy(xa, r, sizeof(T) * std::size_t(Wc));
+            std::fill(xa + Wc, xa + W, T(0));
+          }
+        }
+        std::fill(xc + OH * kh * W, xc + H * W, T(0));
+      }
+      return;
+    }
+    std::fill(dx, dx + n * this->in_size, T(0));
     for (long sc = 0; sc < n * C; ++sc) {
       T* dc = dx + sc * H * W;
       for (long oh = 0; oh < OH; ++oh)
