@@ -372,9 +372,7 @@ struct Geometry {
 };
 
 // Sample-major a[n, C, P] <-> channel-major b[C, ld] (sample s in columns s*P ..), the layout of
-// one product over the batch.  Leading dimensions are padded (padded_ld) so that the rows of a
-// channel-major buffer do not all fall on the same cache sets (n*P is often a power of two).
-inline long padded_ld(long m) { return m; }
+// one product over the batch.
 template <class T>
 void to_channels(const T* a, long n, long C, long P, T* b, long ld) {
   for (long c = 0; c < C; ++c)
@@ -404,15 +402,17 @@ std::vector<long> check_image(const char* what, const std::vector<long>& ishape,
 }
 
 // ------------------------------------------------------------------ Conv2d (eq. 4.6-4.8)
-// The batch runs in chunks of nb samples whose im2col columns fit in the L2 cache: col = im2col(x)
-// [K, nb*P], y = W col in channel-major order, copied to [n, cout, P] with the bias added.  Nothing
-// is kept between passes: the backward pass forms im2col(x) again from its input x (cheaper than
-// storing K*n*P values and reading them back from memory).  The weight gradient is the sum over
-// chunks of dy col^T with dy in channel-major order (in chunk order, so the same on any number of
-// threads).  The input gradient of a unit-stride convolution whose input gradient is itself a
-// convolution of the same kind (periodic with OH = H, OW = W; or zero padding at most kernel - 1) is
-// that convolution: dx = W' im2col'(dy) with W'[ci, (co, a, b)] = W[co, ci, kh-1-a, kw-1-b] and
-// padding kh-1-ph, kw-1-pw (no scatter); otherwise col2im(W^T dy).
+// Unit strides with output rows of at least half a vector register (direct_ok): the forward pass,
+// its tangent and the weight gradient are direct convolutions on padded planes (direct_conv,
+// direct_wgrad), no im2col matrix.  Otherwise the batch runs in chunks of nb samples whose im2col
+// columns fit in the L2 cache: col = im2col(x) [K, nb*P], y = W col in channel-major order, copied to
+// [n, cout, P] with the bias added; the weight gradient is the sum over chunks of dy col^T (dy in
+// channel-major order).  Nothing is kept between passes: a backward pass reads its input x again.
+// Sums run in a fixed order (samples, then chunks), the same on any number of threads.  The input
+// gradient of a unit-stride convolution whose input gradient is itself a convolution of the same
+// kind (periodic with OH = H, OW = W; or zero padding at most kernel - 1) is that convolution of dy
+// with W'[ci, (co, a, b)] = W[co, ci, kh-1-a, kw-1-b] and padding kh-1-ph, kw-1-pw (direct, or
+// through im2col'(dy)); otherwise col2im(W^T dy).
 template <class T>
 struct Conv2d : Layer<T> {
   Geometry g{}, gt{};  // gt: the input-gradient convolution on dy (when fast_dx)
@@ -606,8 +606,8 @@ struct ConvT2d : Layer<T> {
   }
   void reserve(long cap) override {
     if (projection) return;
-    grow(col, std::size_t(g.K() * padded_ld(cap * g.P())));
-    grow(xc, std::size_t(cin * padded_ld(cap * g.P())));
+    grow(col, std::size_t(g.K() * cap * g.P()));
+    grow(xc, std::size_t(cin * cap * g.P()));
   }
   void add_bias(T* y, long n, const T* b) const {
     const long Q = g.H * g.W;
@@ -618,7 +618,7 @@ struct ConvT2d : Layer<T> {
       }
   }
   void forward(const T* x, T* y, long n, const T* p) override {
-    const long K = g.K(), P = g.P(), N = n * P, ld = padded_ld(N);
+    const long K = g.K(), P = g.P(), N = n * P, ld = N;
     if (projection) {
       gemm<T>(false, false, n, K, cin, T(1), x, cin, p, K, T(0), y, K);
     } else {
@@ -630,7 +630,7 @@ struct ConvT2d : Layer<T> {
     add_bias(y, n, p + cin * K);
   }
   void backward(const T* x, const T*, const T* dy, T* dx, long n, const T* p, T* gr) override {
-    const long K = g.K(), P = g.P(), N = n * P, ld = padded_ld(N), Q = g.H * g.W;
+    const long K = g.K(), P = g.P(), N = n * P, ld = N, Q = g.H * g.W;
     if (projection) {
       gemm<T>(true, false, cin, K, n, T(1), x, cin, dy, K, T(0), gr, K);
       if (dx) gemm<T>(false, true, n, cin, K, T(1), dy, K, p, K, T(0), dx, cin);
