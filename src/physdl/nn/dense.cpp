@@ -259,6 +259,18 @@ struct Elementwise : Layer<T> {
   bool has_tangent() const override { return kind != kSoftmax; }
   void forward_tangent(const T* x, const T* y, const T* xd, T* yd, long n, const T*) override {
     const long m = n * this->in_size;
+    if (kind == kSoftplus) {
+      vmath::softplus_tangent(x, xd, yd, m);
+      return;
+    }
+    if (kind == kTanh) {
+      for (long i = 0; i < m; ++i) yd[i] = (T(1) - y[i] * y[i]) * xd[i];
+      return;
+    }
+    if (kind == kReLU) {
+      vmath::relu_backward(x, xd, yd, m);
+      return;
+    }
     T d1, d2;
     for (long i = 0; i < m; ++i) {
       derivs(x[i], y[i], d1, d2);
@@ -268,6 +280,15 @@ struct Elementwise : Layer<T> {
   void backward_tangent(const T* x, const T* y, const T* xd, const T* dy, const T* dyd, T* dx, T* dxd, long n,
                         const T*, T*) override {
     const long m = n * this->in_size;
+    if (kind == kSoftplus && dxd) {
+      vmath::softplus_backward_tangent(x, xd, dy, dyd, dx, dxd, m);
+      return;
+    }
+    if (kind == kReLU) {  // piecewise linear: d2 = 0
+      if (dx) vmath::relu_backward(x, dy, dx, m);
+      if (dxd) vmath::relu_backward(x, dyd, dxd, m);
+      return;
+    }
     T d1, d2;
     for (long i = 0; i < m; ++i) {
       derivs(x[i], y[i], d1, d2);

@@ -30,6 +30,25 @@ inline void softplus_b_impl(const T* __restrict x, const T* __restrict dy, T* __
   for (long i = 0; i < n; ++i) dx[i] = dy[i] * sigmoid_one(x[i]);
 }
 template <class T>
+inline void softplus_t_impl(const T* __restrict x, const T* __restrict xd, T* __restrict yd, long n) {
+  for (long i = 0; i < n; ++i) yd[i] = sigmoid_one(x[i]) * xd[i];
+}
+template <class T>
+inline void softplus_bt_impl(const T* __restrict x, const T* __restrict xd, const T* __restrict dy,
+                             const T* __restrict dyd, T* __restrict dx, T* __restrict dxd, long n) {
+  if (dx)
+    for (long i = 0; i < n; ++i) {
+      const T sg = sigmoid_one(x[i]);
+      dx[i] = sg * dy[i];
+      dxd[i] = sg * (T(1) - sg) * xd[i] * dy[i] + sg * dyd[i];
+    }
+  else
+    for (long i = 0; i < n; ++i) {
+      const T sg = sigmoid_one(x[i]);
+      dxd[i] = sg * (T(1) - sg) * xd[i] * dy[i] + sg * dyd[i];
+    }
+}
+template <class T>
 inline void relu_f_impl(const T* __restrict x, T* __restrict y, long n) {
   for (long i = 0; i < n; ++i) y[i] = x[i] > T(0) ? x[i] : T(0);
 }
@@ -80,6 +99,20 @@ PHYSDL_NN_CLONES void softplus_backward(const float* x, const float* dy, float* 
 }
 PHYSDL_NN_CLONES void softplus_backward(const double* x, const double* dy, double* dx, long n) {
   softplus_b_impl(x, dy, dx, n);
+}
+PHYSDL_NN_CLONES void softplus_tangent(const float* x, const float* xd, float* yd, long n) {
+  softplus_t_impl(x, xd, yd, n);
+}
+PHYSDL_NN_CLONES void softplus_tangent(const double* x, const double* xd, double* yd, long n) {
+  softplus_t_impl(x, xd, yd, n);
+}
+PHYSDL_NN_CLONES void softplus_backward_tangent(const float* x, const float* xd, const float* dy, const float* dyd,
+                                                float* dx, float* dxd, long n) {
+  softplus_bt_impl(x, xd, dy, dyd, dx, dxd, n);
+}
+PHYSDL_NN_CLONES void softplus_backward_tangent(const double* x, const double* xd, const double* dy,
+                                                const double* dyd, double* dx, double* dxd, long n) {
+  softplus_bt_impl(x, xd, dy, dyd, dx, dxd, n);
 }
 PHYSDL_NN_CLONES void relu_forward(const float* x, float* y, long n) { relu_f_impl(x, y, n); }
 PHYSDL_NN_CLONES void relu_forward(const double* x, double* y, long n) { relu_f_impl(x, y, n); }

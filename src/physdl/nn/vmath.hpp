@@ -129,6 +129,15 @@ void softplus_array(const double* x, double* y, long n);
 // dx = dy * sigmoid(x): the derivative of softplus
 void softplus_backward(const float* x, const float* dy, float* dx, long n);
 void softplus_backward(const double* x, const double* dy, double* dx, long n);
+// Forward-mode derivatives of softplus (sigma = sigmoid(x) = softplus', sigma (1 - sigma) = softplus''):
+// yd = sigma xd; and of its backward pass: dx = sigma dy (skipped when dx is null),
+// dxd = sigma (1 - sigma) xd dy + sigma dyd.
+void softplus_tangent(const float* x, const float* xd, float* yd, long n);
+void softplus_tangent(const double* x, const double* xd, double* yd, long n);
+void softplus_backward_tangent(const float* x, const float* xd, const float* dy, const float* dyd, float* dx,
+                               float* dxd, long n);
+void softplus_backward_tangent(const double* x, const double* xd, const double* dy, const double* dyd, double* dx,
+                               double* dxd, long n);
 void relu_forward(const float* x, float* y, long n);
 void relu_forward(const double* x, double* y, long n);
 void relu_backward(const float* x, const float* dy, float* dx, long n);

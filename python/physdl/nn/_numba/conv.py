@@ -1,4 +1,9 @@
-"""Numba twins of the convolution and pooling layers (src/physdl/nn/conv.cpp)."""
+"""Numba twins of the convolution and pooling layers (src/physdl/nn/conv.cpp).
+
+Same sums, other evaluation order: here every convolution is one im2col product over the whole batch,
+where the C++ engine runs unit-stride convolutions directly on padded planes (and strided ones as
+im2col products over chunks of samples); results agree to rounding (tests/nn/test_conv_paths.py).
+"""
 
 from __future__ import annotations
 
