@@ -177,3 +177,31 @@ def show_config(file=None) -> None:
             p(f"  [{d['index']}] {d['name']} (sm {cc}, {d['multiprocessors']} SMs, "
               f"{d['total_memory'] / 2**30:.1f} GiB)")
     p(f"CMake package: {c['cmake_dir']}")
+
+
+_BLAS_CONTROLLER = []
+
+
+def blas_limit(n: int | None):
+    """Context manager: the BLAS library limited to ``n`` threads inside the block (threadpoolctl);
+    a no-op for ``None``.
+
+    Used by the drivers whose BLAS products are too small to share between threads (VMC's SR solve,
+    DMRG's effective Hamiltonian, the RBM epoch): on the 2-core machine OpenBLAS's two threads made
+    a VMC step 3x slower, and an RBM epoch 12x slower whenever another process used a core (the
+    threads' hand-offs and spin-waits cost more than the work they share).  The kernels' own OpenMP
+    threads (:func:`physdl.set_num_threads`) are not affected.
+    """
+    import contextlib
+
+    if n is None:
+        return contextlib.nullcontext()
+    n = check_int(n, "blas_threads", minimum=1, maximum=4096)
+    if not _BLAS_CONTROLLER:
+        try:
+            import scipy.linalg.blas  # noqa: F401  (load SciPy's BLAS, the one the core calls, first)
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+            return contextlib.nullcontext()
+        _BLAS_CONTROLLER.append(ThreadpoolController())
+    return _BLAS_CONTROLLER[0].limit(limits=n, user_api="blas")

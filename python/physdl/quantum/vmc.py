@@ -38,7 +38,6 @@ True
 
 from __future__ import annotations
 
-import contextlib
 
 import math
 import os
@@ -323,25 +322,15 @@ def energy_estimate(eloc: np.ndarray) -> tuple[Estimate, float]:
 
 
 # ---------------------------------------------------------------------------- SR solve
-_BLAS_CONTROLLER = []
-
-
 def _blas_limit(n: int | None):
-    """BLAS limited to ``n`` threads inside the block (threadpoolctl; a no-op for ``None``).
+    """BLAS limited to ``n`` threads inside the block (:func:`physdl._config.blas_limit`).
 
     SR's products (a rank-k update and a Cholesky factor of a few hundred rows) gain nothing from BLAS
     threads: measured on the 2-core machine at the issue's L = 22 shape, a step took 6.6 ms with one
     OpenBLAS thread and 22 ms with two (the threads' hand-offs cost more than the work they share)."""
-    if n is None:
-        return contextlib.nullcontext()
-    if not _BLAS_CONTROLLER:
-        try:
-            import scipy.linalg.blas  # noqa: F401  (load SciPy's BLAS before the controller looks)
-            from threadpoolctl import ThreadpoolController
-        except ImportError:  # pragma: no cover
-            return contextlib.nullcontext()
-        _BLAS_CONTROLLER.append(ThreadpoolController())
-    return _BLAS_CONTROLLER[0].limit(limits=n, user_api="blas")
+    from .._config import blas_limit
+
+    return blas_limit(n)
 
 
 def sr_solve(O: np.ndarray, ec: np.ndarray, shift: float, mixed: bool = True, mean=None) -> np.ndarray:

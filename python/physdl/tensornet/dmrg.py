@@ -197,15 +197,11 @@ def dmrg(mpo: MPO, bond_dims=32, sweeps=10, tol=1e-10, cutoff=1e-14, seed=0, var
     sched = [check_int(c, "bond_dims", minimum=1, maximum=1 << 14) for c in sched]
     sweeps = check_int(sweeps, "sweeps", minimum=1, maximum=10_000)
     if blas_threads is not None:
-        blas_threads = check_int(blas_threads, "blas_threads", minimum=1, maximum=4096)
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:  # pragma: no cover
-            blas_threads = None
-        else:
-            with threadpool_limits(blas_threads):
-                return dmrg(mpo, bond_dims, sweeps, tol, cutoff, seed, variance, progress, callback, None,
-                            checkpoint)
+        from .._config import blas_limit
+
+        with blas_limit(check_int(blas_threads, "blas_threads", minimum=1, maximum=4096)):
+            return dmrg(mpo, bond_dims, sweeps, tol, cutoff, seed, variance, progress, callback, None,
+                        checkpoint)
     tol = check_float(tol, "tol", positive=True)
     cutoff = check_float(cutoff, "cutoff", nonnegative=True)
     L = mpo.L
