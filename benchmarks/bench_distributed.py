@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning"),
 
 
 def _setting(quick):
-    # about 1 s per point when timed; a few ms in a plain test run
+    # about 1 s per point when timed (L = 256, multi-spin storage by default); a few ms in a plain test run
     return dist.LatticeRun(sweeps=40 if quick else 40000, burn_in=0), (4 if quick else 16)
 
 
@@ -48,7 +48,7 @@ def test_sweep_speed_against_serial_and_process_pool(request, tmp_path, benchmar
     The cluster is the one ``sweep(client=None)`` starts (``dist.local_cluster``)."""
     task, n = _setting(benchmark.disabled)
     rounds = 1 if benchmark.disabled else 3
-    points = [{"L": 48, "T": float(t)} for t in np.linspace(1.8, 3.0, n)]
+    points = [{"L": 256, "T": float(t)} for t in np.linspace(1.8, 3.0, n)]
     seeds = [dist.point_seed(0, p) for p in points]
 
     t0 = time.perf_counter()
