@@ -15,6 +15,15 @@ from .data import STREAMS
 __all__ = ["Adversarial", "GAN", "WGAN", "EBGAN"]
 
 
+def _odd_layers():
+    from ..nn import AvgPool2d, Conv2d, ConvTranspose2d, Dense, Flatten, Tanh
+
+    return (AvgPool2d, Conv2d, ConvTranspose2d, Dense, Flatten, Tanh)
+
+
+_ODD_LAYERS = _odd_layers()
+
+
 def _fingerprint(X) -> str:
     return hashlib.sha256(np.ascontiguousarray(X).view(np.uint8)).hexdigest()[:32] + f":{X.shape}"
 
@@ -43,12 +52,24 @@ class Adversarial:
     seed : int
         Philox seed of the latent noise (``STREAMS["latent"]``), the penalty's interpolation weights
         (``STREAMS["interpolation"]``) and the minibatch draws (``STREAMS["batches"]``).
+    global_latent : int, default 0
+        For a generator whose latent input is a stack of lattice channels ``(C, H, W)`` (a fully
+        convolutional generator): the last ``global_latent`` channels hold one standard-normal number
+        per sample, the same at every site, the others independent noise per site.  A translation
+        equivariant generator then still has global degrees of freedom (e.g. the sign of the
+        magnetisation below ``T_c``) without any layer that breaks the lattice's symmetry.
+    odd_generator : bool, default False
+        Hold every bias of the generator at zero (set to zero here, their gradients dropped), so that a
+        generator of linear layers and odd activations (``tanh``) is odd, ``G(-z) = -G(z)``: with
+        ``z ~ -z`` the generated distribution is then exactly symmetric under ``x -> -x`` (the Ising
+        model's spin flip), and no uniform bias can order the lattice; order must come from the noise.
     """
 
     _default_lr, _default_betas = 2e-4, (0.5, 0.999)
 
     def __init__(self, generator, discriminator, g_optimizer: Optimizer | None = None,
-                 d_optimizer: Optimizer | None = None, n_critic: int = 1, seed: int = 0):
+                 d_optimizer: Optimizer | None = None, n_critic: int = 1, seed: int = 0, global_latent: int = 0,
+                 odd_generator: bool = False):
         for name, net in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(net, Sequential):
                 raise TypeError(f"{name} must be a physdl.nn.Sequential, got {type(net).__name__}")
@@ -66,6 +87,24 @@ class Adversarial:
         self.G, self.D = generator, discriminator
         self.dtype = generator.dtype
         self.latent_shape = tuple(generator.input_shape)
+        self.global_latent = check_int(global_latent, "global_latent", minimum=0, maximum=2**20)
+        if self.global_latent and (len(self.latent_shape) != 3 or self.global_latent > self.latent_shape[0]):
+            raise ValueError(f"global_latent={self.global_latent} needs a generator input of shape (C, H, W) with "
+                             f"C >= {self.global_latent} channels, got {self.latent_shape}")
+        if not isinstance(odd_generator, (bool, np.bool_)):
+            raise TypeError(f"odd_generator must be a bool, got {type(odd_generator).__name__}")
+        self.odd_generator = bool(odd_generator)
+        self._g_bias = None
+        if self.odd_generator:
+            bad = [type(layer).__name__ for layer in generator.layers if not isinstance(layer, _ODD_LAYERS)]
+            if bad:
+                raise ValueError(f"odd_generator needs a generator of linear layers and odd activations "
+                                 f"(Dense, Conv2d, ConvTranspose2d, AvgPool2d, Flatten, Tanh); it has {bad}")
+            self._g_bias = np.zeros(generator.params.shape, dtype=bool)
+            for _, name, o, sh in generator._blocks:  # (layer, name, flat offset, shape) of each block
+                if name == "bias":
+                    self._g_bias[o:o + int(np.prod(sh))] = True
+            generator.params[self._g_bias] = 0
         self.g_optimizer = self._opt(g_optimizer, "g_optimizer")
         self.d_optimizer = self._opt(d_optimizer, "d_optimizer")
         if self.g_optimizer is self.d_optimizer:
@@ -89,9 +128,17 @@ class Adversarial:
 
     # ------------------------------------------------------------------ helpers
     def latent(self, n: int) -> np.ndarray:
-        """``n`` standard-normal latent vectors ``z`` (the next ones of the latent stream)."""
+        """``n`` standard-normal latent inputs ``z`` (the next ones of the latent stream; the last
+        ``global_latent`` channels constant over the lattice)."""
         n = check_int(n, "n", minimum=1, maximum=2**32)
-        return self._latent.normal((n,) + self.latent_shape).astype(self.dtype)
+        k = self.global_latent
+        if not k:
+            return self._latent.normal((n,) + self.latent_shape).astype(self.dtype)
+        C, H, W = self.latent_shape
+        z = np.empty((n, C, H, W), dtype=self.dtype)
+        z[:, :C - k] = self._latent.normal((n, C - k, H, W))
+        z[:, C - k:] = self._latent.normal((n, k, 1, 1))  # one value per sample and channel, at every site
+        return z
 
     def sample(self, n: int) -> np.ndarray:
         """``n`` generated samples ``G(z)``."""
@@ -189,6 +236,8 @@ class Adversarial:
         # one forward pass of each network: G(Z), then D's input gradient only (no weight gradients)
         # as G's output gradient, then G's backward from its own forward state
         grads = self.G.backward(Z, lambda X_fake: self.D.backward(X_fake, d_logits, param_grad=False).input)
+        if self._g_bias is not None:
+            grads.flat[self._g_bias] = 0  # the biases stay at zero (odd generator)
         return float(out["value"]), grads
 
     # ------------------------------------------------------------------ steps
@@ -283,7 +332,9 @@ class Adversarial:
     # ------------------------------------------------------------------ checkpoints
     def _settings(self) -> dict:
         return {"trainer": type(self).__name__, "G": self.G._config(), "D": self.D._config(),
-                "n_critic": self.n_critic, "seed": self.seed, **self._own_settings()}
+                "n_critic": self.n_critic, "seed": self.seed, "global_latent": self.global_latent,
+                "odd_generator": self.odd_generator,
+                **self._own_settings()}
 
     def _own_settings(self) -> dict:
         return {}

@@ -69,7 +69,7 @@ def ising_run(T: float, L: int, steps: int, seed: int = 0, progress: bool = Fals
 
     X = g.ising_configurations(L, T, n, seed=seed, every=4, burn_in=400)
     Xd = X.reshape(-1, 1, L, L).astype(np.float32)
-    G = g.ising_generator(L, latent_channels=2, width=8, depth=3)
+    G = g.ising_generator(L, noise_channels=2, width=8, depth=3)
     D = g.ising_critic(L, width=8)
     w = g.WGAN(G, D, penalty=10.0, n_critic=3, g_optimizer=nn.Adam(2e-3, (0.5, 0.9)),
                d_optimizer=nn.Adam(2e-3, (0.5, 0.9)), seed=seed)
