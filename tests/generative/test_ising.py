@@ -1,9 +1,11 @@
-"""The Ising generator's pieces: spins sampled from its outputs, its global latent, the flip augmentation."""
+"""The Ising generator's pieces (spins sampled from its outputs, locality, global latent channels, oddness,
+the flip augmentation) and the physics check: generated energies against an independent Monte Carlo chain."""
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
-from physdl import generative
+from physdl import generative, nn, stats
 
 L = 16
 
@@ -21,13 +23,68 @@ def test_sample_spins_has_the_output_as_mean():
         generative.sample_spins(np.zeros((2, 3, 4, 4)))
 
 
-def test_generator_has_a_global_latent():
-    G = generative.ising_generator(L, seed=4)
-    z = np.zeros((1,) + tuple(G.input_shape), np.float32)
-    z2 = z.copy()
-    z2[0, 0, 0, 0] = 1.0  # one latent component moves every site
-    dx = np.abs(G.predict(z2) - G.predict(z))[0, 0]
-    assert (dx > 0).all()
+def test_generator_is_local_and_translation_equivariant():
+    """One site's noise moves only its periodic 7x7 neighbourhood (depth 3); shifting z shifts G(z)."""
+    G = generative.ising_generator(L, noise_channels=2, width=4, depth=3, dtype="float64")
+    z = np.random.default_rng(0).normal(size=(1,) + tuple(G.input_shape))
+    dz = z.copy()
+    dz[0, 0, 0, 5] += 1.0
+    changed = np.abs(G.predict(dz) - G.predict(z))[0, 0] > 1e-12
+    i, j = np.nonzero(changed)
+    assert changed.sum() == 49 and set(i) == {13, 14, 15, 0, 1, 2, 3} and set(j) == set(range(2, 9))
+    np.testing.assert_allclose(G.predict(np.roll(z, (3, -5), axis=(2, 3))), np.roll(G.predict(z), (3, -5), axis=(2, 3)),
+                               rtol=0, atol=1e-12)
+
+
+def test_global_latent_channels_are_constant_over_the_lattice():
+    G = generative.ising_generator(L, noise_channels=2, global_channels=1, width=4, seed=4)
+    w = generative.WGAN(G, generative.ising_critic(L, width=4), penalty=1.0, global_latent=1, seed=0)
+    z = w.latent(50)
+    assert z.shape == (50, 3, L, L) and z.dtype == np.float32
+    assert (z[:, 2] == z[:, 2, :1, :1]).all()  # one number per sample at every site
+    for c in (0, 1, 2):  # standard normal: per-site noise, and across samples for the global channel
+        v = z[:, c].reshape(-1) if c < 2 else z[:, 2, 0, 0]
+        assert abs(v.mean()) < 4 / np.sqrt(v.size) and abs(v.var() - 1) < 5 * np.sqrt(2 / v.size)
+    z2 = z[:1].copy()
+    z2[0, 2] += 1.0  # the global channel moves every site
+    assert (np.abs(G.predict(z2) - G.predict(z[:1]))[0, 0] > 0).all()
+    with pytest.raises(ValueError, match="global_latent"):
+        generative.WGAN(G, generative.ising_critic(L, width=4), penalty=1.0, global_latent=4)
+    Gd = nn.Sequential([nn.Dense(4, 4), nn.Tanh(), nn.Dense(4, 2)], seed=1)
+    Dd = nn.Sequential([nn.Dense(2, 4), nn.Tanh(), nn.Dense(4, 1)], seed=2)
+    with pytest.raises(ValueError, match="global_latent"):
+        generative.WGAN(Gd, Dd, penalty=1.0, global_latent=1)
+
+
+def test_odd_generator_is_odd_and_stays_odd():
+    G = generative.ising_generator(8, noise_channels=2, width=4, seed=4, dtype="float64")
+    D = generative.ising_critic(8, width=4, dtype="float64")
+    w = generative.WGAN(G, D, penalty=10.0, n_critic=1, odd_generator=True, seed=0,
+                        g_optimizer=nn.Adam(1e-2), d_optimizer=nn.Adam(1e-2))
+    X = generative.ising_configurations(8, 3.0, 40, seed=1, dtype="float64").reshape(-1, 1, 8, 8)
+    before = {k: v.copy() for k, v in G.parameters().items()}
+    w.train(X, 3, batch_size=8)
+    for k, v in G.parameters().items():
+        if k.endswith("bias"):
+            assert (v == 0).all()
+        else:
+            assert not np.array_equal(v, before[k])  # the weights do learn
+    z = w.latent(6)
+    np.testing.assert_allclose(G.predict(-z), -G.predict(z), rtol=0, atol=1e-14)
+    relu = nn.Sequential([nn.Conv2d(2, 1, 3, padding=1, padding_mode="periodic"), nn.ReLU()], input_shape=(2, 8, 8))
+    with pytest.raises(ValueError, match="odd activations"):
+        generative.WGAN(relu, generative.ising_critic(8, width=4), penalty=1.0, odd_generator=True)
+    with pytest.raises(TypeError, match="odd_generator"):
+        generative.WGAN(G, D, penalty=1.0, odd_generator=1)
+
+
+def test_global_pool_critic_is_translation_invariant():
+    D = generative.ising_critic(L, width=4, global_pool=True, dtype="float64")
+    x = np.random.default_rng(1).choice([-1.0, 1.0], size=(3, 1, L, L))
+    np.testing.assert_allclose(D.predict(np.roll(x, (3, -5), axis=(2, 3))), D.predict(x), rtol=1e-12, atol=1e-12)
+    generative.ising_critic(7, width=2, global_pool=True)  # no even-L condition without 2x2 pooling
+    with pytest.raises(TypeError, match="global_pool"):
+        generative.ising_critic(L, global_pool="yes")
 
 
 def test_spin_flips_double_the_data():
@@ -35,3 +92,37 @@ def test_spin_flips_double_the_data():
     Y = generative.with_spin_flips(X)
     np.testing.assert_array_equal(Y[10:], -X)
     np.testing.assert_array_equal(Y[:10], X)
+
+
+def train_ising(T, steps, decay_at, n_train=2000, seed=0, global_channels=0, flips=False):
+    """Conv WGAN-GP on Monte Carlo configurations at T: an odd generator (biases held at zero, so the
+    generated distribution has the spin-flip symmetry), learning rate cut tenfold after ``decay_at``."""
+    X = generative.ising_configurations(L, T, n_train, seed=seed, every=4, burn_in=400).reshape(-1, 1, L, L)
+    if flips:
+        X = generative.with_spin_flips(X)
+    G = generative.ising_generator(L, noise_channels=4, global_channels=global_channels, width=8, depth=3)
+    D = generative.ising_critic(L, width=8)
+    w = generative.WGAN(G, D, penalty=10.0, n_critic=3, g_optimizer=nn.Adam(1e-3, (0.5, 0.9)),
+                        d_optimizer=nn.Adam(1e-3, (0.5, 0.9)), odd_generator=True, global_latent=global_channels,
+                        seed=seed)
+    with threadpool_limits(1):  # small layers: one BLAS thread is fastest on a shared machine
+        w.train(X, decay_at, batch_size=64)
+        w.g_optimizer.lr *= 0.1
+        w.d_optimizer.lr *= 0.1
+        w.train(X, steps, batch_size=64)
+    return w
+
+
+def energy_check(T, w, n_gen=2000, n_ref=2000):
+    """Generated mean energy per site (spins drawn from the outputs) against an independent Monte Carlo
+    chain's; the generated samples are independent, the chain's error is autocorrelation-aware."""
+    e_gen = generative.ising_observables(generative.sample_spins(w.sample(n_gen), seed=3), L)["energy"]
+    ref = generative.ising_configurations(L, T, n_ref, seed=101, every=4, burn_in=400)
+    mc = stats.mean_with_error(generative.ising_observables(ref, L)["energy"])
+    se_gen = e_gen.std(ddof=1) / np.sqrt(n_gen)
+    assert abs(e_gen.mean() - mc.value) < 3 * np.hypot(se_gen, mc.error), (e_gen.mean(), se_gen, mc)
+
+
+def test_generated_energy_matches_monte_carlo_at_T3():
+    w = train_ising(3.0, 250, 150)
+    energy_check(3.0, w)
