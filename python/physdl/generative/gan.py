@@ -63,13 +63,21 @@ class Adversarial:
         generator of linear layers and odd activations (``tanh``) is odd, ``G(-z) = -G(z)``: with
         ``z ~ -z`` the generated distribution is then exactly symmetric under ``x -> -x`` (the Ising
         model's spin flip), and no uniform bias can order the lattice; order must come from the noise.
+    binary_output : bool, default False
+        For a generator with outputs in ``[-1, 1]`` (``tanh``) read as mean spins: the discriminator
+        sees spins ``s = +-1`` drawn per site with probability ``(1 + x) / 2`` (Philox stream
+        ``STREAMS["spins"]``), exactly what :func:`sample_spins` makes of the outputs, not ``x`` itself;
+        the generator's output gradient is the discriminator's input gradient at ``s`` (the
+        straight-through estimate, exact in the mean for a discriminator linear in its input, since
+        ``<s> = x``).  Real and generated samples then differ only in their correlations, not in
+        ``|x| < 1``.
     """
 
     _default_lr, _default_betas = 2e-4, (0.5, 0.999)
 
     def __init__(self, generator, discriminator, g_optimizer: Optimizer | None = None,
                  d_optimizer: Optimizer | None = None, n_critic: int = 1, seed: int = 0, global_latent: int = 0,
-                 odd_generator: bool = False):
+                 odd_generator: bool = False, binary_output: bool = False):
         for name, net in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(net, Sequential):
                 raise TypeError(f"{name} must be a physdl.nn.Sequential, got {type(net).__name__}")
@@ -95,6 +103,9 @@ class Adversarial:
             raise TypeError(f"odd_generator must be a bool, got {type(odd_generator).__name__}")
         self.odd_generator = bool(odd_generator)
         self._g_bias = None
+        if not isinstance(binary_output, (bool, np.bool_)):
+            raise TypeError(f"binary_output must be a bool, got {type(binary_output).__name__}")
+        self.binary_output = bool(binary_output)
         if self.odd_generator:
             bad = [type(layer).__name__ for layer in generator.layers if not isinstance(layer, _ODD_LAYERS)]
             if bad:
@@ -114,6 +125,7 @@ class Adversarial:
         self._latent = Generator(self.seed, STREAMS["latent"])
         self._interp = Generator(self.seed, STREAMS["interpolation"])
         self._batches = Generator(self.seed, STREAMS["batches"])
+        self._spins = Generator(self.seed, STREAMS["spins"])
         self._d_sn = bool(getattr(self.D, "_sn_layers", []))
         self._g_sn = bool(getattr(self.G, "_sn_layers", []))
         self._step = 0
@@ -164,6 +176,13 @@ class Adversarial:
             raise ValueError("Z must contain only finite values (found NaN or inf)")
         return Z
 
+    def _as_seen(self, X_fake):
+        """What the discriminator sees of generated samples: ``X_fake``, or spins drawn from it."""
+        if not self.binary_output:
+            return X_fake
+        u = self._spins.uniform(X_fake.shape)
+        return np.where(2.0 * u < 1.0 + np.clip(X_fake, -1.0, 1.0), 1.0, -1.0).astype(self.dtype)
+
     # ------------------------------------------------------------------ loss hooks (output gradients)
     def _d_terms(self, l_real, l_fake):
         """Discriminator objective and its gradients with respect to ``D(x_real)``, ``D(x_fake)``."""
@@ -196,7 +215,7 @@ class Adversarial:
         Z = self._check_Z(Z, n)
         if self._d_sn:
             self.D.spectral_norm_step()  # one power iteration per discriminator step (torch: training mode)
-        X_fake = self.G.predict(Z)
+        X_fake = self._as_seen(self.G.predict(Z))
         both = np.concatenate([X_real, X_fake])
         out = {}
 
@@ -235,7 +254,8 @@ class Adversarial:
 
         # one forward pass of each network: G(Z), then D's input gradient only (no weight gradients)
         # as G's output gradient, then G's backward from its own forward state
-        grads = self.G.backward(Z, lambda X_fake: self.D.backward(X_fake, d_logits, param_grad=False).input)
+        grads = self.G.backward(Z, lambda X_fake: self.D.backward(self._as_seen(X_fake), d_logits,
+                                                                  param_grad=False).input)
         if self._g_bias is not None:
             grads.flat[self._g_bias] = 0  # the biases stay at zero (odd generator)
         return float(out["value"]), grads
@@ -333,7 +353,7 @@ class Adversarial:
     def _settings(self) -> dict:
         return {"trainer": type(self).__name__, "G": self.G._config(), "D": self.D._config(),
                 "n_critic": self.n_critic, "seed": self.seed, "global_latent": self.global_latent,
-                "odd_generator": self.odd_generator,
+                "odd_generator": self.odd_generator, "binary_output": self.binary_output,
                 **self._own_settings()}
 
     def _own_settings(self) -> dict:
@@ -345,6 +365,7 @@ class Adversarial:
 
         meta = {"settings": self._settings(), "step": self._step, "data": data_fingerprint,
                 "streams": {k: g.offset for k, g in (("latent", self._latent), ("interp", self._interp),
+                                                      ("spins", self._spins),
                                                       ("batches", self._batches))},
                 "history": self._history.history, "history_epochs": self._history.epoch,
                 "last_d": float(getattr(self, "_last_d", 0.0))}
@@ -368,7 +389,7 @@ class Adversarial:
             raise ValueError(f"{p}: the checkpoint was written while training on other data")
         step, st = meta.get("step"), meta.get("streams", {})
         ok = lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**64  # noqa: E731
-        if not (ok(step) and isinstance(st, dict) and all(ok(st.get(k)) for k in ("latent", "interp", "batches"))):
+        if not (ok(step) and isinstance(st, dict) and all(ok(st.get(k)) for k in ("latent", "interp", "batches", "spins"))):
             raise ValueError(f"{p}: the checkpoint's step count or stream positions are invalid")
         h, he = meta.get("history", {}), meta.get("history_epochs", [])
         if not (isinstance(h, dict) and isinstance(he, list) and len(he) == step):
@@ -381,6 +402,7 @@ class Adversarial:
             net._sn_restore(p, sub)
             net._restore_optimizer(p, {"optimizer": meta.get(f"{tag}_optimizer")}, sub, opt)
         self._latent.offset, self._interp.offset, self._batches.offset = st["latent"], st["interp"], st["batches"]
+        self._spins.offset = st["spins"]
         self._history = History()
         self._history.history = {k: [float(x) for x in v] for k, v in h.items()}
         self._history.epoch = [int(e) for e in he]
