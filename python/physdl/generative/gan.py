@@ -71,13 +71,18 @@ class Adversarial:
         straight-through estimate, exact in the mean for a discriminator linear in its input, since
         ``<s> = x``).  Real and generated samples then differ only in their correlations, not in
         ``|x| < 1``.
+    ema : float in [0, 1), default 0
+        When positive, an exponential moving average of the generator's parameters is kept,
+        ``avg <- ema avg + (1 - ema) params`` after every generator update (started at the first);
+        :meth:`sample` draws from the averaged generator (:attr:`averaged_params`).  Averaging damps
+        the oscillation of adversarial training around its equilibrium.
     """
 
     _default_lr, _default_betas = 2e-4, (0.5, 0.999)
 
     def __init__(self, generator, discriminator, g_optimizer: Optimizer | None = None,
                  d_optimizer: Optimizer | None = None, n_critic: int = 1, seed: int = 0, global_latent: int = 0,
-                 odd_generator: bool = False, binary_output: bool = False):
+                 odd_generator: bool = False, binary_output: bool = False, ema: float = 0.0):
         for name, net in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(net, Sequential):
                 raise TypeError(f"{name} must be a physdl.nn.Sequential, got {type(net).__name__}")
@@ -106,6 +111,10 @@ class Adversarial:
         if not isinstance(binary_output, (bool, np.bool_)):
             raise TypeError(f"binary_output must be a bool, got {type(binary_output).__name__}")
         self.binary_output = bool(binary_output)
+        self.ema = check_float(ema, "ema", nonnegative=True)
+        if self.ema >= 1:
+            raise ValueError(f"ema must be in [0, 1), got {ema!r}")
+        self._G_avg = None
         if self.odd_generator:
             bad = [type(layer).__name__ for layer in generator.layers if not isinstance(layer, _ODD_LAYERS)]
             if bad:
@@ -152,9 +161,23 @@ class Adversarial:
         z[:, C - k:] = self._latent.normal((n, k, 1, 1))  # one value per sample and channel, at every site
         return z
 
-    def sample(self, n: int) -> np.ndarray:
-        """``n`` generated samples ``G(z)``."""
-        return self.G.predict(self.latent(n))
+    def sample(self, n: int, averaged: bool = True) -> np.ndarray:
+        """``n`` generated samples ``G(z)`` (with ``ema``, of the averaged generator unless ``averaged=False``)."""
+        Z = self.latent(n)
+        if not (averaged and self._G_avg is not None):
+            return self.G.predict(Z)
+        keep = np.array(self.G.params, copy=True)
+        try:
+            self.G.params[:] = self._G_avg
+            return self.G.predict(Z)
+        finally:
+            self.G.params[:] = keep
+
+    @property
+    def averaged_params(self):
+        """The moving average of the generator's parameters (a copy; ``None`` before the first update or
+        without ``ema``)."""
+        return None if self._G_avg is None else self._G_avg.copy()
 
     def _check_real(self, X, name="X_real"):
         X = check_array(X, name, dtype=self.dtype)
@@ -274,6 +297,12 @@ class Adversarial:
             Z = self.latent(check_int(n, "n", minimum=1, maximum=2**32))
         value, grads = self.generator_gradients(Z)
         self.G.apply_gradients(grads, self.g_optimizer)
+        if self.ema > 0:
+            if self._G_avg is None:
+                self._G_avg = np.array(self.G.params, copy=True)
+            else:
+                self._G_avg *= self.ema
+                self._G_avg += (1.0 - self.ema) * self.G.params
         return value
 
     def step(self, X_real) -> dict:
@@ -354,6 +383,7 @@ class Adversarial:
         return {"trainer": type(self).__name__, "G": self.G._config(), "D": self.D._config(),
                 "n_critic": self.n_critic, "seed": self.seed, "global_latent": self.global_latent,
                 "odd_generator": self.odd_generator, "binary_output": self.binary_output,
+                "ema": self.ema,
                 **self._own_settings()}
 
     def _own_settings(self) -> dict:
@@ -375,6 +405,8 @@ class Adversarial:
             net._optimizer_arrays(opt, sub_meta, sub)
             meta[f"{tag}_optimizer"] = sub_meta["optimizer"]
             arrays.update({f"{tag}_{k}": v for k, v in sub.items()})
+        if self._G_avg is not None:
+            arrays["ema_params"] = self._G_avg
         return save_checkpoint(path, "physdl.generative.adversarial", meta, arrays)
 
     def load_checkpoint(self, path, data_fingerprint: str | None = None) -> None:
@@ -401,6 +433,12 @@ class Adversarial:
             net.params[:] = _files.real_array(p, sub, "params", net.params.shape)
             net._sn_restore(p, sub)
             net._restore_optimizer(p, {"optimizer": meta.get(f"{tag}_optimizer")}, sub, opt)
+        from ..nn import _files
+
+        self._G_avg = (np.array(_files.real_array(p, arrays, "ema_params", self.G.params.shape), dtype=self.G.params.dtype)
+                       if "ema_params" in arrays else None)
+        if self.ema > 0 and step > 0 and self._G_avg is None:
+            raise ValueError(f"{p}: the checkpoint lacks the generator's moving average")
         self._latent.offset, self._interp.offset, self._batches.offset = st["latent"], st["interp"], st["batches"]
         self._spins.offset = st["spins"]
         self._history = History()

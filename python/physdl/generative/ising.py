@@ -9,7 +9,7 @@ from .. import nn
 from ..random import Generator
 from .data import STREAMS
 
-__all__ = ["ising_generator", "ising_critic", "to_spins", "sample_spins", "with_spin_flips"]
+__all__ = ["ising_generator", "ising_critic", "ising_wgan", "to_spins", "sample_spins", "with_spin_flips"]
 
 
 def ising_generator(L: int, noise_channels: int = 4, global_channels: int = 0, width: int = 16, depth: int = 3,
@@ -100,3 +100,33 @@ def with_spin_flips(X) -> np.ndarray:
     if X.ndim < 2 or X.shape[0] < 1:
         raise ValueError(f"X must have shape (n, ...), got {X.shape}")
     return np.concatenate([X, -X])
+
+
+def ising_wgan(L: int, noise_channels: int = 4, global_channels: int = 0, width: int = 8, critic_width: int = 8,
+               depth: int = 3, global_pool: bool = True, penalty: float = 10.0, n_critic: int = 3, lr: float = 1e-3,
+               seed: int = 0, dtype="float32"):
+    """A WGAN-GP for ``L x L`` Ising configurations, built for the model's physics.
+
+    * generator :func:`ising_generator` (periodic convolutions on per-site noise, ``global_channels``
+      lattice-constant latent channels), **odd** (``odd_generator``: biases held at zero), so the
+      generated distribution has the spin-flip symmetry of the Hamiltonian exactly;
+    * its outputs are read as mean spins and the critic sees spins drawn from them
+      (``binary_output``), as the data are ``+-1`` and as they are evaluated (:func:`sample_spins`);
+    * critic :func:`ising_critic`, with ``global_pool`` translation invariant (lattice averages of
+      local features, like the energy per site).
+
+    Both optimisers are ``Adam(lr, betas=(0.5, 0.9))``; lowering ``trainer.g_optimizer.lr`` for the
+    last steps (the critic's kept) settles the generator.
+
+    Returns
+    -------
+    physdl.generative.WGAN
+    """
+    from .gan import WGAN
+
+    G = ising_generator(L, noise_channels=noise_channels, global_channels=global_channels, width=width, depth=depth,
+                        seed=check_seed(seed) + 1, dtype=dtype)
+    D = ising_critic(L, width=critic_width, seed=check_seed(seed) + 2, global_pool=global_pool, dtype=dtype)
+    return WGAN(G, D, penalty=penalty, n_critic=n_critic, g_optimizer=nn.Adam(lr, (0.5, 0.9)),
+                d_optimizer=nn.Adam(lr, (0.5, 0.9)), odd_generator=True, binary_output=True,
+                global_latent=global_channels, seed=seed)
