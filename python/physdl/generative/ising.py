@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_array, check_int, check_seed
+from .._validate import check_array, check_float, check_int, check_seed
 from .. import nn
 from ..random import Generator
 from .data import STREAMS
@@ -104,7 +104,7 @@ def with_spin_flips(X) -> np.ndarray:
 
 def ising_wgan(L: int, noise_channels: int = 4, global_channels: int = 0, width: int = 8, critic_width: int = 8,
                depth: int = 3, global_pool: bool = True, penalty: float = 10.0, n_critic: int = 3, lr: float = 1e-3,
-               seed: int = 0, dtype="float32"):
+               g_lr: float | None = None, ema: float = 0.0, seed: int = 0, dtype="float32"):
     """A WGAN-GP for ``L x L`` Ising configurations, built for the model's physics.
 
     * generator :func:`ising_generator` (periodic convolutions on per-site noise, ``global_channels``
@@ -115,8 +115,9 @@ def ising_wgan(L: int, noise_channels: int = 4, global_channels: int = 0, width:
     * critic :func:`ising_critic`, with ``global_pool`` translation invariant (lattice averages of
       local features, like the energy per site).
 
-    Both optimisers are ``Adam(lr, betas=(0.5, 0.9))``; lowering ``trainer.g_optimizer.lr`` for the
-    last steps (the critic's kept) settles the generator.
+    The optimisers are ``Adam(lr, betas=(0.5, 0.9))`` for the critic and ``Adam(g_lr)`` (default
+    ``lr``) for the generator; lowering ``trainer.g_optimizer.lr`` for the last steps (the critic's
+    kept) settles the generator, and ``ema`` averages its parameters (see :class:`WGAN`).
 
     Returns
     -------
@@ -127,6 +128,8 @@ def ising_wgan(L: int, noise_channels: int = 4, global_channels: int = 0, width:
     G = ising_generator(L, noise_channels=noise_channels, global_channels=global_channels, width=width, depth=depth,
                         seed=check_seed(seed) + 1, dtype=dtype)
     D = ising_critic(L, width=critic_width, seed=check_seed(seed) + 2, global_pool=global_pool, dtype=dtype)
-    return WGAN(G, D, penalty=penalty, n_critic=n_critic, g_optimizer=nn.Adam(lr, (0.5, 0.9)),
+    lr = check_float(lr, "lr", positive=True)
+    g_lr = lr if g_lr is None else check_float(g_lr, "g_lr", positive=True)
+    return WGAN(G, D, penalty=penalty, n_critic=n_critic, g_optimizer=nn.Adam(g_lr, (0.5, 0.9)),
                 d_optimizer=nn.Adam(lr, (0.5, 0.9)), odd_generator=True, binary_output=True,
-                global_latent=global_channels, seed=seed)
+                global_latent=global_channels, ema=ema, seed=seed)
