@@ -113,8 +113,9 @@ def with_spin_flips(X) -> np.ndarray:
 
 
 def ising_wgan(L: int, noise_channels: int = 4, global_channels: int = 0, width: int = 8, critic_width: int = 8,
-               depth: int = 3, global_pool: bool = True, penalty: float = 10.0, n_critic: int = 3, lr: float = 1e-3,
-               g_lr: float | None = None, ema: float = 0.0, seed: int = 0, dtype="float32"):
+               depth: int = 3, global_pool: bool = True, critic_scale: float = 5.0, penalty: float = 10.0,
+               n_critic: int = 3, lr: float = 3e-3, g_lr: float = 1e-3, beta1: float = 0.0, ema: float = 0.0,
+               seed: int = 0, dtype="float32"):
     """A WGAN-GP for ``L x L`` Ising configurations, built for the model's physics.
 
     * generator :func:`ising_generator` (periodic convolutions on per-site noise, ``global_channels``
@@ -123,11 +124,13 @@ def ising_wgan(L: int, noise_channels: int = 4, global_channels: int = 0, width:
     * its outputs are read as mean spins and the critic sees spins drawn from them
       (``binary_output``), as the data are ``+-1`` and as they are evaluated (:func:`sample_spins`);
     * critic :func:`ising_critic`, with ``global_pool`` translation invariant (lattice averages of
-      local features, like the energy per site).
+      local features, like the energy per site), its convolutions started ``critic_scale`` times
+      larger than by default so that it resolves the energy from the first steps.
 
-    The optimisers are ``Adam(lr, betas=(0.5, 0.9))`` for the critic and ``Adam(g_lr)`` (default
-    ``lr``) for the generator; lowering ``trainer.g_optimizer.lr`` for the last steps (the critic's
-    kept) settles the generator, and ``ema`` averages its parameters (see :class:`WGAN`).
+    The optimisers are ``Adam(lr, betas=(beta1, 0.9))`` for the critic and ``Adam(g_lr, betas=(beta1,
+    0.9))`` for the generator (no momentum by default: with it the adversarial game oscillates
+    more); lowering ``trainer.g_optimizer.lr`` in steps while the critic's is kept settles the
+    generator, and ``ema`` averages its parameters (see :class:`WGAN`).
 
     Returns
     -------
@@ -137,9 +140,11 @@ def ising_wgan(L: int, noise_channels: int = 4, global_channels: int = 0, width:
 
     G = ising_generator(L, noise_channels=noise_channels, global_channels=global_channels, width=width, depth=depth,
                         seed=check_seed(seed) + 1, dtype=dtype)
-    D = ising_critic(L, width=critic_width, seed=check_seed(seed) + 2, global_pool=global_pool, dtype=dtype)
+    D = ising_critic(L, width=critic_width, seed=check_seed(seed) + 2, global_pool=global_pool, dtype=dtype,
+                     init_scale=critic_scale)
     lr = check_float(lr, "lr", positive=True)
-    g_lr = lr if g_lr is None else check_float(g_lr, "g_lr", positive=True)
-    return WGAN(G, D, penalty=penalty, n_critic=n_critic, g_optimizer=nn.Adam(g_lr, (0.5, 0.9)),
-                d_optimizer=nn.Adam(lr, (0.5, 0.9)), odd_generator=True, binary_output=True,
+    g_lr = check_float(g_lr, "g_lr", positive=True)
+    beta1 = check_float(beta1, "beta1", nonnegative=True)
+    return WGAN(G, D, penalty=penalty, n_critic=n_critic, g_optimizer=nn.Adam(g_lr, (beta1, 0.9)),
+                d_optimizer=nn.Adam(lr, (beta1, 0.9)), odd_generator=True, binary_output=True,
                 global_latent=global_channels, ema=ema, seed=seed)
