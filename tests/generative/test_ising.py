@@ -87,6 +87,22 @@ def test_global_pool_critic_is_translation_invariant():
         generative.ising_critic(L, global_pool="yes")
 
 
+def test_critic_init_scale_and_ising_wgan_settings():
+    a = generative.ising_critic(L, width=4, global_pool=True)
+    b = generative.ising_critic(L, width=4, global_pool=True, init_scale=5.0)
+    for k, v in a.parameters().items():
+        scale = 5.0 if k in ("0.weight", "2.weight") else 1.0
+        np.testing.assert_allclose(b.parameters()[k], scale * v, rtol=1e-6)
+    with pytest.raises(ValueError, match="init_scale"):
+        generative.ising_critic(L, init_scale=0.0)
+    w = generative.ising_wgan(8, global_channels=1)
+    assert w.odd_generator and w.binary_output and w.global_latent == 1 and tuple(w.G.input_shape) == (5, 8, 8)
+    assert w.d_optimizer.lr == 3e-3 and w.g_optimizer.lr == 1e-3 and w.g_optimizer.betas == (0.0, 0.9)
+    for bad in ({"lr": 0.0}, {"g_lr": -1.0}, {"beta1": -0.5}):
+        with pytest.raises(ValueError):
+            generative.ising_wgan(8, **bad)
+
+
 def test_spin_flips_double_the_data():
     X = generative.ising_configurations(8, 3.0, 10, seed=1)
     Y = generative.with_spin_flips(X)
