@@ -49,7 +49,7 @@ def test_distribution_test_is_scipy_ks_and_separates_temperatures():
 
 
 def test_ising_nets_chain_and_map_to_spins():
-    G, D = generative.ising_generator(8, latent_channels=2, width=4), generative.ising_critic(8, width=4)
+    G, D = generative.ising_generator(8, noise_channels=2, width=4), generative.ising_critic(8, width=4)
     w = generative.WGAN(G, D, penalty=10.0, seed=0)
     s = generative.to_spins(w.sample(5))
     assert s.shape == (5, 8, 8) and set(np.unique(s)) <= {-1, 1}

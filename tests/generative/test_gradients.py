@@ -227,3 +227,43 @@ def test_bad_input_is_refused():
         gan.generator_step(Z=np.zeros((4, 2)))
     with pytest.raises(ValueError, match="data"):
         gan.train(np.zeros((10, 5)), steps=1)
+
+
+def test_binary_output_critic_sees_spins_and_generator_gets_the_straight_through_gradient():
+    """binary_output: the critic's objective (with the penalty) on spins drawn from G(z), and the generator's
+    gradient through s = x + stop_gradient(s - x), both against PyTorch with the same draws."""
+    from physdl.random import Generator
+
+    G = nn.Sequential([nn.Dense(3, 7), nn.Tanh(), nn.Dense(7, 4), nn.Tanh()], seed=1, dtype="float64")
+    D = nn.Sequential([nn.Dense(4, 6), nn.Tanh(), nn.Dense(6, 1)], seed=2, dtype="float64")
+    gan = generative.WGAN(G, D, penalty=10.0, binary_output=True, seed=7)
+    spins = Generator(7, generative.STREAMS["spins"])  # the trainer's draws, reproduced
+    tG, tD = torch_net(G), torch_net(D)
+    X = np.random.default_rng(1).choice([-1.0, 1.0], size=(10, 4))
+    Z = np.random.default_rng(2).normal(size=(10, 3))
+    eps = np.random.default_rng(5).uniform(size=10)
+
+    def draw(x):
+        return np.where(2.0 * spins.uniform(x.shape) < 1.0 + x, 1.0, -1.0)
+
+    S = draw(G.predict(Z))
+    assert 0 < (S == 1).mean() < 1
+    xr, xf = torch.from_numpy(X), torch.from_numpy(S)
+    e = torch.from_numpy(eps).reshape(-1, 1)
+    xh = (e * xr + (1 - e) * xf).requires_grad_(True)
+    (g,) = torch.autograd.grad(tD(xh).sum(), xh, create_graph=True)
+    v = torch_d_objective("wgan", tD, xr, xf) + 10.0 * ((g.norm(dim=1) - 1) ** 2).mean()
+    v.backward()
+    value, grads = gan.discriminator_gradients(X, Z, eps=eps)
+    assert value == pytest.approx(v.item(), abs=1e-12)
+    assert_grads(grads, grads_of(tD))
+    x = tG(torch.from_numpy(Z))
+    s = x + (torch.from_numpy(draw(x.detach().numpy())) - x).detach()
+    tD.zero_grad()
+    vg = -tD(s).mean()
+    vg.backward()
+    value, grads = gan.generator_gradients(Z)
+    assert value == pytest.approx(vg.item(), abs=1e-12)
+    assert_grads(grads, grads_of(tG))
+    with pytest.raises(TypeError, match="binary_output"):
+        generative.WGAN(G, D, penalty=1.0, binary_output="yes")

@@ -33,9 +33,9 @@ Examples
 from .data import STREAMS, ising_configurations, ising_observables, mode_coverage, ring_modes, ring_of_gaussians
 from .checks import distribution_test, inception_score, nearest_neighbour_distances, nearest_neighbour_gap
 from .gan import EBGAN, GAN, WGAN, Adversarial
-from .ising import ising_critic, ising_generator, sample_spins, to_spins, with_spin_flips
+from .ising import ising_critic, ising_generator, ising_wgan, sample_spins, to_spins, with_spin_flips
 
 __all__ = ["Adversarial", "GAN", "WGAN", "EBGAN", "ring_of_gaussians", "ring_modes", "mode_coverage", "STREAMS",
            "ising_configurations", "ising_observables", "nearest_neighbour_distances", "nearest_neighbour_gap",
-           "inception_score", "distribution_test", "ising_generator", "ising_critic", "to_spins",
+           "inception_score", "distribution_test", "ising_generator", "ising_critic", "ising_wgan", "to_spins",
            "sample_spins", "with_spin_flips"]

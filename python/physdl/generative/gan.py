@@ -15,6 +15,15 @@ from .data import STREAMS
 __all__ = ["Adversarial", "GAN", "WGAN", "EBGAN"]
 
 
+def _odd_layers():
+    from ..nn import AvgPool2d, Conv2d, ConvTranspose2d, Dense, Flatten, Tanh
+
+    return (AvgPool2d, Conv2d, ConvTranspose2d, Dense, Flatten, Tanh)
+
+
+_ODD_LAYERS = _odd_layers()
+
+
 def _fingerprint(X) -> str:
     return hashlib.sha256(np.ascontiguousarray(X).view(np.uint8)).hexdigest()[:32] + f":{X.shape}"
 
@@ -43,12 +52,37 @@ class Adversarial:
     seed : int
         Philox seed of the latent noise (``STREAMS["latent"]``), the penalty's interpolation weights
         (``STREAMS["interpolation"]``) and the minibatch draws (``STREAMS["batches"]``).
+    global_latent : int, default 0
+        For a generator whose latent input is a stack of lattice channels ``(C, H, W)`` (a fully
+        convolutional generator): the last ``global_latent`` channels hold one standard-normal number
+        per sample, the same at every site, the others independent noise per site.  A translation
+        equivariant generator then still has global degrees of freedom (e.g. the sign of the
+        magnetisation below ``T_c``) without any layer that breaks the lattice's symmetry.
+    odd_generator : bool, default False
+        Hold every bias of the generator at zero (set to zero here, their gradients dropped), so that a
+        generator of linear layers and odd activations (``tanh``) is odd, ``G(-z) = -G(z)``: with
+        ``z ~ -z`` the generated distribution is then exactly symmetric under ``x -> -x`` (the Ising
+        model's spin flip), and no uniform bias can order the lattice; order must come from the noise.
+    binary_output : bool, default False
+        For a generator with outputs in ``[-1, 1]`` (``tanh``) read as mean spins: the discriminator
+        sees spins ``s = +-1`` drawn per site with probability ``(1 + x) / 2`` (Philox stream
+        ``STREAMS["spins"]``), exactly what :func:`sample_spins` makes of the outputs, not ``x`` itself;
+        the generator's output gradient is the discriminator's input gradient at ``s`` (the
+        straight-through estimate, exact in the mean for a discriminator linear in its input, since
+        ``<s> = x``).  Real and generated samples then differ only in their correlations, not in
+        ``|x| < 1``.
+    ema : float in [0, 1), default 0
+        When positive, an exponential moving average of the generator's parameters is kept,
+        ``avg <- ema avg + (1 - ema) params`` after every generator update (started at the first);
+        :meth:`sample` draws from the averaged generator (:attr:`averaged_params`).  Averaging damps
+        the oscillation of adversarial training around its equilibrium.
     """
 
     _default_lr, _default_betas = 2e-4, (0.5, 0.999)
 
     def __init__(self, generator, discriminator, g_optimizer: Optimizer | None = None,
-                 d_optimizer: Optimizer | None = None, n_critic: int = 1, seed: int = 0):
+                 d_optimizer: Optimizer | None = None, n_critic: int = 1, seed: int = 0, global_latent: int = 0,
+                 odd_generator: bool = False, binary_output: bool = False, ema: float = 0.0):
         for name, net in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(net, Sequential):
                 raise TypeError(f"{name} must be a physdl.nn.Sequential, got {type(net).__name__}")
@@ -66,6 +100,31 @@ class Adversarial:
         self.G, self.D = generator, discriminator
         self.dtype = generator.dtype
         self.latent_shape = tuple(generator.input_shape)
+        self.global_latent = check_int(global_latent, "global_latent", minimum=0, maximum=2**20)
+        if self.global_latent and (len(self.latent_shape) != 3 or self.global_latent > self.latent_shape[0]):
+            raise ValueError(f"global_latent={self.global_latent} needs a generator input of shape (C, H, W) with "
+                             f"C >= {self.global_latent} channels, got {self.latent_shape}")
+        if not isinstance(odd_generator, (bool, np.bool_)):
+            raise TypeError(f"odd_generator must be a bool, got {type(odd_generator).__name__}")
+        self.odd_generator = bool(odd_generator)
+        self._g_bias = None
+        if not isinstance(binary_output, (bool, np.bool_)):
+            raise TypeError(f"binary_output must be a bool, got {type(binary_output).__name__}")
+        self.binary_output = bool(binary_output)
+        self.ema = check_float(ema, "ema", nonnegative=True)
+        if self.ema >= 1:
+            raise ValueError(f"ema must be in [0, 1), got {ema!r}")
+        self._G_avg = None
+        if self.odd_generator:
+            bad = [type(layer).__name__ for layer in generator.layers if not isinstance(layer, _ODD_LAYERS)]
+            if bad:
+                raise ValueError(f"odd_generator needs a generator of linear layers and odd activations "
+                                 f"(Dense, Conv2d, ConvTranspose2d, AvgPool2d, Flatten, Tanh); it has {bad}")
+            self._g_bias = np.zeros(generator.params.shape, dtype=bool)
+            for _, name, o, sh in generator._blocks:  # (layer, name, flat offset, shape) of each block
+                if name == "bias":
+                    self._g_bias[o:o + int(np.prod(sh))] = True
+            generator.params[self._g_bias] = 0
         self.g_optimizer = self._opt(g_optimizer, "g_optimizer")
         self.d_optimizer = self._opt(d_optimizer, "d_optimizer")
         if self.g_optimizer is self.d_optimizer:
@@ -75,6 +134,7 @@ class Adversarial:
         self._latent = Generator(self.seed, STREAMS["latent"])
         self._interp = Generator(self.seed, STREAMS["interpolation"])
         self._batches = Generator(self.seed, STREAMS["batches"])
+        self._spins = Generator(self.seed, STREAMS["spins"])
         self._d_sn = bool(getattr(self.D, "_sn_layers", []))
         self._g_sn = bool(getattr(self.G, "_sn_layers", []))
         self._step = 0
@@ -89,13 +149,35 @@ class Adversarial:
 
     # ------------------------------------------------------------------ helpers
     def latent(self, n: int) -> np.ndarray:
-        """``n`` standard-normal latent vectors ``z`` (the next ones of the latent stream)."""
+        """``n`` standard-normal latent inputs ``z`` (the next ones of the latent stream; the last
+        ``global_latent`` channels constant over the lattice)."""
         n = check_int(n, "n", minimum=1, maximum=2**32)
-        return self._latent.normal((n,) + self.latent_shape).astype(self.dtype)
+        k = self.global_latent
+        if not k:
+            return self._latent.normal((n,) + self.latent_shape).astype(self.dtype)
+        C, H, W = self.latent_shape
+        z = np.empty((n, C, H, W), dtype=self.dtype)
+        z[:, :C - k] = self._latent.normal((n, C - k, H, W))
+        z[:, C - k:] = self._latent.normal((n, k, 1, 1))  # one value per sample and channel, at every site
+        return z
 
-    def sample(self, n: int) -> np.ndarray:
-        """``n`` generated samples ``G(z)``."""
-        return self.G.predict(self.latent(n))
+    def sample(self, n: int, averaged: bool = True) -> np.ndarray:
+        """``n`` generated samples ``G(z)`` (with ``ema``, of the averaged generator unless ``averaged=False``)."""
+        Z = self.latent(n)
+        if not (averaged and self._G_avg is not None):
+            return self.G.predict(Z)
+        keep = np.array(self.G.params, copy=True)
+        try:
+            self.G.params[:] = self._G_avg
+            return self.G.predict(Z)
+        finally:
+            self.G.params[:] = keep
+
+    @property
+    def averaged_params(self):
+        """The moving average of the generator's parameters (a copy; ``None`` before the first update or
+        without ``ema``)."""
+        return None if self._G_avg is None else self._G_avg.copy()
 
     def _check_real(self, X, name="X_real"):
         X = check_array(X, name, dtype=self.dtype)
@@ -116,6 +198,13 @@ class Adversarial:
         if not np.isfinite(Z).all():
             raise ValueError("Z must contain only finite values (found NaN or inf)")
         return Z
+
+    def _as_seen(self, X_fake):
+        """What the discriminator sees of generated samples: ``X_fake``, or spins drawn from it."""
+        if not self.binary_output:
+            return X_fake
+        u = self._spins.uniform(X_fake.shape)
+        return np.where(2.0 * u < 1.0 + np.clip(X_fake, -1.0, 1.0), 1.0, -1.0).astype(self.dtype)
 
     # ------------------------------------------------------------------ loss hooks (output gradients)
     def _d_terms(self, l_real, l_fake):
@@ -149,7 +238,7 @@ class Adversarial:
         Z = self._check_Z(Z, n)
         if self._d_sn:
             self.D.spectral_norm_step()  # one power iteration per discriminator step (torch: training mode)
-        X_fake = self.G.predict(Z)
+        X_fake = self._as_seen(self.G.predict(Z))
         both = np.concatenate([X_real, X_fake])
         out = {}
 
@@ -188,7 +277,10 @@ class Adversarial:
 
         # one forward pass of each network: G(Z), then D's input gradient only (no weight gradients)
         # as G's output gradient, then G's backward from its own forward state
-        grads = self.G.backward(Z, lambda X_fake: self.D.backward(X_fake, d_logits, param_grad=False).input)
+        grads = self.G.backward(Z, lambda X_fake: self.D.backward(self._as_seen(X_fake), d_logits,
+                                                                  param_grad=False).input)
+        if self._g_bias is not None:
+            grads.flat[self._g_bias] = 0  # the biases stay at zero (odd generator)
         return float(out["value"]), grads
 
     # ------------------------------------------------------------------ steps
@@ -205,6 +297,12 @@ class Adversarial:
             Z = self.latent(check_int(n, "n", minimum=1, maximum=2**32))
         value, grads = self.generator_gradients(Z)
         self.G.apply_gradients(grads, self.g_optimizer)
+        if self.ema > 0:
+            if self._G_avg is None:
+                self._G_avg = np.array(self.G.params, copy=True)
+            else:
+                self._G_avg *= self.ema
+                self._G_avg += (1.0 - self.ema) * self.G.params
         return value
 
     def step(self, X_real) -> dict:
@@ -283,7 +381,10 @@ class Adversarial:
     # ------------------------------------------------------------------ checkpoints
     def _settings(self) -> dict:
         return {"trainer": type(self).__name__, "G": self.G._config(), "D": self.D._config(),
-                "n_critic": self.n_critic, "seed": self.seed, **self._own_settings()}
+                "n_critic": self.n_critic, "seed": self.seed, "global_latent": self.global_latent,
+                "odd_generator": self.odd_generator, "binary_output": self.binary_output,
+                "ema": self.ema,
+                **self._own_settings()}
 
     def _own_settings(self) -> dict:
         return {}
@@ -294,6 +395,7 @@ class Adversarial:
 
         meta = {"settings": self._settings(), "step": self._step, "data": data_fingerprint,
                 "streams": {k: g.offset for k, g in (("latent", self._latent), ("interp", self._interp),
+                                                      ("spins", self._spins),
                                                       ("batches", self._batches))},
                 "history": self._history.history, "history_epochs": self._history.epoch,
                 "last_d": float(getattr(self, "_last_d", 0.0))}
@@ -303,6 +405,8 @@ class Adversarial:
             net._optimizer_arrays(opt, sub_meta, sub)
             meta[f"{tag}_optimizer"] = sub_meta["optimizer"]
             arrays.update({f"{tag}_{k}": v for k, v in sub.items()})
+        if self._G_avg is not None:
+            arrays["ema_params"] = self._G_avg
         return save_checkpoint(path, "physdl.generative.adversarial", meta, arrays)
 
     def load_checkpoint(self, path, data_fingerprint: str | None = None) -> None:
@@ -317,7 +421,7 @@ class Adversarial:
             raise ValueError(f"{p}: the checkpoint was written while training on other data")
         step, st = meta.get("step"), meta.get("streams", {})
         ok = lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**64  # noqa: E731
-        if not (ok(step) and isinstance(st, dict) and all(ok(st.get(k)) for k in ("latent", "interp", "batches"))):
+        if not (ok(step) and isinstance(st, dict) and all(ok(st.get(k)) for k in ("latent", "interp", "batches", "spins"))):
             raise ValueError(f"{p}: the checkpoint's step count or stream positions are invalid")
         h, he = meta.get("history", {}), meta.get("history_epochs", [])
         if not (isinstance(h, dict) and isinstance(he, list) and len(he) == step):
@@ -329,7 +433,14 @@ class Adversarial:
             net.params[:] = _files.real_array(p, sub, "params", net.params.shape)
             net._sn_restore(p, sub)
             net._restore_optimizer(p, {"optimizer": meta.get(f"{tag}_optimizer")}, sub, opt)
+        from ..nn import _files
+
+        self._G_avg = (np.array(_files.real_array(p, arrays, "ema_params", self.G.params.shape), dtype=self.G.params.dtype)
+                       if "ema_params" in arrays else None)
+        if self.ema > 0 and step > 0 and self._G_avg is None:
+            raise ValueError(f"{p}: the checkpoint lacks the generator's moving average")
         self._latent.offset, self._interp.offset, self._batches.offset = st["latent"], st["interp"], st["batches"]
+        self._spins.offset = st["spins"]
         self._history = History()
         self._history.history = {k: [float(x) for x in v] for k, v in h.items()}
         self._history.epoch = [int(e) for e in he]
