@@ -173,10 +173,11 @@ def _built_rows(name, good: bool) -> list[Row]:
                 "-18.061785; expected rel. error > 5e-02", "book lines 4120-4140", True)]
         return _rows(raw, quick=True)
     if name == "generative_gan":
-        from physdl.tour.generative_tour import _ising_row
+        from physdl.tour.generative_tour import _abs_m_row, _ising_row, ising_summary
 
         mc = _ising(-1.45, 0.05)
-        return [_ising_row(16, 2.27, 60, mc, _ising(-1.45 if good else -1.30, 0.05, seed=1))]
+        summ = ising_summary(mc, _ising(-1.45 if good else -1.30, 0.05, seed=1))
+        return [_ising_row(16, 2.27, 60, summ), _abs_m_row(16, 2.27, summ)]
     if name == "phases":
         from physdl.tour.phases_tour import _rows
 
