@@ -352,8 +352,8 @@ def test_headline_states_the_numbers_against_the_exact_values():
     text = headline(_fake_result())
     assert "mean of 3 training seeds [0, 1, 2]" in text
     # (2.3 - 2.269185) / 0.03 = +1.0 errors; (3.5 - 3.640957) / 0.07 = -2.0 errors
-    assert "FC  square     T_c = 2.3000 ± 0.0300  (exact 2.2692, +1.0 sigma)" in text
-    assert "CNN triangular T_c = 3.5000 ± 0.0700  (exact 4/ln 3 = 3.6410, -2.0 sigma)" in text
+    assert "FC  square     T_c = 2.300 ± 0.030  (exact 2.2692, +1.0 sigma)" in text
+    assert "CNN triangular T_c = 3.500 ± 0.070  (exact 4/ln 3 = 3.6410, -2.0 sigma)" in text
     assert "spread over training seeds" in text
     assert "| 8 | 0.4300 ± 0.0100 |" in text and "max |corr(u_i, m)| = 0.990" in text
 

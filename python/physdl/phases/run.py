@@ -359,6 +359,8 @@ def headline(res: dict) -> str:
     beta_c table against the finite-size specific-heat peaks and beta_c; the three-unit network's
     correlation with the magnetisation.
     """
+    from ..stats import format_value_error
+
     st = res["settings"]
     seeds = next(iter(res["classifier"].values()), {}).get("network_seeds", [])
     lines = [f"physdl phases ({'quick' if res.get('quick') else 'full'} settings, seed {res.get('seed', 0)}): "
@@ -367,10 +369,11 @@ def headline(res: dict) -> str:
              f"Phase classifier trained on the square lattice (Fig. 8.1), crossing of P(disordered) = 1/2, mean of "
              f"{len(seeds)} training seeds {seeds}:"]
     for kind, r in res["classifier"].items():
-        lines.append(f"  {kind.upper():3s} square     T_c = {r['Tc_square']:.4f} ± {r['Tc_square_err']:.4f}  "
+        lines.append(f"  {kind.upper():3s} square     T_c = {format_value_error(r['Tc_square'], r['Tc_square_err'])}  "
                      f"(exact {TC_SQUARE:.4f}, {_sigmas(r['Tc_square'], r['Tc_square_err'], TC_SQUARE)}); "
                      f"test accuracy {r['test_accuracy']:.3f}")
-        lines.append(f"  {kind.upper():3s} triangular T_c = {r['Tc_triangular']:.4f} ± {r['Tc_triangular_err']:.4f}  "
+        lines.append(f"  {kind.upper():3s} triangular T_c = "
+                     f"{format_value_error(r['Tc_triangular'], r['Tc_triangular_err'])}  "
                      f"(exact 4/ln 3 = {TC_TRIANGULAR:.4f}, "
                      f"{_sigmas(r['Tc_triangular'], r['Tc_triangular_err'], TC_TRIANGULAR)})")
     lines.append("  (errors: bootstrap over the test configurations and the spread over training seeds, in quadrature)")
