@@ -368,21 +368,24 @@ def test_checkpoint_refused_naming_the_file(tmp_path):
         RBM.load(tmp_path / "missing")
 
 
-def test_fit_blas_threads_limit_changes_nothing_but_speed():
-    """fit limits BLAS to one thread by default; the machine trained with BLAS left alone (its
-    default threads) and with two BLAS threads is the same bit for bit."""
+def test_fit_blas_threads_limit_changes_nothing_but_speed(threads):
+    """One BLAS thread with the kernel's loops on two threads, the default (BLAS on the core's two
+    threads, the loops on one) and two BLAS threads with one core thread train the same machine bit
+    for bit, at a size where the kernel's loops are threaded; the core's thread count is restored."""
     from threadpoolctl import threadpool_info
 
     rng = np.random.default_rng(3)
-    X = (rng.random((400, 64)) < 0.3).astype(np.float32)
+    X = (rng.random((400, 200)) < 0.3).astype(np.float32)
     out = []
-    for bt in (1, None, 2):
-        r = RBM(64, 48, units="binary", dtype=np.float32, seed=5)
-        r.fit(X, epochs=2, batch_size=50, monitor=False, blas_threads=bt)
-        out.append((r.W.copy(), r.b.copy(), r.c.copy()))
+    for nt, bt in ((2, 1), (2, None), (1, 2)):
+        physdl.set_num_threads(nt)
+        r = RBM(200, 160, units="binary", dtype=np.float32, seed=5)
+        r.fit(X, epochs=2, batch_size=100, monitor=False, blas_threads=bt)
+        assert physdl.get_num_threads() == nt
+        out.append((r.W.copy(), r.b.copy(), r.c.copy(), r._chains.copy()))
     for o in out[1:]:
         for a, b in zip(out[0], o):
             assert np.array_equal(a, b)
     assert any(i["user_api"] == "blas" for i in threadpool_info())
     with pytest.raises(ValueError, match="blas_threads"):
-        RBM(64, 8, units="binary").fit(X, epochs=1, blas_threads=0)
+        RBM(200, 8, units="binary").fit(X, epochs=1, blas_threads=0)

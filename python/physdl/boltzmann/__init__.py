@@ -396,7 +396,7 @@ class RBM:
 
     def fit(self, data, epochs: int = 10, learning_rate: float = 0.01, batch_size: int = 100, k: int = 1,
             method: str = "pcd", n_chains: int | None = None, monitor=None, progress: bool = False,
-            checkpoint=None, backend: str | None = None, blas_threads: int | None = 1) -> "RBM":
+            checkpoint=None, backend: str | None = None, blas_threads: int | None = None) -> "RBM":
         """Train by stochastic gradient ascent on the log-likelihood (eq. 6.18-6.19).
 
         Parameters
@@ -412,12 +412,14 @@ class RBM:
         checkpoint : path, optional
             ``save`` after every epoch (resume with :meth:`load` and another ``fit``).
         blas_threads : int or None
-            BLAS threads during training (default 1; threadpoolctl).  The epoch's products are
-            100-200 rows thin: with OpenBLAS's two threads an epoch at 400 x 400 took 1.4 s instead of
-            0.12 s whenever another process used one of the two cores.  The kernel's own threads
-            (:func:`physdl.set_num_threads`) still share the sampling.  ``None`` leaves BLAS alone.
+            BLAS threads during training (threadpoolctl); default: the core's thread count
+            (:func:`physdl.set_num_threads`).  When BLAS has more than one thread the kernel's own
+            loops (sampling, sigmoids) run on one: the two thread pools side by side compete for the
+            cores (an epoch at 400 x 400 took 1.4 s instead of 0.12 s with two of each on two cores),
+            while the products alone on two BLAS threads make it 0.082 s.  The result is the same
+            bit for bit whatever the threads (tested).
         """
-        from .._config import blas_limit
+        from .._config import blas_limit, get_num_threads, set_num_threads
 
         data = self.check_data(data, "data")
         epochs = check_int(epochs, "epochs", minimum=1)
@@ -430,8 +432,16 @@ class RBM:
             mon = None
         else:
             mon = data[:256] if monitor is None else self.check_data(monitor, "monitor")
-        with blas_limit(blas_threads):
-            return self._fit(data, epochs, lr, bs, k, method, nc, mon, progress, checkpoint, backend)
+        threads = get_num_threads()
+        bt = threads if blas_threads is None else check_int(blas_threads, "blas_threads", minimum=1, maximum=4096)
+        with blas_limit(bt):
+            if bt == 1 or threads == 1:
+                return self._fit(data, epochs, lr, bs, k, method, nc, mon, progress, checkpoint, backend)
+            set_num_threads(1)  # the products take the threads; the kernel's loops run on one
+            try:
+                return self._fit(data, epochs, lr, bs, k, method, nc, mon, progress, checkpoint, backend)
+            finally:
+                set_num_threads(threads)
 
     def _fit(self, data, epochs, lr, bs, k, method, nc, mon, progress, checkpoint, backend) -> "RBM":
         n = data.shape[0]
