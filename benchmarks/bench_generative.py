@@ -149,9 +149,9 @@ def _blas_floor(B=256, n=200):
 
 
 # ---------------------------------------------------------------------------------------------------
-# Convolutional WGAN-GP on 16x16 Ising configurations: generator ising_generator(16) (latent 16 projected
-# onto 8 feature maps of the lattice, periodic 3x3 convolutions 8-16-1, tanh), critic ising_critic(16,
-# width=8) (periodic 3x3 convolutions 1-8-8, softplus, 2x2 average pooling, dense 512-1), batch 64.
+# Convolutional WGAN-GP on 16x16 Ising configurations: generator ising_generator(16) (per-site noise,
+# 4 channels, periodic 3x3 convolutions 4-16-16-1, tanh), critic ising_critic(16, width=8) (periodic 3x3
+# convolutions 1-8-8, softplus, 2x2 average pooling, dense 512-1), batch 64.
 
 CONV_L, CONV_B = 16, 64
 
@@ -228,27 +228,40 @@ def test_conv_wgan_gp_iteration(benchmark, impl):
 def _conv_floor_products(B=CONV_B, L=CONV_L):
     """The products of one convolutional WGAN-GP iteration written as im2col matrix products, (m, k, n).
 
-    A 3x3 convolution ``cin -> cout`` on ``P = B L^2`` positions: forward ``(P, 9 cin) x (9 cin, cout)``,
-    input gradient ``(P, cout) x (cout, 9 cin)``, weight gradient ``(cout, P) x (P, 9 cin)``; the latent
-    projection ``(B, 16) x (16, 8 L^2)``; the critic's dense layer ``(B, 8 (L/2)^2) x (., 1)``.  The same
-    passes as the MLP's floor (:func:`_floor_products`).  Pooling, activations, padding copies and the
-    im2col gathers themselves are left out, so this floor is lower than any im2col implementation's
-    time; physdl's unit-stride convolutions form no im2col matrix (direct convolution on padded planes
-    with the accumulators in vector registers), so they can run below it.
+    Read from the benchmarked networks' layers (so the floor follows the architecture): a ``kh x kw``
+    unit-stride convolution ``cin -> cout`` on ``P = B L^2`` positions is forward ``(P, kh kw cin) x
+    (kh kw cin, cout)``, input gradient ``(P, cout) x (cout, kh kw cin)``, weight gradient ``(cout, P) x
+    (P, kh kw cin)``; a dense layer ``(B, n_in) x (n_in, n_out)`` and its two gradients.  The same passes
+    as the MLP's floor (:func:`_floor_products`).  Pooling, activations, padding copies and the im2col
+    gathers themselves are left out, so this floor is lower than any im2col implementation's time;
+    physdl's unit-stride convolutions form no im2col matrix (direct convolution on padded planes with
+    the accumulators in vector registers), so they can run below it.
     """
     P = lambda n: n * L * L  # noqa: E731
-    fd = 8 * (L // 2) ** 2
-    crit = [("conv", 1, 8), ("conv", 8, 8), ("dense", fd, 1)]
-    gen = [("proj", 16, 8 * L * L), ("conv", 8, 16), ("conv", 16, 1)]
+
+    def products_of(model):
+        out = []
+        for layer in model.layers:
+            if isinstance(layer, nn.Conv2d):
+                kh, kw = layer.kernel_size
+                if tuple(layer.stride) != (1, 1):
+                    raise ValueError("the floor counts unit-stride convolutions only")
+                out.append(("conv", kh * kw * layer.in_channels, layer.out_channels))
+            elif isinstance(layer, nn.Dense):
+                out.append(("dense", layer.n_in, layer.n_out))
+        return out
+
+    crit = products_of(generative.ising_critic(L, width=8))
+    gen = products_of(generative.ising_generator(L))
 
     def fwd(net, n):
-        return [(P(n), 9 * a, b) if t == "conv" else (n, a, b) for t, a, b in net]
+        return [(P(n), a, b) if t == "conv" else (n, a, b) for t, a, b in net]
 
     def wgrad(net, n):
-        return [(b, P(n), 9 * a) if t == "conv" else (a, n, b) for t, a, b in net]
+        return [(b, P(n), a) if t == "conv" else (a, n, b) for t, a, b in net]
 
     def dx(net, n, first=True):
-        return [(P(n), b, 9 * a) if t == "conv" else (n, b, a) for t, a, b in (net if first else net[1:])]
+        return [(P(n), b, a) if t == "conv" else (n, b, a) for t, a, b in (net if first else net[1:])]
 
     out = fwd(gen, B) + fwd(crit, 2 * B) + wgrad(crit, 2 * B) + dx(crit, 2 * B, False)
     out += fwd(crit, B) + dx(crit, B) + fwd(crit, B) + wgrad(crit, B) * 2 + dx(crit, B) * 2
