@@ -106,10 +106,10 @@ def _product_threads(blas_threads=None):
         yield
         return
     threads = get_num_threads()
-    bt = threads if blas_threads is None else check_int(blas_threads, "blas_threads", minimum=1, maximum=4096)
+    bt = threads if blas_threads is None else blas_threads
     _PRODUCT_THREADS.append(bt)
     try:
-        with blas_limit(bt):
+        with blas_limit(bt):  # validates bt (named blas_threads)
             if bt == 1 or threads == 1:
                 yield
                 return
@@ -468,9 +468,7 @@ class RBM:
             mon = None
         else:
             mon = data[:256] if monitor is None else self.check_data(monitor, "monitor")
-        if blas_threads is not None:
-            check_int(blas_threads, "blas_threads", minimum=1, maximum=4096)
-        with _product_threads(blas_threads):
+        with _product_threads(blas_threads):  # checks blas_threads before any kernel runs
             return self._fit(data, epochs, lr, bs, k, method, nc, mon, progress, checkpoint, backend)
 
     def _fit(self, data, epochs, lr, bs, k, method, nc, mon, progress, checkpoint, backend) -> "RBM":
