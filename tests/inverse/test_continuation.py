@@ -104,11 +104,55 @@ def test_spm_discrepancy_choice_estimates_the_noise_and_beats_the_elbow_at_large
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason="issue 15's goal (L1 error < 5% at noise 1e-4 at the elbow's lambda) is not "
-                   "reached: 5.8% at the elbow, which is also the best lambda of the scan")
+                   "reached: 5.8% at the elbow, which is also the best lambda of the scan; the data resolve 15 IR "
+                   "coefficients, whose best non-negative spectrum is 8.8% off (see the floor test above)")
 def test_spm_semicircle_goal_five_percent_at_noise_1e_4(semicircle_problem):
     b, G, exact = semicircle_problem
     scan = spm_lambda_scan(b, add_noise(G, 1e-4, seed=1))
     assert spectral_error(b.omega, scan.chosen.rho, exact) < 0.05
+
+
+def _best_nonnegative_l1(basis, exact, k):
+    """min int |rho - exact| d omega over rho >= 0 in the span of the first k IR functions with
+    int rho = 1: a linear programme (HiGHS), the best any method could do knowing those k
+    coefficients and nothing else."""
+    import scipy.optimize
+    import scipy.sparse as sp
+
+    sw = np.sqrt(basis.w_omega)
+    B = basis.v[:, :k] / sw[:, None]
+    m = B.shape[0]
+    eye = sp.identity(m, format="csr")
+    A_ub = sp.vstack([sp.hstack([sp.csr_matrix(B), -eye]), sp.hstack([sp.csr_matrix(-B), -eye]),
+                      sp.hstack([sp.csr_matrix(-B), sp.csr_matrix((m, m))])], format="csr")
+    b_ub = np.concatenate([exact, -exact, np.zeros(m)])
+    A_eq = np.concatenate([basis.v[:, :k].T @ sw, np.zeros(m)])[None]
+    res = scipy.optimize.linprog(np.concatenate([np.zeros(k), basis.w_omega]), A_ub=A_ub, b_ub=b_ub, A_eq=A_eq,
+                                 b_eq=[1.0], bounds=[(None, None)] * k + [(0, None)] * m, method="highs")
+    assert res.status == 0, res.message
+    return float(res.fun)
+
+
+def test_spm_semicircle_beats_the_floor_of_the_coefficients_the_data_resolve(semicircle_problem):
+    """Why the semicircle's error stays near 5.8% at noise 1e-4 (the issue asks for 5%): the data fix
+    only the IR coefficients whose signal |s_l x_l| exceeds the noise per coefficient, sigma sqrt(d tau)
+    (the weighted tau grid makes U orthonormal).  The best non-negative spectrum built from those alone is
+    the linear programme's optimum; with four coefficients more, known exactly, it is still above 5%.
+    SpM's L1 prior with rho >= 0 and the sum rule must supply the rest, and it does better than the
+    resolved coefficients alone, but a 5% error needs coefficients far below the noise."""
+    b, G, exact = semicircle_problem
+    sigma = 1e-4
+    x_exact = b.v.T @ (np.sqrt(b.w_omega) * exact)
+    noise = sigma * np.sqrt(b.tau[1] - b.tau[0])
+    k = int(np.nonzero(np.abs(b.s * x_exact) > noise)[0].max()) + 1
+    floor = _best_nonnegative_l1(b, exact, k)
+    floor_more = _best_nonnegative_l1(b, exact, k + 4)
+    full = _best_nonnegative_l1(b, exact, b.size)
+    err = spectral_error(b.omega, spm_lambda_scan(b, add_noise(G, sigma, seed=1)).chosen.rho, exact)
+    # measured: k = 15, floors 0.088 (15), 0.060 (19), 0.031 (all 32 functions); SpM 0.058
+    assert 12 <= k <= 18, k
+    assert floor > floor_more > 0.05 > full
+    assert err < floor
 
 
 def test_spm_admm_reaches_the_constrained_optimum_of_a_small_problem():
