@@ -43,6 +43,21 @@ __all__ = [
 ]
 
 
+def _kernel_exponents(tau, omega, beta):
+    """Validated grids as ``omega[None, :]`` and the exponents (e, d) of both kernels, chosen by the sign
+    of omega so that neither overflows: omega >= 0: e = -tau omega, d = -beta omega; omega < 0:
+    e = (beta - tau) omega, d = beta omega (K_F = e^e / (1 + e^d), K_B = |omega| e^e / (1 - e^d))."""
+    beta = check_float(beta, "beta", positive=True)
+    tau = check_array(np.atleast_1d(tau), "tau", dtype=np.float64, ndim=1, finite=True)
+    omega = check_array(np.atleast_1d(omega), "omega", dtype=np.float64, ndim=1, finite=True)
+    if np.any((tau < 0) | (tau > beta)):
+        raise ValueError("tau must lie in [0, beta]")
+    t = tau[:, None]
+    w = omega[None, :]
+    pos = w >= 0
+    return w, np.where(pos, -t * w, (beta - t) * w), np.where(pos, -beta * w, beta * w)
+
+
 def fermionic_kernel(tau, omega, beta) -> np.ndarray:
     """K(tau, omega) = e^{-tau omega} / (1 + e^{-beta omega}), evaluated without overflow; shape (len(tau), len(omega)).
 
@@ -52,17 +67,7 @@ def fermionic_kernel(tau, omega, beta) -> np.ndarray:
     >>> float(fermionic_kernel([0.0], [0.0], 10.0)[0, 0])
     0.5
     """
-    beta = check_float(beta, "beta", positive=True)
-    tau = check_array(np.atleast_1d(tau), "tau", dtype=np.float64, ndim=1, finite=True)
-    omega = check_array(np.atleast_1d(omega), "omega", dtype=np.float64, ndim=1, finite=True)
-    if np.any((tau < 0) | (tau > beta)):
-        raise ValueError("tau must lie in [0, beta]")
-    t = tau[:, None]
-    w = omega[None, :]
-    # omega >= 0: e^{-tau w} / (1 + e^{-beta w});  omega < 0: e^{(beta - tau) w} / (1 + e^{beta w})
-    pos = w >= 0
-    e = np.where(pos, -t * w, (beta - t) * w)
-    d = np.where(pos, -beta * w, beta * w)
+    _, e, d = _kernel_exponents(tau, omega, beta)
     return np.exp(e) / (1.0 + np.exp(d))
 
 
@@ -74,16 +79,7 @@ def bosonic_kernel(tau, omega, beta) -> np.ndarray:
     >>> float(bosonic_kernel([0.0], [0.0], 4.0)[0, 0])
     0.25
     """
-    beta = check_float(beta, "beta", positive=True)
-    tau = check_array(np.atleast_1d(tau), "tau", dtype=np.float64, ndim=1, finite=True)
-    omega = check_array(np.atleast_1d(omega), "omega", dtype=np.float64, ndim=1, finite=True)
-    if np.any((tau < 0) | (tau > beta)):
-        raise ValueError("tau must lie in [0, beta]")
-    t = tau[:, None]
-    w = omega[None, :]
-    pos = w >= 0
-    e = np.where(pos, -t * w, (beta - t) * w)
-    d = np.where(pos, -beta * w, beta * w)
+    w, e, d = _kernel_exponents(tau, omega, beta)
     with np.errstate(invalid="ignore", divide="ignore"):
         k = np.abs(w) * np.exp(e) / (-np.expm1(d))
     return np.where(w == 0, 1.0 / beta, k)

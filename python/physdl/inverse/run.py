@@ -92,6 +92,39 @@ def run_inverse(out="physdl-inverse", quick: bool = False, seed: int = 0, progre
     return res
 
 
+def _tikhonov_panels(plt, path, name, curves, summary, gcv):
+    """The Picard plot, the error against alpha (Morozov's and, with ``gcv``, GCV's alpha marked) and
+    solutions across alpha, for one test problem; saved to ``path``, which is returned."""
+    grid, errs, t, y, prob = curves
+    d = picard(prob.J, y)
+    fig, ax = plt.subplots(1, 3, figsize=(13, 3.6))
+    ax[0].semilogy(d["mu"], ".-", label="mu_p")
+    ax[0].semilogy(d["coef"], "x", label="|u_p . y|")
+    ax[0].semilogy(d["ratio"], "o", ms=3, label="ratio")
+    ax[0].set_title(f"Picard plot ({name}, noise 1e-3)")
+    ax[0].set_xlabel("singular index p")
+    ax[0].set_ylabel("magnitude")
+    ax[0].legend()
+    ax[1].loglog(grid, errs)
+    ax[1].axvline(summary["alpha_morozov"], color="r", ls="--", label="Morozov")
+    if gcv:
+        ax[1].axvline(summary["alpha_gcv"], color="g", ls=":", label="GCV")
+    ax[1].set_xlabel("alpha")
+    ax[1].set_ylabel("relative error")
+    ax[1].legend()
+    for a in (1e-8, summary["alpha_morozov"], 1e-1):
+        ax[2].plot(prob.grid, t.solve(a), label=f"alpha={a:.1e}")
+    ax[2].plot(prob.grid, prob.x_exact, "k--", label="exact")
+    ax[2].set_ylim(-1, 3)
+    ax[2].set_xlabel("t")
+    ax[2].set_ylabel("solution x(t)")
+    ax[2].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
 def _plots(out, res, path):
     try:
         import matplotlib
@@ -101,59 +134,9 @@ def _plots(out, res, path):
     except ImportError:  # pragma: no cover
         return []
     figs = []
-    grid, errs, t, y, prob = res["shaw_curves"]
-    d = picard(prob.J, y)
-    fig, ax = plt.subplots(1, 3, figsize=(13, 3.6))
-    ax[0].semilogy(d["mu"], ".-", label="mu_p")
-    ax[0].semilogy(d["coef"], "x", label="|u_p . y|")
-    ax[0].semilogy(d["ratio"], "o", ms=3, label="ratio")
-    ax[0].set_title("Picard plot (Shaw, noise 1e-3)")
-    ax[0].set_xlabel("singular index p")
-    ax[0].set_ylabel("magnitude")
-    ax[0].legend()
-    ax[1].loglog(grid, errs)
-    ax[1].axvline(res["shaw"]["alpha_morozov"], color="r", ls="--", label="Morozov")
-    ax[1].axvline(res["shaw"]["alpha_gcv"], color="g", ls=":", label="GCV")
-    ax[1].set_xlabel("alpha")
-    ax[1].set_ylabel("relative error")
-    ax[1].legend()
-    for a in (1e-8, res["shaw"]["alpha_morozov"], 1e-1):
-        ax[2].plot(prob.grid, t.solve(a), label=f"alpha={a:.1e}")
-    ax[2].plot(prob.grid, prob.x_exact, "k--", label="exact")
-    ax[2].set_ylim(-1, 3)
-    ax[2].set_xlabel("t")
-    ax[2].set_ylabel("solution x(t)")
-    ax[2].legend(fontsize=7)
-    fig.tight_layout()
-    figs.append(out / "inverse_tikhonov.png")
-    fig.savefig(figs[-1], dpi=90)
-    plt.close(fig)
-    grid, errs, t, y, prob = res["phillips_curves"]
-    d = picard(prob.J, y)
-    fig, ax = plt.subplots(1, 3, figsize=(13, 3.6))
-    ax[0].semilogy(d["mu"], ".-", label="mu_p")
-    ax[0].semilogy(d["coef"], "x", label="|u_p . y|")
-    ax[0].semilogy(d["ratio"], "o", ms=3, label="ratio")
-    ax[0].set_title("Picard plot (Phillips, noise 1e-3)")
-    ax[0].set_xlabel("singular index p")
-    ax[0].set_ylabel("magnitude")
-    ax[0].legend()
-    ax[1].loglog(grid, errs)
-    ax[1].axvline(res["phillips"]["alpha_morozov"], color="r", ls="--", label="Morozov")
-    ax[1].set_xlabel("alpha")
-    ax[1].set_ylabel("relative error")
-    ax[1].legend()
-    for a in (1e-8, res["phillips"]["alpha_morozov"], 1e-1):
-        ax[2].plot(prob.grid, t.solve(a), label=f"alpha={a:.1e}")
-    ax[2].plot(prob.grid, prob.x_exact, "k--", label="exact")
-    ax[2].set_ylim(-1, 3)
-    ax[2].set_xlabel("t")
-    ax[2].set_ylabel("solution x(t)")
-    ax[2].legend(fontsize=7)
-    fig.tight_layout()
-    figs.append(out / "inverse_phillips.png")
-    fig.savefig(figs[-1], dpi=90)
-    plt.close(fig)
+    for key, name, gcv in (("shaw", "Shaw", True), ("phillips", "Phillips", False)):
+        figs.append(_tikhonov_panels(plt, out / f"inverse_{'tikhonov' if key == 'shaw' else key}.png", name,
+                                     res[f"{key}_curves"], res[key], gcv))
     fig, ax = plt.subplots(figsize=(5, 3.6))
     ax.semilogx(path.alphas, path.coefs)
     ax.set_xlabel("alpha")
