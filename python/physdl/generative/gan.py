@@ -71,6 +71,15 @@ class Adversarial:
         straight-through estimate, exact in the mean for a discriminator linear in its input, since
         ``<s> = x``).  Real and generated samples then differ only in their correlations, not in
         ``|x| < 1``.
+    binary_gradient : {"straight_through", "exact"}, default "straight_through"
+        The generator's output gradient with ``binary_output``.  ``"straight_through"``: the
+        discriminator's input gradient at ``s`` (one backward pass; biased for a discriminator that is
+        nonlinear in its input, whose local slope at ``s`` is not its change when a spin jumps by 2).
+        ``"exact"``: the unbiased estimate of ``d/dx_i <f(D(s))>_s`` for independent spins,
+        ``(1/2) <f(D(s^{i+})) - f(D(s^{i-}))>`` with ``s^{i+-}`` the spins with site ``i`` set to
+        ``+-1`` (``f`` the generator loss's function of ``D``), from the drawn ``s`` and ``s`` with
+        site ``i`` flipped: one discriminator forward pass per site and sample, batched over all of
+        them (in chunks of about ``2**20`` inputs) without a loop over sites or samples.
     ema : float in [0, 1), default 0
         When positive, an exponential moving average of the generator's parameters is kept,
         ``avg <- ema avg + (1 - ema) params`` after every generator update (started at the first);
@@ -82,7 +91,8 @@ class Adversarial:
 
     def __init__(self, generator, discriminator, g_optimizer: Optimizer | None = None,
                  d_optimizer: Optimizer | None = None, n_critic: int = 1, seed: int = 0, global_latent: int = 0,
-                 odd_generator: bool = False, binary_output: bool = False, ema: float = 0.0):
+                 odd_generator: bool = False, binary_output: bool = False, ema: float = 0.0,
+                 binary_gradient: str = "straight_through"):
         for name, net in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(net, Sequential):
                 raise TypeError(f"{name} must be a physdl.nn.Sequential, got {type(net).__name__}")
@@ -111,6 +121,9 @@ class Adversarial:
         if not isinstance(binary_output, (bool, np.bool_)):
             raise TypeError(f"binary_output must be a bool, got {type(binary_output).__name__}")
         self.binary_output = bool(binary_output)
+        self.binary_gradient = check_choice(binary_gradient, "binary_gradient", ("straight_through", "exact"))
+        if self.binary_gradient == "exact" and not self.binary_output:
+            raise ValueError('binary_gradient="exact" needs binary_output=True (it is the gradient through drawn spins)')
         self.ema = check_float(ema, "ema", nonnegative=True)
         if self.ema >= 1:
             raise ValueError(f"ema must be in [0, 1), got {ema!r}")
@@ -215,6 +228,10 @@ class Adversarial:
         """Generator objective and its gradient with respect to ``D(G(z))``."""
         raise NotImplementedError
 
+    def _g_values(self, l_fake):
+        """The generator objective's terms per sample, ``f(D(G(z)))`` (the objective is their mean)."""
+        raise NotImplementedError
+
     def _d_extra(self, X_real, X_fake, eps):
         return 0.0, None
 
@@ -277,11 +294,157 @@ class Adversarial:
 
         # one forward pass of each network: G(Z), then D's input gradient only (no weight gradients)
         # as G's output gradient, then G's backward from its own forward state
-        grads = self.G.backward(Z, lambda X_fake: self.D.backward(self._as_seen(X_fake), d_logits,
-                                                                  param_grad=False).input)
+        if self.binary_gradient == "exact":
+            def d_output(X_fake):
+                out["value"], dX = self._exact_binary_gradient(self._as_seen(X_fake))
+                return dX
+        else:
+            def d_output(X_fake):
+                return self.D.backward(self._as_seen(X_fake), d_logits, param_grad=False).input
+        grads = self.G.backward(Z, d_output)
         if self._g_bias is not None:
             grads.flat[self._g_bias] = 0  # the biases stay at zero (odd generator)
         return float(out["value"]), grads
+
+    _FLIP_CHUNK = 2**20  # discriminator inputs (values) per forward pass of the flipped configurations
+
+    def _exact_binary_gradient(self, S):
+        """Generator objective ``<f(D(s))>`` on the spins ``S`` and its exact-in-the-mean output gradient
+        ``(1/n) (1/2) s_i (f(D(s)) - f(D(s with site i flipped)))`` (see ``binary_gradient``)."""
+        n = S.shape[0]
+        flat = S.reshape(n, -1)
+        plan = self._flip_plan()
+        if plan is None:
+            l0, l1 = self._flipped_logits_generic(S)
+        else:
+            l0, l1 = self._flipped_logits_local(S, plan)
+        f0, f1 = self._g_values(l0), self._g_values(l1)
+        dX = 0.5 / n * flat * (f0[:, None] - f1)
+        return float(f0.mean()), dX.reshape(S.shape).astype(self.dtype)
+
+    def _flipped_logits_generic(self, S):
+        """``D(s)`` (n,) and ``D(s with site i flipped)`` (n, N) by forward passes of the whole flipped
+        configurations, a block of samples (or of one sample's sites) per pass."""
+        n, shape = S.shape[0], S.shape[1:]
+        N = int(np.prod(shape))
+        flat = S.reshape(n, N)
+        l0 = self.D.predict(S).astype(np.float64).reshape(n)
+        l1 = np.empty((n, N))
+        per = max(1, self._FLIP_CHUNK // N)  # flipped configurations per pass
+        if per >= N:  # whole samples per pass, every site of each
+            rows = per // N
+            flip = 1.0 - 2.0 * np.eye(N, dtype=self.dtype)  # row i: site i flipped
+            for b0 in range(0, n, rows):
+                blk = flat[b0:b0 + rows]
+                Sf = (blk[:, None, :] * flip[None]).reshape((-1,) + shape)
+                l1[b0:b0 + rows] = self.D.predict(Sf).astype(np.float64).reshape(blk.shape[0], N)
+        else:  # large inputs: part of one sample's sites per pass
+            for b in range(n):
+                for i0 in range(0, N, per):
+                    k = min(per, N - i0)
+                    Sf = np.repeat(flat[b:b + 1], k, axis=0)
+                    Sf[np.arange(k), i0 + np.arange(k)] *= -1
+                    l1[b, i0:i0 + k] = self.D.predict(Sf.reshape((k,) + shape)).astype(np.float64).reshape(k)
+        return l0, l1
+
+    def _flip_plan(self):
+        """For a discriminator ``(1, H, W) ->`` periodic stride-1 "same" convolutions and elementwise
+        activations ``->`` a global average pool ``->`` any tail (no spectral normalisation): the pieces
+        of the local evaluation of flipped configurations, or ``None`` (the generic path).
+
+        A flip at site ``i`` moves the features before the pool only in the window of sites within
+        ``r`` of ``i`` (``r`` the convolutions' summed radii, per axis).  Sites whose rows are more
+        than ``2r`` apart (or columns) have disjoint windows that neither's flip reaches, so they are
+        flipped together in one configuration: the sites are coloured so that each colour's sites are
+        pairwise that far apart, one configuration per colour and sample goes through the convolutions,
+        and each site's pooled features are the unflipped ones plus its window's change over ``H W``."""
+        if hasattr(self, "_plan"):
+            return self._plan
+        from scipy import sparse
+
+        from .. import nn
+
+        self._plan = None
+        D, layers = self.D, self.D.layers
+        if self._d_sn or len(D.input_shape) != 3 or D.input_shape[0] != 1:
+            return None
+        H, W = D.input_shape[1:]
+        elementwise = (nn.Tanh, nn.Softplus, nn.Sigmoid, nn.ReLU)
+        r = [0, 0]
+        k = 0
+        while k < len(layers) and isinstance(layers[k], (nn.Conv2d,) + elementwise):
+            c = layers[k]
+            if isinstance(c, nn.Conv2d):
+                kh, kw = c.kernel_size
+                if (c.stride != (1, 1) or kh % 2 == 0 or kw % 2 == 0 or c.padding != (kh // 2, kw // 2)
+                        or c.padding_mode != "periodic"):
+                    return None
+                r = [r[0] + kh // 2, r[1] + kw // 2]
+            k += 1
+        if (k == 0 or k + 1 >= len(layers) or not isinstance(layers[k], nn.AvgPool2d)
+                or layers[k].kernel_size != (H, W) or not isinstance(layers[k + 1], nn.Flatten)):
+            return None
+
+        def classes(n, d):  # colour of each of n sites on a ring, same colours more than d - 1 apart
+            q = max(1, n // d) if n >= 2 * d else 1  # blocks of >= d consecutive sites
+            if q == 1:
+                return np.arange(n), n
+            starts = (np.arange(q + 1) * n) // q
+            out = np.empty(n, dtype=np.int64)
+            for b in range(q):
+                out[starts[b]:starts[b + 1]] = np.arange(starts[b + 1] - starts[b])
+            return out, int(np.max(np.diff(starts)))
+
+        (cy, ky), (cx, kx) = classes(H, 2 * r[0] + 1), classes(W, 2 * r[1] + 1)
+        if ky * kx >= H * W:  # nothing to share: the generic path is as fast
+            return None
+        colour = (cy[:, None] * kx + cx[None, :]).reshape(-1)  # (N,)
+        K, N = ky * kx, H * W
+        flips = np.ones((K, N), dtype=self.dtype)
+        flips[colour, np.arange(N)] = -1
+        # the window of each site: rows -> (colour of the site, position) of the flipped configurations
+        y, x = np.divmod(np.arange(N), W)
+        dy, dx = np.meshgrid(np.arange(-r[0], r[0] + 1), np.arange(-r[1], r[1] + 1), indexing="ij")
+        pos = ((y[:, None] + dy.reshape(1, -1)) % H) * W + (x[:, None] + dx.reshape(1, -1)) % W  # (N, window)
+        rows = np.repeat(np.arange(N), pos.shape[1])
+        window_new = sparse.csr_matrix((np.ones(rows.size), (rows, (colour[:, None] * N + pos).reshape(-1))),
+                                       shape=(N, K * N))
+        window_old = sparse.csr_matrix((np.ones(rows.size), (rows, pos.reshape(-1))), shape=(N, N))
+
+        def copy(layer):
+            args, kwargs = layer._init_args
+            return type(layer)(*args, **kwargs)
+
+        convs = nn.Sequential([copy(x) for x in layers[:k]], input_shape=(1, H, W), dtype=self.dtype)
+        tail = nn.Sequential([copy(x) for x in layers[k + 2:]], input_shape=(convs.output_shape[0],),
+                             dtype="float64")
+        self._plan = {"convs": convs, "tail": tail, "split": D._layer_offsets[k], "flips": flips,
+                      "new": window_new, "old": window_old}
+        return self._plan
+
+    def _flipped_logits_local(self, S, plan):
+        """As :meth:`_flipped_logits_generic`, by the colouring of :meth:`_flip_plan`."""
+        convs, tail, split, flips = plan["convs"], plan["tail"], plan["split"], plan["flips"]
+        convs.params[:] = self.D.params[:split]
+        tail.params[:] = self.D.params[split:]
+        n = S.shape[0]
+        K, N = flips.shape
+        h = convs.predict(S)  # (n, c, H, W): the features before the pool
+        c = h.shape[1]
+        h = h.reshape(n, c, N)
+        pooled = h.mean(axis=2, dtype=np.float64)  # (n, c)
+        l0 = tail.predict(pooled).reshape(n)
+        old = plan["old"] @ h.transpose(2, 0, 1).reshape(N, n * c).astype(np.float64)  # (N, n c) window sums
+        l1 = np.empty((n, N))
+        rows = max(1, self._FLIP_CHUNK // (K * c * N))
+        for b0 in range(0, n, rows):
+            m = min(rows, n - b0)
+            Sf = (S[b0:b0 + m].reshape(m, 1, N) * flips[None]).reshape((m * K,) + S.shape[1:])
+            hf = convs.predict(Sf).reshape(m, K, c, N).transpose(1, 3, 0, 2).reshape(K * N, m * c)
+            new = plan["new"] @ hf.astype(np.float64)  # (N, m c): each site's window in its configuration
+            moved = pooled[b0:b0 + m, None, :] + ((new - old[:, b0 * c:(b0 + m) * c]) / N).reshape(N, m, c).transpose(1, 0, 2)
+            l1[b0:b0 + m] = tail.predict(moved.reshape(m * N, c)).reshape(m, N)
+        return l0, l1
 
     # ------------------------------------------------------------------ steps
     def discriminator_step(self, X_real, Z=None, eps=None) -> float:
@@ -383,7 +546,7 @@ class Adversarial:
         return {"trainer": type(self).__name__, "G": self.G._config(), "D": self.D._config(),
                 "n_critic": self.n_critic, "seed": self.seed, "global_latent": self.global_latent,
                 "odd_generator": self.odd_generator, "binary_output": self.binary_output,
-                "ema": self.ema,
+                "binary_gradient": self.binary_gradient, "ema": self.ema,
                 **self._own_settings()}
 
     def _own_settings(self) -> dict:
@@ -487,6 +650,9 @@ class GAN(Adversarial):
             return -_softplus(lf).mean(), -_sigmoid(lf) / n
         return _softplus(-lf).mean(), -_sigmoid(-lf) / n
 
+    def _g_values(self, lf):
+        return -_softplus(lf) if self.loss == "minimax" else _softplus(-lf)
+
 
 class EBGAN(Adversarial):
     """Energy-based GAN (eq. 6.49-6.50): ``D(x) >= 0`` is an energy, low on real data.
@@ -515,6 +681,9 @@ class EBGAN(Adversarial):
 
     def _g_terms(self, lf):
         return lf.mean(), np.full_like(lf, 1.0 / lf.shape[0])
+
+    def _g_values(self, lf):
+        return lf
 
 
 class WGAN(Adversarial):
@@ -555,6 +724,9 @@ class WGAN(Adversarial):
 
     def _g_terms(self, lf):
         return -lf.mean(), np.full_like(lf, -1.0 / lf.shape[0])
+
+    def _g_values(self, lf):
+        return -lf
 
     def _d_extra(self, X_real, X_fake, eps):
         if self.penalty is None:

@@ -115,7 +115,8 @@ def with_spin_flips(X) -> np.ndarray:
 def ising_wgan(L: int, noise_channels: int = 4, global_channels: int = 0, width: int = 8, critic_width: int = 8,
                depth: int = 3, global_pool: bool = True, critic_scale: float = 5.0, penalty: float = 10.0,
                n_critic: int = 3, lr: float = 3e-3, g_lr: float = 1e-3, beta1: float = 0.0, ema: float = 0.0,
-               binary_output: bool = True, seed: int = 0, dtype="float32"):
+               binary_output: bool = True, binary_gradient: str = "straight_through", seed: int = 0,
+               dtype="float32"):
     """A WGAN-GP for ``L x L`` Ising configurations, built for the model's physics.
 
     * generator :func:`ising_generator` (periodic convolutions on per-site noise, ``global_channels``
@@ -123,7 +124,10 @@ def ising_wgan(L: int, noise_channels: int = 4, global_channels: int = 0, width:
       generated distribution has the spin-flip symmetry of the Hamiltonian exactly;
     * its outputs are read as mean spins; with ``binary_output`` the critic sees spins drawn from
       them, as the data are ``+-1`` and as they are evaluated (:func:`sample_spins`), and the
-      generator gets the straight-through gradient; without it the critic sees the outputs ``x``;
+      generator gets the straight-through gradient or, with ``binary_gradient="exact"``, the
+      unbiased one from the critic's values with each site flipped (see :class:`WGAN`; for this
+      critic evaluated locally, several distant sites flipped per forward pass); without
+      ``binary_output`` the critic sees the outputs ``x``;
     * critic :func:`ising_critic`, with ``global_pool`` translation invariant (lattice averages of
       local features, like the energy per site), its convolutions started ``critic_scale`` times
       larger than by default so that it resolves the energy from the first steps.
@@ -148,4 +152,4 @@ def ising_wgan(L: int, noise_channels: int = 4, global_channels: int = 0, width:
     beta1 = check_float(beta1, "beta1", nonnegative=True)
     return WGAN(G, D, penalty=penalty, n_critic=n_critic, g_optimizer=nn.Adam(g_lr, (beta1, 0.9)),
                 d_optimizer=nn.Adam(lr, (beta1, 0.9)), odd_generator=True, binary_output=binary_output,
-                global_latent=global_channels, ema=ema, seed=seed)
+                binary_gradient=binary_gradient, global_latent=global_channels, ema=ema, seed=seed)
