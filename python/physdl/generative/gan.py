@@ -701,22 +701,28 @@ class WGAN(Adversarial):
     clip : float > 0, optional
     penalty : float >= 0, optional
         The weight lambda of the gradient penalty (10 in Gulrajani et al.).  Give ``clip`` or ``penalty``.
+    penalty_target : float >= 0, default 1
+        The norm the penalty pulls the critic's input gradient to, ``<(||dC/dx(x_hat)|| - target)^2>``:
+        1 as in Gulrajani et al.; 0 is the zero-centred penalty, under which the critic of two equal
+        distributions is flat (no gradient left for the generator), so the game can come to rest at
+        the data's distribution instead of circling it.
     n_critic : int, default 5
     """
 
     _default_lr, _default_betas = 1e-4, (0.5, 0.9)
 
     def __init__(self, generator, discriminator, clip: float | None = None, penalty: float | None = None,
-                 n_critic: int = 5, **kwargs):
+                 n_critic: int = 5, penalty_target: float = 1.0, **kwargs):
         if (clip is None) == (penalty is None):
             raise ValueError("give exactly one of clip (weight clipping) or penalty (gradient penalty weight)")
         self.clip = None if clip is None else check_float(clip, "clip", positive=True)
         self.penalty = None if penalty is None else check_float(penalty, "penalty", nonnegative=True)
+        self.penalty_target = check_float(penalty_target, "penalty_target", nonnegative=True)
         super().__init__(generator, discriminator, n_critic=n_critic, **kwargs)
         self._last_d = 0.0
 
     def _own_settings(self):
-        return {"clip": self.clip, "penalty": self.penalty}
+        return {"clip": self.clip, "penalty": self.penalty, "penalty_target": self.penalty_target}
 
     def _d_terms(self, lr, lf):
         nr, nf = lr.shape[0], lf.shape[0]
@@ -739,7 +745,7 @@ class WGAN(Adversarial):
             raise ValueError(f"eps must hold {n} interpolation weights in [0, 1], got shape {eps.shape}")
         e = eps.astype(self.dtype).reshape((n,) + (1,) * (X_real.ndim - 1))
         x_hat = e * X_real + (1 - e) * X_fake
-        gp, grads = self.D.gradient_penalty(x_hat)
+        gp, grads = self.D.gradient_penalty(x_hat, target=self.penalty_target)
         return self.penalty * gp, self.penalty * grads.flat
 
     def _after_d_update(self):

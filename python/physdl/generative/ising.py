@@ -114,6 +114,7 @@ def with_spin_flips(X) -> np.ndarray:
 
 def ising_wgan(L: int, noise_channels: int = 4, global_channels: int = 0, width: int = 8, critic_width: int = 8,
                depth: int = 3, global_pool: bool = True, critic_scale: float = 5.0, penalty: float = 10.0,
+               penalty_target: float = 1.0,
                n_critic: int = 3, lr: float = 3e-3, g_lr: float = 1e-3, beta1: float = 0.0, ema: float = 0.0,
                binary_output: bool = True, binary_gradient: str = "straight_through", seed: int = 0,
                dtype="float32"):
@@ -150,6 +151,6 @@ def ising_wgan(L: int, noise_channels: int = 4, global_channels: int = 0, width:
     lr = check_float(lr, "lr", positive=True)
     g_lr = check_float(g_lr, "g_lr", positive=True)
     beta1 = check_float(beta1, "beta1", nonnegative=True)
-    return WGAN(G, D, penalty=penalty, n_critic=n_critic, g_optimizer=nn.Adam(g_lr, (beta1, 0.9)),
+    return WGAN(G, D, penalty=penalty, penalty_target=penalty_target, n_critic=n_critic, g_optimizer=nn.Adam(g_lr, (beta1, 0.9)),
                 d_optimizer=nn.Adam(lr, (beta1, 0.9)), odd_generator=True, binary_output=binary_output,
                 binary_gradient=binary_gradient, global_latent=global_channels, ema=ema, seed=seed)
