@@ -55,6 +55,21 @@ def test_exact_binary_gradient_is_unbiased_and_straight_through_is_not(loss):
     assert np.max(np.abs(m_st - want) / se_st) > 15
 
 
+@pytest.mark.parametrize("fraction", [0.3, 0.7])
+def test_flip_fraction_is_unbiased(fraction):
+    """A random part of the sites flipped, the straight-through gradient as control variate elsewhere:
+    still the brute-force gradient in the mean (L = 3, whole forward passes)."""
+    G = generative.ising_generator(3, noise_channels=1, width=3, depth=2, seed=4, dtype="float64")
+    D = generative.ising_critic(3, width=4, global_pool=True, init_scale=5.0, dtype="float64", seed=3)
+    w = generative.WGAN(G, D, penalty=1.0, binary_output=True, binary_gradient="exact", flip_fraction=fraction,
+                        seed=1)
+    z = w.latent(1)
+    want = brute_force_gradient(w, z, lambda c: -c)
+    m, se = mean_gradient(w, z)
+    assert np.all(np.abs(m - want) < 4.5 * se + 1e-12), np.max(np.abs(m - want) / se)
+    assert np.abs(m - want).max() < 0.1 * np.abs(want).max()
+
+
 def test_exact_objective_is_the_straight_through_one():
     """Both estimators report the same objective, f(D(s)) on the same drawn spins."""
     a, b = tiny("exact"), tiny("straight_through")
@@ -75,12 +90,20 @@ def test_local_flipped_logits_equal_whole_forward_passes(L, dtype):
     S = np.random.default_rng(1).choice([-1.0, 1.0], size=(9, 1, L, L)).astype(dtype)
     plan = w._flip_plan()
     assert plan is not None and plan["flips"].shape[0] < L * L  # fewer passes than sites
-    g0, g1 = w._flipped_logits_generic(S)
-    l0, l1 = w._flipped_logits_local(S, plan)
+    g0, g1, gd = w._flipped_logits_generic(S)
+    l0, l1, ld = w._flipped_logits_local(S, plan)
+    assert gd.all() and ld.all()
     tol = 1e-12 if dtype == "float64" else 1e-5
     scale = np.abs(g0[:, None] - g1).max()
     np.testing.assert_allclose(l0, g0, rtol=0, atol=tol * np.abs(g0).max())
     np.testing.assert_allclose(l0[:, None] - l1, g0[:, None] - g1, rtol=0, atol=tol * max(scale, np.abs(g0).max()))
+    # a part of the colours: the flipped values of their sites, only those
+    K = plan["flips"].shape[0]
+    chosen = np.argsort(np.random.default_rng(3).uniform(size=(9, K)), axis=1)[:, :5]
+    c0, c1, cd = w._flipped_logits_local(S, plan, chosen)
+    colour = np.argmin(plan["flips"], axis=0)  # the configuration in which each site is flipped
+    np.testing.assert_array_equal(cd, (colour[None, :, None] == chosen[:, None, :]).any(axis=2))
+    np.testing.assert_allclose((c0[:, None] - c1)[cd], (g0[:, None] - g1)[cd], rtol=0, atol=tol * max(scale, np.abs(g0).max()))
     # the whole generator gradient with the local path equals the one with whole passes
     other = generative.ising_wgan(L, critic_width=5, binary_gradient="exact", dtype=dtype, seed=2)
     other.D.params[:] = w.D.params
@@ -110,6 +133,11 @@ def test_binary_gradient_is_validated():
         generative.WGAN(G, D, penalty=1.0, binary_gradient="exact")
     with pytest.raises((TypeError, ValueError), match="binary_gradient"):
         generative.ising_wgan(4, binary_gradient=1)
+    for bad in (0.0, 1.5, -0.1):
+        with pytest.raises(ValueError, match="flip_fraction"):
+            generative.WGAN(G, D, penalty=1.0, binary_output=True, binary_gradient="exact", flip_fraction=bad)
+    with pytest.raises(ValueError, match="flip_fraction"):
+        generative.WGAN(G, D, penalty=1.0, binary_output=True, flip_fraction=0.5)
     w = generative.ising_wgan(4, binary_gradient="exact")
     assert w.binary_gradient == "exact" and w._settings()["binary_gradient"] == "exact"
     assert generative.ising_wgan(4).binary_gradient == "straight_through"

@@ -79,7 +79,16 @@ class Adversarial:
         ``(1/2) <f(D(s^{i+})) - f(D(s^{i-}))>`` with ``s^{i+-}`` the spins with site ``i`` set to
         ``+-1`` (``f`` the generator loss's function of ``D``), from the drawn ``s`` and ``s`` with
         site ``i`` flipped: one discriminator forward pass per site and sample, batched over all of
-        them (in chunks of about ``2**20`` inputs) without a loop over sites or samples.
+        them (in chunks of about ``2**20`` inputs) without a loop over sites or samples.  For a
+        discriminator of periodic "same" convolutions, elementwise activations and a global average
+        pool (:func:`ising_critic` with ``global_pool``) the flips of sites further apart than the
+        convolutions reach are evaluated together, one forward pass per colour of a colouring of the
+        lattice (36 for ``L = 16`` and two 3x3 convolutions) instead of one per site.
+    flip_fraction : float in (0, 1], default 1
+        With ``binary_gradient="exact"``: the part of the sites (of the colours, on the local path)
+        whose flips are evaluated per sample, drawn at random (stream ``STREAMS["spins"]``); the
+        gradient is then the straight-through one plus the exact one's difference from it on the
+        drawn sites divided by ``flip_fraction``, still unbiased, at about that part of the cost.
     ema : float in [0, 1), default 0
         When positive, an exponential moving average of the generator's parameters is kept,
         ``avg <- ema avg + (1 - ema) params`` after every generator update (started at the first);
@@ -92,7 +101,7 @@ class Adversarial:
     def __init__(self, generator, discriminator, g_optimizer: Optimizer | None = None,
                  d_optimizer: Optimizer | None = None, n_critic: int = 1, seed: int = 0, global_latent: int = 0,
                  odd_generator: bool = False, binary_output: bool = False, ema: float = 0.0,
-                 binary_gradient: str = "straight_through"):
+                 binary_gradient: str = "straight_through", flip_fraction: float = 1.0):
         for name, net in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(net, Sequential):
                 raise TypeError(f"{name} must be a physdl.nn.Sequential, got {type(net).__name__}")
@@ -124,6 +133,11 @@ class Adversarial:
         self.binary_gradient = check_choice(binary_gradient, "binary_gradient", ("straight_through", "exact"))
         if self.binary_gradient == "exact" and not self.binary_output:
             raise ValueError('binary_gradient="exact" needs binary_output=True (it is the gradient through drawn spins)')
+        self.flip_fraction = check_float(flip_fraction, "flip_fraction", positive=True)
+        if self.flip_fraction > 1:
+            raise ValueError(f"flip_fraction must be in (0, 1], got {flip_fraction!r}")
+        if self.flip_fraction < 1 and self.binary_gradient != "exact":
+            raise ValueError('flip_fraction < 1 needs binary_gradient="exact"')
         self.ema = check_float(ema, "ema", nonnegative=True)
         if self.ema >= 1:
             raise ValueError(f"ema must be in [0, 1), got {ema!r}")
@@ -296,7 +310,7 @@ class Adversarial:
         # as G's output gradient, then G's backward from its own forward state
         if self.binary_gradient == "exact":
             def d_output(X_fake):
-                out["value"], dX = self._exact_binary_gradient(self._as_seen(X_fake))
+                out["value"], dX = self._exact_binary_gradient(self._as_seen(X_fake), d_logits)
                 return dX
         else:
             def d_output(X_fake):
@@ -308,28 +322,50 @@ class Adversarial:
 
     _FLIP_CHUNK = 2**20  # discriminator inputs (values) per forward pass of the flipped configurations
 
-    def _exact_binary_gradient(self, S):
+    def _exact_binary_gradient(self, S, d_logits):
         """Generator objective ``<f(D(s))>`` on the spins ``S`` and its exact-in-the-mean output gradient
-        ``(1/n) (1/2) s_i (f(D(s)) - f(D(s with site i flipped)))`` (see ``binary_gradient``)."""
+        ``(1/n) (1/2) s_i (f(D(s)) - f(D(s with site i flipped)))`` (see ``binary_gradient``); with
+        ``flip_fraction < 1`` on a random part of the sites, the straight-through gradient elsewhere."""
         n = S.shape[0]
         flat = S.reshape(n, -1)
+        N = flat.shape[1]
         plan = self._flip_plan()
+        groups = N if plan is None else plan["flips"].shape[0]  # sites, or colours of sites
+        chosen, k = None, groups
+        if self.flip_fraction < 1:
+            k = max(1, int(round(self.flip_fraction * groups)))
+            if k < groups:  # k of the groups per sample, uniformly without replacement
+                chosen = np.argsort(self._spins.uniform((n, groups)), axis=1)[:, :k]
         if plan is None:
-            l0, l1 = self._flipped_logits_generic(S)
+            l0, l1, done = self._flipped_logits_generic(S, chosen)
         else:
-            l0, l1 = self._flipped_logits_local(S, plan)
-        f0, f1 = self._g_values(l0), self._g_values(l1)
-        dX = 0.5 / n * flat * (f0[:, None] - f1)
+            l0, l1, done = self._flipped_logits_local(S, plan, chosen)
+        f0 = self._g_values(l0)
+        dX = 0.5 / n * flat * (f0[:, None] - self._g_values(l1))
+        if chosen is not None:  # unbiased: E[straight + (groups / k) 1_chosen (exact - straight)] = exact
+            st = self.D.backward(S, d_logits, param_grad=False).input.reshape(n, N).astype(np.float64)
+            dX = st + np.where(done, (dX - st) * (groups / k), 0.0)
         return float(f0.mean()), dX.reshape(S.shape).astype(self.dtype)
 
-    def _flipped_logits_generic(self, S):
+    def _flipped_logits_generic(self, S, chosen=None):
         """``D(s)`` (n,) and ``D(s with site i flipped)`` (n, N) by forward passes of the whole flipped
-        configurations, a block of samples (or of one sample's sites) per pass."""
+        configurations (only at the ``chosen`` (n, k) sites when given; the mask of those computed)."""
         n, shape = S.shape[0], S.shape[1:]
         N = int(np.prod(shape))
         flat = S.reshape(n, N)
         l0 = self.D.predict(S).astype(np.float64).reshape(n)
-        l1 = np.empty((n, N))
+        l1 = np.zeros((n, N))
+        done = np.ones((n, N), dtype=bool)
+        if chosen is not None:
+            k = chosen.shape[1]
+            Sf = np.repeat(flat[:, None, :], k, axis=1)  # (n, k, N)
+            b, j = np.arange(n)[:, None], np.arange(k)[None, :]
+            Sf[b, j, chosen] *= -1
+            l1[b, chosen] = self.D.predict(Sf.reshape((n * k,) + shape), batch_size=max(1, self._FLIP_CHUNK // N)
+                                           ).astype(np.float64).reshape(n, k)
+            done[:] = False
+            done[b, chosen] = True
+            return l0, l1, done
         per = max(1, self._FLIP_CHUNK // N)  # flipped configurations per pass
         if per >= N:  # whole samples per pass, every site of each
             rows = per // N
@@ -345,7 +381,7 @@ class Adversarial:
                     Sf = np.repeat(flat[b:b + 1], k, axis=0)
                     Sf[np.arange(k), i0 + np.arange(k)] *= -1
                     l1[b, i0:i0 + k] = self.D.predict(Sf.reshape((k,) + shape)).astype(np.float64).reshape(k)
-        return l0, l1
+        return l0, l1, done
 
     def _flip_plan(self):
         """For a discriminator ``(1, H, W) ->`` periodic stride-1 "same" convolutions and elementwise
@@ -402,14 +438,18 @@ class Adversarial:
         K, N = ky * kx, H * W
         flips = np.ones((K, N), dtype=self.dtype)
         flips[colour, np.arange(N)] = -1
-        # the window of each site: rows -> (colour of the site, position) of the flipped configurations
+        # each colour's sites (padded with site N, a zero column) and their windows' positions
+        M = int(np.bincount(colour, minlength=K).max())
+        members = np.full((K, M), N, dtype=np.int64)
+        for q in range(K):
+            at = np.flatnonzero(colour == q)
+            members[q, :at.size] = at
         y, x = np.divmod(np.arange(N), W)
         dy, dx = np.meshgrid(np.arange(-r[0], r[0] + 1), np.arange(-r[1], r[1] + 1), indexing="ij")
         pos = ((y[:, None] + dy.reshape(1, -1)) % H) * W + (x[:, None] + dx.reshape(1, -1)) % W  # (N, window)
+        pos = np.concatenate([pos, np.full((1, pos.shape[1]), N)])  # the padding site's window: the zero column
         rows = np.repeat(np.arange(N), pos.shape[1])
-        window_new = sparse.csr_matrix((np.ones(rows.size), (rows, (colour[:, None] * N + pos).reshape(-1))),
-                                       shape=(N, K * N))
-        window_old = sparse.csr_matrix((np.ones(rows.size), (rows, pos.reshape(-1))), shape=(N, N))
+        window = sparse.csr_matrix((np.ones(rows.size), (rows, pos[:N].reshape(-1))), shape=(N, N))
 
         def copy(layer):
             args, kwargs = layer._init_args
@@ -419,12 +459,14 @@ class Adversarial:
         tail = nn.Sequential([copy(x) for x in layers[k + 2:]], input_shape=(convs.output_shape[0],),
                              dtype="float64")
         self._plan = {"convs": convs, "tail": tail, "split": D._layer_offsets[k], "flips": flips,
-                      "new": window_new, "old": window_old}
+                      "members": members, "window_pos": pos[members], "window": window}
         return self._plan
 
-    def _flipped_logits_local(self, S, plan):
-        """As :meth:`_flipped_logits_generic`, by the colouring of :meth:`_flip_plan`."""
+    def _flipped_logits_local(self, S, plan, chosen=None):
+        """As :meth:`_flipped_logits_generic` by the colouring of :meth:`_flip_plan`, ``chosen`` (n, k)
+        colours per sample when given."""
         convs, tail, split, flips = plan["convs"], plan["tail"], plan["split"], plan["flips"]
+        members, wpos = plan["members"], plan["window_pos"]  # (K, M), (K, M, window)
         convs.params[:] = self.D.params[:split]
         tail.params[:] = self.D.params[split:]
         n = S.shape[0]
@@ -434,17 +476,30 @@ class Adversarial:
         h = h.reshape(n, c, N)
         pooled = h.mean(axis=2, dtype=np.float64)  # (n, c)
         l0 = tail.predict(pooled).reshape(n)
-        old = plan["old"] @ h.transpose(2, 0, 1).reshape(N, n * c).astype(np.float64)  # (N, n c) window sums
-        l1 = np.empty((n, N))
-        rows = max(1, self._FLIP_CHUNK // (K * c * N))
+        old = (plan["window"] @ h.transpose(2, 0, 1).reshape(N, n * c).astype(np.float64)).reshape(N, n, c)
+        old = np.concatenate([old, np.zeros((1, n, c))])  # each site's window sum before the flip; padding 0
+        cols = np.broadcast_to(np.arange(K), (n, K)) if chosen is None else chosen
+        k = cols.shape[1]
+        l1 = np.zeros((n, N + 1))
+        done = np.zeros((n, N + 1), dtype=bool)
+        rows = max(1, self._FLIP_CHUNK // (k * c * N))
         for b0 in range(0, n, rows):
             m = min(rows, n - b0)
-            Sf = (S[b0:b0 + m].reshape(m, 1, N) * flips[None]).reshape((m * K,) + S.shape[1:])
-            hf = convs.predict(Sf).reshape(m, K, c, N).transpose(1, 3, 0, 2).reshape(K * N, m * c)
-            new = plan["new"] @ hf.astype(np.float64)  # (N, m c): each site's window in its configuration
-            moved = pooled[b0:b0 + m, None, :] + ((new - old[:, b0 * c:(b0 + m) * c]) / N).reshape(N, m, c).transpose(1, 0, 2)
-            l1[b0:b0 + m] = tail.predict(moved.reshape(m * N, c)).reshape(m, N)
-        return l0, l1
+            cb = cols[b0:b0 + m]  # (m, k) colours
+            Sf = (S[b0:b0 + m].reshape(m, 1, N) * flips[cb]).reshape((m * k,) + S.shape[1:])
+            hf = convs.predict(Sf).reshape(m, k, c, N)
+            hf = np.concatenate([hf, np.zeros((m, k, c, 1), dtype=hf.dtype)], axis=3)
+            bi, ji = np.arange(m)[:, None, None, None], np.arange(k)[None, :, None, None]
+            new = hf[bi, ji, :, wpos[cb]]  # (m, k, M, window, c): each member's window after its colour's flips
+            new = new.sum(axis=3, dtype=np.float64)  # (m, k, M, c)
+            sites = members[cb]  # (m, k, M)
+            before = old[sites, np.arange(b0, b0 + m)[:, None, None]]  # (m, k, M, c)
+            moved = pooled[b0:b0 + m, None, None, :] + (new - before) / N
+            lm = tail.predict(moved.reshape(-1, c)).reshape(sites.shape)
+            bb = np.broadcast_to(np.arange(b0, b0 + m)[:, None, None], sites.shape)
+            l1[bb, sites] = lm
+            done[bb, sites] = True
+        return l0, l1[:, :N], done[:, :N]
 
     # ------------------------------------------------------------------ steps
     def discriminator_step(self, X_real, Z=None, eps=None) -> float:
@@ -546,7 +601,7 @@ class Adversarial:
         return {"trainer": type(self).__name__, "G": self.G._config(), "D": self.D._config(),
                 "n_critic": self.n_critic, "seed": self.seed, "global_latent": self.global_latent,
                 "odd_generator": self.odd_generator, "binary_output": self.binary_output,
-                "binary_gradient": self.binary_gradient, "ema": self.ema,
+                "binary_gradient": self.binary_gradient, "flip_fraction": self.flip_fraction, "ema": self.ema,
                 **self._own_settings()}
 
     def _own_settings(self) -> dict:

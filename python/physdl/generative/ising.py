@@ -116,8 +116,8 @@ def ising_wgan(L: int, noise_channels: int = 4, global_channels: int = 0, width:
                depth: int = 3, global_pool: bool = True, critic_scale: float = 5.0, penalty: float = 10.0,
                penalty_target: float = 1.0,
                n_critic: int = 3, lr: float = 3e-3, g_lr: float = 1e-3, beta1: float = 0.0, ema: float = 0.0,
-               binary_output: bool = True, binary_gradient: str = "straight_through", seed: int = 0,
-               dtype="float32"):
+               binary_output: bool = True, binary_gradient: str = "straight_through", flip_fraction: float = 1.0,
+               seed: int = 0, dtype="float32"):
     """A WGAN-GP for ``L x L`` Ising configurations, built for the model's physics.
 
     * generator :func:`ising_generator` (periodic convolutions on per-site noise, ``global_channels``
@@ -153,4 +153,4 @@ def ising_wgan(L: int, noise_channels: int = 4, global_channels: int = 0, width:
     beta1 = check_float(beta1, "beta1", nonnegative=True)
     return WGAN(G, D, penalty=penalty, penalty_target=penalty_target, n_critic=n_critic, g_optimizer=nn.Adam(g_lr, (beta1, 0.9)),
                 d_optimizer=nn.Adam(lr, (beta1, 0.9)), odd_generator=True, binary_output=binary_output,
-                binary_gradient=binary_gradient, global_latent=global_channels, ema=ema, seed=seed)
+                binary_gradient=binary_gradient, flip_fraction=flip_fraction, global_latent=global_channels, ema=ema, seed=seed)
