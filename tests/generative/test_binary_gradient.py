@@ -85,7 +85,7 @@ def test_local_flipped_logits_equal_whole_forward_passes(L, dtype):
     """The coloured evaluation (several well-separated sites flipped per pass) gives D of each singly
     flipped configuration as whole forward passes do: to rounding (in float32 the whole passes' own rounding
     of D, about 1e-7 of |D|, bounds the agreement of the differences)."""
-    w = generative.ising_wgan(L, critic_width=5, binary_gradient="exact", dtype=dtype, seed=2)
+    w = generative.ising_wgan(L, critic_width=5, flip_fraction=1.0, dtype=dtype, seed=2)
     w.D.params[:] += np.random.default_rng(0).normal(scale=0.3, size=w.D.params.shape)  # away from the start
     S = np.random.default_rng(1).choice([-1.0, 1.0], size=(9, 1, L, L)).astype(dtype)
     plan = w._flip_plan()
@@ -105,7 +105,7 @@ def test_local_flipped_logits_equal_whole_forward_passes(L, dtype):
     np.testing.assert_array_equal(cd, (colour[None, :, None] == chosen[:, None, :]).any(axis=2))
     np.testing.assert_allclose((c0[:, None] - c1)[cd], (g0[:, None] - g1)[cd], rtol=0, atol=tol * max(scale, np.abs(g0).max()))
     # the whole generator gradient with the local path equals the one with whole passes
-    other = generative.ising_wgan(L, critic_width=5, binary_gradient="exact", dtype=dtype, seed=2)
+    other = generative.ising_wgan(L, critic_width=5, flip_fraction=1.0, dtype=dtype, seed=2)
     other.D.params[:] = w.D.params
     other._plan = None  # force the whole forward passes
     Z = w.latent(4)
@@ -138,6 +138,6 @@ def test_binary_gradient_is_validated():
             generative.WGAN(G, D, penalty=1.0, binary_output=True, binary_gradient="exact", flip_fraction=bad)
     with pytest.raises(ValueError, match="flip_fraction"):
         generative.WGAN(G, D, penalty=1.0, binary_output=True, flip_fraction=0.5)
-    w = generative.ising_wgan(4, binary_gradient="exact")
-    assert w.binary_gradient == "exact" and w._settings()["binary_gradient"] == "exact"
-    assert generative.ising_wgan(4).binary_gradient == "straight_through"
+    w = generative.ising_wgan(4, binary_gradient="straight_through")
+    assert w.binary_gradient == "straight_through" and w._settings()["binary_gradient"] == "straight_through"
+    assert generative.ising_wgan(4)._settings()["flip_fraction"] == 0.15
