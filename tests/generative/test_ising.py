@@ -157,3 +157,15 @@ def test_generated_configurations_are_ising_like_at_T3(t3_run):
 def test_generated_energy_matches_monte_carlo_at_T3(t3_run):
     e, se, mc = t3_run["energy"]
     assert abs(e - mc.value) < 3 * np.hypot(se, mc.error), (e, se, mc)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2])
+def test_generated_energy_matches_monte_carlo_at_T3_other_seeds(seed):
+    """The same recipe from other seeds (data, networks, noise): the energy is not one lucky seed's."""
+    w = train_ising(3.0, T3_STEPS, seed=seed)
+    e = generative.ising_observables(generative.sample_spins(w.sample(2000), seed=3), L)["energy"]
+    mc = stats.mean_with_error(generative.ising_observables(
+        generative.ising_configurations(L, 3.0, 2000, seed=101 + seed, every=4, burn_in=400), L)["energy"])
+    se = e.std(ddof=1) / np.sqrt(e.size)
+    assert abs(e.mean() - mc.value) < 3 * np.hypot(se, mc.error), (e.mean(), se, mc)

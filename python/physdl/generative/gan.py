@@ -67,9 +67,9 @@ class Adversarial:
         For a generator with outputs in ``[-1, 1]`` (``tanh``) read as mean spins: the discriminator
         sees spins ``s = +-1`` drawn per site with probability ``(1 + x) / 2`` (Philox stream
         ``STREAMS["spins"]``), exactly what :func:`sample_spins` makes of the outputs, not ``x`` itself;
-        the generator's output gradient is the discriminator's input gradient at ``s`` (the
-        straight-through estimate, exact in the mean for a discriminator linear in its input, since
-        ``<s> = x``).  Real and generated samples then differ only in their correlations, not in
+        the generator's output gradient is by default the discriminator's input gradient at ``s``
+        (the straight-through estimate, exact in the mean only for a discriminator linear in its
+        input, since ``<s> = x``; see ``binary_gradient`` for the unbiased one).  Real and generated samples then differ only in their correlations, not in
         ``|x| < 1``.
     binary_gradient : {"straight_through", "exact"}, default "straight_through"
         The generator's output gradient with ``binary_output``.  ``"straight_through"``: the

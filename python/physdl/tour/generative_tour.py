@@ -153,7 +153,7 @@ def gan_tour(out: Path, quick: bool, progress: bool) -> Result:
     ax.scatter(smp[:, 0], smp[:, 1], s=2, c="C1", label="WGAN-GP")
     ax.set_aspect("equal")
     ax.legend()
-    L, isteps = 16, (800 if quick else 1500)
+    L, isteps = 16, (1000 if quick else 1500)
     notes = []
     for k, T in enumerate((1.8, 2.27, 3.0)):
         mc, gen, _ = ising_run(T, L, isteps, seed=k, progress=progress, n_gen=1000 if quick else 2000)
