@@ -14,10 +14,10 @@ def trainer(kind="wgan", seed=5):
     if kind == "wgan-ema":  # with the generator's moving average and spins drawn for the critic
         G = nn.Sequential([nn.Dense(4, 16), nn.Tanh(), nn.Dense(16, 2), nn.Tanh()], seed=1)
         return generative.WGAN(G, D, penalty=5.0, n_critic=2, seed=seed, ema=0.9, binary_output=True)
-    if kind == "wgan-exact":  # the exact gradient through the drawn spins
+    if kind == "wgan-exact":  # the exact gradient through the drawn spins, on one of the two sites drawn per sample
         G = nn.Sequential([nn.Dense(4, 16), nn.Tanh(), nn.Dense(16, 2), nn.Tanh()], seed=1)
         return generative.WGAN(G, D, penalty=5.0, n_critic=2, seed=seed, binary_output=True,
-                               binary_gradient="exact")
+                               binary_gradient="exact", flip_fraction=0.5)
     return generative.WGAN(G, D, penalty=5.0, n_critic=2, seed=seed)
 
 
