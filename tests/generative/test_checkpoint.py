@@ -14,10 +14,14 @@ def trainer(kind="wgan", seed=5):
     if kind == "wgan-ema":  # with the generator's moving average and spins drawn for the critic
         G = nn.Sequential([nn.Dense(4, 16), nn.Tanh(), nn.Dense(16, 2), nn.Tanh()], seed=1)
         return generative.WGAN(G, D, penalty=5.0, n_critic=2, seed=seed, ema=0.9, binary_output=True)
+    if kind == "wgan-exact":  # the exact gradient through the drawn spins, on one of the two sites drawn per sample
+        G = nn.Sequential([nn.Dense(4, 16), nn.Tanh(), nn.Dense(16, 2), nn.Tanh()], seed=1)
+        return generative.WGAN(G, D, penalty=5.0, n_critic=2, seed=seed, binary_output=True,
+                               binary_gradient="exact", flip_fraction=0.5)
     return generative.WGAN(G, D, penalty=5.0, n_critic=2, seed=seed)
 
 
-@pytest.mark.parametrize("kind", ["gan", "wgan", "wgan-ema"])
+@pytest.mark.parametrize("kind", ["gan", "wgan", "wgan-ema", "wgan-exact"])
 def test_resume_is_bit_for_bit(tmp_path, kind):
     X = generative.ring_of_gaussians(300, seed=1).astype(np.float32)
     full = trainer(kind)
@@ -74,6 +78,11 @@ def test_same_seed_same_generator_and_checkpoint_checks(tmp_path):
     a.save_checkpoint(ck)
     with pytest.raises(ValueError, match="another trainer"):
         trainer(seed=6).load_checkpoint(ck)
+    st = trainer("wgan-exact")
+    st.binary_gradient = "straight_through"  # the same trainer but for the gradient through the spins
+    st.save_checkpoint(tmp_path / "st")
+    with pytest.raises(ValueError, match="another trainer"):
+        trainer("wgan-exact").load_checkpoint(tmp_path / "st")
     a.train(X, 5, batch_size=16, checkpoint=ck)
     with pytest.raises(ValueError, match="other data"):
         trainer().train(X[:100], 6, batch_size=16, checkpoint=ck)

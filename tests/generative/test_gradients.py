@@ -120,10 +120,10 @@ def test_ebgan_hinge_has_both_branches():
     assert_grads(grads, grads_of(tD))
 
 
-@pytest.mark.parametrize("penalty", [0.0, 10.0])
-def test_wgan_gp_critic_gradient_with_penalty_matches_torch_create_graph(penalty):
+@pytest.mark.parametrize("penalty,target", [(0.0, 1.0), (10.0, 1.0), (10.0, 0.0), (3.0, 0.5)])
+def test_wgan_gp_critic_gradient_with_penalty_matches_torch_create_graph(penalty, target):
     G, D = nets()
-    gan = generative.WGAN(G, D, penalty=penalty)
+    gan = generative.WGAN(G, D, penalty=penalty, penalty_target=target)
     tG, tD = torch_net(G), torch_net(D)
     X, Z = batch(10)
     eps = np.random.default_rng(5).uniform(size=10)
@@ -131,7 +131,7 @@ def test_wgan_gp_critic_gradient_with_penalty_matches_torch_create_graph(penalty
     e = torch.from_numpy(eps).reshape(-1, 1)
     xh = (e * xr + (1 - e) * xf).requires_grad_(True)
     (g,) = torch.autograd.grad(tD(xh).sum(), xh, create_graph=True)
-    gp = ((g.norm(dim=1) - 1) ** 2).mean()  # eq. 6.91
+    gp = ((g.norm(dim=1) - target) ** 2).mean()  # eq. 6.91 (target 1), zero-centred with target 0
     v = torch_d_objective("wgan", tD, xr, xf) + penalty * gp
     tD.zero_grad()
     v.backward()
@@ -212,6 +212,8 @@ def test_bad_input_is_refused():
         generative.WGAN(G, D, clip=-1.0)
     with pytest.raises(ValueError, match="penalty"):
         generative.WGAN(G, D, penalty=-1.0)
+    with pytest.raises(ValueError, match="penalty_target"):
+        generative.WGAN(G, D, penalty=1.0, penalty_target=-0.5)
     with pytest.raises(ValueError, match="exactly one"):
         generative.WGAN(G, D)
     with pytest.raises(ValueError, match="margin"):

@@ -97,6 +97,9 @@ def test_critic_init_scale_and_ising_wgan_settings():
         generative.ising_critic(L, init_scale=0.0)
     w = generative.ising_wgan(8, global_channels=1)
     assert w.odd_generator and w.binary_output and w.global_latent == 1 and tuple(w.G.input_shape) == (5, 8, 8)
+    assert (w.binary_gradient, w.flip_fraction, w.penalty_target, w.ema) == ("exact", 0.15, 0.0, 0.99)
+    st = generative.ising_wgan(8, binary_output=False)
+    assert (st.binary_output, st.binary_gradient, st.flip_fraction) == (False, "straight_through", 1.0)
     assert w.d_optimizer.lr == 3e-3 and w.g_optimizer.lr == 1e-3 and w.g_optimizer.betas == (0.0, 0.9)
     for bad in ({"lr": 0.0}, {"g_lr": -1.0}, {"beta1": -0.5}):
         with pytest.raises(ValueError):
@@ -111,29 +114,31 @@ def test_spin_flips_double_the_data():
 
 
 def train_ising(T, steps, n_train=2000, seed=0, global_channels=0, flips=False):
-    """generative.ising_wgan on Monte Carlo configurations at T, the generator's learning rate cut
-    to 0.3 of itself after 40% and again after 70% of the steps (the critic's kept)."""
+    """generative.ising_wgan (its defaults: the exact gradient through the drawn spins on 15% of the site
+    colours, the zero-centred gradient penalty, the generator's moving average) on Monte Carlo
+    configurations at T, constant learning rates."""
     X = generative.ising_configurations(L, T, n_train, seed=seed, every=4, burn_in=400).reshape(-1, 1, L, L)
     if flips:
         X = generative.with_spin_flips(X)
     w = generative.ising_wgan(L, global_channels=global_channels, seed=seed)
     with threadpool_limits(1):  # small layers: one BLAS thread is fastest on a shared machine
-        for stop in (int(0.4 * steps), int(0.7 * steps), steps):
-            w.train(X, stop, batch_size=64)
-            w.g_optimizer.lr *= 0.3
+        w.train(X, steps, batch_size=64)
     return w
+
+
+T3_STEPS = 1000
 
 
 @pytest.fixture(scope="module")
 def t3_run():
     """One training at T = 3.0 (about a minute on two loaded cores), the generated observables (spins
-    drawn from the outputs) and an independent Monte Carlo chain's, with errors: the generated
-    samples are independent (``std / sqrt(n)``), the chain's error is autocorrelation-aware."""
-    w = train_ising(3.0, 250)
+    drawn from the averaged generator's outputs) and an independent Monte Carlo chain's, with errors:
+    the generated samples are independent (``std / sqrt(n)``), the chain's error is autocorrelation-aware."""
+    w = train_ising(3.0, T3_STEPS)
     gen = generative.ising_observables(generative.sample_spins(w.sample(2000), seed=3), L)
     ref = generative.ising_observables(generative.ising_configurations(L, 3.0, 2000, seed=101, every=4,
                                                                        burn_in=400), L)
-    out = {}
+    out = {"ks_energy": generative.distribution_test(gen["energy"], ref["energy"])["pvalue"]}
     for key in ("energy", "abs_magnetisation"):
         v = gen[key]
         out[key] = (v.mean(), v.std(ddof=1) / np.sqrt(v.size), stats.mean_with_error(ref[key]))
@@ -141,17 +146,26 @@ def t3_run():
 
 
 def test_generated_configurations_are_ising_like_at_T3(t3_run):
-    """What the recipe reaches reliably: energy per site within 0.06 of Monte Carlo's (an untrained or
-    collapsed generator is off by 0.8 or 1.2) and |m| within 30%.  Measured (several seeds and
-    schedules): E/site -0.78 to -0.80 against -0.817, |m| 0.13-0.14 against 0.16."""
-    e, _, mc = t3_run["energy"]
+    """|m| within 20% of Monte Carlo's (the critic sees lattice averages of 5x5 features, not |m| itself:
+    measured 8-12% low), and the energy histogram not told apart from Monte Carlo's by the two-sample
+    Kolmogorov-Smirnov test at the 0.1% level (measured p 0.1-0.99 over seeds)."""
     m, _, mcm = t3_run["abs_magnetisation"]
-    assert abs(e - mc.value) < 0.06, (e, mc)
-    assert abs(m - mcm.value) < 0.3 * mcm.value, (m, mcm)
+    assert abs(m - mcm.value) < 0.2 * mcm.value, (m, mcm)
+    assert t3_run["ks_energy"] > 1e-3, t3_run["ks_energy"]
 
 
-@pytest.mark.xfail(reason="open goal: the trained GAN's energy is biased by 0.02-0.09 per site (seed and "
-                          "schedule dependent), beyond 3 standard errors (~0.011); remove this mark when it passes")
 def test_generated_energy_matches_monte_carlo_at_T3(t3_run):
     e, se, mc = t3_run["energy"]
     assert abs(e - mc.value) < 3 * np.hypot(se, mc.error), (e, se, mc)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2])
+def test_generated_energy_matches_monte_carlo_at_T3_other_seeds(seed):
+    """The same recipe from other seeds (data, networks, noise): the energy is not one lucky seed's."""
+    w = train_ising(3.0, T3_STEPS, seed=seed)
+    e = generative.ising_observables(generative.sample_spins(w.sample(2000), seed=3), L)["energy"]
+    mc = stats.mean_with_error(generative.ising_observables(
+        generative.ising_configurations(L, 3.0, 2000, seed=101 + seed, every=4, burn_in=400), L)["energy"])
+    se = e.std(ddof=1) / np.sqrt(e.size)
+    assert abs(e.mean() - mc.value) < 3 * np.hypot(se, mc.error), (e.mean(), se, mc)

@@ -67,10 +67,28 @@ class Adversarial:
         For a generator with outputs in ``[-1, 1]`` (``tanh``) read as mean spins: the discriminator
         sees spins ``s = +-1`` drawn per site with probability ``(1 + x) / 2`` (Philox stream
         ``STREAMS["spins"]``), exactly what :func:`sample_spins` makes of the outputs, not ``x`` itself;
-        the generator's output gradient is the discriminator's input gradient at ``s`` (the
-        straight-through estimate, exact in the mean for a discriminator linear in its input, since
-        ``<s> = x``).  Real and generated samples then differ only in their correlations, not in
+        the generator's output gradient is by default the discriminator's input gradient at ``s``
+        (the straight-through estimate, exact in the mean only for a discriminator linear in its
+        input, since ``<s> = x``; see ``binary_gradient`` for the unbiased one).  Real and generated samples then differ only in their correlations, not in
         ``|x| < 1``.
+    binary_gradient : {"straight_through", "exact"}, default "straight_through"
+        The generator's output gradient with ``binary_output``.  ``"straight_through"``: the
+        discriminator's input gradient at ``s`` (one backward pass; biased for a discriminator that is
+        nonlinear in its input, whose local slope at ``s`` is not its change when a spin jumps by 2).
+        ``"exact"``: the unbiased estimate of ``d/dx_i <f(D(s))>_s`` for independent spins,
+        ``(1/2) <f(D(s^{i+})) - f(D(s^{i-}))>`` with ``s^{i+-}`` the spins with site ``i`` set to
+        ``+-1`` (``f`` the generator loss's function of ``D``), from the drawn ``s`` and ``s`` with
+        site ``i`` flipped: one discriminator forward pass per site and sample, batched over all of
+        them (in chunks of about ``2**20`` inputs) without a loop over sites or samples.  For a
+        discriminator of periodic "same" convolutions, elementwise activations and a global average
+        pool (:func:`ising_critic` with ``global_pool``) the flips of sites further apart than the
+        convolutions reach are evaluated together, one forward pass per colour of a colouring of the
+        lattice (36 for ``L = 16`` and two 3x3 convolutions) instead of one per site.
+    flip_fraction : float in (0, 1], default 1
+        With ``binary_gradient="exact"``: the part of the sites (of the colours, on the local path)
+        whose flips are evaluated per sample, drawn at random (stream ``STREAMS["spins"]``); the
+        gradient is then the straight-through one plus the exact one's difference from it on the
+        drawn sites divided by ``flip_fraction``, still unbiased, at about that part of the cost.
     ema : float in [0, 1), default 0
         When positive, an exponential moving average of the generator's parameters is kept,
         ``avg <- ema avg + (1 - ema) params`` after every generator update (started at the first);
@@ -82,7 +100,8 @@ class Adversarial:
 
     def __init__(self, generator, discriminator, g_optimizer: Optimizer | None = None,
                  d_optimizer: Optimizer | None = None, n_critic: int = 1, seed: int = 0, global_latent: int = 0,
-                 odd_generator: bool = False, binary_output: bool = False, ema: float = 0.0):
+                 odd_generator: bool = False, binary_output: bool = False, ema: float = 0.0,
+                 binary_gradient: str = "straight_through", flip_fraction: float = 1.0):
         for name, net in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(net, Sequential):
                 raise TypeError(f"{name} must be a physdl.nn.Sequential, got {type(net).__name__}")
@@ -111,6 +130,14 @@ class Adversarial:
         if not isinstance(binary_output, (bool, np.bool_)):
             raise TypeError(f"binary_output must be a bool, got {type(binary_output).__name__}")
         self.binary_output = bool(binary_output)
+        self.binary_gradient = check_choice(binary_gradient, "binary_gradient", ("straight_through", "exact"))
+        if self.binary_gradient == "exact" and not self.binary_output:
+            raise ValueError('binary_gradient="exact" needs binary_output=True (it is the gradient through drawn spins)')
+        self.flip_fraction = check_float(flip_fraction, "flip_fraction", positive=True)
+        if self.flip_fraction > 1:
+            raise ValueError(f"flip_fraction must be in (0, 1], got {flip_fraction!r}")
+        if self.flip_fraction < 1 and self.binary_gradient != "exact":
+            raise ValueError('flip_fraction < 1 needs binary_gradient="exact"')
         self.ema = check_float(ema, "ema", nonnegative=True)
         if self.ema >= 1:
             raise ValueError(f"ema must be in [0, 1), got {ema!r}")
@@ -215,6 +242,10 @@ class Adversarial:
         """Generator objective and its gradient with respect to ``D(G(z))``."""
         raise NotImplementedError
 
+    def _g_values(self, l_fake):
+        """The generator objective's terms per sample, ``f(D(G(z)))`` (the objective is their mean)."""
+        raise NotImplementedError
+
     def _d_extra(self, X_real, X_fake, eps):
         return 0.0, None
 
@@ -277,11 +308,198 @@ class Adversarial:
 
         # one forward pass of each network: G(Z), then D's input gradient only (no weight gradients)
         # as G's output gradient, then G's backward from its own forward state
-        grads = self.G.backward(Z, lambda X_fake: self.D.backward(self._as_seen(X_fake), d_logits,
-                                                                  param_grad=False).input)
+        if self.binary_gradient == "exact":
+            def d_output(X_fake):
+                out["value"], dX = self._exact_binary_gradient(self._as_seen(X_fake), d_logits)
+                return dX
+        else:
+            def d_output(X_fake):
+                return self.D.backward(self._as_seen(X_fake), d_logits, param_grad=False).input
+        grads = self.G.backward(Z, d_output)
         if self._g_bias is not None:
             grads.flat[self._g_bias] = 0  # the biases stay at zero (odd generator)
         return float(out["value"]), grads
+
+    _FLIP_CHUNK = 2**20  # discriminator inputs (values) per forward pass of the flipped configurations
+
+    def _exact_binary_gradient(self, S, d_logits):
+        """Generator objective ``<f(D(s))>`` on the spins ``S`` and its exact-in-the-mean output gradient
+        ``(1/n) (1/2) s_i (f(D(s)) - f(D(s with site i flipped)))`` (see ``binary_gradient``); with
+        ``flip_fraction < 1`` on a random part of the sites, the straight-through gradient elsewhere."""
+        n = S.shape[0]
+        flat = S.reshape(n, -1)
+        N = flat.shape[1]
+        plan = self._flip_plan()
+        groups = N if plan is None else plan["flips"].shape[0]  # sites, or colours of sites
+        chosen, k = None, groups
+        if self.flip_fraction < 1:
+            k = max(1, int(round(self.flip_fraction * groups)))
+            if k < groups:  # k of the groups per sample, uniformly without replacement
+                chosen = np.argsort(self._spins.uniform((n, groups)), axis=1)[:, :k]
+        if plan is None:
+            l0, l1, done = self._flipped_logits_generic(S, chosen)
+        else:
+            l0, l1, done = self._flipped_logits_local(S, plan, chosen)
+        f0 = self._g_values(l0)
+        dX = 0.5 / n * flat * (f0[:, None] - self._g_values(l1))
+        if chosen is not None:  # unbiased: E[straight + (groups / k) 1_chosen (exact - straight)] = exact
+            st = self.D.backward(S, d_logits, param_grad=False).input.reshape(n, N).astype(np.float64)
+            dX = st + np.where(done, (dX - st) * (groups / k), 0.0)
+        return float(f0.mean()), dX.reshape(S.shape).astype(self.dtype)
+
+    def _flipped_logits_generic(self, S, chosen=None):
+        """``D(s)`` (n,) and ``D(s with site i flipped)`` (n, N) by forward passes of the whole flipped
+        configurations (only at the ``chosen`` (n, k) sites when given; the mask of those computed)."""
+        n, shape = S.shape[0], S.shape[1:]
+        N = int(np.prod(shape))
+        flat = S.reshape(n, N)
+        l0 = self.D.predict(S).astype(np.float64).reshape(n)
+        l1 = np.zeros((n, N))
+        done = np.ones((n, N), dtype=bool)
+        if chosen is not None:
+            k = chosen.shape[1]
+            Sf = np.repeat(flat[:, None, :], k, axis=1)  # (n, k, N)
+            b, j = np.arange(n)[:, None], np.arange(k)[None, :]
+            Sf[b, j, chosen] *= -1
+            l1[b, chosen] = self.D.predict(Sf.reshape((n * k,) + shape), batch_size=max(1, self._FLIP_CHUNK // N)
+                                           ).astype(np.float64).reshape(n, k)
+            done[:] = False
+            done[b, chosen] = True
+            return l0, l1, done
+        per = max(1, self._FLIP_CHUNK // N)  # flipped configurations per pass
+        if per >= N:  # whole samples per pass, every site of each
+            rows = per // N
+            flip = 1.0 - 2.0 * np.eye(N, dtype=self.dtype)  # row i: site i flipped
+            for b0 in range(0, n, rows):
+                blk = flat[b0:b0 + rows]
+                Sf = (blk[:, None, :] * flip[None]).reshape((-1,) + shape)
+                l1[b0:b0 + rows] = self.D.predict(Sf).astype(np.float64).reshape(blk.shape[0], N)
+        else:  # large inputs: part of one sample's sites per pass
+            for b in range(n):
+                for i0 in range(0, N, per):
+                    k = min(per, N - i0)
+                    Sf = np.repeat(flat[b:b + 1], k, axis=0)
+                    Sf[np.arange(k), i0 + np.arange(k)] *= -1
+                    l1[b, i0:i0 + k] = self.D.predict(Sf.reshape((k,) + shape)).astype(np.float64).reshape(k)
+        return l0, l1, done
+
+    def _flip_plan(self):
+        """For a discriminator ``(1, H, W) ->`` periodic stride-1 "same" convolutions and elementwise
+        activations ``->`` a global average pool ``->`` any tail (no spectral normalisation): the pieces
+        of the local evaluation of flipped configurations, or ``None`` (the generic path).
+
+        A flip at site ``i`` moves the features before the pool only in the window of sites within
+        ``r`` of ``i`` (``r`` the convolutions' summed radii, per axis).  Sites whose rows are more
+        than ``2r`` apart (or columns) have disjoint windows that neither's flip reaches, so they are
+        flipped together in one configuration: the sites are coloured so that each colour's sites are
+        pairwise that far apart, one configuration per colour and sample goes through the convolutions,
+        and each site's pooled features are the unflipped ones plus its window's change over ``H W``."""
+        if hasattr(self, "_plan"):
+            return self._plan
+        from scipy import sparse
+
+        from .. import nn
+
+        self._plan = None
+        D, layers = self.D, self.D.layers
+        if self._d_sn or len(D.input_shape) != 3 or D.input_shape[0] != 1:
+            return None
+        H, W = D.input_shape[1:]
+        elementwise = (nn.Tanh, nn.Softplus, nn.Sigmoid, nn.ReLU)
+        r = [0, 0]
+        k = 0
+        while k < len(layers) and isinstance(layers[k], (nn.Conv2d,) + elementwise):
+            c = layers[k]
+            if isinstance(c, nn.Conv2d):
+                kh, kw = c.kernel_size
+                if (c.stride != (1, 1) or kh % 2 == 0 or kw % 2 == 0 or c.padding != (kh // 2, kw // 2)
+                        or c.padding_mode != "periodic"):
+                    return None
+                r = [r[0] + kh // 2, r[1] + kw // 2]
+            k += 1
+        if (k == 0 or k + 1 >= len(layers) or not isinstance(layers[k], nn.AvgPool2d)
+                or layers[k].kernel_size != (H, W) or not isinstance(layers[k + 1], nn.Flatten)):
+            return None
+
+        def classes(n, d):  # colour of each of n sites on a ring, same colours more than d - 1 apart
+            q = max(1, n // d) if n >= 2 * d else 1  # blocks of >= d consecutive sites
+            if q == 1:
+                return np.arange(n), n
+            starts = (np.arange(q + 1) * n) // q
+            out = np.empty(n, dtype=np.int64)
+            for b in range(q):
+                out[starts[b]:starts[b + 1]] = np.arange(starts[b + 1] - starts[b])
+            return out, int(np.max(np.diff(starts)))
+
+        (cy, ky), (cx, kx) = classes(H, 2 * r[0] + 1), classes(W, 2 * r[1] + 1)
+        if ky * kx >= H * W:  # nothing to share: the generic path is as fast
+            return None
+        colour = (cy[:, None] * kx + cx[None, :]).reshape(-1)  # (N,)
+        K, N = ky * kx, H * W
+        flips = np.ones((K, N), dtype=self.dtype)
+        flips[colour, np.arange(N)] = -1
+        # each colour's sites (padded with site N, a zero column) and their windows' positions
+        M = int(np.bincount(colour, minlength=K).max())
+        members = np.full((K, M), N, dtype=np.int64)
+        for q in range(K):
+            at = np.flatnonzero(colour == q)
+            members[q, :at.size] = at
+        y, x = np.divmod(np.arange(N), W)
+        dy, dx = np.meshgrid(np.arange(-r[0], r[0] + 1), np.arange(-r[1], r[1] + 1), indexing="ij")
+        pos = ((y[:, None] + dy.reshape(1, -1)) % H) * W + (x[:, None] + dx.reshape(1, -1)) % W  # (N, window)
+        pos = np.concatenate([pos, np.full((1, pos.shape[1]), N)])  # the padding site's window: the zero column
+        rows = np.repeat(np.arange(N), pos.shape[1])
+        window = sparse.csr_matrix((np.ones(rows.size), (rows, pos[:N].reshape(-1))), shape=(N, N))
+
+        def copy(layer):
+            args, kwargs = layer._init_args
+            return type(layer)(*args, **kwargs)
+
+        convs = nn.Sequential([copy(x) for x in layers[:k]], input_shape=(1, H, W), dtype=self.dtype)
+        tail = nn.Sequential([copy(x) for x in layers[k + 2:]], input_shape=(convs.output_shape[0],),
+                             dtype="float64")
+        self._plan = {"convs": convs, "tail": tail, "split": D._layer_offsets[k], "flips": flips,
+                      "members": members, "window_pos": pos[members], "window": window}
+        return self._plan
+
+    def _flipped_logits_local(self, S, plan, chosen=None):
+        """As :meth:`_flipped_logits_generic` by the colouring of :meth:`_flip_plan`, ``chosen`` (n, k)
+        colours per sample when given."""
+        convs, tail, split, flips = plan["convs"], plan["tail"], plan["split"], plan["flips"]
+        members, wpos = plan["members"], plan["window_pos"]  # (K, M), (K, M, window)
+        convs.params[:] = self.D.params[:split]
+        tail.params[:] = self.D.params[split:]
+        n = S.shape[0]
+        K, N = flips.shape
+        h = convs.predict(S)  # (n, c, H, W): the features before the pool
+        c = h.shape[1]
+        h = h.reshape(n, c, N)
+        pooled = h.mean(axis=2, dtype=np.float64)  # (n, c)
+        l0 = tail.predict(pooled).reshape(n)
+        old = (plan["window"] @ h.transpose(2, 0, 1).reshape(N, n * c).astype(np.float64)).reshape(N, n, c)
+        old = np.concatenate([old, np.zeros((1, n, c))])  # each site's window sum before the flip; padding 0
+        cols = np.broadcast_to(np.arange(K), (n, K)) if chosen is None else chosen
+        k = cols.shape[1]
+        l1 = np.zeros((n, N + 1))
+        done = np.zeros((n, N + 1), dtype=bool)
+        rows = max(1, self._FLIP_CHUNK // (k * c * N))
+        for b0 in range(0, n, rows):
+            m = min(rows, n - b0)
+            cb = cols[b0:b0 + m]  # (m, k) colours
+            Sf = (S[b0:b0 + m].reshape(m, 1, N) * flips[cb]).reshape((m * k,) + S.shape[1:])
+            hf = convs.predict(Sf).reshape(m, k, c, N)
+            hf = np.concatenate([hf, np.zeros((m, k, c, 1), dtype=hf.dtype)], axis=3)
+            bi, ji = np.arange(m)[:, None, None, None], np.arange(k)[None, :, None, None]
+            new = hf[bi, ji, :, wpos[cb]]  # (m, k, M, window, c): each member's window after its colour's flips
+            new = new.sum(axis=3, dtype=np.float64)  # (m, k, M, c)
+            sites = members[cb]  # (m, k, M)
+            before = old[sites, np.arange(b0, b0 + m)[:, None, None]]  # (m, k, M, c)
+            moved = pooled[b0:b0 + m, None, None, :] + (new - before) / N
+            lm = tail.predict(moved.reshape(-1, c)).reshape(sites.shape)
+            bb = np.broadcast_to(np.arange(b0, b0 + m)[:, None, None], sites.shape)
+            l1[bb, sites] = lm
+            done[bb, sites] = True
+        return l0, l1[:, :N], done[:, :N]
 
     # ------------------------------------------------------------------ steps
     def discriminator_step(self, X_real, Z=None, eps=None) -> float:
@@ -383,7 +601,7 @@ class Adversarial:
         return {"trainer": type(self).__name__, "G": self.G._config(), "D": self.D._config(),
                 "n_critic": self.n_critic, "seed": self.seed, "global_latent": self.global_latent,
                 "odd_generator": self.odd_generator, "binary_output": self.binary_output,
-                "ema": self.ema,
+                "binary_gradient": self.binary_gradient, "flip_fraction": self.flip_fraction, "ema": self.ema,
                 **self._own_settings()}
 
     def _own_settings(self) -> dict:
@@ -487,6 +705,9 @@ class GAN(Adversarial):
             return -_softplus(lf).mean(), -_sigmoid(lf) / n
         return _softplus(-lf).mean(), -_sigmoid(-lf) / n
 
+    def _g_values(self, lf):
+        return -_softplus(lf) if self.loss == "minimax" else _softplus(-lf)
+
 
 class EBGAN(Adversarial):
     """Energy-based GAN (eq. 6.49-6.50): ``D(x) >= 0`` is an energy, low on real data.
@@ -516,6 +737,9 @@ class EBGAN(Adversarial):
     def _g_terms(self, lf):
         return lf.mean(), np.full_like(lf, 1.0 / lf.shape[0])
 
+    def _g_values(self, lf):
+        return lf
+
 
 class WGAN(Adversarial):
     """Wasserstein GAN (eq. 6.87-6.91): a critic ``C`` estimates the earth mover's distance.
@@ -532,22 +756,28 @@ class WGAN(Adversarial):
     clip : float > 0, optional
     penalty : float >= 0, optional
         The weight lambda of the gradient penalty (10 in Gulrajani et al.).  Give ``clip`` or ``penalty``.
+    penalty_target : float >= 0, default 1
+        The norm the penalty pulls the critic's input gradient to, ``<(||dC/dx(x_hat)|| - target)^2>``:
+        1 as in Gulrajani et al.; 0 is the zero-centred penalty, under which the critic of two equal
+        distributions is flat (no gradient left for the generator), so the game can come to rest at
+        the data's distribution instead of circling it.
     n_critic : int, default 5
     """
 
     _default_lr, _default_betas = 1e-4, (0.5, 0.9)
 
     def __init__(self, generator, discriminator, clip: float | None = None, penalty: float | None = None,
-                 n_critic: int = 5, **kwargs):
+                 n_critic: int = 5, penalty_target: float = 1.0, **kwargs):
         if (clip is None) == (penalty is None):
             raise ValueError("give exactly one of clip (weight clipping) or penalty (gradient penalty weight)")
         self.clip = None if clip is None else check_float(clip, "clip", positive=True)
         self.penalty = None if penalty is None else check_float(penalty, "penalty", nonnegative=True)
+        self.penalty_target = check_float(penalty_target, "penalty_target", nonnegative=True)
         super().__init__(generator, discriminator, n_critic=n_critic, **kwargs)
         self._last_d = 0.0
 
     def _own_settings(self):
-        return {"clip": self.clip, "penalty": self.penalty}
+        return {"clip": self.clip, "penalty": self.penalty, "penalty_target": self.penalty_target}
 
     def _d_terms(self, lr, lf):
         nr, nf = lr.shape[0], lf.shape[0]
@@ -555,6 +785,9 @@ class WGAN(Adversarial):
 
     def _g_terms(self, lf):
         return -lf.mean(), np.full_like(lf, -1.0 / lf.shape[0])
+
+    def _g_values(self, lf):
+        return -lf
 
     def _d_extra(self, X_real, X_fake, eps):
         if self.penalty is None:
@@ -567,7 +800,7 @@ class WGAN(Adversarial):
             raise ValueError(f"eps must hold {n} interpolation weights in [0, 1], got shape {eps.shape}")
         e = eps.astype(self.dtype).reshape((n,) + (1,) * (X_real.ndim - 1))
         x_hat = e * X_real + (1 - e) * X_fake
-        gp, grads = self.D.gradient_penalty(x_hat)
+        gp, grads = self.D.gradient_penalty(x_hat, target=self.penalty_target)
         return self.penalty * gp, self.penalty * grads.flat
 
     def _after_d_update(self):

@@ -114,8 +114,9 @@ def with_spin_flips(X) -> np.ndarray:
 
 def ising_wgan(L: int, noise_channels: int = 4, global_channels: int = 0, width: int = 8, critic_width: int = 8,
                depth: int = 3, global_pool: bool = True, critic_scale: float = 5.0, penalty: float = 10.0,
-               n_critic: int = 3, lr: float = 3e-3, g_lr: float = 1e-3, beta1: float = 0.0, ema: float = 0.0,
-               binary_output: bool = True, seed: int = 0, dtype="float32"):
+               penalty_target: float = 0.0, n_critic: int = 3, lr: float = 3e-3, g_lr: float = 1e-3,
+               beta1: float = 0.0, ema: float = 0.99, binary_output: bool = True, binary_gradient: str | None = None,
+               flip_fraction: float | None = None, seed: int = 0, dtype="float32"):
     """A WGAN-GP for ``L x L`` Ising configurations, built for the model's physics.
 
     * generator :func:`ising_generator` (periodic convolutions on per-site noise, ``global_channels``
@@ -123,15 +124,27 @@ def ising_wgan(L: int, noise_channels: int = 4, global_channels: int = 0, width:
       generated distribution has the spin-flip symmetry of the Hamiltonian exactly;
     * its outputs are read as mean spins; with ``binary_output`` the critic sees spins drawn from
       them, as the data are ``+-1`` and as they are evaluated (:func:`sample_spins`), and the
-      generator gets the straight-through gradient; without it the critic sees the outputs ``x``;
+      generator gets the unbiased gradient through the drawn spins (``binary_gradient="exact"``, the
+      default with ``binary_output``: the critic's change when a site flips, for this critic
+      evaluated locally, several distant sites flipped per forward pass, on ``flip_fraction`` = 0.15
+      of them per sample by default; see :class:`WGAN`) or ``"straight_through"``; without
+      ``binary_output`` the critic sees the outputs ``x``;
     * critic :func:`ising_critic`, with ``global_pool`` translation invariant (lattice averages of
       local features, like the energy per site), its convolutions started ``critic_scale`` times
-      larger than by default so that it resolves the energy from the first steps.
+      larger than by default so that it resolves the energy from the first steps;
+    * the zero-centred gradient penalty (``penalty_target=0``), and the generator's parameters
+      averaged (``ema=0.99``; :meth:`WGAN.sample` draws from the average).
+
+    Measured at ``L = 16``, ``T = 3`` (2000 Monte Carlo configurations, 1000 steps of batch 64, constant
+    learning rates): with these defaults the generated energy per site lies within 2 standard errors
+    of Monte Carlo's for each of three seeds (0.002-0.006 below it, alike at 2000 steps; ``|m|`` 8-12%
+    low, the critic seeing lattice averages of 5x5 features only); with the straight-through
+    gradient the same game drifts away for some seeds, and with the penalty's target 1 it circles
+    the data's energy by about +-0.03 per site without settling.
 
     The optimisers are ``Adam(lr, betas=(beta1, 0.9))`` for the critic and ``Adam(g_lr, betas=(beta1,
     0.9))`` for the generator (no momentum by default: with it the adversarial game oscillates
-    more); lowering ``trainer.g_optimizer.lr`` in steps while the critic's is kept settles the
-    generator, and ``ema`` averages its parameters (see :class:`WGAN`).
+    more).
 
     Returns
     -------
@@ -146,6 +159,11 @@ def ising_wgan(L: int, noise_channels: int = 4, global_channels: int = 0, width:
     lr = check_float(lr, "lr", positive=True)
     g_lr = check_float(g_lr, "g_lr", positive=True)
     beta1 = check_float(beta1, "beta1", nonnegative=True)
-    return WGAN(G, D, penalty=penalty, n_critic=n_critic, g_optimizer=nn.Adam(g_lr, (beta1, 0.9)),
-                d_optimizer=nn.Adam(lr, (beta1, 0.9)), odd_generator=True, binary_output=binary_output,
+    if binary_gradient is None:
+        binary_gradient = "exact" if binary_output is True else "straight_through"
+    if flip_fraction is None:
+        flip_fraction = 0.15 if binary_gradient == "exact" else 1.0
+    return WGAN(G, D, penalty=penalty, penalty_target=penalty_target, n_critic=n_critic,
+                g_optimizer=nn.Adam(g_lr, (beta1, 0.9)), d_optimizer=nn.Adam(lr, (beta1, 0.9)), odd_generator=True,
+                binary_output=binary_output, binary_gradient=binary_gradient, flip_fraction=flip_fraction,
                 global_latent=global_channels, ema=ema, seed=seed)
