@@ -2,6 +2,7 @@
 #include <complex>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 #include <pybind11/complex.h>
 
@@ -33,22 +34,15 @@ q::PauliOperator make_op(int n_sites, carray<std::uint64_t> flips, carray<std::i
   return op;
 }
 
-q::RBM make_rbm(const carray<double>& a, const carray<double>& b, const carray<double>& w) {
-  q::RBM r;
-  r.n = int(a.size());
-  r.m = int(b.size());
-  if (r.n < 1 || r.n > 64) throw py::value_error("the RBM needs 1..64 visible units");
-  if (long(w.size()) != long(r.n) * r.m) throw py::value_error("W must have shape (m, n)");
-  r.a = a.data();
-  r.b = b.data();
-  r.w = w.data();
-  return r;
-}
-
 using cplx = std::complex<double>;
 
-q::RBMc make_rbmc(const carray<cplx>& a, const carray<cplx>& b, const carray<cplx>& w) {
-  q::RBMc r;
+// The RBM struct of the kernels for real (double) and complex parameters.
+template <class S>
+using RbmOf = std::conditional_t<std::is_same_v<S, double>, q::RBM, q::RBMc>;
+
+template <class S>
+RbmOf<S> make_rbm(const carray<S>& a, const carray<S>& b, const carray<S>& w) {
+  RbmOf<S> r;
   r.n = int(a.size());
   r.m = int(b.size());
   if (r.n < 1 || r.n > 64) throw py::value_error("the RBM needs 1..64 visible units");
@@ -69,6 +63,86 @@ void check_moves(int move, const carray<std::int64_t>& bonds, int n, long n_samp
     for (long e = 0; e < nb; ++e)
       if (bonds.data()[2 * e] == bonds.data()[2 * e + 1]) throw py::value_error("a bond joins a site to itself");
   if (n_samples < 1 || sweep < 1 || n_discard < 0) throw py::value_error("bad sample counts");
+}
+
+
+// Per-state kernels (theta, log psi, log-derivatives): out rows of `width` values (0: one value a state).
+enum class Width { one, hidden, params };
+
+template <class S, Width W>
+auto per_state(void (*kernel)(const RbmOf<S>&, const std::uint64_t*, long, S*)) {
+  return [kernel](carray<S> a, carray<S> b, carray<S> w, carray<std::uint64_t> states) {
+    const auto r = make_rbm<S>(a, b, w);
+    const long c = long(states.size());
+    const long width = W == Width::one ? 0 : W == Width::hidden ? r.m : long(r.n) + r.m + long(r.m) * r.n;
+    carray<S> out = W == Width::one ? carray<S>{py::ssize_t(c)} : carray<S>({py::ssize_t(c), py::ssize_t(width)});
+    auto* o = out.mutable_data();
+    const auto* s = states.data();
+    py::gil_scoped_release nogil;
+    kernel(r, s, c, o);
+    return out;
+  };
+}
+
+template <class S>
+auto local_energy(void (*kernel)(const RbmOf<S>&, const q::PauliOperator&, std::uint64_t, const std::uint64_t*, long,
+                                 S*)) {
+  return [kernel](carray<S> a, carray<S> b, carray<S> w, const q::PauliOperator& op, std::uint64_t sign_mask,
+                  carray<std::uint64_t> states) {
+    const auto r = make_rbm<S>(a, b, w);
+    if (op.n_sites != r.n) throw py::value_error("operator and RBM differ in the number of sites");
+    const long c = long(states.size());
+    carray<S> out{py::ssize_t(c)};
+    auto* o = out.mutable_data();
+    const auto* s = states.data();
+    py::gil_scoped_release nogil;
+    kernel(r, op, sign_mask, s, c, o);
+    return out;
+  };
+}
+
+// The fused VMC step: (samples, eloc, O or None, accepted), and for a complex RBM the chains' final theta.
+template <class S>
+auto vmc_sample(carray<S> a, carray<S> b, carray<S> w, const q::PauliOperator& op, std::uint64_t sign_mask,
+                int move, carray<std::int64_t> bonds, carray<std::uint64_t> states, long n_samples, long sweep,
+                long n_discard, std::uint64_t seed, std::uint64_t stream0, std::uint64_t counter0, bool with_O) {
+  constexpr bool complex_rbm = !std::is_same_v<S, double>;
+  const auto r = make_rbm<S>(a, b, w);
+  if (op.n_sites != r.n) throw py::value_error("operator and RBM differ in the number of sites");
+  check_moves(move, bonds, r.n, n_samples, sweep, n_discard);
+  const long nb = long(bonds.size()) / 2;
+  const long C = long(states.size());
+  const long P = long(r.n) + r.m + long(r.m) * r.n;
+  auto* st = mutable_data(states, "states");
+  carray<std::uint64_t> samples({py::ssize_t(C), py::ssize_t(n_samples)});
+  carray<S> eloc({py::ssize_t(C), py::ssize_t(n_samples)});
+  carray<std::int64_t> acc{py::ssize_t(C)};
+  carray<S> theta({py::ssize_t(complex_rbm ? C : 0), py::ssize_t(r.m)});
+  py::object Oobj = py::none();
+  S* po = nullptr;
+  if (with_O) {
+    carray<S> O({py::ssize_t(C * n_samples), py::ssize_t(P)});
+    po = O.mutable_data();
+    Oobj = O;
+  }
+  auto* ps = samples.mutable_data();
+  auto* pe = eloc.mutable_data();
+  auto* pa = acc.mutable_data();
+  auto* pt = theta.mutable_data();
+  const auto* pb = bonds.data();
+  {
+    py::gil_scoped_release nogil;
+    if constexpr (complex_rbm)
+      q::rbmc_vmc_sample(r, op, sign_mask, move, pb, nb, st, C, n_samples, sweep, n_discard, seed, stream0, counter0,
+                         ps, pe, po, pa, pt);
+    else
+      q::rbm_vmc_sample(r, op, sign_mask, move, pb, nb, st, C, n_samples, sweep, n_discard, seed, stream0, counter0,
+                        ps, pe, po, pa);
+  }
+  if constexpr (complex_rbm)
+    return py::make_tuple(samples, eloc, Oobj, acc, theta);
+  else
+    return py::make_tuple(samples, eloc, Oobj, acc);
 }
 
 }  // namespace
@@ -145,51 +219,10 @@ void register_quantum(py::module_& m) {
     }
     return py::make_tuple(indptr, indices, re, im);
   });
-  m.def("quantum_rbm_theta", [](carray<double> a, carray<double> b, carray<double> w, carray<std::uint64_t> states) {
-    const auto r = make_rbm(a, b, w);
-    carray<double> out({py::ssize_t(states.size()), py::ssize_t(r.m)});
-    auto* o = out.mutable_data();
-    const auto* s = states.data();
-    const long c = long(states.size());
-    py::gil_scoped_release nogil;
-    q::rbm_theta(r, s, c, o);
-    return out;
-  });
-  m.def("quantum_rbm_log_psi", [](carray<double> a, carray<double> b, carray<double> w, carray<std::uint64_t> states) {
-    const auto r = make_rbm(a, b, w);
-    carray<double> out{py::ssize_t(states.size())};
-    auto* o = out.mutable_data();
-    const auto* s = states.data();
-    const long c = long(states.size());
-    py::gil_scoped_release nogil;
-    q::rbm_log_psi(r, s, c, o);
-    return out;
-  });
-  m.def("quantum_rbm_log_derivs", [](carray<double> a, carray<double> b, carray<double> w,
-                                      carray<std::uint64_t> states) {
-    const auto r = make_rbm(a, b, w);
-    const long P = long(r.n) + r.m + long(r.m) * r.n;
-    carray<double> out({py::ssize_t(states.size()), py::ssize_t(P)});
-    auto* o = out.mutable_data();
-    const auto* s = states.data();
-    const long c = long(states.size());
-    py::gil_scoped_release nogil;
-    q::rbm_log_derivs(r, s, c, o);
-    return out;
-  });
-  m.def("quantum_rbm_local_energy", [](carray<double> a, carray<double> b, carray<double> w,
-                                        const q::PauliOperator& op, std::uint64_t sign_mask,
-                                        carray<std::uint64_t> states) {
-    const auto r = make_rbm(a, b, w);
-    if (op.n_sites != r.n) throw py::value_error("operator and RBM differ in the number of sites");
-    carray<double> out{py::ssize_t(states.size())};
-    auto* o = out.mutable_data();
-    const auto* s = states.data();
-    const long c = long(states.size());
-    py::gil_scoped_release nogil;
-    q::rbm_local_energy(r, op, sign_mask, s, c, o);
-    return out;
-  });
+  m.def("quantum_rbm_theta", per_state<double, Width::hidden>(&q::rbm_theta));
+  m.def("quantum_rbm_log_psi", per_state<double, Width::one>(&q::rbm_log_psi));
+  m.def("quantum_rbm_log_derivs", per_state<double, Width::params>(&q::rbm_log_derivs));
+  m.def("quantum_rbm_local_energy", local_energy<double>(&q::rbm_local_energy));
   m.def("quantum_rbm_sample", [](carray<double> a, carray<double> b, carray<double> w, int move,
                                   carray<std::int64_t> bonds, carray<std::uint64_t> states, long n_samples, long sweep,
                                   long n_discard, std::uint64_t seed, std::uint64_t stream0, std::uint64_t counter0) {
@@ -215,46 +248,7 @@ void register_quantum(py::module_& m) {
     }
     return py::make_tuple(samples, theta, acc);
   });
-  m.def("quantum_rbm_vmc_sample", [](carray<double> a, carray<double> b, carray<double> w,
-                                      const q::PauliOperator& op, std::uint64_t sign_mask, int move,
-                                      carray<std::int64_t> bonds, carray<std::uint64_t> states, long n_samples,
-                                      long sweep, long n_discard, std::uint64_t seed, std::uint64_t stream0,
-                                      std::uint64_t counter0, bool with_O) {
-    const auto r = make_rbm(a, b, w);
-    if (op.n_sites != r.n) throw py::value_error("operator and RBM differ in the number of sites");
-    if (move != 0 && move != 1) throw py::value_error("move must be 0 (flip) or 1 (exchange)");
-    const long nb = long(bonds.size()) / 2;
-    if (move == 1 && (nb < 1 || long(bonds.size()) != 2 * nb)) throw py::value_error("bonds must have shape (E, 2)");
-    for (long e = 0; e < 2 * nb; ++e)
-      if (bonds.data()[e] < 0 || bonds.data()[e] >= r.n) throw py::value_error("bond site out of range");
-    if (move == 1)
-      for (long e = 0; e < nb; ++e)
-        if (bonds.data()[2 * e] == bonds.data()[2 * e + 1]) throw py::value_error("a bond joins a site to itself");
-    if (n_samples < 1 || sweep < 1 || n_discard < 0) throw py::value_error("bad sample counts");
-    const long C = long(states.size());
-    const long P = long(r.n) + r.m + long(r.m) * r.n;
-    auto* st = mutable_data(states, "states");
-    carray<std::uint64_t> samples({py::ssize_t(C), py::ssize_t(n_samples)});
-    carray<double> eloc({py::ssize_t(C), py::ssize_t(n_samples)});
-    carray<std::int64_t> acc{py::ssize_t(C)};
-    py::object Oobj = py::none();
-    double* po = nullptr;
-    if (with_O) {
-      carray<double> O({py::ssize_t(C * n_samples), py::ssize_t(P)});
-      po = O.mutable_data();
-      Oobj = O;
-    }
-    auto* ps = samples.mutable_data();
-    auto* pe = eloc.mutable_data();
-    auto* pa = acc.mutable_data();
-    const auto* pb = bonds.data();
-    {
-      py::gil_scoped_release nogil;
-      q::rbm_vmc_sample(r, op, sign_mask, move, pb, nb, st, C, n_samples, sweep, n_discard, seed, stream0, counter0,
-                        ps, pe, po, pa);
-    }
-    return py::make_tuple(samples, eloc, Oobj, acc);
-  });
+  m.def("quantum_rbm_vmc_sample", &vmc_sample<double>);
   m.def("quantum_rbm_local_energy_theta", [](carray<double> a, carray<double> b, carray<double> w,
                                               const q::PauliOperator& op, std::uint64_t sign_mask,
                                               carray<std::uint64_t> states, carray<double> theta) {
@@ -270,85 +264,11 @@ void register_quantum(py::module_& m) {
     q::rbm_local_energy_theta(r, op, sign_mask, s, th, c, o);
     return out;
   });
-  m.def("quantum_rbmc_theta", [](carray<cplx> a, carray<cplx> b, carray<cplx> w, carray<std::uint64_t> states) {
-    const auto r = make_rbmc(a, b, w);
-    const long c = long(states.size());
-    carray<cplx> out({py::ssize_t(c), py::ssize_t(r.m)});
-    auto* o = out.mutable_data();
-    const auto* s = states.data();
-    py::gil_scoped_release nogil;
-    q::rbmc_theta(r, s, c, o);
-    return out;
-  });
-  m.def("quantum_rbmc_log_psi", [](carray<cplx> a, carray<cplx> b, carray<cplx> w, carray<std::uint64_t> states) {
-    const auto r = make_rbmc(a, b, w);
-    const long c = long(states.size());
-    carray<cplx> out{py::ssize_t(c)};
-    auto* o = out.mutable_data();
-    const auto* s = states.data();
-    py::gil_scoped_release nogil;
-    q::rbmc_log_psi(r, s, c, o);
-    return out;
-  });
-  m.def("quantum_rbmc_log_derivs", [](carray<cplx> a, carray<cplx> b, carray<cplx> w,
-                                      carray<std::uint64_t> states) {
-    const auto r = make_rbmc(a, b, w);
-    const long c = long(states.size());
-    const long P = long(r.n) + r.m + long(r.m) * r.n;
-    carray<cplx> out({py::ssize_t(c), py::ssize_t(P)});
-    auto* o = out.mutable_data();
-    const auto* s = states.data();
-    py::gil_scoped_release nogil;
-    q::rbmc_log_derivs(r, s, c, o);
-    return out;
-  });
-  m.def("quantum_rbmc_local_energy", [](carray<cplx> a, carray<cplx> b, carray<cplx> w, const q::PauliOperator& op,
-                                        std::uint64_t sign_mask, carray<std::uint64_t> states) {
-    const auto r = make_rbmc(a, b, w);
-    if (op.n_sites != r.n) throw py::value_error("operator and RBM differ in the number of sites");
-    const long c = long(states.size());
-    carray<cplx> out{py::ssize_t(c)};
-    auto* o = out.mutable_data();
-    const auto* s = states.data();
-    py::gil_scoped_release nogil;
-    q::rbmc_local_energy(r, op, sign_mask, s, c, o);
-    return out;
-  });
-  m.def("quantum_rbmc_vmc_sample", [](carray<cplx> a, carray<cplx> b, carray<cplx> w, const q::PauliOperator& op,
-                                      std::uint64_t sign_mask, int move, carray<std::int64_t> bonds,
-                                      carray<std::uint64_t> states, long n_samples, long sweep, long n_discard,
-                                      std::uint64_t seed, std::uint64_t stream0, std::uint64_t counter0,
-                                      bool with_O) {
-    const auto r = make_rbmc(a, b, w);
-    if (op.n_sites != r.n) throw py::value_error("operator and RBM differ in the number of sites");
-    check_moves(move, bonds, r.n, n_samples, sweep, n_discard);
-    const long nb = long(bonds.size()) / 2;
-    const long C = long(states.size());
-    const long P = long(r.n) + r.m + long(r.m) * r.n;
-    auto* st = mutable_data(states, "states");
-    carray<std::uint64_t> samples({py::ssize_t(C), py::ssize_t(n_samples)});
-    carray<cplx> eloc({py::ssize_t(C), py::ssize_t(n_samples)});
-    carray<std::int64_t> acc{py::ssize_t(C)};
-    carray<cplx> theta({py::ssize_t(C), py::ssize_t(r.m)});
-    py::object Oobj = py::none();
-    cplx* po = nullptr;
-    if (with_O) {
-      carray<cplx> O({py::ssize_t(C * n_samples), py::ssize_t(P)});
-      po = O.mutable_data();
-      Oobj = O;
-    }
-    auto* ps = samples.mutable_data();
-    auto* pe = eloc.mutable_data();
-    auto* pa = acc.mutable_data();
-    auto* pt = theta.mutable_data();
-    const auto* pb = bonds.data();
-    {
-      py::gil_scoped_release nogil;
-      q::rbmc_vmc_sample(r, op, sign_mask, move, pb, nb, st, C, n_samples, sweep, n_discard, seed, stream0,
-                         counter0, ps, pe, po, pa, pt);
-    }
-    return py::make_tuple(samples, eloc, Oobj, acc, theta);
-  });
+  m.def("quantum_rbmc_theta", per_state<cplx, Width::hidden>(&q::rbmc_theta));
+  m.def("quantum_rbmc_log_psi", per_state<cplx, Width::one>(&q::rbmc_log_psi));
+  m.def("quantum_rbmc_log_derivs", per_state<cplx, Width::params>(&q::rbmc_log_derivs));
+  m.def("quantum_rbmc_local_energy", local_energy<cplx>(&q::rbmc_local_energy));
+  m.def("quantum_rbmc_vmc_sample", &vmc_sample<cplx>);
 }
 
 }  // namespace physdl::bindings

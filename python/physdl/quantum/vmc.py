@@ -333,6 +333,18 @@ def _blas_limit(n: int | None):
     return blas_limit(n)
 
 
+def _sr_inputs(O: np.ndarray, ec, shift):
+    """``(N, P, ec, shift)`` of an SR solve: ``ec`` as an ``(N,)`` array of ``O``'s dtype, ``shift`` > 0.
+
+    Only the checks are shared: the real solve's float32 product and factor with float64 refinement
+    (twice the speed) has no complex counterpart, so :func:`sr_solve_complex` stays a solve of its own."""
+    N, P = O.shape
+    ec = np.asarray(ec, dtype=O.dtype)
+    if ec.shape != (N,):
+        raise ValueError(f"ec must have shape ({N},), got {ec.shape}")
+    return N, P, ec, check_float(shift, "shift", positive=True)
+
+
 def sr_solve(O: np.ndarray, ec: np.ndarray, shift: float, mixed: bool = True, mean=None) -> np.ndarray:
     """Solve ``(Oc^T Oc / N + shift 1) x = 2 Oc^T ec / N`` exactly (to float64 rounding).
 
@@ -355,11 +367,7 @@ def sr_solve(O: np.ndarray, ec: np.ndarray, shift: float, mixed: bool = True, me
     O = np.asarray(O)
     if O.ndim != 2 or O.dtype != np.float64 or not O.flags.c_contiguous:
         raise ValueError("O must be a C-contiguous float64 (N, P) array")
-    N, P = O.shape
-    ec = np.asarray(ec, dtype=np.float64)
-    if ec.shape != (N,):
-        raise ValueError(f"ec must have shape ({N},), got {ec.shape}")
-    shift = check_float(shift, "shift", positive=True)
+    N, P, ec, shift = _sr_inputs(O, ec, shift)
     mu = np.zeros(P) if mean is None else np.asarray(mean, dtype=np.float64)
     if mu.shape != (P,):
         raise ValueError(f"mean must have shape ({P},), got {mu.shape}")
@@ -419,11 +427,7 @@ def sr_solve_complex(O: np.ndarray, ec: np.ndarray, shift: float, mean=None) -> 
     O = np.asarray(O)
     if O.ndim != 2 or O.dtype != np.complex128:
         raise ValueError("O must be a complex128 (N, P) array")
-    N, P = O.shape
-    ec = np.asarray(ec, dtype=np.complex128)
-    if ec.shape != (N,):
-        raise ValueError(f"ec must have shape ({N},), got {ec.shape}")
-    shift = check_float(shift, "shift", positive=True)
+    N, P, ec, shift = _sr_inputs(O, ec, shift)
     Oc = O if mean is None else O - np.asarray(mean, dtype=np.complex128)
     if Oc.shape != (N, P):
         raise ValueError(f"mean must have shape ({P},)")
@@ -579,62 +583,31 @@ class VMC:
         s0 = streams.stream("quantum", CHAIN_STREAM0)
         key = ("quantum.vmc_sample", self.backend, psi.n, psi.m, mv, n_per_chain, self.sweep, self.n_discard,
                bool(with_O), psi.is_complex)
-        if psi.is_complex:
-            return self._sample_complex(key, a, b, W, mv, bonds, st, s0, n_per_chain, with_O)
+        pre = "rbmc_" if psi.is_complex else "rbm_"  # the complex kernel also returns the final theta
         if self.backend == "cpp":
-            fn, op = _backend.module("cpp").quantum_rbm_vmc_sample, self.H.core()
+            fn, op = getattr(_backend.module("cpp"), "quantum_" + pre + "vmc_sample"), self.H.core()
 
             def call(c, k):  # st[c:c + k] is a view: the kernel advances those chains in place
                 return fn(a, b, W, op, psi.sign_mask, mv, bonds, st[c:c + k], n_per_chain, self.sweep,
                           self.n_discard, self.seed, s0 + c, self.counter, with_O)
 
-            smp, eloc, O, acc = _pieces.joined(key, C, call, cpp=True)
-        else:
-            from . import _numba
-
-            smp = np.zeros((C, n_per_chain), np.uint64)
-            eloc = np.zeros((C, n_per_chain))
-            O = np.zeros((C * n_per_chain, psi.n_params)) if with_O else np.zeros((1, 1))
-            acc = np.zeros(C, np.int64)
-            args, mask = self.H.numba_args(), np.uint64(psi.sign_mask)
-
-            def call(c, k):
-                rows = O[c * n_per_chain:(c + k) * n_per_chain] if with_O else O
-                _numba.rbm_vmc_sample(a, b, W, *args, mask, mv, bonds, st[c:c + k], n_per_chain, self.sweep,
-                                      self.n_discard, np.uint64(self.seed), np.uint64(s0 + c),
-                                      np.uint64(self.counter), with_O, smp[c:c + k], eloc[c:c + k], rows,
-                                      acc[c:c + k])
-
-            _pieces.run(key, C, call)
-            O = O if with_O else None
-        return smp, eloc, O, acc, st, None
-
-    def _sample_complex(self, key, a, b, W, mv, bonds, st, s0, n_per_chain, with_O):
-        psi = self.psi
-        C = st.size
-        if self.backend == "cpp":
-            fn, op = _backend.module("cpp").quantum_rbmc_vmc_sample, self.H.core()
-
-            def call(c, k):
-                return fn(a, b, W, op, psi.sign_mask, mv, bonds, st[c:c + k], n_per_chain, self.sweep,
-                          self.n_discard, self.seed, s0 + c, self.counter, with_O)
-
-            smp, eloc, O, acc, th = _pieces.joined(key, C, call, cpp=True)
-            return smp, eloc, O, acc, st, th
+            out = _pieces.joined(key, C, call, cpp=True)
+            return (*out[:4], st, out[4] if psi.is_complex else None)
         from . import _numba
 
+        fn = getattr(_numba, pre + "vmc_sample")
         smp = np.zeros((C, n_per_chain), np.uint64)
-        eloc = np.zeros((C, n_per_chain), np.complex128)
-        O = np.zeros((C * n_per_chain, psi.n_params), np.complex128) if with_O else np.zeros((1, 1), np.complex128)
+        eloc = np.zeros((C, n_per_chain), psi.dtype)
+        O = np.zeros((C * n_per_chain, psi.n_params) if with_O else (1, 1), psi.dtype)
         acc = np.zeros(C, np.int64)
-        th = np.zeros((C, psi.m), np.complex128)
+        th = np.zeros((C, psi.m), psi.dtype) if psi.is_complex else None
         args, mask = self.H.numba_args(), np.uint64(psi.sign_mask)
 
         def call(c, k):
             rows = O[c * n_per_chain:(c + k) * n_per_chain] if with_O else O
-            _numba.rbmc_vmc_sample(a, b, W, *args, mask, mv, bonds, st[c:c + k], n_per_chain, self.sweep,
-                                   self.n_discard, np.uint64(self.seed), np.uint64(s0 + c), np.uint64(self.counter),
-                                   with_O, smp[c:c + k], eloc[c:c + k], rows, acc[c:c + k], th[c:c + k])
+            fn(a, b, W, *args, mask, mv, bonds, st[c:c + k], n_per_chain, self.sweep, self.n_discard,
+               np.uint64(self.seed), np.uint64(s0 + c), np.uint64(self.counter), with_O, smp[c:c + k], eloc[c:c + k],
+               rows, acc[c:c + k], *(() if th is None else (th[c:c + k],)))
 
         _pieces.run(key, C, call)
         return smp, eloc, (O if with_O else None), acc, st, th

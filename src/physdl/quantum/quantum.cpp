@@ -230,23 +230,232 @@ inline double flip_ratio(const RBM& r, const Tables& tb, std::uint64_t s, std::u
   return ratio;
 }
 
-}  // namespace
-
-void rbm_theta(const RBM& r, const std::uint64_t* states, long count, double* theta) {
-  const Tables tb(r);
-#pragma omp parallel for schedule(static)
-  for (long b = 0; b < count; ++b) theta_of(r, tb, states[b], theta + b * r.m);
+// theta of the complex RBM straight from W (hidden unit by hidden unit: the same sums, in the same order,
+// as theta_of's site-major ones).
+inline void thetac_of(const RBMc& r, std::uint64_t s, cplx* th) {
+  for (int h = 0; h < r.m; ++h) {
+    cplx v = r.b[h];
+    const cplx* wh = r.w + long(h) * r.n;
+    for (int i = 0; i < r.n; ++i) v += ((s >> i) & 1u) ? wh[i] : -wh[i];
+    th[h] = v;
+  }
 }
 
-void rbm_log_psi(const RBM& r, const std::uint64_t* states, long count, double* out) {
-  const Tables tb(r);
+// psi(s ^ f) / psi(s) of the complex RBM for any flip mask, d computed on the fly (into d, length m).
+inline cplx cflip_ratio(const RBMc& r, std::uint64_t s, std::uint64_t f, const cplx* T, cplx* d) {
+  cplx da = 0.0;
+  for (int h = 0; h < r.m; ++h) d[h] = 0.0;
+  for (std::uint64_t x = f; x; x &= x - 1) {
+    const int i = __builtin_ctzll(x);
+    const double sg = ((s >> i) & 1u) ? -2.0 : 2.0;
+    da += sg * r.a[i];
+    for (int h = 0; h < r.m; ++h) d[h] += sg * r.w[long(h) * r.n + i];
+  }
+  cplx p = std::exp(da);
+  for (int h = 0; h < r.m; ++h) p *= std::cosh(d[h]) + T[h] * std::sinh(d[h]);
+  return p;
+}
+
+// What the kernels below need of an RBM, for real (double) and complex parameters.  The shared code is
+// written once over Net<S>; what differs is here:
+//   theta(s, th)      the hidden sums (real: site-major from W^T; complex: from W)
+//   ratio(s, f, T, x) psi(s ^ f) / psi(s) for a flip mask without move tables (real: |ratio| from the
+//                     exp(+-2W) tables, scratch x of 2m; complex: d on the fly, scratch x of m)
+//   mel(re, im)       <s|H|s ^ f> from the group value <s ^ f|H|s> (real operators only for the real RBM)
+//   prob(r)           the acceptance |ratio|^2
+//   kRows             per pattern of the move tables: cosh d, sinh d, d (and, real, tanh d)
+//   advance(row, ...) theta += d after an accepted move, and tanh theta (real: by the addition formula)
+template <class S>
+struct Net;
+
+template <>
+struct Net<double> {
+  using Rbm = RBM;
+  static constexpr int kRows = 4;
+  const RBM& r;
+  const Tables tb;
+  explicit Net(const RBM& rbm) : r(rbm), tb(rbm) {}
+  void theta(std::uint64_t s, double* th) const { theta_of(r, tb, s, th); }
+  double ratio(std::uint64_t s, std::uint64_t f, const double* T, double* x) const {
+    return flip_ratio(r, tb, s, f, T, x, x + (r.m > 0 ? r.m : 1));
+  }
+  static double mel(double re, double) { return re; }
+  static double prob(double ratio) { return ratio * ratio; }
+  // tanh(theta + d) by the addition formula (T + tanh d) / (1 + T tanh d) (rounding drift ~1e-16 a move),
+  // the exact tanh once |T| is within 1e-6 of 1 (the formula loses theta there).
+  static void advance(const double* row, int m, double* th, double* T) {
+    const double* d = row + 2 * m;
+    const double* td = d + m;
+    bool edge = false;
+    for (int h = 0; h < m; ++h) {
+      th[h] += d[h];
+      edge |= std::fabs(T[h]) > 0.999999;
+      T[h] = (T[h] + td[h]) / (1.0 + T[h] * td[h]);
+    }
+    if (edge)
+      for (int h = 0; h < m; ++h) T[h] = std::tanh(th[h]);
+  }
+};
+
+template <>
+struct Net<cplx> {
+  using Rbm = RBMc;
+  static constexpr int kRows = 3;
+  const RBMc& r;
+  explicit Net(const RBMc& rbm) : r(rbm) {}
+  void theta(std::uint64_t s, cplx* th) const { thetac_of(r, s, th); }
+  cplx ratio(std::uint64_t s, std::uint64_t f, const cplx* T, cplx* x) const { return cflip_ratio(r, s, f, T, x); }
+  static cplx mel(double re, double im) { return cplx(re, -im); }  // <s|H|s ^ f> = conj(<s ^ f|H|s>)
+  static double prob(cplx ratio) { return std::norm(ratio); }
+  static void advance(const cplx* row, int m, cplx* th, cplx* T) {
+    const cplx* d = row + 2 * m;
+    for (int h = 0; h < m; ++h) {
+      th[h] += d[h];
+      T[h] = std::tanh(th[h]);
+    }
+  }
+};
+
+template <class S>
+using RbmOf = typename Net<S>::Rbm;
+
+inline std::size_t at_least_one(int k) { return std::size_t(k > 0 ? k : 1); }
+
+// Per-mask tables for masks of one or two sites: for each spin pattern p on the mask's sites (bit q of
+// p = spin of its q-th lowest site up), the hidden-sum change d_h = sum_q (up ? -2 : 2) W_{h i_q}, cosh d,
+// sinh d (real RBM: and tanh d), and exp(da) with da = sum_q (up ? -2 : 2) a_{i_q}.  A move's amplitude
+// ratio psi(s ^ f) / psi(s) = exp(da) prod_h (cosh d_h + tanh theta_h sinh d_h).  Masks of more sites are
+// marked generic (off = -1).
+template <class S>
+struct MoveTables {
+  static constexpr int kRows = Net<S>::kRows;
+  int m = 0;
+  std::vector<std::uint64_t> masks;
+  std::vector<long> off;  // first pattern of each mask, -1: generic
+  std::vector<S> tab;     // per pattern: kRows rows of m
+  std::vector<S> ea;      // per pattern
+  MoveTables(const RbmOf<S>& r, const std::vector<std::uint64_t>& ms) : m(r.m), masks(ms), off(ms.size(), -1) {
+    long np = 0;
+    for (std::size_t g = 0; g < ms.size(); ++g) {
+      const int k = popcount(ms[g]);
+      if (k >= 1 && k <= 2) {
+        off[g] = np;
+        np += 1L << k;
+      }
+    }
+    tab.assign(std::size_t(np) * kRows * std::size_t(m), S(0.0));
+    ea.assign(std::size_t(np), S(1.0));
+    for (std::size_t g = 0; g < ms.size(); ++g) {
+      if (off[g] < 0) continue;
+      int sites[2] = {0, 0};
+      int k = 0;
+      for (std::uint64_t x = ms[g]; x; x &= x - 1) sites[k++] = __builtin_ctzll(x);
+      for (long p = 0; p < (1L << k); ++p) {
+        S* ch = tab.data() + std::size_t(off[g] + p) * kRows * std::size_t(m);
+        S* sh = ch + m;
+        S* d = sh + m;
+        S da = 0.0;
+        for (int q = 0; q < k; ++q) {
+          const double sg = ((p >> q) & 1) ? -2.0 : 2.0;
+          da += sg * r.a[sites[q]];
+          for (int h = 0; h < m; ++h) d[h] += sg * r.w[long(h) * r.n + sites[q]];
+        }
+        for (int h = 0; h < m; ++h) {
+          ch[h] = std::cosh(d[h]);
+          sh[h] = std::sinh(d[h]);
+        }
+        if constexpr (kRows == 4)
+          for (int h = 0; h < m; ++h) d[m + h] = std::tanh(d[h]);
+        ea[std::size_t(off[g] + p)] = std::exp(da);
+      }
+    }
+  }
+  long pattern(long g, std::uint64_t s) const {
+    std::uint64_t f = masks[std::size_t(g)];
+    long p = long((s >> __builtin_ctzll(f)) & 1u);
+    f &= f - 1;
+    if (f) p |= long((s >> __builtin_ctzll(f)) & 1u) << 1;
+    return off[std::size_t(g)] + p;
+  }
+  const S* row(long pat) const { return tab.data() + std::size_t(pat) * kRows * std::size_t(m); }
+};
+
+// exp(da) prod_h (ch_h + T_h sh_h).  Real: four partial products (the Numba twin keeps the same order);
+// complex: one running product from exp(da).
+inline double table_ratio(const MoveTables<double>& mt, long pat, const double* T) {
+  const int m = mt.m;
+  const double* ch = mt.row(pat);
+  const double* sh = ch + m;
+  double p0 = 1.0, p1 = 1.0, p2 = 1.0, p3 = 1.0;
+  int h = 0;
+  for (; h + 4 <= m; h += 4) {
+    p0 *= ch[h] + T[h] * sh[h];
+    p1 *= ch[h + 1] + T[h + 1] * sh[h + 1];
+    p2 *= ch[h + 2] + T[h + 2] * sh[h + 2];
+    p3 *= ch[h + 3] + T[h + 3] * sh[h + 3];
+  }
+  for (; h < m; ++h) p0 *= ch[h] + T[h] * sh[h];
+  return mt.ea[std::size_t(pat)] * ((p0 * p1) * (p2 * p3));
+}
+
+inline cplx table_ratio(const MoveTables<cplx>& mt, long pat, const cplx* T) {
+  const int m = mt.m;
+  const cplx* ch = mt.row(pat);
+  const cplx* sh = ch + m;
+  cplx p = mt.ea[std::size_t(pat)];
+  for (int h = 0; h < m; ++h) p *= ch[h] + T[h] * sh[h];
+  return p;
+}
+
+template <class S>
+struct GroupTables {
+  MoveTables<S> mt;
+  std::vector<double> sign;
+  GroupTables(const RbmOf<S>& r, const PauliOperator& op, std::uint64_t sign_mask) : mt(r, op.flips), sign(op.flips.size()) {
+    for (std::size_t g = 0; g < op.flips.size(); ++g) sign[g] = (popcount(op.flips[g] & sign_mask) & 1) ? -1.0 : 1.0;
+  }
+};
+
+// E_loc(s) from T = tanh theta: groups of one or two flipped sites through the tables, others by Net::ratio.
+template <class S>
+inline S eloc_with_T(const Net<S>& net, const PauliOperator& op, const GroupTables<S>& gt, std::uint64_t s,
+                     const S* T, S* scratch) {
+  const long G = op.n_groups();
+  S e = 0.0;
+  for (long g = 0; g < G; ++g) {
+    double re, im;
+    group_value(op, g, s, re, im);
+    const S mel = Net<S>::mel(re, im);
+    if (mel == S(0.0)) continue;
+    const std::uint64_t f = op.flips[std::size_t(g)];
+    if (f == 0) {
+      e += mel;
+      continue;
+    }
+    const S rt = gt.mt.off[std::size_t(g)] >= 0 ? table_ratio(gt.mt, gt.mt.pattern(g, s), T)
+                                                : net.ratio(s, f, T, scratch);
+    e += gt.sign[std::size_t(g)] * mel * rt;
+  }
+  return e;
+}
+
+template <class S>
+void theta_all(const RbmOf<S>& r, const std::uint64_t* states, long count, S* theta) {
+  const Net<S> net(r);
+#pragma omp parallel for schedule(static)
+  for (long b = 0; b < count; ++b) net.theta(states[b], theta + b * r.m);
+}
+
+template <class S>
+void log_psi_all(const RbmOf<S>& r, const std::uint64_t* states, long count, S* out) {
+  const Net<S> net(r);
 #pragma omp parallel
   {
-    std::vector<double> th(std::size_t(r.m > 0 ? r.m : 1));
+    std::vector<S> th(at_least_one(r.m));
 #pragma omp for schedule(static)
     for (long b = 0; b < count; ++b) {
-      theta_of(r, tb, states[b], th.data());
-      double v = 0.0;
+      net.theta(states[b], th.data());
+      S v = 0.0;
       for (int i = 0; i < r.n; ++i) v += r.a[i] * spin(states[b], i);
       for (int j = 0; j < r.m; ++j) v += log2cosh(th[j]);
       out[b] = v;
@@ -254,33 +463,141 @@ void rbm_log_psi(const RBM& r, const std::uint64_t* states, long count, double* 
   }
 }
 
-void rbm_log_derivs(const RBM& r, const std::uint64_t* states, long count, double* out) {
+// The row [s_i, tanh theta_j, tanh theta_j s_i] from T = tanh theta (sp: scratch of n).
+template <class S>
+inline void derivs_row(int n, int m, std::uint64_t s, const S* T, double* sp, S* o) {
+  for (int i = 0; i < n; ++i) o[i] = sp[i] = spin(s, i);
+  for (int j = 0; j < m; ++j) {
+    const S tj = T[j];
+    o[n + j] = tj;
+    S* ow = o + n + m + long(j) * n;
+    for (int i = 0; i < n; ++i) ow[i] = tj * sp[i];
+  }
+}
+
+template <class S>
+void log_derivs_all(const RbmOf<S>& r, const std::uint64_t* states, long count, S* out) {
   const long P = long(r.n) + r.m + long(r.m) * r.n;
-  const Tables tb(r);
+  const Net<S> net(r);
 #pragma omp parallel
   {
-    std::vector<double> th(std::size_t(r.m > 0 ? r.m : 1)), sp(std::size_t(r.n > 0 ? r.n : 1));
+    std::vector<S> th(at_least_one(r.m));
+    std::vector<double> sp(at_least_one(r.n));
 #pragma omp for schedule(static)
     for (long b = 0; b < count; ++b) {
-      const std::uint64_t s = states[b];
-      double* o = out + b * P;
-      for (int i = 0; i < r.n; ++i) sp[i] = o[i] = spin(s, i);
-      theta_of(r, tb, s, th.data());
-      for (int j = 0; j < r.m; ++j) {
-        const double t = std::tanh(th[j]);
-        o[r.n + j] = t;
-        double* ow = o + r.n + r.m + long(j) * r.n;
-        for (int i = 0; i < r.n; ++i) ow[i] = t * sp[i];
-      }
+      net.theta(states[b], th.data());
+      for (int j = 0; j < r.m; ++j) th[j] = std::tanh(th[j]);
+      derivs_row(r.n, r.m, states[b], th.data(), sp.data(), out + b * P);
     }
   }
+}
+
+// Local energies of states with T = tanh theta from theta_of(s) (theta null) or from the caller's theta.
+template <class S>
+void local_energy_tables(const RbmOf<S>& r, const PauliOperator& op, std::uint64_t sign_mask, const std::uint64_t* states,
+                         const S* theta, long count, S* out) {
+  const Net<S> net(r);
+  const GroupTables<S> gt(r, op, sign_mask);
+  const std::size_t M = at_least_one(r.m);
+#pragma omp parallel
+  {
+    std::vector<S> T(M), scratch(2 * M);
+#pragma omp for schedule(static)
+    for (long b = 0; b < count; ++b) {
+      if (theta != nullptr)
+        for (int h = 0; h < r.m; ++h) T[h] = theta[b * r.m + h];
+      else
+        net.theta(states[b], T.data());
+      for (int h = 0; h < r.m; ++h) T[h] = std::tanh(T[h]);
+      out[b] = eloc_with_T(net, op, gt, states[b], T.data(), scratch.data());
+    }
+  }
+}
+
+// The fused VMC step (rbm_vmc_sample, rbmc_vmc_sample); theta_out may be null.
+template <class S>
+void vmc_sample(const RbmOf<S>& r, const PauliOperator& op, std::uint64_t sign_mask, int move, const std::int64_t* bonds,
+                long n_bonds, std::uint64_t* states, long chains, long n_samples, long sweep, long n_discard,
+                std::uint64_t seed, std::uint64_t stream0, std::uint64_t counter0, std::uint64_t* samples, S* eloc,
+                S* O, std::int64_t* accepted, S* theta_out) {
+  const random::PhiloxKeys keys = random::philox_keys(seed);
+  const long total = n_discard + n_samples * sweep;
+  const Net<S> net(r);
+  const GroupTables<S> gt(r, op, sign_mask);
+  std::vector<std::uint64_t> mmasks;
+  if (move == 0) {
+    for (int i = 0; i < r.n; ++i) mmasks.push_back(std::uint64_t(1) << i);
+  } else {
+    for (long e = 0; e < n_bonds; ++e)
+      mmasks.push_back((std::uint64_t(1) << bonds[2 * e]) | (std::uint64_t(1) << bonds[2 * e + 1]));
+  }
+  const MoveTables<S> mv(r, mmasks);
+  const long nmoves = long(mmasks.size());
+  const int n = r.n, m = r.m;
+  const long P = long(n) + m + long(m) * n;
+  const std::size_t M = at_least_one(m);
+#pragma omp parallel
+  {
+    std::vector<S> th(M), T(M), scratch(2 * M);
+    std::vector<double> sp(at_least_one(n));
+#pragma omp for schedule(static)
+    for (long c = 0; c < chains; ++c) {
+      std::uint64_t s = states[c];
+      net.theta(s, th.data());
+      for (int h = 0; h < m; ++h) T[h] = std::tanh(th[h]);
+      std::int64_t acc = 0;
+      long k = 0;
+      for (long t = 0; t < total; ++t) {
+        const random::Philox4x32 w =
+            random::philox_block_keyed(keys, stream0 + std::uint64_t(c), counter0 + std::uint64_t(t));
+        const long e = long((std::uint64_t(w.v[0]) * std::uint64_t(nmoves)) >> 32);
+        const std::uint64_t f = mmasks[std::size_t(e)];
+        if (move == 1 && popcount(s & f) != 1) {
+          ++acc;  // parallel spins: the exchange leaves the state as it is
+        } else {
+          const long pat = mv.pattern(e, s);
+          const double p = Net<S>::prob(table_ratio(mv, pat, T.data()));
+          const double u = random::uniform_double(w.v[2], w.v[3]);
+          if (u < p) {
+            Net<S>::advance(mv.row(pat), m, th.data(), T.data());
+            s ^= f;
+            ++acc;
+          }
+        }
+        if (t >= n_discard && (t - n_discard + 1) % sweep == 0) {
+          const long row = c * n_samples + k++;
+          samples[row] = s;
+          eloc[row] = eloc_with_T(net, op, gt, s, T.data(), scratch.data());
+          if (O != nullptr) derivs_row(n, m, s, T.data(), sp.data(), O + row * P);
+        }
+      }
+      states[c] = s;
+      accepted[c] = acc;
+      if (theta_out != nullptr)
+        for (int h = 0; h < m; ++h) theta_out[c * m + h] = th[h];
+    }
+  }
+}
+
+}  // namespace
+
+void rbm_theta(const RBM& r, const std::uint64_t* states, long count, double* theta) {
+  theta_all<double>(r, states, count, theta);
+}
+
+void rbm_log_psi(const RBM& r, const std::uint64_t* states, long count, double* out) {
+  log_psi_all<double>(r, states, count, out);
+}
+
+void rbm_log_derivs(const RBM& r, const std::uint64_t* states, long count, double* out) {
+  log_derivs_all<double>(r, states, count, out);
 }
 
 void rbm_local_energy(const RBM& r, const PauliOperator& op, std::uint64_t sign_mask, const std::uint64_t* states,
                       long count, double* out) {
   const long G = op.n_groups();
   const Tables tb(r);
-  const std::size_t M = std::size_t(r.m > 0 ? r.m : 1);
+  const std::size_t M = at_least_one(r.m);
 #pragma omp parallel
   {
     std::vector<double> th(M), T(M), ep(M), em(M);
@@ -313,7 +630,7 @@ void rbm_sample(const RBM& r, int move, const std::int64_t* bonds, long n_bonds,
   const random::PhiloxKeys keys = random::philox_keys(seed);
   const long total = n_discard + n_samples * sweep;
   const Tables tb(r);
-  const std::size_t M = std::size_t(r.m > 0 ? r.m : 1);
+  const std::size_t M = at_least_one(r.m);
 #pragma omp parallel
   {
     std::vector<double> th(M), T(M), ep(M), em(M);
@@ -363,459 +680,43 @@ void rbm_sample(const RBM& r, int move, const std::int64_t* bonds, long n_bonds,
   }
 }
 
-// ------------------------------------------------------------------ fused VMC step
-namespace {
-
-// Per-mask tables for masks of one or two sites: for each spin pattern p on the mask's sites (bit q of
-// p = spin of its q-th lowest site up), the hidden-sum change d_h = sum_q (up ? -2 : 2) W_{h i_q}, cosh d,
-// sinh d, and exp(da) with da = sum_q (up ? -2 : 2) a_{i_q}.  Masks of more sites are marked generic.
-struct MoveTables {
-  int m = 0;
-  std::vector<std::uint64_t> masks;
-  std::vector<long> off;     // first pattern of each mask, -1: generic
-  std::vector<double> tab;   // per pattern: ch[m], sh[m], d[m], tanh d [m]
-  std::vector<double> ea;    // per pattern
-  MoveTables(const RBM& r, const std::vector<std::uint64_t>& ms) : m(r.m), masks(ms), off(ms.size(), -1) {
-    long np = 0;
-    for (std::size_t g = 0; g < ms.size(); ++g) {
-      const int k = popcount(ms[g]);
-      if (k >= 1 && k <= 2) {
-        off[g] = np;
-        np += 1L << k;
-      }
-    }
-    tab.assign(std::size_t(np) * 4 * std::size_t(m), 0.0);
-    ea.assign(std::size_t(np), 1.0);
-    for (std::size_t g = 0; g < ms.size(); ++g) {
-      if (off[g] < 0) continue;
-      int sites[2] = {0, 0};
-      int k = 0;
-      for (std::uint64_t x = ms[g]; x; x &= x - 1) sites[k++] = __builtin_ctzll(x);
-      for (long p = 0; p < (1L << k); ++p) {
-        double* ch = tab.data() + std::size_t(off[g] + p) * 4 * std::size_t(m);
-        double* sh = ch + m;
-        double* d = sh + m;
-        double* td = d + m;
-        double da = 0.0;
-        for (int h = 0; h < m; ++h) d[h] = 0.0;
-        for (int q = 0; q < k; ++q) {
-          const double sg = ((p >> q) & 1) ? -2.0 : 2.0;
-          da += sg * r.a[sites[q]];
-          for (int h = 0; h < m; ++h) d[h] += sg * r.w[long(h) * r.n + sites[q]];
-        }
-        for (int h = 0; h < m; ++h) {
-          ch[h] = std::cosh(d[h]);
-          sh[h] = std::sinh(d[h]);
-          td[h] = std::tanh(d[h]);
-        }
-        ea[std::size_t(off[g] + p)] = std::exp(da);
-      }
-    }
-  }
-  long pattern(long g, std::uint64_t s) const {
-    std::uint64_t f = masks[std::size_t(g)];
-    const int i0 = __builtin_ctzll(f);
-    long p = long((s >> i0) & 1u);
-    f &= f - 1;
-    if (f) p |= long((s >> __builtin_ctzll(f)) & 1u) << 1;
-    return off[std::size_t(g)] + p;
-  }
-  const double* row(long pat) const { return tab.data() + std::size_t(pat) * 4 * std::size_t(m); }
-};
-
-// exp(da) prod_h (ch_h + T_h sh_h), four partial products (the Numba twin keeps the same order).
-inline double table_ratio(const MoveTables& mt, long pat, const double* T) {
-  const int m = mt.m;
-  const double* ch = mt.row(pat);
-  const double* sh = ch + m;
-  double p0 = 1.0, p1 = 1.0, p2 = 1.0, p3 = 1.0;
-  int h = 0;
-  for (; h + 4 <= m; h += 4) {
-    p0 *= ch[h] + T[h] * sh[h];
-    p1 *= ch[h + 1] + T[h + 1] * sh[h + 1];
-    p2 *= ch[h + 2] + T[h + 2] * sh[h + 2];
-    p3 *= ch[h + 3] + T[h + 3] * sh[h + 3];
-  }
-  for (; h < m; ++h) p0 *= ch[h] + T[h] * sh[h];
-  return mt.ea[std::size_t(pat)] * ((p0 * p1) * (p2 * p3));
-}
-
-struct GroupTables {
-  MoveTables mt;
-  std::vector<double> sign;
-  GroupTables(const RBM& r, const PauliOperator& op, std::uint64_t sign_mask)
-      : mt(r, op.flips), sign(op.flips.size()) {
-    for (std::size_t g = 0; g < op.flips.size(); ++g) sign[g] = (popcount(op.flips[g] & sign_mask) & 1) ? -1.0 : 1.0;
-  }
-};
-
-inline double eloc_with_T(const RBM& r, const PauliOperator& op, const GroupTables& gt, const Tables& tb,
-                          std::uint64_t s, const double* T, double* ep, double* em) {
-  const long G = op.n_groups();
-  double e = 0.0;
-  for (long g = 0; g < G; ++g) {
-    double re, im;
-    group_value(op, g, s, re, im);
-    if (re == 0.0) continue;
-    const std::uint64_t f = op.flips[std::size_t(g)];
-    if (f == 0) {
-      e += re;
-      continue;
-    }
-    const double rt = gt.mt.off[std::size_t(g)] >= 0 ? table_ratio(gt.mt, gt.mt.pattern(g, s), T)
-                                                     : flip_ratio(r, tb, s, f, T, ep, em);
-    e += gt.sign[std::size_t(g)] * re * rt;
-  }
-  return e;
-}
-
-}  // namespace
-
 void rbm_local_energy_theta(const RBM& r, const PauliOperator& op, std::uint64_t sign_mask,
                             const std::uint64_t* states, const double* theta, long count, double* out) {
-  const Tables tb(r);
-  const GroupTables gt(r, op, sign_mask);
-  const std::size_t M = std::size_t(r.m > 0 ? r.m : 1);
-#pragma omp parallel
-  {
-    std::vector<double> T(M), ep(M), em(M);
-#pragma omp for schedule(static)
-    for (long b = 0; b < count; ++b) {
-      for (int h = 0; h < r.m; ++h) T[h] = std::tanh(theta[b * r.m + h]);
-      out[b] = eloc_with_T(r, op, gt, tb, states[b], T.data(), ep.data(), em.data());
-    }
-  }
+  local_energy_tables<double>(r, op, sign_mask, states, theta, count, out);
 }
 
 void rbm_vmc_sample(const RBM& r, const PauliOperator& op, std::uint64_t sign_mask, int move,
                     const std::int64_t* bonds, long n_bonds, std::uint64_t* states, long chains, long n_samples,
                     long sweep, long n_discard, std::uint64_t seed, std::uint64_t stream0, std::uint64_t counter0,
                     std::uint64_t* samples, double* eloc, double* O, std::int64_t* accepted) {
-  const random::PhiloxKeys keys = random::philox_keys(seed);
-  const long total = n_discard + n_samples * sweep;
-  const Tables tb(r);
-  const GroupTables gt(r, op, sign_mask);
-  std::vector<std::uint64_t> mmasks;
-  if (move == 0) {
-    for (int i = 0; i < r.n; ++i) mmasks.push_back(std::uint64_t(1) << i);
-  } else {
-    for (long e = 0; e < n_bonds; ++e)
-      mmasks.push_back((std::uint64_t(1) << bonds[2 * e]) | (std::uint64_t(1) << bonds[2 * e + 1]));
-  }
-  const MoveTables mv(r, mmasks);
-  const long nmoves = long(mmasks.size());
-  const int n = r.n, m = r.m;
-  const long P = long(n) + m + long(m) * n;
-  const std::size_t M = std::size_t(m > 0 ? m : 1);
-#pragma omp parallel
-  {
-    std::vector<double> th(M), T(M), ep(M), em(M), sp(std::size_t(n > 0 ? n : 1));
-#pragma omp for schedule(static)
-    for (long c = 0; c < chains; ++c) {
-      std::uint64_t s = states[c];
-      theta_of(r, tb, s, th.data());
-      for (int h = 0; h < m; ++h) T[h] = std::tanh(th[h]);
-      std::int64_t acc = 0;
-      long k = 0;
-      for (long t = 0; t < total; ++t) {
-        const random::Philox4x32 w =
-            random::philox_block_keyed(keys, stream0 + std::uint64_t(c), counter0 + std::uint64_t(t));
-        const long e = long((std::uint64_t(w.v[0]) * std::uint64_t(nmoves)) >> 32);
-        const std::uint64_t f = mmasks[std::size_t(e)];
-        if (move == 1 && popcount(s & f) != 1) {
-          ++acc;  // parallel spins: the exchange leaves the state as it is
-        } else {
-          const long pat = mv.pattern(e, s);
-          const double ratio = table_ratio(mv, pat, T.data());
-          const double u = random::uniform_double(w.v[2], w.v[3]);
-          if (u < ratio * ratio) {
-            // theta += d; tanh(theta + d) by the addition formula (T + tanh d) / (1 + T tanh d) (rounding
-            // drift ~1e-16 a move), the exact tanh once |T| is within 1e-6 of 1 (the formula loses theta there).
-            const double* d = mv.row(pat) + 2 * m;
-            const double* td = d + m;
-            bool edge = false;
-            for (int h = 0; h < m; ++h) {
-              th[h] += d[h];
-              edge |= std::fabs(T[h]) > 0.999999;
-              T[h] = (T[h] + td[h]) / (1.0 + T[h] * td[h]);
-            }
-            if (edge)
-              for (int h = 0; h < m; ++h) T[h] = std::tanh(th[h]);
-            s ^= f;
-            ++acc;
-          }
-        }
-        if (t >= n_discard && (t - n_discard + 1) % sweep == 0) {
-          const long row = c * n_samples + k++;
-          samples[row] = s;
-          eloc[row] = eloc_with_T(r, op, gt, tb, s, T.data(), ep.data(), em.data());
-          if (O != nullptr) {
-            double* o = O + row * P;
-            for (int i = 0; i < n; ++i) sp[std::size_t(i)] = o[i] = spin(s, i);
-            for (int j = 0; j < m; ++j) {
-              const double tj = T[std::size_t(j)];
-              o[n + j] = tj;
-              double* ow = o + n + m + long(j) * n;
-              for (int i = 0; i < n; ++i) ow[i] = tj * sp[std::size_t(i)];
-            }
-          }
-        }
-      }
-      states[c] = s;
-      accepted[c] = acc;
-    }
-  }
+  vmc_sample<double>(r, op, sign_mask, move, bonds, n_bonds, states, chains, n_samples, sweep, n_discard, seed,
+                     stream0, counter0, samples, eloc, O, accepted, nullptr);
 }
 
 // ------------------------------------------------------------------ complex RBM
-namespace {
-
-inline void thetac_of(const RBMc& r, std::uint64_t s, cplx* th) {
-  for (int h = 0; h < r.m; ++h) {
-    cplx v = r.b[h];
-    const cplx* wh = r.w + long(h) * r.n;
-    for (int i = 0; i < r.n; ++i) v += ((s >> i) & 1u) ? wh[i] : -wh[i];
-    th[h] = v;
-  }
-}
-
-// Per-mask tables (masks of one or two sites) for the complex RBM: for each spin pattern p on the mask's
-// sites (as MoveTables), d_h = sum_q (up ? -2 : 2) W_{h i_q}, cosh d, sinh d and exp(da).  A move's
-// amplitude ratio psi(s ^ f) / psi(s) = exp(da) prod_h (cosh d_h + tanh theta_h sinh d_h).
-struct CMoveTables {
-  int m = 0;
-  std::vector<std::uint64_t> masks;
-  std::vector<long> off;   // -1: generic mask (computed on the fly)
-  std::vector<cplx> tab;   // per pattern: ch[m], sh[m], d[m]
-  std::vector<cplx> ea;
-  CMoveTables(const RBMc& r, const std::vector<std::uint64_t>& ms) : m(r.m), masks(ms), off(ms.size(), -1) {
-    long np = 0;
-    for (std::size_t g = 0; g < ms.size(); ++g) {
-      const int k = popcount(ms[g]);
-      if (k >= 1 && k <= 2) {
-        off[g] = np;
-        np += 1L << k;
-      }
-    }
-    tab.assign(std::size_t(np) * 3 * std::size_t(m), cplx(0.0));
-    ea.assign(std::size_t(np), cplx(1.0));
-    for (std::size_t g = 0; g < ms.size(); ++g) {
-      if (off[g] < 0) continue;
-      int sites[2] = {0, 0};
-      int k = 0;
-      for (std::uint64_t x = ms[g]; x; x &= x - 1) sites[k++] = __builtin_ctzll(x);
-      for (long p = 0; p < (1L << k); ++p) {
-        cplx* ch = tab.data() + std::size_t(off[g] + p) * 3 * std::size_t(m);
-        cplx* sh = ch + m;
-        cplx* d = sh + m;
-        cplx da = 0.0;
-        for (int q = 0; q < k; ++q) {
-          const double sg = ((p >> q) & 1) ? -2.0 : 2.0;
-          da += sg * r.a[sites[q]];
-          for (int h = 0; h < m; ++h) d[h] += sg * r.w[long(h) * r.n + sites[q]];
-        }
-        for (int h = 0; h < m; ++h) {
-          ch[h] = std::cosh(d[h]);
-          sh[h] = std::sinh(d[h]);
-        }
-        ea[std::size_t(off[g] + p)] = std::exp(da);
-      }
-    }
-  }
-  long pattern(long g, std::uint64_t s) const {
-    std::uint64_t f = masks[std::size_t(g)];
-    long p = long((s >> __builtin_ctzll(f)) & 1u);
-    f &= f - 1;
-    if (f) p |= long((s >> __builtin_ctzll(f)) & 1u) << 1;
-    return off[std::size_t(g)] + p;
-  }
-  const cplx* row(long pat) const { return tab.data() + std::size_t(pat) * 3 * std::size_t(m); }
-};
-
-inline cplx ctable_ratio(const CMoveTables& mt, long pat, const cplx* T) {
-  const int m = mt.m;
-  const cplx* ch = mt.row(pat);
-  const cplx* sh = ch + m;
-  cplx p = mt.ea[std::size_t(pat)];
-  for (int h = 0; h < m; ++h) p *= ch[h] + T[h] * sh[h];
-  return p;
-}
-
-// The same ratio for any flip mask, d computed on the fly (into d, length m).
-inline cplx cflip_ratio(const RBMc& r, std::uint64_t s, std::uint64_t f, const cplx* T, cplx* d) {
-  cplx da = 0.0;
-  for (int h = 0; h < r.m; ++h) d[h] = 0.0;
-  for (std::uint64_t x = f; x; x &= x - 1) {
-    const int i = __builtin_ctzll(x);
-    const double sg = ((s >> i) & 1u) ? -2.0 : 2.0;
-    da += sg * r.a[i];
-    for (int h = 0; h < r.m; ++h) d[h] += sg * r.w[long(h) * r.n + i];
-  }
-  cplx p = std::exp(da);
-  for (int h = 0; h < r.m; ++h) p *= std::cosh(d[h]) + T[h] * std::sinh(d[h]);
-  return p;
-}
-
-struct CGroupTables {
-  CMoveTables mt;
-  std::vector<double> sign;
-  CGroupTables(const RBMc& r, const PauliOperator& op, std::uint64_t sign_mask)
-      : mt(r, op.flips), sign(op.flips.size()) {
-    for (std::size_t g = 0; g < op.flips.size(); ++g) sign[g] = (popcount(op.flips[g] & sign_mask) & 1) ? -1.0 : 1.0;
-  }
-};
-
-inline cplx celoc_with_T(const RBMc& r, const PauliOperator& op, const CGroupTables& gt, std::uint64_t s,
-                         const cplx* T, cplx* d) {
-  const long G = op.n_groups();
-  cplx e = 0.0;
-  for (long g = 0; g < G; ++g) {
-    double re, im;
-    group_value(op, g, s, re, im);
-    if (re == 0.0 && im == 0.0) continue;
-    const cplx mel(re, -im);  // <s|H|s ^ f> = conj(<s ^ f|H|s>)
-    const std::uint64_t f = op.flips[std::size_t(g)];
-    if (f == 0) {
-      e += mel;
-      continue;
-    }
-    const cplx rt = gt.mt.off[std::size_t(g)] >= 0 ? ctable_ratio(gt.mt, gt.mt.pattern(g, s), T)
-                                                   : cflip_ratio(r, s, f, T, d);
-    e += gt.sign[std::size_t(g)] * mel * rt;
-  }
-  return e;
-}
-
-}  // namespace
-
 void rbmc_theta(const RBMc& r, const std::uint64_t* states, long count, cplx* theta) {
-#pragma omp parallel for schedule(static)
-  for (long b = 0; b < count; ++b) thetac_of(r, states[b], theta + b * r.m);
+  theta_all<cplx>(r, states, count, theta);
 }
 
 void rbmc_log_psi(const RBMc& r, const std::uint64_t* states, long count, cplx* out) {
-#pragma omp parallel
-  {
-    std::vector<cplx> th(std::size_t(r.m > 0 ? r.m : 1));
-#pragma omp for schedule(static)
-    for (long b = 0; b < count; ++b) {
-      thetac_of(r, states[b], th.data());
-      cplx v = 0.0;
-      for (int i = 0; i < r.n; ++i) v += r.a[i] * spin(states[b], i);
-      for (int j = 0; j < r.m; ++j) v += log2cosh(th[j]);
-      out[b] = v;
-    }
-  }
+  log_psi_all<cplx>(r, states, count, out);
 }
 
 void rbmc_log_derivs(const RBMc& r, const std::uint64_t* states, long count, cplx* out) {
-  const long P = long(r.n) + r.m + long(r.m) * r.n;
-#pragma omp parallel
-  {
-    std::vector<cplx> th(std::size_t(r.m > 0 ? r.m : 1));
-#pragma omp for schedule(static)
-    for (long b = 0; b < count; ++b) {
-      const std::uint64_t s = states[b];
-      cplx* o = out + b * P;
-      for (int i = 0; i < r.n; ++i) o[i] = spin(s, i);
-      thetac_of(r, s, th.data());
-      for (int j = 0; j < r.m; ++j) {
-        const cplx t = std::tanh(th[j]);
-        o[r.n + j] = t;
-        cplx* ow = o + r.n + r.m + long(j) * r.n;
-        for (int i = 0; i < r.n; ++i) ow[i] = t * spin(s, i);
-      }
-    }
-  }
+  log_derivs_all<cplx>(r, states, count, out);
 }
 
 void rbmc_local_energy(const RBMc& r, const PauliOperator& op, std::uint64_t sign_mask,
                        const std::uint64_t* states, long count, cplx* out) {
-  const CGroupTables gt(r, op, sign_mask);
-  const std::size_t M = std::size_t(r.m > 0 ? r.m : 1);
-#pragma omp parallel
-  {
-    std::vector<cplx> th(M), d(M);
-#pragma omp for schedule(static)
-    for (long b = 0; b < count; ++b) {
-      thetac_of(r, states[b], th.data());
-      for (int h = 0; h < r.m; ++h) th[h] = std::tanh(th[h]);
-      out[b] = celoc_with_T(r, op, gt, states[b], th.data(), d.data());
-    }
-  }
+  local_energy_tables<cplx>(r, op, sign_mask, states, nullptr, count, out);
 }
 
 void rbmc_vmc_sample(const RBMc& r, const PauliOperator& op, std::uint64_t sign_mask, int move,
                      const std::int64_t* bonds, long n_bonds, std::uint64_t* states, long chains, long n_samples,
                      long sweep, long n_discard, std::uint64_t seed, std::uint64_t stream0, std::uint64_t counter0,
                      std::uint64_t* samples, cplx* eloc, cplx* O, std::int64_t* accepted, cplx* theta_out) {
-  const random::PhiloxKeys keys = random::philox_keys(seed);
-  const long total = n_discard + n_samples * sweep;
-  const CGroupTables gt(r, op, sign_mask);
-  std::vector<std::uint64_t> mmasks;
-  if (move == 0) {
-    for (int i = 0; i < r.n; ++i) mmasks.push_back(std::uint64_t(1) << i);
-  } else {
-    for (long e = 0; e < n_bonds; ++e)
-      mmasks.push_back((std::uint64_t(1) << bonds[2 * e]) | (std::uint64_t(1) << bonds[2 * e + 1]));
-  }
-  const CMoveTables mv(r, mmasks);
-  const long nmoves = long(mmasks.size());
-  const int n = r.n, m = r.m;
-  const long P = long(n) + m + long(m) * n;
-  const std::size_t M = std::size_t(m > 0 ? m : 1);
-#pragma omp parallel
-  {
-    std::vector<cplx> th(M), T(M), d(M);
-#pragma omp for schedule(static)
-    for (long c = 0; c < chains; ++c) {
-      std::uint64_t s = states[c];
-      thetac_of(r, s, th.data());
-      for (int h = 0; h < m; ++h) T[h] = std::tanh(th[h]);
-      std::int64_t acc = 0;
-      long k = 0;
-      for (long t = 0; t < total; ++t) {
-        const random::Philox4x32 w =
-            random::philox_block_keyed(keys, stream0 + std::uint64_t(c), counter0 + std::uint64_t(t));
-        const long e = long((std::uint64_t(w.v[0]) * std::uint64_t(nmoves)) >> 32);
-        const std::uint64_t f = mmasks[std::size_t(e)];
-        if (move == 1 && popcount(s & f) != 1) {
-          ++acc;
-        } else {
-          const long pat = mv.pattern(e, s);
-          const double ratio2 = std::norm(ctable_ratio(mv, pat, T.data()));
-          const double u = random::uniform_double(w.v[2], w.v[3]);
-          if (u < ratio2) {
-            const cplx* dd = mv.row(pat) + 2 * m;
-            for (int h = 0; h < m; ++h) {
-              th[h] += dd[h];
-              T[h] = std::tanh(th[h]);
-            }
-            s ^= f;
-            ++acc;
-          }
-        }
-        if (t >= n_discard && (t - n_discard + 1) % sweep == 0) {
-          const long row = c * n_samples + k++;
-          samples[row] = s;
-          eloc[row] = celoc_with_T(r, op, gt, s, T.data(), d.data());
-          if (O != nullptr) {
-            cplx* o = O + row * P;
-            for (int i = 0; i < n; ++i) o[i] = spin(s, i);
-            for (int j = 0; j < m; ++j) {
-              const cplx tj = T[std::size_t(j)];
-              o[n + j] = tj;
-              cplx* ow = o + n + m + long(j) * n;
-              for (int i = 0; i < n; ++i) ow[i] = tj * spin(s, i);
-            }
-          }
-        }
-      }
-      states[c] = s;
-      accepted[c] = acc;
-      for (int h = 0; h < m; ++h) theta_out[c * m + h] = th[h];
-    }
-  }
+  vmc_sample<cplx>(r, op, sign_mask, move, bonds, n_bonds, states, chains, n_samples, sweep, n_discard, seed,
+                   stream0, counter0, samples, eloc, O, accepted, theta_out);
 }
 
 }  // namespace physdl::quantum
