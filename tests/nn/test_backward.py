@@ -154,6 +154,58 @@ def test_gradient_penalty_equals_torch_create_graph(case, cpu_backend):
     np.testing.assert_allclose(grads.flat, g_t, **TOL)
 
 
+def _penalty_fn(t):
+    """The penalty's value and dvalue/dg written out in NumPy, each sample's terms as in eq. 6.91."""
+    def fn(g):
+        n = g.shape[0]
+        norm = np.sqrt((g.reshape(n, -1).astype(np.float64) ** 2).sum(axis=1))
+        value = float(np.mean((norm - t) ** 2))
+        safe = np.where(norm > 0, norm, 1.0)
+        coef = np.where(norm > 0, 2.0 * (norm - t) / safe / n, 0.0)
+        return value, (coef.reshape((n,) + (1,) * (g.ndim - 1)) * g).astype(g.dtype)
+    return fn
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(1,), (2,), (3,), (1, 4, 4)])
+def test_gradient_penalty_is_the_generic_objective_with_its_terms_bit_for_bit(shape, dtype, cpu_backend):
+    """gradient_penalty's own path (no callable, columns added directly for one or two inputs) gives the
+    very bits of input_gradient_objective with the penalty written out, also where some ||g_s|| = 0
+    (ReLU critic: samples whose hidden units are all off have zero input gradient)."""
+    if len(shape) == 3:
+        layers = [nn.Conv2d(1, 2, 3, padding=1, padding_mode="circular"), nn.ReLU(), nn.Flatten(), nn.Dense(32, 1)]
+    else:
+        layers = [nn.Dense(shape[0], 6), nn.ReLU(), nn.Dense(6, 1)]
+    model = nn.Sequential(layers, input_shape=shape, seed=4, dtype=dtype, backend=cpu_backend)
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(8,) + shape).astype(dtype)
+    # samples far on the negative side of every first-layer unit: zero input gradient
+    W1 = np.asarray(list(model.parameters().values())[0], np.float64)
+    if len(shape) == 1:
+        model.params[:shape[0] * 6] = np.abs(W1).ravel()
+        model.params[shape[0] * 6:shape[0] * 6 + 6] = 0
+        X[:3] = -np.abs(X[:3]) - 1
+        X[3:] = np.abs(X[3:]) + 0.1  # every unit on
+    else:
+        X[:3] = 0  # conv: zero input and, with zero biases, every unit at its kink (slope 0)
+        model.params[18:20] = 0
+    for t in (1.0, 0.25):
+        val, grads = model.gradient_penalty(X, target=t)
+        ref_val, ref = model.input_gradient_objective(X, _penalty_fn(t))
+        gx = model.input_gradient(X)
+        norms = np.sqrt((gx.reshape(8, -1).astype(np.float64) ** 2).sum(axis=1))
+        assert (norms[:3] == 0).all() and (norms[3:] > 0).all()
+        assert val == ref_val
+        assert grads.flat.dtype == ref.flat.dtype and grads.flat.tobytes() == ref.flat.tobytes()
+        assert grads.input.shape == ref.input.shape and grads.input.tobytes() == ref.input.tobytes()
+        for key, arr in grads.layers.items():  # per-layer views, made on first access
+            np.testing.assert_array_equal(arr, ref.layers[key])
+    # every norm positive: the other branch
+    val, grads = model.gradient_penalty(X[3:])
+    ref_val, ref = model.input_gradient_objective(X[3:], _penalty_fn(1.0))
+    assert val == ref_val and grads.flat.tobytes() == ref.flat.tobytes()
+
+
 @pytest.mark.parametrize("case", ["tanh", "sigmoid_softplus", "cube_hrelu"])
 def test_generic_input_gradient_objective_equals_torch(case, cpu_backend):
     model = _model(SMOOTH[case], (3,), cpu_backend)

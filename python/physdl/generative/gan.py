@@ -215,6 +215,13 @@ class Adversarial:
         """Generator objective and its gradient with respect to ``D(G(z))``."""
         raise NotImplementedError
 
+    def _d_output(self, logits, n):
+        """Discriminator objective and its output gradient (in the networks' dtype) from the logits of
+        ``n`` real samples followed by the generated ones, by :meth:`_d_terms` in float64."""
+        logits = logits.astype(np.float64)
+        value, d_real, d_fake = self._d_terms(logits[:n], logits[n:])
+        return value, np.concatenate([d_real, d_fake]).astype(self.dtype)
+
     def _d_extra(self, X_real, X_fake, eps):
         return 0.0, None
 
@@ -243,9 +250,8 @@ class Adversarial:
         out = {}
 
         def dY(logits):  # the loss's output gradient from this very forward pass
-            logits = logits.astype(np.float64)
-            out["value"], d_real, d_fake = self._d_terms(logits[:n], logits[n:])
-            return np.concatenate([d_real, d_fake]).astype(self.dtype)
+            out["value"], d = self._d_output(logits, n)
+            return d
 
         grads = self.D.backward(both, dY)
         value = out["value"]
@@ -553,6 +559,19 @@ class WGAN(Adversarial):
         nr, nf = lr.shape[0], lf.shape[0]
         return lf.mean() - lr.mean(), np.full_like(lr, -1.0 / nr), np.full_like(lf, 1.0 / nf)
 
+    def _d_output(self, logits, n):
+        # _d_terms' values, without rebuilding its constant output gradient at every step: the means
+        # as np.mean forms them (one add.reduce over all elements, then the division)
+        l64 = logits.astype(np.float64)
+        nf = l64.shape[0] - n
+        value = np.add.reduce(l64[n:], axis=None) / nf - np.add.reduce(l64[:n], axis=None) / n
+        key = (n, nf, logits.shape)
+        if getattr(self, "_dY_key", None) != key:
+            self._dY = super()._d_output(l64, n)[1]
+            self._dY.flags.writeable = False
+            self._dY_key = key
+        return value, self._dY
+
     def _g_terms(self, lf):
         return -lf.mean(), np.full_like(lf, -1.0 / lf.shape[0])
 
@@ -561,13 +580,15 @@ class WGAN(Adversarial):
             return 0.0, None
         n = X_real.shape[0]
         if eps is None:
-            eps = self._interp.uniform(n)
-        eps = check_array(eps, "eps", dtype=np.float64).reshape(-1)
-        if eps.shape != (n,) or not (np.isfinite(eps).all() and (eps >= 0).all() and (eps <= 1).all()):
-            raise ValueError(f"eps must hold {n} interpolation weights in [0, 1], got shape {eps.shape}")
+            eps = self._interp.uniform(n)  # float64 in [0, 1)
+        else:
+            eps = check_array(eps, "eps", dtype=np.float64).reshape(-1)
+            # min >= 0 and max <= 1 also refuse NaN and inf
+            if eps.shape != (n,) or not (eps.min() >= 0 and eps.max() <= 1):
+                raise ValueError(f"eps must hold {n} interpolation weights in [0, 1], got shape {eps.shape}")
         e = eps.astype(self.dtype).reshape((n,) + (1,) * (X_real.ndim - 1))
-        x_hat = e * X_real + (1 - e) * X_fake
-        gp, grads = self.D.gradient_penalty(x_hat)
+        x_hat = e * X_real + (1 - e) * X_fake  # of the critic's dtype and input shape (both checked)
+        gp, grads = self.D._gradient_penalty(self.D._check_X(x_hat, "x_hat"), 1.0)
         return self.penalty * gp, self.penalty * grads.flat
 
     def _after_d_update(self):

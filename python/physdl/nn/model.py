@@ -51,8 +51,17 @@ class Gradients:
 
     def __init__(self, flat, blocks, input=None):
         self.flat = flat
-        self.layers = OrderedDict((f"{i}.{name}", flat[o:o + math.prod(sh)].reshape(sh)) for i, name, o, sh in blocks)
+        self._blocks = blocks
+        self._layers = None
         self.input = input
+
+    @property
+    def layers(self) -> OrderedDict:
+        if self._layers is None:  # the views are made when first asked for (a training step never asks)
+            flat = self.flat
+            self._layers = OrderedDict((f"{i}.{name}", flat[o:o + math.prod(sh)].reshape(sh))
+                                       for i, name, o, sh in self._blocks)
+        return self._layers
 
     def __repr__(self):
         return f"Gradients(n_params={self.flat.size}, input={'None' if self.input is None else self.input.shape})"
@@ -757,7 +766,7 @@ class Sequential:
                 dY = dY.reshape(want)
             else:
                 raise ValueError(f"{name} must have shape {want} (one output gradient per sample), got {dY.shape}")
-        if not np.isfinite(dY).all():
+        if self.backend != "cpp" and not np.isfinite(dY).all():  # the C++ engine checks dY itself
             raise ValueError(f"{name} must contain only finite values (found NaN or inf)")
         return dY
 
@@ -987,16 +996,28 @@ class Sequential:
         t = float(target) if isinstance(target, (int, float, np.floating)) and not isinstance(target, bool) else None
         if t is None or not np.isfinite(t):
             raise ValueError(f"target must be a finite real number, got {target!r}")
+        if dY is not None:
+            return self.input_gradient_objective(X, lambda g: _penalty_terms(g, t), dY)
+        given = np.shape(X)
+        X = self._check_X(X)
+        value, grads = self._gradient_penalty(X, t)
+        grads.input = grads.input.reshape((X.shape[0],) + tuple(given[1:]))
+        return value, grads
 
-        def fn(g):
-            n = g.shape[0]
-            norm = np.sqrt((g.reshape(n, -1).astype(np.float64) ** 2).sum(axis=1))
-            value = float(np.mean((norm - t) ** 2))
-            safe = np.where(norm > 0, norm, 1.0)
-            coef = np.where(norm > 0, 2.0 * (norm - t) / safe / n, 0.0)
-            return value, (coef.reshape((n,) + (1,) * (g.ndim - 1)) * g).astype(g.dtype)
-
-        return self.input_gradient_objective(X, fn, dY)
+    def _gradient_penalty(self, X, t: float):
+        """:meth:`gradient_penalty` of checked inputs ``X`` (engine shape) and ``dY`` ones: the same
+        engine calls and arithmetic as ``input_gradient_objective`` with the penalty's terms."""
+        n = X.shape[0]
+        dY = np.ones((n, 1), self.dtype) if self.output_shape == (1,) else self._check_dY(None, n)
+        Y = np.empty((n,) + self.output_shape, self.dtype)
+        self._engine.forward(X, Y)
+        g = np.empty(X.shape, self.dtype)
+        self._engine.backward_from_forward(X, dY, True, False, g)
+        value, H = _penalty_terms(g, t)
+        H = self._check_X(H, "H")
+        dx = np.empty(X.shape, self.dtype)
+        self._engine.double_backward_from_forward(X, dY, H, dx)
+        return value, Gradients(self._engine.grads().copy(), self._blocks, dx)
 
     def apply_gradients(self, grads, optimizer: Optimizer) -> None:
         """One optimizer update from gradients computed elsewhere (``Gradients`` or a flat array).
@@ -1533,6 +1554,27 @@ class _EarlyStopping:
             for nm in ("u", "v"):
                 shape = getattr(m._engine, f"sn_{nm}")(m._first_unit[i]).shape
                 self.snap[f"sn_{nm}{i}"] = _files.real_array(p, arrays, f"best_sn_{nm}{i}", shape)
+
+
+def _penalty_terms(g: np.ndarray, t: float):
+    """``mean_s (||g_s|| - t)^2`` and its gradient with respect to ``g`` (zero where ``||g_s|| = 0``),
+    in float64, the gradient returned in ``g``'s dtype."""
+    n = g.shape[0]
+    g64 = g.reshape(n, -1).astype(np.float64)
+    sq = g64 ** 2
+    # a sum of one or two terms has one rounding in every order: the columns are added directly
+    # (a row reduction over so short an axis costs more than the rest of this function)
+    s = sq[:, 0] if sq.shape[1] == 1 else sq[:, 0] + sq[:, 1] if sq.shape[1] == 2 else sq.sum(axis=1)
+    norm = np.sqrt(s)
+    d = norm - t
+    value = float(np.add.reduce(d ** 2) / n)  # np.mean: the same sum, then the division
+    if np.minimum.reduce(norm) > 0:  # (False also for NaN)
+        coef = 2.0 * d / norm / n
+    else:
+        pos = norm > 0
+        coef = np.where(pos, 2.0 * d / np.where(pos, norm, 1.0) / n, 0.0)
+    # g in float64 is exact: the product is the one of float64 coefficients and g's values
+    return value, (coef[:, None] * g64).astype(g.dtype).reshape(g.shape)
 
 
 def _check_memory(nbytes: int, what: str) -> None:
