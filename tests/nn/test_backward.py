@@ -240,3 +240,19 @@ def test_cpp_and_numba_agree_on_new_entry_points():
     a, b = (_model(SMOOTH["tanh"], (3,), be) for be in ("cpp", "numba"))
     np.testing.assert_allclose(a.per_sample_gradients(X), b.per_sample_gradients(X), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(a.gradient_penalty(X)[1].flat, b.gradient_penalty(X)[1].flat, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_dense_bias_gradient_is_the_row_sum_in_row_order(dtype):
+    """The C++ Dense layer's bias gradient is sum_r dY[r] with the rows added one after another (its
+    vectorised loop keeps each element's order), for a width that is no multiple of a vector register
+    and for one output: exactly, against the sum written out here."""
+    rng = np.random.default_rng(11)
+    for n_out in (37, 1):
+        model = nn.Sequential([nn.Dense(5, n_out)], seed=1, dtype=dtype, backend="cpp")
+        X = rng.normal(size=(300, 5)).astype(dtype)
+        dY = rng.normal(size=(300, n_out)).astype(dtype)
+        acc = np.zeros(n_out, dtype)
+        for row in dY:
+            acc = acc + row
+        np.testing.assert_array_equal(model.backward(X, dY).layers["0.bias"], acc)
