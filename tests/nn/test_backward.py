@@ -256,3 +256,27 @@ def test_dense_bias_gradient_is_the_row_sum_in_row_order(dtype):
         for row in dY:
             acc = acc + row
         np.testing.assert_array_equal(model.backward(X, dY).layers["0.bias"], acc)
+
+
+def test_apply_gradients_refuses_non_finite_gradients_before_any_change(cpu_backend):
+    """NaN or inf in the gradients: ValueError, and neither the parameters nor the optimizer's state
+    (its step count, so the next update) have moved."""
+    model = nn.Sequential([nn.Dense(3, 4), nn.Tanh(), nn.Dense(4, 1)], seed=0, dtype="float32", backend=cpu_backend)
+    opt = nn.Adam(1e-2)
+    g = np.full(model.n_params, 0.5, np.float32)
+    model.apply_gradients(g, opt)
+    before = model.params.copy()
+    for bad in (np.nan, np.inf, -np.inf):
+        b = g.copy()
+        b[7] = bad
+        with pytest.raises(ValueError, match="finite"):
+            model.apply_gradients(b, opt)
+        np.testing.assert_array_equal(model.params, before)
+        assert opt.steps == 1
+    twin = nn.Sequential([nn.Dense(3, 4), nn.Tanh(), nn.Dense(4, 1)], seed=0, dtype="float32", backend=cpu_backend)
+    topt = nn.Adam(1e-2)
+    for _ in range(3):
+        twin.apply_gradients(g, topt)
+    for _ in range(2):  # with the refused ones, three updates: the same trajectory unless one counted
+        model.apply_gradients(g, opt)
+    np.testing.assert_array_equal(model.params, twin.params)

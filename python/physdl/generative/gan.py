@@ -246,20 +246,14 @@ class Adversarial:
         if self._d_sn:
             self.D.spectral_norm_step()  # one power iteration per discriminator step (torch: training mode)
         X_fake = self._as_seen(self.G.predict(Z))
-        both = np.concatenate([X_real, X_fake])
-        out = {}
-
-        def dY(logits):  # the loss's output gradient from this very forward pass
-            out["value"], d = self._d_output(logits, n)
-            return d
-
-        grads = self.D.backward(both, dY)
-        value = out["value"]
+        both = self.D._check_X(np.concatenate([X_real, X_fake]), "the real and generated samples")
+        # one forward pass; the loss's output gradient from it; the backward pass from the same state
+        value, flat = self.D._objective_gradient(both, lambda logits: self._d_output(logits, n))
         extra, egrads = self._d_extra(X_real, X_fake, eps)
         if egrads is not None:
-            grads.flat += egrads
+            flat += egrads
         self._last_d = value
-        return float(value + extra), grads
+        return float(value + extra), Gradients(flat, self.D._blocks)
 
     def generator_gradients(self, Z):
         """Generator objective and its parameter gradient: the discriminator's input gradient at ``G(Z)``
@@ -293,7 +287,7 @@ class Adversarial:
     def discriminator_step(self, X_real, Z=None, eps=None) -> float:
         """One update of the discriminator; returns its objective before the update."""
         value, grads = self.discriminator_gradients(X_real, Z, eps)
-        self.D.apply_gradients(grads, self.d_optimizer)
+        self.D._apply_flat(grads.flat, self.d_optimizer)
         self._after_d_update()
         return value
 
@@ -302,7 +296,7 @@ class Adversarial:
         if Z is None:
             Z = self.latent(check_int(n, "n", minimum=1, maximum=2**32))
         value, grads = self.generator_gradients(Z)
-        self.G.apply_gradients(grads, self.g_optimizer)
+        self.G._apply_flat(grads.flat, self.g_optimizer)
         if self.ema > 0:
             if self._G_avg is None:
                 self._G_avg = np.array(self.G.params, copy=True)
@@ -588,8 +582,8 @@ class WGAN(Adversarial):
                 raise ValueError(f"eps must hold {n} interpolation weights in [0, 1], got shape {eps.shape}")
         e = eps.astype(self.dtype).reshape((n,) + (1,) * (X_real.ndim - 1))
         x_hat = e * X_real + (1 - e) * X_fake  # of the critic's dtype and input shape (both checked)
-        gp, grads = self.D._gradient_penalty(self.D._check_X(x_hat, "x_hat"), 1.0)
-        return self.penalty * gp, self.penalty * grads.flat
+        gp, flat, _ = self.D._gradient_penalty(self.D._check_X(x_hat, "x_hat"), 1.0)
+        return self.penalty * gp, self.penalty * flat  # (a new array from the engine's)
 
     def _after_d_update(self):
         if self.clip is not None:

@@ -1000,24 +1000,58 @@ class Sequential:
             return self.input_gradient_objective(X, lambda g: _penalty_terms(g, t), dY)
         given = np.shape(X)
         X = self._check_X(X)
-        value, grads = self._gradient_penalty(X, t)
-        grads.input = grads.input.reshape((X.shape[0],) + tuple(given[1:]))
-        return value, grads
+        if self.output_shape != (1,):
+            self._check_dY(None, X.shape[0])  # the error asking for dY
+        value, flat, g = self._gradient_penalty(X, t)
+        return value, Gradients(flat.copy(), self._blocks, g.reshape((X.shape[0],) + tuple(given[1:])))
+
+    # ------------------------------------------------------------------ internal paths (inputs checked by the caller)
+    def _ones(self, n: int) -> np.ndarray:
+        """``(n, 1)`` ones of the model's dtype (read-only, kept for the next call of the same size)."""
+        o = getattr(self, "_ones_n", None)
+        if o is None or o.shape[0] != n:
+            o = np.ones((n, 1), self.dtype)
+            o.flags.writeable = False
+            self._ones_n = o
+        return o
 
     def _gradient_penalty(self, X, t: float):
-        """:meth:`gradient_penalty` of checked inputs ``X`` (engine shape) and ``dY`` ones: the same
-        engine calls and arithmetic as ``input_gradient_objective`` with the penalty's terms."""
+        """:meth:`gradient_penalty` of checked inputs ``X`` (engine shape) of a scalar-output model:
+        the engine calls and arithmetic of ``input_gradient_objective`` with the penalty's terms.
+        Returns the value, the parameter gradient (the engine's array, valid until its next call) and
+        the input gradient ``g``."""
         n = X.shape[0]
-        dY = np.ones((n, 1), self.dtype) if self.output_shape == (1,) else self._check_dY(None, n)
-        Y = np.empty((n,) + self.output_shape, self.dtype)
+        dY = self._ones(n)
+        Y = np.empty((n, 1), self.dtype)
         self._engine.forward(X, Y)
         g = np.empty(X.shape, self.dtype)
         self._engine.backward_from_forward(X, dY, True, False, g)
         value, H = _penalty_terms(g, t)
-        H = self._check_X(H, "H")
+        if self.backend != "cpp":  # (the C++ engine checks H itself)
+            H = self._check_X(H, "H")
         dx = np.empty(X.shape, self.dtype)
         self._engine.double_backward_from_forward(X, dY, H, dx)
-        return value, Gradients(self._engine.grads().copy(), self._blocks, dx)
+        return value, self._engine.grads(), dx
+
+    def _objective_gradient(self, X, fn):
+        """Parameter gradient of an objective of the outputs on checked inputs ``X``: one forward pass,
+        ``(value, dY) = fn(Y)`` with ``dY`` of the outputs' shape and the model's dtype, then the
+        backward pass from that forward state.  Returns ``value`` and the gradient (a new array)."""
+        Y = np.empty((X.shape[0],) + self.output_shape, self.dtype)
+        self._engine.forward(X, Y)
+        value, dY = fn(Y)
+        if self.backend != "cpp":  # (the C++ engine checks dY itself)
+            dY = self._check_dY(dY, X.shape[0])
+        self._engine.backward_from_forward(X, dY, False, True, np.empty((0,), self.dtype))
+        return value, self._engine.grads().copy()
+
+    def _apply_flat(self, g, optimizer: Optimizer) -> None:
+        """:meth:`apply_gradients` of a flat gradient of the model's dtype and size (an optimizer checked
+        before); its values are checked here or, on the C++ backend, by the engine."""
+        if self.backend != "cpp" and not np.isfinite(g).all():
+            raise ValueError("grads must contain only finite values (found NaN or inf)")
+        state = optimizer._state if optimizer._state is not None and optimizer._owner() is self else optimizer._bind(self)
+        self._engine.apply_gradients(g, state)
 
     def apply_gradients(self, grads, optimizer: Optimizer) -> None:
         """One optimizer update from gradients computed elsewhere (``Gradients`` or a flat array).
@@ -1033,7 +1067,7 @@ class Sequential:
             isinstance(g, np.ndarray) and g.dtype == self.dtype and g.flags.c_contiguous) else g.reshape(-1)
         if g.size != self.n_params:
             raise ValueError(f"grads must hold {self.n_params} values (the model's parameters), got {g.size}")
-        if not np.isfinite(g).all():
+        if self.backend != "cpp" and not np.isfinite(g).all():  # (the C++ engine checks them itself)
             raise ValueError("grads must contain only finite values (found NaN or inf)")
         state = optimizer._state if optimizer._state is not None and optimizer._owner() is self else optimizer._bind(self)
         self._engine.apply_gradients(g, state)
