@@ -211,16 +211,16 @@ class Adversarial:
         """Discriminator objective and its gradients with respect to ``D(x_real)``, ``D(x_fake)``."""
         raise NotImplementedError
 
-    def _g_terms(self, l_fake):
-        """Generator objective and its gradient with respect to ``D(G(z))``."""
-        raise NotImplementedError
-
     def _d_output(self, logits, n):
         """Discriminator objective and its output gradient (in the networks' dtype) from the logits of
         ``n`` real samples followed by the generated ones, by :meth:`_d_terms` in float64."""
         logits = logits.astype(np.float64)
         value, d_real, d_fake = self._d_terms(logits[:n], logits[n:])
         return value, np.concatenate([d_real, d_fake]).astype(self.dtype)
+
+    def _g_terms(self, l_fake):
+        """Generator objective and its gradient with respect to ``D(G(z))``."""
+        raise NotImplementedError
 
     def _d_extra(self, X_real, X_fake, eps):
         return 0.0, None
@@ -581,9 +581,9 @@ class WGAN(Adversarial):
             if eps.shape != (n,) or not (eps.min() >= 0 and eps.max() <= 1):
                 raise ValueError(f"eps must hold {n} interpolation weights in [0, 1], got shape {eps.shape}")
         e = eps.astype(self.dtype).reshape((n,) + (1,) * (X_real.ndim - 1))
-        x_hat = e * X_real + (1 - e) * X_fake  # of the critic's dtype and input shape (both checked)
-        gp, flat, _ = self.D._gradient_penalty(self.D._check_X(x_hat, "x_hat"), 1.0)
-        return self.penalty * gp, self.penalty * flat  # (a new array from the engine's)
+        x_hat = e * X_real + (1 - e) * X_fake
+        gp, grads = self.D.gradient_penalty(x_hat)
+        return self.penalty * gp, self.penalty * grads.flat
 
     def _after_d_update(self):
         if self.clip is not None:
