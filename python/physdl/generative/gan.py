@@ -241,8 +241,11 @@ class Adversarial:
         grads : physdl.nn.Gradients of the discriminator
         """
         X_real = self._check_real(X_real)
+        return self._discriminator_gradients(X_real, self._check_Z(Z, X_real.shape[0]), eps)
+
+    def _discriminator_gradients(self, X_real, Z, eps):
+        """:meth:`discriminator_gradients` of checked ``X_real`` and ``Z`` (``eps`` is checked here)."""
         n = X_real.shape[0]
-        Z = self._check_Z(Z, n)
         if self._d_sn:
             self.D.spectral_norm_step()  # one power iteration per discriminator step (torch: training mode)
         X_fake = self._as_seen(self.G.predict(Z))
@@ -287,6 +290,9 @@ class Adversarial:
     def discriminator_step(self, X_real, Z=None, eps=None) -> float:
         """One update of the discriminator; returns its objective before the update."""
         value, grads = self.discriminator_gradients(X_real, Z, eps)
+        return self._d_update(value, grads)
+
+    def _d_update(self, value, grads):
         self.D._apply_flat(grads.flat, self.d_optimizer)
         self._after_d_update()
         return value
@@ -354,8 +360,9 @@ class Adversarial:
             while self._step < steps:
                 with deferred_sigint():
                     idx = self._batches.integers(n, (self.n_critic, batch_size))
-                    for k in range(self.n_critic):
-                        d = self.discriminator_step(data[idx[k]])
+                    for k in range(self.n_critic):  # (data checked once above; latents drawn here)
+                        X = data[idx[k]]
+                        d = self._d_update(*self._discriminator_gradients(X, self.latent(batch_size), None))
                     g = self.generator_step(batch_size)
                     rec = {"d_loss": d, "g_loss": g, **self._record()}
                     hist._add(self._step, **rec)
