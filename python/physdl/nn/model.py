@@ -997,7 +997,8 @@ class Sequential:
         if t is None or not np.isfinite(t):
             raise ValueError(f"target must be a finite real number, got {target!r}")
         if dY is not None:
-            return self.input_gradient_objective(X, lambda g: _penalty_terms(g, t), dY)
+            core = self._penalty_core()
+            return self.input_gradient_objective(X, lambda g: _penalty_terms(g, t, core), dY)
         given = np.shape(X)
         X = self._check_X(X)
         if self.output_shape != (1,):
@@ -1015,6 +1016,10 @@ class Sequential:
             self._ones_n = o
         return o
 
+    def _penalty_core(self):
+        """The C++ module for the penalty's terms on the cpp backend (the NumPy path on the others)."""
+        return _backend.module("cpp").nn if self.backend == "cpp" else None
+
     def _gradient_penalty(self, X, t: float):
         """:meth:`gradient_penalty` of checked inputs ``X`` (engine shape) of a scalar-output model:
         the engine calls and arithmetic of ``input_gradient_objective`` with the penalty's terms.
@@ -1026,7 +1031,7 @@ class Sequential:
         self._engine.forward(X, Y)
         g = np.empty(X.shape, self.dtype)
         self._engine.backward_from_forward(X, dY, True, False, g)
-        value, H = _penalty_terms(g, t)
+        value, H = _penalty_terms(g, t, self._penalty_core())
         if self.backend != "cpp":  # (the C++ engine checks H itself)
             H = self._check_X(H, "H")
         dx = np.empty(X.shape, self.dtype)
@@ -1590,10 +1595,17 @@ class _EarlyStopping:
                 self.snap[f"sn_{nm}{i}"] = _files.real_array(p, arrays, f"best_sn_{nm}{i}", shape)
 
 
-def _penalty_terms(g: np.ndarray, t: float):
+def _penalty_terms(g: np.ndarray, t: float, core=None):
     """``mean_s (||g_s|| - t)^2`` and its gradient with respect to ``g`` (zero where ``||g_s|| = 0``),
-    in float64, the gradient returned in ``g``'s dtype."""
+    in float64, the gradient returned in ``g``'s dtype.  ``core``: the C++ nn module, whose kernel
+    (the same operations, bit for bit) takes inputs of one or two values per sample."""
     n = g.shape[0]
+    m = g.size // n
+    if core is not None and m <= 2 and g.flags.c_contiguous:
+        norm = np.empty(n)
+        H = np.empty(g.shape, g.dtype)
+        (core.penalty_terms32 if g.dtype == np.float32 else core.penalty_terms64)(g, m, t, norm, H)
+        return float(np.add.reduce((norm - t) ** 2) / n), H
     g64 = g.reshape(n, -1).astype(np.float64)
     sq = g64 ** 2
     # a sum of one or two terms has one rounding in every order: the columns are added directly
