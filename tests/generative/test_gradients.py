@@ -269,3 +269,41 @@ def test_binary_output_critic_sees_spins_and_generator_gets_the_straight_through
     assert_grads(grads, grads_of(tG))
     with pytest.raises(TypeError, match="binary_output"):
         generative.WGAN(G, D, penalty=1.0, binary_output="yes")
+
+
+def test_wgan_penalty_weights_are_checked():
+    """eps must hold n weights in [0, 1]: NaN, inf, values outside and a wrong count are refused."""
+    G, D = nets()
+    gan = generative.WGAN(G, D, penalty=1.0)
+    X = np.zeros((4, 2))
+    for bad in (np.nan, np.inf, -np.inf, -0.1, 1.5):
+        eps = np.full(4, 0.5)
+        eps[2] = bad
+        with pytest.raises(ValueError, match="eps"):
+            gan.discriminator_step(X, eps=eps)
+    with pytest.raises(ValueError, match="eps"):
+        gan.discriminator_step(X, eps=np.full(3, 0.5))
+    before = D.params.copy()
+    gan.discriminator_step(X, eps=np.array([0.0, 1.0, 0.5, 1.0]))  # the ends of [0, 1] are allowed
+    assert not np.array_equal(D.params, before)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_wgan_critic_output_gradient_equals_the_generic_terms_as_batch_sizes_change(dtype):
+    """WGAN's critic objective and output gradient (its constant gradient kept between steps) are the
+    bits of the generic path through _d_terms, for every pair of batch sizes in turn."""
+    G = nn.Sequential([nn.Dense(3, 7), nn.Tanh(), nn.Dense(7, 2)], seed=1, dtype=dtype)
+    D = nn.Sequential([nn.Dense(2, 6), nn.Tanh(), nn.Dense(6, 1)], seed=2, dtype=dtype)
+    gan = generative.WGAN(G, D, penalty=1.0)
+    rng = np.random.default_rng(3)
+    for n, m in [(5, 5), (5, 5), (3, 5), (7, 2), (5, 5), (1, 1)]:
+        logits = rng.normal(size=(n + m, 1)).astype(dtype)
+        value, dY = gan._d_output(logits, n)
+        ref_value, ref_dY = generative.gan.Adversarial._d_output(gan, logits, n)
+        assert value == ref_value and np.asarray(value).dtype == np.asarray(ref_value).dtype
+        assert dY.dtype == ref_dY.dtype and dY.shape == ref_dY.shape and dY.tobytes() == ref_dY.tobytes()
+        # and the terms themselves: the objective <C(G(z))> - <C(x)>, the gradient -1/n and 1/m
+        np.testing.assert_allclose(value, logits[n:].astype(np.float64).mean() - logits[:n].astype(np.float64).mean(),
+                                   rtol=1e-12, atol=1e-15)
+        np.testing.assert_array_equal(dY[:n], np.float64(-1.0 / n).astype(dtype))
+        np.testing.assert_array_equal(dY[n:], np.float64(1.0 / m).astype(dtype))

@@ -154,6 +154,58 @@ def test_gradient_penalty_equals_torch_create_graph(case, cpu_backend):
     np.testing.assert_allclose(grads.flat, g_t, **TOL)
 
 
+def _penalty_fn(t):
+    """The penalty's value and dvalue/dg written out in NumPy, each sample's terms as in eq. 6.91."""
+    def fn(g):
+        n = g.shape[0]
+        norm = np.sqrt((g.reshape(n, -1).astype(np.float64) ** 2).sum(axis=1))
+        value = float(np.mean((norm - t) ** 2))
+        safe = np.where(norm > 0, norm, 1.0)
+        coef = np.where(norm > 0, 2.0 * (norm - t) / safe / n, 0.0)
+        return value, (coef.reshape((n,) + (1,) * (g.ndim - 1)) * g).astype(g.dtype)
+    return fn
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(1,), (2,), (3,), (1, 4, 4)])
+def test_gradient_penalty_is_the_generic_objective_with_its_terms_bit_for_bit(shape, dtype, cpu_backend):
+    """gradient_penalty's own path (no callable, columns added directly for one or two inputs) gives the
+    very bits of input_gradient_objective with the penalty written out, also where some ||g_s|| = 0
+    (ReLU critic: samples whose hidden units are all off have zero input gradient)."""
+    if len(shape) == 3:
+        layers = [nn.Conv2d(1, 2, 3, padding=1, padding_mode="circular"), nn.ReLU(), nn.Flatten(), nn.Dense(32, 1)]
+    else:
+        layers = [nn.Dense(shape[0], 6), nn.ReLU(), nn.Dense(6, 1)]
+    model = nn.Sequential(layers, input_shape=shape, seed=4, dtype=dtype, backend=cpu_backend)
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(8,) + shape).astype(dtype)
+    # samples far on the negative side of every first-layer unit: zero input gradient
+    W1 = np.asarray(list(model.parameters().values())[0], np.float64)
+    if len(shape) == 1:
+        model.params[:shape[0] * 6] = np.abs(W1).ravel()
+        model.params[shape[0] * 6:shape[0] * 6 + 6] = 0
+        X[:3] = -np.abs(X[:3]) - 1
+        X[3:] = np.abs(X[3:]) + 0.1  # every unit on
+    else:
+        X[:3] = 0  # conv: zero input and, with zero biases, every unit at its kink (slope 0)
+        model.params[18:20] = 0
+    for t in (1.0, 0.25):
+        val, grads = model.gradient_penalty(X, target=t)
+        ref_val, ref = model.input_gradient_objective(X, _penalty_fn(t))
+        gx = model.input_gradient(X)
+        norms = np.sqrt((gx.reshape(8, -1).astype(np.float64) ** 2).sum(axis=1))
+        assert (norms[:3] == 0).all() and (norms[3:] > 0).all()
+        assert val == ref_val
+        assert grads.flat.dtype == ref.flat.dtype and grads.flat.tobytes() == ref.flat.tobytes()
+        assert grads.input.shape == ref.input.shape and grads.input.tobytes() == ref.input.tobytes()
+        for key, arr in grads.layers.items():  # per-layer views, made on first access
+            np.testing.assert_array_equal(arr, ref.layers[key])
+    # every norm positive: the other branch
+    val, grads = model.gradient_penalty(X[3:])
+    ref_val, ref = model.input_gradient_objective(X[3:], _penalty_fn(1.0))
+    assert val == ref_val and grads.flat.tobytes() == ref.flat.tobytes()
+
+
 @pytest.mark.parametrize("case", ["tanh", "sigmoid_softplus", "cube_hrelu"])
 def test_generic_input_gradient_objective_equals_torch(case, cpu_backend):
     model = _model(SMOOTH[case], (3,), cpu_backend)
@@ -188,3 +240,65 @@ def test_cpp_and_numba_agree_on_new_entry_points():
     a, b = (_model(SMOOTH["tanh"], (3,), be) for be in ("cpp", "numba"))
     np.testing.assert_allclose(a.per_sample_gradients(X), b.per_sample_gradients(X), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(a.gradient_penalty(X)[1].flat, b.gradient_penalty(X)[1].flat, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_dense_bias_gradient_is_the_row_sum_in_row_order(dtype):
+    """The C++ Dense layer's bias gradient is sum_r dY[r] with the rows added one after another (its
+    vectorised loop keeps each element's order), for a width that is no multiple of a vector register
+    and for one output: exactly, against the sum written out here."""
+    rng = np.random.default_rng(11)
+    for n_out in (37, 1):
+        model = nn.Sequential([nn.Dense(5, n_out)], seed=1, dtype=dtype, backend="cpp")
+        X = rng.normal(size=(300, 5)).astype(dtype)
+        dY = rng.normal(size=(300, n_out)).astype(dtype)
+        acc = np.zeros(n_out, dtype)
+        for row in dY:
+            acc = acc + row
+        np.testing.assert_array_equal(model.backward(X, dY).layers["0.bias"], acc)
+
+
+def test_apply_gradients_refuses_non_finite_gradients_before_any_change(cpu_backend):
+    """NaN or inf in the gradients: ValueError, and neither the parameters nor the optimizer's state
+    (its step count, so the next update) have moved."""
+    model = nn.Sequential([nn.Dense(3, 4), nn.Tanh(), nn.Dense(4, 1)], seed=0, dtype="float32", backend=cpu_backend)
+    opt = nn.Adam(1e-2)
+    g = np.full(model.n_params, 0.5, np.float32)
+    model.apply_gradients(g, opt)
+    before = model.params.copy()
+    for bad in (np.nan, np.inf, -np.inf):
+        b = g.copy()
+        b[7] = bad
+        with pytest.raises(ValueError, match="finite"):
+            model.apply_gradients(b, opt)
+        np.testing.assert_array_equal(model.params, before)
+        assert opt.steps == 1
+    twin = nn.Sequential([nn.Dense(3, 4), nn.Tanh(), nn.Dense(4, 1)], seed=0, dtype="float32", backend=cpu_backend)
+    topt = nn.Adam(1e-2)
+    for _ in range(3):
+        twin.apply_gradients(g, topt)
+    for _ in range(2):  # with the refused ones, three updates: the same trajectory unless one counted
+        model.apply_gradients(g, opt)
+    np.testing.assert_array_equal(model.params, twin.params)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("m", [1, 2])
+def test_penalty_terms_kernel_is_the_numpy_path_bit_for_bit(m, dtype):
+    """The C++ penalty terms (one or two values per sample) against the penalty written out in NumPy,
+    over magnitudes from 1e-30 to 1e20, zero gradients and a NaN: the same value and gradient bits."""
+    from physdl import _backend
+    from physdl.nn.model import _penalty_terms
+
+    core = _backend.module("cpp").nn
+    rng = np.random.default_rng(12)
+    for n in (1, 7, 300):
+        g = (rng.normal(size=(n, m)) * rng.choice([1e-30, 1e-3, 1.0, 1e3, 1e20], size=(n, 1))).astype(dtype)
+        g[::5] = 0
+        if n > 3:
+            g[2, 0] = np.nan
+        for t in (1.0, 0.3):
+            value, H = _penalty_terms(g, t, core)
+            ref_value, ref_H = _penalty_fn(t)(g)
+            assert (value == ref_value) or (np.isnan(value) and np.isnan(ref_value))
+            assert H.dtype == ref_H.dtype and H.shape == ref_H.shape and H.tobytes() == ref_H.tobytes()

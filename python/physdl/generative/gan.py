@@ -238,6 +238,13 @@ class Adversarial:
         """Discriminator objective and its gradients with respect to ``D(x_real)``, ``D(x_fake)``."""
         raise NotImplementedError
 
+    def _d_output(self, logits, n):
+        """Discriminator objective and its output gradient (in the networks' dtype) from the logits of
+        ``n`` real samples followed by the generated ones, by :meth:`_d_terms` in float64."""
+        logits = logits.astype(np.float64)
+        value, d_real, d_fake = self._d_terms(logits[:n], logits[n:])
+        return value, np.concatenate([d_real, d_fake]).astype(self.dtype)
+
     def _g_terms(self, l_fake):
         """Generator objective and its gradient with respect to ``D(G(z))``."""
         raise NotImplementedError
@@ -265,26 +272,22 @@ class Adversarial:
         grads : physdl.nn.Gradients of the discriminator
         """
         X_real = self._check_real(X_real)
+        return self._discriminator_gradients(X_real, self._check_Z(Z, X_real.shape[0]), eps)
+
+    def _discriminator_gradients(self, X_real, Z, eps):
+        """:meth:`discriminator_gradients` of checked ``X_real`` and ``Z`` (``eps`` is checked here)."""
         n = X_real.shape[0]
-        Z = self._check_Z(Z, n)
         if self._d_sn:
             self.D.spectral_norm_step()  # one power iteration per discriminator step (torch: training mode)
         X_fake = self._as_seen(self.G.predict(Z))
-        both = np.concatenate([X_real, X_fake])
-        out = {}
-
-        def dY(logits):  # the loss's output gradient from this very forward pass
-            logits = logits.astype(np.float64)
-            out["value"], d_real, d_fake = self._d_terms(logits[:n], logits[n:])
-            return np.concatenate([d_real, d_fake]).astype(self.dtype)
-
-        grads = self.D.backward(both, dY)
-        value = out["value"]
+        both = self.D._check_X(np.concatenate([X_real, X_fake]), "the real and generated samples")
+        # one forward pass; the loss's output gradient from it; the backward pass from the same state
+        value, flat = self.D._objective_gradient(both, lambda logits: self._d_output(logits, n))
         extra, egrads = self._d_extra(X_real, X_fake, eps)
         if egrads is not None:
-            grads.flat += egrads
+            flat += egrads
         self._last_d = value
-        return float(value + extra), grads
+        return float(value + extra), Gradients(flat, self.D._blocks)
 
     def generator_gradients(self, Z):
         """Generator objective and its parameter gradient: the discriminator's input gradient at ``G(Z)``
@@ -505,7 +508,10 @@ class Adversarial:
     def discriminator_step(self, X_real, Z=None, eps=None) -> float:
         """One update of the discriminator; returns its objective before the update."""
         value, grads = self.discriminator_gradients(X_real, Z, eps)
-        self.D.apply_gradients(grads, self.d_optimizer)
+        return self._d_update(value, grads)
+
+    def _d_update(self, value, grads):
+        self.D._apply_flat(grads.flat, self.d_optimizer)
         self._after_d_update()
         return value
 
@@ -514,7 +520,7 @@ class Adversarial:
         if Z is None:
             Z = self.latent(check_int(n, "n", minimum=1, maximum=2**32))
         value, grads = self.generator_gradients(Z)
-        self.G.apply_gradients(grads, self.g_optimizer)
+        self.G._apply_flat(grads.flat, self.g_optimizer)
         if self.ema > 0:
             if self._G_avg is None:
                 self._G_avg = np.array(self.G.params, copy=True)
@@ -572,8 +578,9 @@ class Adversarial:
             while self._step < steps:
                 with deferred_sigint():
                     idx = self._batches.integers(n, (self.n_critic, batch_size))
-                    for k in range(self.n_critic):
-                        d = self.discriminator_step(data[idx[k]])
+                    for k in range(self.n_critic):  # (data checked once above; latents drawn here)
+                        X = data[idx[k]]
+                        d = self._d_update(*self._discriminator_gradients(X, self.latent(batch_size), None))
                     g = self.generator_step(batch_size)
                     rec = {"d_loss": d, "g_loss": g, **self._record()}
                     hist._add(self._step, **rec)
@@ -783,8 +790,21 @@ class WGAN(Adversarial):
         nr, nf = lr.shape[0], lf.shape[0]
         return lf.mean() - lr.mean(), np.full_like(lr, -1.0 / nr), np.full_like(lf, 1.0 / nf)
 
+    def _d_output(self, logits, n):
+        # _d_terms' values, without rebuilding its constant output gradient at every step: the means
+        # as np.mean forms them (one add.reduce over all elements, then the division)
+        l64 = logits.astype(np.float64)
+        nf = l64.shape[0] - n
+        value = np.add.reduce(l64[n:], axis=None) / nf - np.add.reduce(l64[:n], axis=None) / n
+        key = (n, nf, logits.shape)
+        if getattr(self, "_dY_key", None) != key:
+            self._dY = super()._d_output(l64, n)[1]
+            self._dY.flags.writeable = False
+            self._dY_key = key
+        return value, self._dY
+
     def _g_terms(self, lf):
-        return -lf.mean(), np.full_like(lf, -1.0 / lf.shape[0])
+        return -(np.add.reduce(lf, axis=None) / lf.shape[0]), np.full_like(lf, -1.0 / lf.shape[0])  # -np.mean
 
     def _g_values(self, lf):
         return -lf
@@ -794,10 +814,12 @@ class WGAN(Adversarial):
             return 0.0, None
         n = X_real.shape[0]
         if eps is None:
-            eps = self._interp.uniform(n)
-        eps = check_array(eps, "eps", dtype=np.float64).reshape(-1)
-        if eps.shape != (n,) or not (np.isfinite(eps).all() and (eps >= 0).all() and (eps <= 1).all()):
-            raise ValueError(f"eps must hold {n} interpolation weights in [0, 1], got shape {eps.shape}")
+            eps = self._interp.uniform(n)  # float64 in [0, 1)
+        else:
+            eps = check_array(eps, "eps", dtype=np.float64).reshape(-1)
+            # min >= 0 and max <= 1 also refuse NaN and inf
+            if eps.shape != (n,) or not (eps.min() >= 0 and eps.max() <= 1):
+                raise ValueError(f"eps must hold {n} interpolation weights in [0, 1], got shape {eps.shape}")
         e = eps.astype(self.dtype).reshape((n,) + (1,) * (X_real.ndim - 1))
         x_hat = e * X_real + (1 - e) * X_fake
         gp, grads = self.D.gradient_penalty(x_hat, target=self.penalty_target)

@@ -51,8 +51,17 @@ class Gradients:
 
     def __init__(self, flat, blocks, input=None):
         self.flat = flat
-        self.layers = OrderedDict((f"{i}.{name}", flat[o:o + math.prod(sh)].reshape(sh)) for i, name, o, sh in blocks)
+        self._blocks = blocks
+        self._layers = None
         self.input = input
+
+    @property
+    def layers(self) -> OrderedDict:
+        if self._layers is None:  # the views are made when first asked for (a training step never asks)
+            flat = self.flat
+            self._layers = OrderedDict((f"{i}.{name}", flat[o:o + math.prod(sh)].reshape(sh))
+                                       for i, name, o, sh in self._blocks)
+        return self._layers
 
     def __repr__(self):
         return f"Gradients(n_params={self.flat.size}, input={'None' if self.input is None else self.input.shape})"
@@ -757,7 +766,7 @@ class Sequential:
                 dY = dY.reshape(want)
             else:
                 raise ValueError(f"{name} must have shape {want} (one output gradient per sample), got {dY.shape}")
-        if not np.isfinite(dY).all():
+        if self.backend != "cpp" and not np.isfinite(dY).all():  # the C++ engine checks dY itself
             raise ValueError(f"{name} must contain only finite values (found NaN or inf)")
         return dY
 
@@ -987,16 +996,67 @@ class Sequential:
         t = float(target) if isinstance(target, (int, float, np.floating)) and not isinstance(target, bool) else None
         if t is None or not np.isfinite(t):
             raise ValueError(f"target must be a finite real number, got {target!r}")
+        if dY is not None:
+            core = self._penalty_core()
+            return self.input_gradient_objective(X, lambda g: _penalty_terms(g, t, core), dY)
+        given = np.shape(X)
+        X = self._check_X(X)
+        if self.output_shape != (1,):
+            self._check_dY(None, X.shape[0])  # the error asking for dY
+        value, flat, g = self._gradient_penalty(X, t)
+        return value, Gradients(flat.copy(), self._blocks, g.reshape((X.shape[0],) + tuple(given[1:])))
 
-        def fn(g):
-            n = g.shape[0]
-            norm = np.sqrt((g.reshape(n, -1).astype(np.float64) ** 2).sum(axis=1))
-            value = float(np.mean((norm - t) ** 2))
-            safe = np.where(norm > 0, norm, 1.0)
-            coef = np.where(norm > 0, 2.0 * (norm - t) / safe / n, 0.0)
-            return value, (coef.reshape((n,) + (1,) * (g.ndim - 1)) * g).astype(g.dtype)
+    # ------------------------------------------------------------------ internal paths (inputs checked by the caller)
+    def _ones(self, n: int) -> np.ndarray:
+        """``(n, 1)`` ones of the model's dtype (read-only, kept for the next call of the same size)."""
+        o = getattr(self, "_ones_n", None)
+        if o is None or o.shape[0] != n:
+            o = np.ones((n, 1), self.dtype)
+            o.flags.writeable = False
+            self._ones_n = o
+        return o
 
-        return self.input_gradient_objective(X, fn, dY)
+    def _penalty_core(self):
+        """The C++ module for the penalty's terms on the cpp backend (the NumPy path on the others)."""
+        return _backend.module("cpp").nn if self.backend == "cpp" else None
+
+    def _gradient_penalty(self, X, t: float):
+        """:meth:`gradient_penalty` of checked inputs ``X`` (engine shape) of a scalar-output model:
+        the engine calls and arithmetic of ``input_gradient_objective`` with the penalty's terms.
+        Returns the value, the parameter gradient (the engine's array, valid until its next call) and
+        the input gradient ``g``."""
+        n = X.shape[0]
+        dY = self._ones(n)
+        Y = np.empty((n, 1), self.dtype)
+        self._engine.forward(X, Y)
+        g = np.empty(X.shape, self.dtype)
+        self._engine.backward_from_forward(X, dY, True, False, g)
+        value, H = _penalty_terms(g, t, self._penalty_core())
+        if self.backend != "cpp":  # (the C++ engine checks H itself)
+            H = self._check_X(H, "H")
+        dx = np.empty(X.shape, self.dtype)
+        self._engine.double_backward_from_forward(X, dY, H, dx)
+        return value, self._engine.grads(), dx
+
+    def _objective_gradient(self, X, fn):
+        """Parameter gradient of an objective of the outputs on checked inputs ``X``: one forward pass,
+        ``(value, dY) = fn(Y)`` with ``dY`` of the outputs' shape and the model's dtype, then the
+        backward pass from that forward state.  Returns ``value`` and the gradient (a new array)."""
+        Y = np.empty((X.shape[0],) + self.output_shape, self.dtype)
+        self._engine.forward(X, Y)
+        value, dY = fn(Y)
+        if self.backend != "cpp":  # (the C++ engine checks dY itself)
+            dY = self._check_dY(dY, X.shape[0])
+        self._engine.backward_from_forward(X, dY, False, True, np.empty((0,), self.dtype))
+        return value, self._engine.grads().copy()
+
+    def _apply_flat(self, g, optimizer: Optimizer) -> None:
+        """:meth:`apply_gradients` of a flat gradient of the model's dtype and size (an optimizer checked
+        before); its values are checked here or, on the C++ backend, by the engine."""
+        if self.backend != "cpp" and not np.isfinite(g).all():
+            raise ValueError("grads must contain only finite values (found NaN or inf)")
+        state = optimizer._state if optimizer._state is not None and optimizer._owner() is self else optimizer._bind(self)
+        self._engine.apply_gradients(g, state)
 
     def apply_gradients(self, grads, optimizer: Optimizer) -> None:
         """One optimizer update from gradients computed elsewhere (``Gradients`` or a flat array).
@@ -1012,7 +1072,7 @@ class Sequential:
             isinstance(g, np.ndarray) and g.dtype == self.dtype and g.flags.c_contiguous) else g.reshape(-1)
         if g.size != self.n_params:
             raise ValueError(f"grads must hold {self.n_params} values (the model's parameters), got {g.size}")
-        if not np.isfinite(g).all():
+        if self.backend != "cpp" and not np.isfinite(g).all():  # (the C++ engine checks them itself)
             raise ValueError("grads must contain only finite values (found NaN or inf)")
         state = optimizer._state if optimizer._state is not None and optimizer._owner() is self else optimizer._bind(self)
         self._engine.apply_gradients(g, state)
@@ -1533,6 +1593,34 @@ class _EarlyStopping:
             for nm in ("u", "v"):
                 shape = getattr(m._engine, f"sn_{nm}")(m._first_unit[i]).shape
                 self.snap[f"sn_{nm}{i}"] = _files.real_array(p, arrays, f"best_sn_{nm}{i}", shape)
+
+
+def _penalty_terms(g: np.ndarray, t: float, core=None):
+    """``mean_s (||g_s|| - t)^2`` and its gradient with respect to ``g`` (zero where ``||g_s|| = 0``),
+    in float64, the gradient returned in ``g``'s dtype.  ``core``: the C++ nn module, whose kernel
+    (the same operations, bit for bit) takes inputs of one or two values per sample."""
+    n = g.shape[0]
+    m = g.size // n
+    if core is not None and m <= 2 and g.flags.c_contiguous:
+        norm = np.empty(n)
+        H = np.empty(g.shape, g.dtype)
+        (core.penalty_terms32 if g.dtype == np.float32 else core.penalty_terms64)(g, m, t, norm, H)
+        return float(np.add.reduce((norm - t) ** 2) / n), H
+    g64 = g.reshape(n, -1).astype(np.float64)
+    sq = g64 ** 2
+    # a sum of one or two terms has one rounding in every order: the columns are added directly
+    # (a row reduction over so short an axis costs more than the rest of this function)
+    s = sq[:, 0] if sq.shape[1] == 1 else sq[:, 0] + sq[:, 1] if sq.shape[1] == 2 else sq.sum(axis=1)
+    norm = np.sqrt(s)
+    d = norm - t
+    value = float(np.add.reduce(d ** 2) / n)  # np.mean: the same sum, then the division
+    if np.minimum.reduce(norm) > 0:  # (False also for NaN)
+        coef = 2.0 * d / norm / n
+    else:
+        pos = norm > 0
+        coef = np.where(pos, 2.0 * d / np.where(pos, norm, 1.0) / n, 0.0)
+    # g in float64 is exact: the product is the one of float64 coefficients and g's values
+    return value, (coef[:, None] * g64).astype(g.dtype).reshape(g.shape)
 
 
 def _check_memory(nbytes: int, what: str) -> None:

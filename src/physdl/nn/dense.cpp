@@ -39,21 +39,13 @@ struct Dense : Layer<T> {
     const T* W = p;
     const T* b = p + nout * nin;
     gemm<T>(false, true, rows, nout, nin, T(1), x, nin, W, nin, T(0), y, nout);
-    for (long r = 0; r < rows; ++r) {
-      T* yr = y + r * nout;
-      for (long j = 0; j < nout; ++j) yr[j] += b[j];
-    }
+    vmath::add_row_vector(y, b, rows, nout);
   }
   void backward(const T* x, const T*, const T* dy, T* dx, long n, const T* p, T* g) override {
     const long rows = n * (this->in_size / nin);
     if (g) {  // g null: input gradient only
       gemm<T>(true, false, nout, nin, rows, T(1), dy, nout, x, nin, T(0), g, nin);
-      T* gb = g + nout * nin;
-      for (long j = 0; j < nout; ++j) gb[j] = T(0);
-      for (long r = 0; r < rows; ++r) {
-        const T* d = dy + r * nout;
-        for (long j = 0; j < nout; ++j) gb[j] += d[j];
-      }
+      vmath::sum_rows(dy, g + nout * nin, rows, nout);
     }
     if (dx) gemm<T>(false, false, rows, nin, nout, T(1), dy, nout, p, nin, T(0), dx, nin);
   }
@@ -84,10 +76,7 @@ struct Dense : Layer<T> {
     const long rows = n * (this->in_size / nin);
     gemm<T>(true, false, nout, nin, rows, T(1), dyd, nout, x, nin, T(0), gd, nin);
     gemm<T>(true, false, nout, nin, rows, T(1), dy, nout, xd, nin, T(1), gd, nin);
-    T* gb = gd + nout * nin;
-    for (long j = 0; j < nout; ++j) gb[j] = T(0);
-    for (long r = 0; r < rows; ++r)
-      for (long j = 0; j < nout; ++j) gb[j] += dyd[r * nout + j];
+    vmath::sum_rows(dyd, gd + nout * nin, rows, nout);
     if (dx) gemm<T>(false, false, rows, nin, nout, T(1), dy, nout, p, nin, T(0), dx, nin);
     if (dxd) gemm<T>(false, false, rows, nin, nout, T(1), dyd, nout, p, nin, T(0), dxd, nin);
   }

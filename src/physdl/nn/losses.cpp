@@ -92,3 +92,40 @@ template double loss_and_grad<float>(int, const float*, long, long, const float*
 template double loss_and_grad<double>(int, const double*, long, long, const double*, const std::int64_t*, double*);
 
 }  // namespace physdl::nn::detail
+
+namespace physdl::nn {
+
+// No multiply-add contraction: every product and sum is rounded on its own, as NumPy's ufuncs do.
+#if defined(__GNUC__) && !defined(__clang__)
+#define PHYSDL_NN_NO_CONTRACT __attribute__((optimize("fp-contract=off")))
+#else
+#define PHYSDL_NN_NO_CONTRACT
+#endif
+
+template <class T>
+PHYSDL_NN_NO_CONTRACT void penalty_terms(const T* g, long n, long m, double t, double* norm, T* h) {
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
+  if (m != 1 && m != 2) detail::fail("penalty_terms: m must be 1 or 2 values per sample");
+  const double dn = double(n);
+  for (long i = 0; i < n; ++i) {
+    const T* gi = g + i * m;
+    const double a = double(gi[0]);
+    double s = a * a;
+    if (m == 2) {
+      const double b = double(gi[1]);
+      const double b2 = b * b;
+      s = s + b2;
+    }
+    const double r = std::sqrt(s);
+    norm[i] = r;
+    const double coef = r > 0 ? 2.0 * (r - t) / r / dn : 0.0;  // (NaN: not > 0, coefficient 0)
+    for (long j = 0; j < m; ++j) h[i * m + j] = T(coef * double(gi[j]));
+  }
+}
+
+template void penalty_terms<float>(const float*, long, long, double, double*, float*);
+template void penalty_terms<double>(const double*, long, long, double, double*, double*);
+
+}  // namespace physdl::nn

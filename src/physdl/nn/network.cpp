@@ -484,6 +484,7 @@ void Network<T>::sn_correct(T* g, long count, long ld) {
 
 template <class T>
 void Network<T>::apply_gradients(const T* g, Optimizer<T>& opt) {
+  if (!all_finite(g, num_params())) fail("grads must contain only finite values (found NaN or inf)");
   std::copy(g, g + num_params(), grads_.data());
   last_norm_ = opt.step(params_.data(), grads_.data(), num_params());
   passes_ = -1;

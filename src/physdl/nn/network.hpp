@@ -171,4 +171,11 @@ extern template class Network<double>;
 extern template class Optimizer<float>;
 extern template class Optimizer<double>;
 
+// WGAN-GP penalty terms (book eq. 6.91) for input gradients g (n samples of m = 1 or 2 values): the
+// norms ||g_s|| (double) and h = dphi/dg in T for phi = mean_s (||g_s|| - t)^2, zero where a norm is
+// not positive.  Each value is the IEEE result of the same operations in the same order as the NumPy
+// path (python/physdl/nn/model.py, _penalty_terms), bit for bit; the caller forms the mean itself.
+template <class T>
+void penalty_terms(const T* g, long n, long m, double t, double* norm, T* h);
+
 }  // namespace physdl::nn

@@ -57,6 +57,21 @@ inline void relu_b_impl(const T* __restrict x, const T* __restrict dy, T* __rest
   for (long i = 0; i < n; ++i) dx[i] = x[i] > T(0) ? dy[i] : T(0);
 }
 template <class T>
+inline void add_rows_impl(T* __restrict y, const T* __restrict b, long rows, long cols) {
+  for (long r = 0; r < rows; ++r) {
+    T* __restrict yr = y + r * cols;
+    for (long j = 0; j < cols; ++j) yr[j] += b[j];
+  }
+}
+template <class T>
+inline void sum_rows_impl(const T* __restrict d, T* __restrict out, long rows, long cols) {
+  for (long j = 0; j < cols; ++j) out[j] = T(0);
+  for (long r = 0; r < rows; ++r) {
+    const T* __restrict dr = d + r * cols;
+    for (long j = 0; j < cols; ++j) out[j] += dr[j];
+  }
+}
+template <class T>
 inline T sum_impl(const T* x, long n) {
   T a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   long i = 0;
@@ -118,6 +133,10 @@ PHYSDL_NN_CLONES void relu_forward(const float* x, float* y, long n) { relu_f_im
 PHYSDL_NN_CLONES void relu_forward(const double* x, double* y, long n) { relu_f_impl(x, y, n); }
 PHYSDL_NN_CLONES void relu_backward(const float* x, const float* dy, float* dx, long n) { relu_b_impl(x, dy, dx, n); }
 PHYSDL_NN_CLONES void relu_backward(const double* x, const double* dy, double* dx, long n) { relu_b_impl(x, dy, dx, n); }
+PHYSDL_NN_CLONES void add_row_vector(float* y, const float* b, long rows, long cols) { add_rows_impl(y, b, rows, cols); }
+PHYSDL_NN_CLONES void add_row_vector(double* y, const double* b, long rows, long cols) { add_rows_impl(y, b, rows, cols); }
+PHYSDL_NN_CLONES void sum_rows(const float* d, float* out, long rows, long cols) { sum_rows_impl(d, out, rows, cols); }
+PHYSDL_NN_CLONES void sum_rows(const double* d, double* out, long rows, long cols) { sum_rows_impl(d, out, rows, cols); }
 PHYSDL_NN_CLONES float sum_array(const float* x, long n) { return sum_impl(x, n); }
 PHYSDL_NN_CLONES double sum_array(const double* x, long n) { return sum_impl(x, n); }
 PHYSDL_NN_CLONES double sum_squares(const float* x, long n) { return sumsq_impl(x, n); }

@@ -145,6 +145,12 @@ void relu_backward(const double* x, const double* dy, double* dx, long n);
 // Sum with eight partial sums (vectorisable; the order differs from a left-to-right sum).
 float sum_array(const float* x, long n);
 double sum_array(const double* x, long n);
+// y[r, j] += b[j] over a row-major (rows, cols) block, and out[j] = sum over r of d[r, j] taken in the
+// order r = 0, 1, ... (a bias and its gradient; each element's additions in the scalar loop's order)
+void add_row_vector(float* y, const float* b, long rows, long cols);
+void add_row_vector(double* y, const double* b, long rows, long cols);
+void sum_rows(const float* d, float* out, long rows, long cols);
+void sum_rows(const double* d, double* out, long rows, long cols);
 double sum_squares(const float* x, long n);
 double sum_squares(const double* x, long n);
 // torch.optim.Adam element update: m += (1-b1)(g-m); v = b2 v + (1-b2) g^2; p -= s m / (sqrt(v)/c + eps)
