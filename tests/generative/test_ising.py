@@ -160,9 +160,11 @@ def test_generated_energy_matches_monte_carlo_at_T3(t3_run):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1])
 def test_generated_energy_matches_monte_carlo_at_T3_other_seeds(seed):
-    """The same recipe from other seeds (data, networks, noise): the energy is not one lucky seed's."""
+    """The same recipe from another seed (data, networks, noise): the energy is not one lucky seed's.
+    Seed 2 is the tour's T = 3.0 row (``physdl tour``, the same recipe and check); one more training
+    here would put this area's CI above two minutes."""
     w = train_ising(3.0, T3_STEPS, seed=seed)
     e = generative.ising_observables(generative.sample_spins(w.sample(2000), seed=3), L)["energy"]
     mc = stats.mean_with_error(generative.ising_observables(
