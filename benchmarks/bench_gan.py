@@ -4,7 +4,7 @@ Critic 2-128-128-1 (ReLU), generator 8-128-128-2 (ReLU), batch 256, Adam, float3
 (``PHYSDL_BENCH_THREADS``).  Both start from the same weights, batch, latents and interpolation
 weights; the benchmark asserts that after a few iterations both hold the same parameters.
 
-Run ``python benchmarks/bench_generative.py`` for the table with the ratio.  The script's times are
+Run ``python benchmarks/bench_gan.py`` for the table with the ratio.  The script's times are
 the process's CPU time (``PHYSDL_BENCH_CLOCK=wall`` for wall time), the blocks of physdl, PyTorch and
 the BLAS floor interleaved, so that the load of a shared machine falls on all three alike.
 """
