@@ -134,6 +134,56 @@ struct Problem {
     used += k;
   }
   const double* row(long j) const { return cache.data() + size_t(slot[j]) * p; }
+
+  // Residual mode (p > n): the Gram matrix of the features that have been in a working set (the
+  // "universe" U), grown by one product per new batch, X_new [X_U X_new]^T (n |U| per feature), so
+  // that the inner coordinate descent runs on correlations (k per update) instead of the residual
+  // (2n per update).  U is capped so that its rows and G_UU take at most 256 MB together (and at
+  // 4096 features); beyond the cap the inner loop keeps the residual.
+  long max_universe() const {
+    long m = std::min<long>(p, 4096);
+    while (m > 0 && double(m) * double(n + m) * 8.0 > 256.0 * 1024 * 1024) m /= 2;
+    return m;
+  }
+  std::vector<long> uslot;
+  std::vector<double> xu, guu;  // rows of X_U (|U| x n); G_UU (ucap x ucap, row-major)
+  long nu = 0, ucap = 0;
+  bool universe_full = false;
+
+  // True when G_UU holds every feature of ws afterwards.
+  bool ensure_universe(const std::vector<long>& ws) {
+    if (gram || universe_full) return false;
+    if (uslot.empty()) uslot.assign(p, -1);
+    std::vector<long> need;
+    for (long j : ws)
+      if (uslot[j] < 0) need.push_back(j);
+    if (need.empty()) return true;
+    const long k = long(need.size()), m = nu + k;
+    if (m > max_universe()) {
+      universe_full = true;
+      return false;
+    }
+    if (m > ucap) {  // grow the storage geometrically, keeping G_UU's rows
+      const long cap = std::min(max_universe(), std::max(m, 2 * ucap));
+      std::vector<double> g(size_t(cap) * cap);
+      for (long a = 0; a < nu; ++a) std::copy(guu.begin() + a * ucap, guu.begin() + a * ucap + nu, g.begin() + a * cap);
+      guu.swap(g);
+      ucap = cap;
+      xu.resize(size_t(cap) * n);
+    }
+    for (long a = 0; a < k; ++a) {
+      std::copy(xt + need[a] * n, xt + need[a] * n + n, xu.begin() + (nu + a) * n);
+      uslot[need[a]] = nu + a;
+    }
+    // rows nu..m-1 of G_UU: X_new X_U'^T, then mirrored into the old rows' new columns
+    gemm<double>(false, true, k, m, n, 1.0, xu.data() + size_t(nu) * n, n, xu.data(), n, 0.0,
+                 guu.data() + size_t(nu) * ucap, ucap);
+    for (long a = nu; a < m; ++a)
+      for (long q = 0; q < nu; ++q) guu[size_t(q) * ucap + a] = guu[size_t(a) * ucap + q];
+    nu = m;
+    return true;
+  }
+  double ug(long i, long j) const { return guu[size_t(uslot[i]) * ucap + uslot[j]]; }
 };
 
 // Solve k x k system (small, dense) by Gaussian elimination with partial pivoting; false when singular.
@@ -170,7 +220,9 @@ bool small_solve(std::vector<double> a, std::vector<double>& x, long k) {
 long cd_inner(Problem& P, const std::vector<long>& ws, const std::vector<double>& c, std::vector<double>& r,
               double* b, double lam, double tol_abs, long epochs, long max_iter, Interrupt* ctl) {
   const long n = P.n, k = long(ws.size());
-  const bool pos = P.positive, gram = P.gram;
+  const bool pos = P.positive;
+  const bool universe = P.ensure_universe(ws);  // residual mode with G_WW at hand
+  const bool gram = P.gram || universe;
   constexpr long K = 5;
   std::vector<double> gww, cw(k), bw(k), xty(k), nrm2(k);
   for (long a = 0; a < k; ++a) {
@@ -182,8 +234,12 @@ long cd_inner(Problem& P, const std::vector<long>& ws, const std::vector<double>
   if (gram) {
     gww.resize(size_t(k) * k);
     for (long a = 0; a < k; ++a) {
-      const double* g = P.row(ws[a]);
-      for (long q = 0; q < k; ++q) gww[a * k + q] = g[ws[q]];
+      if (universe) {
+        for (long q = 0; q < k; ++q) gww[a * k + q] = P.ug(ws[a], ws[q]);
+      } else {
+        const double* g = P.row(ws[a]);
+        for (long q = 0; q < k; ++q) gww[a * k + q] = g[ws[q]];
+      }
     }
   }
   // objective pieces on the working set
