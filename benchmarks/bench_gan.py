@@ -24,6 +24,49 @@ THREADS = int(os.environ.get("PHYSDL_BENCH_THREADS", "1"))
 torch = pytest.importorskip("torch", reason="the benchmark compares with PyTorch")
 
 
+def _pair(G, D, tnet, X, dtype):
+    """physdl's and PyTorch's WGAN-GP iteration (critic step with the penalty, then generator step,
+    Adam 1e-4, betas (0.5, 0.9)) on the same weights, batch ``X``, latents and interpolation weights.
+    Returns (G, D, torch G, torch D, ours, theirs)."""
+    B = X.shape[0]
+    tG, tD = tnet(G), tnet(D)
+    gan = generative.WGAN(G, D, penalty=10.0, g_optimizer=nn.Adam(1e-4, (0.5, 0.9)), d_optimizer=nn.Adam(1e-4, (0.5, 0.9)))
+    oG = torch.optim.Adam(tG.parameters(), lr=1e-4, betas=(0.5, 0.9))
+    oD = torch.optim.Adam(tD.parameters(), lr=1e-4, betas=(0.5, 0.9))
+    Z = np.random.default_rng(1).normal(size=(B,) + tuple(G.input_shape)).astype(dtype)
+    eps = np.random.default_rng(2).uniform(size=B)
+    tX, tZ = torch.from_numpy(X), torch.from_numpy(Z)
+    te = torch.from_numpy(eps.astype(dtype)).reshape((-1,) + (1,) * (X.ndim - 1))
+
+    def ours():
+        gan.discriminator_step(X, Z, eps)
+        gan.generator_step(Z=Z)
+
+    def theirs():
+        xf = tG(tZ).detach()
+        xh = (te * tX + (1 - te) * xf).requires_grad_(True)
+        (g,) = torch.autograd.grad(tD(xh).sum(), xh, create_graph=True)
+        oD.zero_grad()
+        (tD(xf).mean() - tD(tX).mean() + 10 * ((g.flatten(1).norm(dim=1) - 1) ** 2).mean()).backward()
+        oD.step()
+        oG.zero_grad()
+        (-tD(tG(tZ)).mean()).backward()
+        oG.step()
+
+    return G, D, tG, tD, ours, theirs
+
+
+def _same_parameters_after_three_iterations(setup):
+    G, D, tG, tD, ours, theirs = setup
+    with threadpool_limits(THREADS):
+        for _ in range(3):
+            ours()
+            theirs()
+    for m, t in ((G, tG), (D, tD)):
+        for k, p in t.state_dict().items():
+            np.testing.assert_allclose(m.parameters()[k], p.numpy(), rtol=0, atol=1e-6, err_msg=k)
+
+
 def _setup(dtype="float32", B=256):
     G = nn.Sequential([nn.Dense(8, 128), nn.ReLU(), nn.Dense(128, 128), nn.ReLU(), nn.Dense(128, 2)], seed=1, dtype=dtype)
     D = nn.Sequential([nn.Dense(2, 128), nn.ReLU(), nn.Dense(128, 128), nn.ReLU(), nn.Dense(128, 1)], seed=2, dtype=dtype)
@@ -35,42 +78,12 @@ def _setup(dtype="float32", B=256):
         t.load_state_dict(m.to_torch_state_dict())
         return t
 
-    tG, tD = tnet(G), tnet(D)
-    gan = generative.WGAN(G, D, penalty=10.0, g_optimizer=nn.Adam(1e-4, (0.5, 0.9)), d_optimizer=nn.Adam(1e-4, (0.5, 0.9)))
-    oG = torch.optim.Adam(tG.parameters(), lr=1e-4, betas=(0.5, 0.9))
-    oD = torch.optim.Adam(tD.parameters(), lr=1e-4, betas=(0.5, 0.9))
     X = generative.ring_of_gaussians(B, seed=0).astype(dtype)
-    Z = np.random.default_rng(1).normal(size=(B, 8)).astype(dtype)
-    eps = np.random.default_rng(2).uniform(size=B)
-    tX, tZ, te = torch.from_numpy(X), torch.from_numpy(Z), torch.from_numpy(eps.astype(dtype)).reshape(-1, 1)
-
-    def ours():
-        gan.discriminator_step(X, Z, eps)
-        gan.generator_step(Z=Z)
-
-    def theirs():
-        xf = tG(tZ).detach()
-        xh = (te * tX + (1 - te) * xf).requires_grad_(True)
-        (g,) = torch.autograd.grad(tD(xh).sum(), xh, create_graph=True)
-        oD.zero_grad()
-        (tD(xf).mean() - tD(tX).mean() + 10 * ((g.norm(dim=1) - 1) ** 2).mean()).backward()
-        oD.step()
-        oG.zero_grad()
-        (-tD(tG(tZ)).mean()).backward()
-        oG.step()
-
-    return G, D, tG, tD, ours, theirs
+    return _pair(G, D, tnet, X, dtype)
 
 
 def test_same_parameters_after_three_iterations():
-    G, D, tG, tD, ours, theirs = _setup("float64", B=64)
-    with threadpool_limits(THREADS):
-        for _ in range(3):
-            ours()
-            theirs()
-    for m, t in ((G, tG), (D, tD)):
-        for k, p in t.state_dict().items():
-            np.testing.assert_allclose(m.parameters()[k], p.numpy(), rtol=0, atol=1e-6, err_msg=k)
+    _same_parameters_after_three_iterations(_setup("float64", B=64))
 
 
 @pytest.mark.parametrize("impl", ["physdl", "torch"])
@@ -178,43 +191,12 @@ def _conv_setup(dtype="float32", B=CONV_B):
         t.load_state_dict(m.to_torch_state_dict())
         return t
 
-    tG, tD = tnet(G), tnet(D)
-    gan = generative.WGAN(G, D, penalty=10.0, g_optimizer=nn.Adam(1e-4, (0.5, 0.9)), d_optimizer=nn.Adam(1e-4, (0.5, 0.9)))
-    oG = torch.optim.Adam(tG.parameters(), lr=1e-4, betas=(0.5, 0.9))
-    oD = torch.optim.Adam(tD.parameters(), lr=1e-4, betas=(0.5, 0.9))
     X = generative.ising_configurations(L, 3.0, B, seed=0, every=2, burn_in=100, dtype=dtype).reshape(B, 1, L, L)
-    Z = np.random.default_rng(1).normal(size=(B,) + tuple(G.input_shape)).astype(dtype)
-    eps = np.random.default_rng(2).uniform(size=B)
-    tX, tZ = torch.from_numpy(X), torch.from_numpy(Z)
-    te = torch.from_numpy(eps.astype(dtype)).reshape(-1, 1, 1, 1)
-
-    def ours():
-        gan.discriminator_step(X, Z, eps)
-        gan.generator_step(Z=Z)
-
-    def theirs():
-        xf = tG(tZ).detach()
-        xh = (te * tX + (1 - te) * xf).requires_grad_(True)
-        (g,) = torch.autograd.grad(tD(xh).sum(), xh, create_graph=True)
-        oD.zero_grad()
-        (tD(xf).mean() - tD(tX).mean() + 10 * ((g.flatten(1).norm(dim=1) - 1) ** 2).mean()).backward()
-        oD.step()
-        oG.zero_grad()
-        (-tD(tG(tZ)).mean()).backward()
-        oG.step()
-
-    return G, D, tG, tD, ours, theirs
+    return _pair(G, D, tnet, X, dtype)
 
 
 def test_conv_same_parameters_after_three_iterations():
-    G, D, tG, tD, ours, theirs = _conv_setup("float64", B=16)
-    with threadpool_limits(THREADS):
-        for _ in range(3):
-            ours()
-            theirs()
-    for m, t in ((G, tG), (D, tD)):
-        for k, p in t.state_dict().items():
-            np.testing.assert_allclose(m.parameters()[k], p.numpy(), rtol=0, atol=1e-6, err_msg=k)
+    _same_parameters_after_three_iterations(_conv_setup("float64", B=16))
 
 
 @pytest.mark.parametrize("impl", ["physdl", "torch"])
