@@ -171,6 +171,21 @@ void bind_network(py::module_& m, const char* net_name, const char* opt_name) {
       .def_property_readonly("last_grad_norm", &Net::last_grad_norm);
 }
 
+template <class T>
+void bind_penalty_terms(py::module_& m, const char* name) {
+  m.def(
+      name,
+      [](carray<T> g, long m_, double t, carray<double> norm, carray<T> h) {
+        const long n = samples(g, m_, "g");
+        if (long(norm.size()) != n || long(h.size()) != n * m_) throw py::value_error("norm or h has the wrong size");
+        double* r = mutable_data(norm, "norm");
+        T* o = mutable_data(h, "h");
+        py::gil_scoped_release nogil;
+        nn::penalty_terms(g.data(), n, m_, t, r, o);
+      },
+      py::arg("g"), py::arg("m"), py::arg("t"), py::arg("norm"), py::arg("h"));
+}
+
 }  // namespace
 
 void register_nn(py::module_& root) {
@@ -179,28 +194,8 @@ void register_nn(py::module_& root) {
       "set_blas", [](std::uintptr_t d, std::uintptr_t s) { nn::set_blas_addresses(d, s); }, py::arg("dgemm_addr"),
       py::arg("sgemm_addr"), "Install Fortran-interface dgemm/sgemm function addresses.");
   m.def("has_blas", &nn::has_blas);
-  m.def(
-      "penalty_terms32",
-      [](carray<float> g, long m_, double t, carray<double> norm, carray<float> h) {
-        const long n = samples(g, m_, "g");
-        if (long(norm.size()) != n || long(h.size()) != n * m_) throw py::value_error("norm or h has the wrong size");
-        double* r = mutable_data(norm, "norm");
-        float* o = mutable_data(h, "h");
-        py::gil_scoped_release nogil;
-        nn::penalty_terms(g.data(), n, m_, t, r, o);
-      },
-      py::arg("g"), py::arg("m"), py::arg("t"), py::arg("norm"), py::arg("h"));
-  m.def(
-      "penalty_terms64",
-      [](carray<double> g, long m_, double t, carray<double> norm, carray<double> h) {
-        const long n = samples(g, m_, "g");
-        if (long(norm.size()) != n || long(h.size()) != n * m_) throw py::value_error("norm or h has the wrong size");
-        double* r = mutable_data(norm, "norm");
-        double* o = mutable_data(h, "h");
-        py::gil_scoped_release nogil;
-        nn::penalty_terms(g.data(), n, m_, t, r, o);
-      },
-      py::arg("g"), py::arg("m"), py::arg("t"), py::arg("norm"), py::arg("h"));
+  bind_penalty_terms<float>(m, "penalty_terms32");
+  bind_penalty_terms<double>(m, "penalty_terms64");
   m.def("set_small_gemm_threshold", &nn::set_small_gemm_threshold);
   m.def("small_gemm_threshold", &nn::small_gemm_threshold);
   m.def(

@@ -1072,10 +1072,7 @@ class Sequential:
             isinstance(g, np.ndarray) and g.dtype == self.dtype and g.flags.c_contiguous) else g.reshape(-1)
         if g.size != self.n_params:
             raise ValueError(f"grads must hold {self.n_params} values (the model's parameters), got {g.size}")
-        if self.backend != "cpp" and not np.isfinite(g).all():  # (the C++ engine checks them itself)
-            raise ValueError("grads must contain only finite values (found NaN or inf)")
-        state = optimizer._state if optimizer._state is not None and optimizer._owner() is self else optimizer._bind(self)
-        self._engine.apply_gradients(g, state)
+        self._apply_flat(g, optimizer)
 
     def _make_optimizer_state(self, opt: Optimizer):
         h = opt._hyper()
