@@ -57,10 +57,7 @@ struct Dense : Layer<T> {
       const T* ds = dy + s * rps * nout;
       T* g = G + s * ldg;
       gemm<T>(true, false, nout, nin, rps, T(1), ds, nout, x + s * rps * nin, nin, T(0), g, nin);
-      T* gb = g + nout * nin;
-      for (long j = 0; j < nout; ++j) gb[j] = T(0);
-      for (long r = 0; r < rps; ++r)
-        for (long j = 0; j < nout; ++j) gb[j] += ds[r * nout + j];
+      vmath::sum_rows(ds, g + nout * nin, rps, nout);
     }
     if (dx) gemm<T>(false, false, n * rps, nin, nout, T(1), dy, nout, p, nin, T(0), dx, nin);
     return true;

@@ -56,10 +56,7 @@ struct Recurrent : Layer<T> {
     for (long s = 0; s < n; ++s)
       for (long t = 0; t < Tn; ++t) std::memcpy(&xtm[std::size_t((t * n + s) * I)], x + (s * Tn + t) * I, sizeof(T) * I);
     gemm<T>(false, true, Tn * n, G, I, T(1), xtm.data(), I, Wx, I, T(0), pre.data(), G);
-    for (long r = 0; r < Tn * n; ++r) {
-      T* pr = &pre[std::size_t(r * G)];
-      for (long j = 0; j < G; ++j) pr[j] += b[j];
-    }
+    vmath::add_row_vector(pre.data(), b, Tn * n, G);
     for (long t = 0; t < Tn; ++t) {
       T* a = &pre[std::size_t(t * n * G)];
       T* h = &hs[std::size_t(t * n * H)];
@@ -137,12 +134,7 @@ struct Recurrent : Layer<T> {
       gemm<T>(true, false, G, H, (Tn - 1) * n, T(1), dpre.data() + n * G, G, hs.data(), H, T(0), gWh, H);
     else
       std::fill(gWh, gWh + G * H, T(0));
-    T* gb = gWh + G * H;
-    std::fill(gb, gb + G, T(0));
-    for (long r = 0; r < Tn * n; ++r) {
-      const T* d = &dpre[std::size_t(r * G)];
-      for (long j = 0; j < G; ++j) gb[j] += d[j];
-    }
+    vmath::sum_rows(dpre.data(), gWh + G * H, Tn * n, G);
     if (dx) {
       gemm<T>(false, false, Tn * n, I, G, T(1), dpre.data(), G, Wx, I, T(0), dxtm.data(), I);
       for (long s = 0; s < n; ++s)
