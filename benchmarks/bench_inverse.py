@@ -61,10 +61,15 @@ def _interleaved(f_sk, f_us, repeat):
 def run_path(X, y, tol=1e-8, repeat=1):
     with threadpool_limits(THREADS), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        alphas = lasso_path(X, y, alphas=100, tol=tol)[0]
-        t_sk, t_us, (_, coefs, _), ours = _interleaved(lambda: lasso_path(X, y, alphas=100, tol=tol),
-                                                       lambda: inverse.lasso_path(X, y, alphas=alphas, tol=tol),
-                                                       repeat)
+        grid = []  # scikit-learn's alphas, from its run just before each of ours (its call runs first)
+
+        def theirs():
+            out = lasso_path(X, y, alphas=100, tol=tol)
+            grid[:] = [out[0]]
+            return out
+
+        t_sk, t_us, (alphas, coefs, _), ours = _interleaved(
+            theirs, lambda: inverse.lasso_path(X, y, alphas=grid[0], tol=tol), repeat)
     return t_sk, t_us, max_objective_gap(X, y, alphas, ours.coefs, coefs)
 
 
